@@ -1,0 +1,65 @@
+"""Input validation shared by the public API.  Every error names the argument
+and the accepted range (DESIGN.md section 10)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def nonneg_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def positive(name: str, value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0.0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return v
+
+
+def nonneg(name: str, value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}") from None
+    if not np.isfinite(v) or v < 0.0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def network(a, W, d: int, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Validate two-layer parameters: ``a`` of shape (N,), ``W`` of shape (N, d)."""
+    pa, pw = (f"{name}a", f"{name}W")
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"{pa} must have shape (N,), got shape {a.shape}")
+    if W.ndim != 2 or W.shape[1] != d:
+        raise ValueError(f"{pw} must have shape (N, {d}), got shape {W.shape}")
+    if W.shape[0] != a.shape[0]:
+        raise ValueError(f"{pa} and {pw} disagree on N: {a.shape[0]} vs {W.shape[0]}")
+    if not (np.isfinite(a).all() and np.isfinite(W).all()):
+        raise ValueError(f"{pa} and {pw} must be finite")
+    return a, W
+
+
+def generator(rng) -> np.random.Generator:
+    """Accept a Generator or an integer seed."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise ValueError(f"rng must be a numpy.random.Generator or an integer seed >= 0, got {rng!r}")
