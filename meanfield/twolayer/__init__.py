@@ -1,0 +1,9 @@
+"""Two-layer networks in mean-field scaling: SGD (3.3), the limit dynamics, coupling."""
+
+from .coupling import CoupledResult, measure, run_coupled
+from .init import InitialLaw
+from .limit import ParticleLimit, run_limit
+from .sgd import SGD, run_sgd
+
+__all__ = ["SGD", "run_sgd", "ParticleLimit", "run_limit", "InitialLaw", "run_coupled",
+           "measure", "CoupledResult"]

@@ -1,0 +1,35 @@
+"""Initial laws rho_0 for two-layer parameters theta = (a, w)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _checks
+
+
+@dataclass(frozen=True)
+class InitialLaw:
+    """Product law: ``a ~ N(a_mean, a_std^2)``, ``w ~ N(0, (w_std^2 / d) I_d)``.
+
+    ``|w|`` concentrates at ``w_std``, independently of d and N.
+    """
+
+    a_mean: float = 0.0
+    a_std: float = 1.0
+    w_std: float = 1.0
+
+    def __post_init__(self):
+        float(self.a_mean)
+        _checks.nonneg("a_std", self.a_std)
+        _checks.nonneg("w_std", self.w_std)
+
+    def sample(self, n, d, rng):
+        """Draw ``(a, W)`` with shapes (n,) and (n, d); ``a`` first, then ``W``."""
+        n = _checks.nonneg_int("n", n)
+        d = _checks.positive_int("d", d)
+        rng = _checks.generator(rng)
+        a = self.a_mean + self.a_std * rng.standard_normal(n)
+        W = (self.w_std / np.sqrt(d)) * rng.standard_normal((n, d))
+        return a, W

@@ -1,0 +1,139 @@
+"""Ideal particles of the mean-field limit (DESIGN.md section 3).
+
+A reference population of M particles carries ``rho_t``; tagged particles
+ride the same field:
+
+    d theta / dt = -2 xi(t) grad Psi(theta; rho_t),
+    Psi(theta; rho) = V(theta) + int U(theta, theta') rho(d theta')
+
+(Mei, Montanari & Nguyen 2018 eq. (12)-(13); the nonlinear dynamics of
+Shevchenko & Mondelli's proof of Theorem 1).  Tagged particles started at
+SGD's ``theta_i^0`` are the coupled i.i.d. particles ``thetabar_i``.  Errors:
+O(1/sqrt(M)) from the population and O(h^p) from the integrator (Euler
+p = 1, Heun p = 2, RK4 p = 4).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _checks
+from ..stepping import DivergenceError, Stepper, get_method, rk_step, simulate
+from .sgd import _spawn
+
+
+class ParticleLimit(Stepper):
+    """Particle discretisation of the distributional dynamics.
+
+    Parameters
+    ----------
+    task : GaussianTask
+    a_ref, W_ref : array
+        Reference population (M,), (M, d): an i.i.d. sample of rho_0.
+    a_tag, W_tag : array, optional
+        Tagged particles (N,), (N, d); they feel rho_t but not each other.
+    h : float
+        Largest time step; each stretch between snapshots is split into
+        equal steps of at most h.
+    method : {'euler', 'heun', 'rk4'}
+    schedule : callable, optional
+        ``xi(t)``; default 1.
+    train_a : bool
+        False freezes the output weights.
+    temperature : float
+        ``tau > 0`` adds ``sqrt(4 xi tau) dB`` (the limit of noisy SGD);
+        requires method 'euler' (Euler-Maruyama).
+    rng : Generator or int
+        Brownian increments (only used when temperature > 0).
+    """
+
+    def __init__(self, task, a_ref, W_ref, a_tag=None, W_tag=None, *, h=0.05, method="rk4",
+                 schedule=None, train_a=True, temperature=0.0, rng=0):
+        self.task = task
+        a_ref, W_ref = _checks.network(a_ref, W_ref, task.d, "ref_")
+        if a_ref.size == 0:
+            raise ValueError("M must be >= 1 (a_ref is empty)")
+        if a_tag is None:
+            a_tag, W_tag = np.empty(0), np.empty((0, task.d))
+        a_tag, W_tag = _checks.network(a_tag, W_tag, task.d, "tag_")
+        self.M = a_ref.size
+        self.A = np.concatenate([a_ref, a_tag])
+        self.W = np.concatenate([W_ref, W_tag])
+        self.h = _checks.positive("h", h)
+        self.method = get_method(method)
+        self.schedule = schedule
+        self.train_a = bool(train_a)
+        self.temperature = _checks.nonneg("temperature", temperature)
+        if self.temperature > 0 and self.method.name != "euler":
+            raise ValueError("method must be 'euler' when temperature > 0 (Euler-Maruyama)")
+        (self._rng,) = _spawn(rng, 1)
+        self.time = 0.0
+        self.step_count = 0
+        self._dt = 0.0
+
+    def _xi(self, t):
+        if self.schedule is None:
+            return 1.0
+        v = float(np.asarray(self.schedule(t)))
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f"schedule must return finite values >= 0, got xi({t:.6g}) = {v}")
+        return v
+
+    def field(self, t, state):
+        """``-2 xi(t) grad Psi(theta; rho)`` for every particle, rho = reference rows."""
+        A, W = state
+        M = self.M
+        _, ga, gW = self.task.grad_psi(A, W, A[:M], W[:M])
+        f = -2.0 * self._xi(t)
+        return (f * ga if self.train_a else np.zeros_like(A)), f * gW
+
+    def plan(self, t_target):
+        span = t_target - self.time
+        if span < -1e-12:
+            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
+        n = int(math.ceil(span / self.h - 1e-9)) if span > 0 else 0
+        self._dt = span / n if n else 0.0
+        self._target = t_target
+        return n
+
+    def advance(self, n):
+        for _ in range(n):
+            A, W = rk_step(self.method, self.field, self.time, (self.A, self.W), self._dt)
+            if self.temperature > 0:
+                s = math.sqrt(4.0 * self._xi(self.time) * self.temperature * self._dt)
+                if self.train_a:
+                    A = A + s * self._rng.standard_normal(A.shape)
+                W = W + s * self._rng.standard_normal(W.shape)
+            if not (np.isfinite(A).all() and np.isfinite(W).all()):
+                raise DivergenceError(self.step_count, self.time)
+            self.A, self.W = A, W
+            self.step_count += 1
+            self.time += self._dt
+        if abs(self.time - self._target) < 1e-9 * max(1.0, abs(self._target)):
+            self.time = self._target
+
+    def snapshot(self):
+        return self.A[self.M:].copy(), self.W[self.M:].copy()
+
+    def population(self):
+        """Copies of the reference population ``(a, W)``."""
+        return self.A[: self.M].copy(), self.W[: self.M].copy()
+
+    def risk(self):
+        """``R(rho_t)`` with rho_t the reference population's empirical law
+        (its diagonal adds an O(1/M) bias; fluctuations are O(1/sqrt(M)))."""
+        return self.task.risk(self.A[: self.M], self.W[: self.M])
+
+
+def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=True, **kwargs):
+    """Run :class:`ParticleLimit` and snapshot the tagged particles at ``times``.
+
+    The trajectory's ``risk`` is ``R(rho_t)`` from the reference population.
+    """
+    stepper = ParticleLimit(task, a_ref, W_ref, a_tag, W_tag, **kwargs)
+    cfg = {"M": stepper.M, "h": stepper.h, "method": stepper.method.name,
+           "train_a": stepper.train_a, "temperature": stepper.temperature}
+    return simulate(stepper, times, progress=progress, desc=f"limit M={stepper.M}", config=cfg,
+                    chunk_steps=1)

@@ -1,0 +1,142 @@
+"""One-pass SGD of Shevchenko & Mondelli eq. (3.3) as a :class:`Stepper`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks
+from ..kernels import sgd as k_sgd
+from ..stepping import DivergenceError, Stepper, simulate
+
+
+def _spawn(rng, n):
+    """``n`` independent Generators from a Generator or an integer seed."""
+    if isinstance(rng, np.random.Generator):
+        return rng.spawn(n)
+    _checks.generator(rng)  # validates the seed
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(int(rng)).spawn(n)]
+
+
+def step_sizes(alpha, schedule, k0, n):
+    """``s_k = alpha * xi(k alpha)`` for ``k = k0 .. k0 + n - 1`` (assumption (A1))."""
+    t = (k0 + np.arange(n)) * alpha
+    if schedule is None:
+        return np.full(n, alpha)
+    try:
+        xi = np.broadcast_to(np.asarray(schedule(t), dtype=np.float64), t.shape)
+    except (TypeError, ValueError):
+        xi = np.array([float(schedule(ti)) for ti in t])
+    if not np.all(np.isfinite(xi)) or np.any(xi < 0):
+        bad = t[~(np.isfinite(xi) & (xi >= 0))][0]
+        raise ValueError(f"schedule must return finite values >= 0, got xi({bad:.6g}) = "
+                         f"{xi[t == bad][0]}")
+    return alpha * np.ascontiguousarray(xi)
+
+
+class SGD(Stepper):
+    """One-pass SGD for ``yhat = (1/N) sum_i a_i sigma(<w_i, x>)``.
+
+    ``theta_i <- theta_i + (2 s_k / B) sum_b (y_b - yhat(x_b)) grad[a_i sigma(<w_i, x_b>)]``
+    with ``s_k = alpha xi(k alpha)`` (eq. (3.3); time ``t = k alpha``),
+    optionally plus ``sqrt(4 s_k tau) N(0, I)`` (noisy SGD at temperature
+    ``tau``, whose limit adds ``2 xi tau Laplacian(rho)`` to the PDE).
+
+    Parameters
+    ----------
+    task : GaussianTask
+        Data distribution (sampled) and exact risk (snapshots).
+    a0, W0 : array
+        Initial weights, shapes (N,) and (N, d); copied.
+    alpha : float
+        Step-size scale, > 0.
+    schedule : callable, optional
+        ``xi(t) >= 0``, vectorised or scalar; default 1.
+    batch_size : int
+        Samples per step (the update averages over them).
+    temperature : float
+        Noise level tau >= 0.
+    train_a : bool
+        False freezes the output weights.
+    rng : Generator or int
+        Seeds two independent streams: data and noise.  The data stream is
+        consumed in fixed blocks, so trajectories do not depend on where
+        snapshots are taken.
+    """
+
+    def __init__(self, task, a0, W0, alpha, *, schedule=None, batch_size=1, temperature=0.0,
+                 train_a=True, rng=0):
+        self.task = task
+        a0, W0 = _checks.network(a0, W0, task.d, "0")
+        if a0.size == 0:
+            raise ValueError("N must be >= 1 (a0 is empty)")
+        self.a = a0.copy()
+        self.W = W0.copy()
+        self.dt = self.alpha = _checks.positive("alpha", alpha)
+        self.schedule = schedule
+        self.batch_size = _checks.positive_int("batch_size", batch_size)
+        self.temperature = _checks.nonneg("temperature", temperature)
+        self.train_a = bool(train_a)
+        self._data_rng, self._noise_rng = _spawn(rng, 2)
+        N, d = self.W.shape
+        self._block = max(1, (1 << 20) // (d * self.batch_size))
+        self._X = np.empty((0, d))
+        self._Y = np.empty(0)
+        self._pos = 0
+        parallel = N * d * self.batch_size >= k_sgd.PARALLEL_MIN_WEIGHTS and self.temperature == 0
+        if self.batch_size == 1:
+            self._kernel = k_sgd.sgd_b1_parallel if parallel else k_sgd.sgd_b1_serial
+        else:
+            self._kernel = k_sgd.sgd_batch_parallel if parallel else k_sgd.sgd_batch_serial
+        self.time = 0.0
+        self.step_count = 0
+        self._todo = 0
+
+    def plan(self, t_target):
+        k = int(round(t_target / self.alpha))
+        if k < self.step_count:
+            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
+        self._todo = k - self.step_count
+        return self._todo
+
+    def advance(self, n):
+        B = self.batch_size
+        while n > 0:
+            if self._pos == self._Y.size // B:
+                self._X, self._Y = self.task.sample(self._block * B, self._data_rng)
+                self._pos = 0
+            m = min(n, self._Y.size // B - self._pos)
+            X = self._X[self._pos * B:(self._pos + m) * B]
+            Y = self._Y[self._pos * B:(self._pos + m) * B]
+            s = step_sizes(self.alpha, self.schedule, self.step_count, m)
+            act = self.task.activation
+            if B == 1:
+                done = self._kernel(self.a, self.W, X, Y, s, act.kind, act.p, self.train_a,
+                                    self.temperature, self._noise_rng)
+            else:
+                done = self._kernel(self.a, self.W, X, Y, s, B, act.kind, act.p, self.train_a,
+                                    self.temperature, self._noise_rng)
+            self.step_count += done
+            self.time = self.step_count * self.alpha
+            self._pos += done
+            n -= done
+            if done < m or not (np.isfinite(self.a).all() and np.isfinite(self.W).all()):
+                raise DivergenceError(self.step_count, self.time)
+
+    def snapshot(self):
+        return self.a.copy(), self.W.copy()
+
+    def risk(self):
+        return self.task.risk(self.a, self.W)
+
+
+def run_sgd(task, a0, W0, alpha, times, *, progress=True, **kwargs):
+    """Run :class:`SGD` and snapshot at ``times`` (rounded to multiples of alpha).
+
+    Returns a :class:`~meanfield.stepping.Trajectory` whose ``risk`` is the
+    exact ``L_N(theta^k)``.  Raises DivergenceError with the snapshots so far.
+    """
+    stepper = SGD(task, a0, W0, alpha, **kwargs)
+    cfg = {"alpha": stepper.alpha, "batch_size": stepper.batch_size,
+           "temperature": stepper.temperature, "train_a": stepper.train_a, "N": a0.shape[0]}
+    return simulate(stepper, times, progress=progress, desc=f"SGD N={stepper.a.size}",
+                    config=cfg)
