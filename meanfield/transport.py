@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import ot
+from scipy.spatial.distance import cdist
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def wasserstein2(X, Y, *, method="auto", exact_max=3000, n_projections=512, seed
     if method == "sliced" or (method == "auto" and max(n, m) > exact_max):
         v = ot.sliced_wasserstein_distance(X, Y, n_projections=n_projections, p=2, seed=seed)
         return W2(float(v), False, "sliced")
-    C = ot.dist(X, Y)  # squared Euclidean
+    # differences, not |x|^2 + |y|^2 - 2 x.y: identical clouds must give exactly 0
+    C = cdist(X, Y, "sqeuclidean")
     cost, log = ot.emd2(np.full(n, 1.0 / n), np.full(m, 1.0 / m), C,
                         numItermax=max(100_000, 100 * n * m), log=True)
     if log.get("result_code", 1) != 1 or log.get("warning"):

@@ -1,0 +1,53 @@
+"""Coupled SGD / limit runs and the W2 distance."""
+
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from meanfield.tasks import teacher_student
+from meanfield.transport import wasserstein2
+from meanfield.twolayer import run_coupled
+
+
+def test_w2_exact_equals_optimal_assignment(rng):
+    X = rng.standard_normal((60, 3))
+    Y = rng.standard_normal((60, 3)) + 0.5
+    C = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    r, c = linear_sum_assignment(C)
+    w = wasserstein2(X, Y)
+    assert w.exact
+    assert w.value == pytest.approx(np.sqrt(C[r, c].mean()), rel=1e-12)
+    s = wasserstein2(X, Y, method="sliced")
+    assert not s.exact and s.value <= w.value + 1e-12
+    with pytest.raises(ValueError, match="same D"):
+        wasserstein2(X, Y[:, :2])
+
+
+def test_coupled_run_starts_together_and_stays_close():
+    task = teacher_student(8, "relu", width=2)
+    res = run_coupled(task, 200, 1 / 200, 0.5, M=800, n_snapshots=3, h=0.05, seed=1,
+                      progress=False)
+    assert res.max_dist[0] == 0.0 and res.mean_dist[0] == 0.0
+    assert res.w2[0] == 0.0
+    assert res.w2_exact
+    # both sides learn, and the coupled particles move together
+    assert res.sgd.risk[-1] < res.sgd.risk[0] and res.limit.risk[-1] < res.limit.risk[0]
+    moved = np.sqrt(((res.sgd.W[-1] - res.sgd.W[0]) ** 2).sum(1)).mean()
+    assert res.mean_dist[-1] < 0.5 * moved
+    # W2 of the clouds never exceeds the coupling's root-mean-square distance
+    dist = np.sqrt((res.sgd.a - res.limit.a) ** 2 + ((res.sgd.W - res.limit.W) ** 2).sum(2))
+    assert np.all(res.w2 <= np.sqrt((dist ** 2).mean(1)) + 1e-9)
+    df = res.to_frame()
+    assert list(df.columns) == ["t", "step", "risk_sgd", "risk_limit", "risk_gap", "max_dist",
+                                "mean_dist", "w2"]
+    assert res.summary()["N"] == 200
+
+
+def test_coupled_bad_input():
+    task = teacher_student(3, "relu")
+    for kwargs, msg in [({"N": 0}, "N must be"), ({"alpha": 0}, "alpha must be"),
+                        ({"T": -1.0}, "T must be"), ({"n_snapshots": 1}, "n_snapshots")]:
+        args = {"N": 10, "alpha": 0.1, "T": 1.0, **kwargs}
+        with pytest.raises(ValueError, match=msg):
+            run_coupled(task, args.pop("N"), args.pop("alpha"), args.pop("T"), progress=False,
+                        **args)

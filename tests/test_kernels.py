@@ -1,0 +1,114 @@
+"""Pair kernels: closed forms, quadrature accuracy, Price derivatives."""
+
+import numpy as np
+import pytest
+
+from meanfield.activations import get_activation
+from meanfield.kernels.gaussian import (angle, erf_pair, pair, pair_sums, quad_pair,
+                                        quadrature_nodes, relu_pair)
+from tests.conftest import ACTIVATIONS
+
+QUAD = quadrature_nodes(48)
+
+
+def _cases(rng, n=120):
+    out = []
+    for i in range(n):
+        A = rng.standard_normal((2, 4)) * rng.uniform(0.1, 2.5)
+        if i % 5 == 0:
+            A[1] = A[0] * rng.uniform(0.3, 2.0)     # repeated direction
+        elif i % 5 == 1:
+            A[1] = -A[0]
+        elif i % 5 == 2:
+            A[1] = A[0] + 1e-5 * rng.standard_normal(4)
+        out.append((A[0] @ A[0], A[1] @ A[1], A[0] @ A[1]))
+    return out
+
+
+def test_angle_matches_arctan2_to_round_off(rng):
+    s = np.abs(rng.standard_normal(20000)) * 10.0 ** rng.uniform(-8, 3, 20000)
+    c = rng.standard_normal(20000) * 10.0 ** rng.uniform(-8, 3, 20000)
+    s[:5] = 0.0
+    c[5:10] = 0.0
+    got = np.array([angle(a, b) for a, b in zip(s, c)])
+    np.testing.assert_allclose(got, np.arctan2(s, c), rtol=0, atol=5e-16)
+
+
+def test_relu_closed_form_is_the_arc_cosine_kernel(rng):
+    for q11, q22, q12 in _cases(rng, 40):
+        c = np.clip(q12 / np.sqrt(q11 * q22), -1, 1)
+        phi = np.arccos(c)
+        ref = np.sqrt(q11 * q22) * (np.sin(phi) + (np.pi - phi) * c) / (2 * np.pi)
+        assert relu_pair(q11, q22, q12)[0] == pytest.approx(ref, rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("name,closed", [("relu", relu_pair), ("erf", erf_pair)])
+def test_quadrature_agrees_with_closed_forms(name, closed, rng):
+    act = get_activation(name)
+    worst = 0.0
+    for q11, q22, q12 in _cases(rng):
+        got = np.array(quad_pair(act.kind, act.p, act.kind, act.p, q11, q22, q12, QUAD))
+        ref = np.array(closed(q11, q22, q12))
+        worst = max(worst, np.abs(got - ref).max() / max(1.0, np.abs(ref).max()))
+    # measured: 1.7e-7 (nearly parallel kinked pairs), ~1e-9 elsewhere; see QUAD_ORDER
+    assert worst < 5e-7
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_price_derivatives_match_finite_differences(name, rng):
+    act = get_activation(name)
+    other = get_activation("tanh")
+    # Checks Price's formulas, so a high-order rule keeps quadrature noise
+    # (~1e-13) far below the 4th-order differences' truncation error (~h^4).
+    quad = quadrature_nodes(64, 40)
+    h = 1e-3
+
+    def d(f, x):
+        return (8 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (12 * h)
+
+    for k2 in (act, other):
+        for q11, q22, q12 in _cases(rng, 15)[3::5] + _cases(rng, 15)[4::5]:
+            def F(a, b, c):
+                return quad_pair(act.kind, act.p, k2.kind, k2.p, a, b, c, quad)[0]
+            _, F1, F12 = quad_pair(act.kind, act.p, k2.kind, k2.p, q11, q22, q12, quad)
+            fd1 = d(lambda x: F(x, q22, q12), q11)
+            fd12 = d(lambda x: F(q11, q22, x), q12)
+            assert F1 == pytest.approx(fd1, rel=1e-5, abs=1e-6)
+            assert F12 == pytest.approx(fd12, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_quadrature_against_monte_carlo(name, rng):
+    act = get_activation(name)
+    C = np.array([[1.3, 0.6], [0.6, 0.8]])
+    g = rng.standard_normal((10 ** 6, 2)) @ np.linalg.cholesky(C).T
+    prod = act(g[:, 0]) * act(g[:, 1])
+    F = quad_pair(act.kind, act.p, act.kind, act.p, C[0, 0], C[1, 1], C[0, 1], QUAD)[0]
+    se = prod.std() / 1e3
+    assert abs(F - prod.mean()) < 5 * se
+
+
+def test_degenerate_inputs_are_finite():
+    for name in ACTIVATIONS:
+        act = get_activation(name)
+        for q in [(0.0, 0.0, 0.0), (0.0, 1.0, 0.0), (1.0, 1.0, 1.0), (2.0, 2.0, -2.0)]:
+            out = quad_pair(act.kind, act.p, act.kind, act.p, *q, QUAD)
+            assert np.all(np.isfinite(out))
+    assert relu_pair(0.0, 1.0, 0.0) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "tanh"])
+def test_blocked_sums_equal_direct_sums(name, rng):
+    act = get_activation(name)
+    Wr = rng.standard_normal((37, 6))
+    Wc = rng.standard_normal((23, 6))
+    ac = rng.standard_normal(23)
+    Fa, F1, G = pair_sums(act.kind, act.p, act.kind, act.p, Wr, Wc, ac, QUAD, True,
+                          block_bytes=8 * 23 * 5)  # several blocks
+    for i in (0, 17, 36):
+        rows = [pair(act.kind, act.p, act.kind, act.p, Wr[i] @ Wr[i], w @ w, Wr[i] @ w, QUAD)
+                for w in Wc]
+        F, D1, D12 = map(np.array, zip(*rows))
+        assert Fa[i] == pytest.approx(ac @ F, rel=1e-7, abs=1e-9)
+        assert F1[i] == pytest.approx(ac @ D1, rel=1e-7, abs=1e-9)
+        np.testing.assert_allclose(G[i], (ac * D12) @ Wc, rtol=1e-7, atol=1e-9)

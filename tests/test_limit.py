@@ -1,0 +1,86 @@
+"""Particle limit: integrator orders, coupling of tagged particles, noise."""
+
+import numpy as np
+import pytest
+
+from meanfield.stepping import EULER, HEUN, RK4, get_method, rk_step
+from meanfield.tasks import teacher_student
+from meanfield.twolayer import InitialLaw, ParticleLimit, run_limit
+
+
+@pytest.mark.parametrize("tab", [EULER, HEUN, RK4])
+def test_rk_order_on_a_known_solution(tab):
+    """y' = (-y2 + cos t, y1) style linear ODE with known solution: rotation."""
+    def rhs(t, y):
+        return (-y[1], y[0])
+
+    def solve(n):
+        y = (np.array([1.0]), np.array([0.0]))
+        h = 1.0 / n
+        for k in range(n):
+            y = rk_step(tab, rhs, k * h, y, h)
+        return np.array([y[0][0], y[1][0]])
+
+    exact = np.array([np.cos(1.0), np.sin(1.0)])
+    errs = [np.linalg.norm(solve(n) - exact) for n in (20, 40, 80)]
+    orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert orders == pytest.approx([tab.order] * 2, abs=0.15)
+
+
+@pytest.mark.parametrize("method", ["euler", "heun", "rk4"])
+def test_particle_limit_shows_its_order(method):
+    task = teacher_student(4, "erf", width=2)
+    rng = np.random.default_rng(0)
+    a, W = InitialLaw(a_std=1.0, w_std=1.5).sample(30, task.d, rng)
+    p = get_method(method).order
+
+    def final(h):
+        tr = run_limit(task, a, W, [0.8], a[:5], W[:5], h=h, method=method, progress=False)
+        return np.concatenate([tr.a[0], tr.W[0].ravel()])
+
+    ref = run_limit(task, a, W, [0.8], a[:5], W[:5], h=0.005, method="rk4", progress=False)
+    ref = np.concatenate([ref.a[0], ref.W[0].ravel()])
+    e1, e2 = (np.abs(final(h) - ref).max() for h in (0.1, 0.05))
+    assert np.log2(e1 / e2) == pytest.approx(p, abs=0.35)
+
+
+def test_tagged_particle_equal_to_a_reference_particle_follows_it():
+    task = teacher_student(5, "relu", width=2)
+    a, W = InitialLaw().sample(50, task.d, np.random.default_rng(1))
+    tr = run_limit(task, a, W, [0.0, 0.5, 1.0], a[:3], W[:3], h=0.1, progress=False)
+    lim = ParticleLimit(task, a, W, h=0.1)
+    lim.plan(1.0)
+    lim.advance(10)
+    ref_a, ref_W = lim.population()
+    np.testing.assert_allclose(tr.a[-1], ref_a[:3], rtol=1e-12)
+    np.testing.assert_allclose(tr.W[-1], ref_W[:3], rtol=1e-12)
+    assert tr.risk[-1] < tr.risk[0]
+    assert tr.risk[-1] == pytest.approx(task.risk(ref_a, ref_W))
+
+
+def test_lands_exactly_on_snapshot_times():
+    task = teacher_student(3, "erf")
+    a, W = InitialLaw().sample(10, 3, np.random.default_rng(0))
+    tr = run_limit(task, a, W, [0.0, 0.13, 0.3], h=0.05, progress=False)
+    np.testing.assert_allclose(tr.times, [0.0, 0.13, 0.3], rtol=0, atol=1e-15)
+
+
+def test_limit_noise_variance():
+    task = teacher_student(10, "relu")
+    a, W = np.zeros(200), np.zeros((200, 10))
+    tr = run_limit(task, a, W, [1.0], h=0.1, method="euler", temperature=0.2, train_a=False,
+                   progress=False, a_tag=a, W_tag=W)
+    assert tr.W[0].var() == pytest.approx(4 * 0.2 * 1.0, rel=5 * np.sqrt(2 / 2000))
+
+
+def test_bad_arguments():
+    task = teacher_student(3, "relu")
+    a, W = InitialLaw().sample(4, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="method must be one of"):
+        ParticleLimit(task, a, W, method="rk45")
+    with pytest.raises(ValueError, match="h must be"):
+        ParticleLimit(task, a, W, h=0)
+    with pytest.raises(ValueError, match="method must be 'euler' when temperature"):
+        ParticleLimit(task, a, W, temperature=0.1)
+    with pytest.raises(ValueError, match="M must be >= 1"):
+        ParticleLimit(task, a[:0], W[:0])
