@@ -1,0 +1,99 @@
+"""SGD throughput: numba kernel vs a plain numpy loop (and torch CPU) in the same process.
+
+Targets (issue "Two-layer mean-field core"): at least 5x the numpy loop at
+every N in {100, 1000, 10000}, d = 100, batch 1.  Also prints the growth
+exponent of time per step in N (expected ~1: one pass over the N x d weights).
+
+    python benchmarks/bench_sgd.py [--steps-scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from meanfield.analysis import loglog_fit
+from meanfield.tasks import teacher_student
+from meanfield.twolayer import SGD, InitialLaw
+
+
+def numpy_loop(a, W, X, Y, alpha):
+    """Eq. (3.3), ReLU, batch 1, written as one would in numpy."""
+    N = a.size
+    for k in range(Y.size):
+        x = X[k]
+        z = W @ x
+        h = np.maximum(z, 0.0)
+        c = 2.0 * alpha * (Y[k] - a @ h / N)
+        W += np.outer(c * a * (z > 0), x)
+        a += c * h
+
+
+def torch_loop(a, W, X, Y, alpha):
+    import torch
+    a, W, X, Y = (torch.from_numpy(v) for v in (a, W, X, Y))
+    N = a.numel()
+    with torch.no_grad():
+        for k in range(Y.numel()):
+            x = X[k]
+            z = W @ x
+            h = torch.relu(z)
+            c = 2.0 * alpha * (Y[k] - a @ h / N)
+            W.add_(torch.outer(c * a * (z > 0), x))
+            a.add_(c * h)
+
+
+def best_of(fn, repeat=3):
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return min(out)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps-scale", type=float, default=1.0)
+    args = p.parse_args(argv)
+    d = 100
+    task = teacher_student(d, "relu", width=4)
+    try:
+        import torch  # noqa: F401
+        has_torch = True
+    except ImportError:
+        has_torch = False
+    rows = []
+    for N in (100, 1000, 10000):
+        steps = max(20, int(args.steps_scale * 2e6 / N))
+        rng = np.random.default_rng(0)
+        a0, W0 = InitialLaw().sample(N, d, rng)
+        X, Y = task.sample(steps, rng)
+        alpha = 1.0 / N
+
+        def ours():
+            s = SGD(task, a0, W0, alpha, rng=0)
+            s.plan(steps * alpha)
+            s.advance(steps)
+
+        ours()  # compile
+        t_ours = best_of(ours) / steps
+        t_np = best_of(lambda: numpy_loop(a0.copy(), W0.copy(), X, Y, alpha)) / steps
+        t_th = (best_of(lambda: torch_loop(a0.copy(), W0.copy(), X, Y, alpha)) / steps
+                if has_torch else float("nan"))
+        rows.append((N, t_ours, t_np, t_th))
+        print(f"N={N:6d}: numba {1 / t_ours:10.0f} steps/s | numpy {1 / t_np:9.0f} steps/s "
+              f"(x{t_np / t_ours:5.1f}) | torch-cpu "
+              + (f"{1 / t_th:9.0f} steps/s (x{t_th / t_ours:5.1f})" if has_torch else "n/a"),
+              flush=True)
+    fit = loglog_fit([r[0] for r in rows], [r[1] for r in rows], n_boot=10)
+    print(f"growth of time per step in N: exponent {fit.slope:.2f} (N = 100..10000)")
+    worst = min(r[2] / r[1] for r in rows)
+    print(f"{'PASS' if worst >= 5 else 'FAIL'}: numba vs numpy at least x{worst:.1f} (target x5)")
+    return 0 if worst >= 5 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
