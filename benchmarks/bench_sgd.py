@@ -10,12 +10,16 @@ exponent of time per step in N (expected ~1: one pass over the N x d weights).
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from meanfield.analysis import loglog_fit
 from meanfield.tasks import teacher_student
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import best_of  # noqa: E402
 from meanfield.twolayer import SGD, InitialLaw
 
 
@@ -43,15 +47,6 @@ def torch_loop(a, W, X, Y, alpha):
             c = 2.0 * alpha * (Y[k] - a @ h / N)
             W.add_(torch.outer(c * a * (z > 0), x))
             a.add_(c * h)
-
-
-def best_of(fn, repeat=3):
-    out = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return min(out)
 
 
 def main(argv=None):

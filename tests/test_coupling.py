@@ -51,3 +51,15 @@ def test_coupled_bad_input():
         with pytest.raises(ValueError, match=msg):
             run_coupled(task, args.pop("N"), args.pop("alpha"), args.pop("T"), progress=False,
                         **args)
+
+
+def test_same_seed_gives_bit_identical_coupled_runs():
+    task = teacher_student(4, "erf", width=2)
+    kw = dict(M=60, n_snapshots=3, h=0.1, progress=False)
+    r1 = run_coupled(task, 30, 0.02, 0.4, seed=5, **kw)
+    r2 = run_coupled(task, 30, 0.02, 0.4, seed=5, **kw)
+    r3 = run_coupled(task, 30, 0.02, 0.4, seed=6, **kw)
+    np.testing.assert_array_equal(r1.sgd.W, r2.sgd.W)
+    np.testing.assert_array_equal(r1.limit.W, r2.limit.W)
+    assert r1.to_frame().equals(r2.to_frame())
+    assert not np.array_equal(r1.sgd.W[-1], r3.sgd.W[-1])

@@ -34,7 +34,7 @@ def test_V_U_risk_against_monte_carlo(kind, act, rng):
 
 
 @pytest.mark.parametrize("kind", TASKS)
-@pytest.mark.parametrize("act", ["relu", "erf", "tanh", "ramp"])
+@pytest.mark.parametrize("act", ACTIVATIONS)
 def test_gradients_against_finite_differences(kind, act, rng):
     task = make_task(kind, act)
     a, W = _net(rng, 3, task.d)
@@ -42,7 +42,7 @@ def test_gradients_against_finite_differences(kind, act, rng):
     _, dVda, dVdW = task.grad_V(a, W)
     dUda, dUdW = task.grad1_U(a, W, a2, W2)
     np.testing.assert_allclose(dVda, task.V(a, W) / a, rtol=1e-12)
-    h = 1e-4 if act in ("relu", "erf") else 1e-3  # quadrature noise / h stays < 1e-7
+    h = 1e-4 if act in ("relu", "erf") else 1e-2  # quadrature noise / h stays < 1e-6
     for j in range(task.d):
         E = np.zeros_like(W)
         E[:, j] = h
