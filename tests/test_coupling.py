@@ -44,7 +44,12 @@ def test_coupled_run_starts_together_and_stays_close():
 
 
 def test_coupled_bad_input():
+    from meanfield.twolayer import InitialLaw
     task = teacher_student(3, "relu")
+    with pytest.raises(ValueError, match="a_mean must be a finite number"):
+        InitialLaw(a_mean="x")
+    with pytest.raises(ValueError, match="w_std must be"):
+        InitialLaw(w_std=-1.0)
     for kwargs, msg in [({"N": 0}, "N must be"), ({"alpha": 0}, "alpha must be"),
                         ({"T": -1.0}, "T must be"), ({"n_snapshots": 1}, "n_snapshots")]:
         args = {"N": 10, "alpha": 0.1, "T": 1.0, **kwargs}

@@ -21,7 +21,12 @@ class InitialLaw:
     w_std: float = 1.0
 
     def __post_init__(self):
-        float(self.a_mean)
+        try:
+            ok = np.isfinite(float(self.a_mean))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"a_mean must be a finite number, got {self.a_mean!r}")
         _checks.nonneg("a_std", self.a_std)
         _checks.nonneg("w_std", self.w_std)
 

@@ -137,6 +137,6 @@ def run_sgd(task, a0, W0, alpha, times, *, progress=True, **kwargs):
     """
     stepper = SGD(task, a0, W0, alpha, **kwargs)
     cfg = {"alpha": stepper.alpha, "batch_size": stepper.batch_size,
-           "temperature": stepper.temperature, "train_a": stepper.train_a, "N": a0.shape[0]}
+           "temperature": stepper.temperature, "train_a": stepper.train_a, "N": stepper.a.size}
     return simulate(stepper, times, progress=progress, desc=f"SGD N={stepper.a.size}",
                     config=cfg)
