@@ -38,9 +38,7 @@ def test_kernel_equals_numpy_eq_3_3(act, B, kernel, rng):
     a1, W1 = a.copy(), W.copy()
     s = np.full(300, 0.01)
     f = getattr(k_sgd, f"sgd_{'b1' if B == 1 else 'batch'}_{kernel}")
-    args = (a1, W1, X, Y, s) + ((B,) if B > 1 else ()) + (
-        task.activation.kind, task.activation.p, True, 0.0, rng)
-    assert f(*args) == 300
+    assert f(a1, W1, X, Y, s, B, task.activation.kind, task.activation.p, True, 0.0, rng) == 300
     np.testing.assert_allclose(a1, ref[0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(W1, ref[1], rtol=1e-10, atol=1e-12)
 

@@ -7,17 +7,19 @@ factor N there cancels the 1/N of the model):
                        + sqrt(4 s_k tau) g,   g ~ N(0, I)   (noisy SGD, tau = temperature)
 
 and returns the number of steps completed: fewer than asked means the
-prediction error of the next step was not finite.  Batch size 1 fuses the
-update of step k with the forward pass of step k+1 so that ``W`` is read and
-written once per step.  Each loop is compiled twice, serial and parallel
-over neurons (the pattern of umap-learn's layouts); the driver picks one.
-Noise draws from a numpy Generator in a fixed order and forces the serial
-loop.
+prediction error of the next step was not finite.  Batch size 1 without
+noise fuses the update of step k with the forward pass of step k+1 so that
+``W`` is read and written once per step.  Each loop is compiled twice,
+serial and parallel over neurons (the pattern of umap-learn's layouts);
+:func:`choose` picks one.  All share one signature
+``(a, W, X, Y, s, B, kind, p, train_a, tau, rng)``.  Noise draws from a
+numpy Generator in a fixed order, in the serial batch loop.
 """
 
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 from numba import njit, prange
@@ -25,15 +27,19 @@ from numba import njit, prange
 from ..activations import act_d1, act_value
 
 
-def _sgd_b1(a, W, X, Y, s, kind, p, train_a, tau, rng):
+def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
+    """Batch 1, no noise (B, tau and rng unused): update of step k fused with
+    the forward pass of step k + 1."""
     n = X.shape[0]
     N, d = W.shape
     z = np.empty(N)
     yhat = 0.0
+    x0 = X[0]
     for i in prange(N):
+        wi = W[i]
         acc = 0.0
         for j in range(d):
-            acc += W[i, j] * X[0, j]
+            acc += wi[j] * x0[j]
         z[i] = acc
         yhat += a[i] * act_value(kind, p, acc)
     for k in range(n):
@@ -41,30 +47,30 @@ def _sgd_b1(a, W, X, Y, s, kind, p, train_a, tau, rng):
         if not math.isfinite(err):
             return k
         c = 2.0 * s[k] * err
-        ns = math.sqrt(4.0 * s[k] * tau)
-        nxt = k + 1 < n
-        kn = k + 1 if nxt else k
+        # row views: with them LLVM vectorises the row loop
+        xk = X[k]
+        xn = X[k + 1 if k + 1 < n else k]
         yhat = 0.0
         for i in prange(N):
             zi = z[i]
             gw = c * a[i] * act_d1(kind, p, zi)
             if train_a:
                 a[i] += c * act_value(kind, p, zi)
-                if tau > 0.0:
-                    a[i] += ns * rng.standard_normal()
+            wi = W[i]
             acc = 0.0
             for j in range(d):
-                wij = W[i, j] + gw * X[k, j]
-                if tau > 0.0:
-                    wij += ns * rng.standard_normal()
-                W[i, j] = wij
-                acc += wij * X[kn, j]
+                wij = wi[j] + gw * xk[j]
+                wi[j] = wij
+                acc += wij * xn[j]
             z[i] = acc
             yhat += a[i] * act_value(kind, p, acc)
     return n
 
 
 def _sgd_batch(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
+    """Mini-batches of B, with noise when tau > 0 (then call the serial build:
+    the Generator is not thread-safe, and a prange body that calls it is
+    silently run serially by numba, parallel build or not)."""
     nsteps = X.shape[0] // B
     N, d = W.shape
     Z = np.empty((B, N))
@@ -73,42 +79,75 @@ def _sgd_batch(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
         base = k * B
         for b in range(B):
             yhat = 0.0
+            xb = X[base + b]
             for i in prange(N):
+                wi = W[i]
                 acc = 0.0
                 for j in range(d):
-                    acc += W[i, j] * X[base + b, j]
+                    acc += wi[j] * xb[j]
                 Z[b, i] = acc
                 yhat += a[i] * act_value(kind, p, acc)
             err[b] = Y[base + b] - yhat / N
             if not math.isfinite(err[b]):
                 return k
         c = 2.0 * s[k] / B
-        ns = math.sqrt(4.0 * s[k] * tau)
         for i in prange(N):
             ga = 0.0
             for b in range(B):
                 zi = Z[b, i]
                 ga += err[b] * act_value(kind, p, zi)
                 Z[b, i] = c * a[i] * err[b] * act_d1(kind, p, zi)
-            for j in range(d):
-                acc = W[i, j]
-                for b in range(B):
-                    acc += Z[b, i] * X[base + b, j]
-                if tau > 0.0:
-                    acc += ns * rng.standard_normal()
-                W[i, j] = acc
+            wi = W[i]
+            for b in range(B):
+                g = Z[b, i]
+                xb = X[base + b]
+                for j in range(d):
+                    wi[j] += g * xb[j]
             if train_a:
                 a[i] += c * ga
-                if tau > 0.0:
+        if tau > 0.0:
+            ns = math.sqrt(4.0 * s[k] * tau)
+            for i in range(N):
+                if train_a:
                     a[i] += ns * rng.standard_normal()
+                for j in range(d):
+                    W[i, j] += ns * rng.standard_normal()
     return nsteps
 
 
-sgd_b1_serial = njit(cache=True)(_sgd_b1)
-sgd_b1_parallel = njit(cache=True, parallel=True)(_sgd_b1)
-sgd_batch_serial = njit(cache=True)(_sgd_batch)
-sgd_batch_parallel = njit(cache=True, parallel=True)(_sgd_batch)
+# Reassociation lets LLVM vectorise the dot products; the NaN/Inf semantics
+# that divergence detection relies on are kept (no 'nnan'/'ninf').
+_FM = {"reassoc", "contract"}
+
+
+def _build(f, parallel):
+    """Compile ``f`` serial or parallel.  Each build gets a function object of
+    its own name: numba's on-disk cache keys on the qualified name, so two
+    builds of one function would load each other's machine code (the parallel
+    build silently ran serially before this)."""
+    name = f"{f.__name__}_{'parallel' if parallel else 'serial'}"
+    g = types.FunctionType(f.__code__, f.__globals__, name, f.__defaults__, f.__closure__)
+    g.__qualname__ = name
+    return njit(cache=True, parallel=parallel, fastmath=_FM)(g)
+
+
+sgd_b1_serial = _build(_sgd_b1, False)
+sgd_b1_parallel = _build(_sgd_b1, True)
+sgd_batch_serial = _build(_sgd_batch, False)
+sgd_batch_parallel = _build(_sgd_batch, True)
 
 #: Below this many weights per step the parallel loop's thread start-up costs
 #: more than it saves (measured in benchmarks/bench_sgd.py).
-PARALLEL_MIN_WEIGHTS = 100_000
+PARALLEL_MIN_WEIGHTS = 10_000
+
+
+def choose(N, d, batch_size, temperature):
+    """The loop SGD uses: the fused batch-1 loop without noise, else the batch
+    loop (any B; serial when there is noise); parallel over neurons when a
+    step has at least PARALLEL_MIN_WEIGHTS weight updates."""
+    if temperature > 0:
+        return sgd_batch_serial
+    parallel = N * d * batch_size >= PARALLEL_MIN_WEIGHTS
+    if batch_size == 1:
+        return sgd_b1_parallel if parallel else sgd_b1_serial
+    return sgd_batch_parallel if parallel else sgd_batch_serial

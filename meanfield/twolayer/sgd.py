@@ -82,11 +82,7 @@ class SGD(Stepper):
         self._X = np.empty((0, d))
         self._Y = np.empty(0)
         self._pos = 0
-        parallel = N * d * self.batch_size >= k_sgd.PARALLEL_MIN_WEIGHTS and self.temperature == 0
-        if self.batch_size == 1:
-            self._kernel = k_sgd.sgd_b1_parallel if parallel else k_sgd.sgd_b1_serial
-        else:
-            self._kernel = k_sgd.sgd_batch_parallel if parallel else k_sgd.sgd_batch_serial
+        self._kernel = k_sgd.choose(N, d, self.batch_size, self.temperature)
         self.time = 0.0
         self.step_count = 0
         self._todo = 0
@@ -109,12 +105,8 @@ class SGD(Stepper):
             Y = self._Y[self._pos * B:(self._pos + m) * B]
             s = step_sizes(self.alpha, self.schedule, self.step_count, m)
             act = self.task.activation
-            if B == 1:
-                done = self._kernel(self.a, self.W, X, Y, s, act.kind, act.p, self.train_a,
-                                    self.temperature, self._noise_rng)
-            else:
-                done = self._kernel(self.a, self.W, X, Y, s, B, act.kind, act.p, self.train_a,
-                                    self.temperature, self._noise_rng)
+            done = self._kernel(self.a, self.W, X, Y, s, B, act.kind, act.p, self.train_a,
+                                self.temperature, self._noise_rng)
             self.step_count += done
             self.time = self.step_count * self.alpha
             self._pos += done
