@@ -385,7 +385,8 @@ def quadrature_nodes(n, n_piece=None):
     16 nodes per piece, 2e-8 with 24, 5e-12 with 32)."""
     z, w = np.polynomial.hermite_e.hermegauss(n)
     zl, wl = np.polynomial.legendre.leggauss(max(8, n // 2) if n_piece is None else n_piece)
-    return (np.ascontiguousarray(np.stack([z, w / w.sum()])), np.ascontiguousarray(np.stack([zl, wl])))
+    return (np.ascontiguousarray(np.stack([z, w / w.sum()])),
+            np.ascontiguousarray(np.stack([zl, wl])))
 
 
 def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24):
