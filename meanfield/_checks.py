@@ -63,3 +63,32 @@ def generator(rng) -> np.random.Generator:
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
     raise ValueError(f"rng must be a numpy.random.Generator or an integer seed >= 0, got {rng!r}")
+
+
+def spawn(rng, n: int) -> list[np.random.Generator]:
+    """``n`` independent Generators from a Generator or an integer seed."""
+    if isinstance(rng, np.random.Generator):
+        return rng.spawn(n)
+    generator(rng)  # validates the seed
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(int(rng)).spawn(n)]
+
+
+def schedule_value(schedule, t):
+    """``xi(t)`` of a step-size schedule (A1) at times ``t`` (scalar or array).
+
+    ``schedule`` may be vectorised or scalar-only; None means ``xi = 1``.
+    Raises ValueError unless every value is finite and >= 0.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    if schedule is None:
+        return np.ones_like(t)
+    try:
+        xi = np.broadcast_to(np.asarray(schedule(t), dtype=np.float64), t.shape)
+    except (TypeError, ValueError):
+        xi = np.array([float(schedule(ti)) for ti in t.ravel()]).reshape(t.shape)
+    ok = np.isfinite(xi) & (xi >= 0)
+    if not ok.all():
+        bad = np.flatnonzero(~ok.ravel())[0]
+        raise ValueError(f"schedule must return finite values >= 0, got "
+                         f"xi({t.ravel()[bad]:.6g}) = {xi.ravel()[bad]}")
+    return xi

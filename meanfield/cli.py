@@ -16,7 +16,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from . import __version__
+from . import __version__, _checks
 
 # name: (type, default, help)
 COUPLE_OPTIONS = {
@@ -104,9 +104,7 @@ def _couple(args):
         task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
     else:
         raise CLIError(f"--task must be 'teacher-student' or 'isotropic', got {cfg['task']!r}")
-    if cfg["N"] < 1:
-        raise CLIError(f"--N must be an integer >= 1, got {cfg['N']}")
-    alpha = cfg["alpha"] if cfg["alpha"] is not None else 1.0 / cfg["N"]
+    alpha = cfg["alpha"] if cfg["alpha"] is not None else 1.0 / _checks.positive_int("N", cfg["N"])
     cfg["alpha"] = alpha
     init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
     out = args.out
@@ -125,10 +123,10 @@ def _couple(args):
               file=sys.stderr)
         return 1
     res.to_frame().to_csv(out / "results.csv", index=False)
-    summary = {**res.summary(), "cli": cfg, "version": __version__}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    save_figure(risk_curves(res), out / "risk")
     s = res.summary()
+    (out / "summary.json").write_text(json.dumps({**s, "cli": cfg, "version": __version__},
+                                                 indent=2, default=str))
+    save_figure(risk_curves(res), out / "risk")
     print(f"final risk: SGD {s['final_risk_sgd']:.5g}, limit {s['final_risk_limit']:.5g}; "
           f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
           f"sup W2 {s['sup_w2']:.3g}")

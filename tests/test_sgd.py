@@ -7,7 +7,7 @@ from meanfield.kernels import sgd as k_sgd
 from meanfield.stepping import DivergenceError
 from meanfield.tasks import teacher_student
 from meanfield.twolayer import SGD, InitialLaw, run_sgd
-from meanfield.twolayer.sgd import _spawn
+from meanfield._checks import spawn
 
 
 def numpy_sgd(task, a, W, X, Y, alpha, B=1, train_a=True):
@@ -49,7 +49,7 @@ def test_stepper_consumes_the_documented_data_stream(rng):
     stepper = SGD(task, a, W, 0.02, rng=7)
     stepper.plan(250 * 0.02)
     stepper.advance(250)
-    data_rng, _ = _spawn(7, 2)
+    data_rng, _ = spawn(7, 2)
     X, Y = task.sample(stepper._block, data_rng)
     ref = numpy_sgd(task, a, W, X[:250], Y[:250], 0.02)
     np.testing.assert_allclose(stepper.W, ref[1], rtol=1e-10, atol=1e-12)
@@ -95,7 +95,7 @@ def test_schedule_scales_the_step(rng):
     a, W = InitialLaw().sample(10, task.d, rng)
     t1 = run_sgd(task, a, W, 0.01, [0.5], schedule=lambda t: 2.0 + 0 * t, progress=False, rng=1)
     s = SGD(task, a, W, 0.01, rng=1)
-    data_rng, _ = _spawn(1, 2)
+    data_rng, _ = spawn(1, 2)
     X, Y = task.sample(s._block, data_rng)
     ref = numpy_sgd(task, a, W, X[:50], Y[:50], 0.02)
     np.testing.assert_allclose(t1.W[0], ref[1], rtol=1e-10, atol=1e-12)

@@ -47,7 +47,9 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
         if not math.isfinite(err):
             return k
         c = 2.0 * s[k] * err
-        # row views: with them LLVM vectorises the row loop
+        # Row views measured faster than 2-D indexing.  The row loop still
+        # compiles to scalar FMAs (LLVM does not vectorise it; see the note
+        # in benchmarks/bench_sgd.py).
         xk = X[k]
         xn = X[k + 1 if k + 1 < n else k]
         yhat = 0.0
@@ -115,8 +117,8 @@ def _sgd_batch(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
     return nsteps
 
 
-# Reassociation lets LLVM vectorise the dot products; the NaN/Inf semantics
-# that divergence detection relies on are kept (no 'nnan'/'ninf').
+# Reassociation and contraction only: the NaN/Inf semantics that divergence
+# detection relies on are kept (no 'nnan'/'ninf').
 _FM = {"reassoc", "contract"}
 
 

@@ -21,7 +21,6 @@ import numpy as np
 
 from .. import _checks
 from ..stepping import DivergenceError, Stepper, get_method, rk_step, simulate
-from .sgd import _spawn
 
 
 class ParticleLimit(Stepper):
@@ -68,18 +67,13 @@ class ParticleLimit(Stepper):
         self.temperature = _checks.nonneg("temperature", temperature)
         if self.temperature > 0 and self.method.name != "euler":
             raise ValueError("method must be 'euler' when temperature > 0 (Euler-Maruyama)")
-        (self._rng,) = _spawn(rng, 1)
+        (self._rng,) = _checks.spawn(rng, 1)
         self.time = 0.0
         self.step_count = 0
         self._dt = 0.0
 
     def _xi(self, t):
-        if self.schedule is None:
-            return 1.0
-        v = float(np.asarray(self.schedule(t)))
-        if not math.isfinite(v) or v < 0:
-            raise ValueError(f"schedule must return finite values >= 0, got xi({t:.6g}) = {v}")
-        return v
+        return float(_checks.schedule_value(self.schedule, t))
 
     def field(self, t, state):
         """``-2 xi(t) grad Psi(theta; rho)`` for every particle, rho = reference rows."""

@@ -9,27 +9,11 @@ from ..kernels import sgd as k_sgd
 from ..stepping import DivergenceError, Stepper, simulate
 
 
-def _spawn(rng, n):
-    """``n`` independent Generators from a Generator or an integer seed."""
-    if isinstance(rng, np.random.Generator):
-        return rng.spawn(n)
-    _checks.generator(rng)  # validates the seed
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(int(rng)).spawn(n)]
-
-
 def step_sizes(alpha, schedule, k0, n):
     """``s_k = alpha * xi(k alpha)`` for ``k = k0 .. k0 + n - 1`` (assumption (A1))."""
-    t = (k0 + np.arange(n)) * alpha
     if schedule is None:
         return np.full(n, alpha)
-    try:
-        xi = np.broadcast_to(np.asarray(schedule(t), dtype=np.float64), t.shape)
-    except (TypeError, ValueError):
-        xi = np.array([float(schedule(ti)) for ti in t])
-    if not np.all(np.isfinite(xi)) or np.any(xi < 0):
-        bad = t[~(np.isfinite(xi) & (xi >= 0))][0]
-        raise ValueError(f"schedule must return finite values >= 0, got xi({bad:.6g}) = "
-                         f"{xi[t == bad][0]}")
+    xi = _checks.schedule_value(schedule, (k0 + np.arange(n)) * alpha)
     return alpha * np.ascontiguousarray(xi)
 
 
@@ -71,12 +55,12 @@ class SGD(Stepper):
             raise ValueError("N must be >= 1 (a0 is empty)")
         self.a = a0.copy()
         self.W = W0.copy()
-        self.dt = self.alpha = _checks.positive("alpha", alpha)
+        self.alpha = _checks.positive("alpha", alpha)
         self.schedule = schedule
         self.batch_size = _checks.positive_int("batch_size", batch_size)
         self.temperature = _checks.nonneg("temperature", temperature)
         self.train_a = bool(train_a)
-        self._data_rng, self._noise_rng = _spawn(rng, 2)
+        self._data_rng, self._noise_rng = _checks.spawn(rng, 2)
         N, d = self.W.shape
         self._block = max(1, (1 << 20) // (d * self.batch_size))
         self._X = np.empty((0, d))
@@ -85,14 +69,12 @@ class SGD(Stepper):
         self._kernel = k_sgd.choose(N, d, self.batch_size, self.temperature)
         self.time = 0.0
         self.step_count = 0
-        self._todo = 0
 
     def plan(self, t_target):
         k = int(round(t_target / self.alpha))
         if k < self.step_count:
             raise ValueError(f"times: {t_target} lies before the current time {self.time}")
-        self._todo = k - self.step_count
-        return self._todo
+        return k - self.step_count
 
     def advance(self, n):
         B = self.batch_size
