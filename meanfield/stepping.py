@@ -131,7 +131,11 @@ def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
                 bar.update(stepper.time - t0)
                 n -= m
             a, W = stepper.snapshot()
-            rows.append((stepper.time, stepper.step_count, a, W, stepper.risk()))
+            with np.errstate(over="ignore", invalid="ignore"):
+                risk = stepper.risk()
+            if not np.isfinite(risk):  # finite but huge weights: the loss overflowed
+                raise DivergenceError(stepper.step_count, stepper.time, _collect(rows, config))
+            rows.append((stepper.time, stepper.step_count, a, W, risk))
     finally:
         bar.close()
     return _collect(rows, config)

@@ -277,14 +277,52 @@ class GaussianTask:
 
         ``L_N(theta) = E[y^2] + (2/N) sum_i V(theta_i) + (1/N^2) sum_ij U(theta_i, theta_j)``
         (Shevchenko & Mondelli eq. (3.2)).  Exact and finite for any finite
-        input, zero and repeated neurons included.
+        input, zero and repeated neurons included.  Neurons with ``a_i = 0``
+        contribute exactly nothing and are skipped, so a dropout network
+        padded with zeros costs ``|A|^2`` kernel evaluations, not ``N^2``.
         """
         a, W = _checks.network(a, W, self.d)
         N = a.size
-        if N == 0:
+        live = a != 0.0
+        if not live.all():
+            a, W = a[live], W[live]
+        if a.size == 0:
             return self.ey2
         S, _ = self._sums(self.activation, W, self.activation, W, a, False)
         return self.ey2 + 2.0 * self.V(a, W).sum() / N + float(a @ S) / N ** 2
+
+    def risk_coefficients(self, a0, a1, W):
+        """Coefficients of the risk along a segment that moves only the output weights.
+
+        ``L_N((1 - s) a0 + s a1, W) = c0 + c1 s + c2 s^2`` for all real s, from
+        eq. (3.2): V is linear in a and U bilinear, so the risk is a quadratic
+        in s, convex because ``c2 = E[(delta yhat)^2] >= 0``.  With ``a0 = 0``
+        it gives the risk of the rescaled network ``s a1`` for every s.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``[c0, c1, c2]``.  Cost: two kernel sums over N^2 pairs (one when
+            ``a0`` is zero).
+        """
+        a0, W = _checks.network(a0, W, self.d, "0")
+        a1, _ = _checks.network(a1, W, self.d, "1")
+        N = a0.size
+        if N == 0:
+            return np.array([self.ey2, 0.0, 0.0])
+        da = a1 - a0
+        Sd, _ = self._sums(self.activation, W, self.activation, W, da, False)
+        lin0 = self.V(a0, W).sum() / N
+        if np.any(a0):
+            S0, _ = self._sums(self.activation, W, self.activation, W, a0, False)
+            # both orders: quadrature kernels are symmetric only to their accuracy,
+            # and the direct risk a'Fa sees the symmetric part of F alone
+            quad0, cross = float(a0 @ S0), 0.5 * float(a0 @ Sd + da @ S0)
+        else:
+            quad0 = cross = 0.0
+        return np.array([self.ey2 + 2.0 * lin0 + quad0 / N ** 2,
+                         2.0 * self.V(da, W).sum() / N + 2.0 * cross / N ** 2,
+                         float(da @ Sd) / N ** 2])
 
     def __repr__(self):
         return f"GaussianTask({self.name}, d={self.d}, activation={self.activation})"
