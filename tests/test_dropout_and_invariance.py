@@ -63,3 +63,52 @@ def test_bad_subsets(A, msg):
         dropout_loss(TASK, a, W, np.array(A, dtype=float if A == [0.5] else int))
     with pytest.raises(ValueError, match="size must be an integer in"):
         random_subset(10, 0, 0)
+
+
+def test_first_half_and_nested_subsets():
+    from meanfield.twolayer.dropout import first_half, nested_subsets
+
+    np.testing.assert_array_equal(first_half(7), [0, 1, 2])
+    with pytest.raises(ValueError, match="N must be >= 2"):
+        first_half(1)
+    sets = nested_subsets(50, [5, 20, 50], 3)
+    assert [s.size for s in sets] == [5, 20, 50]
+    assert set(sets[0]) <= set(sets[1]) <= set(sets[2]) == set(range(50))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        nested_subsets(50, [20, 5], 3)
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be an integer in \[1, N\]"):
+        nested_subsets(50, [5, 51], 3)
+    # each index is in A_k with probability |A_k| / N: 4000 draws, 5-sigma binomial band
+    rng = np.random.default_rng(0)
+    hits = np.zeros(50)
+    for _ in range(4000):
+        hits[nested_subsets(50, [10, 20], rng)[0]] += 1
+    assert np.abs(hits / 4000 - 0.2).max() < 5 * np.sqrt(0.2 * 0.8 / 4000)
+
+
+def test_rescaled_dropout_finds_the_exact_optimal_scale():
+    from meanfield.twolayer.dropout import rescaled_dropout
+
+    a, W = _net(3, 20)
+    res = rescaled_dropout(TASK, a, W, 10, n_draws=6, rng=1)
+    assert res.losses.size == 6 and res.loss == res.losses.min()
+    assert np.all(res.losses <= res.fixed_losses + 1e-15)  # r = 1 is eq. (3.4)
+    A = res.subset
+    c = TASK.risk_coefficients(np.zeros(A.size), a[A], W[A])
+    assert res.scale == pytest.approx(-c[1] / (2 * c[2]), rel=1e-6)
+    full = np.zeros(20)
+    full[A] = res.scale * a[A] * 20 / A.size
+    assert TASK.risk(full, W) == pytest.approx(res.loss, rel=1e-10)
+    same = rescaled_dropout(TASK, a, W, 10, subsets=[A])
+    assert same.loss == pytest.approx(res.loss, rel=1e-12)
+    with pytest.raises(ValueError, match="rng is required"):
+        rescaled_dropout(TASK, a, W, 10)
+
+
+def test_risk_skips_zero_output_weights_exactly():
+    a, W = _net(4, 12)
+    a[[1, 5, 6]] = 0.0
+    U = TASK.U(a, W, a, W)
+    direct = TASK.ey2 + 2 * TASK.V(a, W).mean() + U.sum() / 144
+    assert TASK.risk(a, W) == pytest.approx(direct, rel=1e-12)
+    assert TASK.risk(np.zeros(12), W) == TASK.ey2
