@@ -31,3 +31,35 @@ def test_bad_input():
         loglog_fit([1, 2], [1, -1])
     with pytest.raises(ValueError, match="two distinct"):
         loglog_fit([2, 2], [1, 1])
+
+
+def test_fit_of_means_admits_zeros_and_recovers_the_rate():
+    rng = np.random.default_rng(2)
+    N = np.repeat([100, 400, 1600, 6400], 400)
+    # half-normal with an atom at 0 (as eps_C has): E y = c N^-1/2 exactly
+    y = np.abs(rng.standard_normal(N.size)) * (rng.random(N.size) > 0.3) * N ** -0.5
+    fit = loglog_fit(N, y, on="means", n_boot=300)
+    assert abs(fit.slope + 0.5) < 0.05 and fit.ci_low < -0.5 < fit.ci_high
+    with pytest.raises(ValueError, match="y must be > 0"):
+        loglog_fit(N, y)
+    with pytest.raises(ValueError, match=">= 0"):
+        loglog_fit([1, 2], [1, -1], on="means")
+    with pytest.raises(ValueError, match="on must be"):
+        loglog_fit([1, 2], [1, 1], on="median")
+
+
+def test_bound_shapes_and_fitted_constants():
+    from meanfield.analysis import connectivity_shape, dropout_shape, fit_constant
+
+    N = np.array([100, 400, 1600])
+    s = dropout_shape(N // 2, N, 1.0 / N, 21, z=1.0)
+    expect = ((np.sqrt(np.log(N // 2)) + 1) / np.sqrt(N // 2)
+              + np.sqrt(1.0 / N) * (np.sqrt(21 + np.log(N)) + 1))
+    np.testing.assert_allclose(s, expect, rtol=1e-14)
+    np.testing.assert_allclose(connectivity_shape(N, 0.01, 5), dropout_shape(N, N, 0.01, 5))
+    fit = fit_constant(3.0 * s, s)
+    assert fit.K_fit == pytest.approx(3.0) and fit.K_envelope == pytest.approx(3.0)
+    fit = fit_constant(s * [1.0, 4.0, 0.0], s)  # zeros ignored by the fit, not the envelope
+    assert fit.K_fit == pytest.approx(2.0) and fit.K_envelope == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="N >= size"):
+        dropout_shape(10, 5, 0.1, 3)

@@ -33,8 +33,8 @@ def _ols(lx, ly):
     return np.linalg.lstsq(A, ly, rcond=None)[0]
 
 
-def loglog_fit(x, y, *, n_boot=2000, level=0.95, seed=0) -> RateFit:
-    """Fit ``log y = intercept + slope log x`` over all runs.
+def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
+    """Fit ``log y = intercept + slope log x``.
 
     The interval is a percentile bootstrap that resamples runs within each
     distinct x (seeds at one N are exchangeable; the design in N is fixed).
@@ -42,26 +42,49 @@ def loglog_fit(x, y, *, n_boot=2000, level=0.95, seed=0) -> RateFit:
     Parameters
     ----------
     x, y : array_like
-        One entry per run; x > 0 with at least two distinct values, y > 0.
+        One entry per run; x > 0 with at least two distinct values.
+    on : {"runs", "means"}
+        ``"runs"`` fits every run (y > 0 required); ``"means"`` fits the mean
+        of y at each x, which admits runs with y = 0 (a barrier that did not
+        appear) and estimates the rate of ``E y`` rather than of the
+        geometric mean (the two agree when the law of ``y / E y`` does not
+        change with x).
     """
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
+    if on not in ("runs", "means"):
+        raise ValueError(f"on must be 'runs' or 'means', got {on!r}")
     if x.shape != y.shape or x.size < 2:
         raise ValueError(f"x and y must have the same length >= 2, got {x.size} and {y.size}")
-    if np.any(x <= 0) or np.any(y <= 0) or not np.all(np.isfinite(x * y)):
-        raise ValueError("x and y must be finite and > 0 for a log-log fit")
-    if np.unique(x).size < 2:
+    if not np.all(np.isfinite(x * y)) or np.any(x <= 0):
+        raise ValueError("x must be finite and > 0, y finite, for a log-log fit")
+    if on == "runs" and np.any(y <= 0):
+        raise ValueError("y must be > 0 for a log-log fit of runs (use on='means' when some "
+                         "runs are exactly 0)")
+    if on == "means" and np.any(y < 0):
+        raise ValueError("y must be >= 0 for a log-log fit of means")
+    xs = np.unique(x)
+    if xs.size < 2:
         raise ValueError("x needs at least two distinct values")
     n_boot = _checks.positive_int("n_boot", n_boot)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    lx, ly = np.log(x), np.log(y)
-    slope, icpt = _ols(lx, ly)
+    groups = [np.flatnonzero(x == v) for v in xs]
+
+    def fit(idx_groups):
+        if on == "runs":
+            idx = np.concatenate(idx_groups)
+            return _ols(np.log(x[idx]), np.log(y[idx]))
+        means = np.array([y[g].mean() for g in idx_groups])
+        if np.any(means <= 0):
+            return np.array([np.nan, np.nan])
+        return _ols(np.log(xs), np.log(means))
+
+    slope, icpt = fit(groups)
+    if not np.isfinite(slope):
+        raise ValueError("the mean of y is 0 at some x; no log-log fit")
     rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(x == v) for v in np.unique(x)]
-    slopes = np.empty(n_boot)
-    for b in range(n_boot):
-        idx = np.concatenate([rng.choice(g, size=g.size) for g in groups])
-        slopes[b] = _ols(lx[idx], ly[idx])[0]
-    lo, hi = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
+    slopes = np.array([fit([rng.choice(g, size=g.size) for g in groups])[0]
+                       for _ in range(n_boot)])
+    lo, hi = np.nanquantile(slopes, [(1 - level) / 2, (1 + level) / 2])
     return RateFit(float(slope), float(icpt), float(lo), float(hi), level, n_boot)

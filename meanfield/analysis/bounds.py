@@ -1,0 +1,80 @@
+"""Shapes of the bounds (3.7) and (3.8) of Shevchenko & Mondelli, with fitted constants.
+
+Theorem 1 bounds hold with an unknown constant K (exponential in T).  The
+functions here give the N-, |A|-, alpha- and D-dependence; :func:`fit_constant`
+finds the K that matches measurements, so the shapes can be compared with
+the data without assuming K.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _arrays(**kw):
+    out = {k: np.asarray(v, dtype=float) for k, v in kw.items()}
+    for k, v in out.items():
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{k} must be finite")
+    return out
+
+
+def dropout_shape(size, N, alpha, D, z=1.0):
+    """``(sqrt(log|A|) + z) / sqrt|A| + sqrt(alpha) (sqrt(D + log N) + z)``, eq. (3.7) over K.
+
+    Parameters
+    ----------
+    size : array_like
+        ``|A|`` >= 1.
+    N : array_like
+        Network width, >= size.
+    alpha : array_like
+        SGD step size, >= 0.
+    D : int
+        Dimension of a neuron's parameters (d + 1 when a is trained).
+    z : float
+        Confidence parameter: the bound holds with probability 1 - exp(-z^2).
+    """
+    v = _arrays(size=size, N=N, alpha=alpha, D=D, z=z)
+    if np.any(v["size"] < 1) or np.any(v["N"] < v["size"]):
+        raise ValueError("size must be >= 1 and N >= size")
+    if np.any(v["alpha"] < 0) or np.any(v["D"] < 1) or np.any(v["z"] < 0):
+        raise ValueError("alpha must be >= 0, D >= 1 and z >= 0")
+    return ((np.sqrt(np.log(v["size"])) + v["z"]) / np.sqrt(v["size"])
+            + np.sqrt(v["alpha"]) * (np.sqrt(v["D"] + np.log(v["N"])) + v["z"]))
+
+
+def connectivity_shape(N, alpha, D, z=1.0):
+    """``(sqrt(log N) + z) / sqrt N + sqrt(alpha) (sqrt(D + log N) + z)``, eq. (3.8) over K."""
+    return dropout_shape(N, N, alpha, D, z)
+
+
+@dataclass(frozen=True)
+class BoundFit:
+    """Constant K of a bound ``y <= K shape``.
+
+    ``K_fit`` is the least-squares fit of ``log y = log K + log shape`` (the
+    geometric-mean ratio); ``K_envelope`` is the smallest K with
+    ``y <= K shape`` for every measurement.
+    """
+
+    K_fit: float
+    K_envelope: float
+
+
+def fit_constant(y, shape) -> BoundFit:
+    """Fit K in ``y ~ K shape`` from measurements ``y >= 0`` (zeros are ignored by K_fit)."""
+    y = np.asarray(y, dtype=float).ravel()
+    shape = np.asarray(shape, dtype=float).ravel()
+    if y.shape != shape.shape or y.size == 0:
+        raise ValueError(f"y and shape must have the same non-zero length, got {y.size} "
+                         f"and {shape.size}")
+    if np.any(shape <= 0) or np.any(y < 0) or not np.all(np.isfinite(y)):
+        raise ValueError("shape must be > 0 and y finite and >= 0")
+    pos = y > 0
+    if not pos.any():
+        raise ValueError("y has no positive entry to fit K to")
+    k_fit = float(np.exp(np.mean(np.log(y[pos] / shape[pos]))))
+    return BoundFit(k_fit, float(np.max(y / shape)))
