@@ -1,6 +1,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from meanfield.cli import main
 
@@ -40,3 +41,53 @@ def test_divergence_exits_1_and_keeps_snapshots(tmp_path, capsys):
     assert rc == 1
     assert "step" in capsys.readouterr().err
     assert len(pd.read_csv(out / "partial.csv")) >= 1
+
+
+def test_stability_and_path_write_tables_and_figures(tmp_path, capsys):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('d = 4\nNs = [16, 32]\nseeds = 2\nT = 0.3\nsweep_Ns = [32]\n'
+                   'sweep_sizes = [2, 4]\nlaw2 = [0.5, 0.5, 1.5]\n')
+    out = tmp_path / "st"
+    assert main(["stability", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert "eps_C: slope" in capsys.readouterr().out
+    d = pd.read_csv(out / "dropout.csv")
+    assert set(d["N"]) == {16, 32} and set(d["kind"]) == {"half", "sweep"}
+    s = json.loads((out / "summary.json").read_text())
+    assert s["config"]["law2"] == [0.5, 0.5, 1.5] and "eps_C" in s["fits"]
+    for name in ("dropout_vs_n", "dropout_vs_size", "connectivity_vs_n"):
+        assert (out / f"{name}.png").stat().st_size > 1000 and (out / f"{name}.pdf").exists()
+
+    out = tmp_path / "path"
+    assert main(["path", "--config", str(cfg), "--N", "20", "--points", "5", "--out", str(out),
+                 "--quiet"]) == 0
+    p = pd.read_csv(out / "path.csv")
+    assert set(p["path"]) == {"seven", "straight", "aligned"}
+    assert len(p[p["path"] == "seven"]) == 7 * 4 + 1
+    s = json.loads((out / "summary.json").read_text())
+    assert s["eps_C"] <= s["eps_D_max"] + 1e-15 and len(s["vertices"]) == 8
+    assert s["dense_max"]["seven"] == pytest.approx(max(s["vertices"].values()), rel=1e-12)
+    assert (out / "path.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv,msg", [(["stability", "--Ns", "1,4"], "Ns must be"),
+                                      (["stability", "--times", "2"], "times are fractions"),
+                                      (["path", "--N", "1"], "N must be >= 2")])
+def test_stability_bad_input_exits_2(tmp_path, capsys, argv, msg):
+    assert main(argv + ["--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and msg in err[0]
+
+
+def test_stability_config_type_errors_exit_2(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('Ns = [100, "x"]\n')
+    assert main(["stability", "--config", str(cfg), "--out", str(tmp_path)]) == 2
+    assert "key 'Ns' must be a list of integers" in capsys.readouterr().err
+
+
+def test_stability_divergence_exits_1_and_writes_failed_cells(tmp_path, capsys):
+    out = tmp_path / "div"
+    rc = main(["stability", "--d", "3", "--Ns", "4,8", "--seeds", "1", "--T", "50",
+               "--alpha0", "40", "--law", "3,1,3", "--out", str(out), "--quiet"])
+    assert rc == 1 and "diverged" in capsys.readouterr().err
+    assert len(pd.read_csv(out / "failed.csv")) == 2

@@ -1,0 +1,343 @@
+"""Dropout stability and connectivity of SGD solutions, measured over a grid of N and seeds.
+
+One *cell* is one (N, seed): two networks theta and theta' trained by
+one-pass SGD (eq. 3.3) from independent draws of their initial laws, with
+``alpha = alpha0 / N`` and horizon T.  In each cell:
+
+* ``eps_D`` (Definition 3.1) of both networks with ``|A| = N/2`` at the
+  snapshot times, A drawn independently of the networks;
+* the seven-segment path between them at time T through one such A, with
+  ``eps_C`` (eq. 3.8's left side) from its vertex losses;
+* optionally the straight-line and aligned straight-line barriers, the
+  Kuditipudi rescaled dropout, and ``eps_D`` over a sweep of ``|A|``.
+
+Cells are independent (seeded from ``(seed, N, base seed)``), so any
+subset of the grid can be run, in any order, on any worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .. import _checks
+from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
+from ..stepping import DivergenceError
+from ..tasks import isotropic_gaussians, teacher_student
+from .dropout import dropout_loss, nested_subsets, random_subset, rescaled_dropout
+from .init import InitialLaw
+from .paths import aligned_path, seven_segment_path, straight_path
+from .sgd import run_sgd
+
+
+@dataclass
+class StabilityConfig:
+    """Settings of a dropout/connectivity experiment; every field has a default.
+
+    ``law`` and ``law2`` are ``(a_mean, a_std, w_std)`` of the initial laws
+    of theta and theta' (:class:`InitialLaw`); ``law2 = None`` uses ``law``.
+    """
+
+    task: str = "teacher-student"
+    d: int = 20
+    activation: str = "relu"
+    width: int = 4
+    noise_std: float = 0.0
+    delta: float = 0.5
+    Ns: tuple = (100, 200, 400, 800, 1600)
+    seeds: int = 5
+    T: float = 1.0
+    alpha0: float = 1.0
+    times: tuple = (0.0, 0.5, 1.0)
+    law: tuple = (0.0, 1.0, 1.0)
+    law2: tuple | None = None
+    sweep_Ns: tuple = ()
+    sweep_sizes: tuple = (25, 50, 100, 200)
+    sweep_draws: int = 4
+    half_draws: int = 1
+    rescaled_draws: int = 0
+    straight_max_N: int = 1600
+    aligned_max_N: int = 1600
+    n_grid: int = 7
+    seed: int = 0
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self):
+        """Raise ValueError naming the first bad field and its accepted values."""
+        if self.task not in ("teacher-student", "isotropic"):
+            raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
+        for name in ("d", "width", "seeds", "sweep_draws", "half_draws", "n_grid"):
+            _checks.positive_int(name, getattr(self, name))
+        for name in ("rescaled_draws", "straight_max_N", "aligned_max_N", "seed"):
+            _checks.nonneg_int(name, getattr(self, name))
+        _checks.positive("T", self.T)
+        _checks.positive("alpha0", self.alpha0)
+        _checks.nonneg("noise_std", self.noise_std)
+        self.Ns = _int_tuple("Ns", self.Ns, low=2)
+        self.sweep_Ns = _int_tuple("sweep_Ns", self.sweep_Ns, low=2, empty=True)
+        self.sweep_sizes = _int_tuple("sweep_sizes", self.sweep_sizes, low=1)
+        if list(self.sweep_sizes) != sorted(set(self.sweep_sizes)):
+            raise ValueError(f"sweep_sizes must be strictly increasing, got {self.sweep_sizes}")
+        if self.sweep_Ns and self.sweep_sizes[-1] > min(self.sweep_Ns):
+            raise ValueError(f"sweep_sizes must not exceed the smallest of sweep_Ns "
+                             f"({min(self.sweep_Ns)}), got {self.sweep_sizes[-1]}")
+        times = tuple(float(t) for t in self.times)
+        if not times or any(not 0.0 <= t <= 1.0 for t in times):
+            raise ValueError(f"times are fractions of T and must lie in [0, 1], got {self.times}")
+        self.times = tuple(sorted(set(times) | {1.0}))
+        self.law = _law("law", self.law)
+        self.law2 = None if self.law2 is None else _law("law2", self.law2)
+        return self
+
+    def laws(self):
+        return InitialLaw(*self.law), InitialLaw(*(self.law2 or self.law))
+
+    def make_task(self):
+        if self.task == "teacher-student":
+            return teacher_student(self.d, self.activation, width=self.width,
+                                   noise_std=self.noise_std)
+        return isotropic_gaussians(self.d, self.delta, self.activation)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _int_tuple(name, v, low, empty=False):
+    try:
+        out = tuple(v)
+    except TypeError:
+        raise ValueError(f"{name} must be a list of integers, got {v!r}") from None
+    if (not out and not empty) or any(isinstance(x, bool) or not isinstance(x, numbers.Integral)
+                                      or x < low for x in out):
+        raise ValueError(f"{name} must be a {'' if empty else 'non-empty '}list of integers "
+                         f">= {low}, got {v!r}")
+    return tuple(int(x) for x in out)
+
+
+def _law(name, v):
+    try:
+        m, s, w = (float(x) for x in v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be three numbers (a_mean, a_std, w_std), got {v!r}") from None
+    InitialLaw(m, s, w)  # validates the ranges
+    return (m, s, w)
+
+
+@dataclass
+class StabilityResult:
+    """Tables of one experiment.
+
+    ``dropout``: one row per (N, seed, net, t, size, draw) with ``L_N``,
+    ``L_A`` and ``eps_D``; ``kind`` is ``"half"`` (|A| = N/2) or ``"sweep"``.
+    ``paths``: one row per (N, seed, draw of A) with the end losses, the
+    vertex maximum of the seven-segment path through A, ``eps_C``, and (on
+    draw 0) the baselines and the rescaled dropout gaps (NaN where not
+    measured).
+    """
+
+    dropout: pd.DataFrame
+    paths: pd.DataFrame
+    config: dict = field(default_factory=dict)
+    failed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    complete: bool = True
+
+    _KEYS = ["task", "activation", "N", "seed", "alpha"]
+
+    def per_network(self, kind="half"):
+        """``eps_D`` averaged over the draws of A: one row per (N, seed, net, t, size)."""
+        d = self.dropout[self.dropout["kind"] == kind]
+        keys = self._KEYS + ["net", "t", "size"]
+        return d.groupby(keys, as_index=False)[["L_N", "L_A", "eps_D"]].mean()
+
+    def per_pair(self):
+        """Path measures averaged over the draws of A: one row per (N, seed)."""
+        cols = [c for c in self.paths.columns if c not in self._KEYS + ["draw", "T"]]
+        return self.paths.groupby(self._KEYS, as_index=False)[cols].mean()
+
+    def fits(self, n_boot=2000, seed=0):
+        """Log-log fits in N of the seed means: ``eps_D`` at each t, ``eps_C``, baselines.
+
+        Returns
+        -------
+        dict
+            ``{"eps_D t=<t>": RateFit, "eps_C": RateFit, "barrier_straight": ...}``;
+            a measure with fewer than two N values, or zero mean at some N, is left out.
+        """
+        out = {}
+        nets = self.per_network()
+        for t, g in nets.groupby("t"):
+            out[f"eps_D t={t:g}"] = loglog_fit(g["N"], g["eps_D"], on="means",
+                                               n_boot=n_boot, seed=seed)
+        pairs = self.per_pair()
+        for col in ("eps_C", "barrier_straight", "barrier_aligned"):
+            g = pairs[["N", col]].dropna()
+            try:
+                out[col] = loglog_fit(g["N"], g[col].clip(lower=0.0), on="means",
+                                      n_boot=n_boot, seed=seed)
+            except ValueError:
+                continue
+        return out
+
+    def bound_fits(self):
+        """Constants K of the bound shapes (3.7) (eps_D at time T) and (3.8) (eps_C).
+
+        ``D = d + 1`` (a and w trained), ``z = 1``.  Returns
+        ``{"eps_D": BoundFit, "eps_C": BoundFit}``.
+        """
+        D = self.config["d"] + 1
+        nets = self.per_network()
+        nets = nets[nets["t"] == nets["t"].max()]
+        pairs = self.per_pair()
+        return {
+            "eps_D": fit_constant(nets["eps_D"], dropout_shape(nets["size"], nets["N"],
+                                                               nets["alpha"], D)),
+            "eps_C": fit_constant(pairs["eps_C"].clip(lower=0.0),
+                                  connectivity_shape(pairs["N"], pairs["alpha"], D)),
+        }
+
+
+def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
+    """Train theta and theta' of one cell by SGD (3.3) with ``alpha = alpha0/N``.
+
+    Returns
+    -------
+    (list of Trajectory, numpy.random.Generator)
+        The two trajectories (snapshots at ``cfg.times * T``) and the
+        generator reserved for index sets, independent of both networks.
+    """
+    N = _checks.positive_int("N", N)
+    ss = np.random.SeedSequence([cfg.seed, seed, N, 3])
+    g_init1, g_init2, g_sgd1, g_sgd2, g_sub = (np.random.default_rng(c) for c in ss.spawn(5))
+    times = np.array(cfg.times) * cfg.T
+    nets = []
+    for law, gi, gs in zip(cfg.laws(), (g_init1, g_init2), (g_sgd1, g_sgd2)):
+        a0, W0 = law.sample(N, task.d, gi)
+        nets.append(run_sgd(task, a0, W0, cfg.alpha0 / N, times, rng=gs, progress=progress))
+    return nets, g_sub
+
+
+def connect_pair(cfg: StabilityConfig, N: int, seed: int = 0, progress=False):
+    """The seven-segment path and both straight-line baselines between one trained pair.
+
+    Returns
+    -------
+    dict
+        ``{"seven": Path, "straight": Path, "aligned": Path, "A": index set}``;
+        A has size N/2 and is drawn independently of both networks.
+    """
+    task = cfg.make_task()
+    nets, g_sub = train_pair(task, cfg, N, seed, progress)
+    (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
+    A = random_subset(N, N // 2, g_sub)
+    return {"seven": seven_segment_path(task, a1, W1, a2, W2, A),
+            "straight": straight_path(task, a1, W1, a2, W2),
+            "aligned": aligned_path(task, a1, W1, a2, W2), "A": A}
+
+
+def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
+    """Run one (N, seed) cell; returns ``(dropout_rows, path_rows)``, lists of dicts."""
+    t0 = time.perf_counter()
+    nets, g_sub = train_pair(task, cfg, N, seed)
+    alpha = cfg.alpha0 / N
+    base = {"task": task.name, "activation": cfg.activation, "N": N, "seed": seed,
+            "alpha": alpha}
+    rows, prows = [], []
+    half = N // 2
+    last = len(cfg.times) - 1
+    # time T first: its first A is the one connect_pair draws for the same cell
+    for j in [last] + list(range(last)):
+        frac = cfg.times[j]
+        for draw in range(cfg.half_draws):
+            # one A per draw, independent of both networks, shared by them
+            A = random_subset(N, half, g_sub)
+            if j == last and draw == 0:
+                path = seven_segment_path(task, nets[0].a[j], nets[0].W[j], nets[1].a[j],
+                                          nets[1].W[j], A)
+                vl = path.vertex_losses()
+                LA = (vl[1], vl[3])
+            else:
+                LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
+            LN = (nets[0].risk[j], nets[1].risk[j])
+            for net in (0, 1):
+                rows.append({**base, "net": net + 1, "t": frac * cfg.T, "kind": "half",
+                             "size": half, "draw": draw, "L_N": LN[net], "L_A": LA[net],
+                             "eps_D": abs(LA[net] - LN[net])})
+            if j == last:
+                # the vertex losses of the seven-segment path are L_N, L_A, L_A', L_N'
+                top = max(LN + LA)
+                prows.append({**base, "T": cfg.T, "draw": draw, "L_1": LN[0], "L_2": LN[1],
+                              "max_vertex": top, "eps_C": top - max(LN),
+                              "eps_D_1": abs(LA[0] - LN[0]), "eps_D_2": abs(LA[1] - LN[1]),
+                              "barrier_straight": np.nan, "barrier_aligned": np.nan,
+                              "rescaled_1": np.nan, "rescaled_2": np.nan})
+    (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
+    prow = prows[0]
+    if N <= cfg.straight_max_N:
+        prow["barrier_straight"] = straight_path(task, a1, W1, a2, W2).barrier(n_grid=cfg.n_grid)
+    if N <= cfg.aligned_max_N:
+        prow["barrier_aligned"] = aligned_path(task, a1, W1, a2, W2).barrier(n_grid=cfg.n_grid)
+    if cfg.rescaled_draws:
+        for net, (a, W, LN) in enumerate(((a1, W1, prow["L_1"]), (a2, W2, prow["L_2"])), 1):
+            best = rescaled_dropout(task, a, W, half, cfg.rescaled_draws, g_sub)
+            prow[f"rescaled_{net}"] = best.loss - LN
+    if N in cfg.sweep_Ns:
+        for net, (a, W, LN) in enumerate(((a1, W1, prow["L_1"]), (a2, W2, prow["L_2"])), 1):
+            for draw in range(cfg.sweep_draws):
+                for size, S in zip(cfg.sweep_sizes, nested_subsets(N, cfg.sweep_sizes, g_sub)):
+                    LA = dropout_loss(task, a, W, S)
+                    rows.append({**base, "net": net, "t": cfg.T, "kind": "sweep", "size": size,
+                                 "draw": draw, "L_N": LN, "L_A": LA, "eps_D": abs(LA - LN)})
+    for p in prows:
+        p["seconds"] = time.perf_counter() - t0
+    return rows, prows
+
+
+def run_stability(cfg: StabilityConfig | None = None, *, progress=True, **overrides):
+    """Run every (N, seed) cell of ``cfg`` and collect the tables.
+
+    A cell whose SGD diverges is recorded in ``failed`` (with its error) and
+    the others go on; Ctrl-C stops after the cells finished so far and
+    returns them with ``complete = False``.
+
+    Parameters
+    ----------
+    cfg : StabilityConfig, optional
+    progress : bool
+        tqdm bar over cells.
+    **overrides
+        Fields of :class:`StabilityConfig` replacing those of ``cfg``.
+
+    Returns
+    -------
+    StabilityResult
+    """
+    cfg = dataclasses.replace(cfg or StabilityConfig(), **overrides)
+    task = cfg.make_task()
+    drows, prows, failed = [], [], []
+    cells = [(N, s) for N in cfg.Ns for s in range(cfg.seeds)]
+    complete = True
+    bar = tqdm(cells, desc=f"stability {cfg.activation}", disable=not progress)
+    try:
+        for N, s in bar:
+            bar.set_postfix(N=N, seed=s)
+            try:
+                r, p = stability_cell(task, cfg, N, s)
+            except DivergenceError as e:
+                failed.append({"N": N, "seed": s, "error": str(e)})
+                continue
+            drows += r
+            prows += p
+    except KeyboardInterrupt:
+        complete = False
+    finally:
+        bar.close()
+    return StabilityResult(pd.DataFrame(drows), pd.DataFrame(prows), cfg.to_dict(),
+                           pd.DataFrame(failed, columns=["N", "seed", "error"]), complete)
