@@ -108,7 +108,8 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None):
     ``bound``, if given, is ``(N_grid, values)`` of a fitted bound shape drawn dashed.
     """
     fig, ax = _new(ax)
-    names = {"eps_C": "eps_C (seven-segment path)", "barrier_straight": "straight line",
+    names = {"eps_C": "eps_C (seven-segment path)",
+             "eps_C_debiased": "eps_C, dropout bias removed", "barrier_straight": "straight line",
              "barrier_aligned": "aligned straight line"}
     for col, label in names.items():
         g = per_pair[["N", col]].dropna()

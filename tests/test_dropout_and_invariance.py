@@ -112,3 +112,21 @@ def test_risk_skips_zero_output_weights_exactly():
     direct = TASK.ey2 + 2 * TASK.V(a, W).mean() + U.sum() / 144
     assert TASK.risk(a, W) == pytest.approx(direct, rel=1e-12)
     assert TASK.risk(np.zeros(12), W) == TASK.ey2
+
+
+@pytest.mark.parametrize("act", ["relu", "erf", "ramp"])
+def test_dropout_bias_is_the_exact_mean_over_all_subsets(act):
+    from itertools import combinations
+
+    from meanfield.twolayer.dropout import dropout_bias
+
+    task = teacher_student(4, act, width=2)
+    rng = np.random.default_rng(0)
+    a, W = rng.standard_normal(10), rng.standard_normal((10, 4))
+    L = task.risk(a, W)
+    mean = np.mean([dropout_loss(task, a, W, np.array(c)) for c in combinations(range(10), 3)])
+    assert dropout_bias(task, a, W, 3) == pytest.approx(mean - L, rel=1e-12)
+    assert dropout_bias(task, a, W, 3, risk=L) == pytest.approx(mean - L, rel=1e-12)
+    assert dropout_bias(task, a, W, 10) == 0.0
+    np.testing.assert_allclose(a * a * task.self_kernel(W), np.diag(task.U(a, W, a, W)),
+                               rtol=1e-13)

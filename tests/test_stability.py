@@ -95,3 +95,14 @@ def test_cell_is_independent_of_the_grid():
     grid = run_stability(CFG, progress=False).dropout
     grid = grid[(grid["N"] == 32) & (grid["seed"] == 1)].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, grid)
+
+
+def test_debiased_barrier_uses_the_exact_dropout_shift(result):
+    p = result.paths
+    top = np.maximum.reduce([p["L_1"], p["L_2"], p["L_A_1"] - p["bias_1"],
+                             p["L_A_2"] - p["bias_2"]])
+    np.testing.assert_allclose(p["eps_C_debiased"], top - np.maximum(p["L_1"], p["L_2"]),
+                               rtol=0, atol=1e-16)
+    # Cauchy-Schwarz: mean_{i != j} <f_i, f_j> <= mean_i |f_i|^2, so the shift is >= 0
+    half = result.dropout[result.dropout["kind"] == "half"]
+    assert (half["bias"] >= 0).all() and (p[["bias_1", "bias_2"]] >= 0).all().all()

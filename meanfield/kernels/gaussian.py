@@ -376,6 +376,13 @@ def pair_matrix(kr, pr, kc, pc, Q, qr, qc, quad, F, F1, F12):
             F[i, j], F1[i, j], F12[i, j] = pair(kr, pr, kc, pc, qr[i], qc[j], Q[i, j], quad)
 
 
+@njit(cache=True, parallel=True)
+def pair_diag(kind, p, q, quad, F):
+    """``F[i] = E[sigma(g)^2]``, g ~ N(0, q[i]): the kernel of a neuron with itself."""
+    for i in prange(q.size):
+        F[i] = pair(kind, p, kind, p, q[i], q[i], q[i], quad)[0]
+
+
 def quadrature_nodes(n, n_piece=None):
     """Nodes for :func:`quad_pair`: a ``(2, n)`` array of probabilists'
     Hermite nodes and weights (summing to 1) and a ``(2, n_piece)`` array of

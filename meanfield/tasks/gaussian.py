@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import _checks
 from ..activations import Activation, get_activation
-from ..kernels.gaussian import gauss_means, pair_matrix, pair_sums, quadrature_nodes
+from ..kernels.gaussian import gauss_means, pair_diag, pair_matrix, pair_sums, quadrature_nodes
 
 #: Default quadrature order (Hermite nodes per axis; Legendre pieces get
 #: ``n // 2``).  Measured against the ReLU and erf closed forms over random
@@ -290,6 +290,20 @@ class GaussianTask:
             return self.ey2
         S, _ = self._sums(self.activation, W, self.activation, W, a, False)
         return self.ey2 + 2.0 * self.V(a, W).sum() / N + float(a @ S) / N ** 2
+
+    def self_kernel(self, W):
+        """``E[sigma(<w_i, x>)^2]`` for each row: the diagonal of the kernel behind U."""
+        W = np.ascontiguousarray(W, dtype=np.float64)
+        if W.ndim != 2 or W.shape[1] != self.d:
+            raise ValueError(f"W must have shape (N, {self.d}), got shape {W.shape}")
+        out = np.zeros(W.shape[0])
+        F = np.empty(W.shape[0])
+        act = self.activation
+        for k, pk in enumerate(self.weights):
+            Wk = self._fwd(W, k)
+            pair_diag(act.kind, act.p, np.einsum("ij,ij->i", Wk, Wk), self._quad, F)
+            out += pk * F
+        return out
 
     def risk_coefficients(self, a0, a1, W):
         """Coefficients of the risk along a segment that moves only the output weights.

@@ -52,6 +52,39 @@ def dropout_gap(task, a, W, A):
     return abs(task.risk(a, W) - dropout_loss(task, a, W, A))
 
 
+def dropout_bias(task, a, W, size, risk=None):
+    """``E_A[L_|A|(theta_A)] - L_N(theta)`` over uniform random A of the given size, exactly.
+
+    Averaging eq. (3.4) over A keeps the V term and reweights the U term of
+    eq. (3.2): with ``u_ij = U(theta_i, theta_j)`` and ``m = |A|``,
+
+        E_A L_m - L_N = (1/m - 1/N) (mean_i u_ii - mean_{i != j} u_ij),
+
+    a deterministic shift of order ``1/m`` next to the ``m^(-1/2)``
+    fluctuations of ``L_m`` around its mean: the self-interaction a neuron
+    loses when its neighbours are dropped.
+
+    Parameters
+    ----------
+    task : GaussianTask
+    a, W : numpy.ndarray
+    size : int
+        ``|A|`` in [1, N].
+    risk : float, optional
+        ``L_N(theta)`` when already known; saves the O(N^2) pass.
+    """
+    a, W = _checks.network(a, W, task.d)
+    N = a.size
+    m = _size("size", size, N)
+    if N == 1:
+        return 0.0
+    L = task.risk(a, W) if risk is None else float(risk)
+    # a' U a from the risk itself: L = E y^2 + (2/N) sum V + (1/N^2) a'Ua
+    total = N * N * (L - task.ey2) - 2.0 * N * task.V(a, W).sum()
+    diag = float(np.sum(a * a * task.self_kernel(W)))
+    return (1.0 / m - 1.0 / N) * (diag / N - (total - diag) / (N * (N - 1)))
+
+
 def first_half(N):
     """The index set ``{0, ..., N//2 - 1}`` (the 'second half removed' pattern)."""
     N = _checks.positive_int("N", N)

@@ -8,6 +8,9 @@ one-pass SGD (eq. 3.3) from independent draws of their initial laws, with
   snapshot times, A drawn independently of the networks;
 * the seven-segment path between them at time T through one such A, with
   ``eps_C`` (eq. 3.8's left side) from its vertex losses;
+* the exact mean shift ``E_A L_|A| - L_N`` (:func:`dropout_bias`, order 1/N)
+  of each network, and ``eps_C_debiased`` computed with it removed, which
+  isolates the N^(-1/2) fluctuations that eqs. (3.7)-(3.8) describe;
 * optionally the straight-line and aligned straight-line barriers, the
   Kuditipudi rescaled dropout, and ``eps_D`` over a sweep of ``|A|``.
 
@@ -30,7 +33,7 @@ from .. import _checks
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..stepping import DivergenceError
 from ..tasks import isotropic_gaussians, teacher_student
-from .dropout import dropout_loss, nested_subsets, random_subset, rescaled_dropout
+from .dropout import dropout_bias, dropout_loss, nested_subsets, random_subset, rescaled_dropout
 from .init import InitialLaw
 from .paths import aligned_path, seven_segment_path, straight_path
 from .sgd import run_sgd
@@ -155,7 +158,8 @@ class StabilityResult:
         """``eps_D`` averaged over the draws of A: one row per (N, seed, net, t, size)."""
         d = self.dropout[self.dropout["kind"] == kind]
         keys = self._KEYS + ["net", "t", "size"]
-        return d.groupby(keys, as_index=False)[["L_N", "L_A", "eps_D"]].mean()
+        cols = [c for c in ("L_N", "L_A", "eps_D", "bias") if c in d.columns]
+        return d.groupby(keys, as_index=False)[cols].mean()
 
     def per_pair(self):
         """Path measures averaged over the draws of A: one row per (N, seed)."""
@@ -177,7 +181,7 @@ class StabilityResult:
             out[f"eps_D t={t:g}"] = loglog_fit(g["N"], g["eps_D"], on="means",
                                                n_boot=n_boot, seed=seed)
         pairs = self.per_pair()
-        for col in ("eps_C", "barrier_straight", "barrier_aligned"):
+        for col in ("eps_C", "eps_C_debiased", "barrier_straight", "barrier_aligned"):
             g = pairs[["N", col]].dropna()
             try:
                 out[col] = loglog_fit(g["N"], g[col].clip(lower=0.0), on="means",
@@ -266,15 +270,22 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
             else:
                 LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
             LN = (nets[0].risk[j], nets[1].risk[j])
+            if draw == 0:
+                bias = tuple(dropout_bias(task, tr.a[j], tr.W[j], half, risk=tr.risk[j])
+                             for tr in nets)
             for net in (0, 1):
                 rows.append({**base, "net": net + 1, "t": frac * cfg.T, "kind": "half",
                              "size": half, "draw": draw, "L_N": LN[net], "L_A": LA[net],
-                             "eps_D": abs(LA[net] - LN[net])})
+                             "eps_D": abs(LA[net] - LN[net]), "bias": bias[net]})
             if j == last:
                 # the vertex losses of the seven-segment path are L_N, L_A, L_A', L_N'
                 top = max(LN + LA)
+                top_db = max(LN + (LA[0] - bias[0], LA[1] - bias[1]))
                 prows.append({**base, "T": cfg.T, "draw": draw, "L_1": LN[0], "L_2": LN[1],
                               "max_vertex": top, "eps_C": top - max(LN),
+                              "eps_C_debiased": top_db - max(LN),
+                              "L_A_1": LA[0], "L_A_2": LA[1],
+                              "bias_1": bias[0], "bias_2": bias[1],
                               "eps_D_1": abs(LA[0] - LN[0]), "eps_D_2": abs(LA[1] - LN[1]),
                               "barrier_straight": np.nan, "barrier_aligned": np.nan,
                               "rescaled_1": np.nan, "rescaled_2": np.nan})
