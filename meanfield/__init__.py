@@ -7,3 +7,13 @@ Subpackages: :mod:`meanfield.tasks` (data and exact population kernels),
 """
 
 __version__ = "0.1.0"
+
+
+def load(folder):
+    """All finished results of the sweep in ``folder`` as one pandas DataFrame.
+
+    See :func:`meanfield.experiments.load`.
+    """
+    from .experiments.store import load as _load
+
+    return _load(folder)

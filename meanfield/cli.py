@@ -7,7 +7,6 @@ it has and exits 1.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -18,33 +17,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from . import __version__, _checks
+from .experiments.options import COUPLE_OPTIONS, ConfigError, coerce, stability_options
 
-# name: (type, default, help)
-COUPLE_OPTIONS = {
-    "task": (str, "teacher-student", "teacher-student | isotropic"),
-    "d": (int, 20, "input dimension"),
-    "activation": (str, "relu", "student activation: relu, erf, tanh, sigmoid, softplus, ramp"),
-    "width": (int, 4, "teacher width (teacher-student)"),
-    "delta": (float, 0.5, "class separation (isotropic), in [0, 1)"),
-    "noise_std": (float, 0.0, "label noise standard deviation (teacher-student)"),
-    "N": (int, 500, "neurons of the SGD network"),
-    "M": (int, 2000, "reference particles carrying rho_t"),
-    "alpha": (float, None, "SGD step size (default 1/N)"),
-    "T": (float, 2.0, "horizon t = k alpha"),
-    "h": (float, 0.05, "limit time step"),
-    "method": (str, "rk4", "limit integrator: euler, heun, rk4"),
-    "batch_size": (int, 1, "SGD mini-batch size"),
-    "frozen_a": (bool, False, "freeze output weights"),
-    "snapshots": (int, 21, "number of snapshots in [0, T]"),
-    "a_mean": (float, 0.0, "initial a ~ N(a_mean, a_std^2)"),
-    "a_std": (float, 1.0, "initial a ~ N(a_mean, a_std^2)"),
-    "w_std": (float, 1.0, "initial w ~ N(0, w_std^2 / d I)"),
-    "seed": (int, 0, "seed for weights, population and data"),
-}
-
-
-class CLIError(ValueError):
-    pass
 
 
 def _couple_parser(sub):
@@ -55,23 +29,6 @@ def _couple_parser(sub):
     p.add_argument("--out", type=Path, default=Path("runs/couple"), help="output folder")
     _add_options(p, COUPLE_OPTIONS)
     p.set_defaults(func=_couple)
-
-
-def _coerce(name, typ, v, source):
-    """Check a TOML value ``v`` against an option type; returns the value to use."""
-    if typ in ("ints", "floats"):
-        ok = isinstance(v, list) and all(
-            isinstance(x, int if typ == "ints" else (int, float)) and not isinstance(x, bool)
-            for x in v)
-        if not ok:
-            raise CLIError(f"{source}: key {name!r} must be a list of "
-                           f"{'integers' if typ == 'ints' else 'numbers'}, got {v!r}")
-        return tuple(v)
-    if typ is float and isinstance(v, int) and not isinstance(v, bool):
-        return float(v)
-    if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
-        raise CLIError(f"{source}: key {name!r} must be {typ.__name__}, got {v!r}")
-    return v
 
 
 def _list_flag(typ):
@@ -110,12 +67,12 @@ def _settings(args, options):
         try:
             data = tomllib.loads(args.config.read_text())
         except (OSError, tomllib.TOMLDecodeError) as e:
-            raise CLIError(f"{source}: {e}") from None
+            raise ConfigError(f"{source}: {e}") from None
         for k, v in data.items():
             if k not in options:
-                raise CLIError(f"--config: unknown key {k!r}; valid keys: "
+                raise ConfigError(f"--config: unknown key {k!r}; valid keys: "
                                f"{', '.join(options)}")
-            cfg[k] = _coerce(k, options[k][0], v, "--config")
+            cfg[k] = coerce(k, options[k][0], v, "--config")
     for k in options:
         v = getattr(args, k)
         if v is not None:
@@ -125,28 +82,17 @@ def _settings(args, options):
 
 def _couple(args):
     from .plotting import risk_curves, save_figure
+    from .experiments.kinds import couple_setup
     from .stepping import DivergenceError
-    from .tasks import isotropic_gaussians, teacher_student
-    from .twolayer import InitialLaw, run_coupled
+    from .twolayer import run_coupled
 
     cfg = _settings(args, COUPLE_OPTIONS)
-    if cfg["task"] == "teacher-student":
-        task = teacher_student(cfg["d"], cfg["activation"], width=cfg["width"],
-                               noise_std=cfg["noise_std"])
-    elif cfg["task"] == "isotropic":
-        task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
-    else:
-        raise CLIError(f"--task must be 'teacher-student' or 'isotropic', got {cfg['task']!r}")
-    alpha = cfg["alpha"] if cfg["alpha"] is not None else 1.0 / _checks.positive_int("N", cfg["N"])
+    task, N, alpha, T, kwargs = couple_setup(cfg)
     cfg["alpha"] = alpha
-    init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     try:
-        res = run_coupled(task, cfg["N"], alpha, cfg["T"], M=cfg["M"], init=init,
-                          n_snapshots=cfg["snapshots"], h=cfg["h"], method=cfg["method"],
-                          batch_size=cfg["batch_size"], train_a=not cfg["frozen_a"],
-                          seed=cfg["seed"], progress=not args.quiet)
+        res = run_coupled(task, N, alpha, T, progress=not args.quiet, **kwargs)
     except DivergenceError as e:
         import pandas as pd
         part = e.partial
@@ -167,52 +113,10 @@ def _couple(args):
     return 0
 
 
-_STABILITY_HELP = {
-    "task": "teacher-student | isotropic",
-    "d": "input dimension",
-    "activation": "student activation: relu, erf, tanh, sigmoid, softplus, ramp",
-    "width": "teacher width (teacher-student)",
-    "noise_std": "label noise standard deviation (teacher-student)",
-    "delta": "class separation (isotropic), in [0, 1)",
-    "Ns": "network widths N",
-    "seeds": "pairs of networks per N",
-    "T": "horizon t = k alpha",
-    "alpha0": "SGD step alpha = alpha0 / N",
-    "times": "fractions of T at which eps_D is measured (1 is always added)",
-    "law": "a_mean,a_std,w_std of theta's initial law",
-    "law2": "a_mean,a_std,w_std of theta''s initial law (none: same as law)",
-    "sweep_Ns": "widths at which eps_D is swept over |A|",
-    "sweep_sizes": "the |A| of the sweep",
-    "sweep_draws": "nested subset chains per network in the sweep",
-    "half_draws": "independent A of size N/2 per network and time",
-    "rescaled_draws": "subsets tried by the rescaled (Kuditipudi) dropout; 0 skips it",
-    "straight_max_N": "largest N with the straight-line baseline",
-    "aligned_max_N": "largest N with the aligned straight-line baseline (O(N^3))",
-    "n_grid": "interior points searched on a straight line before refining the maximum",
-    "seed": "base seed of every cell",
-}
-
-
-def _stability_options():
-    from .twolayer.stability import StabilityConfig
-
-    out = {}
-    for f in dataclasses.fields(StabilityConfig):
-        default = f.default
-        if f.name in ("law", "law2", "times"):
-            typ = "floats"
-        elif isinstance(default, tuple):
-            typ = "ints"
-        else:
-            typ = type(default)
-        out[f.name] = (typ, default, _STABILITY_HELP[f.name])
-    return out
-
-
 def _stability_config(args, extra=()):
     from .twolayer.stability import StabilityConfig
 
-    options = _stability_options()
+    options = stability_options()
     options.update(extra)
     cfg = _settings(args, options)
     rest = {k: cfg.pop(k) for k in dict(extra)}
@@ -228,7 +132,7 @@ def _stability_parser(sub):
                     "dropout.csv, paths.csv, summary.json and the figures dropout_vs_n, "
                     "dropout_vs_size (with --sweep-Ns) and connectivity_vs_n into --out.")
     p.add_argument("--out", type=Path, default=Path("runs/stability"), help="output folder")
-    _add_options(p, _stability_options())
+    _add_options(p, stability_options())
     p.set_defaults(func=_stability)
 
 
@@ -237,31 +141,16 @@ def _fit_dict(fit):
             "intercept": fit.intercept, "level": fit.level}
 
 
-def write_stability(res, out):
-    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``."""
+def stability_figures(res, out):
+    """The standard figures of a :class:`StabilityResult` into folder ``out``; their PNG paths."""
     import numpy as np
 
     from .analysis import connectivity_shape
     from .plotting import connectivity_vs_n, dropout_vs_n, dropout_vs_size, save_figure
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    res.dropout.to_csv(out / "dropout.csv", index=False)
-    res.paths.to_csv(out / "paths.csv", index=False)
-    if len(res.failed):
-        res.failed.to_csv(out / "failed.csv", index=False)
-    summary = {"config": res.config, "version": __version__, "complete": res.complete,
-               "failed_cells": len(res.failed)}
-    written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
-    if res.dropout.empty or res.dropout["N"].nunique() < 2:
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-        return summary, written
     fits = res.fits()
     bounds = res.bound_fits()
-    summary["fits"] = {k: _fit_dict(f) for k, f in fits.items()}
-    summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
-                          for k, b in bounds.items()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     figs = {"dropout_vs_n": dropout_vs_n(res.per_network(), fits)}
     sweep = res.per_network("sweep")
     if not sweep.empty:
@@ -272,8 +161,26 @@ def write_stability(res, out):
     shape = connectivity_shape(grid, res.config["alpha0"] / grid, res.config["d"] + 1)
     figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits,
                                                   bound=(grid, bounds["eps_C"].K_fit * shape))
-    for name, fig in figs.items():
-        written += save_figure(fig, out / name)[:1]
+    return [save_figure(fig, out / name)[0] for name, fig in figs.items()]
+
+
+def write_stability(res, out):
+    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    res.dropout.to_csv(out / "dropout.csv", index=False)
+    res.paths.to_csv(out / "paths.csv", index=False)
+    if len(res.failed):
+        res.failed.to_csv(out / "failed.csv", index=False)
+    summary = {"config": res.config, "version": __version__, "complete": res.complete,
+               "failed_cells": len(res.failed)}
+    written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
+    if not res.dropout.empty and res.dropout["N"].nunique() >= 2:
+        summary["fits"] = {k: _fit_dict(f) for k, f in res.fits().items()}
+        summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
+                              for k, b in res.bound_fits().items()}
+        written += stability_figures(res, out)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary, written
 
 
@@ -310,7 +217,7 @@ def _path_parser(sub):
                     "baselines, evaluate the exact loss densely along each; writes "
                     "path.csv, summary.json and path.png/.pdf into --out.")
     p.add_argument("--out", type=Path, default=Path("runs/path"), help="output folder")
-    _add_options(p, {**_stability_options(), **_PATH_EXTRA})
+    _add_options(p, {**stability_options(), **_PATH_EXTRA})
     p.set_defaults(func=_path)
 
 
@@ -323,7 +230,7 @@ def _path(args):
     cfg, extra = _stability_config(args, _PATH_EXTRA)
     N = _checks.positive_int("N", extra["N"])
     if N < 2:
-        raise CLIError(f"N must be >= 2 to drop half of the neurons, got {N}")
+        raise ConfigError(f"N must be >= 2 to drop half of the neurons, got {N}")
     points = _checks.positive_int("points", extra["points"])
     paths = connect_pair(cfg, N, _checks.nonneg_int("pair_seed", extra["pair_seed"]),
                          progress=not args.quiet)
@@ -355,6 +262,95 @@ def _path(args):
     return 0
 
 
+def _sweep_parser(sub):
+    p = sub.add_parser(
+        "sweep", help="run a grid of cells (locally or on Dask) into a resumable results folder",
+        description="Run every cell of the sweep CONFIG (a TOML file naming the experiment, "
+                    "its fixed settings and its grid) and store one table per finished cell "
+                    "in --out. Running again on the same folder skips finished cells.")
+    p.add_argument("config", type=Path, help="sweep config (TOML)")
+    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local Dask workers (default: cores / threads-per-cell; 1 runs the "
+                        "cells in this process)")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--threads-per-cell", type=int, default=1, help="numba threads in each cell")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_sweep)
+
+
+def _sweep(args):
+    from .experiments import load_config, run_sweep
+
+    sweep = load_config(args.config)
+    report = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler,
+                       threads_per_cell=args.threads_per_cell, progress=not args.quiet)
+    print(f"meanfield sweep: {report}; results in {args.out}")
+    if report.interrupted:
+        print("meanfield sweep: interrupted; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    if report.failed:
+        print(f"meanfield sweep: {report.failed} cell(s) failed twice; see "
+              f"{args.out / 'failed'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _plot_parser(sub):
+    p = sub.add_parser("plot", help="standard figures of a results folder",
+                       description="Draw the standard figures of the experiment stored in "
+                                   "FOLDER (one set per combination of the settings that "
+                                   "vary, other than N and seed) into FOLDER/figures.")
+    p.add_argument("folder", type=Path)
+    p.set_defaults(func=_plot)
+
+
+def _plot(args):
+    import warnings
+
+    from .experiments import ResultStore, get_experiment
+
+    store = ResultStore(args.folder)
+    sweep = store.sweep()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = store.load()
+    for w in caught:
+        print(f"meanfield plot: {w.message}", file=sys.stderr)
+    if table.empty:
+        raise ConfigError(f"{args.folder} holds no finished cells yet")
+    written = get_experiment(sweep.experiment).plot(table, args.folder / "figures")
+    if not written:
+        print("meanfield plot: nothing to draw (figures need at least two values of N)",
+              file=sys.stderr)
+        return 1
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def _validate_parser(sub):
+    p = sub.add_parser("validate", help="run the validation scripts and write a Markdown report",
+                       description="Run each script in validation/ (quick sizes unless --full) "
+                                   "and write a report with one row per claim.")
+    p.add_argument("--full", action="store_true", help="the published sizes (tens of minutes)")
+    p.add_argument("--out", type=Path, default=Path("validation/out/report.md"),
+                   help="report file")
+    p.add_argument("--only", action="append", default=None,
+                   help="run only this script (name without .py); repeatable")
+    p.set_defaults(func=_validate)
+
+
+def _validate(args):
+    from .validate import run_validation
+
+    report, ok = run_validation(full=args.full, out=args.out, only=args.only)
+    print(report)
+    print(f"wrote {args.out}")
+    return 0 if ok else 1
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="meanfield",
                                 description="Numerical mean-field theory of neural networks.")
@@ -363,6 +359,9 @@ def build_parser():
     _couple_parser(sub)
     _stability_parser(sub)
     _path_parser(sub)
+    _sweep_parser(sub)
+    _plot_parser(sub)
+    _validate_parser(sub)
     return p
 
 
@@ -374,7 +373,7 @@ def main(argv=None):
         return 2
     try:
         return args.func(args)
-    except ValueError as e:  # includes CLIError
+    except ValueError as e:  # includes ConfigError
         print(f"meanfield {args.command}: error: {e}", file=sys.stderr)
         return 2
 

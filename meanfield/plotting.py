@@ -112,6 +112,8 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None):
              "eps_C_debiased": "eps_C, dropout bias removed", "barrier_straight": "straight line",
              "barrier_aligned": "aligned straight line"}
     for col, label in names.items():
+        if col not in per_pair:
+            continue
         g = per_pair[["N", col]].dropna()
         if g.empty:
             continue

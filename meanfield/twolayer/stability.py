@@ -68,7 +68,7 @@ class StabilityConfig:
     straight_max_N: int = 1600
     aligned_max_N: int = 1600
     n_grid: int = 7
-    seed: int = 0
+    base_seed: int = 0
 
     def __post_init__(self):
         self.validate()
@@ -79,7 +79,7 @@ class StabilityConfig:
             raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
         for name in ("d", "width", "seeds", "sweep_draws", "half_draws", "n_grid"):
             _checks.positive_int(name, getattr(self, name))
-        for name in ("rescaled_draws", "straight_max_N", "aligned_max_N", "seed"):
+        for name in ("rescaled_draws", "straight_max_N", "aligned_max_N", "base_seed"):
             _checks.nonneg_int(name, getattr(self, name))
         _checks.positive("T", self.T)
         _checks.positive("alpha0", self.alpha0)
@@ -163,7 +163,8 @@ class StabilityResult:
 
     def per_pair(self):
         """Path measures averaged over the draws of A: one row per (N, seed)."""
-        cols = [c for c in self.paths.columns if c not in self._KEYS + ["draw", "T"]]
+        numeric = self.paths.select_dtypes("number").columns
+        cols = [c for c in numeric if c not in self._KEYS + ["draw", "T"]]
         return self.paths.groupby(self._KEYS, as_index=False)[cols].mean()
 
     def fits(self, n_boot=2000, seed=0):
@@ -182,6 +183,8 @@ class StabilityResult:
                                                n_boot=n_boot, seed=seed)
         pairs = self.per_pair()
         for col in ("eps_C", "eps_C_debiased", "barrier_straight", "barrier_aligned"):
+            if col not in pairs:
+                continue
             g = pairs[["N", col]].dropna()
             try:
                 out[col] = loglog_fit(g["N"], g[col].clip(lower=0.0), on="means",
@@ -218,7 +221,7 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
         generator reserved for index sets, independent of both networks.
     """
     N = _checks.positive_int("N", N)
-    ss = np.random.SeedSequence([cfg.seed, seed, N, 3])
+    ss = np.random.SeedSequence([cfg.base_seed, seed, N, 3])
     g_init1, g_init2, g_sgd1, g_sgd2, g_sub = (np.random.default_rng(c) for c in ss.spawn(5))
     times = np.array(cfg.times) * cfg.T
     nets = []

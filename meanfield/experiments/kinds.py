@@ -1,0 +1,199 @@
+"""The experiment types a sweep can run, one cell at a time.
+
+Each :class:`Experiment` names its cell options (the keys a sweep config may
+fix or grid over), checks one cell's settings without running it, runs one
+cell into a tidy table, and draws the standard figures from the stored
+tables.  Cells carry every setting they need, seed included, so a cell gives
+the same table wherever and whenever it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .. import _checks
+from .options import COUPLE_OPTIONS, ConfigError, stability_options
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment type.
+
+    Attributes
+    ----------
+    name : str
+    options : dict
+        ``name -> (type, default, help)`` of a cell's settings.
+    check : callable
+        ``check(cell)`` raises ValueError naming the bad key; runs nothing.
+    run : callable
+        ``run(cell) -> pandas.DataFrame``, the cell's tidy table.
+    plot : callable
+        ``plot(table, out_folder) -> list of Paths`` from the loaded results.
+    """
+
+    name: str
+    options: dict
+    check: Callable
+    run: Callable
+    plot: Callable
+
+
+# --- coupled SGD / limit ---------------------------------------------------------
+
+def couple_setup(cfg):
+    """Task, initial law and keyword arguments of :func:`run_coupled` from couple options.
+
+    Validates every option that a run would reject, without running.
+    """
+    from ..stepping import get_method
+    from ..tasks import isotropic_gaussians, teacher_student
+    from ..twolayer import InitialLaw
+
+    if cfg["task"] == "teacher-student":
+        task = teacher_student(cfg["d"], cfg["activation"], width=cfg["width"],
+                               noise_std=cfg["noise_std"])
+    elif cfg["task"] == "isotropic":
+        task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
+    else:
+        raise ConfigError(f"task must be 'teacher-student' or 'isotropic', got {cfg['task']!r}")
+    N = _checks.positive_int("N", cfg["N"])
+    alpha = 1.0 / N if cfg["alpha"] is None else _checks.positive("alpha", cfg["alpha"])
+    T = _checks.positive("T", cfg["T"])
+    if alpha > T:
+        raise ConfigError(f"alpha must be <= T (at least one SGD step), got alpha={alpha}, T={T}")
+    if _checks.positive_int("snapshots", cfg["snapshots"]) < 2:
+        raise ConfigError(f"snapshots must be >= 2, got {cfg['snapshots']}")
+    _checks.positive_int("M", cfg["M"])
+    _checks.positive("h", cfg["h"])
+    _checks.positive_int("batch_size", cfg["batch_size"])
+    _checks.nonneg_int("seed", cfg["seed"])
+    get_method(cfg["method"])
+    init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
+    kwargs = dict(M=cfg["M"], init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
+                  method=cfg["method"], batch_size=cfg["batch_size"],
+                  train_a=not cfg["frozen_a"], seed=cfg["seed"])
+    return task, N, alpha, T, kwargs
+
+
+def _couple_run(cell):
+    from ..twolayer import run_coupled
+
+    task, N, alpha, T, kwargs = couple_setup(cell)
+    return run_coupled(task, N, alpha, T, progress=False, **kwargs).to_frame()
+
+
+def _group_keys(table, options, skip):
+    """Settings that vary across the stored cells, other than ``skip``: one figure each."""
+    keys = [k for k in options if k in table.columns and k not in skip]
+    return [k for k in keys if table[k].astype(str).nunique() > 1]
+
+
+def _groups(table, keys):
+    if not keys:
+        yield "all", table
+        return
+    for vals, g in table.groupby(keys, dropna=False):
+        vals = vals if isinstance(vals, tuple) else (vals,)
+        yield "_".join(f"{k}={v}" for k, v in zip(keys, vals)), g
+
+
+def _couple_plot(table, out):
+    from ..analysis import loglog_fit
+    from ..plotting import rate_plot, save_figure
+
+    written = []
+    per_cell = table.groupby(["cell", "N"], as_index=False)[["risk_gap", "max_dist"]].max()
+    per_cell = per_cell.merge(table.drop_duplicates("cell").drop(columns=["N"]), on="cell",
+                              suffixes=("", "_row"))
+    keys = _group_keys(per_cell, COUPLE_OPTIONS, {"N", "seed", "alpha"})
+    for name, g in _groups(per_cell, keys):
+        if g["N"].nunique() < 2 or (g["risk_gap"] <= 0).any():
+            continue
+        fit = loglog_fit(g["N"], g["risk_gap"])
+        fig = rate_plot(g["N"], g["risk_gap"], fit, ylabel="sup_t |L_N - R(rho_t)|",
+                        label="risk gap")
+        fig.axes[0].set_title(name, fontsize=8)
+        written += save_figure(fig, Path(out) / f"couple_rates_{name}")
+    return written
+
+
+# --- dropout stability and connectivity ----------------------------------------------
+
+def _stability_cell_options():
+    opts = {k: v for k, v in stability_options().items() if k not in ("Ns", "seeds")}
+    opts["N"] = (int, 1600, "network width of the cell")
+    opts["seed"] = (int, 0, "pair index of the cell (with base_seed, seeds everything)")
+    return opts
+
+
+def _stability_config(cell):
+    from ..twolayer.stability import StabilityConfig
+
+    fields = {k: v for k, v in cell.items() if k not in ("N", "seed")}
+    N = _checks.positive_int("N", cell["N"])
+    if N < 2:
+        raise ConfigError(f"N must be >= 2 to drop half of the neurons, got {N}")
+    _checks.nonneg_int("seed", cell["seed"])
+    return StabilityConfig(Ns=(N,), seeds=1, **fields)
+
+
+def _stability_run(cell):
+    from ..twolayer.stability import stability_cell
+
+    cfg = _stability_config(cell)
+    rows, prows = stability_cell(cfg.make_task(), cfg, cell["N"], cell["seed"])
+    # timing goes to the cell's record, so that the table depends on the settings alone
+    paths = pd.DataFrame(prows).drop(columns=["seconds"])
+    return pd.concat([pd.DataFrame(rows).assign(table="dropout"), paths.assign(table="paths")],
+                     ignore_index=True)
+
+
+def stability_result(table, config=None):
+    """A :class:`StabilityResult` from a loaded sweep table (rows of both kinds)."""
+    from ..twolayer.stability import StabilityResult
+
+    def part(name):
+        rows = table[table["table"] == name].dropna(axis=1, how="all")
+        return rows.drop(columns=["table"]).reset_index(drop=True)
+
+    if config is None:
+        first = table.iloc[0]
+        config = {"d": int(first["d"]), "alpha0": float(first["alpha0"])}
+    return StabilityResult(part("dropout"), part("paths"), dict(config))
+
+
+def _stability_plot(table, out):
+    from ..cli import stability_figures
+
+    written = []
+    options = _stability_cell_options()
+    keys = _group_keys(table, options, {"N", "seed"})
+    for name, g in _groups(table, keys):
+        if g["N"].nunique() < 2:
+            continue
+        written += stability_figures(stability_result(g), Path(out) / name)
+    return written
+
+
+EXPERIMENTS = {
+    "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
+                         _couple_run, _couple_plot),
+    "stability": Experiment("stability", _stability_cell_options(),
+                            lambda c: _stability_config(c) and None, _stability_run,
+                            _stability_plot),
+}
+
+
+def get_experiment(name) -> Experiment:
+    if name not in EXPERIMENTS:
+        raise ConfigError(f"experiment must be one of {', '.join(sorted(EXPERIMENTS))}, "
+                          f"got {name!r}")
+    return EXPERIMENTS[name]
+
+
+__all__ = ["Experiment", "EXPERIMENTS", "get_experiment", "couple_setup", "stability_result"]

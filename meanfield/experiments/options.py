@@ -1,0 +1,101 @@
+"""Named options of each experiment: type, default and help, shared by the CLI and sweeps.
+
+Types are Python types, or ``"ints"`` / ``"floats"`` for lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+class ConfigError(ValueError):
+    """A configuration key or value is not accepted; the message names both."""
+
+
+# name: (type, default, help)
+COUPLE_OPTIONS = {
+    "task": (str, "teacher-student", "teacher-student | isotropic"),
+    "d": (int, 20, "input dimension"),
+    "activation": (str, "relu", "student activation: relu, erf, tanh, sigmoid, softplus, ramp"),
+    "width": (int, 4, "teacher width (teacher-student)"),
+    "delta": (float, 0.5, "class separation (isotropic), in [0, 1)"),
+    "noise_std": (float, 0.0, "label noise standard deviation (teacher-student)"),
+    "N": (int, 500, "neurons of the SGD network"),
+    "M": (int, 2000, "reference particles carrying rho_t"),
+    "alpha": (float, None, "SGD step size (default 1/N)"),
+    "T": (float, 2.0, "horizon t = k alpha"),
+    "h": (float, 0.05, "limit time step"),
+    "method": (str, "rk4", "limit integrator: euler, heun, rk4"),
+    "batch_size": (int, 1, "SGD mini-batch size"),
+    "frozen_a": (bool, False, "freeze output weights"),
+    "snapshots": (int, 21, "number of snapshots in [0, T]"),
+    "a_mean": (float, 0.0, "initial a ~ N(a_mean, a_std^2)"),
+    "a_std": (float, 1.0, "initial a ~ N(a_mean, a_std^2)"),
+    "w_std": (float, 1.0, "initial w ~ N(0, w_std^2 / d I)"),
+    "seed": (int, 0, "seed for weights, population and data"),
+}
+
+STABILITY_HELP = {
+    "task": "teacher-student | isotropic",
+    "d": "input dimension",
+    "activation": "student activation: relu, erf, tanh, sigmoid, softplus, ramp",
+    "width": "teacher width (teacher-student)",
+    "noise_std": "label noise standard deviation (teacher-student)",
+    "delta": "class separation (isotropic), in [0, 1)",
+    "Ns": "network widths N",
+    "seeds": "pairs of networks per N",
+    "T": "horizon t = k alpha",
+    "alpha0": "SGD step alpha = alpha0 / N",
+    "times": "fractions of T at which eps_D is measured (1 is always added)",
+    "law": "a_mean,a_std,w_std of theta's initial law",
+    "law2": "a_mean,a_std,w_std of theta''s initial law (none: same as law)",
+    "sweep_Ns": "widths at which eps_D is swept over |A|",
+    "sweep_sizes": "the |A| of the sweep",
+    "sweep_draws": "nested subset chains per network in the sweep",
+    "half_draws": "independent A of size N/2 per network and time",
+    "rescaled_draws": "subsets tried by the rescaled (Kuditipudi) dropout; 0 skips it",
+    "straight_max_N": "largest N with the straight-line baseline",
+    "aligned_max_N": "largest N with the aligned straight-line baseline (O(N^3))",
+    "n_grid": "interior points searched on a straight line before refining the maximum",
+    "base_seed": "base seed of every cell (cells differ by N and pair index)",
+}
+
+
+def stability_options():
+    """Options of :class:`~meanfield.twolayer.stability.StabilityConfig`, one per field."""
+    from ..twolayer.stability import StabilityConfig
+
+    out = {}
+    for f in dataclasses.fields(StabilityConfig):
+        default = f.default
+        if f.name in ("law", "law2", "times"):
+            typ = "floats"
+        elif isinstance(default, tuple):
+            typ = "ints"
+        else:
+            typ = type(default)
+        out[f.name] = (typ, default, STABILITY_HELP[f.name])
+    return out
+
+
+def coerce(name, typ, v, source):
+    """Check a TOML value ``v`` against an option type; return the value to use.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``source``, the key, the expected type and the value.
+    """
+    if typ in ("ints", "floats"):
+        ok = isinstance(v, (list, tuple)) and all(
+            isinstance(x, int if typ == "ints" else (int, float)) and not isinstance(x, bool)
+            for x in v)
+        if not ok:
+            raise ConfigError(f"{source}: key {name!r} must be a list of "
+                              f"{'integers' if typ == 'ints' else 'numbers'}, got {v!r}")
+        return tuple(v)
+    if typ is float and isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
+        raise ConfigError(f"{source}: key {name!r} must be {typ.__name__}, got {v!r}")
+    return v

@@ -1,0 +1,172 @@
+"""Run the cells of a sweep, in this process or on Dask workers, into a results folder.
+
+Cells are independent tasks.  Finished cells are skipped, so a killed sweep
+resumes where it stopped.  A cell that raises is retried once, then recorded
+as failed with its error while the others go on.  Results are written by
+this (the client) process only, one atomic file at a time.
+
+Numba threads: each cell runs with ``threads_per_cell`` numba threads
+(default 1) whatever the number of workers, and a local cluster gets
+``cores // threads_per_cell`` single-threaded workers, so workers do not
+oversubscribe the cores.  Numba's parallel reductions depend on the thread
+count, so holding it fixed is also what makes a cell's table identical on
+1 or many workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+
+from tqdm.auto import tqdm
+
+from .. import __version__, _checks
+from .config import SweepConfig, cell_id
+from .kinds import get_experiment
+from .store import ResultStore
+
+
+@dataclass
+class SweepReport:
+    """What one call of :func:`run_sweep` did."""
+
+    total: int
+    skipped: int
+    done: int
+    failed: int
+    seconds: float
+    interrupted: bool = False
+
+    def __str__(self):
+        return (f"{self.done} cells run, {self.skipped} already finished, {self.failed} failed "
+                f"(of {self.total}) in {self.seconds:.1f} s"
+                + ("; interrupted" if self.interrupted else ""))
+
+
+def execute_cell(experiment, cell, threads=1):
+    """Run one cell (in a worker); returns ``(table, meta)``."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        t0 = time.perf_counter()
+        table = get_experiment(experiment).run(cell)
+        meta = {"seconds": time.perf_counter() - t0, "host": socket.gethostname(),
+                "pid": os.getpid(), "threads": numba.get_num_threads(),
+                "version": __version__, "seed": cell.get("seed")}
+    finally:
+        numba.set_num_threads(previous)
+    return table, meta
+
+
+def _error_text(exc):
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def run_sweep(sweep: SweepConfig, folder, *, workers=None, scheduler=None, threads_per_cell=1,
+              retries=1, progress=True) -> SweepReport:
+    """Run every unfinished cell of ``sweep`` and store it in ``folder``.
+
+    Parameters
+    ----------
+    sweep : SweepConfig
+        From :func:`load_config` or :func:`parse_config` (already validated).
+    folder : path-like
+        Results folder; created, or resumed when it holds the same sweep.
+    workers : int, optional
+        Size of the local Dask cluster (default: cores // threads_per_cell).
+        ``workers=1`` without a scheduler runs the cells in this process.
+    scheduler : str, optional
+        Address of a running Dask scheduler to submit to instead.
+    threads_per_cell : int
+        Numba threads inside each cell.
+    retries : int
+        Extra attempts for a cell that raises.
+    progress : bool
+        tqdm bar over cells.
+
+    Returns
+    -------
+    SweepReport
+    """
+    threads_per_cell = _checks.positive_int("threads_per_cell", threads_per_cell)
+    retries = _checks.nonneg_int("retries", retries)
+    if workers is None:
+        workers = max(1, (os.cpu_count() or 1) // threads_per_cell)
+    workers = _checks.positive_int("workers", workers)
+    store = ResultStore(folder)
+    store.prepare(sweep)
+    done_ids = store.finished(sweep)
+    cells = sweep.cells()
+    todo = [c for c in cells if cell_id(sweep.experiment, c) not in done_ids]
+    report = SweepReport(len(cells), len(cells) - len(todo), 0, 0, 0.0)
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(todo), desc=f"sweep {sweep.experiment}", unit="cell",
+               disable=not progress)
+    try:
+        if scheduler is None and workers == 1:
+            _run_here(sweep.experiment, todo, store, threads_per_cell, retries, report, bar)
+        else:
+            _run_dask(sweep.experiment, todo, store, threads_per_cell, retries, report, bar,
+                      workers, scheduler)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        bar.close()
+        report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run_here(experiment, todo, store, threads, retries, report, bar):
+    for cell in todo:
+        for attempt in range(retries + 1):
+            try:
+                table, meta = execute_cell(experiment, cell, threads)
+            except Exception as e:  # noqa: BLE001 - any failure of a cell is recorded
+                if attempt == retries:
+                    store.write_failure(experiment, cell, _error_text(e))
+                    report.failed += 1
+                continue
+            store.write_cell(experiment, cell, table, meta)
+            report.done += 1
+            break
+        bar.update(1)
+
+
+def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, scheduler):
+    from distributed import Client, LocalCluster, as_completed
+
+    if scheduler is not None:
+        cluster, client = None, Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        futures = {}
+        for cell in todo:
+            fut = client.submit(execute_cell, experiment, cell, threads, pure=False,
+                                retries=retries,
+                                key=f"{experiment}-{cell_id(experiment, cell)}")
+            futures[fut] = cell
+        for fut in as_completed(list(futures)):
+            cell = futures.pop(fut)
+            if fut.status == "finished":
+                table, meta = fut.result()
+                store.write_cell(experiment, cell, table, meta)
+                report.done += 1
+            else:
+                store.write_failure(experiment, cell, _error_text(fut.exception()))
+                report.failed += 1
+            fut.release()
+            bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+

@@ -1,0 +1,180 @@
+"""Sweeps: config validation, resumable atomic results, Dask workers, plots, the validation report."""
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from meanfield.cli import main
+from meanfield.experiments import (EXPERIMENTS, ConfigError, ResultStore, load, load_config,
+                                   parse_config, run_sweep)
+
+SMALL = {"experiment": "stability",
+         "fixed": {"d": 4, "T": 0.3, "half_draws": 1, "straight_max_N": 0, "aligned_max_N": 0},
+         "grid": {"N": [16, 32], "seed": [0, 1]}}
+
+
+def _toml(path, N=(16, 32), seeds=(0, 1), T=0.3):
+    path.write_text('experiment = "stability"\n[fixed]\nd = 4\nT = %r\nhalf_draws = 1\n'
+                    'straight_max_N = 0\naligned_max_N = 0\n[grid]\nN = %s\nseed = %s\n'
+                    % (T, list(N), list(seeds)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ref")
+    rep = run_sweep(parse_config(SMALL), folder, workers=1, progress=False)
+    assert rep.done == 4 and rep.failed == 0
+    return load(folder)
+
+
+def test_config_is_read_and_expanded(tmp_path):
+    sweep = load_config(_toml(tmp_path / "s.toml"))
+    cells = sweep.cells()
+    assert [(c["N"], c["seed"]) for c in cells] == [(16, 0), (16, 1), (32, 0), (32, 1)]
+    assert all(c["d"] == 4 and c["T"] == 0.3 and c["activation"] == "relu" for c in cells)
+
+
+@pytest.mark.parametrize("change,msg", [
+    ({"experiment": "nope"}, "experiment must be one of couple, stability, got 'nope'"),
+    ({"fixed": {"dd": 3}}, "unknown key 'dd' in [fixed]"),
+    ({"grid": {"N": 16}}, "[grid] key 'N' must be a non-empty list"),
+    ({"grid": {"N": [16, 16]}}, "repeats a value"),
+    ({"fixed": {"d": 4, "N": 20}}, "N both fixed and gridded"),
+    ({"fixed": {"d": "four"}}, "key 'd' must be int, got 'four'"),
+    ({"grid": {"N": [16, 1], "seed": [0]}}, "cell {'N': 1, 'seed': 0}: N must be >= 2"),
+    ({"fixed": {"d": 4, "law": [0, -1, 1]}}, "a_std"),
+    ({"extra": 1}, "unknown top-level key 'extra'"),
+])
+def test_bad_config_names_key_and_value(change, msg):
+    with pytest.raises(ConfigError) as err:
+        parse_config({**SMALL, **change})
+    assert msg in str(err.value)
+
+
+def test_bad_config_is_rejected_before_any_cell_runs(tmp_path, capsys):
+    cfg = _toml(tmp_path / "bad.toml", N=(16, 0))
+    out = tmp_path / "out"
+    assert main(["sweep", str(cfg), "--out", str(out), "--quiet"]) == 2
+    assert "cell {'N': 0, 'seed': 0}: N must be" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, reference):
+    exp = EXPERIMENTS["stability"]
+    calls = []
+
+    def flaky(cell):
+        calls.append((cell["N"], cell["seed"]))
+        if (cell["N"], cell["seed"]) == (32, 1):
+            raise RuntimeError("simulated crash")
+        return exp.run(cell)
+
+    monkeypatch.setitem(EXPERIMENTS, "stability", dataclasses.replace(exp, run=flaky))
+    rep = run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
+    assert (rep.done, rep.failed) == (3, 1) and calls.count((32, 1)) == 2  # retried once
+    fails = ResultStore(tmp_path).failures()
+    assert len(fails) == 1 and "simulated crash" in fails["error"].iloc[0]
+    monkeypatch.setitem(EXPERIMENTS, "stability", exp)
+    rep = run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
+    assert (rep.done, rep.skipped, rep.failed) == (1, 3, 0)
+    assert ResultStore(tmp_path).failures().empty
+    pd.testing.assert_frame_equal(load(tmp_path), reference)
+
+
+def test_killed_process_resumes_to_the_same_table(tmp_path):
+    cfg = _toml(tmp_path / "s.toml", N=(16, 32, 48, 64), seeds=(0, 1, 2), T=0.6)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen([sys.executable, "-m", "meanfield.cli", "sweep", str(cfg), "--out",
+                             str(out), "--workers", "1", "--quiet"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if len(list((out / "cells").glob("*.json"))) >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the sweep finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    sweep = load_config(cfg)
+    store = ResultStore(out)
+    n_before = len(store.finished(sweep))
+    assert 2 <= n_before < 12
+    (out / "cells" / ".half-written.csv.tmp").write_text("N,eps\n16,0.")  # never read
+    rep = run_sweep(sweep, out, workers=1, progress=False)
+    assert rep.skipped == n_before and rep.done == 12 - n_before
+    fresh = tmp_path / "fresh"
+    run_sweep(sweep, fresh, workers=1, progress=False)
+    pd.testing.assert_frame_equal(load(out), load(fresh))
+
+
+def test_damaged_table_is_never_read_and_is_rerun(tmp_path, reference):
+    sweep = parse_config(SMALL)
+    run_sweep(sweep, tmp_path, workers=1, progress=False)
+    victim = sorted((tmp_path / "cells").glob("*.csv"))[0]
+    victim.write_bytes(victim.read_bytes()[:100])  # a torn write
+    with pytest.warns(UserWarning, match="1 of 4 cells are not finished"):
+        partial = load(tmp_path)
+    assert partial["cell"].nunique() == 3
+    rep = run_sweep(sweep, tmp_path, workers=1, progress=False)
+    assert (rep.done, rep.skipped) == (1, 3)
+    pd.testing.assert_frame_equal(load(tmp_path), reference)
+
+
+def test_folder_of_another_sweep_is_refused(tmp_path):
+    run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
+    other = {**SMALL, "fixed": {**SMALL["fixed"], "T": 0.2}}
+    with pytest.raises(ConfigError, match="different sweep config"):
+        run_sweep(parse_config(other), tmp_path, workers=1, progress=False)
+
+
+def test_one_and_two_dask_workers_give_identical_tables(tmp_path, reference):
+    rep = run_sweep(parse_config(SMALL), tmp_path, workers=2, progress=False)
+    assert rep.done == 4
+    pd.testing.assert_frame_equal(load(tmp_path), reference)
+
+
+def test_plot_draws_the_standard_figures(tmp_path, reference, capsys):
+    folder = tmp_path / "sw"
+    run_sweep(parse_config(SMALL), folder, workers=1, progress=False)
+    assert main(["plot", str(folder)]) == 0
+    for name in ("dropout_vs_n", "connectivity_vs_n"):
+        assert (folder / "figures" / "all" / f"{name}.png").stat().st_size > 1000
+    cfg = {"experiment": "couple", "fixed": {"d": 3, "M": 40, "T": 0.2, "snapshots": 3},
+           "grid": {"N": [10, 20], "seed": [0, 1]}}
+    folder = tmp_path / "cp"
+    run_sweep(parse_config(cfg), folder, workers=1, progress=False)
+    table = load(folder)
+    assert set(table["N"]) == {10, 20} and len(table) == 4 * 3
+    assert main(["plot", str(folder)]) == 0
+    assert (folder / "figures" / "couple_rates_all.png").exists()
+    assert main(["plot", str(tmp_path / "empty")]) == 2
+
+
+def test_validation_report_tabulates_claims(tmp_path):
+    from meanfield.validate import run_validation
+
+    script = tmp_path / "fake.py"
+    script.write_text(
+        "import json, pathlib, sys\n"
+        "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+        "claims = [{'claim': 'slope in band', 'paper': 'P', 'value': -0.5, "
+        "'interval': [-0.6, -0.4], 'pass': True, 'figure': 'f.png'},\n"
+        "          {'claim': 'other', 'paper': 'Q', 'value': 0.1, 'interval': None, "
+        "'pass': False, 'figure': ''}]\n"
+        "(out / 'fake_quick.json').write_text(json.dumps({'claims': claims}))\n")
+    (tmp_path / "broken.py").write_text("raise SystemExit(3)\n")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path,
+                              scripts=("fake", "broken"))
+    assert not ok and (tmp_path / "r.md").read_text() == text
+    rows = [line for line in text.splitlines() if line.startswith("| fake")]
+    assert len(rows) == 2 and "PASS" in rows[0] and "[-0.600, -0.400]" in rows[0]
+    assert "FAIL" in rows[1]
+    assert "| broken | (script failed, exit 3" in text
