@@ -8,9 +8,10 @@ this (the client) process only, one atomic file at a time.
 Numba threads: each cell runs with ``threads_per_cell`` numba threads
 (default 1) whatever the number of workers, and a local cluster gets
 ``cores // threads_per_cell`` single-threaded workers, so workers do not
-oversubscribe the cores.  Numba's parallel reductions depend on the thread
-count, so holding it fixed is also what makes a cell's table identical on
-1 or many workers.
+oversubscribe the cores.  Numba's parallel reductions and threaded BLAS
+depend on the thread count, so holding both fixed (BLAS through
+threadpoolctl) is also what makes a cell's table bit-identical on 1 or many
+workers.
 """
 
 from __future__ import annotations
@@ -48,14 +49,21 @@ class SweepReport:
 
 
 def execute_cell(experiment, cell, threads=1):
-    """Run one cell (in a worker); returns ``(table, meta)``."""
+    """Run one cell (in a worker); returns ``(table, meta)``.
+
+    Numba and BLAS both run with ``threads`` threads: the summation order of
+    their parallel reductions (and of OpenBLAS's threaded GEMM) depends on the
+    thread count, so fixing it makes the table independent of where it ran.
+    """
     import numba
+    from threadpoolctl import threadpool_limits
 
     previous = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
         t0 = time.perf_counter()
-        table = get_experiment(experiment).run(cell)
+        with threadpool_limits(limits=int(threads)):
+            table = get_experiment(experiment).run(cell)
         meta = {"seconds": time.perf_counter() - t0, "host": socket.gethostname(),
                 "pid": os.getpid(), "threads": numba.get_num_threads(),
                 "version": __version__, "seed": cell.get("seed")}
@@ -139,13 +147,21 @@ def _run_here(experiment, todo, store, threads, retries, report, bar):
 
 
 def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, scheduler):
+    import dask
     from distributed import Client, LocalCluster, as_completed
 
     if scheduler is not None:
         cluster, client = None, Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        # On a small machine every background wake-up of the worker, nanny and
+        # scheduler processes is taken from the cells: no sampling profiler
+        # (nothing shows it without a dashboard), a slower tick and memory poll.
+        quiet = {"distributed.worker.profile.enabled": False,
+                 "distributed.admin.tick.interval": "500ms",
+                 "distributed.worker.memory.monitor-interval": "1s"}
+        with dask.config.set(quiet):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         futures = {}
