@@ -25,6 +25,11 @@ def validation_dir() -> Path:
     return here
 
 
+def _cell(text):
+    """Table-cell text: a '|' (as in |A| or |L_N - R|) would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
 def _fmt(v):
     if v is None:
         return ""
@@ -76,7 +81,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             iv = f"[{_fmt(interval[0])}, {_fmt(interval[1])}]" if interval else ""
             fig = c.get("figure") or ""
             fig = f"[{Path(fig).name}]({Path(fig).resolve()})" if fig else ""
-            lines.append(f"| {name} ({seconds:.0f} s) | {c['claim']} | {c['paper']} | "
+            lines.append(f"| {name} ({seconds:.0f} s) | {_cell(c['claim'])} | {_cell(c['paper'])} | "
                          f"{_fmt(c['value'])} | {iv} | {'PASS' if c['pass'] else 'FAIL'} "
                          f"| {fig} |")
     text = "\n".join(lines) + "\n"

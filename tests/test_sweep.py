@@ -180,3 +180,17 @@ def test_validation_report_tabulates_claims(tmp_path):
     assert len(rows) == 2 and "PASS" in rows[0] and "[-0.600, -0.400]" in rows[0]
     assert "FAIL" in rows[1]
     assert "| broken | (script failed, exit 3" in text
+
+
+def test_report_escapes_table_pipes(tmp_path):
+    from meanfield.validate import run_validation
+
+    (tmp_path / "pipes.py").write_text(
+        "import json, pathlib\n"
+        "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+        "c = [{'claim': 'eps_D at |A| = 5', 'paper': 'P', 'value': 1.0, 'interval': None, "
+        "'pass': True, 'figure': ''}]\n"
+        "(out / 'pipes_quick.json').write_text(json.dumps({'claims': c}))\n")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("pipes",))
+    row = [line for line in text.splitlines() if line.startswith("| pipes")][0]
+    assert ok and row.count(" | ") == 6 and "\\|A\\|" in row
