@@ -20,7 +20,6 @@ from . import __version__, _checks
 from .experiments.options import COUPLE_OPTIONS, ConfigError, coerce, stability_options
 
 
-
 def _couple_parser(sub):
     p = sub.add_parser("couple", help="coupled SGD / mean-field limit run: table, summary, figure",
                        description="Run one-pass SGD and its coupled ideal particles; write "
@@ -81,8 +80,8 @@ def _settings(args, options):
 
 
 def _couple(args):
-    from .plotting import risk_curves, save_figure
     from .experiments.kinds import couple_setup
+    from .plotting import risk_curves, save_figure
     from .stepping import DivergenceError
     from .twolayer import run_coupled
 

@@ -5,8 +5,7 @@ import pytest
 
 from meanfield.tasks import teacher_student
 from meanfield.twolayer import InitialLaw, dropout_loss, random_subset, run_sgd
-from meanfield.twolayer.paths import (Path, align, aligned_path, seven_segment_path,
-                                      straight_path)
+from meanfield.twolayer.paths import Path, align, aligned_path, seven_segment_path, straight_path
 
 D = 4
 

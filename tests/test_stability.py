@@ -4,8 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meanfield.twolayer.stability import (StabilityConfig, connect_pair, run_stability,
-                                          stability_cell)
+from meanfield.twolayer.stability import (
+    StabilityConfig,
+    connect_pair,
+    run_stability,
+    stability_cell,
+)
 
 CFG = StabilityConfig(d=4, Ns=(16, 32), seeds=2, T=0.4, half_draws=2, sweep_Ns=(32,),
                       sweep_sizes=(2, 4, 8), sweep_draws=2, rescaled_draws=3,

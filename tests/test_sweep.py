@@ -11,8 +11,15 @@ import pandas as pd
 import pytest
 
 from meanfield.cli import main
-from meanfield.experiments import (EXPERIMENTS, ConfigError, ResultStore, load, load_config,
-                                   parse_config, run_sweep)
+from meanfield.experiments import (
+    EXPERIMENTS,
+    ConfigError,
+    ResultStore,
+    load,
+    load_config,
+    parse_config,
+    run_sweep,
+)
 
 # N = 640, d = 20 engages numba's parallel SGD build and threaded BLAS, whose
 # reductions depend on the thread count: the tables must still be bit-identical

@@ -152,20 +152,20 @@ class StabilityResult:
     failed: pd.DataFrame = field(default_factory=pd.DataFrame)
     complete: bool = True
 
-    _KEYS = ["task", "activation", "N", "seed", "alpha"]
+    _KEYS = ("task", "activation", "N", "seed", "alpha")
 
     def per_network(self, kind="half"):
         """``eps_D`` averaged over the draws of A: one row per (N, seed, net, t, size)."""
         d = self.dropout[self.dropout["kind"] == kind]
-        keys = self._KEYS + ["net", "t", "size"]
+        keys = [*self._KEYS, "net", "t", "size"]
         cols = [c for c in ("L_N", "L_A", "eps_D", "bias") if c in d.columns]
         return d.groupby(keys, as_index=False)[cols].mean()
 
     def per_pair(self):
         """Path measures averaged over the draws of A: one row per (N, seed)."""
         numeric = self.paths.select_dtypes("number").columns
-        cols = [c for c in numeric if c not in self._KEYS + ["draw", "T"]]
-        return self.paths.groupby(self._KEYS, as_index=False)[cols].mean()
+        cols = [c for c in numeric if c not in (*self._KEYS, "draw", "T")]
+        return self.paths.groupby(list(self._KEYS), as_index=False)[cols].mean()
 
     def fits(self, n_boot=2000, seed=0):
         """Log-log fits in N of the seed means: ``eps_D`` at each t, ``eps_C``, baselines.
