@@ -69,9 +69,9 @@ def _settings(args, options):
             raise ConfigError(f"{source}: {e}") from None
         for k, v in data.items():
             if k not in options:
-                raise ConfigError(f"--config: unknown key {k!r}; valid keys: "
-                               f"{', '.join(options)}")
-            cfg[k] = coerce(k, options[k][0], v, "--config")
+                raise ConfigError(f"{source}: unknown key {k!r}; valid keys: "
+                                  f"{', '.join(options)}")
+            cfg[k] = coerce(k, options[k][0], v, source)
     for k in options:
         v = getattr(args, k)
         if v is not None:
