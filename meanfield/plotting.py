@@ -117,6 +117,9 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None):
         g = per_pair[["N", col]].dropna()
         if g.empty:
             continue
+        if (g[col] <= 0).all():  # nothing to draw on a log axis; say so
+            ax.plot([], [], " ", label=f"{label}: 0 for every pair")
+            continue
         if col in fits:
             rate_plot(g["N"], g[col].clip(lower=0.0), fits[col], ax=ax, label=label,
                       ylabel="barrier")

@@ -35,7 +35,8 @@ and the slope of eps_C with the exact bias removed (``eps_C_debiased``),
 which isolates the N^(-1/2) term of (3.8).  Claim (c) is judged on eps_C
 itself, as stated.
 
-Writes validation/out/dropout_rates_*.{csv,png,pdf} and dropout_rates.json.
+Writes validation/out/dropout_rates_<activation>/ (tables, figures) and
+dropout_rates.json; --quick writes dropout_rates_quick_* instead.
 """
 
 from __future__ import annotations
@@ -76,10 +77,10 @@ def local_slopes(per_pair, col):
             for a, b in zip(m.index[:-1], m.index[1:]) if m[a] > 0 and m[b] > 0}
 
 
-def check_activation(act, common, main, progress):
+def check_activation(act, common, main, progress, tag=""):
     res = run_stability(StabilityConfig(activation=act, **common, **main), progress=progress)
     fits = res.fits()
-    summary, _ = write_stability(res, OUT / f"dropout_rates_{act}")
+    summary, _ = write_stability(res, OUT / f"dropout_rates{tag}_{act}")
     eps_d = {k: f for k, f in fits.items() if k.startswith("eps_D")}
     ok_a = all(BAND[0] <= f.slope <= BAND[1] for f in eps_d.values())
     sweep = res.per_network("sweep")
@@ -114,7 +115,7 @@ def check_activation(act, common, main, progress):
         "pass": {"a": ok_a, "b": ok_b, "c": ok_c},
     }
     paper = "Shevchenko & Mondelli 2020, Thm 1"
-    fig = str(OUT / f"dropout_rates_{act}")
+    fig = str(OUT / f"dropout_rates{tag}_{act}")
     report["claims"] = [
         {"claim": f"{act}: {k} at |A| = N/2 ~ N^(-1/2): slope in [-0.65, -0.35]",
          "paper": paper + " (3.7)", "value": f.slope, "interval": [f.ci_low, f.ci_high],
@@ -176,7 +177,8 @@ def main(argv=None):
     OUT.mkdir(exist_ok=True)
     reports, ok = {}, True
     for act in ("relu", "erf"):
-        reports[act], good = check_activation(act, common, main_grid, not args.quiet)
+        reports[act], good = check_activation(act, common, main_grid, not args.quiet,
+                                              "_quick" if args.quick else "")
         ok &= good
     reports["different_laws"] = different_laws(common, laws, not args.quiet)
     reports["seconds"] = time.time() - t0
