@@ -97,21 +97,24 @@ def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, refe
     pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
 
 
-def test_killed_process_resumes_to_the_same_table(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
     cfg = _toml(tmp_path / "s.toml", N=(16, 32, 48, 64), seeds=(0, 1, 2), T=0.6)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen([sys.executable, "-m", "meanfield.cli", "sweep", str(cfg), "--out",
                              str(out), "--workers", "1", "--quiet"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if len(list((out / "cells").glob("*.json"))) >= 2:
             break
         time.sleep(0.02)
-    assert proc.poll() is None, "the sweep finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert proc.poll() is None, "the sweep finished before it could be stopped"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGINT:  # Ctrl-C: finished cells kept, told how to resume, exit 130
+        assert proc.returncode == 130 and "run the same command again" in err
     sweep = load_config(cfg)
     store = ResultStore(out)
     n_before = len(store.finished(sweep))
