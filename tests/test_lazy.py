@@ -1,0 +1,95 @@
+"""Du et al. (2019) Gram matrices K^(H): closed forms, Monte Carlo, and very wide random nets."""
+
+import numpy as np
+import pytest
+
+from meanfield.activations import get_activation
+from meanfield.lazy import c_sigma, fc_gram, pair_expectations, resnet_gram
+
+
+def _sphere(n, d, seed):
+    X = np.random.default_rng(seed).standard_normal((n, d))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def _wide_gram(X, H, act, m, rng, c_res=None):
+    """G^(H)(0) = Gram of df/dW^(H) of one random net of width m (eq. (2), or eq. (3))."""
+    sig = get_activation(act)
+    cs = c_sigma(act)
+    x = np.sqrt(cs / m) * sig(rng.standard_normal((m, X.shape[1])) @ X.T)
+    for _ in range(2, H):
+        z = sig(rng.standard_normal((m, m)) @ x)
+        x = x + c_res / (H * np.sqrt(m)) * z if c_res else np.sqrt(cs / m) * z
+    D = sig.derivative(rng.standard_normal((m, m)) @ x)
+    a = rng.standard_normal(m)
+    scale = (c_res / H) ** 2 if c_res else cs
+    return scale / m * ((a[:, None] ** 2 * D).T @ D) * (x.T @ x)
+
+
+X6 = _sphere(6, 3, 0)
+
+
+def test_relu_closed_forms_are_the_arc_cosine_kernels():
+    theta = np.arccos(np.clip(X6 @ X6.T, -1, 1))
+    # H = 1: the two-layer Gram matrix of Du et al. (2018b), c_sigma = 2 for ReLU
+    K1 = fc_gram(X6, 1, "relu").K
+    np.testing.assert_allclose(K1, (X6 @ X6.T) * (np.pi - theta) / np.pi, atol=1e-14)
+    # hidden layer: the order-1 arc-cosine kernel (Cho & Saul), normalised by c_sigma
+    hidden = fc_gram(X6, 2, "relu").layers[1]
+    np.testing.assert_allclose(hidden, (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / np.pi,
+                               atol=1e-14)
+    assert c_sigma("relu") == pytest.approx(2.0, rel=1e-15)
+
+
+def test_softplus_pair_expectations_against_monte_carlo():
+    K = np.array([[1.3, 0.6], [0.6, 0.8]])
+    F, D = pair_expectations("softplus", K)
+    rng = np.random.default_rng(1)
+    uv = rng.multivariate_normal([0, 0], K, size=2_000_000)
+    sig = get_activation("softplus")
+    for est, mc in ((F[0, 1], sig(uv[:, 0]) * sig(uv[:, 1])),
+                    (D[0, 1], sig.derivative(uv[:, 0]) * sig.derivative(uv[:, 1])),
+                    (F[0, 0], sig(uv[:, 0]) ** 2)):
+        assert abs(est - mc.mean()) < 5 * mc.std() / np.sqrt(mc.size)
+
+
+@pytest.mark.parametrize("act", ["relu", "softplus"])
+def test_fc_recursion_is_the_wide_network_limit_and_settles_the_index(act):
+    """The derivative at layer H sees K^(H-1) (A^(H)), not A^(H-1) as printed."""
+    H, m = 2, 4000
+    res = fc_gram(X6, H, act)
+    _, D_printed = pair_expectations(act, res.layers[H - 2])
+    printed = c_sigma(act) * res.layers[H - 1] * D_printed
+    G = np.mean([_wide_gram(X6, H, act, m, np.random.default_rng(s)) for s in range(6)], 0)
+    err = np.linalg.norm(G - res.K, 2)
+    gap = np.linalg.norm(printed - res.K, 2)
+    assert err < 0.03 * np.linalg.norm(res.K, 2)  # Monte Carlo at m = 4000, 6 nets
+    assert err < gap / 2  # G is much nearer the A^(H) version than the printed one
+
+
+@pytest.mark.parametrize("act", ["relu", "softplus"])
+def test_deeper_fc_and_resnet_recursions_match_wide_networks(act):
+    H, m = 3, 3000
+    for gram, c_res in ((fc_gram(X6, H, act), None), (resnet_gram(X6, H, act, c_res=0.5), 0.5)):
+        G = np.mean([_wide_gram(X6, H, act, m, np.random.default_rng(10 + s), c_res)
+                     for s in range(3)], 0)
+        assert np.linalg.norm(G - gram.K, 2) < 0.06 * np.linalg.norm(gram.K, 2)
+
+
+def test_lambda_min_is_positive_for_distinct_points():
+    X = _sphere(30, 5, 2)
+    for act in ("relu", "erf", "softplus"):
+        assert fc_gram(X, 4, act).lambda_min > 0
+        assert resnet_gram(X, 4, act).lambda_min > 0
+
+
+@pytest.mark.parametrize("kw,msg", [({"X": np.ones((2, 3))}, "unit sphere"),
+                                    ({"X": np.vstack([X6[:2], X6[:1]])}, "duplicate"),
+                                    ({"H": 0}, "H must be an integer >= 1"),
+                                    ({"X": np.ones(3)}, r"shape \(n, d\)")])
+def test_bad_input(kw, msg):
+    args = {"X": X6, "H": 2, **kw}
+    with pytest.raises(ValueError, match=msg):
+        fc_gram(args["X"], args["H"])
+    with pytest.raises(ValueError, match="c_res must lie in"):
+        resnet_gram(X6, 3, c_res=1.5)
