@@ -93,3 +93,19 @@ def test_bad_input(kw, msg):
         fc_gram(args["X"], args["H"])
     with pytest.raises(ValueError, match="c_res must lie in"):
         resnet_gram(X6, 3, c_res=1.5)
+
+
+@pytest.mark.parametrize("act,fast", [("softplus", True), ("tanh", True), ("ramp", False)])
+def test_equal_diagonal_fast_path_matches_direct_quadrature(act, fast, monkeypatch):
+    from meanfield.lazy import gram
+
+    X = _sphere(25, 4, 3)
+    K = fc_gram(X, 2, act).layers[1]
+    used = []
+    real = gram._by_correlation
+    monkeypatch.setattr(gram, "_by_correlation", lambda *a: used.append(real(*a)) or used[-1])
+    F, D = pair_expectations(act, K)
+    assert (used[0] is not None) == fast  # kinked activations fall back to direct quadrature
+    F0, D0 = gram._direct(get_activation(act), np.ascontiguousarray(K), np.diag(K).copy())
+    np.testing.assert_allclose(F, 0.5 * (F0 + F0.T), rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(D, 0.5 * (D0 + D0.T), rtol=1e-11, atol=1e-13)
