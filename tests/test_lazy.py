@@ -109,3 +109,64 @@ def test_equal_diagonal_fast_path_matches_direct_quadrature(act, fast, monkeypat
     F0, D0 = gram._direct(get_activation(act), np.ascontiguousarray(K), np.diag(K).copy())
     np.testing.assert_allclose(F, 0.5 * (F0 + F0.T), rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(D, 0.5 * (D0 + D0.T), rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("resnet", [False, True])
+def test_backprop_matches_finite_differences(resnet):
+    from meanfield.lazy.networks import init_net
+
+    X, y = _sphere(4, 3, 5), np.array([0.3, -1.0, 0.5, 2.0])
+    net = init_net(3, 7, 3, "softplus", resnet=resnet, c_res=0.5, rng=2)
+    _, gW, ga = net.gradients(X, y)
+    eps = 1e-6
+    for h, (i, j) in ((0, (2, 1)), (1, (4, 6)), (2, (0, 3))):
+        W = net.Ws[h]
+        W[i, j] += eps
+        up = net.loss(X, y)
+        W[i, j] -= 2 * eps
+        down = net.loss(X, y)
+        W[i, j] += eps
+        assert gW[h][i, j] == pytest.approx((up - down) / (2 * eps), rel=1e-6, abs=1e-9)
+    net.a[5] += eps
+    up = net.loss(X, y)
+    net.a[5] -= 2 * eps
+    assert ga[5] == pytest.approx((up - net.loss(X, y)) / (2 * eps), rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("resnet", [False, True])
+def test_last_layer_gram_is_part_of_the_full_ntk(resnet):
+    from meanfield.lazy.networks import init_net
+
+    X = _sphere(5, 4, 6)
+    net = init_net(4, 30, 3, "relu", resnet=resnet, c_res=0.5, rng=3)
+    rows = []
+    for i in range(5):  # df(x_i)/dW^(H) from backprop with residual 1
+        f, _ = net.forward(X[i:i + 1])
+        rows.append(net.gradients(X[i:i + 1], f - 1.0)[1][-1].ravel())
+    J = np.array(rows)
+    G = net.gram_last(X)
+    np.testing.assert_allclose(G, J @ J.T, rtol=1e-12, atol=1e-14)
+    assert np.linalg.eigvalsh(net.ntk(X) - G)[0] > -1e-10  # the other layers add a PSD part
+
+
+@pytest.mark.parametrize("resnet", [False, True])
+def test_wide_gd_is_lazy_and_beats_the_predicted_rate(resnet):
+    """Du et al. Thms 5.1/6.1: L(k) <= (1 - eta lambda_min(K^(H)) / 2)^k L(0); weights
+    move by O(m^(-1/2))."""
+    from meanfield.lazy.networks import init_net, train_gd
+
+    X = _sphere(8, 5, 0)
+    y = np.random.default_rng(0).standard_normal(8)
+    gram = resnet_gram(X, 2, "softplus", c_res=0.5) if resnet else fc_gram(X, 2, "softplus")
+    moved = {}
+    for m in (100, 1600):
+        for seed in (1, 2):
+            net = init_net(5, m, 2, "softplus", resnet=resnet, c_res=0.5, rng=seed)
+            eta = 1.0 / np.linalg.eigvalsh(net.ntk(X))[-1]
+            res = train_gd(net, X, y, eta, 60, record_every=60)
+            bound = (1 - eta * gram.lambda_min / 2) ** np.arange(res.loss.size) * res.loss[0]
+            assert np.all(res.loss <= bound) and res.loss[-1] < 0.3 * res.loss[0]
+            # per unit of initial residual: the distance travelled scales with it
+            moved.setdefault(m, []).append(res.movement[-1].sum() / np.sqrt(res.loss[0]))
+    ratio = np.mean(moved[100]) / np.mean(moved[1600])
+    assert 2.5 < ratio < 6.0  # ~ sqrt(1600 / 100) = 4

@@ -1,0 +1,154 @@
+"""Finite-width deep networks of Du et al. (2019), eqs. (2) and (3), trained by full-batch GD.
+
+Columns are samples: inputs ``X`` are (d, n) inside this module, (n, d) at
+the API (one row per point, as in :mod:`meanfield.lazy.gram`).  The loss is
+``L(theta) = 1/2 sum_i (f(x_i) - y_i)^2``.  Every layer is trained, output
+weights included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import _checks
+from ..activations import get_activation
+from .gram import c_sigma
+
+
+@dataclass
+class DeepNet:
+    """A depth-H network of width m in NTK scaling.
+
+    Fully connected (eq. (2)): ``x^(h) = sqrt(c_sigma/m) sigma(W^(h) x^(h-1))``.
+    ResNet (eq. (3)): the same first layer, then
+    ``x^(h) = x^(h-1) + c_res/(H sqrt m) sigma(W^(h) x^(h-1))``.
+    Output ``f(x) = a' x^(H)``.
+    """
+
+    Ws: list
+    a: np.ndarray
+    activation: str = "relu"
+    resnet: bool = False
+    c_res: float = 0.1
+    sigma: object = field(init=False, repr=False)
+    cs: float = field(init=False)
+
+    def __post_init__(self):
+        self.sigma = get_activation(self.activation)
+        self.cs = c_sigma(self.sigma)
+
+    @property
+    def H(self) -> int:
+        return len(self.Ws)
+
+    @property
+    def m(self) -> int:
+        return self.a.size
+
+    def _scale(self, h):
+        """Factor in front of sigma(W^(h) x^(h-1)), h counted from 1."""
+        if self.resnet and h >= 2:
+            return self.c_res / (self.H * np.sqrt(self.m))
+        return np.sqrt(self.cs / self.m)
+
+    def forward(self, X):
+        """Outputs f (n,) and the cache ``(xs, zs)`` of layer inputs and pre-activations."""
+        x = np.asarray(X, dtype=np.float64).T
+        xs, zs = [x], []
+        for h, W in enumerate(self.Ws, 1):
+            z = W @ x
+            out = self._scale(h) * self.sigma(z)
+            x = x + out if (self.resnet and h >= 2) else out
+            xs.append(x)
+            zs.append(z)
+        return self.a @ x, (xs, zs)
+
+    def loss(self, X, y):
+        f, _ = self.forward(X)
+        return 0.5 * float(np.sum((f - y) ** 2))
+
+    def gradients(self, X, y):
+        """``(loss, [dL/dW^(1), ..., dL/dW^(H)], dL/da)`` by backpropagation."""
+        f, (xs, zs) = self.forward(X)
+        r = f - np.asarray(y, dtype=np.float64)
+        ga = xs[-1] @ r
+        delta = np.outer(self.a, r)  # dL/dx^(H), (m, n)
+        gW = [None] * self.H
+        for h in range(self.H, 0, -1):
+            dz = delta * (self._scale(h) * self.sigma.derivative(zs[h - 1]))
+            gW[h - 1] = dz @ xs[h - 1].T
+            back = self.Ws[h - 1].T @ dz
+            delta = delta + back if (self.resnet and h >= 2) else back
+        return 0.5 * float(r @ r), gW, ga
+
+    def ntk(self, X):
+        """The full Gram matrix of ``df(x_i)/dtheta`` over all layers, (n, n).
+
+        One backward pass per input (``r = e_i``); GD on the square loss is
+        stable for ``eta < 2 / lambda_max`` of this matrix.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        rows = []
+        for i in range(X.shape[0]):
+            f, _ = self.forward(X[i:i + 1])
+            _, gW, ga = self.gradients(X[i:i + 1], f - 1.0)  # residual 1: gradient = df
+            rows.append(np.concatenate([g.ravel() for g in gW] + [ga]))
+        J = np.array(rows)
+        return J @ J.T
+
+    def gram_last(self, X):
+        """``G^(H)``: the Gram matrix of ``df(x_i)/dW^(H)`` over the inputs, (n, n)."""
+        _, (xs, zs) = self.forward(X)
+        D = (self.a * self._scale(self.H))[:, None] * self.sigma.derivative(zs[-1])
+        return (D.T @ D) * (xs[-2].T @ xs[-2])
+
+
+def init_net(d, m, H, activation="relu", *, resnet=False, c_res=0.1, rng=None) -> DeepNet:
+    """Standard Gaussian initialisation: every entry of W^(h) and a is N(0, 1)."""
+    d = _checks.positive_int("d", d)
+    m = _checks.positive_int("m", m)
+    H = _checks.positive_int("H", H)
+    if resnet and not 0.0 < c_res < 1.0:
+        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    g = _checks.generator(0 if rng is None else rng)
+    Ws = [g.standard_normal((m, d))] + [g.standard_normal((m, m)) for _ in range(H - 1)]
+    return DeepNet(Ws, g.standard_normal(m), activation, resnet, c_res)
+
+
+@dataclass
+class GDResult:
+    """Full-batch GD run: loss per step, and per recorded step the movement
+    ``(1/sqrt m) ||W^(h)(k) - W^(h)(0)||_F`` of each layer and ``lambda_min(G^(H)(k))``."""
+
+    loss: np.ndarray
+    steps: np.ndarray
+    movement: np.ndarray
+    gram_lambda_min: np.ndarray
+
+
+def train_gd(net: DeepNet, X, y, eta, steps, record_every=10) -> GDResult:
+    """Full-batch gradient descent ``theta <- theta - eta grad L`` on every layer, in place."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    eta = _checks.positive("eta", eta)
+    steps = _checks.nonneg_int("steps", steps)
+    record_every = _checks.positive_int("record_every", record_every)
+    W0 = [W.copy() for W in net.Ws]
+    losses, rec, mov, lam = [], [], [], []
+    for k in range(steps + 1):
+        if k % record_every == 0 or k == steps:
+            rec.append(k)
+            mov.append([np.linalg.norm(W - W0[h]) / np.sqrt(net.m) for h, W in enumerate(net.Ws)])
+            lam.append(float(np.linalg.eigvalsh(net.gram_last(X))[0]))
+        L, gW, ga = net.gradients(X, y)
+        if not np.isfinite(L):
+            raise FloatingPointError(f"GD diverged at step {k} (eta={eta} too large?)")
+        losses.append(L)
+        if k == steps:
+            break
+        for W, g in zip(net.Ws, gW):
+            W -= eta * g
+        net.a -= eta * ga
+    return GDResult(np.array(losses), np.array(rec), np.array(mov), np.array(lam))
