@@ -170,3 +170,30 @@ def test_wide_gd_is_lazy_and_beats_the_predicted_rate(resnet):
             moved.setdefault(m, []).append(res.movement[-1].sum() / np.sqrt(res.loss[0]))
     ratio = np.mean(moved[100]) / np.mean(moved[1600])
     assert 2.5 < ratio < 6.0  # ~ sqrt(1600 / 100) = 4
+
+
+def test_erf_closed_form_agrees_with_the_quadrature_path():
+    from meanfield.kernels.gaussian import quad_pair
+    from meanfield.lazy import gram
+
+    K = fc_gram(X6, 2, "erf").layers[1]
+    F, D = pair_expectations("erf", K)
+    act = get_activation("erf")
+    for i, j in ((0, 1), (2, 5), (3, 3)):
+        f, _, f12 = quad_pair(act.kind, act.p, act.kind, act.p, K[i, i], K[j, j], K[i, j],
+                              gram.QUAD)
+        assert (F[i, j], D[i, j]) == pytest.approx((f, f12), rel=1e-9, abs=1e-12)
+
+
+def test_two_layer_scalings_lazy_and_mean_field():
+    from meanfield.lazy.networks import train_two_layer
+
+    X = _sphere(10, 4, 1)
+    y = np.tanh(X @ np.array([1.0, -0.5, 0.3, 0.8]))
+    ntk = [train_two_layer(X, y, m, "ntk", steps=100, rng=0) for m in (100, 1600)]
+    mf = [train_two_layer(X, y, m, "mf", steps=100, rng=0) for m in (100, 1600)]
+    assert ntk[0].relative_movement / ntk[1].relative_movement == pytest.approx(4, rel=0.25)
+    assert mf[0].relative_movement / mf[1].relative_movement == pytest.approx(1, rel=0.15)
+    assert all(r.loss[-1] < 0.2 * r.loss[0] for r in ntk + mf)
+    with pytest.raises(ValueError, match="scaling must be"):
+        train_two_layer(X, y, 10, "lazy")

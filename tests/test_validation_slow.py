@@ -32,3 +32,12 @@ def test_dropout_rates_quick_claims_a_and_b():
     for act in ("relu", "erf"):
         assert report[act]["pass"]["a"] and report[act]["pass"]["b"]
     assert report["relu"]["pass"]["c"]
+
+
+@pytest.mark.slow
+def test_lazy_gram_quick_passes():
+    spec = importlib.util.spec_from_file_location("lazy_gram",
+                                                  ROOT / "validation" / "lazy_gram.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--quick", "--quiet"]) == 0

@@ -152,3 +152,50 @@ def train_gd(net: DeepNet, X, y, eta, steps, record_every=10) -> GDResult:
             W -= eta * g
         net.a -= eta * ga
     return GDResult(np.array(losses), np.array(rec), np.array(mov), np.array(lam))
+
+
+@dataclass
+class TwoLayerRun:
+    """Two-layer GD run in one scaling: loss per step and relative movement
+    ``||theta(k) - theta(0)|| / ||theta(0)||`` (a and W together) at the end."""
+
+    scaling: str
+    m: int
+    loss: np.ndarray
+    relative_movement: float
+
+
+def train_two_layer(X, y, m, scaling="ntk", activation="relu", eta=0.5, steps=200, rng=0):
+    """Full-batch GD on ``L = (1/2n) sum_i (f(x_i) - y_i)^2`` in NTK or mean-field scaling.
+
+    NTK: ``f = (1/sqrt m) sum_r a_r sigma(<w_r, x>)``, step ``eta``.
+    Mean field (DESIGN.md section 3): ``f = (1/m) sum_r a_r sigma(<w_r, x>)``,
+    step ``eta m`` (the factor N of eq. (3.3)), so each neuron moves O(1)
+    whatever m.  Same initialisation for both: a_r, w_r i.i.d. N(0, 1), N(0, I/d).
+    """
+    if scaling not in ("ntk", "mf"):
+        raise ValueError(f"scaling must be 'ntk' or 'mf', got {scaling!r}")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    m = _checks.positive_int("m", m)
+    eta = _checks.positive("eta", eta)
+    steps = _checks.nonneg_int("steps", steps)
+    sig = get_activation(activation)
+    g = _checks.generator(rng)
+    n, d = X.shape
+    a = g.standard_normal(m)
+    W = g.standard_normal((m, d)) / np.sqrt(d)
+    theta0 = np.concatenate([a, W.ravel()])
+    scale, step = (1.0 / np.sqrt(m), eta) if scaling == "ntk" else (1.0 / m, eta * m)
+    losses = []
+    for _ in range(steps + 1):
+        Z = W @ X.T                                  # (m, n)
+        r = scale * (a @ sig(Z)) - y                 # residuals
+        losses.append(0.5 * float(r @ r) / n)
+        ga = scale * (sig(Z) @ r) / n
+        gW = scale * ((a[:, None] * sig.derivative(Z) * r[None, :]) @ X) / n
+        a = a - step * ga
+        W = W - step * gW
+    theta = np.concatenate([a, W.ravel()])
+    return TwoLayerRun(scaling, m, np.array(losses),
+                       float(np.linalg.norm(theta - theta0) / np.linalg.norm(theta0)))
