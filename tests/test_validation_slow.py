@@ -8,12 +8,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_sgd_vs_limit_quick_passes():
-    spec = importlib.util.spec_from_file_location("sgd_vs_limit",
-                                                  ROOT / "validation" / "sgd_vs_limit.py")
+def _script(name):
+    """Import validation/<name>.py as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "validation" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.slow
+def test_sgd_vs_limit_quick_passes():
+    mod = _script("sgd_vs_limit")
     assert mod.main(["--quick", "--quiet"]) == 0
 
 
@@ -23,10 +28,7 @@ def test_dropout_rates_quick_claims_a_and_b():
     dropout shift still steepens its slope there (see the script's docstring)."""
     import json
 
-    spec = importlib.util.spec_from_file_location("dropout_rates",
-                                                  ROOT / "validation" / "dropout_rates.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _script("dropout_rates")
     mod.main(["--quick", "--quiet"])
     report = json.loads((mod.OUT / "dropout_rates_quick.json").read_text())
     for act in ("relu", "erf"):
@@ -36,8 +38,5 @@ def test_dropout_rates_quick_claims_a_and_b():
 
 @pytest.mark.slow
 def test_lazy_gram_quick_passes():
-    spec = importlib.util.spec_from_file_location("lazy_gram",
-                                                  ROOT / "validation" / "lazy_gram.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _script("lazy_gram")
     assert mod.main(["--quick", "--quiet"]) == 0
