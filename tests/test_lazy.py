@@ -197,3 +197,17 @@ def test_two_layer_scalings_lazy_and_mean_field():
     assert all(r.loss[-1] < 0.2 * r.loss[0] for r in ntk + mf)
     with pytest.raises(ValueError, match="scaling must be"):
         train_two_layer(X, y, 10, "lazy")
+
+
+def test_gd_divergence_keeps_the_run_so_far():
+    from meanfield.lazy.networks import init_net, train_gd
+    from meanfield.stepping import DivergenceError
+
+    X = _sphere(6, 4, 4)
+    net = init_net(4, 50, 2, "relu", rng=0)
+    eta = 10.0 / np.linalg.eigvalsh(net.ntk(X))[-1]  # far above the stable 2 / lambda_max
+    with pytest.raises(DivergenceError) as err:
+        train_gd(net, X, np.ones(6), eta=eta, steps=300, record_every=1)
+    part, k = err.value.partial, err.value.step
+    assert k >= 1 and part.loss.size == k and part.steps[-1] == k - 1
+    assert np.all(np.isfinite(part.loss)) and part.movement.shape == (k, 2)

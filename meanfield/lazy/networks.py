@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
+from ..stepping import DivergenceError
 from .gram import c_sigma
 
 
@@ -127,9 +128,20 @@ class GDResult:
     movement: np.ndarray
     gram_lambda_min: np.ndarray
 
+    @property
+    def times(self):
+        """Recorded GD steps (the 'time' of a discrete run)."""
+        return self.steps
+
 
 def train_gd(net: DeepNet, X, y, eta, steps, record_every=10) -> GDResult:
-    """Full-batch gradient descent ``theta <- theta - eta grad L`` on every layer, in place."""
+    """Full-batch gradient descent ``theta <- theta - eta grad L`` on every layer, in place.
+
+    Raises
+    ------
+    DivergenceError
+        When the loss stops being finite; ``.partial`` holds the run so far.
+    """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     eta = _checks.positive("eta", eta)
@@ -138,14 +150,22 @@ def train_gd(net: DeepNet, X, y, eta, steps, record_every=10) -> GDResult:
     W0 = [W.copy() for W in net.Ws]
     losses, rec, mov, lam = [], [], [], []
     for k in range(steps + 1):
-        if k % record_every == 0 or k == steps:
-            rec.append(k)
-            mov.append([np.linalg.norm(W - W0[h]) / np.sqrt(net.m) for h, W in enumerate(net.Ws)])
-            lam.append(float(np.linalg.eigvalsh(net.gram_last(X))[0]))
-        L, gW, ga = net.gradients(X, y)
-        if not np.isfinite(L):
-            raise FloatingPointError(f"GD diverged at step {k} (eta={eta} too large?)")
+        record = k % record_every == 0 or k == steps
+        with np.errstate(over="ignore", invalid="ignore"):
+            L, gW, ga = net.gradients(X, y)
+            if record:
+                G = net.gram_last(X)
+                moved = [np.linalg.norm(W - W0[h]) / np.sqrt(net.m)
+                         for h, W in enumerate(net.Ws)]
+        # eta above 2 / lambda_max of the NTK, typically
+        if not np.isfinite(L) or (record and not np.isfinite(G).all()):
+            raise DivergenceError(k, k, GDResult(np.array(losses), np.array(rec),
+                                                 np.array(mov), np.array(lam)))
         losses.append(L)
+        if record:
+            rec.append(k)
+            mov.append(moved)
+            lam.append(float(np.linalg.eigvalsh(G)[0]))
         if k == steps:
             break
         for W, g in zip(net.Ws, gW):
