@@ -265,13 +265,7 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         for draw in range(cfg.half_draws):
             # one A per draw, independent of both networks, shared by them
             A = random_subset(N, half, g_sub)
-            if j == last and draw == 0:
-                path = seven_segment_path(task, nets[0].a[j], nets[0].W[j], nets[1].a[j],
-                                          nets[1].W[j], A)
-                vl = path.vertex_losses()
-                LA = (vl[1], vl[3])
-            else:
-                LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
+            LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
             LN = (nets[0].risk[j], nets[1].risk[j])
             if draw == 0:
                 bias = tuple(dropout_bias(task, tr.a[j], tr.W[j], half, risk=tr.risk[j])
@@ -281,7 +275,9 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
                              "size": half, "draw": draw, "L_N": LN[net], "L_A": LA[net],
                              "eps_D": abs(LA[net] - LN[net]), "bias": bias[net]})
             if j == last:
-                # the vertex losses of the seven-segment path are L_N, L_A, L_A', L_N'
+                # the vertex losses of the seven-segment path through A are exactly
+                # L_N, L_A, L_A', L_N' (tests/test_paths.py, tests/test_stability.py):
+                # building the path would recompute both L_N and repeat L_A, L_A'
                 top = max(LN + LA)
                 top_db = max(LN + (LA[0] - bias[0], LA[1] - bias[1]))
                 prows.append({**base, "T": cfg.T, "draw": draw, "L_1": LN[0], "L_2": LN[1],
