@@ -140,29 +140,6 @@ def _fit_dict(fit):
             "intercept": fit.intercept, "level": fit.level}
 
 
-def stability_figures(res, out):
-    """The standard figures of a :class:`StabilityResult` into folder ``out``; their PNG paths."""
-    import numpy as np
-
-    from .analysis import connectivity_shape
-    from .plotting import connectivity_vs_n, dropout_vs_n, dropout_vs_size, save_figure
-
-    out = Path(out)
-    fits = res.fits()
-    bounds = res.bound_fits()
-    figs = {"dropout_vs_n": dropout_vs_n(res.per_network(), fits)}
-    sweep = res.per_network("sweep")
-    if not sweep.empty:
-        figs["dropout_vs_size"] = dropout_vs_size(sweep)
-    pairs = res.per_pair()
-    Ns = np.unique(pairs["N"])
-    grid = np.geomspace(Ns.min(), Ns.max(), 50)
-    shape = connectivity_shape(grid, res.config["alpha0"] / grid, res.config["d"] + 1)
-    figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits,
-                                                  bound=(grid, bounds["eps_C"].K_fit * shape))
-    return [save_figure(fig, out / name)[0] for name, fig in figs.items()]
-
-
 def write_stability(res, out):
     """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``."""
     out = Path(out)
@@ -175,10 +152,13 @@ def write_stability(res, out):
                "failed_cells": len(res.failed)}
     written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
     if not res.dropout.empty and res.dropout["N"].nunique() >= 2:
-        summary["fits"] = {k: _fit_dict(f) for k, f in res.fits().items()}
+        from .plotting import stability_figures
+
+        fits, bounds = res.fits(), res.bound_fits()
+        summary["fits"] = {k: _fit_dict(f) for k, f in fits.items()}
         summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
-                              for k, b in res.bound_fits().items()}
-        written += stability_figures(res, out)
+                              for k, b in bounds.items()}
+        written += stability_figures(res, out, fits, bounds)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary, written
 

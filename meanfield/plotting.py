@@ -166,3 +166,27 @@ def path_profile(path, n_per_segment=33, others=(), eps_D=None, ax=None):
     ax.set_ylabel("population risk")
     ax.legend(fontsize=8)
     return fig
+
+
+def stability_figures(res, out, fits=None, bounds=None):
+    """The standard figures of a ``StabilityResult`` into folder ``out``; their PNG paths.
+
+    ``fits`` and ``bounds`` are ``res.fits()`` and ``res.bound_fits()`` when the
+    caller has them already (each fit is a bootstrap).
+    """
+    from .analysis import connectivity_shape
+
+    out = Path(out)
+    fits = res.fits() if fits is None else fits
+    bounds = res.bound_fits() if bounds is None else bounds
+    figs = {"dropout_vs_n": dropout_vs_n(res.per_network(), fits)}
+    sweep = res.per_network("sweep")
+    if not sweep.empty:
+        figs["dropout_vs_size"] = dropout_vs_size(sweep)
+    pairs = res.per_pair()
+    Ns = np.unique(pairs["N"])
+    grid = np.geomspace(Ns.min(), Ns.max(), 50)
+    shape = connectivity_shape(grid, res.config["alpha0"] / grid, res.config["d"] + 1)
+    figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits,
+                                                  bound=(grid, bounds["eps_C"].K_fit * shape))
+    return [save_figure(fig, out / name)[0] for name, fig in figs.items()]

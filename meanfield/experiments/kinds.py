@@ -168,7 +168,7 @@ def stability_result(table, config=None):
 
 
 def _stability_plot(table, out):
-    from ..cli import stability_figures
+    from ..plotting import stability_figures
 
     written = []
     options = _stability_cell_options()
