@@ -23,7 +23,8 @@ from .dropout import check_subset
 SEGMENT_KINDS = ("a", "w0", "general")
 
 
-def _kind(a0, W0, a1, W1):
+def segment_kind(a0, W0, a1, W1):
+    """Kind of the segment between two vertices: one of :data:`SEGMENT_KINDS`."""
     moved = np.any(W0 != W1, axis=1)
     if not moved.any():
         return "a"
@@ -72,7 +73,7 @@ class Path:
         if len(self.labels) != self.a.shape[0]:
             raise ValueError(f"labels must name {self.a.shape[0]} vertices, got {len(self.labels)}")
         self.labels = tuple(self.labels)
-        self.kinds = tuple(_kind(self.a[k], self.W[k], self.a[k + 1], self.W[k + 1])
+        self.kinds = tuple(segment_kind(self.a[k], self.W[k], self.a[k + 1], self.W[k + 1])
                            for k in range(self.n_segments))
 
     @property
@@ -194,6 +195,57 @@ def _pair(task, a, W, name):
     return _checks.network(a, W, task.d, name)
 
 
+def seven_segment_vertices(a, W, a2, W2, A):
+    """Vertices ``(a_k, W_k)``, k = 0..7, of the seven-segment path; see :func:`seven_segment_path`.
+
+    Works on any neuron arrays: ``a`` of shape (N,) or (N, n_out) (one output
+    vector per neuron) and ``W`` of shape (N, D), so the torch backend builds
+    the same path from its weights.
+
+    Returns
+    -------
+    a_vertices : numpy.ndarray, shape (8,) + a.shape
+    W_vertices : numpy.ndarray, shape (8,) + W.shape
+    labels : tuple of str
+    """
+    N = len(a)
+    if a2.shape != a.shape or W2.shape != W.shape or len(W) != N:
+        raise ValueError(f"the two networks must have the same shapes, got a {a.shape}, "
+                         f"{a2.shape} and W {W.shape}, {W2.shape}")
+    A = np.sort(check_subset(A, N))
+    if 2 * A.size > N:
+        raise ValueError(f"|A| must be at most N/2 = {N // 2} so that B can host theta'_A, "
+                         f"got {A.size}")
+    B = np.setdiff1d(np.arange(N), A)
+    B1 = B[:A.size]
+    c = N / A.size
+    va, vW = [a], [W]
+
+    def add(new_a=None, rows=None, src=None):
+        na = va[-1] if new_a is None else new_a
+        nW = vW[-1].copy()
+        if rows is not None:
+            nW[rows] = src
+        va.append(na)
+        vW.append(nW)
+
+    def out(idx, vals):
+        z = np.zeros_like(a)
+        z[idx] = vals
+        return z
+
+    add(out(A, c * a[A]))
+    add(rows=B1, src=W2[A])
+    add(out(B1, c * a2[A]))
+    add(rows=A, src=W2[A])
+    add(out(A, c * a2[A]))
+    add(rows=B, src=W2[B])
+    add(a2)
+    labels = ("theta", "dropout(theta) on A", "B1 -> w'_A", "dropout(theta') on B1",
+              "A -> w'_A", "dropout(theta') on A", "B -> w'_B", "theta'")
+    return np.stack(va), np.stack(vW), labels
+
+
 def seven_segment_path(task, a, W, a2, W2, A):
     """The path of Shevchenko & Mondelli, Theorem 1(B), from ``theta`` to ``theta'``.
 
@@ -227,41 +279,9 @@ def seven_segment_path(task, a, W, a2, W2, A):
     """
     a, W = _pair(task, a, W, "")
     a2, W2 = _pair(task, a2, W2, "2")
-    N = a.size
-    if a2.size != N:
-        raise ValueError(f"the two networks must have the same N, got {N} and {a2.size}")
-    A = np.sort(check_subset(A, N))
-    if 2 * A.size > N:
-        raise ValueError(f"|A| must be at most N/2 = {N // 2} so that B can host theta'_A, "
-                         f"got {A.size}")
-    B = np.setdiff1d(np.arange(N), A)
-    B1 = B[:A.size]
-    c = N / A.size
-    va, vW = [a], [W]
-
-    def add(new_a=None, rows=None, src=None):
-        na = va[-1] if new_a is None else new_a
-        nW = vW[-1].copy()
-        if rows is not None:
-            nW[rows] = src
-        va.append(na)
-        vW.append(nW)
-
-    def out(idx, vals):
-        z = np.zeros(N)
-        z[idx] = vals
-        return z
-
-    add(out(A, c * a[A]))
-    add(rows=B1, src=W2[A])
-    add(out(B1, c * a2[A]))
-    add(rows=A, src=W2[A])
-    add(out(A, c * a2[A]))
-    add(rows=B, src=W2[B])
-    add(a2)
-    labels = ("theta", "dropout(theta) on A", "B1 -> w'_A", "dropout(theta') on B1",
-              "A -> w'_A", "dropout(theta') on A", "B -> w'_B", "theta'")
-    return Path(task, np.stack(va), np.stack(vW), labels)
+    if a2.size != a.size:
+        raise ValueError(f"the two networks must have the same N, got {a.size} and {a2.size}")
+    return Path(task, *seven_segment_vertices(a, W, a2, W2, A))
 
 
 def straight_path(task, a, W, a2, W2):

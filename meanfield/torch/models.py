@@ -1,0 +1,242 @@
+"""Fully connected networks in mean-field scaling (Shevchenko & Mondelli eq. 1.1 and 3.1).
+
+``yhat(x) = (1/N) W_L sigma(... (1/N) W_2 sigma(W_1 x~) ...)`` with ``x~ = (x, 1)``
+when ``bias`` is on: the bias is a constant input feature, so each first-layer
+neuron is one particle ``w_i in R^(d+1)`` and no hidden sum gets a term that
+would need its own scaling.  Every hidden sum carries 1/N, so the output is an
+average over neurons and the laws of the weights, not their scale, set the
+network as N grows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..activations import get_activation
+
+
+def pick_device(device="auto") -> torch.device:
+    """``"auto"`` is CUDA when available, else the CPU; anything else is passed to torch."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {device!r}") \
+            from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no CUDA device")
+    return dev
+
+
+def torch_activation(name, **params):
+    """The activation ``name`` of :mod:`meanfield.activations` as a torch function."""
+    act = get_activation(name, **params)
+    if act.name == "relu":
+        return torch.relu
+    if act.name == "erf":
+        return torch.erf
+    if act.name == "tanh":
+        return torch.tanh
+    if act.name == "sigmoid":
+        return torch.sigmoid
+    if act.name == "softplus":
+        return torch.nn.functional.softplus
+    s1, s2, t1, t2 = act.params
+
+    def ramp(z):
+        return s1 + (s2 - s1) * torch.clamp((z - t1) / (t2 - t1), 0.0, 1.0)
+
+    return ramp
+
+
+@dataclass(frozen=True)
+class InitLaw:
+    """An i.i.d. law of the weight entries, independent of N.
+
+    Each entry of a layer with reference scale ``s`` (``1/sqrt(fan_in)`` for the
+    first layer, 1 for the others, so that ``<w_i, x>`` and the averages over
+    neurons are O(1)) is drawn as ``s * scale * xi`` with ``xi`` of variance 1
+    for every kind:
+
+    * ``gaussian`` (unimodal): ``xi ~ N(0, 1)``;
+    * ``uniform``: ``xi ~ U(-sqrt 3, sqrt 3)``;
+    * ``bimodal``: ``xi = (+-mu + tau g) / sqrt(mu^2 + tau^2)``, an equal mixture
+      of two Gaussians at ``+-mu`` with width ``tau`` (``mu = 1, tau = 0.25``).
+      With the unimodal law this is the pair of initial laws of Figure 3 of
+      Shevchenko & Mondelli (the paper does not print its parameters).
+    """
+
+    kind: str = "gaussian"
+    scale: float = 1.0
+    mu: float = 1.0
+    tau: float = 0.25
+
+    def __post_init__(self):
+        if self.kind not in INIT_LAWS:
+            raise ValueError(f"init must be one of {', '.join(INIT_LAWS)}, got {self.kind!r}")
+        if not (math.isfinite(self.scale) and self.scale >= 0):
+            raise ValueError(f"init scale must be a finite number >= 0, got {self.scale}")
+        if not (self.mu >= 0 and self.tau >= 0 and self.mu + self.tau > 0):
+            raise ValueError(f"bimodal mu and tau must be >= 0, not both 0; got {self.mu}, "
+                             f"{self.tau}")
+
+    def sample(self, shape, ref_scale, generator):
+        g = torch.Generator().manual_seed(int(generator.integers(2**63)))
+        if self.kind == "gaussian":
+            xi = torch.randn(shape, generator=g, dtype=torch.float64)
+        elif self.kind == "uniform":
+            xi = (2 * torch.rand(shape, generator=g, dtype=torch.float64) - 1) * math.sqrt(3)
+        else:
+            sign = 2.0 * torch.randint(0, 2, shape, generator=g, dtype=torch.float64) - 1.0
+            xi = (sign * self.mu + self.tau * torch.randn(shape, generator=g,
+                                                          dtype=torch.float64))
+            xi /= math.hypot(self.mu, self.tau)
+        return xi * (ref_scale * self.scale)
+
+
+INIT_LAWS = ("gaussian", "uniform", "bimodal")
+
+
+class MeanFieldNet(torch.nn.Module):
+    """A fully connected net with ``depth`` weight layers in mean-field scaling.
+
+    ``depth = 2`` is eq. (3.1) with vector outputs, ``yhat = (1/N) W_2 sigma(W_1 x~)``;
+    ``depth = 3, 4`` are eq. (1.1).  Weights are ``weights[0]`` of shape
+    ``(N, d + bias)``, ``weights[1 .. depth-2]`` of shape ``(N, N)`` and
+    ``weights[-1]`` of shape ``(n_out, N)``.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension.
+    N : int
+        Neurons per hidden layer, >= 1.
+    n_out : int
+        Outputs (classes for cross-entropy).
+    depth : int
+        Number of weight layers, >= 2.
+    activation : str
+        Name in :mod:`meanfield.activations`; the same at every hidden layer.
+    bias : bool
+        Append a constant 1 to the input.
+    init : InitLaw or str
+        Law of every weight entry.
+    seed : int or numpy Generator
+        The draws are made on the CPU in float64 and then cast and moved, so
+        a seed gives the same initial net on every device and dtype.
+    dtype, device :
+        torch dtype (default float32) and device (default ``"auto"``).
+    """
+
+    def __init__(self, d, N, n_out, depth=2, activation="relu", bias=True, init="gaussian",
+                 seed=0, dtype=torch.float32, device="auto"):
+        super().__init__()
+        for name, v, lo in (("d", d, 1), ("N", N, 1), ("n_out", n_out, 1), ("depth", depth, 2)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        self.d, self.N, self.n_out, self.depth = int(d), int(N), int(n_out), int(depth)
+        self.bias = bool(bias)
+        self.activation = activation
+        self.sigma = torch_activation(activation)
+        law = InitLaw(init) if isinstance(init, str) else init
+        if not isinstance(law, InitLaw):
+            raise ValueError(f"init must be an InitLaw or one of {INIT_LAWS}, got {init!r}")
+        self.init = law
+        rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+        fan0 = self.d + self.bias
+        shapes = [(self.N, fan0)] + [(self.N, self.N)] * (self.depth - 2) + [(self.n_out, self.N)]
+        refs = [1.0 / math.sqrt(fan0)] + [1.0] * (self.depth - 1)
+        dev = pick_device(device)
+        self.weights = torch.nn.ParameterList(
+            torch.nn.Parameter(law.sample(s, r, rng).to(dtype=dtype, device=dev))
+            for s, r in zip(shapes, refs))
+
+    @property
+    def device(self):
+        return self.weights[0].device
+
+    @property
+    def dtype(self):
+        return self.weights[0].dtype
+
+    def scales(self):
+        """Mean-field gradient factors of Section 5: N for first and last layer, N^2 between."""
+        return [float(self.N)] + [float(self.N) ** 2] * (self.depth - 2) + [float(self.N)]
+
+    def prepare(self, X):
+        """Inputs as a tensor on the net's device and dtype, with the bias feature appended."""
+        X = torch.as_tensor(X, dtype=self.dtype, device=self.device)
+        if X.ndim != 2 or X.shape[1] != self.d:
+            raise ValueError(f"X must have shape (n, {self.d}), got {tuple(X.shape)}")
+        if self.bias:
+            X = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
+        return X
+
+    def forward(self, X, masks=None):
+        """Outputs, shape (n, n_out); with ``masks``, (K, n, n_out) for K dropout networks.
+
+        ``masks`` has shape (K, depth - 1, N) (or (depth - 1, N) for one
+        pattern), nonzero where a hidden neuron is kept.  The dropout network
+        keeps the set ``A_l`` of each hidden layer and replaces the 1/N of the
+        sum over that layer by ``1/|A_l|`` (the rescaling after eq. 4.3).  The
+        first layer is shared by all K patterns; in a two-layer net the K
+        outputs then come from one matrix product.
+        """
+        X = self.prepare(X)
+        W = list(self.weights)
+        h = self.sigma(X @ W[0].T)
+        if masks is None:
+            for Wl in W[1:-1]:
+                h = self.sigma((h @ Wl.T) / self.N)
+            return (h @ W[-1].T) / self.N
+        m, single = self._masks(masks)
+        scaled = m / m.sum(-1, keepdim=True).clamp(min=1)  # (K, depth-1, N): keep / |A_l|
+        if self.depth == 2:
+            # out[k] = h diag(m_k / |A_k|) W_out^T, for all k in one product
+            Wk = scaled[:, 0, None, :] * W[-1][None]  # (K, n_out, N)
+            out = (h @ Wk.reshape(-1, self.N).T).reshape(len(h), len(m), self.n_out)
+            out = out.permute(1, 0, 2)
+        else:
+            h = h[None] * scaled[:, 0, None, :]
+            for layer, Wl in enumerate(W[1:-1], start=1):
+                h = self.sigma(h @ Wl.T) * scaled[:, layer, None, :]
+            out = h @ W[-1].T
+        return out[0] if single else out
+
+    def _masks(self, masks):
+        m = torch.as_tensor(masks, device=self.device).to(self.dtype)
+        single = m.ndim == 2
+        if single:
+            m = m[None]
+        if m.ndim != 3 or m.shape[1:] != (self.depth - 1, self.N):
+            raise ValueError(f"masks must have shape (K, {self.depth - 1}, {self.N}) or "
+                             f"({self.depth - 1}, {self.N}), got {tuple(m.shape)}")
+        if (m.sum(-1) == 0).any():
+            raise ValueError("masks: every hidden layer must keep at least one neuron")
+        return m, single
+
+    def numpy_weights(self):
+        """Copies of the weights as float64 numpy arrays."""
+        return [w.detach().to("cpu", torch.float64).numpy().copy() for w in self.weights]
+
+    def load_numpy(self, weights):
+        """Set the weights from numpy arrays of the same shapes."""
+        if len(weights) != self.depth:
+            raise ValueError(f"weights must hold {self.depth} arrays, got {len(weights)}")
+        with torch.no_grad():
+            for p, w in zip(self.weights, weights):
+                w = torch.as_tensor(np.asarray(w), dtype=self.dtype, device=self.device)
+                if w.shape != p.shape:
+                    raise ValueError(f"weight shape {tuple(w.shape)} does not match "
+                                     f"{tuple(p.shape)}")
+                p.copy_(w)
+        return self
+
+    def extra_repr(self):
+        return (f"d={self.d}, N={self.N}, n_out={self.n_out}, depth={self.depth}, "
+                f"activation={self.activation!r}, bias={self.bias}, init={self.init.kind!r}")

@@ -1,0 +1,267 @@
+"""SGD in mean-field scaling for :class:`MeanFieldNet` (Shevchenko & Mondelli, Section 5).
+
+Every layer is trained.  The gradient of the mini-batch loss is multiplied by
+N for the first and the last layer and by N^2 for the layers between (eqs. 3.3
+and 4.3), so that each weight moves by O(alpha) per step whatever N is; time
+is ``t = k alpha`` after k steps.  Two ways to choose alpha and the horizon:
+
+* fixed horizon (the regime of eq. 3.3): alpha independent of N and a fixed
+  number of steps, so ``T = steps * alpha`` is the same for every N;
+* the paper's Section 5: ``alpha = alpha0 / N`` and ``k0 * N`` epochs
+  (:meth:`TrainConfig.paper`), so that ``k0 * alpha0`` is fixed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .. import _checks
+from ..stepping import DivergenceError
+from .losses import check_loss, per_sample
+
+
+class DataStream:
+    """Mini-batches from a finite training set: a fresh seeded permutation every epoch.
+
+    The whole set moves to the device once; batches are index views.  A
+    trailing partial batch of an epoch is dropped, so every step averages over
+    ``batch_size`` samples.
+    """
+
+    def __init__(self, X, y, batch_size=100, seed=0, device="cpu", dtype=torch.float32):
+        self.X = torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
+        y = np.asarray(y)
+        self.y = torch.as_tensor(y, device=device)
+        if self.y.is_floating_point():
+            self.y = self.y.to(dtype)
+        if self.X.ndim != 2 or len(self.y) != len(self.X):
+            raise ValueError(f"X must have shape (n, d) and y shape (n,), got {tuple(self.X.shape)}"
+                             f" and {tuple(self.y.shape)}")
+        self.batch_size = _checks.positive_int("batch_size", batch_size)
+        if self.batch_size > len(self.X):
+            raise ValueError(f"batch_size must be at most the {len(self.X)} training samples, "
+                             f"got {batch_size}")
+        self.per_epoch = len(self.X) // self.batch_size
+        self._rng = _checks.generator(seed)
+        self._order = None
+        self._pos = self.per_epoch
+
+    def steps_for(self, epochs):
+        return int(round(epochs * self.per_epoch))
+
+    def next(self):
+        if self._pos == self.per_epoch:
+            perm = self._rng.permutation(len(self.X))
+            self._order = torch.as_tensor(perm, device=self.X.device)
+            self._pos = 0
+        idx = self._order[self._pos * self.batch_size:(self._pos + 1) * self.batch_size]
+        self._pos += 1
+        return self.X[idx], self.y[idx]
+
+
+class TaskStream:
+    """One-pass mini-batches drawn fresh from a task of :mod:`meanfield.tasks`.
+
+    Draws exactly the samples, in the same order, that the numba core's
+    :class:`~meanfield.twolayer.SGD` draws from the same ``rng``, so the two
+    backends can be compared step by step.
+    """
+
+    def __init__(self, task, batch_size=1, rng=0, device="cpu", dtype=torch.float64):
+        self.task = task
+        self.batch_size = _checks.positive_int("batch_size", batch_size)
+        self._rng = _checks.spawn(rng, 2)[0]
+        self._block = max(1, (1 << 20) // (task.d * self.batch_size))
+        self._device, self._dtype = device, dtype
+        self._pos = self._n = 0
+        self.per_epoch = None
+
+    def steps_for(self, epochs):
+        raise ValueError("a one-pass task stream has no epochs; give TrainConfig.steps")
+
+    def next(self):
+        if self._pos == self._n:
+            X, y = self.task.sample(self._block * self.batch_size, self._rng)
+            self._X = torch.as_tensor(X, dtype=self._dtype, device=self._device)
+            self._y = torch.as_tensor(y, dtype=self._dtype, device=self._device)
+            self._pos, self._n = 0, self._block
+        B = self.batch_size
+        sl = slice(self._pos * B, (self._pos + 1) * B)
+        self._pos += 1
+        return self._X[sl], self._y[sl]
+
+
+@dataclass
+class TrainConfig:
+    """How to train.
+
+    Attributes
+    ----------
+    alpha : float
+        Step size; time after k steps is ``k * alpha``.
+    steps : int, optional
+        Number of SGD steps.  Give this or ``epochs``.
+    epochs : float, optional
+        Passes over a :class:`DataStream` (``steps = round(epochs * n // batch)``).
+    loss : str
+        ``cross_entropy`` or ``square``.
+    snapshots : tuple of float
+        Fractions of the run, in [0, 1], at which the callback runs and the
+        weights are kept.
+    schedule : callable, optional
+        ``xi(t)``; the step is ``alpha * xi(k alpha)`` (assumption A1).
+    check_every : int
+        Steps between checks that the loss is finite (each check waits for
+        the device).
+    """
+
+    alpha: float
+    steps: int | None = None
+    epochs: float | None = None
+    loss: str = "cross_entropy"
+    snapshots: tuple = (0.0, 1.0)
+    schedule: object = None
+    check_every: int = 50
+
+    def __post_init__(self):
+        _checks.positive("alpha", self.alpha)
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("give exactly one of steps and epochs")
+        if self.steps is not None:
+            _checks.nonneg_int("steps", self.steps)
+        else:
+            _checks.nonneg("epochs", self.epochs)
+        check_loss(self.loss)
+        fr = np.asarray(self.snapshots, dtype=float)
+        if fr.ndim != 1 or fr.size == 0 or not np.all((fr >= 0) & (fr <= 1)):
+            raise ValueError(f"snapshots must be fractions in [0, 1], got {self.snapshots!r}")
+        self.snapshots = tuple(sorted(set(float(f) for f in fr)))
+        _checks.positive_int("check_every", self.check_every)
+
+    @classmethod
+    def paper(cls, N, alpha0, k0, **kw):
+        """Section 5: ``alpha = alpha0 / N`` for ``k0 * N`` epochs."""
+        N = _checks.positive_int("N", N)
+        return cls(alpha=_checks.positive("alpha0", alpha0) / N,
+                   epochs=_checks.positive("k0", k0) * N, **kw)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` keeps.
+
+    Attributes
+    ----------
+    times, steps : numpy.ndarray
+        Time ``k alpha`` and step k of each snapshot.
+    fractions : numpy.ndarray
+        The requested fraction of the run of each snapshot.
+    states : list of list of numpy.ndarray
+        Weights at each snapshot (float64 copies), if kept.
+    records : list
+        What the callback returned at each snapshot.
+    train_loss : numpy.ndarray
+        Mean mini-batch loss between consecutive snapshots (NaN before the first).
+    """
+
+    times: np.ndarray
+    steps: np.ndarray
+    fractions: np.ndarray
+    states: list = field(default_factory=list)
+    records: list = field(default_factory=list)
+    train_loss: np.ndarray = None
+    config: dict = field(default_factory=dict)
+
+
+def train(net, stream, config, callback=None, keep_states=False, progress=True):
+    """Train ``net`` in place by SGD in mean-field scaling.
+
+    Parameters
+    ----------
+    net : MeanFieldNet
+    stream : DataStream or TaskStream
+        Source of mini-batches (on the net's device).
+    config : TrainConfig
+    callback : callable, optional
+        ``callback(net, fraction, t, step) -> object`` at each snapshot, under
+        ``torch.no_grad``; the results are kept in ``records``.
+    keep_states : bool
+        Keep a float64 copy of the weights at each snapshot.
+    progress : bool
+        Show a tqdm bar.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    DivergenceError
+        On a non-finite loss or weight, with ``.partial`` holding the
+        snapshots taken so far.
+    """
+    n = config.steps if config.steps is not None else stream.steps_for(config.epochs)
+    fr = np.asarray(config.snapshots)
+    snap_steps = np.round(fr * n).astype(int)
+    scales = net.scales()
+    opt = torch.optim.SGD([{"params": [w], "lr": config.alpha * s}
+                           for w, s in zip(net.weights, scales)], lr=config.alpha)
+    res = TrainResult(np.array([]), np.array([], int), np.array([]),
+                      config={"alpha": config.alpha, "steps": n, "loss": config.loss,
+                              "batch_size": stream.batch_size, "N": net.N, "depth": net.depth})
+    losses, taken = [], []
+    run_sum = torch.zeros((), dtype=torch.float64, device=net.device)
+    run_n, checked = 0, 0
+
+    def snap(k, i):
+        with torch.no_grad():
+            ok = all(bool(torch.isfinite(w).all()) for w in net.weights)
+        if not ok:
+            raise DivergenceError(k, k * config.alpha, res)
+        res.times = np.append(res.times, k * config.alpha)
+        res.steps = np.append(res.steps, k)
+        res.fractions = np.append(res.fractions, fr[i])
+        losses.append(float(run_sum) / run_n if run_n else math.nan)
+        res.train_loss = np.array(losses)
+        if keep_states:
+            res.states.append(net.numpy_weights())
+        if callback is not None:
+            with torch.no_grad():
+                res.records.append(callback(net, float(fr[i]), k * config.alpha, k))
+
+    bar = tqdm(total=n, desc=f"SGD N={net.N} depth={net.depth}", disable=not progress,
+               leave=False, mininterval=0.5)
+    i = 0
+    try:
+        for k in range(n + 1):
+            while i < len(snap_steps) and snap_steps[i] == k:
+                snap(k, i)
+                run_sum.zero_()
+                run_n = 0
+                i += 1
+            if k == n:
+                break
+            if config.schedule is not None:
+                xi = float(_checks.schedule_value(config.schedule, np.array([k * config.alpha]))[0])
+                for g, s in zip(opt.param_groups, scales):
+                    g["lr"] = config.alpha * xi * s
+            xb, yb = stream.next()
+            opt.zero_grad(set_to_none=True)
+            loss = per_sample(net(xb), yb, config.loss).mean()
+            loss.backward()
+            opt.step()
+            run_sum += loss.detach()
+            run_n += 1
+            if (k + 1) % config.check_every == 0:
+                if not math.isfinite(float(run_sum)):
+                    raise DivergenceError(k - run_n + 1, (k - run_n + 1) * config.alpha, res)
+                bar.update(k + 1 - checked)
+                checked = k + 1
+    finally:
+        bar.close()
+    return res

@@ -1,0 +1,240 @@
+"""Torch backend: mean-field scaling, dropout networks, batched patterns, paths, and the
+cross-check against the numba core."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0 "
+                                            "(CPU wheel) or pip install 'meanfield[torch]'")
+
+from meanfield.stepping import DivergenceError  # noqa: E402
+from meanfield.tasks import teacher_student  # noqa: E402
+from meanfield.tasks.datasets import digits  # noqa: E402
+from meanfield.torch import (DataStream, InitLaw, MeanFieldNet, TaskStream, TrainConfig,  # noqa: E402
+                             evaluate, first_half_masks, random_half_masks,
+                             seven_segment_path, straight_path, train)
+from meanfield.torch.losses import per_sample  # noqa: E402
+from meanfield.twolayer import InitialLaw, run_sgd  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data():
+    return digits()
+
+
+def small_net(depth, N=12, d=5, n_out=3, **kw):
+    return MeanFieldNet(d, N, n_out, depth=depth, dtype=torch.float64, device="cpu", **kw)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+@pytest.mark.parametrize("loss", ["cross_entropy", "square"])
+def test_one_step_is_alpha_times_n_power_times_autograd_gradient(depth, loss, rng):
+    """Section 5: gradient x N for first and last layer, x N^2 for the middle ones."""
+    net = small_net(depth, activation="tanh", seed=1)
+    X = rng.standard_normal((7, 5))
+    y = rng.integers(0, 3, 7)
+    W0 = net.numpy_weights()
+    # autograd of the unscaled mini-batch loss at the initial weights
+    ref = small_net(depth, activation="tanh", seed=1)
+    per_sample(ref(X), torch.as_tensor(y), loss).mean().backward()
+    grads = [w.grad.numpy() for w in ref.weights]
+    stream = DataStream(X, y, batch_size=7, seed=0, dtype=torch.float64)
+    alpha = 0.013
+    train(net, stream, TrainConfig(alpha=alpha, steps=1, loss=loss), progress=False)
+    N = net.N
+    powers = [1] + [2] * (depth - 2) + [1]
+    for w0, w1, g, p in zip(W0, net.numpy_weights(), grads, powers):
+        np.testing.assert_allclose(w1 - w0, -alpha * N ** p * g, rtol=1e-12, atol=1e-15)
+
+
+def test_two_layer_square_loss_step_is_eq_3_3(rng):
+    """Batch 1, square loss: theta_i += 2 alpha (y - yhat) grad[a_i sigma(<w_i, x>)]."""
+    net = small_net(2, N=9, n_out=1, bias=False, activation="erf", seed=3)
+    W, A = net.numpy_weights()
+    a = A[0]
+    x, y = rng.standard_normal(5), 0.7
+    z = W @ x
+    err = y - np.mean(a * _erf(z))
+    alpha = 0.05
+    stream = DataStream(x[None], np.array([y]), batch_size=1, dtype=torch.float64)
+    train(net, stream, TrainConfig(alpha=alpha, steps=1, loss="square"), progress=False)
+    W1, A1 = net.numpy_weights()
+    np.testing.assert_allclose(A1[0] - a, 2 * alpha * err * _erf(z), rtol=1e-12)
+    dsig = 2 / np.sqrt(np.pi) * np.exp(-z ** 2)
+    np.testing.assert_allclose(W1 - W, 2 * alpha * err * (a * dsig)[:, None] * x, rtol=1e-12)
+
+
+def _erf(z):
+    from scipy.special import erf
+    return erf(z)
+
+
+def test_torch_matches_numba_core_step_by_step_on_the_same_samples():
+    """Same initial weights and the same data stream: the two backends agree to round-off."""
+    task = teacher_student(6, "relu", width=2)
+    a, W = InitialLaw().sample(40, task.d, np.random.default_rng(0))
+    alpha = 1 / 40
+    core = run_sgd(task, a, W, alpha, [0.0, 0.5, 1.0], rng=11, progress=False)
+    net = MeanFieldNet(6, 40, 1, bias=False, dtype=torch.float64, device="cpu")
+    net.load_numpy([W, a[None]])
+    res = train(net, TaskStream(task, 1, rng=11), TrainConfig(alpha=alpha, steps=40,
+                snapshots=(0, 0.5, 1), loss="square"), keep_states=True, progress=False)
+    for k in range(3):
+        Wt, At = res.states[k]
+        np.testing.assert_allclose(Wt, core.W[k], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(At[0], core.a[k], rtol=1e-9, atol=1e-12)
+
+
+def test_torch_risk_curve_matches_core_within_seed_noise():
+    """Independent seeds, 5 runs each: mean risk curves agree within 3 standard errors."""
+    task = teacher_student(8, "erf", width=2)
+    N, alpha, times = 60, 1 / 60, [0.0, 0.5, 1.0, 2.0]
+    core, tor = [], []
+    for s in range(5):
+        a, W = InitialLaw().sample(N, task.d, np.random.default_rng(100 + s))
+        core.append(run_sgd(task, a, W, alpha, times, rng=200 + s, progress=False).risk)
+        net = MeanFieldNet(8, N, 1, bias=False, activation="erf", dtype=torch.float64,
+                           device="cpu")
+        a2, W2 = InitialLaw().sample(N, task.d, np.random.default_rng(300 + s))
+        net.load_numpy([W2, a2[None]])
+        res = train(net, TaskStream(task, 1, rng=400 + s),
+                    TrainConfig(alpha=alpha, steps=120, loss="square",
+                                snapshots=tuple(t / 2.0 for t in times)),
+                    keep_states=True, progress=False)
+        tor.append([task.risk(st[1][0], st[0]) for st in res.states])
+    core, tor = np.array(core), np.array(tor)
+    se = np.sqrt(core.var(0, ddof=1) / 5 + tor.var(0, ddof=1) / 5)
+    diff = np.abs(core.mean(0) - tor.mean(0))
+    assert core.mean(0)[-1] < 0.6 * core.mean(0)[0]  # the runs do learn
+    assert np.all(diff <= 3 * se + 1e-12), (diff, se)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_all_kept_dropout_equals_full_and_batched_equals_single(depth, rng):
+    net = small_net(depth, N=10, seed=2)
+    X = rng.standard_normal((30, 5))
+    full = net(X)
+    keep = torch.ones(depth - 1, 10)
+    torch.testing.assert_close(net(X, keep), full, rtol=1e-12, atol=1e-13)
+    masks = random_half_masks(net, 6, seed=4)
+    assert masks.shape == (6, depth - 1, 10) and torch.all(masks.sum(-1) == 5)
+    batched = net(X, masks)
+    for k in range(6):
+        torch.testing.assert_close(batched[k], net(X, masks[k]), rtol=1e-12, atol=1e-13)
+    y = rng.integers(0, 3, 30)
+    ev = evaluate(net, X, y, masks=masks, batch_size=7, max_elements=200)
+    for k in range(6):
+        one = evaluate(net, X, y, masks=masks[k:k + 1])
+        assert ev["loss"][k] == pytest.approx(one["loss"][0], rel=1e-12)
+        assert ev["error"][k] == pytest.approx(one["error"][0], abs=1e-15)
+
+
+def test_two_layer_dropout_is_the_smaller_net_with_rescaled_output(rng):
+    """Keeping A with 1/|A| is the |A|-neuron net of the kept weights (eq. 3.4)."""
+    net = small_net(2, N=10, seed=5)
+    W1, W2 = net.numpy_weights()
+    X = rng.standard_normal((8, 5))
+    small = small_net(2, N=5).load_numpy([W1[:5], W2[:, :5]])
+    torch.testing.assert_close(net(X, first_half_masks(net))[0], small(X))
+    full = evaluate(net, X, rng.integers(0, 3, 8))
+    assert 0 <= full["error"] <= 1 and full["loss"] > 0
+
+
+def test_bad_inputs_raise_value_errors(rng):
+    with pytest.raises(ValueError, match="N must be an integer >= 1"):
+        MeanFieldNet(3, 0, 2)
+    with pytest.raises(ValueError, match="depth must be an integer >= 2"):
+        MeanFieldNet(3, 4, 2, depth=1)
+    with pytest.raises(ValueError, match="init must be one of"):
+        MeanFieldNet(3, 4, 2, init="cauchy")
+    net = small_net(3, N=4)
+    with pytest.raises(ValueError, match=r"masks must have shape \(K, 2, 4\)"):
+        net(rng.standard_normal((2, 5)), torch.ones(3, 4))
+    with pytest.raises(ValueError, match="keep at least one neuron"):
+        net(rng.standard_normal((2, 5)), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 5\)"):
+        net(rng.standard_normal((2, 4)))
+    with pytest.raises(ValueError, match="exactly one of steps and epochs"):
+        TrainConfig(alpha=0.1)
+    with pytest.raises(ValueError, match="snapshots must be fractions"):
+        TrainConfig(alpha=0.1, steps=3, snapshots=(0.5, 2))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        TrainConfig(alpha=0.1, steps=3, loss="hinge")
+    with pytest.raises(ValueError, match="N must be >= 2"):
+        first_half_masks(small_net(2, N=1))
+
+
+def test_init_laws_have_unit_variance_and_bimodal_is_bimodal():
+    g = np.random.default_rng(0)
+    for kind in ("gaussian", "uniform", "bimodal"):
+        xi = InitLaw(kind).sample((200000,), 1.0, g).numpy()
+        assert abs(xi.mean()) < 0.01 and xi.var() == pytest.approx(1.0, abs=0.01)
+    xi = InitLaw("bimodal").sample((200000,), 1.0, g).numpy()
+    assert np.mean(np.abs(xi) < 0.4) < 0.02  # 0.94% by design; a Gaussian puts 31% there
+    # the same seed gives the same net on any dtype
+    n32 = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float32, device="cpu").numpy_weights()
+    n64 = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float64, device="cpu").numpy_weights()
+    for a, b in zip(n32, n64):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_training_is_deterministic_on_the_cpu_and_learns_digits(data):
+    def run():
+        net = MeanFieldNet(data.d, 64, 10, seed=1, device="cpu")
+        cfg = TrainConfig(alpha=0.5, epochs=4, snapshots=(0, 1))
+        rec = train(net, DataStream(data.X_train, data.y_train, 100, seed=2), cfg,
+                    callback=lambda n, f, t, k: evaluate(n, data.X_test, data.y_test),
+                    progress=False)
+        return net.numpy_weights(), rec
+
+    (w1, r1), (w2, _) = run(), run()
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    assert r1.records[0]["error"] > 0.8  # untrained: chance level
+    assert r1.records[-1]["error"] < 0.08
+    assert r1.times[-1] == pytest.approx(0.5 * 4 * 13)
+
+
+def test_paper_schedule_keeps_k0_alpha0_fixed():
+    cfg = TrainConfig.paper(400, alpha0=2.0, k0=0.01)
+    assert cfg.alpha == pytest.approx(0.005) and cfg.epochs == pytest.approx(4.0)
+
+
+def test_divergence_keeps_the_snapshots_taken(data):
+    net = MeanFieldNet(data.d, 32, 10, seed=1, device="cpu")
+    cfg = TrainConfig(alpha=1e4, steps=200, snapshots=(0, 1), check_every=10)
+    with pytest.raises(DivergenceError) as err:
+        train(net, DataStream(data.X_train, data.y_train, 100), cfg, progress=False)
+    assert len(err.value.partial.times) == 1 and err.value.step < 200
+
+
+def test_seven_segment_path_on_data(data):
+    nets = []
+    for seed, init in ((1, "bimodal"), (2, "gaussian")):
+        net = MeanFieldNet(data.d, 40, 10, seed=seed, init=init, dtype=torch.float64,
+                           device="cpu")
+        train(net, DataStream(data.X_train, data.y_train, 100, seed=seed),
+              TrainConfig(alpha=0.5, epochs=2), progress=False)
+        nets.append(net)
+    A = np.random.default_rng(0).choice(40, 20, replace=False)
+    path = seven_segment_path(nets[0], nets[1], A)
+    assert path.kinds == ("a", "w0", "a", "w0", "a", "w0", "a")
+    prof = path.evaluate(data.X_test, data.y_test, n_per_segment=5)
+    assert len(prof) == 7 * 4 + 1
+    ends = [evaluate(n, data.X_test, data.y_test) for n in nets]
+    assert prof["loss"].iloc[0] == pytest.approx(ends[0]["loss"], rel=1e-10)
+    assert prof["loss"].iloc[-1] == pytest.approx(ends[1]["loss"], rel=1e-10)
+    assert prof["error"].iloc[-1] == pytest.approx(ends[1]["error"], abs=1e-12)
+    # exact shortcut: interpolated outputs equal a forward pass at the interpolated weights
+    a, W = path.point(2.5)
+    direct = path.outputs(a, W, data.X_test)
+    lo, hi = (path.outputs(path.a[k], path.W[k], data.X_test) for k in (2, 3))
+    torch.testing.assert_close(direct, 0.5 * (lo + hi), rtol=1e-10, atol=1e-12)
+    # cross-entropy is convex in the outputs: the maximum sits at a vertex
+    vertex = prof[np.isclose(prof["s"] % 1, 0)]
+    assert prof["loss"].max() <= vertex["loss"].max() + 1e-12
+    line = straight_path(nets[0], nets[1]).evaluate(data.X_test, data.y_test, n_per_segment=5)
+    assert line["loss"].iloc[-1] == pytest.approx(ends[1]["loss"], rel=1e-10)
+    aligned = straight_path(nets[0], nets[1], aligned=True)
+    torch.testing.assert_close(aligned.outputs(aligned.a[1], aligned.W[1], data.X_test),
+                               nets[1](data.X_test), rtol=1e-10, atol=1e-12)
