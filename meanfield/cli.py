@@ -256,6 +256,8 @@ def _sweep_parser(sub):
                    help="address of a running Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--threads-per-cell", type=int, default=1, help="numba threads in each cell")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--plot", action="store_true",
+                   help="draw the standard figures into OUT/figures when the sweep is done")
     p.set_defaults(func=_sweep)
 
 
@@ -274,6 +276,8 @@ def _sweep(args):
         print(f"meanfield sweep: {report.failed} cell(s) failed twice; see "
               f"{args.out / 'failed'}", file=sys.stderr)
         return 1
+    if args.plot:
+        return _plot(argparse.Namespace(folder=args.out))
     return 0
 
 

@@ -238,3 +238,43 @@ def test_seven_segment_path_on_data(data):
     aligned = straight_path(nets[0], nets[1], aligned=True)
     torch.testing.assert_close(aligned.outputs(aligned.a[1], aligned.W[1], data.X_test),
                                nets[1](data.X_test), rtol=1e-10, atol=1e-12)
+
+
+def test_empirical_sweeps_run_and_plot_from_one_command(tmp_path, capsys):
+    """Figures 1-4 through `meanfield sweep ... --plot` on digits, small sizes."""
+    from meanfield import load
+    from meanfield.cli import main
+
+    cfg = tmp_path / "emp.toml"
+    cfg.write_text('experiment = "empirical"\n[fixed]\ndataset = "digits"\nepochs = 2.0\n'
+                   'alpha = 0.5\nrandom_halves = 4\n[grid]\ndepth = [2, 3]\nN = [20, 40]\n'
+                   'seed = [0, 1]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "e"), "--workers", "1",
+                 "--quiet", "--plot"]) == 0
+    table = load(tmp_path / "e")
+    assert len(table) == 8 * 4 and set(table["fraction"]) == {0.0, 0.35, 0.7, 1.0}
+    np.testing.assert_allclose(table["dloss_half"], table["loss_half"] - table["loss_full"])
+    figs = {p.name for p in (tmp_path / "e" / "figures").glob("*.png")}
+    assert {"error_change_all.png", "full_vs_dropout_all_depth=2.png",
+            "dropout_change_all_depth=3.png"} <= figs
+    cfg.write_text('experiment = "empirical_path"\n[fixed]\ndataset = "digits"\nN = 30\n'
+                   'epochs = 2.0\nalpha = 0.5\nn_per_segment = 3\n[grid]\nseed = [0]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "p"), "--workers", "1",
+                 "--quiet", "--plot"]) == 0
+    table = load(tmp_path / "p")
+    paths = table[table["table"] == "path"]
+    assert set(paths["path"]) == {"seven", "straight", "aligned"}
+    assert len(paths[paths["path"] == "seven"]) == 7 * 2 + 1
+    assert (tmp_path / "p" / "figures" / "path_all.png").exists()
+
+
+def test_missing_dataset_in_a_sweep_config_exits_2(tmp_path, capsys):
+    from meanfield.cli import main
+
+    cfg = tmp_path / "emp.toml"
+    cfg.write_text(f'experiment = "empirical"\n[fixed]\ndataset = "mnist"\n'
+                   f'data_path = "{tmp_path / "none"}"\n[grid]\nN = [20]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "e")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "none") in err and "IDX files" in err
+    assert not (tmp_path / "e").exists()

@@ -16,7 +16,8 @@ from typing import Callable
 import pandas as pd
 
 from .. import _checks
-from .options import COUPLE_OPTIONS, ConfigError, stability_options
+from .options import (COUPLE_OPTIONS, EMPIRICAL_OPTIONS, PATH_OPTIONS, ConfigError,
+                      stability_options)
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,71 @@ def _stability_plot(table, out):
     return written
 
 
+# --- empirical side: torch nets on real data (Section 5) ----------------------------
+
+def _torch_experiments():
+    try:
+        from ..torch import experiments
+    except ImportError as exc:
+        raise ConfigError("this experiment needs torch: pip install torch==2.13.0 (CPU wheel) "
+                          "or pip install 'meanfield[torch]'") from exc
+    return experiments
+
+
+def _empirical_check(cell):
+    try:
+        _torch_experiments().check_cell(cell, "empirical")
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _path_check(cell):
+    try:
+        _torch_experiments().check_cell(cell, "path")
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _empirical_plot(table, out):
+    from ..plotting import (dropout_change_vs_n, error_change_vs_n, full_vs_dropout,
+                            save_figure)
+
+    written = []
+    keys = _group_keys(table, EMPIRICAL_OPTIONS, {"N", "seed", "depth"})
+    for name, g in _groups(table, keys):
+        if g["depth"].nunique() > 1 and g["N"].nunique() > 1:
+            written += save_figure(error_change_vs_n(g), Path(out) / f"error_change_{name}")
+        for depth, gd in g.groupby("depth"):
+            stem = f"{name}_depth={depth}"
+            written += save_figure(full_vs_dropout(gd), Path(out) / f"full_vs_dropout_{stem}")
+            if gd["N"].nunique() > 1:
+                fig, _ = dropout_change_vs_n(gd)
+                written += save_figure(fig, Path(out) / f"dropout_change_{stem}")
+    return written
+
+
+def _path_plot(table, out):
+    from ..plotting import path_error_figure, save_figure
+
+    written = []
+    keys = _group_keys(table, PATH_OPTIONS, set())
+    for name, g in _groups(table, keys):
+        paths = g[g["table"] == "path"].dropna(axis=1, how="all")
+        hist = g[g["table"] == "hist"].dropna(axis=1, how="all")
+        written += save_figure(path_error_figure(paths, hist), Path(out) / f"path_{name}")
+    return written
+
+
 EXPERIMENTS = {
     "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
                          _couple_run, _couple_plot),
     "stability": Experiment("stability", _stability_cell_options(),
                             lambda c: _stability_config(c) and None, _stability_run,
                             _stability_plot),
+    "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _empirical_check,
+                            lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
+    "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _path_check,
+                                 lambda c: _torch_experiments().path_cell(c), _path_plot),
 }
 
 

@@ -35,6 +35,42 @@ COUPLE_OPTIONS = {
     "seed": (int, 0, "seed for weights, population and data"),
 }
 
+_TRAINING_OPTIONS = {
+    "dataset": (str, "digits", "digits | fashion-mnist | mnist"),
+    "data_path": (str, "", "folder of the IDX files (fashion-mnist: default the Debian "
+                           "package's; mnist: required)"),
+    "N": (int, 400, "neurons per hidden layer"),
+    "activation": (str, "relu", "hidden activation: relu, erf, tanh, sigmoid, softplus, ramp"),
+    "loss": (str, "cross_entropy", "cross_entropy | square"),
+    "regime": (str, "fixed", "fixed: alpha and epochs independent of N (eq. 3.3); paper: "
+                             "alpha = alpha0 / N for k0 * N epochs (Section 5)"),
+    "alpha": (float, 0.2, "SGD step (regime fixed)"),
+    "epochs": (float, 3.0, "passes over the training set (regime fixed)"),
+    "alpha0": (float, 100.0, "alpha = alpha0 / N (regime paper)"),
+    "k0": (float, 0.005, "k0 * N epochs (regime paper)"),
+    "batch_size": (int, 100, "mini-batch size"),
+    "device": (str, "auto", "auto | cpu | cuda | cuda:K"),
+    "seed": (int, 0, "seed of weights, data order and dropout patterns"),
+}
+
+#: Figures 1, 2 and 4 of Shevchenko & Mondelli: one trained net per cell.
+EMPIRICAL_OPTIONS = dict(
+    _TRAINING_OPTIONS,
+    depth=(int, 2, "weight layers: 2, 3 or 4 (any >= 2)"),
+    init=(str, "gaussian", "law of the initial weights: gaussian | uniform | bimodal"),
+    snapshots=("floats", (0.0, 0.35, 0.7, 1.0), "fractions of the run where nets are measured"),
+    random_halves=(int, 20, "random halves of each hidden layer evaluated in one pass"),
+)
+
+#: Figure 3: a pair of two-layer nets and the paths between them.
+PATH_OPTIONS = dict(
+    _TRAINING_OPTIONS,
+    init1=(str, "bimodal", "initial law of the first net"),
+    init2=(str, "gaussian", "initial law of the second net"),
+    n_per_segment=(int, 9, "points evaluated on each segment"),
+    aligned_max_N=(int, 1600, "largest N with the neuron-aligned straight line (O(N^3))"),
+)
+
 STABILITY_HELP = {
     "task": "teacher-student | isotropic",
     "d": "input dimension",
