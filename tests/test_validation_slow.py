@@ -40,3 +40,14 @@ def test_dropout_rates_quick_claims_a_and_b():
 def test_lazy_gram_quick_passes():
     mod = _script("lazy_gram")
     assert mod.main(["--quick", "--quiet"]) == 0
+
+
+@pytest.mark.slow
+def test_empirical_dropout_quick_passes():
+    from meanfield.tasks.datasets import FASHION_MNIST_DIR
+
+    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    if not FASHION_MNIST_DIR.is_dir():
+        pytest.skip("Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
+    mod = _script("empirical_dropout")
+    assert mod.main(["--quick", "--quiet"]) == 0
