@@ -267,18 +267,20 @@ def path_error_figure(paths, hist):
     ``paths`` and ``hist`` are the ``path`` and ``hist`` rows of
     :func:`meanfield.torch.experiments.path_cell` for one pair.  The red
     dashed level is the larger error at the two ends plus the larger change
-    in error from dropout (vertices 1 and 5 of the seven-segment path), the
-    bound the path should respect.
+    in error from dropout (the two dropout networks on the path; vertices 1
+    and 6 of the seven-segment path), the level Figure 3 of Shevchenko &
+    Mondelli compares the path with.
     """
     fig = plt.figure(figsize=(11, 3.8))
     ax = fig.add_subplot(1, 3, (1, 2))
     for i, (name, g) in enumerate(paths.groupby("path", sort=False)):
         K = g["n_segments"].iloc[0]
         ax.plot(g["s"] / K, 100 * g["error"], "-", color=f"C{i}", label=f"{name} ({int(K)} seg.)")
-        if name == "seven":
+        if name == "dropout":
             v = g[np.isclose(g["s"] % 1, 0)].set_index("s")["error"]
             ends = max(v.iloc[0], v.iloc[-1])
-            drop = max(v.loc[1.0] - v.iloc[0], v.loc[5.0] - v.iloc[-1], 0.0)
+            n1 = (int(K) - 5) // 2  # vertices n1 and K - n1: the two dropout networks
+            drop = max(v.loc[float(n1)] - v.iloc[0], v.loc[float(K - n1)] - v.iloc[-1], 0.0)
             ax.plot(v.index / K, 100 * v.values, "o", color=f"C{i}", ms=4)
             ax.axhline(100 * (ends + drop), color="C3", ls="--", lw=1,
                        label="max end error + dropout change")

@@ -12,7 +12,7 @@ from meanfield.tasks import teacher_student  # noqa: E402
 from meanfield.tasks.datasets import digits  # noqa: E402
 from meanfield.torch import (DataStream, InitLaw, MeanFieldNet, TaskStream, TrainConfig,  # noqa: E402
                              evaluate, first_half_masks, random_half_masks,
-                             seven_segment_path, straight_path, train)
+                             dropout_path, straight_path, train)
 from meanfield.torch.losses import per_sample  # noqa: E402
 from meanfield.twolayer import InitialLaw, run_sgd  # noqa: E402
 
@@ -208,36 +208,50 @@ def test_divergence_keeps_the_snapshots_taken(data):
     assert len(err.value.partial.times) == 1 and err.value.step < 200
 
 
-def test_seven_segment_path_on_data(data):
+@pytest.mark.parametrize("depth", [2, 3])
+def test_dropout_path_on_data(data, depth):
     nets = []
     for seed, init in ((1, "bimodal"), (2, "gaussian")):
-        net = MeanFieldNet(data.d, 40, 10, seed=seed, init=init, dtype=torch.float64,
-                           device="cpu")
+        net = MeanFieldNet(data.d, 40, 10, depth=depth, seed=seed, init=init,
+                           dtype=torch.float64, device="cpu")
         train(net, DataStream(data.X_train, data.y_train, 100, seed=seed),
               TrainConfig(alpha=0.5, epochs=2), progress=False)
         nets.append(net)
     A = np.random.default_rng(0).choice(40, 20, replace=False)
-    path = seven_segment_path(nets[0], nets[1], A)
-    assert path.kinds == ("a", "w0", "a", "w0", "a", "w0", "a")
+    path = dropout_path(nets[0], nets[1], A)
+    K = 10 * depth - 13
+    assert path.n_segments == K and set(path.kinds) == {"a", "w0"}
     prof = path.evaluate(data.X_test, data.y_test, n_per_segment=5)
-    assert len(prof) == 7 * 4 + 1
+    assert len(prof) == K * 4 + 1
     ends = [evaluate(n, data.X_test, data.y_test) for n in nets]
     assert prof["loss"].iloc[0] == pytest.approx(ends[0]["loss"], rel=1e-10)
     assert prof["loss"].iloc[-1] == pytest.approx(ends[1]["loss"], rel=1e-10)
     assert prof["error"].iloc[-1] == pytest.approx(ends[1]["error"], abs=1e-12)
     # exact shortcut: interpolated outputs equal a forward pass at the interpolated weights
-    a, W = path.point(2.5)
-    direct = path.outputs(a, W, data.X_test)
-    lo, hi = (path.outputs(path.a[k], path.W[k], data.X_test) for k in (2, 3))
-    torch.testing.assert_close(direct, 0.5 * (lo + hi), rtol=1e-10, atol=1e-12)
+    V = path.vertices.weights
+    for k, kind in enumerate(path.kinds):
+        direct = path.outputs(path.point(k + 0.5), data.X_test)
+        lo, hi = path.outputs(V[k], data.X_test), path.outputs(V[k + 1], data.X_test)
+        torch.testing.assert_close(direct, 0.5 * (lo + hi), rtol=1e-9, atol=1e-10)
+        if kind == "w0":
+            torch.testing.assert_close(lo, hi, rtol=1e-9, atol=1e-10)
+    # the dropout networks on the path are those of evaluate(masks=...)
+    n1 = 1 + 5 * (depth - 2)
+    masks = torch.zeros(depth - 1, 40)
+    masks[:, A] = 1
+    for v, net in ((n1, nets[0]), (K - n1, nets[1])):
+        dn = evaluate(net, data.X_test, data.y_test, masks=masks[None])
+        assert prof[np.isclose(prof["s"], v)]["loss"].item() == pytest.approx(dn["loss"][0],
+                                                                               rel=1e-9)
     # cross-entropy is convex in the outputs: the maximum sits at a vertex
     vertex = prof[np.isclose(prof["s"] % 1, 0)]
     assert prof["loss"].max() <= vertex["loss"].max() + 1e-12
     line = straight_path(nets[0], nets[1]).evaluate(data.X_test, data.y_test, n_per_segment=5)
     assert line["loss"].iloc[-1] == pytest.approx(ends[1]["loss"], rel=1e-10)
-    aligned = straight_path(nets[0], nets[1], aligned=True)
-    torch.testing.assert_close(aligned.outputs(aligned.a[1], aligned.W[1], data.X_test),
-                               nets[1](data.X_test), rtol=1e-10, atol=1e-12)
+    if depth == 2:
+        aligned = straight_path(nets[0], nets[1], aligned=True)
+        torch.testing.assert_close(aligned.outputs(aligned.vertices.weights[1], data.X_test),
+                                   nets[1](data.X_test), rtol=1e-10, atol=1e-12)
 
 
 def test_empirical_sweeps_run_and_plot_from_one_command(tmp_path, capsys):
@@ -263,8 +277,8 @@ def test_empirical_sweeps_run_and_plot_from_one_command(tmp_path, capsys):
                  "--quiet", "--plot"]) == 0
     table = load(tmp_path / "p")
     paths = table[table["table"] == "path"]
-    assert set(paths["path"]) == {"seven", "straight", "aligned"}
-    assert len(paths[paths["path"] == "seven"]) == 7 * 2 + 1
+    assert set(paths["path"]) == {"dropout", "straight", "aligned"}
+    assert len(paths[paths["path"] == "dropout"]) == 7 * 2 + 1
     assert (tmp_path / "p" / "figures" / "path_all.png").exists()
 
 

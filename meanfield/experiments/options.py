@@ -62,9 +62,10 @@ EMPIRICAL_OPTIONS = dict(
     random_halves=(int, 20, "random halves of each hidden layer evaluated in one pass"),
 )
 
-#: Figure 3: a pair of two-layer nets and the paths between them.
+#: Figure 3: a pair of nets and the paths between them.
 PATH_OPTIONS = dict(
     _TRAINING_OPTIONS,
+    depth=(int, 2, "weight layers (2: the seven-segment path; more: its multilayer form)"),
     init1=(str, "bimodal", "initial law of the first net"),
     init2=(str, "gaussian", "initial law of the second net"),
     n_per_segment=(int, 9, "points evaluated on each segment"),

@@ -2,8 +2,8 @@
 
 ``empirical_cell`` trains one net and measures the full and the dropout
 networks on the test set at fractions of the run: the rows make Figures 1, 2
-and 4.  ``path_cell`` trains a bimodal- and a unimodal-initialised two-layer
-net and evaluates the seven-segment path and the straight-line baselines
+and 4.  ``path_cell`` trains a bimodal- and a unimodal-initialised net and evaluates
+the dropout path (seven segments for two layers) and the straight lines
 between them on the test set, with histograms of both nets' weights: Figure 3.
 Both are registered as sweep experiments in :mod:`meanfield.experiments.kinds`.
 """
@@ -122,11 +122,13 @@ def path_cell(cell):
     """Two nets (``init1`` and ``init2`` laws, independent seeds), the paths between them.
 
     Rows with ``table == "path"`` give loss and error at points of each
-    path (``seven``, ``straight``, and ``aligned`` up to ``aligned_max_N``);
-    rows with ``table == "hist"`` give histograms of the first-layer weights
-    and of the output weights of both nets.
+    path: ``dropout`` (:func:`dropout_path` with one random kept half per
+    hidden layer, the same in both nets; the seven-segment path for
+    ``depth = 2``), ``straight``, and for two-layer nets up to
+    ``aligned_max_N`` ``aligned``.  Rows with ``table == "hist"`` give
+    histograms of the first-layer and of the output weights of both nets.
     """
-    from .paths import seven_segment_path, straight_path
+    from .paths import dropout_path, straight_path
 
     data = _data(cell["dataset"], cell["data_path"])
     previous = torch.get_num_threads()
@@ -136,18 +138,19 @@ def path_cell(cell):
         net1, _ = _train_one(cell, data, cell["init1"], 2 * seed)
         net2, _ = _train_one(cell, data, cell["init2"], 2 * seed + 1)
         N = cell["N"]
-        A = np.random.default_rng(np.random.SeedSequence([seed, 13])).choice(N, N // 2,
-                                                                               replace=False)
-        paths = {"seven": seven_segment_path(net1, net2, A),
+        g = np.random.default_rng(np.random.SeedSequence([seed, 13]))
+        A = [g.choice(N, N // 2, replace=False) for _ in range(cell["depth"] - 1)]
+        paths = {"dropout": dropout_path(net1, net2, A),
                  "straight": straight_path(net1, net2)}
-        if N <= cell["aligned_max_N"]:
+        if N <= cell["aligned_max_N"] and cell["depth"] == 2:
             paths["aligned"] = straight_path(net1, net2, aligned=True)
         rows = [p.evaluate(data.X_test, data.y_test, cell["loss"], cell["n_per_segment"])
                 .assign(path=name, n_segments=p.n_segments)
                 for name, p in paths.items()]
         hist = []
         for which, net in (("theta1", net1), ("theta2", net2)):
-            W1, Wout = net.numpy_weights()
+            W = net.numpy_weights()
+            W1, Wout = W[0], W[-1]
             for layer, w in (("first", W1.ravel() * np.sqrt(W1.shape[1])), ("output", Wout.ravel())):
                 counts, edges = np.histogram(w, bins=60)
                 hist.append(pd.DataFrame({"net": which, "layer": layer, "bin_lo": edges[:-1],

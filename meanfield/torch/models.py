@@ -187,8 +187,11 @@ class MeanFieldNet(torch.nn.Module):
         first layer is shared by all K patterns; in a two-layer net the K
         outputs then come from one matrix product.
         """
+        return self.apply(list(self.weights), X, masks)
+
+    def apply(self, W, X, masks=None):
+        """:meth:`forward` with the layer matrices ``W`` (tensors) instead of the net's own."""
         X = self.prepare(X)
-        W = list(self.weights)
         h = self.sigma(X @ W[0].T)
         if masks is None:
             for Wl in W[1:-1]:

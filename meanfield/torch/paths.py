@@ -1,13 +1,15 @@
-"""Paths between two trained two-layer :class:`MeanFieldNet` s, evaluated on data.
+"""Paths between two trained :class:`MeanFieldNet` s, evaluated on data.
 
-The vertices are those of the two-layer core (:func:`meanfield.twolayer.paths.
-seven_segment_vertices`), with a neuron's output weight being the vector
-``W_out[:, i]`` and its hidden weight the row ``W_1[i]`` (bias included).  On
-an ``"a"`` segment only output weights move, so the network output is the
-linear interpolation of the outputs at the two ends; on a ``"w0"`` segment
-only neurons with zero output weight move, so the output is constant.  Both
-are therefore evaluated exactly from the vertex outputs; only ``"general"``
-segments (the straight-line baselines) cost a forward pass per point.
+:func:`dropout_path` builds the path of :func:`meanfield.connectivity.
+dropout_connect` (for two-layer nets the seven-segment path of Shevchenko &
+Mondelli, Theorem 1(B); for deeper nets its multilayer form through the
+dropout networks with the same kept sets in both nets).  Its segments are of
+two kinds: on an ``"a"`` segment only the top layer moves, so the output is
+the linear interpolation of the outputs at the two ends; on a ``"w0"``
+segment only neurons cut off from the output move, so the output is
+constant.  Both are evaluated exactly from the vertex outputs; only
+``"general"`` segments (the straight-line baselines) cost a forward pass per
+point.
 """
 
 from __future__ import annotations
@@ -16,16 +18,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..twolayer.paths import align, segment_kind, seven_segment_vertices
+from ..connectivity import PathVertices, dropout_connect
+from ..twolayer.paths import align
 from .losses import check_loss, errors, per_sample
-
-
-def _neurons(net):
-    if net.depth != 2:
-        raise ValueError(f"these paths are built for two-layer nets (depth 2), got depth "
-                         f"{net.depth}")
-    W1, Wout = net.numpy_weights()
-    return Wout.T.copy(), W1  # a: (N, n_out), W: (N, d + bias)
 
 
 def _check_pair(net, net2):
@@ -36,55 +31,57 @@ def _check_pair(net, net2):
 
 
 class DataPath:
-    """A piecewise-linear path through K + 1 two-layer networks, evaluated on data.
+    """A piecewise-linear path through K + 1 nets of ``net``'s architecture, evaluated on data.
 
     Parameters
     ----------
     net : MeanFieldNet
-        Supplies the activation, device and dtype (its weights are not used).
-    a : numpy.ndarray, shape (K + 1, N, n_out)
-        Output weight vector of each neuron at each vertex.
-    W : numpy.ndarray, shape (K + 1, N, d + bias)
-        Hidden weights at each vertex.
-    labels : tuple of str
+        Supplies the architecture, activation, device and dtype (its weights
+        are not used).
+    vertices : PathVertices
+        Layer matrices at each vertex (numpy), segment kinds and labels.
     """
 
-    def __init__(self, net, a, W, labels):
+    def __init__(self, net, vertices):
         self.net = net
-        self.a = np.asarray(a, dtype=np.float64)
-        self.W = np.asarray(W, dtype=np.float64)
-        if self.a.ndim != 3 or self.W.ndim != 3 or self.a.shape[:2] != self.W.shape[:2] \
-                or len(self.a) < 2:
-            raise ValueError(f"a must have shape (K + 1, N, n_out) and W (K + 1, N, D) with "
-                             f"K >= 1, got {self.a.shape} and {self.W.shape}")
-        self.labels = tuple(labels)
-        if len(self.labels) != len(self.a):
-            raise ValueError(f"labels must name {len(self.a)} vertices, got {len(self.labels)}")
-        self.kinds = tuple(segment_kind(self.a[k], self.W[k], self.a[k + 1], self.W[k + 1])
-                           for k in range(len(self.a) - 1))
+        self.vertices = vertices
+        shapes = [tuple(w.shape) for w in net.weights]
+        for k, ws in enumerate(vertices.weights):
+            if [tuple(w.shape) for w in ws] != shapes:
+                raise ValueError(f"vertex {k} does not have the layer shapes {shapes} of net")
+        if vertices.n_segments < 1:
+            raise ValueError("a path needs at least two vertices")
 
     @property
     def n_segments(self):
-        return len(self.a) - 1
+        return self.vertices.n_segments
+
+    @property
+    def kinds(self):
+        return tuple(self.vertices.kinds)
+
+    @property
+    def labels(self):
+        return tuple(self.vertices.labels)
 
     def point(self, s):
-        """``(a, W)`` at path parameter s in [0, K]."""
+        """Layer matrices at path parameter s in [0, K]."""
         K = self.n_segments
         if not 0.0 <= s <= K:
             raise ValueError(f"s must lie in [0, {K}], got {s}")
         k = min(int(s), K - 1)
         lam = s - k
-        return ((1 - lam) * self.a[k] + lam * self.a[k + 1],
-                (1 - lam) * self.W[k] + lam * self.W[k + 1])
+        V = self.vertices.weights
+        return [(1 - lam) * a + lam * b for a, b in zip(V[k], V[k + 1])]
 
-    def outputs(self, a, W, X, batch_size=2000):
-        """Network outputs ``(1/N) sigma(X~ W^T) a`` on X, shape (n, n_out)."""
+    def outputs(self, weights, X, batch_size=2000):
+        """Outputs of the net with layer matrices ``weights`` on X, shape (n, n_out)."""
         net = self.net
-        X = net.prepare(X)
-        at = torch.as_tensor(a, dtype=net.dtype, device=net.device)
-        Wt = torch.as_tensor(W, dtype=net.dtype, device=net.device)
+        W = [torch.as_tensor(w, dtype=net.dtype, device=net.device) for w in weights]
+        X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X, dtype=net.dtype,
+                            device=net.device)
         with torch.no_grad():
-            return torch.cat([net.sigma(X[s:s + batch_size] @ Wt.T) @ at / len(at)
+            return torch.cat([net.apply(W, X[s:s + batch_size])
                               for s in range(0, len(X), batch_size)])
 
     def evaluate(self, X, y, loss="cross_entropy", n_per_segment=17):
@@ -102,7 +99,7 @@ class DataPath:
         y = torch.as_tensor(np.asarray(y), device=self.net.device)
         if y.is_floating_point():
             y = y.to(self.net.dtype)
-        vout = [self.outputs(self.a[k], self.W[k], X) for k in range(len(self.a))]
+        vout = [self.outputs(w, X) for w in self.vertices.weights]
         lam = np.linspace(0.0, 1.0, n_per_segment)
         rows = []
         for k, kind in enumerate(self.kinds):
@@ -112,36 +109,46 @@ class DataPath:
                 if kind in ("a", "w0") or t in (0.0, 1.0):
                     out = (1 - t) * vout[k] + t * vout[k + 1]
                 else:
-                    out = self.outputs(*self.point(k + t), X)
+                    out = self.outputs(self.point(k + t), X)
                 rows.append({"s": k + t, "segment": k, "kind": kind,
                              "loss": float(per_sample(out, y, loss).double().mean()),
                              "error": float(errors(out, y).double().mean())})
         return pd.DataFrame(rows)
 
 
-def seven_segment_path(net, net2, A):
-    """The seven-segment path (Theorem 1(B) of Shevchenko & Mondelli) from ``net`` to ``net2``.
+def dropout_path(net, net2, keep):
+    """The path from ``net`` to ``net2`` through their dropout networks on the kept sets ``keep``.
 
-    ``A`` is an index set of size at most N/2 chosen independently of both
-    nets; see :func:`meanfield.twolayer.paths.seven_segment_path`.
+    Parameters
+    ----------
+    net, net2 : MeanFieldNet
+        Same architecture.
+    keep : array of int, or list of ``depth - 1`` arrays
+        Kept neurons of each hidden layer (one array: the same in every
+        layer), at most N/2, chosen independently of both nets.
+
+    Returns
+    -------
+    DataPath
+        7 segments for two-layer nets (the seven-segment path), ``10 depth - 13``
+        in general; see :mod:`meanfield.connectivity.dropout_paths`.
     """
     _check_pair(net, net2)
-    a, W = _neurons(net)
-    a2, W2 = _neurons(net2)
-    return DataPath(net, *seven_segment_vertices(a, W, a2, W2, A))
+    return DataPath(net, dropout_connect(net.numpy_weights(), net2.numpy_weights(), keep))
 
 
 def straight_path(net, net2, aligned=False):
     """The straight line from ``net`` to ``net2``; with ``aligned``, after matching neurons.
 
-    Alignment permutes the neurons of ``net2`` by the optimal assignment of
-    :func:`meanfield.twolayer.paths.align` (squared distance between the
-    stacked ``(a_i, w_i)``), which leaves its function unchanged.
+    Alignment (two-layer nets) permutes the neurons of ``net2`` by the optimal
+    assignment of :func:`meanfield.twolayer.paths.align` on the stacked
+    ``(W_out[:, i], W_1[i])``, which leaves its function unchanged.
     """
     _check_pair(net, net2)
-    a, W = _neurons(net)
-    a2, W2 = _neurons(net2)
+    W, W2 = net.numpy_weights(), net2.numpy_weights()
     if aligned:
-        perm = align(a, W, a2, W2)
-        a2, W2 = a2[perm], W2[perm]
-    return DataPath(net, np.stack([a, a2]), np.stack([W, W2]), ("theta", "theta'"))
+        if net.depth != 2:
+            raise ValueError(f"aligned lines are built for two-layer nets, got depth {net.depth}")
+        perm = align(W[1].T, W[0], W2[1].T, W2[0])
+        W2 = [W2[0][perm], W2[1][:, perm]]
+    return DataPath(net, PathVertices([W, W2], ["general"], ["theta", "theta'"]))

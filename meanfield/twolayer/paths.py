@@ -14,6 +14,7 @@ from scipy.optimize import linear_sum_assignment, minimize_scalar
 from scipy.spatial.distance import cdist
 
 from .. import _checks
+from ..connectivity import dropout_connect
 from .dropout import check_subset
 
 #: Segment kinds.  On an ``"a"`` segment only output weights move, so the loss
@@ -199,8 +200,8 @@ def seven_segment_vertices(a, W, a2, W2, A):
     """Vertices ``(a_k, W_k)``, k = 0..7, of the seven-segment path; see :func:`seven_segment_path`.
 
     Works on any neuron arrays: ``a`` of shape (N,) or (N, n_out) (one output
-    vector per neuron) and ``W`` of shape (N, D), so the torch backend builds
-    the same path from its weights.
+    vector per neuron) and ``W`` of shape (N, D).  This is the two-layer case
+    of :func:`meanfield.connectivity.dropout_connect`.
 
     Returns
     -------
@@ -212,38 +213,17 @@ def seven_segment_vertices(a, W, a2, W2, A):
     if a2.shape != a.shape or W2.shape != W.shape or len(W) != N:
         raise ValueError(f"the two networks must have the same shapes, got a {a.shape}, "
                          f"{a2.shape} and W {W.shape}, {W2.shape}")
-    A = np.sort(check_subset(A, N))
+    A = check_subset(A, N)
     if 2 * A.size > N:
         raise ValueError(f"|A| must be at most N/2 = {N // 2} so that B can host theta'_A, "
                          f"got {A.size}")
-    B = np.setdiff1d(np.arange(N), A)
-    B1 = B[:A.size]
-    c = N / A.size
-    va, vW = [a], [W]
-
-    def add(new_a=None, rows=None, src=None):
-        na = va[-1] if new_a is None else new_a
-        nW = vW[-1].copy()
-        if rows is not None:
-            nW[rows] = src
-        va.append(na)
-        vW.append(nW)
-
-    def out(idx, vals):
-        z = np.zeros_like(a)
-        z[idx] = vals
-        return z
-
-    add(out(A, c * a[A]))
-    add(rows=B1, src=W2[A])
-    add(out(B1, c * a2[A]))
-    add(rows=A, src=W2[A])
-    add(out(A, c * a2[A]))
-    add(rows=B, src=W2[B])
-    add(a2)
+    top = np.reshape(a, (N, -1)).T
+    top2 = np.reshape(a2, (N, -1)).T
+    pv = dropout_connect([W, top], [W2, top2], A)
     labels = ("theta", "dropout(theta) on A", "B1 -> w'_A", "dropout(theta') on B1",
               "A -> w'_A", "dropout(theta') on A", "B -> w'_B", "theta'")
-    return np.stack(va), np.stack(vW), labels
+    return (np.stack([v[1].T.reshape(a.shape) for v in pv.weights]),
+            np.stack([v[0] for v in pv.weights]), labels)
 
 
 def seven_segment_path(task, a, W, a2, W2, A):
