@@ -292,3 +292,13 @@ def test_missing_dataset_in_a_sweep_config_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(tmp_path / "none") in err and "IDX files" in err
     assert not (tmp_path / "e").exists()
+
+
+@pytest.mark.parametrize("name", ["relu", "erf", "tanh", "sigmoid", "softplus", "ramp"])
+def test_torch_activations_equal_the_core_ones(name):
+    from meanfield.activations import get_activation
+    from meanfield.torch.models import torch_activation
+
+    z = np.linspace(-4, 4, 101)
+    np.testing.assert_allclose(torch_activation(name)(torch.as_tensor(z)).numpy(),
+                               get_activation(name)(z), rtol=1e-12, atol=1e-14)

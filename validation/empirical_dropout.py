@@ -45,6 +45,12 @@ def main(argv=None):
     p.add_argument("--data", default=None, help="Fashion-MNIST folder (default: Debian's)")
     args = p.parse_args(argv)
     try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("empirical_dropout: needs torch: pip install torch==2.13.0 (CPU wheel)",
+              file=sys.stderr)
+        return 2
+    try:
         fashion_mnist(args.data)
     except DatasetNotFoundError as exc:
         print(f"empirical_dropout: {exc}", file=sys.stderr)
