@@ -88,3 +88,57 @@ def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
                        for _ in range(n_boot)])
     lo, hi = np.nanquantile(slopes, [(1 - level) / 2, (1 + level) / 2])
     return RateFit(float(slope), float(icpt), float(lo), float(hi), level, n_boot)
+
+
+@dataclass(frozen=True)
+class Extrapolation:
+    """``y(N) ~ y_inf + c N^(-power)`` fitted by least squares, with a bootstrap interval.
+
+    This is an extrapolation in N from finite runs, not the limit itself; say
+    so wherever ``y_inf`` is shown.
+    """
+
+    y_inf: float
+    c: float
+    ci_low: float
+    ci_high: float
+    power: float
+    level: float
+
+    def predict(self, N):
+        return self.y_inf + self.c * np.asarray(N, dtype=float) ** (-self.power)
+
+    def __str__(self):
+        return (f"extrapolated N -> inf: {self.y_inf:.5g} [{self.ci_low:.5g}, {self.ci_high:.5g}] "
+                f"(fit y_inf + c N^-{self.power:g}, {100 * self.level:.0f}% bootstrap)")
+
+
+def extrapolate(N, y, *, power=0.5, n_boot=2000, level=0.95, seed=0) -> Extrapolation:
+    """Fit ``y = y_inf + c N^(-power)`` to runs (several per N) and bootstrap ``y_inf``.
+
+    The bootstrap resamples runs within each N, as :func:`loglog_fit` does.
+    Used for the multilayer risk, whose exact limit (Araújo et al.) is not
+    implemented: a large-N reference plus this extrapolation stands in for it.
+    """
+    N = np.asarray(N, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if N.shape != y.shape or not np.all(np.isfinite(N * y)) or np.any(N <= 0):
+        raise ValueError("N and y must be finite arrays of the same length, N > 0")
+    Ns = np.unique(N)
+    if Ns.size < 2:
+        raise ValueError("N needs at least two distinct values")
+    power = _checks.positive("power", power)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    groups = [np.flatnonzero(N == v) for v in Ns]
+
+    def fit(idx):
+        c, y_inf = _ols(N[idx] ** (-power), y[idx])
+        return y_inf, c
+
+    y_inf, c = fit(np.arange(N.size))
+    rng = np.random.default_rng(seed)
+    boots = np.array([fit(np.concatenate([rng.choice(g, size=g.size) for g in groups]))[0]
+                      for _ in range(_checks.positive_int("n_boot", n_boot))])
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return Extrapolation(float(y_inf), float(c), float(lo), float(hi), power, level)

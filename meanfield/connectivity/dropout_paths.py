@@ -65,6 +65,54 @@ class PathVertices:
     def reversed(self):
         return PathVertices(self.weights[::-1], self.kinds[::-1], self.labels[::-1])
 
+    def point(self, s):
+        """Layer matrices at path parameter s in [0, K] (linear between vertices)."""
+        K = self.n_segments
+        if not 0.0 <= s <= K:
+            raise ValueError(f"s must lie in [0, {K}], got {s}")
+        k = min(int(s), K - 1)
+        lam = s - k
+        return [(1 - lam) * a + lam * b for a, b in zip(self.weights[k], self.weights[k + 1])]
+
+    def profile(self, outputs, measure, n_per_segment=17):
+        """Measures along the path from the network outputs.
+
+        On ``"a"`` segments the output is the linear interpolation of the
+        vertex outputs and on ``"w0"`` segments it is constant, so those
+        points cost no forward pass; ``"general"`` points call ``outputs``.
+
+        Parameters
+        ----------
+        outputs : callable
+            ``outputs(weights) -> array`` of the network outputs on the data.
+        measure : callable
+            ``measure(out) -> dict`` of numbers (loss, error, ...).
+        n_per_segment : int
+            Points per segment, ends included (>= 2).
+
+        Returns
+        -------
+        list of dict
+            ``s``, ``segment``, ``kind``, ``label`` (vertices only) and the measures.
+        """
+        if int(n_per_segment) < 2:
+            raise ValueError(f"n_per_segment must be >= 2, got {n_per_segment}")
+        vout = [outputs(w) for w in self.weights]
+        lam = np.linspace(0.0, 1.0, int(n_per_segment))
+        rows = []
+        for k, kind in enumerate(self.kinds):
+            for j, t in enumerate(lam):
+                if k > 0 and j == 0:
+                    continue
+                if kind in ("a", "w0") or t in (0.0, 1.0):
+                    out = (1 - t) * vout[k] + t * vout[k + 1]
+                else:
+                    out = outputs(self.point(k + t))
+                label = self.labels[k] if t == 0.0 else self.labels[k + 1] if t == 1.0 else ""
+                rows.append({"s": k + float(t), "segment": k, "kind": kind, "label": label,
+                             **measure(out)})
+        return rows
+
 
 def _check(weights, name="weights"):
     ws = [np.array(w, dtype=np.float64) for w in weights]

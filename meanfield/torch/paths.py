@@ -66,13 +66,7 @@ class DataPath:
 
     def point(self, s):
         """Layer matrices at path parameter s in [0, K]."""
-        K = self.n_segments
-        if not 0.0 <= s <= K:
-            raise ValueError(f"s must lie in [0, {K}], got {s}")
-        k = min(int(s), K - 1)
-        lam = s - k
-        V = self.vertices.weights
-        return [(1 - lam) * a + lam * b for a, b in zip(V[k], V[k + 1])]
+        return self.vertices.point(s)
 
     def outputs(self, weights, X, batch_size=2000):
         """Outputs of the net with layer matrices ``weights`` on X, shape (n, n_out)."""
@@ -90,30 +84,20 @@ class DataPath:
         Returns
         -------
         pandas.DataFrame
-            Columns ``s`` (path parameter), ``segment``, ``kind``, ``loss``,
-            ``error``; vertices appear once.
+            Columns ``s`` (path parameter), ``segment``, ``kind``, ``label``
+            (at vertices), ``loss``, ``error``; vertices appear once.
         """
         check_loss(loss)
-        if n_per_segment < 2:
-            raise ValueError(f"n_per_segment must be >= 2, got {n_per_segment}")
         y = torch.as_tensor(np.asarray(y), device=self.net.device)
         if y.is_floating_point():
             y = y.to(self.net.dtype)
-        vout = [self.outputs(w, X) for w in self.vertices.weights]
-        lam = np.linspace(0.0, 1.0, n_per_segment)
-        rows = []
-        for k, kind in enumerate(self.kinds):
-            for j, t in enumerate(lam):
-                if k > 0 and j == 0:
-                    continue
-                if kind in ("a", "w0") or t in (0.0, 1.0):
-                    out = (1 - t) * vout[k] + t * vout[k + 1]
-                else:
-                    out = self.outputs(self.point(k + t), X)
-                rows.append({"s": k + t, "segment": k, "kind": kind,
-                             "loss": float(per_sample(out, y, loss).double().mean()),
-                             "error": float(errors(out, y).double().mean())})
-        return pd.DataFrame(rows)
+
+        def measure(out):
+            return {"loss": float(per_sample(out, y, loss).double().mean()),
+                    "error": float(errors(out, y).double().mean())}
+
+        return pd.DataFrame(self.vertices.profile(lambda w: self.outputs(w, X), measure,
+                                                  n_per_segment))
 
 
 def dropout_path(net, net2, keep):

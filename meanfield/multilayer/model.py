@@ -1,0 +1,151 @@
+"""The multilayer mean-field network of Shevchenko & Mondelli in the form of eq. (1.1).
+
+``z1 = W_1 x`` (fixed random features, ``sigma0`` the identity of eq. 4.1 with
+``theta0_i = w_i``), ``z_{l+1} = (1/N) W_{l+1} sigma(z_l)`` for the trained
+middle layers l = 1..L-1, and ``yhat = (1/N) W_{L+1} sigma(z_L)`` with a fixed
+last layer, vector outputs allowed.  ``L + 1 >= 4`` layers (eq. 4.1): at least
+two trained N x N matrices.
+
+Weights are kept as a list ``[W_1 (N, d), W_2 .. W_L (N, N), W_{L+1} (d_out, N)]``,
+the layout of :mod:`meanfield.connectivity`, so the dropout paths apply as
+they are.  The dropout network keeps ``A_l`` in hidden layer l and replaces
+the ``1/N`` of the sum over that layer by ``1/|A_l|`` (after eq. 4.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _checks
+from ..activations import get_activation
+
+
+def check_weights(weights, d=None):
+    """Validate a weight list (copies as float64); raises ValueError naming the layer."""
+    ws = [np.array(w, dtype=np.float64) for w in weights]
+    if len(ws) < 4:
+        raise ValueError(f"the model needs L + 1 >= 4 layers (eq. 4.1), got {len(ws)} matrices")
+    if any(w.ndim != 2 for w in ws):
+        raise ValueError("every layer must be a matrix")
+    N = ws[0].shape[0]
+    if d is not None and ws[0].shape[1] != d:
+        raise ValueError(f"W_1 must have shape ({N}, {d}), got {ws[0].shape}")
+    for m, w in enumerate(ws[1:-1], start=2):
+        if w.shape != (N, N):
+            raise ValueError(f"W_{m} must have shape ({N}, {N}), got {w.shape}")
+    if ws[-1].shape[1] != N:
+        raise ValueError(f"W_{len(ws)} (the last layer) must have {N} columns, got "
+                         f"shape {ws[-1].shape}")
+    if not all(np.isfinite(w).all() for w in ws):
+        raise ValueError("weights must be finite")
+    return ws
+
+
+def check_keep(keep, n_hidden, N):
+    """Kept index sets, one per hidden layer (an int array: the same for all); sorted copies."""
+    arr = keep if isinstance(keep, (list, tuple)) else [keep] * n_hidden
+    if len(arr) != n_hidden:
+        raise ValueError(f"keep must give one index set per hidden layer ({n_hidden}), "
+                         f"got {len(arr)}")
+    out = []
+    for l, K in enumerate(arr, start=1):
+        K = np.asarray(K)
+        if K.ndim != 1 or K.size == 0 or not np.issubdtype(K.dtype, np.integer):
+            raise ValueError(f"keep for hidden layer {l} must be a non-empty 1-D integer array")
+        K = np.sort(K)
+        if K[0] < 0 or K[-1] >= N or np.unique(K).size != K.size:
+            raise ValueError(f"keep for hidden layer {l} must hold distinct indices in "
+                             f"[0, {N - 1}]")
+        out.append(K)
+    return out
+
+
+@dataclass
+class MultilayerNet:
+    """Weights and activation of an eq. (1.1) network.
+
+    Attributes
+    ----------
+    weights : list of numpy.ndarray
+        ``[W_1, ..., W_{L+1}]``; only ``W_2 .. W_L`` are trained.
+    activation : str
+        ``sigma_l`` for every hidden layer (a name of :mod:`meanfield.activations`).
+    """
+
+    weights: list
+    activation: str = "tanh"
+
+    def __post_init__(self):
+        self.weights = check_weights(self.weights)
+        self.act = get_activation(self.activation)
+
+    @property
+    def N(self):
+        return self.weights[0].shape[0]
+
+    @property
+    def d(self):
+        return self.weights[0].shape[1]
+
+    @property
+    def d_out(self):
+        return self.weights[-1].shape[0]
+
+    @property
+    def n_hidden(self):
+        """L, the number of hidden layers."""
+        return len(self.weights) - 1
+
+    def copy(self):
+        return MultilayerNet([w.copy() for w in self.weights], self.activation)
+
+    def forward(self, X, keep=None, cache=False):
+        """Outputs ``yhat`` of shape (n, d_out); with ``keep``, of the dropout network.
+
+        With ``cache`` also returns the pre-activations ``z_1 .. z_L``.
+        """
+        W = self.weights
+        z = np.asarray(X, dtype=np.float64) @ W[0].T
+        K = None if keep is None else check_keep(keep, self.n_hidden, self.N)
+        zs = [z]
+        for m in range(1, len(W)):
+            h = self.act(z)
+            if K is None:
+                z = h @ W[m].T / self.N
+            else:
+                k = K[m - 1]
+                z = h[:, k] @ W[m][:, k].T / k.size
+            zs.append(z)
+        return (z, zs[:-1]) if cache else z
+
+
+def init_net(d, N, L=3, d_out=1, activation="sigmoid", a_mean=1.0, a_std=1.0, w_std=1.0, rng=0):
+    """i.i.d. initial weights, independent of N: ``W_1 ~ N(0, w_std^2 / d)``,
+    middle and last entries ``~ N(a_mean, a_std^2)`` (the bounded laws of (B4)
+    are approximated by Gaussians of the same scale).
+
+    Why the defaults: with zero-mean middle weights every hidden unit of layer
+    >= 2 starts at ``O(N^(-1/2))`` and, with ``sigma(0) = 0`` (tanh), the net
+    has no gradient to leave it; even with ``sigma(0) != 0`` the first
+    x-dependent gradient is ``O(N^(-1/2))``, so the mean-field dynamics stays
+    at the initial risk for a time that grows with N.  A nonzero mean and an
+    activation with ``sigma(0) != 0`` (sigmoid) make the limit move at once.
+
+    Parameters
+    ----------
+    L : int
+        Hidden layers, >= 3 (L + 1 >= 4 layers).
+    """
+    d = _checks.positive_int("d", d)
+    N = _checks.positive_int("N", N)
+    L = _checks.positive_int("L", L)
+    if L < 3:
+        raise ValueError(f"L must be >= 3 (L + 1 >= 4 layers, eq. 4.1), got {L}")
+    d_out = _checks.positive_int("d_out", d_out)
+    g = _checks.generator(rng)
+    W = [g.standard_normal((N, d)) * (w_std / np.sqrt(d))]
+    W += [a_mean + g.standard_normal((N, N)) * a_std for _ in range(L - 1)]
+    W.append(a_mean + g.standard_normal((d_out, N)) * a_std)
+    return MultilayerNet(W, activation)

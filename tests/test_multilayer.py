@@ -1,0 +1,153 @@
+"""Multilayer model (1.1)/(4.1), SGD (4.3), Monte Carlo risk, dropout and the path."""
+
+import numpy as np
+import pytest
+
+from meanfield.analysis import extrapolate
+from meanfield.multilayer import MCRisk, MultilayerNet, gradients, init_net, run_sgd, sgd_step
+from meanfield.multilayer.stability import (MultilayerConfig, barrier, connect, multilayer_cell,
+                                            path_losses, path_profile, random_keep)
+from meanfield.stepping import DivergenceError
+from meanfield.tasks import teacher_student
+
+
+def loss(net, X, Y):
+    return np.mean(np.sum((net.forward(X) - Y) ** 2, axis=1))
+
+
+@pytest.mark.parametrize("L", [3, 4])
+def test_gradient_matches_finite_differences(L, rng):
+    net = init_net(5, 6, L=L, d_out=2, rng=1)
+    X, Y = rng.standard_normal((4, 5)), rng.standard_normal((4, 2))
+    val, grads = gradients(net, X, Y)
+    assert val == pytest.approx(loss(net, X, Y), rel=1e-14)
+    assert len(grads) == L - 1
+    eps = 1e-6
+    for m, g in enumerate(grads, start=1):
+        num = np.zeros_like(g)
+        for i in range(6):
+            for j in range(6):
+                p = net.copy()
+                p.weights[m][i, j] += eps
+                q = net.copy()
+                q.weights[m][i, j] -= eps
+                num[i, j] = (loss(p, X, Y) - loss(q, X, Y)) / (2 * eps)
+        np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-9)
+
+
+def test_step_is_eq_4_3_and_matches_torch_autograd(rng):
+    torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    from meanfield.torch import MeanFieldNet
+
+    net = init_net(5, 8, L=3, d_out=2, rng=2)
+    X, Y = rng.standard_normal((3, 5)), rng.standard_normal((3, 2))
+    tnet = MeanFieldNet(5, 8, 2, depth=4, bias=False, activation="sigmoid",
+                        dtype=torch.float64, device="cpu").load_numpy(net.weights)
+    np.testing.assert_allclose(tnet(X).detach().numpy(), net.forward(X), rtol=1e-13)
+    ell = ((tnet(X) - torch.as_tensor(Y)) ** 2).sum(1).mean()
+    ell.backward()
+    before = [w.copy() for w in net.weights]
+    sgd_step(net, X, Y, 0.01)
+    for m in (1, 2):  # W_2, W_3 move by -s N^2 grad; W_1, W_4 stay
+        np.testing.assert_allclose(net.weights[m] - before[m],
+                                   -0.01 * 64 * tnet.weights[m].grad.numpy(), rtol=1e-10)
+    for m in (0, 3):
+        np.testing.assert_array_equal(net.weights[m], before[m])
+
+
+def test_dropout_keeping_everyone_is_the_full_net_and_half_is_the_smaller_net(rng):
+    net = init_net(4, 10, L=3, d_out=1, rng=3)
+    X = rng.standard_normal((7, 4))
+    np.testing.assert_allclose(net.forward(X, keep=np.arange(10)), net.forward(X), rtol=1e-14)
+    keep = [np.arange(5), np.arange(5, 10), np.arange(0, 10, 2)]
+    W = net.weights
+    small = MultilayerNet([W[0][keep[0]], W[1][np.ix_(keep[1], keep[0])],
+                           W[2][np.ix_(keep[2], keep[1])], W[3][:, keep[2]]], net.activation)
+    # the dropout network computes, on the kept neurons, the 5-neuron net of their weights
+    np.testing.assert_allclose(net.forward(X, keep=keep), small.forward(X), rtol=1e-13)
+
+
+def test_bad_layer_sizes_and_subsets_raise(rng):
+    with pytest.raises(ValueError, match="L must be >= 3"):
+        init_net(3, 4, L=2)
+    with pytest.raises(ValueError, match=r"W_3 must have shape \(4, 4\)"):
+        MultilayerNet([np.ones((4, 3)), np.ones((4, 4)), np.ones((3, 4)), np.ones((1, 4))])
+    with pytest.raises(ValueError, match="L \\+ 1 >= 4 layers"):
+        MultilayerNet([np.ones((4, 3)), np.ones((4, 4)), np.ones((1, 4))])
+    net = init_net(3, 4, rng=0)
+    with pytest.raises(ValueError, match="one index set per hidden layer"):
+        net.forward(np.ones((2, 3)), keep=[np.arange(2)] * 2)
+    with pytest.raises(ValueError, match=r"distinct indices in \[0, 3\]"):
+        net.forward(np.ones((2, 3)), keep=np.array([0, 4]))
+    with pytest.raises(ValueError, match="size must lie in"):
+        random_keep(4, 3, 5, rng)
+    with pytest.raises(ValueError, match="N must be >= 2"):
+        MultilayerConfig(N=1).check()
+
+
+def test_mc_risk_standard_error_covers_a_second_sample():
+    task = teacher_student(6, "tanh", width=2)
+    net = init_net(6, 30, rng=4)
+    r1, se1 = MCRisk(task, 20000, rng=1).risk(net)
+    r2, se2 = MCRisk(task, 20000, rng=2).risk(net)
+    assert abs(r1 - r2) < 4 * np.hypot(se1, se2)
+    assert 0 < se1 < 0.02 * r1
+
+
+def test_sgd_learns_is_reproducible_and_reports_divergence():
+    task = teacher_student(6, "tanh", width=2)
+    mc = MCRisk(task, 3000, rng=5)
+    net = init_net(6, 40, rng=6)
+    run = run_sgd(net, task, 0.2, [0, 5, 10], mc=mc, batch_size=5, rng=7, progress=False)
+    again = run_sgd(net, task, 0.2, [0, 5, 10], mc=mc, batch_size=5, rng=7, progress=False)
+    assert run.risk[-1] < 0.7 * run.risk[0]
+    for a, b in zip(run.nets[-1].weights, again.nets[-1].weights):
+        np.testing.assert_array_equal(a, b)
+    assert list(run.steps) == [0, 25, 50]
+    # softplus grows without bound: labels of order 1e150 overflow the weights in a few steps
+    huge = teacher_student(6, "tanh", width=2, teacher_b=[1e150, 1e150])
+    with pytest.raises(DivergenceError) as err:
+        run_sgd(init_net(6, 40, activation="softplus", rng=6), huge, 0.2, [0, 40.0], mc=mc,
+                rng=7, progress=False)
+    assert len(err.value.partial.times) == 1 and err.value.step < 200
+
+
+def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
+    task = teacher_student(5, "tanh", width=2)
+    mc = MCRisk(task, 2000, rng=8)
+    nets = [run_sgd(init_net(5, 12, rng=s), task, 0.2, [4.0], mc=mc, batch_size=5, rng=s,
+                    progress=False).nets[-1] for s in (1, 2)]
+    keep = random_keep(12, 3, 6, np.random.default_rng(0))
+    path = connect(nets[0], nets[1], keep)
+    assert path.n_segments == 27
+    for a, b in zip(path.weights[0], nets[0].weights):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(path.weights[-1], nets[1].weights):
+        np.testing.assert_array_equal(a, b)
+    prof = path_profile(path, "sigmoid", mc, n_per_segment=5)
+    ell = path_losses(path, "sigmoid", mc).mean(axis=1)
+    # the shortcut of path_losses (no pass after a "w0" segment) against real passes
+    vertex = prof[np.isclose(prof["s"] % 1, 0)]["risk"].to_numpy()
+    np.testing.assert_allclose(vertex, ell, rtol=1e-12)
+    # dense forward passes never exceed the largest vertex: convex on "a", constant on "w0"
+    assert prof["risk"].max() <= ell.max() + 1e-12
+    for k, kind in enumerate(path.kinds):
+        seg = prof[prof["segment"] == k]["risk"].to_numpy()
+        if kind == "w0":
+            np.testing.assert_allclose(seg, seg[0], rtol=1e-12)
+    eps_c, se, risks = barrier(path, "sigmoid", mc)
+    assert eps_c == pytest.approx(ell.max() - max(ell[0], ell[-1]), abs=1e-14)
+    assert eps_c >= 0 and se >= 0
+
+
+def test_cell_table_and_extrapolation():
+    df = multilayer_cell(MultilayerConfig(d=5, N=16, T=1.0, n_mc=500, half_draws=2,
+                                          sizes=(4,)))
+    drop = df[df["table"] == "dropout"]
+    assert len(drop) == 2 * 3 and set(drop["size"]) == {8, 4}
+    np.testing.assert_allclose(drop["eps_D"], drop["gap"].abs())
+    assert len(df[df["table"] == "paths"]) == 1
+    N = np.repeat([100, 400, 1600], 4)
+    y = 0.2 + 1.0 / np.sqrt(N) + 0.001 * np.random.default_rng(0).standard_normal(N.size)
+    ex = extrapolate(N, y)
+    assert ex.ci_low < 0.2 < ex.ci_high and ex.ci_high - ex.ci_low < 0.01
