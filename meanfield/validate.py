@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout")
+SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates")
 
 
 def validation_dir() -> Path:

@@ -151,3 +151,22 @@ def test_cell_table_and_extrapolation():
     y = 0.2 + 1.0 / np.sqrt(N) + 0.001 * np.random.default_rng(0).standard_normal(N.size)
     ex = extrapolate(N, y)
     assert ex.ci_low < 0.2 < ex.ci_high and ex.ci_high - ex.ci_low < 0.01
+
+
+def test_multilayer_sweep_runs_and_plots(tmp_path, capsys):
+    from meanfield import load
+    from meanfield.cli import main
+
+    cfg = tmp_path / "ml.toml"
+    cfg.write_text('experiment = "multilayer"\n[fixed]\nT = 2.0\nn_mc = 300\nsizes = [4]\n'
+                   '[grid]\nd = [4, 8]\nN = [12, 24]\nseed = [0]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "m"), "--workers", "1",
+                 "--quiet", "--plot"]) == 0
+    table = load(tmp_path / "m")
+    assert len(table[table["table"] == "paths"]) == 4
+    figs = {p.name for p in (tmp_path / "m" / "figures" / "all").glob("*.png")}
+    assert figs == {"multilayer_rates.png", "multilayer_risk.png",
+                    "multilayer_dropout_vs_size.png"}
+    cfg.write_text('experiment = "multilayer"\n[fixed]\nL = 2\n[grid]\nN = [12]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "bad")]) == 2
+    assert "L must be >= 3" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,3 +52,14 @@ def test_empirical_dropout_quick_passes():
         pytest.skip("Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
     mod = _script("empirical_dropout")
     assert mod.main(["--quick", "--quiet"]) == 0
+
+
+@pytest.mark.slow
+def test_multilayer_rates_quick_runs_and_reports_every_claim():
+    """Quick sizes run end to end; the claims' verdicts are the script's to report."""
+    import json
+
+    mod = _script("multilayer_rates")
+    mod.main(["--quick", "--quiet"])
+    report = json.loads((mod.OUT / "multilayer_rates_quick.json").read_text())
+    assert len(report["claims"]) == 4 and np.isfinite(report["ratio_d"]["ratio"])

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import _checks
 from .options import (COUPLE_OPTIONS, EMPIRICAL_OPTIONS, PATH_OPTIONS, ConfigError,
-                      stability_options)
+                      multilayer_options, stability_options)
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,33 @@ def _path_plot(table, out):
     return written
 
 
+# --- multilayer dropout stability and connectivity (Theorem 2) -----------------------
+
+def _multilayer_config(cell):
+    from ..multilayer.stability import MultilayerConfig
+
+    cfg = MultilayerConfig(**cell)
+    cfg.check()
+    return cfg
+
+
+def _multilayer_run(cell):
+    from ..multilayer.stability import MultilayerConfig, multilayer_cell
+
+    return multilayer_cell(MultilayerConfig(**cell))
+
+
+def _multilayer_plot(table, out):
+    from ..plotting import multilayer_figures
+
+    written = []
+    keys = _group_keys(table, multilayer_options(), {"N", "seed", "d", "sizes"})
+    for name, g in _groups(table, keys):
+        if g["N"].nunique() > 1:
+            written += multilayer_figures(g, Path(out) / name)
+    return written
+
+
 EXPERIMENTS = {
     "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
                          _couple_run, _couple_plot),
@@ -244,6 +271,8 @@ EXPERIMENTS = {
                             _stability_plot),
     "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _empirical_check,
                             lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
+    "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
+                             _multilayer_run, _multilayer_plot),
     "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _path_check,
                                  lambda c: _torch_experiments().path_cell(c), _path_plot),
 }

@@ -115,6 +115,31 @@ def stability_options():
     return out
 
 
+MULTILAYER_HELP = {
+    "d": "input dimension", "L": "hidden layers (L + 1 >= 4 layers)",
+    "N": "neurons per hidden layer", "activation": "hidden activation (bounded: sigmoid, tanh, erf)",
+    "teacher_activation": "teacher activation", "width": "teacher width",
+    "noise_std": "label noise standard deviation",
+    "a_mean": "mean of the initial middle and last weights",
+    "a_std": "standard deviation of the initial middle and last weights",
+    "w_std": "first layer w ~ N(0, w_std^2 / d I)", "alpha": "SGD step alpha (t = k alpha)",
+    "batch_size": "SGD mini-batch", "T": "horizon", "n_mc": "Monte Carlo sample of the risk",
+    "half_draws": "random kept halves per net", "sizes": "further kept sizes |A_l| (A_min sweep)",
+    "seed": "pair index (seeds both nets, their data and the kept sets)",
+}
+
+
+def multilayer_options():
+    """Options of :class:`~meanfield.multilayer.stability.MultilayerConfig`, one per field."""
+    from ..multilayer.stability import MultilayerConfig
+
+    out = {}
+    for f in dataclasses.fields(MultilayerConfig):
+        typ = "ints" if isinstance(f.default, tuple) else type(f.default)
+        out[f.name] = (typ, f.default, MULTILAYER_HELP[f.name])
+    return out
+
+
 def coerce(name, typ, v, source):
     """Check a TOML value ``v`` against an option type; return the value to use.
 
