@@ -1,5 +1,6 @@
 """Path constructions between networks that do not depend on the network's backend."""
 
-from .dropout_paths import PathVertices, between_dropouts, dropout_connect, to_dropout
+from .dropout_paths import (PathVertices, between_dropouts, check_keep, dropout_connect,
+                            to_dropout)
 
-__all__ = ["PathVertices", "between_dropouts", "dropout_connect", "to_dropout"]
+__all__ = ["PathVertices", "between_dropouts", "check_keep", "dropout_connect", "to_dropout"]

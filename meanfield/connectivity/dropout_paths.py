@@ -127,24 +127,38 @@ def _check(weights, name="weights"):
     return ws
 
 
-def _keep_sets(keep, H, N):
-    """One sorted index array per hidden layer; a single array is used for every layer."""
+def check_keep(keep, n_hidden, N):
+    """Kept index sets, one sorted array per hidden layer.
+
+    ``keep`` is a list of ``n_hidden`` integer arrays, or one array used for
+    every layer.  Raises ValueError naming the layer and the valid range.
+    """
     arr = keep if isinstance(keep, (list, tuple)) and len(keep) and np.ndim(keep[0]) == 1 \
-        else [keep] * H
-    if len(arr) != H:
-        raise ValueError(f"keep must give one index set per hidden layer ({H}), got {len(arr)}")
+        else [keep] * n_hidden
+    if len(arr) != n_hidden:
+        raise ValueError(f"keep must give one index set per hidden layer ({n_hidden}), "
+                         f"got {len(arr)}")
     out = []
     for l, K in enumerate(arr, start=1):
         K = np.asarray(K)
         if K.ndim != 1 or K.size == 0 or not np.issubdtype(K.dtype, np.integer):
-            raise ValueError(f"keep for layer {l} must be a non-empty 1-D array of integers")
+            raise ValueError(f"keep for hidden layer {l} must be a non-empty 1-D integer array")
         K = np.sort(K)
         if K[0] < 0 or K[-1] >= N or np.unique(K).size != K.size:
-            raise ValueError(f"keep for layer {l} must hold distinct indices in [0, {N - 1}]")
-        if 2 * K.size > N:
-            raise ValueError(f"keep for layer {l} must hold at most N/2 = {N // 2} neurons "
-                             f"(the dropped slots host copies of the kept ones), got {K.size}")
+            raise ValueError(f"keep for hidden layer {l} must hold distinct indices in "
+                             f"[0, {N - 1}]")
         out.append(K)
+    return out
+
+
+def _keep_sets(keep, H, N):
+    """:func:`check_keep`, and at most N/2 per layer (the dropped slots host the copies)."""
+    out = check_keep(keep, H, N)
+    for l, K in enumerate(out, start=1):
+        if 2 * K.size > N:
+            raise ValueError(f"keep for hidden layer {l} must hold at most N/2 = {N // 2} "
+                             f"neurons (the dropped slots host copies of the kept ones), "
+                             f"got {K.size}")
     return out
 
 

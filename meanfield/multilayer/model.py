@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
+from ..connectivity.dropout_paths import check_keep
 
 
 def check_weights(weights, d=None):
@@ -41,25 +42,6 @@ def check_weights(weights, d=None):
     if not all(np.isfinite(w).all() for w in ws):
         raise ValueError("weights must be finite")
     return ws
-
-
-def check_keep(keep, n_hidden, N):
-    """Kept index sets, one per hidden layer (an int array: the same for all); sorted copies."""
-    arr = keep if isinstance(keep, (list, tuple)) else [keep] * n_hidden
-    if len(arr) != n_hidden:
-        raise ValueError(f"keep must give one index set per hidden layer ({n_hidden}), "
-                         f"got {len(arr)}")
-    out = []
-    for l, K in enumerate(arr, start=1):
-        K = np.asarray(K)
-        if K.ndim != 1 or K.size == 0 or not np.issubdtype(K.dtype, np.integer):
-            raise ValueError(f"keep for hidden layer {l} must be a non-empty 1-D integer array")
-        K = np.sort(K)
-        if K[0] < 0 or K[-1] >= N or np.unique(K).size != K.size:
-            raise ValueError(f"keep for hidden layer {l} must hold distinct indices in "
-                             f"[0, {N - 1}]")
-        out.append(K)
-    return out
 
 
 @dataclass

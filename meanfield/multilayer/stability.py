@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _checks
-from ..connectivity import dropout_connect
-from .model import MultilayerNet, check_keep, init_net
+from ..connectivity import check_keep, dropout_connect
+from .model import MultilayerNet, init_net
 from .sgd import MCRisk, run_sgd
 
 
