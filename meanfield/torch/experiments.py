@@ -51,13 +51,13 @@ def check_cell(cell, kind="empirical"):
                          f"{cell['batch_size']}")
     _checks.nonneg_int("seed", cell["seed"])
     pick_device(cell["device"])
+    init = cell["init"] if kind == "empirical" else cell["init1"]
+    MeanFieldNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
+                 init=init, device="cpu")
     if kind == "empirical":
-        MeanFieldNet(data.d, cell["N"], data.n_classes, depth=cell["depth"],
-                     activation=cell["activation"], init=cell["init"], device="cpu")
         _checks.nonneg_int("random_halves", cell["random_halves"])
     else:
-        for k in ("init1", "init2"):
-            InitLaw(cell[k])
+        InitLaw(cell["init2"])
         if _checks.positive_int("n_per_segment", cell["n_per_segment"]) < 2:
             raise ValueError(f"n_per_segment must be >= 2, got {cell['n_per_segment']}")
     if cell["N"] < 2:
