@@ -160,8 +160,10 @@ def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, s
                  "distributed.admin.tick.interval": "500ms",
                  "distributed.worker.memory.monitor-interval": "1s"}
         with dask.config.set(quiet):
+            # ":0" binds the dashboard to a free port: None does not disable it and warns
+            # when 8787 is taken by another cluster (dask/distributed#8136)
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         futures = {}
