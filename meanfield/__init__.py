@@ -1,9 +1,12 @@
 """meanfield: the numerical side of mean-field theory of neural networks.
 
-Subpackages: :mod:`meanfield.tasks` (data and exact population kernels),
-:mod:`meanfield.twolayer` (SGD, limit dynamics, coupling),
-:mod:`meanfield.analysis` (rates), :mod:`meanfield.plotting`,
-:mod:`meanfield.transport`.
+Subpackages: :mod:`meanfield.tasks` (data, exact population kernels, real
+data sets), :mod:`meanfield.twolayer` (SGD, limit dynamics, coupling, dropout,
+paths), :mod:`meanfield.multilayer` (eq. 4.1 nets, SGD 4.3, Monte Carlo risk),
+:mod:`meanfield.connectivity` (paths through dropout networks, any depth),
+:mod:`meanfield.lazy` (Du et al.), :mod:`meanfield.torch` (real networks,
+optional), :mod:`meanfield.experiments` (sweeps), :mod:`meanfield.analysis`
+(rates), :mod:`meanfield.plotting`, :mod:`meanfield.transport`.
 """
 
 __version__ = "0.1.0"
