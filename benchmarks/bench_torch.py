@@ -1,5 +1,6 @@
 """Torch backend: 200 dropout patterns in one batched pass vs a Python loop over them,
-and (with --train) the time of a training run.
+Experiment B's 200 draws batched vs one at a time, and (with --train) the time of a
+training run.
 
 Batched evaluation (:func:`meanfield.torch.evaluate` with a (K, L, N) mask)
 shares the first layer, the costly one when d is large, between the K
@@ -45,6 +46,37 @@ def bench_patterns(depth, N, K, n=2000, d=784, device="cpu"):
     return t_loop, t_batch
 
 
+def bench_experiment_b(N, K, n=2000, d=784, depth=3, device="cpu"):
+    """Experiment B (dropout from layer 1 up, Brent-tuned scale): batched vs one draw at a time."""
+    from scipy.optimize import minimize_scalar
+
+    from meanfield.torch.dropout import _outputs, best_rescaled_dropout
+    from meanfield.torch.losses import per_sample
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d)).astype(np.float32)
+    y = rng.integers(0, 10, n)
+    net = MeanFieldNet(d, N, 10, depth=depth, seed=1, device=device)
+    yt = torch.as_tensor(y)
+
+    def loop():
+        masks = random_half_masks(net, K, seed=0)
+        out = []
+        for k in range(K):
+            o = _outputs(net, X, masks[k:k + 1])[0]
+            res = minimize_scalar(lambda r: float(per_sample(r * o, yt, "cross_entropy").mean()),
+                                  method="brent", bracket=(0.5, 2.0))
+            out.append(res.fun)
+        return np.array(out)
+
+    batched = best_rescaled_dropout(net, X, y, 1, draws=K, seed=0, max_scale=None)
+    np.testing.assert_allclose(batched["losses"], loop(), rtol=1e-4)
+    t_batch = best_of(lambda: best_rescaled_dropout(net, X, y, 1, draws=K, seed=0,
+                                                    max_scale=None), repeat=1)
+    t_loop = best_of(loop, repeat=1)
+    return t_loop, t_batch
+
+
 def bench_train(N, device, epochs=1.0, depth=2):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60000, 784)).astype(np.float32)
@@ -82,6 +114,9 @@ def main(argv=None):
         print(f"depth {depth}, N = {args.N}, {args.patterns} patterns on 2000 points: loop "
               f"{t_loop:.2f} s, batched {t_batch:.2f} s: {ratio:.1f}x"
               + (f" ({'PASS' if ratio >= 5 else 'FAIL'} >= 5)" if target else " (not judged)"))
+    t_loop, t_batch = bench_experiment_b(400, args.patterns, device=dev)
+    print(f"Experiment B, depth 3, N = 400, {args.patterns} draws on 2000 points: one at a time "
+          f"{t_loop:.2f} s, batched {t_batch:.2f} s: {t_loop / t_batch:.1f}x (not judged)")
     if args.train:
         sec = bench_train(args.train, dev)
         print(f"training, two-layer N = {args.train}: one epoch (600 steps of 100) in "

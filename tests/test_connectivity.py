@@ -96,3 +96,21 @@ def test_bad_inputs(rng):
         to_dropout([W[0], W[1][:3], W[2]], np.arange(2))
     with pytest.raises(ValueError, match="same layer shapes"):
         between_dropouts(W, random_net(rng, 3, 6, n_out=2), np.arange(2))
+
+
+@pytest.mark.parametrize("depth", [2, 4])
+def test_weight_matching_recovers_a_hidden_permutation_and_keeps_the_function(depth, rng):
+    from meanfield.connectivity.matching import permute, weight_matching
+
+    W = random_net(rng, depth, N=9)
+    hidden = [rng.permutation(9) for _ in range(depth - 1)]
+    W2 = permute(W, hidden)
+    X = rng.standard_normal((20, 4))
+    np.testing.assert_allclose(forward(W2, X), forward(W, X), rtol=1e-12, atol=1e-12)
+    perms, sweeps = weight_matching(W, W2)
+    aligned = permute(W2, perms)
+    for a, b in zip(aligned, W):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert sweeps <= 10
+    with pytest.raises(ValueError, match="permutation of 0..8"):
+        permute(W, [np.zeros(9, int)] * (depth - 1))

@@ -302,3 +302,28 @@ def test_torch_activations_equal_the_core_ones(name):
     z = np.linspace(-4, 4, 101)
     np.testing.assert_allclose(torch_activation(name)(torch.as_tensor(z)).numpy(),
                                get_activation(name)(z), rtol=1e-12, atol=1e-14)
+
+
+def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data):
+    from meanfield.torch.dropout import best_rescaled_dropout
+
+    net = MeanFieldNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64, device="cpu")
+    train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=1),
+          progress=False)
+    X, y = data.X_train[:300], data.y_train[:300]
+    res = best_rescaled_dropout(net, X, y, layer=2, draws=12, seed=4)
+    assert torch.all(res["mask"][0] == 1) and res["mask"][1].sum() == 15
+    assert res["loss"] == pytest.approx(res["losses"].min()) and len(res["losses"]) == 12
+    with torch.no_grad():
+        out = net(X, res["mask"])
+    yt = torch.as_tensor(y)
+    at = [float(per_sample(r * out, yt, "cross_entropy").mean())
+          for r in (res["scale"], 0.9 * res["scale"], 1.1 * res["scale"])]
+    assert at[0] == pytest.approx(res["loss"], rel=1e-9) and at[0] <= min(at[1:])
+    # the same draws, one pattern at a time, give the same losses at scale 1
+    masks = random_half_masks(net, 12, 4)
+    masks[:, 0] = 1
+    one = [evaluate(net, X, y, masks=masks[k:k + 1])["loss"][0] for k in range(3)]
+    np.testing.assert_allclose(one, evaluate(net, X, y, masks=masks[:3])["loss"], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"layer must be an integer in \[1, 2\]"):
+        best_rescaled_dropout(net, X, y, layer=3)

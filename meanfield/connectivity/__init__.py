@@ -2,5 +2,7 @@
 
 from .dropout_paths import (PathVertices, between_dropouts, check_keep, dropout_connect,
                             to_dropout)
+from .matching import permute, weight_matching
 
-__all__ = ["PathVertices", "between_dropouts", "check_keep", "dropout_connect", "to_dropout"]
+__all__ = ["PathVertices", "between_dropouts", "check_keep", "dropout_connect", "permute",
+           "to_dropout", "weight_matching"]
