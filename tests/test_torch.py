@@ -327,3 +327,27 @@ def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data):
     np.testing.assert_allclose(one, evaluate(net, X, y, masks=masks[:3])["loss"], rtol=1e-12)
     with pytest.raises(ValueError, match=r"layer must be an integer in \[1, 2\]"):
         best_rescaled_dropout(net, X, y, layer=3)
+
+
+def test_experiment_a_features_and_the_linear_infimum(data):
+    from meanfield.torch.subnets import _linear_inf, features, subnet_bound
+
+    net = MeanFieldNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device="cpu")
+    train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=3),
+          progress=False)
+    X, y = data.X_train, data.y_train
+    F = features(net, X, 2)
+    torch.testing.assert_close(F @ net.weights[-1].T / net.N, net(X).detach())
+    torch.testing.assert_close(features(net, X, 0), torch.as_tensor(X, dtype=torch.float64))
+    # the net's own top layer is one linear map of its last features: the infimum is below
+    for loss, tol in (("square", 1e-10), ("cross_entropy", 2e-3)):
+        assert _linear_inf(F, y, loss, 10) <= evaluate(net, X, y, loss)["loss"] + tol
+    res = subnet_bound(net, X, y, 2, draws=3, seed=1)
+    assert res["loss"] == res["losses"].min() and len(res["subset"]) == 20
+    cfg = TrainConfig(alpha=0.5, epochs=2)
+    res1 = subnet_bound(net, X, y, 1, draws=2, config=cfg, seed=1)
+    assert len(res1["losses"]) == 2 and res1["loss"] < 2.3  # below chance (log 10)
+    with pytest.raises(ValueError, match=r"layer must be an integer in \[0, 2\]"):
+        subnet_bound(net, X, y, 3)
+    with pytest.raises(ValueError, match="config"):
+        subnet_bound(net, X, y, 1)
