@@ -351,3 +351,43 @@ def test_experiment_a_features_and_the_linear_infimum(data):
         subnet_bound(net, X, y, 3)
     with pytest.raises(ValueError, match="config"):
         subnet_bound(net, X, y, 1)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_noise_stability_quantities_against_brute_force(act, rng):
+    """Kuditipudi Defs. 2 and 4 on a tiny net: explicit Jacobians and SVDs per sample."""
+    from meanfield.torch.noise_stability import noise_stability, noise_stability_epsilon
+
+    N = 12  # wide enough that no ReLU layer is all zero on these samples (0/0 otherwise)
+    net = MeanFieldNet(3, N, 2, depth=4, activation=act, seed=2, dtype=torch.float64,
+                       device="cpu")
+    X = rng.standard_normal((6, 3))
+    q = noise_stability(net, X, iters=300)
+    W = [w.detach() for w in net.weights]
+    A = [W[0]] + [w / N for w in W[1:]]
+    sig = net.sigma
+    for s in range(6):
+        x = [net.prepare(X[s:s + 1])[0]]
+        for i, Ai in enumerate(A, start=1):
+            x.append(Ai @ (x[-1] if i == 1 else sig(x[-1])))
+        for i in range(1, 5):
+            phi = x[0] if i == 1 else sig(x[i - 1])
+            ref = (A[i - 1] @ phi).norm() / (A[i - 1].norm() * phi.norm())
+            assert q["layer_cushion"][s, i - 1] == pytest.approx(float(ref), rel=1e-10)
+        for i in range(1, 4):
+            for j in range(i + 1, 5):
+                def M(z, i=i, j=j):
+                    for k in range(i, j):
+                        z = A[k] @ sig(z)
+                    return z
+                J = torch.autograd.functional.jacobian(M, x[i])
+                ref = (J @ x[i]).norm() / (torch.linalg.matrix_norm(J, 2) * x[i].norm())
+                assert q["interlayer_cushion"][(i, j)][s] == pytest.approx(float(ref), rel=1e-6)
+        c = max(float(x[i].norm() / sig(x[i]).norm()) for i in range(1, 4))
+        assert q["activation_contraction"][s] == pytest.approx(c, rel=1e-12)
+    assert np.all(q["min_interlayer_cushion"] <= 1 + 1e-12)
+    eps = noise_stability_epsilon(q, N)
+    mu, mu_to = q["layer_cushion"].min(0), np.append(q["min_interlayer_cushion"].min(0), 1)
+    expect = (np.sqrt(2) * q["activation_contraction"].max() * 4 ** 1.5
+              * q["output_norm"].max() / (np.sqrt(N) * np.min(mu[1:] * mu_to[1:])))
+    assert eps == pytest.approx(expect, rel=1e-12)

@@ -1,0 +1,119 @@
+"""Noise-stability quantities of Kuditipudi et al. (Definitions 2 and 4) for a MeanFieldNet.
+
+Layers are numbered as in the paper: ``x^0`` is the input (with the bias
+feature), ``x^i = A_i phi(x^(i-1))`` the pre-activation of layer i (with
+``phi(x^0) = x^0``), ``x^d`` the output, and ``A_1 = W_1``,
+``A_i = W_i / N`` for i >= 2 (the mean-field 1/N belongs to the matrix).
+Per sample:
+
+* layer cushion ``|A_i phi(x^(i-1))| / (|A_i|_F |phi(x^(i-1))|)``;
+* interlayer cushion ``|J x^i| / (|J|_2 |x^i|)`` with J the Jacobian of the
+  map from ``x^i`` to ``x^j``, applied and transposed in batches, and its
+  spectral norm by power iteration on ``J^T J``;
+* activation contraction ``max_i |x^i| / |phi(x^i)|`` over hidden layers.
+
+The paper's scalars are the minima (cushions) or maximum (contraction) of
+these over the sample set, and Definition 4 combines them into epsilon.
+Interlayer smoothness (Definition 3, under the dropout of Algorithm 1) is
+not computed here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def _layers(net, X):
+    """Matrices A_1..A_d and the pre-activations x^0..x^d (x^0 with the bias feature)."""
+    W = list(net.weights)
+    A = [W[0]] + [w / net.N for w in W[1:]]
+    with torch.no_grad():
+        xs = [net.prepare(X)]
+        h = xs[0]
+        for i, Ai in enumerate(A, start=1):
+            xs.append(h @ Ai.T)
+            h = net.sigma(xs[-1]) if i < len(A) else None
+    return A, xs
+
+
+def _slopes(net, z):
+    """phi'(z), elementwise, by autograd (works for every activation of the core)."""
+    z = z.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(net.sigma(z).sum(), z)
+    return g
+
+
+def _jac(A, D, i, j, v):
+    """J^{i,j} v for a batch of vectors v (n, h_i): x^i -> x^j through layers i+1..j."""
+    for k in range(i, j):
+        v = (v * D[k]) @ A[k].T  # A[k] is A_{k+1}
+    return v
+
+
+def _jac_t(A, D, i, j, u):
+    """(J^{i,j})^T u for a batch u (n, h_j)."""
+    for k in range(j - 1, i - 1, -1):
+        u = (u @ A[k]) * D[k]
+    return u
+
+
+def noise_stability(net, X, iters=100, seed=0):
+    """Per-sample noise-stability quantities of ``net`` on the inputs X.
+
+    Returns
+    -------
+    dict
+        ``layer_cushion`` (n, d) for i = 1..d; ``interlayer_cushion`` a dict
+        ``(i, j) -> (n,)`` for 1 <= i < j <= d; ``min_interlayer_cushion``
+        (n, d - 1) for i = 1..d-1 (min over j >= i, with mu_{i,i} = 1);
+        ``activation_contraction`` (n,); ``output_norm`` (n,).
+    """
+    A, xs = _layers(net, X)
+    d = len(A)
+    D = [None] + [_slopes(net, xs[i]) for i in range(1, d)]  # D[k] = phi'(x^k)
+    with torch.no_grad():
+        cushion = []
+        for i in range(1, d + 1):
+            phi = xs[0] if i == 1 else net.sigma(xs[i - 1])
+            num = xs[i].norm(dim=1)
+            cushion.append(num / (A[i - 1].norm() * phi.norm(dim=1).clamp(min=1e-300)))
+        contraction = torch.stack([xs[i].norm(dim=1) / net.sigma(xs[i]).norm(dim=1)
+                                   .clamp(min=1e-300) for i in range(1, d)]).amax(0)
+        g = torch.Generator(device="cpu").manual_seed(int(seed))
+        inter = {}
+        for i in range(1, d):
+            for j in range(i + 1, d + 1):
+                v = torch.randn(xs[i].shape, generator=g, dtype=xs[i].dtype).to(xs[i].device)
+                for _ in range(iters):  # power iteration on J^T J, one vector per sample
+                    v = _jac_t(A, D, i, j, _jac(A, D, i, j, v))
+                    v = v / v.norm(dim=1, keepdim=True).clamp(min=1e-300)
+                spec = _jac(A, D, i, j, v).norm(dim=1)
+                Jx = _jac(A, D, i, j, xs[i]).norm(dim=1)
+                inter[(i, j)] = Jx / (spec * xs[i].norm(dim=1)).clamp(min=1e-300)
+        mins = []
+        for i in range(1, d):
+            vals = [torch.ones_like(xs[i][:, 0])] + [inter[(i, j)] for j in range(i + 1, d + 1)]
+            mins.append(torch.stack(vals).amin(0))
+    as_np = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
+    return {"layer_cushion": np.stack([as_np(c) for c in cushion], axis=1),
+            "interlayer_cushion": {k: as_np(v) for k, v in inter.items()},
+            "min_interlayer_cushion": np.stack([as_np(m) for m in mins], axis=1),
+            "activation_contraction": as_np(contraction),
+            "output_norm": as_np(xs[-1].norm(dim=1))}
+
+
+def noise_stability_epsilon(q, h_min, beta=math.sqrt(2.0)):
+    """Definition 4: ``beta c d^(3/2) max|f(x)| / (h_min^(1/2) min_{2<=i<=d} mu_i mu_{i->})``.
+
+    ``q`` is the output of :func:`noise_stability`; ``beta`` the Lipschitz
+    constant of the loss (sqrt 2 for cross-entropy).  ``mu_{d->} = 1``.
+    """
+    mu = q["layer_cushion"].min(axis=0)                      # i = 1..d
+    mu_to = np.append(q["min_interlayer_cushion"].min(axis=0), 1.0)  # i = 1..d
+    d = mu.size
+    c = q["activation_contraction"].max()
+    denom = math.sqrt(h_min) * np.min(mu[1:] * mu_to[1:])
+    return float(beta * c * d ** 1.5 * q["output_norm"].max() / denom)
