@@ -375,3 +375,45 @@ def multilayer_figures(table, out):
         figs["multilayer_dropout_vs_size"] = dropout_vs_size(per)
         figs["multilayer_dropout_vs_size"].axes[0].set_xlabel("A_min = |A_l|")
     return [save_figure(fig, out / name)[0] for name, fig in figs.items()]
+
+
+# --- Nguyen, Bréchet & Mondelli, Experiments A and B -----------------------------------
+
+def experiments_ab_per_layer(table, ax=None):
+    """Figure 3 (a)-(c): training loss of Experiment A (bound of Theorem 4.1) and B
+    (dropout stability) per layer, against the trained net (dotted); mean and
+    standard deviation over the trained nets (seeds)."""
+    fig, ax = _new(ax)
+    for i, (exp, label) in enumerate((("A", "A: re-trained subnetwork (Thm 4.1)"),
+                                      ("B", "B: dropout + tuned scale"))):
+        g = table[table["experiment"] == exp]
+        m, sd = _mean_sd(g, "layer", "train_loss")
+        ax.errorbar(m.index, m.values, sd.values, fmt="o-", capsize=3, color=f"C{i}",
+                    label=label)
+    ref = table[table["experiment"] == "trained"]["train_loss"].mean()
+    ax.axhline(ref, color="C2", ls=":", label="trained")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer l")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def experiments_ab_vs_width(table, ax=None):
+    """Figure 4: maximum over layers of Experiments A and B against the width N."""
+    fig, ax = _new(ax)
+    per = table.groupby(["N", "seed", "experiment"], as_index=False)["train_loss"].max()
+    for i, (exp, label) in enumerate((("A", "A (max over layers)"), ("B", "B (max over layers)"),
+                                      ("trained", "trained"))):
+        g = per[per["experiment"] == exp]
+        m, sd = _mean_sd(g, "N", "train_loss")
+        ax.errorbar(m.index, m.values, sd.values, fmt="o-" if exp != "trained" else "o:",
+                    capsize=3, color=f"C{i}", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(sorted(per["N"].unique()), [str(n) for n in sorted(per["N"].unique())])
+    ax.set_xlabel("width N")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=7)
+    return fig

@@ -391,3 +391,20 @@ def test_noise_stability_quantities_against_brute_force(act, rng):
     expect = (np.sqrt(2) * q["activation_contraction"].max() * 4 ** 1.5
               * q["output_norm"].max() / (np.sqrt(N) * np.min(mu[1:] * mu_to[1:])))
     assert eps == pytest.approx(expect, rel=1e-12)
+
+
+def test_deep_connectivity_sweep_runs_and_plots(tmp_path, capsys):
+    """Experiments A and B per layer through `meanfield sweep --plot` (digits, tiny)."""
+    from meanfield import load
+    from meanfield.cli import main
+
+    cfg = tmp_path / "deep.toml"
+    cfg.write_text('experiment = "deep_connectivity"\n[fixed]\ndataset = "digits"\nalpha = 0.5\n'
+                   'epochs = 2.0\ndraws_a = 1\ndraws_b = 4\n[grid]\nN = [10, 20]\nseed = [0]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "d"), "--workers", "1",
+                 "--quiet", "--plot"]) == 0
+    t = load(tmp_path / "d")
+    per = t.groupby(["N", "experiment"])["layer"].apply(sorted).to_dict()
+    assert per[(10, "A")] == [0, 1, 2] and per[(10, "B")] == [1, 2]
+    assert (t["train_loss"] > 0).all()
+    assert (tmp_path / "d" / "figures" / "ab_vs_width_all_depth=3.png").exists()

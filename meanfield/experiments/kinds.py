@@ -16,8 +16,8 @@ from typing import Callable
 import pandas as pd
 
 from .. import _checks
-from .options import (COUPLE_OPTIONS, EMPIRICAL_OPTIONS, PATH_OPTIONS, ConfigError,
-                      multilayer_options, stability_options)
+from .options import (COUPLE_OPTIONS, DEEP_OPTIONS, EMPIRICAL_OPTIONS, PATH_OPTIONS,
+                      ConfigError, multilayer_options, stability_options)
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,29 @@ def _empirical_check(cell):
         raise ConfigError(str(exc)) from exc
 
 
+def _deep_check(cell):
+    try:
+        _torch_experiments().check_cell(cell, "deep")
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _deep_plot(table, out):
+    from ..plotting import experiments_ab_per_layer, experiments_ab_vs_width, save_figure
+
+    written = []
+    keys = _group_keys(table, DEEP_OPTIONS, {"N", "seed", "depth"})
+    for name, g in _groups(table, keys):
+        for (depth, N), gd in g.groupby(["depth", "N"]):
+            written += save_figure(experiments_ab_per_layer(gd),
+                                   Path(out) / f"ab_per_layer_{name}_depth={depth}_N={N}")
+        for depth, gd in g.groupby("depth"):
+            if gd["N"].nunique() > 1:
+                written += save_figure(experiments_ab_vs_width(gd),
+                                       Path(out) / f"ab_vs_width_{name}_depth={depth}")
+    return written
+
+
 def _path_check(cell):
     try:
         _torch_experiments().check_cell(cell, "path")
@@ -273,6 +296,8 @@ EXPERIMENTS = {
                             lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
     "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
                              _multilayer_run, _multilayer_plot),
+    "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS), _deep_check,
+                                    lambda c: _torch_experiments().deep_cell(c), _deep_plot),
     "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _path_check,
                                  lambda c: _torch_experiments().path_cell(c), _path_plot),
 }

@@ -62,6 +62,17 @@ EMPIRICAL_OPTIONS = dict(
     random_halves=(int, 20, "random halves of each hidden layer evaluated in one pass"),
 )
 
+#: Nguyen, Bréchet & Mondelli Experiments A and B (Figures 3 a-c and 4): one trained net.
+DEEP_OPTIONS = dict(
+    _TRAINING_OPTIONS,
+    depth=(int, 3, "weight layers (3: two hidden layers, as in their Figure 4)"),
+    init=(str, "gaussian", "law of the initial weights: gaussian | uniform | bimodal"),
+    draws_a=(int, 5, "subsets I_l per layer in Experiment A (the paper: 20)"),
+    draws_b=(int, 50, "dropout draws per layer in Experiment B (the paper: 200)"),
+    sub_epochs=(float, None, "epochs of each re-trained subnetwork (Experiment A); default: "
+                             "those of the net (regime fixed)"),
+)
+
 #: Figure 3: a pair of nets and the paths between them.
 PATH_OPTIONS = dict(
     _TRAINING_OPTIONS,

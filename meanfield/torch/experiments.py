@@ -51,11 +51,18 @@ def check_cell(cell, kind="empirical"):
                          f"{cell['batch_size']}")
     _checks.nonneg_int("seed", cell["seed"])
     pick_device(cell["device"])
-    init = cell["init"] if kind == "empirical" else cell["init1"]
+    init = cell["init1"] if kind == "path" else cell["init"]
     MeanFieldNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
                  init=init, device="cpu")
     if kind == "empirical":
         _checks.nonneg_int("random_halves", cell["random_halves"])
+    elif kind == "deep":
+        _checks.positive_int("draws_a", cell["draws_a"])
+        _checks.positive_int("draws_b", cell["draws_b"])
+        if cell["sub_epochs"] is not None:
+            _checks.positive("sub_epochs", cell["sub_epochs"])
+        elif cell["regime"] != "fixed":
+            raise ValueError("sub_epochs must be given when regime is 'paper'")
     else:
         InitLaw(cell["init2"])
         if _checks.positive_int("n_per_segment", cell["n_per_segment"]) < 2:
@@ -160,3 +167,42 @@ def path_cell(cell):
     return pd.concat([pd.concat(rows, ignore_index=True).assign(table="path"),
                       pd.concat(hist, ignore_index=True).assign(table="hist")],
                      ignore_index=True)
+
+
+def deep_cell(cell):
+    """Experiments A and B of Nguyen, Bréchet & Mondelli on one trained net (training set).
+
+    Rows: ``experiment`` in {``trained``, ``A``, ``B``}, ``layer`` (A: 0..L-1,
+    B: 1..L-1 in their numbering, L = depth), ``train_loss`` (of the
+    net, the best re-trained subnetwork, the best rescaled dropout network).
+    Subnetworks train with the cell's alpha for ``sub_epochs`` epochs (default:
+    as many as the net had), on the training set, like the net.
+    """
+    from .dropout import best_rescaled_dropout
+    from .subnets import subnet_bound
+
+    data = _data(cell["dataset"], cell["data_path"])
+    previous = torch.get_num_threads()
+    torch.set_num_threads(_threads())
+    try:
+        net, _ = _train_one(cell, data, cell["init"], cell["seed"])
+        X, y = data.X_train, data.y_train
+        rows = [{"experiment": "trained", "layer": -1,
+                 "train_loss": evaluate(net, X, y, cell["loss"])["loss"]}]
+        sub_epochs = cell["sub_epochs"] if cell["sub_epochs"] is not None else cell["epochs"]
+        sub_cfg = TrainConfig(alpha=cell["alpha"], epochs=sub_epochs, loss=cell["loss"])
+        g = np.random.SeedSequence([int(cell["seed"]), 17]).spawn(2 * net.depth)
+        for layer in range(net.depth):  # 0 .. L-1 with L = depth
+            res = subnet_bound(net, X, y, layer, draws=cell["draws_a"], config=sub_cfg,
+                               loss=cell["loss"], seed=np.random.default_rng(g[layer]),
+                               batch_size=cell["batch_size"])
+            rows.append({"experiment": "A", "layer": layer, "train_loss": res["loss"]})
+        for layer in range(1, net.depth):
+            res = best_rescaled_dropout(net, X, y, layer, draws=cell["draws_b"],
+                                        loss=cell["loss"],
+                                        seed=np.random.default_rng(g[net.depth + layer]))
+            rows.append({"experiment": "B", "layer": layer, "train_loss": res["loss"],
+                         "scale": res["scale"]})
+    finally:
+        torch.set_num_threads(previous)
+    return pd.DataFrame(rows)
