@@ -77,40 +77,46 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    K = 1 if masks is None else (len(masks) if torch.as_tensor(masks).ndim == 3 else 1)
-    if masks is not None and torch.as_tensor(masks).ndim == 2:
-        masks = torch.as_tensor(masks)[None]
-    if masks is not None and net.depth > 2:
-        chunk = max(1, int(max_elements // (batch_size * net.N)))
-    else:
-        chunk = K
+    if masks is not None:
+        masks = torch.as_tensor(masks)
+        masks = masks[None] if masks.ndim == 2 else masks
+    K = 1 if masks is None else len(masks)
     tot_loss = torch.zeros(K, dtype=torch.float64, device=net.device)
     tot_err = torch.zeros(K, dtype=torch.float64, device=net.device)
-    with torch.no_grad():
-        for s in range(0, len(X), batch_size):
-            xb, yb = X[s:s + batch_size], y[s:s + batch_size]
-            for c in range(0, K, chunk):
-                out = net(xb) if masks is None else net(xb, masks[c:c + chunk])
-                if out.ndim == 2:
-                    out = out[None]
-                tot_loss[c:c + chunk] += per_sample(out, yb, loss).sum(-1, dtype=torch.float64)
-                tot_err[c:c + chunk] += errors(out, yb).sum(-1, dtype=torch.float64)
+    for rows, pats, out in _pattern_batches(net, X, masks, batch_size, max_elements):
+        yb = y[rows]
+        tot_loss[pats] += per_sample(out, yb, loss).sum(-1, dtype=torch.float64)
+        tot_err[pats] += errors(out, yb).sum(-1, dtype=torch.float64)
     res = {"loss": (tot_loss / len(X)).cpu().numpy(), "error": (tot_err / len(X)).cpu().numpy()}
     if masks is None:
         return {k: float(v[0]) for k, v in res.items()}
     return res
 
 
-def _outputs(net, X, masks, batch_size=2000, max_elements=2**25):
-    """Outputs of K dropout networks on X, shape (K, n, n_out), computed in chunks."""
-    X = torch.as_tensor(X, dtype=net.dtype, device=net.device)
-    K = len(masks)
-    chunk = K if net.depth == 2 else max(1, int(max_elements // (batch_size * net.N)))
-    out = torch.empty(K, len(X), net.n_out, dtype=net.dtype, device=net.device)
+def _pattern_batches(net, X, masks, batch_size, max_elements):
+    """Yield ``(sample slice, pattern slice, outputs of shape (k, b, n_out))`` over X.
+
+    ``masks`` (K, depth - 1, N), or None for the full net (one "pattern").  A
+    two-layer net takes all patterns at once (one matrix product); deeper
+    nets take them in chunks so that ``chunk * batch * N <= max_elements``.
+    """
+    K = 1 if masks is None else len(masks)
+    chunk = K if masks is None or net.depth == 2 else \
+        max(1, int(max_elements // (batch_size * net.N)))
     with torch.no_grad():
         for s in range(0, len(X), batch_size):
+            xb = X[s:s + batch_size]
             for c in range(0, K, chunk):
-                out[c:c + chunk, s:s + batch_size] = net(X[s:s + batch_size], masks[c:c + chunk])
+                out = net(xb)[None] if masks is None else net(xb, masks[c:c + chunk])
+                yield slice(s, s + batch_size), slice(c, c + chunk), out
+
+
+def _outputs(net, X, masks, batch_size=2000, max_elements=2**25):
+    """Outputs of K dropout networks on X, shape (K, n, n_out)."""
+    X = torch.as_tensor(X, dtype=net.dtype, device=net.device)
+    out = torch.empty(len(masks), len(X), net.n_out, dtype=net.dtype, device=net.device)
+    for rows, pats, o in _pattern_batches(net, X, masks, batch_size, max_elements):
+        out[pats, rows] = o
     return out
 
 
