@@ -183,6 +183,16 @@ def _stability_plot(table, out):
 
 # --- empirical side: torch nets on real data (Section 5) ----------------------------
 
+def _torch_check(kind):
+    """``check(cell)`` of a torch experiment; a missing data set is a config error."""
+    def check(cell):
+        try:
+            _torch_experiments().check_cell(cell, kind)
+        except FileNotFoundError as exc:
+            raise ConfigError(str(exc)) from exc
+    return check
+
+
 def _torch_experiments():
     try:
         from ..torch import experiments
@@ -190,20 +200,6 @@ def _torch_experiments():
         raise ConfigError("this experiment needs torch: pip install torch==2.13.0 (CPU wheel) "
                           "or pip install 'meanfield[torch]'") from exc
     return experiments
-
-
-def _empirical_check(cell):
-    try:
-        _torch_experiments().check_cell(cell, "empirical")
-    except FileNotFoundError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
-def _deep_check(cell):
-    try:
-        _torch_experiments().check_cell(cell, "deep")
-    except FileNotFoundError as exc:
-        raise ConfigError(str(exc)) from exc
 
 
 def _deep_plot(table, out):
@@ -220,13 +216,6 @@ def _deep_plot(table, out):
                 written += save_figure(experiments_ab_vs_width(gd),
                                        Path(out) / f"ab_vs_width_{name}_depth={depth}")
     return written
-
-
-def _path_check(cell):
-    try:
-        _torch_experiments().check_cell(cell, "path")
-    except FileNotFoundError as exc:
-        raise ConfigError(str(exc)) from exc
 
 
 def _empirical_plot(table, out):
@@ -292,13 +281,14 @@ EXPERIMENTS = {
     "stability": Experiment("stability", _stability_cell_options(),
                             lambda c: _stability_config(c) and None, _stability_run,
                             _stability_plot),
-    "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _empirical_check,
+    "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
                             lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
     "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
                              _multilayer_run, _multilayer_plot),
-    "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS), _deep_check,
+    "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
+                                    _torch_check("deep"),
                                     lambda c: _torch_experiments().deep_cell(c), _deep_plot),
-    "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _path_check,
+    "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _torch_check("path"),
                                  lambda c: _torch_experiments().path_cell(c), _path_plot),
 }
 

@@ -10,6 +10,7 @@ Both are registered as sweep experiments in :mod:`meanfield.experiments.kinds`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -71,9 +72,18 @@ def check_cell(cell, kind="empirical"):
         raise ValueError(f"N must be >= 2 to drop half of the neurons, got {cell['N']}")
 
 
-def _threads():
+@contextlib.contextmanager
+def _cell_threads():
+    """Torch runs with the cell's thread count (numba's, set by the sweep runner), then
+    gets its own back."""
     import numba
-    return numba.get_num_threads()
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(numba.get_num_threads())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _train_one(cell, data, init, seed, callback=None):
@@ -95,8 +105,6 @@ def empirical_cell(cell):
     and ``derror_half`` likewise (Figure 4).
     """
     data = _data(cell["dataset"], cell["data_path"])
-    previous = torch.get_num_threads()
-    torch.set_num_threads(_threads())
     mask_seed = np.random.SeedSequence([int(cell["seed"]), 11])
 
     def measure(net, frac, t, step):
@@ -116,10 +124,8 @@ def empirical_cell(cell):
             row["derror_random_mean"] = float(np.mean(rnd["error"] - full["error"]))
         return row
 
-    try:
+    with _cell_threads():
         _, res = _train_one(cell, data, cell["init"], cell["seed"], measure)
-    finally:
-        torch.set_num_threads(previous)
     table = pd.DataFrame(res.records)
     table["train_loss"] = res.train_loss
     return table
@@ -138,9 +144,7 @@ def path_cell(cell):
     from .paths import dropout_path, straight_path
 
     data = _data(cell["dataset"], cell["data_path"])
-    previous = torch.get_num_threads()
-    torch.set_num_threads(_threads())
-    try:
+    with _cell_threads():
         seed = int(cell["seed"])
         net1, _ = _train_one(cell, data, cell["init1"], 2 * seed)
         net2, _ = _train_one(cell, data, cell["init2"], 2 * seed + 1)
@@ -158,12 +162,11 @@ def path_cell(cell):
         for which, net in (("theta1", net1), ("theta2", net2)):
             W = net.numpy_weights()
             W1, Wout = W[0], W[-1]
-            for layer, w in (("first", W1.ravel() * np.sqrt(W1.shape[1])), ("output", Wout.ravel())):
+            for layer, w in (("first", W1.ravel() * np.sqrt(W1.shape[1])),
+                             ("output", Wout.ravel())):
                 counts, edges = np.histogram(w, bins=60)
                 hist.append(pd.DataFrame({"net": which, "layer": layer, "bin_lo": edges[:-1],
                                           "bin_hi": edges[1:], "count": counts}))
-    finally:
-        torch.set_num_threads(previous)
     return pd.concat([pd.concat(rows, ignore_index=True).assign(table="path"),
                       pd.concat(hist, ignore_index=True).assign(table="hist")],
                      ignore_index=True)
@@ -182,9 +185,7 @@ def deep_cell(cell):
     from .subnets import subnet_bound
 
     data = _data(cell["dataset"], cell["data_path"])
-    previous = torch.get_num_threads()
-    torch.set_num_threads(_threads())
-    try:
+    with _cell_threads():
         net, _ = _train_one(cell, data, cell["init"], cell["seed"])
         X, y = data.X_train, data.y_train
         rows = [{"experiment": "trained", "layer": -1,
@@ -203,6 +204,4 @@ def deep_cell(cell):
                                         seed=np.random.default_rng(g[net.depth + layer]))
             rows.append({"experiment": "B", "layer": layer, "train_loss": res["loss"],
                          "scale": res["scale"]})
-    finally:
-        torch.set_num_threads(previous)
     return pd.DataFrame(rows)
