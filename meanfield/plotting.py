@@ -334,8 +334,9 @@ def multilayer_rates(table, ax=None):
                             f"[{fit.ci_low:+.2f}, {fit.ci_high:+.2f}]")
         else:
             pos = m[m > 0]
+            zero = ", ".join(str(n) for n in m[m <= 0].index)
             ax.loglog(pos.index, pos.values, "s", ms=5, mfc="none",
-                      label=f"eps_C, d = {d} (0 at N = {', '.join(str(n) for n in m[m <= 0].index)})")
+                      label=f"eps_C, d = {d} (0 at N = {zero})")
     ax.set_title("multilayer: dropout of half of each layer, and the path barrier", fontsize=9)
     ax.legend(fontsize=6)
     return fig

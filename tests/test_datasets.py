@@ -91,7 +91,8 @@ def test_digits_split_is_seeded_and_standardised():
 
 
 @pytest.mark.skipif(not ds.FASHION_MNIST_DIR.is_dir(),
-                    reason="Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
+                    reason="Fashion-MNIST not installed: "
+                           "sudo apt-get install dataset-fashion-mnist")
 def test_fashion_mnist_from_debian_package():
     data = ds.fashion_mnist()
     assert data.X_train.shape == (60000, 784) and data.X_test.shape == (10000, 784)

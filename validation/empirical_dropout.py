@@ -27,7 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from meanfield.experiments.options import EMPIRICAL_OPTIONS

@@ -3,5 +3,6 @@
 from .bounds import BoundFit, connectivity_shape, dropout_shape, fit_constant
 from .rates import Extrapolation, RateFit, extrapolate, loglog_fit
 
-__all__ = ["Extrapolation", "RateFit", "extrapolate", "loglog_fit", "BoundFit", "dropout_shape", "connectivity_shape",
+__all__ = ["Extrapolation", "RateFit", "extrapolate", "loglog_fit", "BoundFit", "dropout_shape",
+           "connectivity_shape",
            "fit_constant"]

@@ -187,7 +187,8 @@ class _Builder:
 
 
 def _moved(rows_from, cols_from, cols_to, W, N_cols):
-    """Rows ``W[rows_from]`` restricted to ``cols_from``, placed on ``cols_to`` (zeros elsewhere)."""
+    """Rows ``W[rows_from]`` restricted to ``cols_from``, placed on ``cols_to`` (zeros elsewhere).
+    """
     out = np.zeros((len(rows_from), N_cols))
     out[:, cols_to] = W[np.ix_(rows_from, cols_from)]
     return out

@@ -128,7 +128,8 @@ def stability_options():
 
 MULTILAYER_HELP = {
     "d": "input dimension", "L": "hidden layers (L + 1 >= 4 layers)",
-    "N": "neurons per hidden layer", "activation": "hidden activation (bounded: sigmoid, tanh, erf)",
+    "N": "neurons per hidden layer",
+    "activation": "hidden activation (bounded: sigmoid, tanh, erf)",
     "teacher_activation": "teacher activation", "width": "teacher width",
     "noise_std": "label noise standard deviation",
     "a_mean": "mean of the initial middle and last weights",

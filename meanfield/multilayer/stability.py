@@ -34,7 +34,8 @@ def random_keep(N, n_hidden, size, rng):
 
 
 def connect(net, net2, keep):
-    """The path from ``net`` to ``net2`` through their dropout networks on ``keep`` (PathVertices)."""
+    """The path (PathVertices) from ``net`` to ``net2`` through their dropout networks on ``keep``.
+    """
     if net.activation != net2.activation:
         raise ValueError(f"the two nets must share the activation, got {net.activation!r} and "
                          f"{net2.activation!r}")

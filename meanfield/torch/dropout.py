@@ -21,7 +21,10 @@ def _half(N):
 
 
 def first_half_masks(net):
-    """The pattern of Figure 1: keep the first N/2 neurons of every hidden layer, shape (1, L, N)."""
+    """The pattern of Figure 1: keep the first N/2 neurons of every hidden layer.
+
+    Returns a tensor of shape (1, depth - 1, N).
+    """
     m = torch.zeros(1, net.depth - 1, net.N)
     m[..., :_half(net.N)] = 1.0
     return m

@@ -9,9 +9,10 @@ over l bounds the ``min max inf`` term of Theorem 4.1.
 
 The subnetwork of a mean-field net is itself a mean-field net
 (:class:`MeanFieldNet`, bias as a constant feature) trained by :func:`train`;
-for the last hidden layer (``l = L - 1``, L = depth) it is a linear layer, whose infimum is a convex problem
-solved by scikit-learn's multinomial logistic regression (cross-entropy) or
-least squares (square loss) instead of SGD.
+for the last hidden layer (``l = L - 1``, L = depth) it is a linear layer,
+whose infimum is a convex problem solved by scikit-learn's multinomial
+logistic regression (cross-entropy) or least squares (square loss) instead
+of SGD.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def train(net, stream, config, callback=None, keep_states=False, progress=True):
     res = TrainResult(np.array([]), np.array([], int), np.array([]),
                       config={"alpha": config.alpha, "steps": n, "loss": config.loss,
                               "batch_size": stream.batch_size, "N": net.N, "depth": net.depth})
-    losses, taken = [], []
+    losses = []
     run_sum = torch.zeros((), dtype=torch.float64, device=net.device)
     run_n, checked = 0, 0
 
