@@ -33,6 +33,22 @@ def _ols(lx, ly):
     return np.linalg.lstsq(A, ly, rcond=None)[0]
 
 
+def _stratified_interval(groups, stat, n_boot, level, seed):
+    """Percentile bootstrap interval of ``stat(groups)``, resampling runs within each group.
+
+    The groups are the runs at one design point (one N): exchangeable seeds,
+    while the design itself stays fixed.  NaN statistics are left out.
+    """
+    n_boot = _checks.positive_int("n_boot", n_boot)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    rng = np.random.default_rng(seed)
+    boots = np.array([stat([rng.choice(g, size=g.size) for g in groups])
+                      for _ in range(n_boot)])
+    lo, hi = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
     """Fit ``log y = intercept + slope log x``.
 
@@ -66,9 +82,6 @@ def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
     xs = np.unique(x)
     if xs.size < 2:
         raise ValueError("x needs at least two distinct values")
-    n_boot = _checks.positive_int("n_boot", n_boot)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
     groups = [np.flatnonzero(x == v) for v in xs]
 
     def fit(idx_groups):
@@ -83,11 +96,8 @@ def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
     slope, icpt = fit(groups)
     if not np.isfinite(slope):
         raise ValueError("the mean of y is 0 at some x; no log-log fit")
-    rng = np.random.default_rng(seed)
-    slopes = np.array([fit([rng.choice(g, size=g.size) for g in groups])[0]
-                       for _ in range(n_boot)])
-    lo, hi = np.nanquantile(slopes, [(1 - level) / 2, (1 + level) / 2])
-    return RateFit(float(slope), float(icpt), float(lo), float(hi), level, n_boot)
+    lo, hi = _stratified_interval(groups, lambda gs: fit(gs)[0], n_boot, level, seed)
+    return RateFit(float(slope), float(icpt), lo, hi, level, int(n_boot))
 
 
 @dataclass(frozen=True)
@@ -128,8 +138,6 @@ def extrapolate(N, y, *, power=0.5, n_boot=2000, level=0.95, seed=0) -> Extrapol
     if Ns.size < 2:
         raise ValueError("N needs at least two distinct values")
     power = _checks.positive("power", power)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
     groups = [np.flatnonzero(N == v) for v in Ns]
 
     def fit(idx):
@@ -137,8 +145,6 @@ def extrapolate(N, y, *, power=0.5, n_boot=2000, level=0.95, seed=0) -> Extrapol
         return y_inf, c
 
     y_inf, c = fit(np.arange(N.size))
-    rng = np.random.default_rng(seed)
-    boots = np.array([fit(np.concatenate([rng.choice(g, size=g.size) for g in groups]))[0]
-                      for _ in range(_checks.positive_int("n_boot", n_boot))])
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return Extrapolation(float(y_inf), float(c), float(lo), float(hi), power, level)
+    lo, hi = _stratified_interval(groups, lambda gs: fit(np.concatenate(gs))[0], n_boot, level,
+                                  seed)
+    return Extrapolation(float(y_inf), float(c), lo, hi, power, level)
