@@ -89,11 +89,7 @@ def path_profile(path, activation, mc, n_per_segment=9):
         return {"risk": float(np.mean(np.sum((out - y) ** 2, axis=1)))}
 
     # every point by a forward pass, so the profile checks the construction
-    dense = type(path)(path.weights, ["general"] * path.n_segments, path.labels)
-    rows = dense.profile(outputs, measure, n_per_segment)
-    for r in rows:
-        r["kind"] = path.kinds[r["segment"]]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(path.profile(outputs, measure, n_per_segment, shortcut=False))
 
 
 @dataclass(frozen=True)
