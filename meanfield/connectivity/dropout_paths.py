@@ -20,8 +20,9 @@ vertices are the two nets and dropout networks of them.
 
 Layout.  ``weights[0]`` has shape (N, D0) (rows: neurons of hidden layer 1),
 ``weights[m]`` for ``1 <= m < H`` has shape (N, N) (rows: layer m + 1,
-columns: layer m), ``weights[H]`` has shape (n_out, N); H is the number of
-hidden layers.  For H = 1 the path is exactly the seven-segment path of
+columns: layer m), or (N, N + 1) for all of them when the hidden layers have
+biases (the last column; a bias goes with its row and is never rescaled),
+``weights[H]`` has shape (n_out, N); H is the number of hidden layers.  For H = 1 the path is exactly the seven-segment path of
 :func:`meanfield.twolayer.paths.seven_segment_path`.
 
 Segments: ``1 + 5 (H - 1)`` from a net to its dropout network (Lemma 1: drop
@@ -40,6 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+#: Segment kinds whose outputs are the linear interpolation of the vertex outputs.
+EXACT_KINDS = ("a", "w0", "swap")
+
+
 @dataclass
 class PathVertices:
     """Vertices of a piecewise-linear path between nets, with segment kinds.
@@ -49,7 +54,9 @@ class PathVertices:
     weights : list of list of numpy.ndarray
         ``weights[k]`` is the list of layer matrices at vertex k.
     kinds : list of str
-        ``"a"``, ``"w0"`` or ``"general"`` per segment (see the module docstring).
+        ``"a"``, ``"w0"`` or ``"general"`` per segment (see the module docstring),
+        or ``"swap"`` (a step of Claim 5.1 of Nguyen et al.; output constant,
+        see :mod:`meanfield.connectivity.theorem41`).
     labels : list of str
         One name per vertex.
     """
@@ -78,8 +85,9 @@ class PathVertices:
         """Measures along the path from the network outputs.
 
         On ``"a"`` segments the output is the linear interpolation of the
-        vertex outputs and on ``"w0"`` segments it is constant, so those
-        points cost no forward pass; ``"general"`` points call ``outputs``.
+        vertex outputs and on ``"w0"`` and ``"swap"`` segments it is
+        constant, so those points cost no forward pass; ``"general"`` points
+        call ``outputs``.
 
         Parameters
         ----------
@@ -107,7 +115,7 @@ class PathVertices:
             for j, t in enumerate(lam):
                 if k > 0 and j == 0:
                     continue
-                if t in (0.0, 1.0) or (shortcut and kind in ("a", "w0")):
+                if t in (0.0, 1.0) or (shortcut and kind in EXACT_KINDS):
                     out = (1 - t) * vout[k] + t * vout[k + 1]
                 else:
                     out = outputs(self.point(k + t))
@@ -122,9 +130,11 @@ def _check(weights, name="weights"):
     if len(ws) < 2 or any(w.ndim != 2 for w in ws):
         raise ValueError(f"{name} must be a list of at least 2 matrices")
     N = ws[0].shape[0]
+    cols = ws[1].shape[1] if len(ws) > 2 and ws[1].shape[1] in (N, N + 1) else N
     for m, w in enumerate(ws[1:-1], start=1):
-        if w.shape != (N, N):
-            raise ValueError(f"{name}[{m}] must have shape ({N}, {N}), got {w.shape}")
+        if w.shape != (N, cols):
+            raise ValueError(f"{name}[{m}] must have shape ({N}, {N}), or ({N}, {N + 1}) in "
+                             f"every middle layer with biases; got {w.shape}")
     if ws[-1].shape[1] != N:
         raise ValueError(f"{name}[-1] must have {N} columns, got shape {ws[-1].shape}")
     return ws
@@ -189,11 +199,12 @@ class _Builder:
         self.labels.append(label)
 
 
-def _moved(rows_from, cols_from, cols_to, W, N_cols):
-    """Rows ``W[rows_from]`` restricted to ``cols_from``, placed on ``cols_to`` (zeros elsewhere).
-    """
-    out = np.zeros((len(rows_from), N_cols))
+def _moved(rows_from, cols_from, cols_to, W, N):
+    """Rows ``W[rows_from]`` restricted to ``cols_from``, placed on ``cols_to`` (zeros
+    elsewhere), with their biases (columns past N) unchanged."""
+    out = np.zeros((len(rows_from), W.shape[1]))
     out[:, cols_to] = W[np.ix_(rows_from, cols_from)]
+    out[:, N:] = W[rows_from, N:]
     return out
 
 
@@ -234,8 +245,8 @@ def to_dropout(weights, keep, name="theta"):
         # for layers > j+1, and still read all of layer j at layer j+1.
         cur = b.cur
         Kj, layer_j1 = K[j - 1], j  # weights[j] produces hidden layer j + 1
-        new_first = np.zeros((K[j].size, N))
-        new_first[:, Kj] = r[j - 1] * cur[layer_j1][np.ix_(K[j], Kj)]
+        new_first = _moved(K[j], Kj, Kj, cur[layer_j1], N)
+        new_first[:, Kj] *= r[j - 1]
         copies = [(layer_j1, C[j], None, new_first)]
         for m in range(j + 2, H + 1):  # hidden layer m is produced by weights[m - 1]
             copies.append((m - 1, C[m - 1], None,

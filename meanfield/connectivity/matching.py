@@ -12,6 +12,8 @@ bottom-up matching of incoming weights; each step cannot decrease the total
 inner product, so it stops, at a local optimum in general (the problem is
 NP-hard beyond one hidden layer).  Permuting hidden neurons leaves
 the network function unchanged, in standard and mean-field scaling alike.
+A bias column (past the neurons of the layer below) goes with its row and is
+part of the incoming weights that are matched.
 
 Layout: that of :mod:`meanfield.connectivity.dropout_paths` (``weights[0]``
 rows are the neurons of hidden layer 1; the last matrix is the top layer).
@@ -37,8 +39,13 @@ def permute(weights, perms):
         if np.sort(p).tolist() != list(range(W[l].shape[0])):
             raise ValueError(f"perms[{l}] must be a permutation of 0..{W[l].shape[0] - 1}")
         W[l] = W[l][p]
-        W[l + 1] = W[l + 1][:, p]
+        W[l + 1] = _cols(W[l + 1], p)
     return W
+
+
+def _cols(M, p):
+    """M with its first len(p) columns (neurons) reordered by p; bias columns stay last."""
+    return M[:, np.r_[p, len(p):M.shape[1]]]
 
 
 def weight_matching(weights, weights2, max_sweeps=100, rng=0):
@@ -70,15 +77,16 @@ def weight_matching(weights, weights2, max_sweeps=100, rng=0):
     # descent a start that does not depend on the arbitrary neuron order
     perms = []
     for l in range(H):
-        Bin = B[l] if l == 0 else B[l][:, perms[l - 1]]
+        Bin = B[l] if l == 0 else _cols(B[l], perms[l - 1])
         perms.append(linear_sum_assignment(A[l] @ Bin.T, maximize=True)[1])
     g = np.random.default_rng(rng)
     for sweep in range(1, int(max_sweeps) + 1):
         changed = False
         for l in g.permutation(H):
-            Bin = B[l] if l == 0 else B[l][:, perms[l - 1]]
+            Bin = B[l] if l == 0 else _cols(B[l], perms[l - 1])
             Bout = B[l + 1] if l == H - 1 else B[l + 1][perms[l + 1]]
-            sim = A[l] @ Bin.T + A[l + 1].T @ Bout
+            n = len(A[l])
+            sim = A[l] @ Bin.T + A[l + 1][:, :n].T @ Bout[:, :n]
             _, cols = linear_sum_assignment(sim, maximize=True)
             if not np.array_equal(cols, perms[l]):
                 # keep the old assignment on ties, so the descent cannot cycle

@@ -1,11 +1,22 @@
-"""Fully connected networks in mean-field scaling (Shevchenko & Mondelli eq. 1.1 and 3.1).
+"""Fully connected networks in mean-field scaling (Shevchenko & Mondelli eq. 1.1 and 3.1),
+and in the standard scaling of Nguyen, Bréchet & Mondelli (eq. 1).
 
-``yhat(x) = (1/N) W_L sigma(... (1/N) W_2 sigma(W_1 x~) ...)`` with ``x~ = (x, 1)``
-when ``bias`` is on: the bias is a constant input feature, so each first-layer
-neuron is one particle ``w_i in R^(d+1)`` and no hidden sum gets a term that
-would need its own scaling.  Every hidden sum carries 1/N, so the output is an
-average over neurons and the laws of the weights, not their scale, set the
-network as N grows.
+Mean field: ``yhat(x) = (1/N) W_L sigma(... (1/N) W_2 sigma(W_1 x~) ...)`` with
+``x~ = (x, 1)`` when the bias is ``"input"``: the bias is a constant input
+feature, so each first-layer neuron is one particle ``w_i in R^(d+1)`` and no
+hidden sum gets a term that would need its own scaling.  Every hidden sum
+carries 1/N, so the output is an average over neurons and the laws of the
+weights, not their scale, set the network as N grows.
+
+Standard: the same with the factors 1/N removed and each layer's initial
+weights scaled by ``1/sqrt(fan_in)``, as torch's ``nn.Linear`` does.
+
+Biases ``"all"`` (Nguyen et al. eq. 1, needed for their Theorem 4.1 path)
+give every hidden layer a bias: the constant 1 is appended to the input of
+every weight layer but the output one, so a bias is the last column of its
+layer's matrix, the "incoming weights" of a neuron are one row, and paths,
+permutations and dropout act on matrices alone.  The factor of the layer
+(1/N in mean field) multiplies that column too.
 """
 
 from __future__ import annotations
@@ -102,13 +113,29 @@ class InitLaw:
 INIT_LAWS = ("gaussian", "uniform", "bimodal")
 
 
+PARAMETERISATIONS = ("mean_field", "standard")
+BIASES = ("none", "input", "all")
+
+
+def _bias_kind(bias):
+    if bias is True:
+        return "input"
+    if bias is False or bias is None:
+        return "none"
+    if bias not in BIASES:
+        raise ValueError(f"bias must be one of {', '.join(BIASES)} (or True/False), "
+                         f"got {bias!r}")
+    return bias
+
+
 class MeanFieldNet(torch.nn.Module):
-    """A fully connected net with ``depth`` weight layers in mean-field scaling.
+    """A fully connected net with ``depth`` weight layers, in mean-field scaling by default.
 
     ``depth = 2`` is eq. (3.1) with vector outputs, ``yhat = (1/N) W_2 sigma(W_1 x~)``;
     ``depth = 3, 4`` are eq. (1.1).  Weights are ``weights[0]`` of shape
-    ``(N, d + bias)``, ``weights[1 .. depth-2]`` of shape ``(N, N)`` and
-    ``weights[-1]`` of shape ``(n_out, N)``.
+    ``(N, d + 1)`` (``(N, d)`` without bias), ``weights[1 .. depth-2]`` of shape
+    ``(N, N)`` (``(N, N + 1)`` with bias ``"all"``) and ``weights[-1]`` of
+    shape ``(n_out, N)``.  Layer k's sum is multiplied by ``factors()[k]``.
 
     Parameters
     ----------
@@ -122,8 +149,12 @@ class MeanFieldNet(torch.nn.Module):
         Number of weight layers, >= 2.
     activation : str
         Name in :mod:`meanfield.activations`; the same at every hidden layer.
-    bias : bool
-        Append a constant 1 to the input.
+    bias : {"input", "all", "none"} or bool
+        ``"input"`` (True): a constant 1 appended to the input; ``"all"``: to
+        the input of every weight layer but the last (a bias per hidden
+        neuron); ``"none"`` (False).
+    parameterisation : {"mean_field", "standard"}
+        Factors 1/N on the sums after the first layer, or none.
     init : InitLaw or str
         Law of every weight entry.
     seed : int or numpy Generator
@@ -133,14 +164,18 @@ class MeanFieldNet(torch.nn.Module):
         torch dtype (default float32) and device (default ``"auto"``).
     """
 
-    def __init__(self, d, N, n_out, depth=2, activation="relu", bias=True, init="gaussian",
-                 seed=0, dtype=torch.float32, device="auto"):
+    def __init__(self, d, N, n_out, depth=2, activation="relu", bias="input", init="gaussian",
+                 seed=0, dtype=torch.float32, device="auto", parameterisation="mean_field"):
         super().__init__()
         for name, v, lo in (("d", d, 1), ("N", N, 1), ("n_out", n_out, 1), ("depth", depth, 2)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
         self.d, self.N, self.n_out, self.depth = int(d), int(N), int(n_out), int(depth)
-        self.bias = bool(bias)
+        self.bias = _bias_kind(bias)
+        if parameterisation not in PARAMETERISATIONS:
+            raise ValueError(f"parameterisation must be one of {', '.join(PARAMETERISATIONS)}, "
+                             f"got {parameterisation!r}")
+        self.parameterisation = parameterisation
         self.activation = activation
         self.sigma = torch_activation(activation)
         law = InitLaw(init) if isinstance(init, str) else init
@@ -148,9 +183,12 @@ class MeanFieldNet(torch.nn.Module):
             raise ValueError(f"init must be an InitLaw or one of {INIT_LAWS}, got {init!r}")
         self.init = law
         rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
-        fan0 = self.d + self.bias
-        shapes = [(self.N, fan0)] + [(self.N, self.N)] * (self.depth - 2) + [(self.n_out, self.N)]
-        refs = [1.0 / math.sqrt(fan0)] + [1.0] * (self.depth - 1)
+        fan0 = self.d + (self.bias != "none")
+        hb = self.bias == "all"
+        shapes = ([(self.N, fan0)] + [(self.N, self.N + hb)] * (self.depth - 2)
+                  + [(self.n_out, self.N)])
+        later = 1.0 if parameterisation == "mean_field" else 1.0 / math.sqrt(self.N)
+        refs = [1.0 / math.sqrt(fan0)] + [later] * (self.depth - 1)
         dev = pick_device(device)
         self.weights = torch.nn.ParameterList(
             torch.nn.Parameter(law.sample(s, r, rng).to(dtype=dtype, device=dev))
@@ -165,17 +203,47 @@ class MeanFieldNet(torch.nn.Module):
         return self.weights[0].dtype
 
     def scales(self):
-        """Mean-field gradient factors of Section 5: N for first and last layer, N^2 between."""
+        """Learning-rate factors per layer: in mean field those of Section 5 (N for first and
+        last layer, N^2 between); 1 in the standard parameterisation."""
+        if self.parameterisation == "standard":
+            return [1.0] * self.depth
         return [float(self.N)] + [float(self.N) ** 2] * (self.depth - 2) + [float(self.N)]
+
+    def factors(self):
+        """The factor on each weight layer's sum: 1, then 1/N (mean field) or 1 (standard)."""
+        later = 1.0 / self.N if self.parameterisation == "mean_field" else 1.0
+        return [1.0] + [later] * (self.depth - 1)
 
     def prepare(self, X):
         """Inputs as a tensor on the net's device and dtype, with the bias feature appended."""
         X = torch.as_tensor(X, dtype=self.dtype, device=self.device)
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must have shape (n, {self.d}), got {tuple(X.shape)}")
-        if self.bias:
+        if self.bias != "none":
             X = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype, device=X.device)], dim=1)
         return X
+
+    def _layer(self, h, Wl, c):
+        """``c W_l (h, 1)`` for a hidden layer's matrix; h may carry its own scaling already
+        (then c only multiplies the bias column)."""
+        if self.bias == "all":
+            return h @ Wl[:, :-1].T + c * Wl[:, -1]
+        return h @ Wl.T
+
+    def features(self, X, layer):
+        """``f_l`` of Nguyen et al. eq. 1: the input (l = 0, without the bias feature) or the
+        activations of hidden layer l, shape (n, d) or (n, N), without gradients."""
+        H = self.depth - 1
+        if not isinstance(layer, (int, np.integer)) or not 0 <= layer <= H:
+            raise ValueError(f"layer must be an integer in [0, {H}], got {layer!r}")
+        if layer == 0:
+            return torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device)
+        W, c = list(self.weights), self.factors()
+        with torch.no_grad():
+            h = self.sigma(self.prepare(X) @ W[0].T)
+            for k in range(1, layer):
+                h = self.sigma(self._layer(h * c[k], W[k], c[k]))
+        return h
 
     def forward(self, X, masks=None):
         """Outputs, shape (n, n_out); with ``masks``, (K, n, n_out) for K dropout networks.
@@ -192,22 +260,26 @@ class MeanFieldNet(torch.nn.Module):
     def apply(self, W, X, masks=None):
         """:meth:`forward` with the layer matrices ``W`` (tensors) instead of the net's own."""
         X = self.prepare(X)
+        c = self.factors()
         h = self.sigma(X @ W[0].T)
         if masks is None:
-            for Wl in W[1:-1]:
-                h = self.sigma((h @ Wl.T) / self.N)
-            return (h @ W[-1].T) / self.N
+            for k in range(1, self.depth - 1):
+                h = self.sigma(self._layer(h * c[k], W[k], c[k]))
+            return (h @ W[-1].T) * c[-1]
         m, single = self._masks(masks)
-        scaled = m / m.sum(-1, keepdim=True).clamp(min=1)  # (K, depth-1, N): keep / |A_l|
+        # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next layer
+        counts = m.sum(-1, keepdim=True).clamp(min=1)
+        gain = 1.0 if self.parameterisation == "mean_field" else float(self.N)  # N c_k
+        scaled = m * (gain / counts)  # (K, depth-1, N)
         if self.depth == 2:
-            # out[k] = h diag(m_k / |A_k|) W_out^T, for all k in one product
+            # out[k] = h diag(scaled_k) W_out^T, for all k in one product
             Wk = scaled[:, 0, None, :] * W[-1][None]  # (K, n_out, N)
             out = (h @ Wk.reshape(-1, self.N).T).reshape(len(h), len(m), self.n_out)
             out = out.permute(1, 0, 2)
         else:
             h = h[None] * scaled[:, 0, None, :]
-            for layer, Wl in enumerate(W[1:-1], start=1):
-                h = self.sigma(h @ Wl.T) * scaled[:, layer, None, :]
+            for k in range(1, self.depth - 1):
+                h = self.sigma(self._layer(h, W[k], c[k])) * scaled[:, k, None, :]
             out = h @ W[-1].T
         return out[0] if single else out
 
@@ -242,4 +314,5 @@ class MeanFieldNet(torch.nn.Module):
 
     def extra_repr(self):
         return (f"d={self.d}, N={self.N}, n_out={self.n_out}, depth={self.depth}, "
-                f"activation={self.activation!r}, bias={self.bias}, init={self.init.kind!r}")
+                f"activation={self.activation!r}, bias={self.bias!r}, init={self.init.kind!r}, "
+                f"parameterisation={self.parameterisation!r}")

@@ -3,7 +3,9 @@
 Layers are numbered as in the paper: ``x^0`` is the input (with the bias
 feature), ``x^i = A_i phi(x^(i-1))`` the pre-activation of layer i (with
 ``phi(x^0) = x^0``), ``x^d`` the output, and ``A_1 = W_1``,
-``A_i = W_i / N`` for i >= 2 (the mean-field 1/N belongs to the matrix).
+``A_i = c_i W_i`` for i >= 2 (the factor of the layer, 1/N in mean field,
+belongs to the matrix).  Nets with a bias per hidden layer are refused: the
+definitions are for nets without biases.
 Per sample:
 
 * layer cushion ``|A_i phi(x^(i-1))| / (|A_i|_F |phi(x^(i-1))|)``;
@@ -28,8 +30,11 @@ import torch
 
 def _layers(net, X):
     """Matrices A_1..A_d and the pre-activations x^0..x^d (x^0 with the bias feature)."""
+    if net.bias == "all":
+        raise ValueError("noise stability is defined for nets without hidden-layer biases "
+                         "(bias 'input' or 'none'), got bias 'all'")
     W = list(net.weights)
-    A = [W[0]] + [w / net.N for w in W[1:]]
+    A = [w * c for w, c in zip(W, net.factors())]
     with torch.no_grad():
         xs = [net.prepare(X)]
         h = xs[0]
