@@ -1,40 +1,52 @@
-"""Paths through dropout networks (Kuditipudi et al. Lemmas 1-2 in mean-field scaling)."""
+"""Paths between nets: Kuditipudi et al. Lemmas 1-2 in mean-field scaling, weight matching,
+and the path of Nguyen, Bréchet & Mondelli's Theorem 4.1 with the swaps of their Claim 5.1."""
+
+import re
 
 import numpy as np
 import pytest
 
-from meanfield.connectivity import between_dropouts, dropout_connect, to_dropout
+from meanfield.connectivity import (between_dropouts, claim51_swap, dropout_connect,
+                                    theorem41_path, to_dropout)
 from meanfield.twolayer.paths import seven_segment_vertices
 
 
-def forward(W, X, keep=None):
-    """Eq. (1.1) with 1/N per hidden sum; with ``keep``, the dropout network (1/|A_l|)."""
+def forward(W, X, keep=None, upto=None):
+    """Eq. (1.1) with 1/N per hidden sum; with ``keep``, the dropout network (1/|A_l|).
+
+    A middle matrix with N + 1 columns has a bias, the last column times 1/N
+    (never rescaled by dropout).  ``upto=l`` returns hidden layer l's activations.
+    """
     N = W[0].shape[0]
     h = np.tanh(X @ W[0].T)
     for m, Wm in enumerate(W[1:], start=1):
-        if keep is None:
-            z = h @ Wm.T / N
-        else:
-            K = keep[m - 1]
-            z = h[:, K] @ Wm[:, K].T / len(K)
+        if upto == m:
+            return h
+        K = np.arange(N) if keep is None else keep[m - 1]
+        z = h[:, K] @ Wm[:, K].T / len(K)
+        if Wm.shape[1] == N + 1:
+            z = z + Wm[:, N] / N
         h = np.tanh(z) if m < len(W) - 1 else z
     return h
 
 
-def random_net(rng, depth, N=10, d=4, n_out=3):
-    return ([rng.standard_normal((N, d))] + [rng.standard_normal((N, N)) for _ in range(depth - 2)]
+def random_net(rng, depth, N=10, d=4, n_out=3, bias=False):
+    """With ``bias``: an input bias column and a bias column in every middle matrix."""
+    return ([rng.standard_normal((N, d + bias))]
+            + [rng.standard_normal((N, N + bias)) for _ in range(depth - 2)]
             + [rng.standard_normal((n_out, N))])
 
 
-@pytest.mark.parametrize("depth", [2, 3, 4, 5])
-def test_path_segments_are_convex_or_constant_and_ends_exact(depth, rng):
+@pytest.mark.parametrize("depth,bias", [(2, False), (3, False), (4, False), (5, False),
+                                        (3, True), (4, True)])
+def test_path_segments_are_convex_or_constant_and_ends_exact(depth, bias, rng):
     N = 11  # odd: kept halves of 5, copy slots from the 6 dropped
-    W, W2 = random_net(rng, depth, N), random_net(rng, depth, N)
+    W, W2 = random_net(rng, depth, N, bias=bias), random_net(rng, depth, N, bias=bias)
     keep = [np.sort(rng.choice(N, 5, replace=False)) for _ in range(depth - 1)]
     path = dropout_connect(W, W2, keep)
     assert path.n_segments == 10 * depth - 13
     assert set(path.kinds) == {"a", "w0"}
-    X = rng.standard_normal((30, 4))
+    X = rng.standard_normal((30, 4 + bias))
     for a, b in zip(path.weights[0], W):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(path.weights[-1], W2):
@@ -98,14 +110,14 @@ def test_bad_inputs(rng):
         between_dropouts(W, random_net(rng, 3, 6, n_out=2), np.arange(2))
 
 
-@pytest.mark.parametrize("depth", [2, 4])
-def test_weight_matching_recovers_a_hidden_permutation_and_keeps_the_function(depth, rng):
+@pytest.mark.parametrize("depth,bias", [(2, False), (4, False), (4, True)])
+def test_weight_matching_recovers_a_hidden_permutation_and_keeps_the_function(depth, bias, rng):
     from meanfield.connectivity.matching import permute, weight_matching
 
-    W = random_net(rng, depth, N=9)
+    W = random_net(rng, depth, N=9, bias=bias)
     hidden = [rng.permutation(9) for _ in range(depth - 1)]
     W2 = permute(W, hidden)
-    X = rng.standard_normal((20, 4))
+    X = rng.standard_normal((20, 4 + bias))
     np.testing.assert_allclose(forward(W2, X), forward(W, X), rtol=1e-12, atol=1e-12)
     perms, sweeps = weight_matching(W, W2)
     aligned = permute(W2, perms)
@@ -114,3 +126,101 @@ def test_weight_matching_recovers_a_hidden_permutation_and_keeps_the_function(de
     assert sweeps <= 10
     with pytest.raises(ValueError, match="permutation of 0..8"):
         permute(W, [np.zeros(9, int)] * (depth - 1))
+
+
+def random_xis(rng, W, subsets):
+    """Random subnetworks xi_0..xi_H of the widths of Theorem 4.1 (module docstring shapes)."""
+    H, N = len(W) - 1, W[0].shape[0]
+    n_out, D = W[-1].shape[0], W[0].shape[1]
+    xis = []
+    for l in range(H + 1):
+        K = D - 1 if l == 0 else subsets[l - 1].size
+        m = [N - subsets[p - 1].size for p in range(l + 1, H + 1)]
+        dims = [K] + m
+        xi = [rng.standard_normal((dims[i + 1], dims[i] + 1)) for i in range(len(m))]
+        xis.append(xi + [rng.standard_normal((n_out, dims[-1]))])
+    return xis
+
+
+def xi_out(xi, F):
+    """A subnetwork (factor-free, tanh, bias columns) on features F."""
+    h = F
+    for U in xi[:-1]:
+        h = np.tanh(np.column_stack([h, np.ones(len(h))]) @ U.T)
+    return h @ xi[-1].T
+
+
+@pytest.mark.parametrize("H,same", [(1, True), (2, False), (3, True), (3, False)])
+def test_theorem41_path_ends_exact_segments_exact_and_vertices_compute_the_subnetworks(
+        H, same, rng):
+    N, d = 9, 4  # |I_p| = 5 >= |Ibar_p| = 4
+    W0, W1 = random_net(rng, H + 1, N, d, bias=True), random_net(rng, H + 1, N, d, bias=True)
+    I0 = [np.sort(rng.choice(N, 5, replace=False)) for _ in range(H)]
+    I1 = I0 if same else [np.sort(rng.choice(N, 5, replace=False)) for _ in range(H)]
+    xis0, xis1 = random_xis(rng, W0, I0), random_xis(rng, W1, I1)
+    factors = [1.0] + [1.0 / N] * H
+    path = theorem41_path(W0, W1, I0, I1, xis0, xis1, factors)
+    differ = any(not np.array_equal(a, b) for a, b in zip(I0, I1))
+    assert path.n_segments == 2 * (2 + 6 * (H - 1)) + 5 + 3 * differ
+    for a, b in zip(path.weights[0], W0):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(path.weights[-1], W1):
+        np.testing.assert_array_equal(a, b)
+    X = np.column_stack([rng.standard_normal((25, d)), np.ones(25)])
+    outs = [forward(V, X) for V in path.weights]
+    for k, kind in enumerate(path.kinds):
+        for lam in (0.3, 0.8):
+            mid = [(1 - lam) * a + lam * b for a, b in zip(path.weights[k], path.weights[k + 1])]
+            expect = (1 - lam) * outs[k] + lam * outs[k + 1] if kind == "a" else outs[k]
+            np.testing.assert_allclose(forward(mid, X), expect, rtol=1e-10, atol=1e-10)
+    # after each switch of the top layer the net computes one subnetwork on its features
+    seen = {}
+    for k, label in enumerate(path.labels):
+        hit = re.fullmatch(r"xi_(\d)(?:\((.*)\))?", label)
+        if hit:
+            l, name = int(hit[1]), hit[2] or "theta"
+            W, I, xis = (W0, I0, xis0) if name == "theta" else (W1, I1, xis1)
+            F = X[:, :d] if l == 0 else forward(W, X, upto=l)[:, I[l - 1]]
+            np.testing.assert_allclose(outs[k], xi_out(xis[l], F), rtol=1e-10, atol=1e-10)
+            seen[label] = True
+    assert len(seen) == 2 * H + 1  # xi_1..xi_H of both nets and theta's xi_0
+
+
+def test_claim51_swap_keeps_the_function(rng):
+    N = 6
+    W = random_net(rng, 4, N, bias=True)
+    # pure zero neurons 4 and 5 in hidden layer 2 and neuron 0 in layer 3
+    for layer, p in ((2, [4, 5]), (3, [0])):
+        W[layer - 1][p] = 0.0
+        W[layer][:, p] = 0.0
+    moves = [(np.array([], int), np.array([], int)), (np.array([1, 2]), np.array([4, 5])),
+             (np.array([3]), np.array([0]))]
+    path = claim51_swap(W, moves)
+    assert path.kinds == ["swap"] * 3
+    X = np.column_stack([rng.standard_normal((15, 4)), np.ones(15)])
+    ref = forward(W, X)
+    for k in range(3):
+        for lam in (0.0, 0.5, 1.0):
+            mid = [(1 - lam) * a + lam * b for a, b in zip(path.weights[k], path.weights[k + 1])]
+            np.testing.assert_allclose(forward(mid, X), ref, rtol=1e-12, atol=1e-12)
+    end = path.weights[-1]
+    np.testing.assert_array_equal(end[1][[4, 5]], W[1][[1, 2]])  # p took q's incoming weights
+    assert not end[1][[1, 2]].any() and not end[2][:, [1, 2]].any()  # q is pure zero now
+    with pytest.raises(ValueError, match="must be pure zero"):
+        claim51_swap(W, [moves[0], (np.array([4]), np.array([1])), moves[2]])
+
+
+def test_theorem41_bad_inputs(rng):
+    N = 8
+    W = random_net(rng, 3, N, bias=True)
+    I = [np.arange(4), np.arange(4)]
+    xis = random_xis(rng, W, I)
+    f = [1.0, 1 / N, 1 / N]
+    with pytest.raises(ValueError, match="needs a bias in every hidden layer"):
+        theorem41_path(random_net(rng, 3, N), W, I, I, xis, xis, f)
+    with pytest.raises(ValueError, match="at least N/2 = 4"):
+        theorem41_path(W, W, [np.arange(3), np.arange(4)], I, xis, xis, f)
+    with pytest.raises(ValueError, match=r"xis0\[1\] must have the shapes"):
+        theorem41_path(W, W, I, I, [xis[0], xis[0], xis[2]], xis, f)
+    with pytest.raises(ValueError, match="factors must be 3 positive numbers"):
+        theorem41_path(W, W, I, I, xis, xis, [1.0, 0.0, 1.0])

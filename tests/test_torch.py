@@ -129,6 +129,81 @@ def test_all_kept_dropout_equals_full_and_batched_equals_single(depth, rng):
         assert ev["error"][k] == pytest.approx(one["error"][0], abs=1e-15)
 
 
+@pytest.mark.parametrize("param", ["mean_field", "standard"])
+def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng):
+    """Nguyen et al. eq. 1: sigma(W_l f + b_l) per hidden layer, the mean-field 1/N (or none)
+    on every sum after the first, the bias the last column; dropout as eq. 3.4."""
+    N, depth = 8, 4
+    net = small_net(depth, N=N, bias="all", parameterisation=param, seed=3, activation="tanh")
+    W = [w.detach() for w in net.weights]
+    assert [tuple(w.shape) for w in W] == [(N, 6), (N, N + 1), (N, N + 1), (3, N)]
+    c = 1.0 / N if param == "mean_field" else 1.0
+    assert net.factors() == [1.0, c, c, c]
+    assert net.scales() == ([N, N ** 2, N ** 2, N] if param == "mean_field" else [1.0] * 4)
+    X = torch.as_tensor(rng.standard_normal((11, 5)))
+    h = torch.tanh(X @ W[0][:, :5].T + W[0][:, 5])
+    for Wl in W[1:3]:
+        h = torch.tanh(c * (h @ Wl[:, :N].T + Wl[:, N]))
+    torch.testing.assert_close(net(X), c * h @ W[3].T, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(net.features(X, 3), h, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(net(X, torch.ones(depth - 1, N)), net(X), rtol=1e-12,
+                               atol=1e-13)
+    # dropout: kept outgoing weights times N/|A|, the others zero, biases unchanged
+    mask = random_half_masks(net, 1, seed=2)[0]
+    V = [w.clone() for w in W]
+    for l in range(1, depth):
+        V[l][:, :N] *= mask[l - 1] * N / mask[l - 1].sum()
+    torch.testing.assert_close(net(X, mask), net.apply(V, X), rtol=1e-12, atol=1e-13)
+    # the standard initial law is torch's nn.Linear scale: entries of variance 1/fan_in
+    if param == "standard":
+        wide = MeanFieldNet(20, 400, 3, depth=3, bias="all", parameterisation="standard",
+                            device="cpu")
+        assert float(wide.weights[1].detach().var()) * 400 == pytest.approx(1.0, rel=0.02)
+    with pytest.raises(ValueError, match="parameterisation must be one of"):
+        small_net(2, parameterisation="ntk")
+    with pytest.raises(ValueError, match="bias must be one of"):
+        small_net(2, bias="hidden")
+
+
+def test_theorem41_path_on_digits_stays_within_experiment_a(data):
+    """Two nets, Experiment A per net, the path: ends exact, each subnetwork's vertex loss
+    equals its Q_l, rewiring and swap segments keep the outputs, the maximum sits at a
+    vertex and below max(trained losses, Experiment A bounds)."""
+    from meanfield.torch import experiment_a, theorem41
+
+    X, y = data.X_train[:300], data.y_train[:300]
+    nets = []
+    for seed in (1, 2):
+        net = MeanFieldNet(data.d, 10, 10, depth=4, bias="all", parameterisation="standard",
+                           seed=seed, dtype=torch.float64, device="cpu")
+        train(net, DataStream(X, y, 50, seed=seed), TrainConfig(alpha=0.1, epochs=4),
+              progress=False)
+        nets.append(net)
+    cfg = TrainConfig(alpha=0.1, epochs=2)
+    bounds = [experiment_a(n, X, y, draws=2, config=cfg, seed=s) for s, n in enumerate(nets)]
+    path = theorem41(nets[0], nets[1], *bounds)
+    assert path.n_segments == 2 * (2 + 6 * 2) + 5 + 3  # H = 3, the two nets' subsets differ
+    for vertex, net in ((0, nets[0]), (-1, nets[1])):
+        for a, b in zip(path.vertices.weights[vertex], net.numpy_weights()):
+            np.testing.assert_array_equal(a, b)
+    prof = path.evaluate(X, y, n_per_segment=5)
+    labels = dict(zip(prof["label"], prof["loss"]))
+    for l in range(4):
+        assert labels[f"xi_{l}(theta)" if l else "xi_0"] == \
+            pytest.approx(bounds[0][l]["loss"], rel=1e-9)
+        if l:
+            assert labels[f"xi_{l}(theta')"] == pytest.approx(bounds[1][l]["loss"], rel=1e-9)
+    trained = [evaluate(n, X, y)["loss"] for n in nets]
+    bound = max(trained + [r["loss"] for b in bounds for r in b])
+    assert prof["loss"].max() <= bound * (1 + 1e-9)
+    assert prof["loss"].max() == pytest.approx(prof.loc[prof["label"] != "", "loss"].max())
+    # every point by a forward pass: the same outputs as the shortcut from the vertices
+    out = lambda w: path.outputs(w, X).numpy().copy()  # noqa: E731
+    slow = path.vertices.profile(out, lambda o: {"o": o}, 4, shortcut=False)
+    fast = path.vertices.profile(out, lambda o: {"o": o}, 4)
+    assert max(np.abs(a["o"] - b["o"]).max() for a, b in zip(slow, fast)) < 1e-9
+
+
 def test_two_layer_dropout_is_the_smaller_net_with_rescaled_output(rng):
     """Keeping A with 1/|A| is the |A|-neuron net of the kept weights (eq. 3.4)."""
     net = small_net(2, N=10, seed=5)
@@ -330,23 +405,36 @@ def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data):
 
 
 def test_experiment_a_features_and_the_linear_infimum(data):
-    from meanfield.torch.subnets import _linear_inf, features, subnet_bound
+    from meanfield.torch.losses import per_sample
+    from meanfield.torch.subnets import _linear_inf, subnet_bound
 
     net = MeanFieldNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device="cpu")
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=3),
           progress=False)
     X, y = data.X_train, data.y_train
-    F = features(net, X, 2)
+    F = net.features(X, 2)
     torch.testing.assert_close(F @ net.weights[-1].T / net.N, net(X).detach())
-    torch.testing.assert_close(features(net, X, 0), torch.as_tensor(X, dtype=torch.float64))
+    torch.testing.assert_close(net.features(X, 0), torch.as_tensor(X, dtype=torch.float64))
     # the net's own top layer is one linear map of its last features: the infimum is below
     for loss, tol in (("square", 1e-10), ("cross_entropy", 2e-3)):
-        assert _linear_inf(F, y, loss, 10) <= evaluate(net, X, y, loss)["loss"] + tol
+        assert _linear_inf(F, y, loss, 10)[0] <= evaluate(net, X, y, loss)["loss"] + tol
+
+    def xi_loss(xi, layer, subset):
+        """The returned subnetwork on the raw features, by plain matrix products."""
+        h = net.features(X, layer)[:, subset].numpy()
+        for U in xi[:-1]:
+            h = np.maximum(np.column_stack([h, np.ones(len(h))]) @ U.T, 0.0)
+        out = torch.as_tensor(h @ xi[-1].T)
+        return float(per_sample(out, torch.as_tensor(y), "cross_entropy").mean())
+
     res = subnet_bound(net, X, y, 2, draws=3, seed=1)
     assert res["loss"] == res["losses"].min() and len(res["subset"]) == 20
+    assert xi_loss(res["xi"], 2, res["subset"]) == pytest.approx(res["loss"], rel=1e-9)
     cfg = TrainConfig(alpha=0.5, epochs=2)
     res1 = subnet_bound(net, X, y, 1, draws=2, config=cfg, seed=1)
     assert len(res1["losses"]) == 2 and res1["loss"] < 2.3  # below chance (log 10)
+    # the standardisation folded into xi's first layer: same loss on the raw features
+    assert xi_loss(res1["xi"], 1, res1["subset"]) == pytest.approx(res1["loss"], rel=1e-9)
     with pytest.raises(ValueError, match=r"layer must be an integer in \[0, 2\]"):
         subnet_bound(net, X, y, 3)
     with pytest.raises(ValueError, match="config"):

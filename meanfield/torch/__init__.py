@@ -5,7 +5,11 @@ The empirical side of Shevchenko & Mondelli, Section 5 (DESIGN.md section 2):
 SGD with the mean-field gradient scaling (:func:`train`), dropout networks
 evaluated many patterns at a time (:func:`evaluate`), and the path between
 two nets through their dropout networks, evaluated on data
-(:func:`dropout_path`; the seven-segment path for two-layer nets).  Runs on
+(:func:`dropout_path`; the seven-segment path for two-layer nets).  For any
+fully connected net (also in the standard parameterisation, with a bias per
+hidden layer), Experiments A and B of Nguyen, Bréchet & Mondelli
+(:func:`experiment_a`, :func:`best_rescaled_dropout`) and the path of their
+Theorem 4.1 (:func:`theorem41`).  Runs on
 CUDA when present, with the same code path; deterministic under a seed on the
 CPU.
 
@@ -19,11 +23,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError("meanfield.torch needs PyTorch: pip install 'meanfield[torch]' "
                       "(or pip install torch)") from exc
 
-from .dropout import evaluate, first_half_masks, random_half_masks
+from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
 from .models import INIT_LAWS, InitLaw, MeanFieldNet, pick_device
-from .paths import DataPath, dropout_path, straight_path
+from .paths import DataPath, dropout_path, straight_path, theorem41
+from .subnets import experiment_a, subnet_bound
 from .train import DataStream, TaskStream, TrainConfig, TrainResult, train
 
 __all__ = ["DataPath", "DataStream", "INIT_LAWS", "InitLaw", "MeanFieldNet", "TaskStream",
-           "TrainConfig", "TrainResult", "evaluate", "first_half_masks", "pick_device",
-           "random_half_masks", "dropout_path", "straight_path", "train"]
+           "TrainConfig", "TrainResult", "best_rescaled_dropout", "dropout_path", "evaluate",
+           "experiment_a", "first_half_masks", "pick_device", "random_half_masks",
+           "straight_path", "subnet_bound", "theorem41", "train"]

@@ -10,6 +10,11 @@ segment only neurons cut off from the output move, so the output is
 constant.  Both are evaluated exactly from the vertex outputs; only
 ``"general"`` segments (the straight-line baselines) cost a forward pass per
 point.
+
+:func:`theorem41` builds the path of Theorem 4.1 of Nguyen, Bréchet &
+Mondelli from the subnetworks of Experiment A (:func:`meanfield.connectivity.
+theorem41_path`; segments ``"a"``, ``"w0"`` and ``"swap"``, all exact from the
+vertex outputs).
 """
 
 from __future__ import annotations
@@ -18,13 +23,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..connectivity import PathVertices, dropout_connect
-from ..twolayer.paths import align
+from ..connectivity import PathVertices, dropout_connect, permute, theorem41_path, \
+    weight_matching
 from .losses import check_loss, errors, per_sample
 
 
 def _check_pair(net, net2):
-    for attr in ("d", "N", "n_out", "depth", "bias", "activation"):
+    for attr in ("d", "N", "n_out", "depth", "bias", "activation", "parameterisation"):
         if getattr(net, attr) != getattr(net2, attr):
             raise ValueError(f"the two nets must have the same {attr}, got "
                              f"{getattr(net, attr)!r} and {getattr(net2, attr)!r}")
@@ -124,15 +129,44 @@ def dropout_path(net, net2, keep):
 def straight_path(net, net2, aligned=False):
     """The straight line from ``net`` to ``net2``; with ``aligned``, after matching neurons.
 
-    Alignment (two-layer nets) permutes the neurons of ``net2`` by the optimal
-    assignment of :func:`meanfield.twolayer.paths.align` on the stacked
-    ``(W_out[:, i], W_1[i])``, which leaves its function unchanged.
+    Alignment permutes the hidden neurons of ``net2`` by
+    :func:`meanfield.connectivity.weight_matching` (for two layers: the optimal
+    assignment of the stacked incoming and outgoing weights), which leaves
+    its function unchanged; the line then ends at the permuted ``net2``.
     """
     _check_pair(net, net2)
     W, W2 = net.numpy_weights(), net2.numpy_weights()
     if aligned:
-        if net.depth != 2:
-            raise ValueError(f"aligned lines are built for two-layer nets, got depth {net.depth}")
-        perm = align(W[1].T, W[0], W2[1].T, W2[0])
-        W2 = [W2[0][perm], W2[1][:, perm]]
+        perms, _ = weight_matching(W, W2)
+        W2 = permute(W2, perms)
     return DataPath(net, PathVertices([W, W2], ["general"], ["theta", "theta'"]))
+
+
+def theorem41(net, net2, bound, bound2):
+    """The path of Theorem 4.1 from ``net`` to ``net2``.
+
+    Parameters
+    ----------
+    net, net2 : MeanFieldNet
+        Same architecture, with ``bias="all"``.
+    bound, bound2 : list of dict
+        Experiment A of each net (:func:`meanfield.torch.subnets.experiment_a`):
+        per layer l = 0..depth-1 the best subset ``I_l`` and subnetwork ``xi_l``.
+
+    Returns
+    -------
+    DataPath
+        Its vertex losses are the two nets' and the ``Q_l`` of the subnetworks
+        (``net``'s ``xi_0`` in the middle), and the loss peaks at a vertex.
+    """
+    _check_pair(net, net2)
+    for name, b in (("bound", bound), ("bound2", bound2)):
+        if len(b) != net.depth:
+            raise ValueError(f"{name} must hold Experiment A for layers 0..{net.depth - 1}, "
+                             f"got {len(b)} entries")
+    vertices = theorem41_path(net.numpy_weights(), net2.numpy_weights(),
+                              [r["subset"] for r in bound[1:]],
+                              [r["subset"] for r in bound2[1:]],
+                              [r["xi"] for r in bound], [r["xi"] for r in bound2],
+                              net.factors())
+    return DataPath(net, vertices)

@@ -7,12 +7,20 @@ subnetwork ``xi_l`` from those features to the output, with hidden widths
 training loss of the best of T_A subsets upper-bounds ``Q~_l``; the maximum
 over l bounds the ``min max inf`` term of Theorem 4.1.
 
-The subnetwork of a mean-field net is itself a mean-field net
-(:class:`MeanFieldNet`, bias as a constant feature) trained by :func:`train`;
-for the last hidden layer (``l = L - 1``, L = depth) it is a linear layer,
-whose infimum is a convex problem solved by scikit-learn's multinomial
-logistic regression (cross-entropy) or least squares (square loss) instead
-of SGD.
+The subnetwork is a net of the same kind (:class:`MeanFieldNet` with the
+net's parameterisation, a bias at its first layer and at every layer when the
+net has biases ``"all"``) trained by :func:`train` on the standardised
+features; for the last hidden layer (``l = L - 1``, L = depth) it is the
+linear map ``U_L`` of eq. 3 (no intercept: the output layer of eq. 1 has no
+bias), whose infimum is a convex problem solved by scikit-learn's
+multinomial logistic regression (cross-entropy) or least squares (square
+loss) instead of SGD.
+
+The best subnetwork is returned as ``xi``, matrices acting on the raw
+features with the standardisation folded into the first one and no factors
+(``z_1 = U_1 (f, 1)``, ``z_p = U_p (h_(p-1), 1)`` or ``U_p h_(p-1)``,
+``out = U_L h``), which is the form :func:`meanfield.connectivity.theorem41_path`
+embeds into the net.
 """
 
 from __future__ import annotations
@@ -28,45 +36,48 @@ from .models import MeanFieldNet
 from .train import DataStream, train
 
 
-def features(net, X, layer):
-    """``f_l``: the input (l = 0) or the activations of hidden layer l, shape (n, n_l)."""
-    L = net.depth - 1
-    if not isinstance(layer, (int, np.integer)) or not 0 <= layer <= L:
-        raise ValueError(f"layer must be an integer in [0, {L}], got {layer!r}")
-    X = torch.as_tensor(np.asarray(X), dtype=net.dtype, device=net.device)
-    if layer == 0:
-        return X
-    W = list(net.weights)
-    with torch.no_grad():
-        h = net.sigma(net.prepare(X) @ W[0].T)
-        for Wl in W[1:layer]:
-            h = net.sigma(h @ Wl.T / net.N)
-    return h
-
-
 def _linear_inf(F, y, loss, n_out):
-    """Best linear map (with intercept) from features F to the outputs, and its training loss."""
+    """Best linear map U (no intercept) from features F to the outputs: (loss, U (n_out, K))."""
     F = F.detach().cpu().double().numpy()
     y = np.asarray(y)
     if loss == "cross_entropy":
+        from scipy.special import logsumexp
         from sklearn.linear_model import LogisticRegression
 
         # weak l2 penalty: on separable features the infimum (0) is not attained
-        model = LogisticRegression(C=1e4, max_iter=5000).fit(F, y)
-        from scipy.special import logsumexp
-
-        dec = model.decision_function(F)
-        if dec.ndim == 1:  # two classes: logits (0, dec)
-            dec = np.column_stack([np.zeros_like(dec), dec])
+        model = LogisticRegression(C=1e4, max_iter=5000, fit_intercept=False).fit(F, y)
+        U = np.zeros((n_out, F.shape[1]))
+        coef = model.coef_
+        if coef.shape[0] == 1:  # two classes: sklearn keeps one row, logits (0, F c)
+            coef = np.vstack([np.zeros_like(coef), coef])
+        U[model.classes_] = coef
+        dec = F @ U.T
         logp = dec - logsumexp(dec, axis=1, keepdims=True)  # no log(0) when a class is certain
-        col = np.searchsorted(model.classes_, y)
-        return float(-np.mean(logp[np.arange(len(y)), col]))
-    else:
-        target = np.eye(n_out)[y] if not np.issubdtype(y.dtype, np.floating) else \
-            y.reshape(len(y), -1)
-        A = np.column_stack([F, np.ones(len(F))])
-        coef, *_ = np.linalg.lstsq(A, target, rcond=None)
-        return float(np.mean(np.sum((A @ coef - target) ** 2, axis=1)))
+        return float(-np.mean(logp[np.arange(len(y)), y])), U
+    target = np.eye(n_out)[y] if not np.issubdtype(y.dtype, np.floating) else \
+        y.reshape(len(y), -1)
+    U, *_ = np.linalg.lstsq(F, target, rcond=None)
+    return float(np.mean(np.sum((F @ U - target) ** 2, axis=1))), U.T
+
+
+def _standardise(F, centre=True):
+    """Per-feature shift and scale; near-constant features keep scale 1 (centring removes
+    them) instead of blowing up rounding noise."""
+    mu = F.mean(0) if centre else torch.zeros_like(F[0])
+    sd = F.std(0) if centre else F.pow(2).mean(0).sqrt()
+    sd = torch.where(sd > 1e-6 * sd.max().clamp(min=1e-30), sd, torch.ones_like(sd))
+    return mu, sd
+
+
+def _fold(sub, mu, sd):
+    """The trained subnetwork as factor-free matrices on the raw features (see module doc)."""
+    W = sub.numpy_weights()
+    c = sub.factors()
+    mu, sd = mu.double().cpu().numpy(), sd.double().cpu().numpy()
+    first = W[0]
+    lin = first[:, :-1] / sd
+    xi = [np.column_stack([lin, first[:, -1] - lin @ mu])]
+    return xi + [w * ck for w, ck in zip(W[1:], c[1:])]
 
 
 def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", seed=0,
@@ -87,7 +98,8 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
     Returns
     -------
     dict
-        ``loss`` (the best), ``losses`` per draw, ``subset`` of the best draw.
+        ``loss`` (the best), ``losses`` per draw, ``subset`` of the best draw
+        and ``xi``, its subnetwork (module docstring).
     """
     check_loss(loss)
     H = net.depth - 1  # hidden layers; Nguyen et al.'s L is net.depth
@@ -97,30 +109,50 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
         raise ValueError("config (a TrainConfig) is needed to train a subnetwork for "
                          f"layer {layer} < {H}")
     g = np.random.default_rng(seed)
-    F = features(net, X, layer)
+    F = net.features(X, layer)
     n_l = F.shape[1]
     K = n_l if layer == 0 else math.ceil(n_l / 2)
     width = net.N - math.ceil(net.N / 2)  # n_p - K_p for every later hidden layer
-    losses, subsets = [], []
+    losses, subsets, xis = [], [], []
     for k in range(draws):
         subset = np.arange(n_l) if layer == 0 else np.sort(g.choice(n_l, K, replace=False))
         # standardised per feature: an affine map of the inputs is absorbed by the
         # subnetwork's first layer and bias, so the infimum is unchanged, but SGD
-        # on raw hidden activations (far from unit scale) barely moves
+        # on raw hidden activations (far from unit scale) barely moves; the linear
+        # top map has no bias, so its features are only scaled
         Fk = F[:, subset]
-        Fk = (Fk - Fk.mean(0)) / Fk.std(0).clamp(min=1e-12)
+        mu, sd = _standardise(Fk, centre=layer < H)
+        Fk = (Fk - mu) / sd
         if layer == H:
-            losses.append(_linear_inf(Fk, y, loss, net.n_out))
+            value, U = _linear_inf(Fk, y, loss, net.n_out)
+            losses.append(value)
+            xis.append([U / sd.double().cpu().numpy()])
         else:
             sub = MeanFieldNet(K, width, net.n_out, depth=net.depth - layer,
-                               activation=net.activation, bias=True, init=net.init,
+                               activation=net.activation,
+                               bias="all" if net.bias == "all" else "input", init=net.init,
+                               parameterisation=net.parameterisation,
                                seed=g, dtype=net.dtype, device=net.device)
             stream = DataStream(Fk.cpu().numpy(), y, batch_size, seed=g, device=net.device,
                                 dtype=net.dtype)
             train(sub, stream, config, progress=progress)
             losses.append(evaluate(sub, Fk, y, loss)["loss"])
+            xis.append(_fold(sub, mu, sd))
         subsets.append(subset)
         if layer == 0:  # one subset only: the inputs are kept whole
             break
     best = int(np.argmin(losses))
-    return {"loss": float(losses[best]), "losses": np.array(losses), "subset": subsets[best]}
+    return {"loss": float(losses[best]), "losses": np.array(losses), "subset": subsets[best],
+            "xi": xis[best]}
+
+
+def experiment_a(net, X, y, draws=20, config=None, loss="cross_entropy", seed=0,
+                 batch_size=100, progress=False):
+    """:func:`subnet_bound` for every layer l = 0..depth-1 (Experiment A), each from its own
+    stream of ``seed``; the bound of Theorem 4.1 is the largest ``loss``."""
+    streams = np.random.SeedSequence(np.random.default_rng(seed).integers(2**63)) \
+        .spawn(net.depth)
+    return [subnet_bound(net, X, y, layer, draws=draws, config=config, loss=loss,
+                         seed=np.random.default_rng(s), batch_size=batch_size,
+                         progress=progress)
+            for layer, s in enumerate(streams)]
