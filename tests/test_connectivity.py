@@ -6,8 +6,13 @@ import re
 import numpy as np
 import pytest
 
-from meanfield.connectivity import (between_dropouts, claim51_swap, dropout_connect,
-                                    theorem41_path, to_dropout)
+from meanfield.connectivity import (
+    between_dropouts,
+    claim51_swap,
+    dropout_connect,
+    theorem41_path,
+    to_dropout,
+)
 from meanfield.twolayer.paths import seven_segment_vertices
 
 
@@ -224,3 +229,33 @@ def test_theorem41_bad_inputs(rng):
         theorem41_path(W, W, I, I, [xis[0], xis[0], xis[2]], xis, f)
     with pytest.raises(ValueError, match="factors must be 3 positive numbers"):
         theorem41_path(W, W, I, I, xis, xis, [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("depth,bias", [(2, False), (4, False), (3, True)])
+def test_rescaled_dropout_path_through_each_nets_own_best_dropout(depth, bias, rng):
+    from meanfield.connectivity import rescaled_dropout_connect
+
+    N = 10
+    W, W2 = random_net(rng, depth, N, bias=bias), random_net(rng, depth, N, bias=bias)
+    K = [np.sort(rng.choice(N, 5, replace=False)) for _ in range(depth - 1)]
+    K2 = [np.sort(rng.choice(N, 5, replace=False)) for _ in range(depth - 1)]
+    path = rescaled_dropout_connect(W, W2, K, K2, 1.7, 0.6)
+    H = depth - 1
+    assert path.n_segments == 2 * (2 + 5 * (H - 1)) + 9
+    for a, b in zip(path.weights[0], W):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(path.weights[-1], W2):
+        np.testing.assert_array_equal(a, b)
+    X = rng.standard_normal((20, 4 + bias))
+    outs = [forward(V, X) for V in path.weights]
+    for k, kind in enumerate(path.kinds):
+        lam = 0.4
+        mid = [(1 - lam) * a + lam * b for a, b in zip(path.weights[k], path.weights[k + 1])]
+        expect = (1 - lam) * outs[k] + lam * outs[k + 1] if kind == "a" else outs[k]
+        np.testing.assert_allclose(forward(mid, X), expect, rtol=1e-10, atol=1e-10)
+    # the rescaled dropout networks of both nets are vertices
+    n1 = 2 + 5 * (H - 1)
+    np.testing.assert_allclose(outs[n1], 1.7 * forward(W, X, K), rtol=1e-10, atol=1e-12)
+    assert any(np.allclose(o, 0.6 * forward(W2, X, K2), rtol=1e-10, atol=1e-12) for o in outs)
+    with pytest.raises(ValueError, match="scale2 must be a finite number > 0"):
+        rescaled_dropout_connect(W, W2, K, K2, 1.0, 0.0)

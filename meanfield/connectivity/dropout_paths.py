@@ -36,132 +36,10 @@ dropout networks (Lemma 2); and Lemma 1 backwards to the second net:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-
-#: Segment kinds whose outputs are the linear interpolation of the vertex outputs.
-EXACT_KINDS = ("a", "w0", "swap")
-
-
-@dataclass
-class PathVertices:
-    """Vertices of a piecewise-linear path between nets, with segment kinds.
-
-    Attributes
-    ----------
-    weights : list of list of numpy.ndarray
-        ``weights[k]`` is the list of layer matrices at vertex k.
-    kinds : list of str
-        ``"a"``, ``"w0"`` or ``"general"`` per segment (see the module docstring),
-        or ``"swap"`` (a step of Claim 5.1 of Nguyen et al.; output constant,
-        see :mod:`meanfield.connectivity.theorem41`).
-    labels : list of str
-        One name per vertex.
-    """
-
-    weights: list
-    kinds: list
-    labels: list
-
-    @property
-    def n_segments(self):
-        return len(self.weights) - 1
-
-    def reversed(self):
-        return PathVertices(self.weights[::-1], self.kinds[::-1], self.labels[::-1])
-
-    def point(self, s):
-        """Layer matrices at path parameter s in [0, K] (linear between vertices)."""
-        K = self.n_segments
-        if not 0.0 <= s <= K:
-            raise ValueError(f"s must lie in [0, {K}], got {s}")
-        k = min(int(s), K - 1)
-        lam = s - k
-        return [(1 - lam) * a + lam * b for a, b in zip(self.weights[k], self.weights[k + 1])]
-
-    def profile(self, outputs, measure, n_per_segment=17, shortcut=True):
-        """Measures along the path from the network outputs.
-
-        On ``"a"`` segments the output is the linear interpolation of the
-        vertex outputs and on ``"w0"`` and ``"swap"`` segments it is
-        constant, so those points cost no forward pass; ``"general"`` points
-        call ``outputs``.
-
-        Parameters
-        ----------
-        outputs : callable
-            ``outputs(weights) -> array`` of the network outputs on the data.
-        measure : callable
-            ``measure(out) -> dict`` of numbers (loss, error, ...).
-        n_per_segment : int
-            Points per segment, ends included (>= 2).
-        shortcut : bool
-            False evaluates every point by ``outputs``, to check the
-            construction rather than rely on it.
-
-        Returns
-        -------
-        list of dict
-            ``s``, ``segment``, ``kind``, ``label`` (vertices only) and the measures.
-        """
-        if int(n_per_segment) < 2:
-            raise ValueError(f"n_per_segment must be >= 2, got {n_per_segment}")
-        vout = [outputs(w) for w in self.weights]
-        lam = np.linspace(0.0, 1.0, int(n_per_segment))
-        rows = []
-        for k, kind in enumerate(self.kinds):
-            for j, t in enumerate(lam):
-                if k > 0 and j == 0:
-                    continue
-                if t in (0.0, 1.0) or (shortcut and kind in EXACT_KINDS):
-                    out = (1 - t) * vout[k] + t * vout[k + 1]
-                else:
-                    out = outputs(self.point(k + t))
-                label = self.labels[k] if t == 0.0 else self.labels[k + 1] if t == 1.0 else ""
-                rows.append({"s": k + float(t), "segment": k, "kind": kind, "label": label,
-                             **measure(out)})
-        return rows
-
-
-def _check(weights, name="weights"):
-    ws = [np.array(w, dtype=np.float64) for w in weights]
-    if len(ws) < 2 or any(w.ndim != 2 for w in ws):
-        raise ValueError(f"{name} must be a list of at least 2 matrices")
-    N = ws[0].shape[0]
-    cols = ws[1].shape[1] if len(ws) > 2 and ws[1].shape[1] in (N, N + 1) else N
-    for m, w in enumerate(ws[1:-1], start=1):
-        if w.shape != (N, cols):
-            raise ValueError(f"{name}[{m}] must have shape ({N}, {N}), or ({N}, {N + 1}) in "
-                             f"every middle layer with biases; got {w.shape}")
-    if ws[-1].shape[1] != N:
-        raise ValueError(f"{name}[-1] must have {N} columns, got shape {ws[-1].shape}")
-    return ws
-
-
-def check_keep(keep, n_hidden, N):
-    """Kept index sets, one sorted array per hidden layer.
-
-    ``keep`` is a list of ``n_hidden`` integer arrays, or one array used for
-    every layer.  Raises ValueError naming the layer and the valid range.
-    """
-    arr = keep if isinstance(keep, (list, tuple)) and len(keep) and np.ndim(keep[0]) == 1 \
-        else [keep] * n_hidden
-    if len(arr) != n_hidden:
-        raise ValueError(f"keep must give one index set per hidden layer ({n_hidden}), "
-                         f"got {len(arr)}")
-    out = []
-    for l, K in enumerate(arr, start=1):
-        K = np.asarray(K)
-        if K.ndim != 1 or K.size == 0 or not np.issubdtype(K.dtype, np.integer):
-            raise ValueError(f"keep for hidden layer {l} must be a non-empty 1-D integer array")
-        K = np.sort(K)
-        if K[0] < 0 or K[-1] >= N or np.unique(K).size != K.size:
-            raise ValueError(f"keep for hidden layer {l} must hold distinct indices in "
-                             f"[0, {N - 1}]")
-        out.append(K)
-    return out
+from .claim51 import swap_steps
+from .vertices import PathBuilder, PathVertices, check_keep, check_net
 
 
 def _keep_sets(keep, H, N):
@@ -173,30 +51,6 @@ def _keep_sets(keep, H, N):
                              f"neurons (the dropped slots host copies of the kept ones), "
                              f"got {K.size}")
     return out
-
-
-class _Builder:
-    def __init__(self, start, label):
-        self.weights = [[w.copy() for w in start]]
-        self.kinds, self.labels = [], [label]
-
-    @property
-    def cur(self):
-        return self.weights[-1]
-
-    def step(self, kind, label, changes):
-        """New vertex: the current one with ``changes`` = [(layer, rows, cols, values)]."""
-        new = [w.copy() for w in self.cur]
-        for layer, rows, cols, vals in changes:
-            if cols is None:
-                new[layer][rows] = vals
-            elif isinstance(rows, slice):
-                new[layer][rows, cols] = vals
-            else:
-                new[layer][np.ix_(rows, cols)] = vals
-        self.weights.append(new)
-        self.kinds.append(kind)
-        self.labels.append(label)
 
 
 def _moved(rows_from, cols_from, cols_to, W, N):
@@ -228,14 +82,14 @@ def to_dropout(weights, keep, name="theta"):
         dropped columns and the top's dropped columns zero, dropped rows as
         in the net.
     """
-    W0 = _check(weights)
+    W0 = check_net(weights)
     H = len(W0) - 1
     N = W0[0].shape[0]
     K = _keep_sets(keep, H, N)
     D = [np.setdiff1d(np.arange(N), k) for k in K]
     C = [d[:k.size] for d, k in zip(D, K)]  # slots paired with the kept neurons, in order
     r = [N / k.size for k in K]
-    b = _Builder(W0, name)
+    b = PathBuilder(W0, name)
     top = W0[H]
     # drop the top hidden layer: one convex step
     b.step("a", f"dropout({name}) at layer {H}",
@@ -272,7 +126,7 @@ def between_dropouts(weights, weights2, keep):
 
     Both must be in the form :func:`to_dropout` returns for the same ``keep``.
     """
-    W1, W2 = _check(weights), _check(weights2, "weights2")
+    W1, W2 = check_net(weights), check_net(weights2, "weights2")
     if [w.shape for w in W1] != [w.shape for w in W2]:
         raise ValueError("the two nets must have the same layer shapes")
     H = len(W1) - 1
@@ -280,7 +134,7 @@ def between_dropouts(weights, weights2, keep):
     K = _keep_sets(keep, H, N)
     D = [np.setdiff1d(np.arange(N), k) for k in K]
     C = [d[:k.size] for d, k in zip(D, K)]
-    b = _Builder(W1, "dropout(theta)")
+    b = PathBuilder(W1, "dropout(theta)")
     copies = [(0, C[0], None, W2[0][K[0]])]
     copies += [(m - 1, C[m - 1], None, _moved(K[m - 1], K[m - 2], C[m - 2], W2[m - 1], N))
                for m in range(2, H + 1)]
@@ -315,3 +169,61 @@ def dropout_connect(weights, weights2, keep):
     return PathVertices(first.weights + mid.weights[1:-1] + last.weights,
                         first.kinds + mid.kinds + last.kinds,
                         first.labels + mid.labels[1:-1] + last.labels)
+
+
+def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1.0):
+    """The path through each net's own best dropout network with a tuned output scale.
+
+    Path B of Nguyen, Bréchet & Mondelli (Figure 3 d): Experiment B picks, per
+    net, kept sets and a scalar ``r`` on the output.  ``theta -> dropout(theta)``
+    (:func:`to_dropout` on ``keep``), then the top times ``scale`` (one ``"a"``
+    segment); the same for ``theta'`` on ``keep2``, whose dropped neurons are
+    then cleared (``"w0"``: their outgoing weights are zero) and whose kept
+    neurons outside ``keep`` are swapped onto the free neurons of ``keep`` by
+    Claim 5.1 (:mod:`meanfield.connectivity.claim51`, three ``"swap"``
+    segments); :func:`between_dropouts` joins the two.  The maximum loss is
+    at a vertex: the two nets, their partial and full dropout networks, and
+    the rescaled ones.  ``2 (2 + 5 (H - 1)) + 9`` segments.
+
+    Parameters
+    ----------
+    weights, weights2 : list of numpy.ndarray
+        The two nets (layout of :mod:`meanfield.connectivity.vertices`).
+    keep, keep2 : list of H integer arrays (or one array)
+        Kept neurons of each net, the same sizes, at most N/2 per layer.
+    scale, scale2 : float
+        Output scales of the two dropout networks (> 0).
+
+    Returns
+    -------
+    PathVertices
+    """
+    W1, W2 = check_net(weights), check_net(weights2, "weights2")
+    if [w.shape for w in W1] != [w.shape for w in W2]:
+        raise ValueError("the two nets must have the same layer shapes")
+    H, N = len(W1) - 1, W1[0].shape[0]
+    K1, K2 = _keep_sets(keep, H, N), _keep_sets(keep2, H, N)
+    if [k.size for k in K1] != [k.size for k in K2]:
+        raise ValueError(f"keep and keep2 must have the same sizes per layer, got "
+                         f"{[k.size for k in K1]} and {[k.size for k in K2]}")
+    for name, r in (("scale", scale), ("scale2", scale2)):
+        if not (np.isfinite(r) and r > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {r!r}")
+    sides = []
+    for W, K, r, name in ((W1, K1, scale, "theta"), (W2, K2, scale2, "theta'")):
+        first = to_dropout(W, K, name)
+        b = PathBuilder(first.weights[-1], first.labels[-1])
+        b.weights, b.kinds, b.labels = first.weights, first.kinds, first.labels
+        b.step("a", f"{r:.4g} dropout({name})", [(H, slice(None), None, r * b.cur[H])])
+        sides.append(b)
+    b2 = sides[1]
+    D2 = [np.setdiff1d(np.arange(N), k) for k in K2]
+    b2.step("w0", "dropped neurons cleared", [(m, D2[m], None, 0.0) for m in range(H)])
+    if any(not np.array_equal(a, k) for a, k in zip(K1, K2)):
+        swap_steps(b2, [(np.setdiff1d(k2, k1), np.setdiff1d(k1, k2)) for k1, k2 in zip(K1, K2)],
+                   "kept neurons moved onto theta's")
+    mid = between_dropouts(sides[0].cur, b2.cur, K1)
+    back = PathVertices(b2.weights, b2.kinds, b2.labels).reversed()
+    return PathVertices(sides[0].weights + mid.weights[1:-1] + back.weights,
+                        sides[0].kinds + mid.kinds + back.kinds,
+                        sides[0].labels + mid.labels[1:-1] + back.labels)

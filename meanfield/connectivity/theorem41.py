@@ -63,7 +63,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dropout_paths import PathVertices, _Builder, check_keep
+from .claim51 import swap_steps
+from .vertices import PathBuilder, PathVertices, check_keep
 
 
 def _check_net(weights, name):
@@ -124,13 +125,13 @@ class _Net:
         self.I = subsets  # I[p - 1] for hidden layer p
         self.Ibar = [np.setdiff1d(np.arange(self.N), I) for I in subsets]
         self.S = [I[:b.size] for I, b in zip(self.I, self.Ibar)]
-        self.b = _Builder(weights, name)
+        self.b = PathBuilder(weights, name)
         self.name = name
 
     def embed(self, xi, l, slots):
         """Changes that write ``xi_l`` into the rows ``slots[p - 1]`` of layers p = l+1..H
         (and, last, the top columns ``slots[H - 1]``)."""
-        N, H = self.N, self.H
+        H = self.H
         changes = []
         for k, p in enumerate(range(l + 1, H + 1)):
             U = xi[k] / self.c[p - 1]
@@ -151,21 +152,7 @@ class _Net:
         self.b.step("a", label, [(self.H, slice(None), None, new)])
 
     def swap(self, moves, label, extra_zero=()):
-        """Claim 5.1 in every layer at once: ``moves[p - 1] = (q, p)`` moves neurons q onto
-        the pure zero neurons p of hidden layer p (arrays of equal length)."""
-        self.b.step("swap", f"{label}: (i) copies of incoming weights",
-                    [(p - 1, dst, None, self.b.cur[p - 1][src])
-                     for p, (src, dst) in enumerate(moves, start=1) if src.size])
-        cur = self.b.cur
-        changes = []
-        for p, (src, dst) in enumerate(moves, start=1):
-            if src.size:
-                changes.append((p, slice(None), dst, cur[p][:, src]))
-                changes.append((p, slice(None), src, 0.0))
-        self.b.step("swap", f"{label}: (ii) outgoing weights moved", changes)
-        zero = [(p - 1, src, None, 0.0) for p, (src, _) in enumerate(moves, start=1)
-                if src.size]
-        self.b.step("swap", f"{label}: (iii) old neurons cleared", zero + list(extra_zero))
+        swap_steps(self.b, moves, label, extra_zero)
 
     def sparsify(self, xis):
         """theta -> sparse(theta): the module docstring's steps."""
@@ -186,45 +173,6 @@ class _Net:
                       extra_zero=[(l - 1, self.Ibar[l - 1], None, 0.0)])
             self.b.labels[-1] = f"sparse({self.name}) at layers >= {l}"
         return self
-
-
-def claim51_swap(weights, moves, factors=None):
-    """Claim 5.1 on a net: three segments moving neurons onto pure zero neurons.
-
-    Parameters
-    ----------
-    weights : list of numpy.ndarray
-        A net in the module layout.
-    moves : list of H pairs ``(q, p)``
-        For each hidden layer, neurons ``q`` and the pure zero neurons ``p``
-        (incoming and outgoing weights zero) that take their place.
-
-    Returns
-    -------
-    PathVertices
-        Kinds ``"swap"``; the network function is the same at every point.
-    """
-    ws = _check_net(weights, "weights")
-    H, N = len(ws) - 1, ws[0].shape[0]
-    if len(moves) != H:
-        raise ValueError(f"moves must hold one (q, p) pair per hidden layer ({H}), "
-                         f"got {len(moves)}")
-    pairs = []
-    for layer, (q, p) in enumerate(moves, start=1):
-        q, p = np.asarray(q, dtype=int).ravel(), np.asarray(p, dtype=int).ravel()
-        if q.size != p.size or np.intersect1d(q, p).size or \
-                np.unique(np.r_[q, p]).size != 2 * q.size or (q.size and (
-                    min(q.min(), p.min()) < 0 or max(q.max(), p.max()) >= N)):
-            raise ValueError(f"moves for hidden layer {layer} must be two disjoint arrays of "
-                             f"distinct indices in [0, {N - 1}] of equal length")
-        out = ws[layer][:, p] if layer < H else ws[H][:, p]
-        if p.size and (np.any(ws[layer - 1][p] != 0) or np.any(out != 0)):
-            raise ValueError(f"moves for hidden layer {layer}: the neurons p must be pure zero "
-                             "(incoming and outgoing weights zero)")
-        pairs.append((q, p))
-    net = _Net(ws, [np.arange(N)] * H, factors or [1.0] * (H + 1), "theta")
-    net.swap(pairs, "Claim 5.1")
-    return PathVertices(net.b.weights, net.b.kinds, net.b.labels)
 
 
 def theorem41_path(weights0, weights1, subsets0, subsets1, xis0, xis1, factors):

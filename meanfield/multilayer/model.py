@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
-from ..connectivity.dropout_paths import check_keep
+from ..connectivity.vertices import check_keep
 
 
 def check_weights(weights, d=None):
