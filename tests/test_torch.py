@@ -481,13 +481,64 @@ def test_noise_stability_quantities_against_brute_force(act, rng):
     assert eps == pytest.approx(expect, rel=1e-12)
 
 
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+def test_interlayer_smoothness_against_brute_force(act, rng):
+    """Kuditipudi Def. 3 per sample: the dropped weights of Algorithm 1 rebuilt from the
+    returned multipliers, M^{i,j} by plain products, J^{i,j} by autograd."""
+    from meanfield.torch.noise_stability import interlayer_smoothness
+
+    N, d = 10, 4
+    net = MeanFieldNet(3, N, 2, depth=d, activation=act, seed=4, dtype=torch.float64,
+                       device="cpu")
+    X = rng.standard_normal((5, 3))
+    ts = (0.0, 0.5)
+    res = interlayer_smoothness(net, X, p=0.5, draws=2, ts=ts, seed=3)
+    W = [w.detach() for w in net.weights]
+    A = [W[0]] + [w / N for w in W[1:]]
+    sig = net.sigma
+
+    def pre(x0, mats, upto):
+        z = mats[0] @ x0
+        for k in range(2, upto + 1):
+            z = mats[k - 1] @ sig(z)
+        return z
+
+    for k, delta in enumerate(res["deltas"]):
+        assert set(delta) == {2, 3, 4} and set(np.unique(delta[2])) <= {0.0, 2.0}
+        Ah = [A[0]] + [A[i - 1] * torch.as_tensor(delta[i]) for i in range(2, d + 1)]
+        for s in range(5):
+            x0 = net.prepare(X[s:s + 1])[0]
+            rho = np.inf
+            for i in range(2, d):
+                xi = pre(x0, A, i)
+                for t in ts:
+                    for dropped in (i, i - 1) if i > 2 else (i,):  # xh = x^i: left out
+                        mats = [t * A[m] + (1 - t) * Ah[m] if 1 <= m < dropped else A[m]
+                                for m in range(d)]
+                        xh = pre(x0, mats, i)
+                        for j in range(i + 1, d + 1):
+                            def M(z, i=i, j=j):
+                                for m in range(i, j):
+                                    z = A[m] @ sig(z)
+                                return z
+                            J = torch.autograd.functional.jacobian(M, xi)
+                            err = float((M(xh) - J @ xh).norm())
+                            if err > 0:
+                                rho = min(rho, float((xh - xi).norm() * pre(x0, A, j).norm()
+                                                     / (xi.norm() * err)))
+            assert res["per_sample"][k, s] == pytest.approx(rho, rel=1e-8)
+    assert res["rho"] == pytest.approx(float(np.median(res["per_sample"].min(1))))
+    with pytest.raises(ValueError, match=r"p must lie in \(0, 1\)"):
+        interlayer_smoothness(net, X, p=1.0)
+
+
 def test_deep_connectivity_sweep_runs_and_plots(tmp_path, capsys):
     """Experiments A and B per layer through `meanfield sweep --plot` (digits, tiny)."""
     from meanfield import load
     from meanfield.cli import main
 
     cfg = tmp_path / "deep.toml"
-    cfg.write_text('experiment = "deep_connectivity"\n[fixed]\ndataset = "digits"\nalpha = 0.5\n'
+    cfg.write_text('experiment = "deep_connectivity"\n[fixed]\ndataset = "digits"\n'
                    'epochs = 2.0\ndraws_a = 1\ndraws_b = 4\n[grid]\nN = [10, 20]\nseed = [0]\n')
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "d"), "--workers", "1",
                  "--quiet", "--plot"]) == 0
@@ -496,3 +547,36 @@ def test_deep_connectivity_sweep_runs_and_plots(tmp_path, capsys):
     assert per[(10, "A")] == [0, 1, 2] and per[(10, "B")] == [1, 2]
     assert (t["train_loss"] > 0).all()
     assert (tmp_path / "d" / "figures" / "ab_vs_width_all_depth=3.png").exists()
+
+
+def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
+    """Figure 3 d through `meanfield sweep --plot` (digits, tiny): four paths, each from the
+    first net to the second, on both splits; path A stays below the bound of Theorem 4.1."""
+    from meanfield import load
+    from meanfield.cli import main
+
+    cfg = tmp_path / "paths.toml"
+    cfg.write_text('experiment = "deep_paths"\n[fixed]\ndataset = "digits"\nN = 12\n'
+                   'depth = 4\nepochs = 3.0\ndraws_a = 1\ndraws_b = 4\nn_train = 400\n'
+                   'n_per_segment = 3\n[grid]\nseed = [0]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "p"), "--workers", "1",
+                 "--quiet", "--plot"]) == 0
+    t = load(tmp_path / "p")
+    paths = t[t["table"] == "path"]
+    assert set(paths["path"]) == {"A", "B", "straight", "aligned"}
+    assert set(paths["split"]) == {"train", "test"}
+    seg = paths.groupby("path")["n_segments"].first()
+    assert seg["A"] in (2 * (2 + 6 * 2) + 5, 2 * (2 + 6 * 2) + 8) and seg["straight"] == 1
+    b = t[(t["table"] == "bound") & t["experiment"].isin(["A", "trained"])]["train_loss"].max()
+    train_a = paths[(paths["path"] == "A") & (paths["split"] == "train")]
+    assert train_a["path_loss"].max() <= b * (1 + 1e-5)  # float32 nets
+    ends = paths[paths["path"] == "straight"].groupby("split")["path_loss"]
+    for path in ("A", "B", "aligned"):  # every path runs between the same two nets
+        g = paths[paths["path"] == path].groupby("split")["path_loss"]
+        np.testing.assert_allclose(g.first(), ends.first(), rtol=1e-5)
+        np.testing.assert_allclose(g.last(), ends.last(), rtol=1e-5)
+    assert (tmp_path / "p" / "figures" / "paths_all.png").exists()
+    # Theorem 4.1's path needs a bias per hidden layer: a config error, exit 2
+    cfg.write_text(cfg.read_text().replace("N = 12", 'N = 12\nbias = "input"'))
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "q"), "--quiet"]) == 2
+    assert "bias must be 'all'" in capsys.readouterr().err

@@ -16,8 +16,8 @@ from typing import Callable
 import pandas as pd
 
 from .. import _checks
-from .options import (COUPLE_OPTIONS, DEEP_OPTIONS, EMPIRICAL_OPTIONS, PATH_OPTIONS,
-                      ConfigError, multilayer_options, stability_options)
+from .options import (COUPLE_OPTIONS, DEEP_OPTIONS, DEEP_PATH_OPTIONS, EMPIRICAL_OPTIONS,
+                      PATH_OPTIONS, ConfigError, multilayer_options, stability_options)
 
 
 @dataclass(frozen=True)
@@ -218,9 +218,18 @@ def _deep_plot(table, out):
     return written
 
 
+def _deep_paths_plot(table, out):
+    from ..plotting import save_figure, theorem41_paths_figure
+
+    written = []
+    keys = _group_keys(table, DEEP_PATH_OPTIONS, set())
+    for name, g in _groups(table, keys):
+        written += save_figure(theorem41_paths_figure(g), Path(out) / f"paths_{name}")
+    return written
+
+
 def _empirical_plot(table, out):
-    from ..plotting import (dropout_change_vs_n, error_change_vs_n, full_vs_dropout,
-                            save_figure)
+    from ..plotting import dropout_change_vs_n, error_change_vs_n, full_vs_dropout, save_figure
 
     written = []
     keys = _group_keys(table, EMPIRICAL_OPTIONS, {"N", "seed", "depth"})
@@ -288,6 +297,9 @@ EXPERIMENTS = {
     "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
                                     _torch_check("deep"),
                                     lambda c: _torch_experiments().deep_cell(c), _deep_plot),
+    "deep_paths": Experiment("deep_paths", dict(DEEP_PATH_OPTIONS), _torch_check("deep_paths"),
+                             lambda c: _torch_experiments().deep_paths_cell(c),
+                             _deep_paths_plot),
     "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _torch_check("path"),
                                  lambda c: _torch_experiments().path_cell(c), _path_plot),
 }

@@ -63,14 +63,31 @@ EMPIRICAL_OPTIONS = dict(
 )
 
 #: Nguyen, Bréchet & Mondelli Experiments A and B (Figures 3 a-c and 4): one trained net.
-DEEP_OPTIONS = dict(
+_NGUYEN_OPTIONS = dict(
     _TRAINING_OPTIONS,
-    depth=(int, 3, "weight layers (3: two hidden layers, as in their Figure 4)"),
+    alpha=(float, 0.1, "SGD step (regime fixed)"),
+    parameterisation=(str, "standard", "standard (their eq. 1) | mean_field"),
+    bias=(str, "all", "all (a bias per hidden layer, their eq. 1) | input | none"),
     init=(str, "gaussian", "law of the initial weights: gaussian | uniform | bimodal"),
+    n_train=(int, 0, "training samples used, a seeded subset (0: all)"),
+    n_test=(int, 0, "test samples used, a seeded subset (0: all)"),
     draws_a=(int, 5, "subsets I_l per layer in Experiment A (the paper: 20)"),
     draws_b=(int, 50, "dropout draws per layer in Experiment B (the paper: 200)"),
     sub_epochs=(float, None, "epochs of each re-trained subnetwork (Experiment A); default: "
                              "those of the net (regime fixed)"),
+)
+
+DEEP_OPTIONS = dict(
+    _NGUYEN_OPTIONS,
+    depth=(int, 3, "weight layers (3: two hidden layers, as in their Figure 4)"),
+)
+
+#: Nguyen, Bréchet & Mondelli Figure 3 d: a pair of nets and the paths between them.
+DEEP_PATH_OPTIONS = dict(
+    _NGUYEN_OPTIONS,
+    depth=(int, 5, "weight layers (5: four hidden layers)"),
+    n_per_segment=(int, 17, "points evaluated on each segment (only straight lines cost "
+                             "forward passes)"),
 )
 
 #: Figure 3: a pair of nets and the paths between them.

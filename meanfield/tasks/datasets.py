@@ -57,6 +57,22 @@ class Dataset:
     def d(self) -> int:
         return self.X_train.shape[1]
 
+    def subset(self, n_train=None, n_test=None, seed=0):
+        """The first ``n_train`` training and ``n_test`` test samples of a seeded shuffle
+        (None: all); the standardisation is kept as it was."""
+        g = np.random.default_rng(seed)
+        parts = {}
+        for split, n in (("train", n_train), ("test", n_test)):
+            X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
+            if n is not None:
+                if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or \
+                        not 1 <= n <= len(y):
+                    raise ValueError(f"n_{split} must be an integer in [1, {len(y)}], got {n!r}")
+                idx = np.sort(g.permutation(len(y))[:n])
+                X, y = X[idx], y[idx]
+            parts[split] = (X, y)
+        return Dataset(self.name, *parts["train"], *parts["test"], self.n_classes)
+
     def __repr__(self):
         return (f"Dataset({self.name!r}, d={self.d}, n_classes={self.n_classes}, "
                 f"train={len(self.y_train)}, test={len(self.y_test)})")

@@ -25,11 +25,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 
 from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
 from .models import INIT_LAWS, InitLaw, MeanFieldNet, pick_device
-from .paths import DataPath, dropout_path, straight_path, theorem41
+from .paths import DataPath, best_dropout_path, dropout_path, straight_path, theorem41
 from .subnets import experiment_a, subnet_bound
 from .train import DataStream, TaskStream, TrainConfig, TrainResult, train
 
 __all__ = ["DataPath", "DataStream", "INIT_LAWS", "InitLaw", "MeanFieldNet", "TaskStream",
-           "TrainConfig", "TrainResult", "best_rescaled_dropout", "dropout_path", "evaluate",
-           "experiment_a", "first_half_masks", "pick_device", "random_half_masks",
-           "straight_path", "subnet_bound", "theorem41", "train"]
+           "TrainConfig", "TrainResult", "best_dropout_path", "best_rescaled_dropout",
+           "dropout_path", "evaluate", "experiment_a", "first_half_masks", "pick_device",
+           "random_half_masks", "straight_path", "subnet_bound", "theorem41", "train"]

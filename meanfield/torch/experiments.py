@@ -5,7 +5,10 @@ networks on the test set at fractions of the run: the rows make Figures 1, 2
 and 4.  ``path_cell`` trains a bimodal- and a unimodal-initialised net and evaluates
 the dropout path (seven segments for two layers) and the straight lines
 between them on the test set, with histograms of both nets' weights: Figure 3.
-Both are registered as sweep experiments in :mod:`meanfield.experiments.kinds`.
+``deep_cell`` runs Experiments A and B of Nguyen, Bréchet & Mondelli on one
+net (their Figures 3 a-c and 4) and ``deep_paths_cell`` the paths between a
+pair (Figure 3 d).  All are registered as sweep experiments in
+:mod:`meanfield.experiments.kinds`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ def _data(name, path):
     return load_dataset(name, path or None)
 
 
+def _cell_data(cell):
+    """The cell's data set, or the seeded subset ``n_train`` / ``n_test`` of it (0: all)."""
+    data = _data(cell["dataset"], cell["data_path"])
+    n_train, n_test = cell.get("n_train") or None, cell.get("n_test") or None
+    if n_train is None and n_test is None:
+        return data
+    return data.subset(n_train, n_test, seed=0)
+
+
 def train_config(cell):
     """The :class:`TrainConfig` of a cell: ``regime`` ``fixed`` (alpha, epochs) or ``paper``."""
     N = _checks.positive_int("N", cell["N"])
@@ -45,7 +57,10 @@ def train_config(cell):
 def check_cell(cell, kind="empirical"):
     """Validate a cell without training (the data set must be loadable)."""
     train_config(cell)
-    data = _data(cell["dataset"], cell["data_path"])
+    for key in ("n_train", "n_test"):
+        if key in cell:
+            _checks.nonneg_int(key, cell[key])
+    data = _cell_data(cell)
     _checks.positive_int("batch_size", cell["batch_size"])
     if cell["batch_size"] > len(data.y_train):
         raise ValueError(f"batch_size must be at most {len(data.y_train)}, got "
@@ -54,10 +69,16 @@ def check_cell(cell, kind="empirical"):
     pick_device(cell["device"])
     init = cell["init1"] if kind == "path" else cell["init"]
     MeanFieldNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
-                 init=init, device="cpu")
+                 init=init, device="cpu", **_architecture(cell))
     if kind == "empirical":
         _checks.nonneg_int("random_halves", cell["random_halves"])
-    elif kind == "deep":
+    elif kind in ("deep", "deep_paths"):
+        if kind == "deep_paths" and cell.get("bias") != "all":
+            raise ValueError("bias must be 'all' for the path of Theorem 4.1 (a bias per hidden "
+                             f"layer), got {cell.get('bias')!r}")
+        if kind == "deep_paths" and \
+                _checks.positive_int("n_per_segment", cell["n_per_segment"]) < 2:
+            raise ValueError(f"n_per_segment must be >= 2, got {cell['n_per_segment']}")
         _checks.positive_int("draws_a", cell["draws_a"])
         _checks.positive_int("draws_b", cell["draws_b"])
         if cell["sub_epochs"] is not None:
@@ -86,11 +107,19 @@ def _cell_threads():
         torch.set_num_threads(previous)
 
 
+def _architecture(cell):
+    """Parameterisation and bias of the cell's nets (mean field with an input bias when the
+    experiment has no such options)."""
+    return {"parameterisation": cell.get("parameterisation", "mean_field"),
+            "bias": cell.get("bias", "input")}
+
+
 def _train_one(cell, data, init, seed, callback=None):
     dev = pick_device(cell["device"])
     g = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
     net = MeanFieldNet(data.d, cell["N"], data.n_classes, depth=cell.get("depth", 2),
-                       activation=cell["activation"], init=init, seed=g, device=dev)
+                       activation=cell["activation"], init=init, seed=g, device=dev,
+                       **_architecture(cell))
     stream = DataStream(data.X_train, data.y_train, cell["batch_size"], seed=g, device=dev)
     res = train(net, stream, train_config(cell), callback=callback, progress=False)
     return net, res
@@ -172,6 +201,29 @@ def path_cell(cell):
                      ignore_index=True)
 
 
+def _sub_config(cell):
+    """Training of Experiment A's subnetworks: the cell's alpha for ``sub_epochs``."""
+    sub_epochs = cell["sub_epochs"] if cell["sub_epochs"] is not None else cell["epochs"]
+    return TrainConfig(alpha=cell["alpha"], epochs=sub_epochs, loss=cell["loss"])
+
+
+def _experiments_ab(cell, net, data, seed, layers_b):
+    """Experiment A (every layer) and B (``layers_b``) of one net on the training set."""
+    from .dropout import best_rescaled_dropout
+    from .subnets import experiment_a
+
+    X, y = data.X_train, data.y_train
+    g = np.random.SeedSequence([int(seed), 17]).spawn(2)
+    a = experiment_a(net, X, y, draws=cell["draws_a"], config=_sub_config(cell),
+                     loss=cell["loss"], seed=np.random.default_rng(g[0]),
+                     batch_size=cell["batch_size"])
+    gb = g[1].spawn(net.depth)
+    b = {layer: best_rescaled_dropout(net, X, y, layer, draws=cell["draws_b"], loss=cell["loss"],
+                                      seed=np.random.default_rng(gb[layer]))
+         for layer in layers_b}
+    return a, b
+
+
 def deep_cell(cell):
     """Experiments A and B of Nguyen, Bréchet & Mondelli on one trained net (training set).
 
@@ -181,27 +233,63 @@ def deep_cell(cell):
     Subnetworks train with the cell's alpha for ``sub_epochs`` epochs (default:
     as many as the net had), on the training set, like the net.
     """
-    from .dropout import best_rescaled_dropout
-    from .subnets import subnet_bound
-
-    data = _data(cell["dataset"], cell["data_path"])
+    data = _cell_data(cell)
     with _cell_threads():
         net, _ = _train_one(cell, data, cell["init"], cell["seed"])
-        X, y = data.X_train, data.y_train
+        test = evaluate(net, data.X_test, data.y_test, cell["loss"])
         rows = [{"experiment": "trained", "layer": -1,
-                 "train_loss": evaluate(net, X, y, cell["loss"])["loss"]}]
-        sub_epochs = cell["sub_epochs"] if cell["sub_epochs"] is not None else cell["epochs"]
-        sub_cfg = TrainConfig(alpha=cell["alpha"], epochs=sub_epochs, loss=cell["loss"])
-        g = np.random.SeedSequence([int(cell["seed"]), 17]).spawn(2 * net.depth)
-        for layer in range(net.depth):  # 0 .. L-1 with L = depth
-            res = subnet_bound(net, X, y, layer, draws=cell["draws_a"], config=sub_cfg,
-                               loss=cell["loss"], seed=np.random.default_rng(g[layer]),
-                               batch_size=cell["batch_size"])
-            rows.append({"experiment": "A", "layer": layer, "train_loss": res["loss"]})
-        for layer in range(1, net.depth):
-            res = best_rescaled_dropout(net, X, y, layer, draws=cell["draws_b"],
-                                        loss=cell["loss"],
-                                        seed=np.random.default_rng(g[net.depth + layer]))
-            rows.append({"experiment": "B", "layer": layer, "train_loss": res["loss"],
-                         "scale": res["scale"]})
+                 "train_loss": evaluate(net, data.X_train, data.y_train, cell["loss"])["loss"],
+                 "test_loss": test["loss"], "test_error": test["error"]}]
+        a, b = _experiments_ab(cell, net, data, cell["seed"], range(1, net.depth))
+        rows += [{"experiment": "A", "layer": layer, "train_loss": r["loss"]}
+                 for layer, r in enumerate(a)]
+        rows += [{"experiment": "B", "layer": layer, "train_loss": r["loss"], "scale": r["scale"]}
+                 for layer, r in b.items()]
     return pd.DataFrame(rows)
+
+
+def deep_paths_cell(cell):
+    """Two nets (seeds ``2 seed`` and ``2 seed + 1``) and the paths between them (Figure 3 d).
+
+    Paths: ``A`` (Theorem 4.1 from each net's Experiment A), ``B`` (through
+    each net's best rescaled dropout network of Experiment B at layer 1),
+    ``straight`` and ``aligned`` (after weight matching).  Rows with
+    ``table == "path"`` give ``path_loss`` and ``path_error`` (``loss`` names the
+    loss function) on the training and the test set
+    (``split``) along each path, at its vertices and, on straight segments,
+    ``n_per_segment`` points; ``t`` is the position in [0, 1].  Rows with
+    ``table == "bound"`` give each net's trained loss and Experiments A and B
+    per layer.
+    """
+    from .paths import best_dropout_path, straight_path, theorem41
+
+    data = _cell_data(cell)
+    seed = int(cell["seed"])
+    with _cell_threads():
+        nets, bounds, rows = [], [], []
+        for which, s in (("theta", 2 * seed), ("theta'", 2 * seed + 1)):
+            net, _ = _train_one(cell, data, cell["init"], s)
+            a, b = _experiments_ab(cell, net, data, s, [1])
+            nets.append(net)
+            bounds.append((a, b[1]))
+            rows.append({"table": "bound", "net": which, "experiment": "trained", "layer": -1,
+                         "train_loss": evaluate(net, data.X_train, data.y_train,
+                                                cell["loss"])["loss"]})
+            rows += [{"table": "bound", "net": which, "experiment": "A", "layer": layer,
+                      "train_loss": r["loss"]} for layer, r in enumerate(a)]
+            rows.append({"table": "bound", "net": which, "experiment": "B", "layer": 1,
+                         "train_loss": b[1]["loss"], "scale": b[1]["scale"]})
+        paths = {"A": theorem41(nets[0], nets[1], bounds[0][0], bounds[1][0]),
+                 "B": best_dropout_path(nets[0], nets[1], bounds[0][1], bounds[1][1]),
+                 "straight": straight_path(nets[0], nets[1]),
+                 "aligned": straight_path(nets[0], nets[1], aligned=True)}
+        frames = []
+        for name, path in paths.items():
+            for split in ("train", "test"):
+                X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
+                prof = path.evaluate(X, y, cell["loss"], cell["n_per_segment"]) \
+                    .rename(columns={"loss": "path_loss", "error": "path_error"})
+                frames.append(prof.assign(path=name, split=split, n_segments=path.n_segments,
+                                          t=prof["s"] / path.n_segments))
+    return pd.concat([pd.DataFrame(rows), pd.concat(frames, ignore_index=True)
+                      .assign(table="path")], ignore_index=True)

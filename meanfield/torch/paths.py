@@ -23,8 +23,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..connectivity import PathVertices, dropout_connect, permute, theorem41_path, \
-    weight_matching
+from ..connectivity import (
+    PathVertices,
+    dropout_connect,
+    permute,
+    rescaled_dropout_connect,
+    theorem41_path,
+    weight_matching,
+)
 from .losses import check_loss, errors, per_sample
 
 
@@ -124,6 +130,32 @@ def dropout_path(net, net2, keep):
     """
     _check_pair(net, net2)
     return DataPath(net, dropout_connect(net.numpy_weights(), net2.numpy_weights(), keep))
+
+
+def best_dropout_path(net, net2, best, best2):
+    """Path B of Nguyen et al. (Figure 3 d): through each net's best rescaled dropout network.
+
+    Parameters
+    ----------
+    net, net2 : MeanFieldNet
+        Same architecture.
+    best, best2 : dict
+        :func:`meanfield.torch.dropout.best_rescaled_dropout` of each net at
+        ``layer=1`` (half of every hidden layer dropped): its ``mask`` and
+        ``scale`` define the path
+        (:func:`meanfield.connectivity.rescaled_dropout_connect`).
+    """
+    _check_pair(net, net2)
+    keeps = []
+    for name, b in (("best", best), ("best2", best2)):
+        mask = np.asarray(b["mask"].cpu() if torch.is_tensor(b["mask"]) else b["mask"])
+        if mask.shape != (net.depth - 1, net.N) or (mask.sum(1) * 2 > net.N).any():
+            raise ValueError(f"{name} must be Experiment B at layer 1: a mask of shape "
+                             f"({net.depth - 1}, {net.N}) keeping at most half of every layer")
+        keeps.append([np.flatnonzero(row) for row in mask])
+    return DataPath(net, rescaled_dropout_connect(net.numpy_weights(), net2.numpy_weights(),
+                                                  keeps[0], keeps[1], best["scale"],
+                                                  best2["scale"]))
 
 
 def straight_path(net, net2, aligned=False):
