@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates")
+SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates",
+           "deep_connectivity")
 
 
 def validation_dir() -> Path:
