@@ -10,8 +10,11 @@ at N = 100 at the cost of 3 vector iterations plus a horizontal sum per row.
 A delayed-update variant (one pass over W per block of 32 steps, O(N k)
 work per step in between) was measured slower on this machine: the per-row
 dot products do not reach GEMM efficiency and OpenBLAS's dgemm runs at about
-6 GFMA/s here.  The 5x target is met at N = 10000 and in some runs at
-N = 100, not at N = 1000.  Also prints the growth exponent of time per step
+6 GFMA/s here.  Rows of inactive ReLU neurons (sigma' = 0, about half) are
+only read, not written back: that took N = 1000 from about 39 000 to 48 000
+steps/s.  The 5x target is met at N = 10000; at N = 100 and 1000 the ratio
+is 4.6-4.8 (a parallel region per step costs about 2 us at N = 100, where the
+serial loop is slower still).  Also prints the growth exponent of time per step
 in N (expected ~1: one pass over the N x d weights).
 
     python benchmarks/bench_sgd.py [--steps-scale 1.0]

@@ -60,10 +60,16 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
                 a[i] += c * act_value(kind, p, zi)
             wi = W[i]
             acc = 0.0
-            for j in range(d):
-                wij = wi[j] + gw * xk[j]
-                wi[j] = wij
-                acc += wij * xn[j]
+            if gw == 0.0:
+                # an inactive ReLU (or flat ramp) row: read W_i only, so its cache
+                # lines stay clean and are not written back (about half the rows)
+                for j in range(d):
+                    acc += wi[j] * xn[j]
+            else:
+                for j in range(d):
+                    wij = wi[j] + gw * xk[j]
+                    wi[j] = wij
+                    acc += wij * xn[j]
             z[i] = acc
             yhat += a[i] * act_value(kind, p, acc)
     return n
