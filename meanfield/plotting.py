@@ -13,12 +13,16 @@ import numpy as np  # noqa: E402
 
 
 def save_figure(fig, stem) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.pdf``; return the paths."""
+    """Save ``fig`` as ``stem.png`` and ``stem.pdf``, then close it; return the paths.
+
+    Closing keeps long sweeps and test sessions from holding every figure
+    they ever drew (pyplot keeps them until closed)."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
     for p in paths:
         fig.savefig(p, dpi=150, bbox_inches="tight")
+    plt.close(fig)
     return paths
 
 
