@@ -52,8 +52,7 @@ def test_config_is_read_and_expanded(tmp_path):
 
 @pytest.mark.parametrize("change,msg", [
     ({"experiment": "nope"}, "experiment must be one of couple, deep_connectivity, deep_paths, "
-                             "empirical, "
-                             "empirical_path, multilayer, stability, got 'nope'"),
+                             "empirical, empirical_path, multilayer, stability, got 'nope'"),
     ({"fixed": {"dd": 3}}, "unknown key 'dd' in [fixed]"),
     ({"grid": {"N": 16}}, "[grid] key 'N' must be a non-empty list"),
     ({"grid": {"N": [16, 16]}}, "repeats a value"),
