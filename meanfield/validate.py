@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates",
-           "deep_connectivity")
+           "deep_connectivity", "pde_vs_sgd")
 
 
 def validation_dir() -> Path:

@@ -9,8 +9,16 @@ from scipy.integrate import quad
 from scipy.special import eval_hermitenorm
 
 from meanfield.activations import get_activation
-from meanfield.pde import (RadialKernel, hermite_coefficients, radius_of_gaussian, radius_point,
-                           radius_uniform, sample_weights, solve_radial, sphere_moments)
+from meanfield.pde import (
+    RadialKernel,
+    hermite_coefficients,
+    radius_of_gaussian,
+    radius_point,
+    radius_uniform,
+    sample_weights,
+    solve_radial,
+    sphere_moments,
+)
 from meanfield.tasks import isotropic_gaussians, teacher_student
 
 

@@ -74,3 +74,14 @@ def test_deep_connectivity_quick_passes():
         pytest.skip("Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
     mod = _script("deep_connectivity")
     assert mod.main(["--quick", "--quiet"]) == 0
+
+
+@pytest.mark.slow
+def test_pde_vs_sgd_quick_runs_and_reports_every_claim():
+    """Quick sizes run end to end; the particle-limit claim holds at M = 1000 (ReLU)."""
+    import json
+
+    mod = _script("pde_vs_sgd")
+    mod.main(["--quick", "--quiet"])
+    report = json.loads((mod.OUT / "pde_vs_sgd_quick.json").read_text())
+    assert len(report["claims"]) == 4 and report["claims"][0]["pass"]

@@ -7,8 +7,16 @@ coefficients (:mod:`meanfield.pde.hermite`).
 """
 
 from .hermite import hermite_coefficients, sphere_moments, truncation
-from .radial import (RadialKernel, RadialSolution, isotropic_components, radius_of_gaussian,
-                     radius_point, radius_uniform, sample_weights, solve_radial)
+from .radial import (
+                     RadialKernel,
+                     RadialSolution,
+                     isotropic_components,
+                     radius_of_gaussian,
+                     radius_point,
+                     radius_uniform,
+                     sample_weights,
+                     solve_radial,
+)
 
 __all__ = ["RadialKernel", "RadialSolution", "hermite_coefficients", "isotropic_components",
            "radius_of_gaussian", "radius_point", "radius_uniform", "sample_weights",

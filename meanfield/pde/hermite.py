@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from ..activations import get_activation
 from ..kernels.hermite import piecewise_linear_coefficients
 

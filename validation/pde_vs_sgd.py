@@ -1,0 +1,196 @@
+"""The radial PDE against the particle limit and SGD (Mei, Montanari & Nguyen 2018, Fig. 1).
+
+Isotropic Gaussian classification (``x | y = +-1 ~ N(0, (1 +- 0.5)^2 I_d)``),
+frozen output weights a = 1, initial ``w ~ N(0, 0.8^2 / d I_d)`` (r = |w|
+chi-distributed), horizon T = 5: d = 40 with the ramp of Mei et al. and with
+ReLU, and d = 20 with the ramp.
+
+* PDE: :func:`meanfield.pde.solve_radial`, M = 2000 quantile nodes, RK4 with
+  h = 0.02; its own accuracy is measured against M = 4000, h = 0.01.
+* Particle limit (ReLU, whose kernels are closed forms): the full-space
+  dynamics of ``--particles`` particles (default 3000, RK4 with h = 0.05; the target of the
+  issue is 10^5, a GPU's job) with the unbiased off-diagonal risk
+  ``E y^2 + 2 mean V + sum_{i != j} U / (M (M - 1))``.
+* SGD: one-pass SGD with frozen a, alpha = 5e-5 (its own bias on the risk is
+  about linear in alpha: 3.5e-3, 1.4e-3, 6e-4 at alpha = 8e-4, 4e-4, 2e-4 for
+  ReLU at N = 4000), N in {1000, 4000, 16000}, 3 seeds; the risk by Monte Carlo on one fixed test sample of 5 10^4 points
+  (ReLU: exact).  The risk of N neurons carries a term of order E[sigma^2] / N
+  (its diagonal; E[sigma^2] is about 15 for the ramp here), so SGD reaches the
+  PDE only at large N: the fit ``L_inf + c / N`` over N is reported too.
+
+Claims (sup over snapshots after the first 5% of the horizon):
+
+(a) PDE and particle limit agree within 1% (relative), at the M used;
+(b) SGD at the largest N lies within 3 seed standard deviations (plus the
+    test sample's standard error) of the PDE curve, for each case.
+
+Also reported: W1 between the PDE's law of r and the SGD particles' |w| at T,
+and the PDE's solve time against the particle limit's.
+
+Quick mode: M = 1000 particles, N up to 4000, alpha = 1e-4, 2 10^4 test points.
+
+Writes validation/out/pde_vs_sgd{,_quick}.{json,png,pdf}; prints PASS/FAIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from meanfield.pde import radius_of_gaussian, sample_weights, solve_radial
+from meanfield.stepping import simulate
+from meanfield.tasks import isotropic_gaussians
+from meanfield.twolayer.limit import ParticleLimit
+from meanfield.twolayer.sgd import SGD
+
+OUT = Path(__file__).resolve().parent / "out"
+PAPER = "Mei, Montanari & Nguyen 2018, Fig. 1 (DESIGN.md section 4)"
+
+
+def mc_risk(task, W, X, y, chunk=4000):
+    """``mean (y - (1/N) sum_i sigma(<w_i, x>))^2`` over the test sample, and its standard
+    error."""
+    act = task.activation
+    sq = np.empty(len(y))
+    for s in range(0, len(y), chunk):
+        out = act(X[s:s + chunk] @ W.T).mean(axis=1)
+        sq[s:s + chunk] = (y[s:s + chunk] - out) ** 2
+    return float(sq.mean()), float(sq.std() / math.sqrt(len(y)))
+
+
+def particle_risk(task, W):
+    """The off-diagonal (unbiased) estimate of R(rho) from M particles, a = 1."""
+    M = W.shape[0]
+    a = np.ones(M)
+    U = task.U(a, W, a, W)
+    off = (U.sum() - np.trace(U)) / (M * (M - 1))
+    return float(task.ey2 + 2 * task.V(a, W).mean() + off)
+
+
+def run_case(name, d, act, times, Ns, seeds, M_part, n_test, alpha, quick, log):
+    task = isotropic_gaussians(d, 0.5, act)
+    law = radius_of_gaussian(d, 0.8)
+    t0 = time.time()
+    pde = solve_radial(task, law, times, M=1000 if quick else 2000, h=0.04 if quick else 0.02)
+    t_pde = time.time() - t0
+    fine = solve_radial(task, law, times, M=2000 if quick else 4000, h=0.02 if quick else 0.01)
+    late = times >= 0.05 * times[-1]
+    pde_err = float(np.max(np.abs(pde.risk - fine.risk)[late] / fine.risk[late]))
+    out = {"name": name, "d": d, "activation": act, "times": times.tolist(),
+           "pde_risk": pde.risk.tolist(), "pde_seconds": t_pde, "pde_self_error": pde_err,
+           "pde_K": pde.config["K"], "pde_tail": pde.config["tail"]}
+    log(f"{name}: PDE {t_pde:.1f} s (K = {pde.config['K']}), relative change against M x2, "
+        f"h / 2: {pde_err:.2e}")
+    if M_part and act == "relu":
+        t0 = time.time()
+        W = sample_weights(law, M_part, d, 1)
+        stepper = ParticleLimit(task, np.ones(M_part), W, h=0.05, train_a=False)
+        risks = []
+        for t in times:
+            simulate(stepper, [t], progress=False)
+            risks.append(particle_risk(task, stepper.population()[1]))
+        t_part = time.time() - t0
+        rel = np.abs(np.array(risks) - pde.risk) / pde.risk
+        out.update(particle_M=M_part, particle_risk=risks, particle_seconds=t_part,
+                   particle_rel=float(rel[late].max()))
+        log(f"{name}: particle limit M = {M_part}: {t_part:.0f} s, sup relative difference "
+            f"{rel[late].max():.4f}")
+    rng = np.random.default_rng(12345)
+    Xt, yt = task.sample(n_test, rng)
+    sgd = {}
+    for N in Ns:
+        runs, radii = [], []
+        for s in seeds:
+            W0 = sample_weights(law, N, d, 1000 * N + s)
+            stepper = SGD(task, np.ones(N), W0, alpha, train_a=False, rng=s)
+            risk = []
+            for t in times:
+                stepper.advance(stepper.plan(float(t)))
+                risk.append(mc_risk(task, stepper.W, Xt, yt)[0] if act != "relu"
+                            else task.risk(stepper.a, stepper.W))
+            runs.append(risk)
+            radii.append(np.linalg.norm(stepper.W, axis=1))
+        runs = np.array(runs)
+        se = mc_risk(task, stepper.W, Xt, yt)[1] if act != "relu" else 0.0
+        sgd[N] = {"mean": runs.mean(0).tolist(), "sd": runs.std(0, ddof=1).tolist(),
+                  "test_se": se, "at_T": runs[:, -1].tolist(),
+                  "w1_T": float(np.mean([pde.w1(-1, r) for r in radii]))}
+        log(f"{name}: SGD N = {N}: risk at T {runs[:, -1].mean():.5f} +- "
+            f"{runs[:, -1].std(ddof=1):.5f} (PDE {pde.risk[-1]:.5f}); W1 of |w| at T "
+            f"{sgd[N]['w1_T']:.4f}")
+    # the risk of N neurons exceeds that of their law by about E[sigma^2] / N (its
+    # diagonal); the large-N limit of SGD, L_inf + c / N fitted over N, is what the PDE
+    # describes
+    from meanfield.analysis import extrapolate
+
+    fit = extrapolate([N for N in Ns for _ in sgd[N]["at_T"]],
+                      [v for N in Ns for v in sgd[N]["at_T"]], power=1.0)
+    out["sgd_extrapolated_T"] = [fit.y_inf, fit.ci_low, fit.ci_high]
+    log(f"{name}: SGD extrapolated to N = inf (L_inf + c / N) at T: {fit.y_inf:.5f} "
+        f"[{fit.ci_low:.5f}, {fit.ci_high:.5f}] (PDE {pde.risk[-1]:.5f})")
+    top = sgd[Ns[-1]]
+    dev = np.abs(np.array(top["mean"]) - pde.risk)
+    allowed = 3 * np.array(top["sd"]) + top["test_se"]
+    out.update(sgd={str(k): v for k, v in sgd.items()},
+               sgd_ratio=float(np.max(dev[late] / allowed[late])), pde=pde, radii_T=radii[0])
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="smaller sizes (~2 min)")
+    p.add_argument("--particles", type=int, default=None,
+                   help="particles of the ReLU particle limit (default 3000, quick 1000)")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    if args.particles is not None and args.particles < 2:
+        print("pde_vs_sgd: --particles must be an integer >= 2", file=sys.stderr)
+        return 2
+    log = (lambda *a: None) if args.quiet else (lambda m: print(m, flush=True))
+    t0 = time.time()
+    T = 5.0
+    times = np.linspace(0.0, T, 6)
+    Ns = [250, 1000, 4000] if args.quick else [1000, 4000, 16000]
+    seeds = [0, 1, 2]
+    M_part = args.particles or (1000 if args.quick else 3000)
+    n_test = 20_000 if args.quick else 50_000
+    cases = [("ramp, d = 40", 40, "ramp"), ("relu, d = 40", 40, "relu"),
+             ("ramp, d = 20", 20, "ramp")]
+    alpha = 1e-4 if args.quick else 5e-5
+    results = [run_case(*c, times, Ns, seeds, M_part, n_test, alpha, args.quick, log)
+               for c in cases]
+
+    from meanfield.plotting import pde_vs_sgd_figure, save_figure
+
+    stem = "pde_vs_sgd_quick" if args.quick else "pde_vs_sgd"
+    OUT.mkdir(exist_ok=True)
+    save_figure(pde_vs_sgd_figure(results), OUT / stem)
+    relu = next(r for r in results if "particle_rel" in r)
+    claims = [{"claim": f"(a) PDE and the particle limit (ReLU, d = 40, M = {M_part}) agree "
+                        "within 1% after 5% of the horizon",
+               "paper": PAPER, "value": relu["particle_rel"], "pass": relu["particle_rel"] < 0.01,
+               "note": "the issue asks for M >= 1e5 (a GPU run); this is the M used"}]
+    for r in results:
+        claims.append({"claim": f"(b) {r['name']}: SGD at N = {Ns[-1]} within 3 seed SDs of "
+                                "the PDE (sup of |mean - PDE| / (3 SD + test SE))",
+                       "paper": PAPER, "value": r["sgd_ratio"], "pass": r["sgd_ratio"] <= 1.0})
+    for r in results:
+        r.pop("pde"), r.pop("radii_T")
+    report = {"claims": claims, "pass": all(c["pass"] for c in claims), "quick": args.quick,
+              "cases": results, "seconds": time.time() - t0}
+    (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=float))
+    for c in claims:
+        print(f"{'PASS' if c['pass'] else 'FAIL'}  {c['claim']}: {c['value']:.4f}")
+    print(f"time {report['seconds']:.0f} s")
+    print("PASS" if report["pass"] else "FAIL")
+    return 0 if report["pass"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
