@@ -43,14 +43,19 @@ def test_lazy_gram_quick_passes():
     assert mod.main(["--quick", "--quiet"]) == 0
 
 
-@pytest.mark.slow
-def test_empirical_dropout_quick_passes():
+def _needs_torch_and_fashion_mnist():
     from meanfield.tasks.datasets import FASHION_MNIST_DIR
 
     pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
     if not FASHION_MNIST_DIR.is_dir():
         pytest.skip("Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
-    mod = _script("empirical_dropout")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["empirical_dropout", "deep_connectivity"])
+def test_fashion_mnist_scripts_quick_pass(name):
+    _needs_torch_and_fashion_mnist()
+    mod = _script(name)
     assert mod.main(["--quick", "--quiet"]) == 0
 
 
@@ -63,17 +68,6 @@ def test_multilayer_rates_quick_runs_and_reports_every_claim():
     mod.main(["--quick", "--quiet"])
     report = json.loads((mod.OUT / "multilayer_rates_quick.json").read_text())
     assert len(report["claims"]) == 4 and np.isfinite(report["ratio_d"]["ratio"])
-
-
-@pytest.mark.slow
-def test_deep_connectivity_quick_passes():
-    from meanfield.tasks.datasets import FASHION_MNIST_DIR
-
-    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
-    if not FASHION_MNIST_DIR.is_dir():
-        pytest.skip("Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
-    mod = _script("deep_connectivity")
-    assert mod.main(["--quick", "--quiet"]) == 0
 
 
 @pytest.mark.slow
