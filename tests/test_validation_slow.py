@@ -78,4 +78,4 @@ def test_pde_vs_sgd_quick_runs_and_reports_every_claim():
     mod = _script("pde_vs_sgd")
     mod.main(["--quick", "--quiet"])
     report = json.loads((mod.OUT / "pde_vs_sgd_quick.json").read_text())
-    assert len(report["claims"]) == 4 and report["claims"][0]["pass"]
+    assert len(report["claims"]) == 7 and report["claims"][0]["pass"]

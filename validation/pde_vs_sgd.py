@@ -24,6 +24,12 @@ Claims (sup over snapshots after the first 5% of the horizon):
 (b) SGD at the largest N lies within 3 seed standard deviations (plus the
     test sample's standard error) of the PDE curve, for each case.
 
+(c) the same after the O(1/N) term every finite net carries is taken out by
+    extrapolation in N: ``L_inf`` of the fit ``L_inf + c / N`` over the N and
+    seeds, at T, within 1% of the PDE.  (b) is the issue's criterion; at the
+    sizes a CPU allows, the 1/N term (about E[sigma^2] / N, E[sigma^2] near 15
+    for the ramp) is many seed SDs, which shrink only as N^-1/2.
+
 Also reported: W1 between the PDE's law of r and the SGD particles' |w| at T,
 and the PDE's solve time against the particle limit's.
 
@@ -180,6 +186,12 @@ def main(argv=None):
         claims.append({"claim": f"(b) {r['name']}: SGD at N = {Ns[-1]} within 3 seed SDs of "
                                 "the PDE (sup of |mean - PDE| / (3 SD + test SE))",
                        "paper": PAPER, "value": r["sgd_ratio"], "pass": r["sgd_ratio"] <= 1.0})
+    for r in results:
+        L, lo, hi = r["sgd_extrapolated_T"]
+        rel = abs(L - r["pde_risk"][-1]) / r["pde_risk"][-1]
+        claims.append({"claim": f"(c) {r['name']}: SGD extrapolated in N (L_inf + c / N) at T "
+                                "within 1% of the PDE", "paper": PAPER, "value": rel,
+                       "interval": [lo, hi], "pde": r["pde_risk"][-1], "pass": rel < 0.01})
     for r in results:
         r.pop("pde"), r.pop("radii_T")
     report = {"claims": claims, "pass": all(c["pass"] for c in claims), "quick": args.quick,
