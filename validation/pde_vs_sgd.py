@@ -26,7 +26,9 @@ Claims (sup over snapshots after the first 5% of the horizon):
 
 (c) the same after the O(1/N) term every finite net carries is taken out by
     extrapolation in N: ``L_inf`` of the fit ``L_inf + c / N`` over the N and
-    seeds, at T, within 1% of the PDE.  (b) is the issue's criterion; at the
+    seeds, at T, within 1% of the PDE plus 3 standard errors of the test
+    sample (one sample serves every N, so its error is an offset the fit's
+    interval does not see).  (b) is the issue's criterion; at the
     sizes a CPU allows, the 1/N term (about E[sigma^2] / N, E[sigma^2] near 15
     for the ramp) is many seed SDs, which shrink only as N^-1/2.
 
@@ -188,10 +190,13 @@ def main(argv=None):
                        "paper": PAPER, "value": r["sgd_ratio"], "pass": r["sgd_ratio"] <= 1.0})
     for r in results:
         L, lo, hi = r["sgd_extrapolated_T"]
-        rel = abs(L - r["pde_risk"][-1]) / r["pde_risk"][-1]
+        pde_T = r["pde_risk"][-1]
+        se = r["sgd"][str(Ns[-1])]["test_se"]  # shared by every N: not in the interval
+        ratio = abs(L - pde_T) / (0.01 * pde_T + 3 * se)
         claims.append({"claim": f"(c) {r['name']}: SGD extrapolated in N (L_inf + c / N) at T "
-                                "within 1% of the PDE", "paper": PAPER, "value": rel,
-                       "interval": [lo, hi], "pde": r["pde_risk"][-1], "pass": rel < 0.01})
+                                "within 1% (plus 3 test-sample SE) of the PDE",
+                       "paper": PAPER, "value": ratio, "relative": abs(L - pde_T) / pde_T,
+                       "interval": [lo, hi], "pde": pde_T, "pass": ratio <= 1.0})
     for r in results:
         r.pop("pde"), r.pop("radii_T")
     report = {"claims": claims, "pass": all(c["pass"] for c in claims), "quick": args.quick,
