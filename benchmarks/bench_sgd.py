@@ -10,11 +10,12 @@ at N = 100 at the cost of 3 vector iterations plus a horizontal sum per row.
 A delayed-update variant (one pass over W per block of 32 steps, O(N k)
 work per step in between) was measured slower on this machine: the per-row
 dot products do not reach GEMM efficiency and OpenBLAS's dgemm runs at about
-6 GFMA/s here.  Rows of inactive ReLU neurons (sigma' = 0, about half) are
-only read, not written back: that took N = 1000 from about 39 000 to 48 000
-steps/s.  The 5x target is met at N = 10000; at N = 100 and 1000 the ratio
-is 4.6-4.8 (a parallel region per step costs about 2 us at N = 100, where the
-serial loop is slower still).  Also prints the growth exponent of time per step
+6 GFMA/s here.  Two changes then met the target at every N: rows of inactive
+ReLU neurons (sigma' = 0, about half) are only read, not written back
+(N = 1000: 39 000 -> 48 000 steps/s), and the loop SGD uses is built for its
+one activation, so the other activations' branches leave the row loop
+(48 000 -> 61 000-79 000 steps/s; ratios 5.6-5.8, 6.7-7.7, 7.3-11.5 at
+N = 100, 1000, 10000 in two runs).  Also prints the growth exponent of time per step
 in N (expected ~1: one pass over the N x d weights).
 
     python benchmarks/bench_sgd.py [--steps-scale 1.0]
@@ -82,7 +83,7 @@ def main(argv=None):
         X, Y = task.sample(steps, rng)
         alpha = 1.0 / N
 
-        kernel = k_sgd.choose(N, d, 1, 0.0)
+        kernel = k_sgd.choose(N, d, 1, 0.0, task.activation.kind)
         sizes = np.full(steps, alpha)
         act = task.activation
 

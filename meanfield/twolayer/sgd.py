@@ -66,7 +66,8 @@ class SGD(Stepper):
         self._X = np.empty((0, d))
         self._Y = np.empty(0)
         self._pos = 0
-        self._kernel = k_sgd.choose(N, d, self.batch_size, self.temperature)
+        self._kernel = k_sgd.choose(N, d, self.batch_size, self.temperature,
+                                    self.task.activation.kind)
         self.time = 0.0
         self.step_count = 0
 
