@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vertices import PathBuilder, PathVertices, check_net
+from .vertices import PathBuilder, check_net
 
 
 def swap_steps(builder, moves, label, extra_zero=()):
@@ -80,4 +80,4 @@ def claim51_swap(weights, moves):
     ws = check_net(weights)
     builder = PathBuilder(ws, "theta")
     swap_steps(builder, check_moves(ws, moves), "Claim 5.1")
-    return PathVertices(builder.weights, builder.kinds, builder.labels)
+    return builder.path()

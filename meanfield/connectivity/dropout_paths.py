@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from .claim51 import swap_steps
-from .vertices import PathBuilder, PathVertices, check_keep, check_net
+from .vertices import PathBuilder, check_keep, check_net, join
 
 
 def _keep_sets(keep, H, N):
@@ -118,7 +118,7 @@ def to_dropout(weights, keep, name="theta"):
         b.step("a", f"dropout({name}) at layers >= {j}",
                [(H, slice(None), C[-1], 0.0), (H, slice(None), K[-1], topK)])
         b.step("w0", "copies removed", saved)
-    return PathVertices(b.weights, b.kinds, b.labels)
+    return b.path()
 
 
 def between_dropouts(weights, weights2, keep):
@@ -148,7 +148,7 @@ def between_dropouts(weights, weights2, keep):
            [(H, slice(None), C[-1], 0.0), (H, slice(None), K[-1], W2[H][:, K[-1]])])
     b.step("w0", "dropped neurons take theta''s weights",
            [(m, D[m], None, W2[m][D[m]]) for m in range(H)])
-    return PathVertices(b.weights, b.kinds, b.labels)
+    return b.path()
 
 
 def dropout_connect(weights, weights2, keep):
@@ -165,10 +165,7 @@ def dropout_connect(weights, weights2, keep):
     """
     first = to_dropout(weights, keep, "theta")
     last = to_dropout(weights2, keep, "theta'").reversed()
-    mid = between_dropouts(first.weights[-1], last.weights[0], keep)
-    return PathVertices(first.weights + mid.weights[1:-1] + last.weights,
-                        first.kinds + mid.kinds + last.kinds,
-                        first.labels + mid.labels[1:-1] + last.labels)
+    return join(first, between_dropouts(first.weights[-1], last.weights[0], keep), last)
 
 
 def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1.0):
@@ -211,9 +208,7 @@ def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1
             raise ValueError(f"{name} must be a finite number > 0, got {r!r}")
     sides = []
     for W, K, r, name in ((W1, K1, scale, "theta"), (W2, K2, scale2, "theta'")):
-        first = to_dropout(W, K, name)
-        b = PathBuilder(first.weights[-1], first.labels[-1])
-        b.weights, b.kinds, b.labels = first.weights, first.kinds, first.labels
+        b = PathBuilder.extending(to_dropout(W, K, name))
         b.step("a", f"{r:.4g} dropout({name})", [(H, slice(None), None, r * b.cur[H])])
         sides.append(b)
     b2 = sides[1]
@@ -222,8 +217,5 @@ def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1
     if any(not np.array_equal(a, k) for a, k in zip(K1, K2)):
         swap_steps(b2, [(np.setdiff1d(k2, k1), np.setdiff1d(k1, k2)) for k1, k2 in zip(K1, K2)],
                    "kept neurons moved onto theta's")
-    mid = between_dropouts(sides[0].cur, b2.cur, K1)
-    back = PathVertices(b2.weights, b2.kinds, b2.labels).reversed()
-    return PathVertices(sides[0].weights + mid.weights[1:-1] + back.weights,
-                        sides[0].kinds + mid.kinds + back.kinds,
-                        sides[0].labels + mid.labels[1:-1] + back.labels)
+    return join(sides[0].path(), between_dropouts(sides[0].cur, b2.cur, K1),
+                b2.path().reversed())

@@ -64,7 +64,7 @@ from __future__ import annotations
 import numpy as np
 
 from .claim51 import swap_steps
-from .vertices import PathBuilder, PathVertices, check_keep
+from .vertices import PathBuilder, check_keep, join
 
 
 def _check_net(weights, name):
@@ -151,9 +151,6 @@ class _Net:
         new[:, cols] = values
         self.b.step("a", label, [(self.H, slice(None), None, new)])
 
-    def swap(self, moves, label, extra_zero=()):
-        swap_steps(self.b, moves, label, extra_zero)
-
     def sparsify(self, xis):
         """theta -> sparse(theta): the module docstring's steps."""
         H = self.H
@@ -169,8 +166,8 @@ class _Net:
                         [(p - 1, self.I[p - 1], None, 0.0) for p in range(l + 1, H + 1)])
             moves = [(np.array([], dtype=int),) * 2] * l + \
                 [(self.Ibar[p - 1], self.S[p - 1]) for p in range(l + 1, H + 1)]
-            self.swap(moves, f"xi_{l} swapped into I",
-                      extra_zero=[(l - 1, self.Ibar[l - 1], None, 0.0)])
+            swap_steps(self.b, moves, f"xi_{l} swapped into I",
+                       extra_zero=[(l - 1, self.Ibar[l - 1], None, 0.0)])
             self.b.labels[-1] = f"sparse({self.name}) at layers >= {l}"
         return self
 
@@ -214,7 +211,7 @@ def theorem41_path(weights0, weights1, subsets0, subsets1, xis0, xis1, factors):
         # Ibar move into the pure zero neurons of theta_1's Ibar that theta_0 keeps
         moves = [(np.setdiff1d(b0, b1), np.setdiff1d(b1, b0))
                  for b0, b1 in zip(first.Ibar, last.Ibar)]
-        last.swap(moves, "pure zeros aligned with theta's")
+        swap_steps(last.b, moves, "pure zeros aligned with theta's")
     Ibar = first.Ibar
     S1 = last.b.cur  # sparse(theta'), its pure zeros on Ibar
     bridge = _Net(first.b.cur, first.I, factors, first.b.labels[-1])
@@ -227,8 +224,4 @@ def theorem41_path(weights0, weights1, subsets0, subsets1, xis0, xis1, factors):
               for p in range(1, H + 1)])
     bridge.top_to(first.I[H - 1], S1[H][:, first.I[H - 1]], "sparse(theta')")
     mid.step("w0", "xi_0 cleared", [(p - 1, Ibar[p - 1], None, 0.0) for p in range(1, H + 1)])
-    back = PathVertices(last.b.weights, last.b.kinds, last.b.labels).reversed()
-    assert all(np.array_equal(a, b) for a, b in zip(mid.weights[-1], back.weights[0]))
-    return PathVertices(first.b.weights + mid.weights[1:-1] + back.weights,
-                        first.b.kinds + mid.kinds + back.kinds,
-                        first.b.labels + mid.labels[1:-1] + back.labels)
+    return join(first.b.path(), mid.path(), last.b.path().reversed())

@@ -143,6 +143,16 @@ class PathBuilder:
         self.weights = [[w.copy() for w in start]]
         self.kinds, self.labels = [], [label]
 
+    @classmethod
+    def extending(cls, path):
+        """A builder that goes on from the last vertex of ``path`` (a PathVertices)."""
+        b = cls(path.weights[-1], path.labels[-1])
+        b.weights, b.kinds, b.labels = list(path.weights), list(path.kinds), list(path.labels)
+        return b
+
+    def path(self):
+        return PathVertices(self.weights, self.kinds, self.labels)
+
     @property
     def cur(self):
         return self.weights[-1]
@@ -162,3 +172,12 @@ class PathBuilder:
         self.labels.append(label)
 
 
+
+
+def join(first, mid, last):
+    """``first``, then ``mid`` (from first's last vertex to last's first), then ``last``."""
+    for a, b in ((first.weights[-1], mid.weights[0]), (mid.weights[-1], last.weights[0])):
+        assert all(np.array_equal(u, v) for u, v in zip(a, b)), "the paths do not meet"
+    return PathVertices(first.weights + mid.weights[1:-1] + last.weights,
+                        first.kinds + mid.kinds + last.kinds,
+                        first.labels + mid.labels[1:-1] + last.labels)
