@@ -44,7 +44,7 @@ from .hermite import hermite_coefficients, sphere_moments, truncation
 
 def isotropic_components(task):
     """``(pi_k, s_k, l_k)`` of a task whose mixture components are all isotropic."""
-    scales = getattr(task, "_scale", None)
+    scales = getattr(task, "scales", None)
     if scales is None or any(s is None for s in scales) or task.teacher is not None:
         raise ValueError("the radial PDE needs a task whose components are all isotropic "
                          "Gaussians (covariance s^2 I) without a teacher, e.g. "

@@ -338,6 +338,12 @@ class GaussianTask:
                          2.0 * self.V(da, W).sum() / N + 2.0 * cross / N ** 2,
                          float(da @ Sd) / N ** 2])
 
+    @property
+    def scales(self):
+        """Per component the scale s of an isotropic covariance ``s^2 I``, or None where the
+        component has a full covariance matrix."""
+        return tuple(self._scale)
+
     def __repr__(self):
         return f"GaussianTask({self.name}, d={self.d}, activation={self.activation})"
 
