@@ -133,7 +133,7 @@ def empirical_cell(cell):
     ``dloss_half = loss_half - loss_full`` (the change in loss of Figure 2)
     and ``derror_half`` likewise (Figure 4).
     """
-    data = _data(cell["dataset"], cell["data_path"])
+    data = _cell_data(cell)
     mask_seed = np.random.SeedSequence([int(cell["seed"]), 11])
 
     def measure(net, frac, t, step):
@@ -172,7 +172,7 @@ def path_cell(cell):
     """
     from .paths import dropout_path, straight_path
 
-    data = _data(cell["dataset"], cell["data_path"])
+    data = _cell_data(cell)
     with _cell_threads():
         seed = int(cell["seed"])
         net1, _ = _train_one(cell, data, cell["init1"], 2 * seed)
