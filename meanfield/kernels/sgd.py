@@ -18,6 +18,7 @@ numpy Generator in a fixed order, in the serial batch loop.
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 
@@ -160,14 +161,9 @@ sgd_batch_parallel = _build(_sgd_batch, True)
 PARALLEL_MIN_WEIGHTS = 10_000
 
 
-_SPECIALISED = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _specialised(f, parallel, kind):
-    key = (f.__name__, parallel, int(kind))
-    if key not in _SPECIALISED:
-        _SPECIALISED[key] = _build(f, parallel, int(kind))
-    return _SPECIALISED[key]
+    return _build(f, parallel, int(kind))
 
 
 def choose(N, d, batch_size, temperature, kind=None):
