@@ -19,6 +19,20 @@ def make_task(kind, act, d=5):
                                  [1.0, -0.5], [0.3, 0.7], act)
 
 
+def sweep_and_load(tmp_path, name, config):
+    """Write ``config`` to ``name.toml``, run ``meanfield sweep --plot`` on one worker into the
+    folder ``name`` (exit status 0 asserted) and return ``(table, folder)``."""
+    from meanfield import load
+    from meanfield.cli import main
+
+    cfg = tmp_path / f"{name}.toml"
+    cfg.write_text(config)
+    out = tmp_path / name
+    assert main(["sweep", str(cfg), "--out", str(out), "--workers", "1", "--quiet",
+                 "--plot"]) == 0
+    return load(out), out
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

@@ -8,6 +8,7 @@ from meanfield.multilayer import MCRisk, MultilayerNet, gradients, init_net, run
 from meanfield.multilayer.stability import (MultilayerConfig, barrier, connect, multilayer_cell,
                                             path_losses, path_profile, random_keep)
 from meanfield.stepping import DivergenceError
+from tests.conftest import sweep_and_load
 from meanfield.tasks import teacher_student
 
 
@@ -154,19 +155,16 @@ def test_cell_table_and_extrapolation():
 
 
 def test_multilayer_sweep_runs_and_plots(tmp_path, capsys):
-    from meanfield import load
     from meanfield.cli import main
 
-    cfg = tmp_path / "ml.toml"
-    cfg.write_text('experiment = "multilayer"\n[fixed]\nT = 2.0\nn_mc = 300\nsizes = [4]\n'
-                   '[grid]\nd = [4, 8]\nN = [12, 24]\nseed = [0]\n')
-    assert main(["sweep", str(cfg), "--out", str(tmp_path / "m"), "--workers", "1",
-                 "--quiet", "--plot"]) == 0
-    table = load(tmp_path / "m")
+    table, out = sweep_and_load(
+        tmp_path, "m", 'experiment = "multilayer"\n[fixed]\nT = 2.0\nn_mc = 300\nsizes = [4]\n'
+        '[grid]\nd = [4, 8]\nN = [12, 24]\nseed = [0]\n')
     assert len(table[table["table"] == "paths"]) == 4
-    figs = {p.name for p in (tmp_path / "m" / "figures" / "all").glob("*.png")}
+    figs = {p.name for p in (out / "figures" / "all").glob("*.png")}
     assert figs == {"multilayer_rates.png", "multilayer_risk.png",
                     "multilayer_dropout_vs_size.png"}
+    cfg = tmp_path / "bad.toml"
     cfg.write_text('experiment = "multilayer"\n[fixed]\nL = 2\n[grid]\nN = [12]\n')
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "bad")]) == 2
     assert "L must be >= 3" in capsys.readouterr().err

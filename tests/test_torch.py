@@ -15,6 +15,7 @@ from meanfield.torch import (DataStream, InitLaw, MeanFieldNet, TaskStream, Trai
                              dropout_path, straight_path, train)
 from meanfield.torch.losses import per_sample  # noqa: E402
 from meanfield.twolayer import InitialLaw, run_sgd  # noqa: E402
+from tests.conftest import sweep_and_load  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -331,26 +332,17 @@ def test_dropout_path_on_data(data, depth):
 
 def test_empirical_sweeps_run_and_plot_from_one_command(tmp_path, capsys):
     """Figures 1-4 through `meanfield sweep ... --plot` on digits, small sizes."""
-    from meanfield import load
-    from meanfield.cli import main
-
-    cfg = tmp_path / "emp.toml"
-    cfg.write_text('experiment = "empirical"\n[fixed]\ndataset = "digits"\nepochs = 2.0\n'
-                   'alpha = 0.5\nrandom_halves = 4\n[grid]\ndepth = [2, 3]\nN = [20, 40]\n'
-                   'seed = [0, 1]\n')
-    assert main(["sweep", str(cfg), "--out", str(tmp_path / "e"), "--workers", "1",
-                 "--quiet", "--plot"]) == 0
-    table = load(tmp_path / "e")
+    table, out = sweep_and_load(
+        tmp_path, "e", 'experiment = "empirical"\n[fixed]\ndataset = "digits"\nepochs = 2.0\n'
+        'alpha = 0.5\nrandom_halves = 4\n[grid]\ndepth = [2, 3]\nN = [20, 40]\nseed = [0, 1]\n')
     assert len(table) == 8 * 4 and set(table["fraction"]) == {0.0, 0.35, 0.7, 1.0}
     np.testing.assert_allclose(table["dloss_half"], table["loss_half"] - table["loss_full"])
-    figs = {p.name for p in (tmp_path / "e" / "figures").glob("*.png")}
+    figs = {p.name for p in (out / "figures").glob("*.png")}
     assert {"error_change_all.png", "full_vs_dropout_all_depth=2.png",
             "dropout_change_all_depth=3.png"} <= figs
-    cfg.write_text('experiment = "empirical_path"\n[fixed]\ndataset = "digits"\nN = 30\n'
-                   'epochs = 2.0\nalpha = 0.5\nn_per_segment = 3\n[grid]\nseed = [0]\n')
-    assert main(["sweep", str(cfg), "--out", str(tmp_path / "p"), "--workers", "1",
-                 "--quiet", "--plot"]) == 0
-    table = load(tmp_path / "p")
+    table, _ = sweep_and_load(
+        tmp_path, "p", 'experiment = "empirical_path"\n[fixed]\ndataset = "digits"\nN = 30\n'
+        'epochs = 2.0\nalpha = 0.5\nn_per_segment = 3\n[grid]\nseed = [0]\n')
     paths = table[table["table"] == "path"]
     assert set(paths["path"]) == {"dropout", "straight", "aligned"}
     assert len(paths[paths["path"] == "dropout"]) == 7 * 2 + 1
@@ -534,34 +526,24 @@ def test_interlayer_smoothness_against_brute_force(act, rng):
 
 def test_deep_connectivity_sweep_runs_and_plots(tmp_path, capsys):
     """Experiments A and B per layer through `meanfield sweep --plot` (digits, tiny)."""
-    from meanfield import load
-    from meanfield.cli import main
-
-    cfg = tmp_path / "deep.toml"
-    cfg.write_text('experiment = "deep_connectivity"\n[fixed]\ndataset = "digits"\n'
-                   'epochs = 2.0\ndraws_a = 1\ndraws_b = 4\n[grid]\nN = [10, 20]\nseed = [0]\n')
-    assert main(["sweep", str(cfg), "--out", str(tmp_path / "d"), "--workers", "1",
-                 "--quiet", "--plot"]) == 0
-    t = load(tmp_path / "d")
+    t, out = sweep_and_load(
+        tmp_path, "d", 'experiment = "deep_connectivity"\n[fixed]\ndataset = "digits"\n'
+        'epochs = 2.0\ndraws_a = 1\ndraws_b = 4\n[grid]\nN = [10, 20]\nseed = [0]\n')
     per = t.groupby(["N", "experiment"])["layer"].apply(sorted).to_dict()
     assert per[(10, "A")] == [0, 1, 2] and per[(10, "B")] == [1, 2]
     assert (t["train_loss"] > 0).all()
-    assert (tmp_path / "d" / "figures" / "ab_vs_width_all_depth=3.png").exists()
+    assert (out / "figures" / "ab_vs_width_all_depth=3.png").exists()
 
 
 def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
     """Figure 3 d through `meanfield sweep --plot` (digits, tiny): four paths, each from the
     first net to the second, on both splits; path A stays below the bound of Theorem 4.1."""
-    from meanfield import load
     from meanfield.cli import main
 
-    cfg = tmp_path / "paths.toml"
-    cfg.write_text('experiment = "deep_paths"\n[fixed]\ndataset = "digits"\nN = 12\n'
-                   'depth = 4\nepochs = 3.0\ndraws_a = 1\ndraws_b = 4\nn_train = 400\n'
-                   'n_per_segment = 3\n[grid]\nseed = [0]\n')
-    assert main(["sweep", str(cfg), "--out", str(tmp_path / "p"), "--workers", "1",
-                 "--quiet", "--plot"]) == 0
-    t = load(tmp_path / "p")
+    config = ('experiment = "deep_paths"\n[fixed]\ndataset = "digits"\nN = 12\ndepth = 4\n'
+              'epochs = 3.0\ndraws_a = 1\ndraws_b = 4\nn_train = 400\nn_per_segment = 3\n'
+              '[grid]\nseed = [0]\n')
+    t, out = sweep_and_load(tmp_path, "p", config)
     paths = t[t["table"] == "path"]
     assert set(paths["path"]) == {"A", "B", "straight", "aligned"}
     assert set(paths["split"]) == {"train", "test"}
@@ -575,8 +557,9 @@ def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
         g = paths[paths["path"] == path].groupby("split")["path_loss"]
         np.testing.assert_allclose(g.first(), ends.first(), rtol=1e-5)
         np.testing.assert_allclose(g.last(), ends.last(), rtol=1e-5)
-    assert (tmp_path / "p" / "figures" / "paths_all.png").exists()
+    assert (out / "figures" / "paths_all.png").exists()
     # Theorem 4.1's path needs a bias per hidden layer: a config error, exit 2
-    cfg.write_text(cfg.read_text().replace("N = 12", 'N = 12\nbias = "input"'))
+    cfg = tmp_path / "q.toml"
+    cfg.write_text(config.replace("N = 12", 'N = 12\nbias = "input"'))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "q"), "--quiet"]) == 2
     assert "bias must be 'all'" in capsys.readouterr().err
