@@ -238,11 +238,15 @@ class MeanFieldNet(torch.nn.Module):
             raise ValueError(f"layer must be an integer in [0, {H}], got {layer!r}")
         if layer == 0:
             return torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device)
-        W, c = list(self.weights), self.factors()
         with torch.no_grad():
-            h = self.sigma(self.prepare(X) @ W[0].T)
-            for k in range(1, layer):
-                h = self.sigma(self._layer(h * c[k], W[k], c[k]))
+            return self._hidden(list(self.weights), X, layer)
+
+    def _hidden(self, W, X, layer):
+        """Activations of hidden layer ``layer`` >= 1 of the full net with matrices W."""
+        c = self.factors()
+        h = self.sigma(self.prepare(X) @ W[0].T)
+        for k in range(1, layer):
+            h = self.sigma(self._layer(h * c[k], W[k], c[k]))
         return h
 
     def forward(self, X, masks=None):
@@ -259,14 +263,11 @@ class MeanFieldNet(torch.nn.Module):
 
     def apply(self, W, X, masks=None):
         """:meth:`forward` with the layer matrices ``W`` (tensors) instead of the net's own."""
-        X = self.prepare(X)
         c = self.factors()
-        h = self.sigma(X @ W[0].T)
         if masks is None:
-            for k in range(1, self.depth - 1):
-                h = self.sigma(self._layer(h * c[k], W[k], c[k]))
-            return (h @ W[-1].T) * c[-1]
+            return (self._hidden(W, X, self.depth - 1) @ W[-1].T) * c[-1]
         m, single = self._masks(masks)
+        h = self._hidden(W, X, 1)
         # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next layer
         counts = m.sum(-1, keepdim=True).clamp(min=1)
         gain = 1.0 if self.parameterisation == "mean_field" else float(self.N)  # N c_k
