@@ -120,12 +120,12 @@ def run_case(name, d, act, times, Ns, seeds, M_part, n_test, alpha, quick, log):
             risk = []
             for t in times:
                 stepper.advance(stepper.plan(float(t)))
-                risk.append(mc_risk(task, stepper.W, Xt, yt)[0] if act != "relu"
-                            else task.risk(stepper.a, stepper.W))
+                value, se = mc_risk(task, stepper.W, Xt, yt) if act != "relu" \
+                    else (task.risk(stepper.a, stepper.W), 0.0)
+                risk.append(value)
             runs.append(risk)
             radii.append(np.linalg.norm(stepper.W, axis=1))
-        runs = np.array(runs)
-        se = mc_risk(task, stepper.W, Xt, yt)[1] if act != "relu" else 0.0
+        runs = np.array(runs)  # se: the test sample's, at T for the last seed
         sgd[N] = {"mean": runs.mean(0).tolist(), "sd": runs.std(0, ddof=1).tolist(),
                   "test_se": se, "at_T": runs[:, -1].tolist(),
                   "w1_T": float(np.mean([pde.w1(-1, r) for r in radii]))}
