@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .losses import check_loss, errors, per_sample
+from .losses import as_targets, check_loss, errors, per_sample
 
 
 def _half(N):
@@ -73,9 +73,7 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
     X = torch.as_tensor(X, dtype=net.dtype, device=net.device)
     if X.ndim != 2 or X.shape[1] != net.d:
         raise ValueError(f"X must have shape (n, {net.d}), got {tuple(X.shape)}")
-    y = torch.as_tensor(y, device=net.device)
-    if y.is_floating_point():
-        y = y.to(net.dtype)
+    y = as_targets(y, net.device, net.dtype)
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -154,9 +152,7 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
         raise ValueError(f"layer must be an integer in [1, {L}], got {layer!r}")
     masks = random_half_masks(net, draws, seed)
     masks[:, :layer - 1] = 1.0
-    yt = torch.as_tensor(np.asarray(y), device=net.device)
-    if yt.is_floating_point():
-        yt = yt.to(net.dtype)
+    yt = as_targets(y, net.device, net.dtype)
     out = _outputs(net, X, masks)
     losses, scales = np.empty(draws), np.empty(draws)
     for k in range(draws):

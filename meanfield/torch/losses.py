@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 LOSSES = ("cross_entropy", "square")
@@ -11,6 +12,13 @@ def check_loss(loss):
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     return loss
+
+
+def as_targets(y, device, dtype):
+    """Labels or targets as a tensor on ``device``: integer labels stay integers, real
+    targets take ``dtype`` (that of the net's outputs)."""
+    y = torch.as_tensor(np.asarray(y) if not torch.is_tensor(y) else y, device=device)
+    return y.to(dtype) if y.is_floating_point() else y
 
 
 def per_sample(out, y, loss):

@@ -31,7 +31,7 @@ from ..connectivity import (
     theorem41_path,
     weight_matching,
 )
-from .losses import check_loss, errors, per_sample
+from .losses import as_targets, check_loss, errors, per_sample
 
 
 def _check_pair(net, net2):
@@ -99,9 +99,7 @@ class DataPath:
             (at vertices), ``loss``, ``error``; vertices appear once.
         """
         check_loss(loss)
-        y = torch.as_tensor(np.asarray(y), device=self.net.device)
-        if y.is_floating_point():
-            y = y.to(self.net.dtype)
+        y = as_targets(y, self.net.device, self.net.dtype)
 
         def measure(out):
             return {"loss": float(per_sample(out, y, loss).double().mean()),

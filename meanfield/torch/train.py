@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .. import _checks
 from ..stepping import DivergenceError
-from .losses import check_loss, per_sample
+from .losses import as_targets, check_loss, per_sample
 
 
 class DataStream:
@@ -35,10 +35,7 @@ class DataStream:
 
     def __init__(self, X, y, batch_size=100, seed=0, device="cpu", dtype=torch.float32):
         self.X = torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
-        y = np.asarray(y)
-        self.y = torch.as_tensor(y, device=device)
-        if self.y.is_floating_point():
-            self.y = self.y.to(dtype)
+        self.y = as_targets(y, device, dtype)
         if self.X.ndim != 2 or len(self.y) != len(self.X):
             raise ValueError(f"X must have shape (n, d) and y shape (n,), got {tuple(self.X.shape)}"
                              f" and {tuple(self.y.shape)}")
