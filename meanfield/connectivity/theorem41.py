@@ -64,21 +64,18 @@ from __future__ import annotations
 import numpy as np
 
 from .claim51 import swap_steps
-from .vertices import PathBuilder, check_keep, join
+from .vertices import PathBuilder, check_keep, check_net, join
 
 
 def _check_net(weights, name):
-    ws = [np.array(w, dtype=np.float64) for w in weights]
-    if len(ws) < 2 or any(w.ndim != 2 for w in ws):
-        raise ValueError(f"{name} must be a list of at least 2 matrices")
+    """:func:`check_net`, and a bias column in every middle matrix."""
+    ws = check_net(weights, name)
     N = ws[0].shape[0]
     for m, w in enumerate(ws[1:-1], start=1):
         if w.shape != (N, N + 1):
             raise ValueError(f"{name}[{m}] must have shape ({N}, {N + 1}): Theorem 4.1's path "
                              f"needs a bias in every hidden layer (MeanFieldNet bias='all'); "
                              f"got {w.shape}")
-    if ws[-1].shape[1] != N:
-        raise ValueError(f"{name}[-1] must have {N} columns, got shape {ws[-1].shape}")
     return ws
 
 
