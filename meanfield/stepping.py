@@ -11,6 +11,7 @@ Explicit Runge-Kutta tableaux for the limit live here too.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -139,6 +140,13 @@ def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
     finally:
         bar.close()
     return _collect(rows, config)
+
+
+def even_steps(span, h):
+    """``(n, dt)``: the fewest equal steps of at most ``h`` that cover ``span`` >= 0
+    (``(0, 0.0)`` for an empty span)."""
+    n = math.ceil(span / h - 1e-9) if span > 0 else 0
+    return n, (span / n if n else 0.0)
 
 
 # --- explicit Runge-Kutta ----------------------------------------------------

@@ -38,7 +38,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from .. import _checks
-from ..stepping import DivergenceError, get_method, rk_step
+from ..stepping import DivergenceError, even_steps, get_method, rk_step
 from .hermite import hermite_coefficients, sphere_moments, truncation
 
 
@@ -234,8 +234,7 @@ def solve_radial(task, law, times, *, M=2000, a=1.0, h=0.01, method="rk4", sched
     bar = tqdm(total=float(times[-1]), disable=not progress, desc="radial PDE", unit="t")
     try:
         for target in times:
-            n = int(math.ceil((target - t) / h - 1e-9)) if target > t else 0
-            dt = (target - t) / n if n else 0.0
+            n, dt = even_steps(target - t, h)
             for step in range(n):
                 (Y,) = rk_step(tab, rhs, t, (X,), dt)
                 if not np.all(np.isfinite(Y)):

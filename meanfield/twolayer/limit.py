@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .. import _checks
-from ..stepping import DivergenceError, Stepper, get_method, rk_step, simulate
+from ..stepping import DivergenceError, Stepper, even_steps, get_method, rk_step, simulate
 
 
 class ParticleLimit(Stepper):
@@ -87,8 +87,7 @@ class ParticleLimit(Stepper):
         span = t_target - self.time
         if span < -1e-12:
             raise ValueError(f"times: {t_target} lies before the current time {self.time}")
-        n = int(math.ceil(span / self.h - 1e-9)) if span > 0 else 0
-        self._dt = span / n if n else 0.0
+        n, self._dt = even_steps(span, self.h)
         self._target = t_target
         return n
 
