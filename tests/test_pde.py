@@ -120,6 +120,20 @@ def test_pde_matches_the_full_space_particle_limit():
     assert sol.w1(-1, r) < 0.03  # 800 samples of a law of spread ~0.3
 
 
+def test_divergence_names_the_step_and_keeps_the_snapshots():
+    """A step size schedule that blows up after t = 1: DivergenceError with the run's step
+    index and the snapshots taken before it."""
+    from meanfield.stepping import DivergenceError
+
+    task = isotropic_gaussians(10, 0.5, "relu")
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(DivergenceError) as err:
+        solve_radial(task, radius_uniform(0.5, 1.5), [0.0, 1.0, 2.0], M=50, h=0.1,
+                     schedule=lambda t: 1e300 if t > 1.05 else 1.0)
+    assert err.value.step == 11 and err.value.time == pytest.approx(1.1)
+    np.testing.assert_allclose(err.value.partial.times, [0.0, 1.0])
+    assert err.value.partial.radii.shape == (2, 50)
+
+
 def test_initial_laws_and_bad_inputs(rng):
     law = radius_of_gaussian(40, 0.8)
     W = sample_weights(law, 20000, 40, rng)

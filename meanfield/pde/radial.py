@@ -226,23 +226,26 @@ def solve_radial(task, law, times, *, M=2000, a=1.0, h=0.01, method="rk4", sched
         return float(_checks.schedule_value(schedule, t))
 
     def rhs(t, y):
+        if not np.all(np.isfinite(y[0])):  # an RK stage overflowed: let the step fail
+            return (np.full_like(y[0], np.nan),)
         return (2.0 * xi(t) * kernel.velocity(np.abs(y[0]))[0],)
 
     config = {"M": M, "a": a, "h": h, "method": tab.name, "K": kernel.K, "tail": kernel.tail,
               "d": task.d, "task": str(task)}
-    t, rows, risks = 0.0, [], []
+    t, steps, rows, risks = 0.0, 0, [], []
     bar = tqdm(total=float(times[-1]), disable=not progress, desc="radial PDE", unit="t")
     try:
         for target in times:
             n, dt = even_steps(target - t, h)
-            for step in range(n):
+            for _ in range(n):
                 (Y,) = rk_step(tab, rhs, t, (X,), dt)
                 if not np.all(np.isfinite(Y)):
-                    raise DivergenceError(step, t, RadialSolution(
+                    raise DivergenceError(steps, t, RadialSolution(
                         np.array(times[:len(rows)]), np.array(rows).reshape(len(rows), M),
                         np.array(risks), config))
                 X = np.abs(Y)
                 t += dt
+                steps += 1
                 bar.update(dt)
             t = float(target)
             X = np.sort(X)  # reflections at 0 are the only way the order can change
