@@ -60,7 +60,7 @@ class Dataset:
     def subset(self, n_train=None, n_test=None, seed=0):
         """The first ``n_train`` training and ``n_test`` test samples of a seeded shuffle
         (None: all); the standardisation is kept as it was."""
-        g = np.random.default_rng(seed)
+        g = _checks.generator(seed)
         parts = {}
         for split, n in (("train", n_train), ("test", n_test)):
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")

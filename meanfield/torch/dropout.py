@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .. import _checks
 from .losses import as_targets, check_loss, errors, per_sample
 
 
@@ -38,7 +39,7 @@ def random_half_masks(net, K, seed):
     """
     if not isinstance(K, (int, np.integer)) or K < 1:
         raise ValueError(f"K must be an integer >= 1, got {K!r}")
-    rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+    rng = _checks.generator(seed)
     keep = _half(net.N)
     ranks = rng.random((K, net.depth - 1, net.N)).argsort(-1)
     return torch.from_numpy((ranks < keep).astype(np.float32))

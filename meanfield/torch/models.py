@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import _checks
 from ..activations import get_activation
 
 
@@ -182,7 +183,7 @@ class MeanFieldNet(torch.nn.Module):
         if not isinstance(law, InitLaw):
             raise ValueError(f"init must be an InitLaw or one of {INIT_LAWS}, got {init!r}")
         self.init = law
-        rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
+        rng = _checks.generator(seed)
         fan0 = self.d + (self.bias != "none")
         hb = self.bias == "all"
         shapes = ([(self.N, fan0)] + [(self.N, self.N + hb)] * (self.depth - 2)
