@@ -148,6 +148,18 @@ def test_folder_of_another_sweep_is_refused(tmp_path):
         run_sweep(parse_config(other), tmp_path, workers=1, progress=False)
 
 
+def test_grown_grid_keeps_finished_cells_and_runs_only_the_new_ones(tmp_path, reference):
+    first = {**SMALL, "grid": {"N": [16], "seed": [0]}}
+    run_sweep(parse_config(first), tmp_path, workers=1, progress=False)
+    rep = run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
+    assert (rep.done, rep.skipped) == (3, 1)
+    pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
+    # a grid that drops an old value is another sweep
+    shrunk = {**SMALL, "grid": {"N": [640], "seed": [0, 1, 2]}}
+    with pytest.raises(ConfigError, match="grow its grid"):
+        run_sweep(parse_config(shrunk), tmp_path, workers=1, progress=False)
+
+
 def test_one_and_two_dask_workers_give_identical_tables(tmp_path, reference):
     rep = run_sweep(parse_config(SMALL), tmp_path, workers=2, progress=False)
     assert rep.done == 4

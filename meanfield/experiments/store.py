@@ -47,6 +47,15 @@ def _atomic_write(path: Path, data: bytes):
         raise
 
 
+
+def _grows(old: dict, new: dict) -> bool:
+    """Whether sweep ``new`` holds every cell of ``old``: same experiment and fixed
+    settings, the same grid axes, and every old value of each axis still there."""
+    if old.get("experiment") != new["experiment"] or old.get("fixed") != new["fixed"]:
+        return False
+    grid, grid2 = old.get("grid", {}), new["grid"]
+    return set(grid) == set(grid2) and all(v in grid2[k] for k in grid for v in grid[k])
+
 class ResultStore:
     """The results folder of one sweep.
 
@@ -71,16 +80,18 @@ class ResultStore:
     def prepare(self, sweep: SweepConfig):
         """Create the folder for ``sweep``, or check that it already holds this sweep."""
         path = self.folder / "sweep.json"
-        if path.exists():
-            old = json.loads(path.read_text())
-            if old != sweep.to_dict():
-                raise ConfigError(
-                    f"{self.folder} holds results of a different sweep config; resume with "
-                    f"the same config or write to a new folder")
+        new = sweep.to_dict()
+        old = json.loads(path.read_text()) if path.exists() else None
+        if old is not None and old != new and not _grows(old, new):
+            raise ConfigError(
+                f"{self.folder} holds results of a different sweep config; resume with "
+                f"the same config, grow its grid (same experiment and fixed settings, every "
+                f"old grid value kept), or write to a new folder")
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         self.failed_dir.mkdir(exist_ok=True)
-        if not path.exists():
-            _atomic_write(path, json.dumps(sweep.to_dict(), indent=2).encode())
+        if old != new:
+            # cells are named by their settings, so a grown grid keeps every finished one
+            _atomic_write(path, json.dumps(new, indent=2).encode())
 
     # -- cells ------------------------------------------------------------------
     def _record(self, cid):
