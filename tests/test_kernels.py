@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from meanfield.activations import get_activation
-from meanfield.kernels.gaussian import (angle, erf_pair, pair, pair_sums, quad_pair,
-                                        quadrature_nodes, relu_pair)
+from meanfield.kernels.gaussian import (angle, bvn_upper, erf_pair, pair, pair_sums, pl_pair,
+                                        quad_pair, quadrature_nodes, relu_pair)
 from tests.conftest import ACTIVATIONS
 
 QUAD = quadrature_nodes(48)
@@ -86,6 +86,86 @@ def test_quadrature_against_monte_carlo(name, rng):
     F = quad_pair(act.kind, act.p, act.kind, act.p, C[0, 0], C[1, 1], C[0, 1], QUAD)[0]
     se = prod.std() / 1e3
     assert abs(F - prod.mean()) < 5 * se
+
+
+def test_bivariate_orthant_matches_owens_t(rng):
+    """Genz's algorithm against P(Z1 > h, Z2 > k) through Owen's T (scipy), including
+    correlations within 1e-12 of +-1, where the algorithm switches to its expansion."""
+    from scipy.special import ndtr, owens_t
+
+    def upper(h, k, r):  # Phi_2(-h, -k; r), Owen (1956) eq. (2.1) with the beta term
+        h, k = -h, -k
+        s = np.sqrt(1 - r * r)
+        beta = 0.0 if h * k > 0 else 0.5
+        return (0.5 * ndtr(h) + 0.5 * ndtr(k) - owens_t(h, (k - r * h) / (h * s))
+                - owens_t(k, (h - r * k) / (k * s)) - beta)
+
+    worst = 0.0
+    for i in range(6000):
+        h, k = rng.normal(0, 2, 2)
+        r = rng.uniform(-1, 1)
+        if i % 3 == 0:
+            r = np.sign(r) * (1 - 10 ** rng.uniform(-12, -1))
+        worst = max(worst, abs(bvn_upper(h, k, r) - upper(h, k, r)))
+    assert worst < 2e-15  # measured 3.3e-16
+    assert bvn_upper(0.3, -0.2, 1.0) == pytest.approx(0.5 * erfc_ok(0.3), abs=1e-15)
+    assert bvn_upper(0.3, -0.2, -1.0) == 0.0
+    assert bvn_upper(-0.3, -0.2, -1.0) == pytest.approx(ndtr(0.3) - ndtr(-0.2), abs=1e-15)
+    assert bvn_upper(np.inf, 0.0, 0.5) == 0.0
+    assert bvn_upper(-np.inf, 0.4, 0.5) == pytest.approx(1 - ndtr(0.4), abs=1e-16)
+
+
+def erfc_ok(x):
+    from scipy.special import erfc
+    return erfc(x / np.sqrt(2))
+
+
+PL_PAIRS = [("ramp", "ramp"), ("ramp", "relu"), ("relu", "ramp"), ("relu", "relu")]
+
+
+@pytest.mark.parametrize("r,c", PL_PAIRS)
+def test_piecewise_linear_closed_form_matches_quadrature(r, c, rng):
+    """pl_pair against the arc-cosine kernel (ReLU/ReLU) and otherwise quad_pair with a
+    high-order rule, on generic, parallel,
+    antiparallel and zero neurons, and on nearly parallel ones, where the kinks make
+    quadrature's integrand steep (its error is then ~1e-9)."""
+    ar, ac = get_activation(r), get_activation(c)
+    quad = quadrature_nodes(160, 96)
+    cases = [(3.0 * a, 3.0 * b, 3.0 * q) for a, b, q in _cases(rng, 200)]
+    cases += [(0.0, 1.7, 0.0), (2.2, 0.0, 0.0), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0),
+              (2.25, 2.25, -2.25), (0.25, 0.25, 0.25)]
+    worst = [0.0, 0.0]
+    for i, q in enumerate(cases):
+        got = np.array(pl_pair(ar.kind, ar.p, ac.kind, ac.p, *q))
+        ref = np.array(relu_pair(*q) if r == c == "relu" else
+                       quad_pair(ar.kind, ar.p, ac.kind, ac.p, *q, quad))
+        assert np.all(np.isfinite(got))
+        near = i < 200 and i % 5 == 2
+        worst[near] = max(worst[near], np.abs(got - ref).max() / max(1.0, np.abs(ref).max()))
+        if (r, c) != ("relu", "relu"):  # pair() has its own ReLU/ReLU form
+            np.testing.assert_array_equal(got, pair(ar.kind, ar.p, ac.kind, ac.p, *q, QUAD))
+    assert worst[0] < 1e-11  # measured 3.8e-13 (ramp/ramp)
+    assert worst[1] < 1e-8  # measured 7.2e-10
+
+
+@pytest.mark.parametrize("r,c", PL_PAIRS[:3])
+def test_piecewise_linear_price_derivatives_match_finite_differences(r, c, rng):
+    """F1 = dF/dq11 and F12 = dF/dq12 (Price), against 4th-order differences of F."""
+    ar, ac = get_activation(r), get_activation(c)
+
+    def F(a, b, q):
+        return pl_pair(ar.kind, ar.p, ac.kind, ac.p, a, b, q)[0]
+
+    def d(f, x, h):
+        return (8 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (12 * h)
+
+    for _ in range(20):
+        A = rng.standard_normal((2, 4)) * rng.uniform(0.5, 2.0)
+        q11, q22, q12 = A[0] @ A[0], A[1] @ A[1], A[0] @ A[1]
+        h = 1e-3 * min(q11, q22)
+        _, F1, F12 = pl_pair(ar.kind, ar.p, ac.kind, ac.p, q11, q22, q12)
+        assert F1 == pytest.approx(d(lambda x: F(x, q22, q12), q11, h), rel=1e-6, abs=1e-8)
+        assert F12 == pytest.approx(d(lambda x: F(q11, q22, x), q12, h), rel=1e-6, abs=1e-8)
 
 
 def test_degenerate_inputs_are_finite():
