@@ -113,6 +113,43 @@ def test_sgd_learns_is_reproducible_and_reports_divergence():
     assert len(err.value.partial.times) == 1 and err.value.step < 200
 
 
+@pytest.mark.parametrize("L,B,d_out,act", [(3, 1, 1, "sigmoid"), (4, 1, 2, "relu"),
+                                            (4, 3, 2, "tanh")])
+def test_numba_loop_equals_numpy_steps(L, B, d_out, act, rng):
+    """The fused loop of kernels.multilayer against sgd_step, step by step, to round-off."""
+    from meanfield.activations import get_activation
+    from meanfield.kernels.multilayer import multilayer_sgd
+
+    net = init_net(7, 30, L, d_out=d_out, activation=act, rng=1)
+    n = 25
+    X, Y = rng.standard_normal((n, B, 7)), rng.standard_normal((n, B, d_out))
+    s = rng.uniform(0.005, 0.02, n)
+    ref = net.copy()
+    for k in range(n):
+        sgd_step(ref, X[k], Y[k], s[k])
+    Wm = np.stack(net.weights[1:-1])
+    a = get_activation(act)
+    assert multilayer_sgd(net.weights[0], Wm, net.weights[-1], X, Y, s, a.kind, a.p) == n
+    for m in range(L - 1):
+        assert np.abs(ref.weights[m + 1] - net.weights[m + 1]).max() > 1e-3  # it moved
+        np.testing.assert_allclose(Wm[m], ref.weights[m + 1], rtol=0,
+                                   atol=1e-13 * np.abs(ref.weights[m + 1]).max())
+
+
+def test_run_sgd_with_batch_1_is_the_numpy_recursion_on_the_same_stream():
+    task = teacher_student(6, "tanh", width=2)
+    mc = MCRisk(task, 500, rng=5)
+    net = init_net(6, 40, L=4, rng=6)
+    run = run_sgd(net, task, 0.05, [1.0], mc=mc, rng=7, progress=False)
+    X, y = task.sample(20, np.random.default_rng(7))  # the stream run_sgd draws (one block)
+    ref = net.copy()
+    for k in range(20):
+        sgd_step(ref, X[k:k + 1], y[k:k + 1], 0.05)
+    for a, b in zip(run.nets[-1].weights, ref.weights):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * np.abs(b).max())
+    assert run.risk[-1] == pytest.approx(mc.risk(ref)[0], rel=1e-10)
+
+
 def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
     task = teacher_student(5, "tanh", width=2)
     mc = MCRisk(task, 2000, rng=8)

@@ -2,9 +2,14 @@
 
 ``W_m <- W_m - s_k N^2 grad_{W_m} |y_k - yhat(x_k)|^2`` for the middle layers
 m = 2..L, first and last layer fixed, ``s_k = alpha xi(k alpha)``; with a
-mini-batch the gradient is averaged over it.  Time is ``t = k alpha``.  The
-work per step is a handful of matrix products, so the step is plain numpy
-on BLAS rather than a numba kernel.
+mini-batch the gradient is averaged over it.  Time is ``t = k alpha``.
+
+With batch 1 a step is matrix-vector work bound by passes over the N x N
+weights, and :func:`meanfield.kernels.multilayer.multilayer_sgd` does it in
+about three passes where numpy needs seven (15x at N = 1000,
+``benchmarks/bench_multilayer.py``).  With larger batches a step is
+matrix-matrix work, which BLAS does as well as a loop could, so
+:func:`sgd_step` (plain numpy, also the benchmark's baseline) runs it.
 
 The population risk of eq. (4.2) has no closed form beyond the first layer:
 :class:`MCRisk` evaluates it on one fixed sample drawn from the task, and
@@ -20,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import _checks
+from ..kernels.multilayer import multilayer_sgd
 from ..stepping import DivergenceError
 from .model import MultilayerNet
 
@@ -60,7 +66,8 @@ def gradients(net, X, Y):
 
 
 def sgd_step(net, X, Y, s):
-    """One step of eq. (4.3) with step ``s`` (mini-batch average); returns the batch loss."""
+    """One step of eq. (4.3) with step ``s`` (mini-batch average) in plain numpy; returns the
+    batch loss.  :func:`run_sgd` uses it for batches > 1."""
     loss, grads = gradients(net, X, Y)
     N2 = float(net.N) ** 2
     for m, g in enumerate(grads, start=1):
@@ -156,6 +163,9 @@ def run_sgd(net, task, alpha, times, *, mc, batch_size=1, schedule=None, rng=0, 
     steps = np.round(times / alpha).astype(int)
     g = _checks.generator(rng)
     cur = net.copy()
+    # the kernel updates the stacked middle layers; the net's matrices are views of them
+    Wm = np.stack(cur.weights[1:-1])
+    cur.weights[1:-1] = list(Wm)
     block = max(1, (1 << 18) // (cur.d * B))
     rows = []
     cfg = {"alpha": alpha, "batch_size": B, "N": cur.N, "L": cur.n_hidden}
@@ -175,10 +185,18 @@ def run_sgd(net, task, alpha, times, *, mc, batch_size=1, schedule=None, rng=0, 
                 X, y = task.sample(n * B, g)
                 s = alpha * (np.ones(n) if schedule is None else np.asarray(
                     _checks.schedule_value(schedule, (k + np.arange(n)) * alpha), float))
-                with np.errstate(over="ignore", invalid="ignore"):
-                    for j in range(n):
-                        sgd_step(cur, X[j * B:(j + 1) * B], y[j * B:(j + 1) * B], s[j])
-                if not all(np.isfinite(w).all() for w in cur.weights[1:-1]):
+                if B == 1:
+                    Y = _targets(y, cur.d_out)
+                    done = multilayer_sgd(cur.weights[0], Wm, cur.weights[-1],
+                                          X.reshape(n, 1, cur.d), Y.reshape(n, 1, cur.d_out),
+                                          s, cur.act.kind, cur.act.p)
+                    if done < n:
+                        raise DivergenceError(k + done, (k + done) * alpha, partial())
+                else:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        for j in range(n):
+                            sgd_step(cur, X[j * B:(j + 1) * B], y[j * B:(j + 1) * B], s[j])
+                if not np.isfinite(Wm).all():
                     raise DivergenceError(k, k * alpha, partial())
                 k += n
                 bar.update(n)
