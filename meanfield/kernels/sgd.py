@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
-import types
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from ..activations import act_d1, act_value
+from .specialise import build
 
 
 #: The activation a build is specialised for (-1: any, read from the ``kind`` argument).
@@ -138,17 +138,7 @@ _FM = {"reassoc", "contract"}
 
 
 def _build(f, parallel, kind=-1):
-    """Compile ``f`` serial or parallel, for one activation ``kind`` (-1: any).
-    Each build gets a function object of its own name: numba's on-disk cache
-    keys on the qualified name, so two builds of one function would load each
-    other's machine code (the parallel build silently ran serially before
-    this)."""
-    name = f"{f.__name__}_{'parallel' if parallel else 'serial'}" + \
-        (f"_kind{kind}" if kind >= 0 else "")
-    scope = dict(f.__globals__, _KIND=int(kind)) if kind >= 0 else f.__globals__
-    g = types.FunctionType(f.__code__, scope, name, f.__defaults__, f.__closure__)
-    g.__qualname__ = name
-    return njit(cache=True, parallel=parallel, fastmath=_FM)(g)
+    return build(f, parallel, kind, fastmath=_FM)
 
 
 sgd_b1_serial = _build(_sgd_b1, False)
