@@ -487,7 +487,8 @@ def noise_stability_figure(q, smooth=None, layer=2):
 
 def pde_vs_sgd_figure(cases):
     """Mei, Montanari & Nguyen Fig. 1 style: per case, the risk against time from the radial
-    PDE (line), the particle limit (squares) and SGD (mean and seed SD per N), and the law of
+    PDE (line), the particle limit (squares; diamonds: extrapolated in M where the case has
+    several M) and SGD (mean and seed SD per N), and the law of
     |w| at the horizon (PDE density over a histogram of one SGD run at the largest N).
 
     ``cases`` are the dicts of ``validation/pde_vs_sgd.py`` (with ``pde``, the
@@ -501,6 +502,9 @@ def pde_vs_sgd_figure(cases):
         if "particle_risk" in c:
             ax.plot(t, c["particle_risk"], "s", mfc="none", color="C3", ms=5,
                     label=f"particles M={c['particle_M']}")
+        if "particle_extrapolated" in c:
+            ax.plot(t, c["particle_extrapolated"], "D", mfc="none", color="C4", ms=5,
+                    label="particles, M -> inf (L + c/M)")
         for i, (N, g) in enumerate(c["sgd"].items()):
             ax.errorbar(t, g["mean"], g["sd"], fmt="o", ms=3, capsize=2, color=f"C{i}",
                         label=f"SGD N={N}")

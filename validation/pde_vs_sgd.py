@@ -7,10 +7,18 @@ ReLU, and d = 20 with the ramp.
 
 * PDE: :func:`meanfield.pde.solve_radial`, M = 2000 quantile nodes, RK4 with
   h = 0.02; its own accuracy is measured against M = 4000, h = 0.01.
-* Particle limit (ReLU, whose kernels are closed forms): the full-space
-  dynamics of ``--particles`` particles (default 3000, RK4 with h = 0.05; the target of the
-  issue is 10^5, a GPU's job) with the unbiased off-diagonal risk
-  ``E y^2 + 2 mean V + sum_{i != j} U / (M (M - 1))``.
+* Particle limit, every case: the full-space dynamics of M particles (RK4
+  with h = 0.05; the target of the issue is M = 10^5, a GPU's job) with the
+  unbiased off-diagonal risk ``E y^2 + 2 mean V + sum_{i != j} U / (M (M - 1))``.
+  ReLU: M = ``--particles`` (default 3000).  The ramp: M = ``--ramp-particles``
+  (default 1000; its pair kernels, closed forms through bivariate normal
+  orthants, cost about 30x the ReLU's per pair), and M / 2, M / 4 with two
+  initial draws each.  The M-particle flow is the gradient flow of an
+  M-neuron net, so it carries that net's finite-width term, about
+  E[sigma^2] / M: for the ramp (E[sigma^2] near 15, risk near 0.05) that is
+  10-40% of the risk at these M, and 1% needs M near 10^5, which is why the
+  issue asks for it.  The ramp's particle risk is therefore also
+  extrapolated in M (``L_inf + c / M``).
 * SGD: one-pass SGD with frozen a, alpha = 5e-5 (its own bias on the risk is
   about linear in alpha: 3.5e-3, 1.4e-3, 6e-4 at alpha = 8e-4, 4e-4, 2e-4 for
   ReLU at N = 4000), N in {1000, 4000, 16000}, 3 seeds; the risk by Monte Carlo on one fixed test sample of 5 10^4 points
@@ -20,7 +28,10 @@ ReLU, and d = 20 with the ramp.
 
 Claims (sup over snapshots after the first 5% of the horizon):
 
-(a) PDE and particle limit agree within 1% (relative), at the M used;
+(a) PDE and particle limit agree within 1% (relative), at the largest M
+    used, for each case;
+(a') for the ramp, the particle limit extrapolated in M agrees with the PDE
+    within 1%;
 (b) SGD at the largest N lies within 3 seed standard deviations (plus the
     test sample's standard error) of the PDE curve, for each case.
 
@@ -35,7 +46,8 @@ Claims (sup over snapshots after the first 5% of the horizon):
 Also reported: W1 between the PDE's law of r and the SGD particles' |w| at T,
 and the PDE's solve time against the particle limit's.
 
-Quick mode: M = 1000 particles, N up to 4000, alpha = 1e-4, 2 10^4 test points.
+Quick mode: M = 1000 (ReLU) and 50, 100, 200 (ramp) particles, N up to 4000,
+alpha = 1e-4, 2 10^4 test points.
 
 Writes validation/out/pde_vs_sgd{,_quick}.{json,png,pdf}; prints PASS/FAIL.
 """
@@ -81,6 +93,20 @@ def particle_risk(task, W):
     return float(task.ey2 + 2 * task.V(a, W).mean() + off)
 
 
+def particle_run(task, law, M, times, seed):
+    """The particle limit (RK4, h = 0.05) from M weights drawn from ``law``; at each time the
+    off-diagonal risk (:func:`particle_risk`) and the full risk of the M-neuron net."""
+    W = sample_weights(law, M, task.d, seed)
+    stepper = ParticleLimit(task, np.ones(M), W, h=0.05, train_a=False)
+    off, full = [], []
+    for t in times:
+        simulate(stepper, [t], progress=False)
+        Wt = stepper.population()[1]
+        off.append(particle_risk(task, Wt))
+        full.append(float(task.risk(np.ones(M), Wt)))
+    return {"off": off, "full": full}
+
+
 def run_case(name, d, act, times, Ns, seeds, M_part, n_test, alpha, quick, log):
     task = isotropic_gaussians(d, 0.5, act)
     law = radius_of_gaussian(d, 0.8)
@@ -95,20 +121,37 @@ def run_case(name, d, act, times, Ns, seeds, M_part, n_test, alpha, quick, log):
            "pde_K": pde.config["K"], "pde_tail": pde.config["tail"]}
     log(f"{name}: PDE {t_pde:.1f} s (K = {pde.config['K']}), relative change against M x2, "
         f"h / 2: {pde_err:.2e}")
-    if M_part and act == "relu":
-        t0 = time.time()
-        W = sample_weights(law, M_part, d, 1)
-        stepper = ParticleLimit(task, np.ones(M_part), W, h=0.05, train_a=False)
-        risks = []
-        for t in times:
-            simulate(stepper, [t], progress=False)
-            risks.append(particle_risk(task, stepper.population()[1]))
-        t_part = time.time() - t0
-        rel = np.abs(np.array(risks) - pde.risk) / pde.risk
-        out.update(particle_M=M_part, particle_risk=risks, particle_seconds=t_part,
-                   particle_rel=float(rel[late].max()))
-        log(f"{name}: particle limit M = {M_part}: {t_part:.0f} s, sup relative difference "
-            f"{rel[late].max():.4f}")
+    Ms, reps = M_part[act]
+    runs = {}
+    t0 = time.time()
+    for M in Ms:
+        for rep in range(reps):
+            runs[M, rep] = particle_run(task, law, M, times, seed=1 + rep)
+    t_part = time.time() - t0
+    M_top = Ms[-1]
+    risks = runs[M_top, 0]["off"]
+    rel = np.abs(np.array(risks) - pde.risk) / pde.risk
+    out.update(particle_M=M_top, particle_risk=risks, particle_seconds=t_part,
+               particle_rel=float(rel[late].max()),
+               particle_runs={f"{M}/{rep}": v for (M, rep), v in runs.items()})
+    log(f"{name}: particle limit M = {list(Ms)} x {reps}: {t_part:.0f} s; at M = {M_top} sup "
+        f"relative difference {rel[late].max():.4f}")
+    if len(Ms) > 1:
+        from meanfield.analysis import extrapolate
+
+        # the M-particle flow is the gradient flow of an M-neuron net: its risk exceeds the
+        # limit's by about c / M (c near E[sigma^2], 15 for the ramp here)
+        ext = [extrapolate([M for (M, _) in runs], [v["full"][j] for v in runs.values()],
+                           power=1.0) for j in range(len(times))]
+        L = np.array([e.y_inf for e in ext])
+        rel_ext = np.abs(L - pde.risk) / pde.risk
+        out.update(particle_extrapolated=L.tolist(),
+                   particle_extrapolated_T=[ext[-1].y_inf, ext[-1].ci_low, ext[-1].ci_high],
+                   particle_extrapolated_rel=float(rel_ext[late].max()),
+                   particle_c_T=ext[-1].c)
+        log(f"{name}: particle limit extrapolated in M (L_inf + c / M): at T "
+            f"{L[-1]:.5f} [{ext[-1].ci_low:.5f}, {ext[-1].ci_high:.5f}], c = {ext[-1].c:.2f} "
+            f"(PDE {pde.risk[-1]:.5f}); sup relative difference {rel_ext[late].max():.4f}")
     rng = np.random.default_rng(12345)
     Xt, yt = task.sample(n_test, rng)
     sgd = {}
@@ -155,18 +198,24 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smaller sizes (~2 min)")
     p.add_argument("--particles", type=int, default=None,
                    help="particles of the ReLU particle limit (default 3000, quick 1000)")
+    p.add_argument("--ramp-particles", type=int, default=None,
+                   help="largest M of the ramp particle limits (default 1000, quick 200; "
+                        "M / 2 and M / 4 run too)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    if args.particles is not None and args.particles < 2:
-        print("pde_vs_sgd: --particles must be an integer >= 2", file=sys.stderr)
-        return 2
+    for flag, v in (("--particles", args.particles), ("--ramp-particles", args.ramp_particles)):
+        if v is not None and v < 8:
+            print(f"pde_vs_sgd: {flag} must be an integer >= 8, got {v}", file=sys.stderr)
+            return 2
     log = (lambda *a: None) if args.quiet else (lambda m: print(m, flush=True))
     t0 = time.time()
     T = 5.0
     times = np.linspace(0.0, T, 6)
     Ns = [250, 1000, 4000] if args.quick else [1000, 4000, 16000]
     seeds = [0, 1, 2]
-    M_part = args.particles or (1000 if args.quick else 3000)
+    top = args.ramp_particles or (200 if args.quick else 1000)
+    M_part = {"relu": ((args.particles or (1000 if args.quick else 3000),), 1),
+              "ramp": ((top // 4, top // 2, top), 2)}
     n_test = 20_000 if args.quick else 50_000
     cases = [("ramp, d = 40", 40, "ramp"), ("relu, d = 40", 40, "relu"),
              ("ramp, d = 20", 20, "ramp")]
@@ -179,11 +228,18 @@ def main(argv=None):
     stem = "pde_vs_sgd_quick" if args.quick else "pde_vs_sgd"
     OUT.mkdir(exist_ok=True)
     save_figure(pde_vs_sgd_figure(results), OUT / stem)
-    relu = next(r for r in results if "particle_rel" in r)
-    claims = [{"claim": f"(a) PDE and the particle limit (ReLU, d = 40, M = {M_part}) agree "
-                        "within 1% after 5% of the horizon",
-               "paper": PAPER, "value": relu["particle_rel"], "pass": relu["particle_rel"] < 0.01,
-               "note": "the issue asks for M >= 1e5 (a GPU run); this is the M used"}]
+    claims = [{"claim": f"(a) {r['name']}: PDE and the particle limit (M = {r['particle_M']}) "
+                        "agree within 1% after 5% of the horizon",
+               "paper": PAPER, "value": r["particle_rel"], "pass": r["particle_rel"] < 0.01,
+               "note": "the issue asks for M >= 1e5 (a GPU run); this is the M used"}
+              for r in results]
+    claims += [{"claim": f"(a') {r['name']}: the particle limit extrapolated in M (L_inf + c / M "
+                         f"over M = {M_part['ramp'][0]}, 2 draws each) within 1% of the PDE "
+                         "after 5% of the horizon",
+                "paper": PAPER, "value": r["particle_extrapolated_rel"],
+                "interval_T": r["particle_extrapolated_T"],
+                "pass": r["particle_extrapolated_rel"] < 0.01}
+               for r in results if "particle_extrapolated_rel" in r]
     for r in results:
         claims.append({"claim": f"(b) {r['name']}: SGD at N = {Ns[-1]} within 3 seed SDs of "
                                 "the PDE (sup of |mean - PDE| / (3 SD + test SE))",
