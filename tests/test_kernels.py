@@ -148,6 +148,24 @@ def test_piecewise_linear_closed_form_matches_quadrature(r, c, rng):
     assert worst[1] < 1e-8  # measured 7.2e-10
 
 
+@pytest.mark.parametrize("name", ["ramp", "relu"])
+def test_piecewise_linear_value_is_smooth_at_repeated_neurons(name):
+    """A neuron with itself: the Gram product and the squared norm may differ by an ulp, so
+    the kernel sees an angle of ~1e-8.  F is smooth there (its O(angle) terms cancel);
+    before a* and b* were computed consistently with that angle, F was 3e-8 off relative
+    and a path's constant segments were not constant."""
+    act = get_activation(name)
+    for q in (0.3, 2.0, 9.632389924213685, 40.0):
+        ref = pl_pair(act.kind, act.p, act.kind, act.p, q, q, q)[0]
+        for k in (1, 2, 4, 16):
+            for sign in (1.0, -1.0):
+                q12 = sign * q * (1.0 - k * np.finfo(float).eps)
+                base = ref if sign > 0 else pl_pair(act.kind, act.p, act.kind, act.p, q, q,
+                                                    -q)[0]
+                got = pl_pair(act.kind, act.p, act.kind, act.p, q, q, q12)[0]
+                assert abs(got - base) <= 1e-13 * max(1.0, abs(base))
+
+
 @pytest.mark.parametrize("r,c", PL_PAIRS[:3])
 def test_piecewise_linear_price_derivatives_match_finite_differences(r, c, rng):
     """F1 = dF/dq11 and F12 = dF/dq12 (Price), against 4th-order differences of F."""

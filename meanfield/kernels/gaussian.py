@@ -220,9 +220,19 @@ def _ramp_moment(a, b, rho, rr):
     ``(rho + a b) L - b phi(a) Q(b*) - a phi(b) Q(a*) + rr phi(a) phi(b*)``
     with ``a* = (a - rho b)/rr``, ``b* = (b - rho a)/rr`` and Q the upper tail
     (from the truncated bivariate moments of Rosenbaum, JRSS B 23, 1961)."""
-    L = _bvn(a, b, rho, rr * rr)
-    sa = (a - rho * b) / rr
-    sb = (b - rho * a) / rr
+    a2 = rr * rr
+    L = _bvn(a, b, rho, a2)
+    # a - rho b through 1 -+ rho = rr^2 / (1 +- rho): for nearly parallel neurons rho is
+    # within an ulp of 1 while rr (from q11 q22 - q12^2) still carries the angle, and the
+    # O(rr) terms of the sum cancel only if a* and b* agree with rr (7.8e-7 off otherwise)
+    if rho >= 0.0:
+        om = a2 / (1.0 + rho)
+        sa = ((a - b) + om * b) / rr
+        sb = ((b - a) + om * a) / rr
+    else:
+        op = a2 / (1.0 - rho)
+        sa = ((a + b) - op * b) / rr
+        sb = ((b + a) - op * a) / rr
     pa = math.exp(-0.5 * a * a) * _INV_SQRT_2PI
     pb = math.exp(-0.5 * b * b) * _INV_SQRT_2PI
     h = ((rho + a * b) * L - b * pa * _sf(sb) - a * pb * _sf(sa)
