@@ -100,7 +100,8 @@ def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, refe
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
-    cfg = _toml(tmp_path / "s.toml", N=(16, 32, 48, 64), seeds=(0, 1, 2), T=0.6)
+    cfg = _toml(tmp_path / "s.toml", N=(16, 32, 48, 64), seeds=tuple(range(12)), T=0.6)
+    n_cells = 48
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen([sys.executable, "-m", "meanfield.cli", "sweep", str(cfg), "--out",
@@ -111,18 +112,24 @@ def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
         if len(list((out / "cells").glob("*.json"))) >= 2:
             break
         time.sleep(0.02)
+    # freeze the sweep before judging whether it is still running: cells take ~50 ms, and
+    # on a loaded machine it could otherwise finish between this check and the signal
+    # (it then exits 0 from its shutdown)
+    proc.send_signal(signal.SIGSTOP)
     assert proc.poll() is None, "the sweep finished before it could be stopped"
+    assert len(list((out / "cells").glob("*.json"))) < n_cells, "every cell finished first"
     proc.send_signal(sig)
+    proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=60)
     if sig == signal.SIGINT:  # Ctrl-C: finished cells kept, told how to resume, exit 130
         assert proc.returncode == 130 and "run the same command again" in err
     sweep = load_config(cfg)
     store = ResultStore(out)
     n_before = len(store.finished(sweep))
-    assert 2 <= n_before < 12
+    assert 2 <= n_before < n_cells
     (out / "cells" / ".half-written.csv.tmp").write_text("N,eps\n16,0.")  # never read
     rep = run_sweep(sweep, out, workers=1, progress=False)
-    assert rep.skipped == n_before and rep.done == 12 - n_before
+    assert rep.skipped == n_before and rep.done == n_cells - n_before
     fresh = tmp_path / "fresh"
     run_sweep(sweep, fresh, workers=1, progress=False)
     pd.testing.assert_frame_equal(load(out), load(fresh), check_exact=True)
