@@ -104,9 +104,12 @@ def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
     n_cells = 48
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # the child gets the default SIGINT disposition, as from a shell: one ignored here (by
+    # whatever ran earlier in this process) would be inherited, and Ctrl-C would do nothing
     proc = subprocess.Popen([sys.executable, "-m", "meanfield.cli", "sweep", str(cfg), "--out",
                              str(out), "--workers", "1", "--quiet"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if len(list((out / "cells").glob("*.json"))) >= 2:
