@@ -6,7 +6,7 @@ mini-batch the gradient is averaged over it.  Time is ``t = k alpha``.
 
 With batch 1 a step is matrix-vector work bound by passes over the N x N
 weights, and :func:`meanfield.kernels.multilayer.multilayer_sgd` does it in
-about three passes where numpy needs seven (15x at N = 1000,
+about three passes where numpy needs seven (5.4x at N = 1000 on two idle cores,
 ``benchmarks/bench_multilayer.py``).  With larger batches a step is
 matrix-matrix work, which BLAS does as well as a loop could, so
 :func:`sgd_step` (plain numpy, also the benchmark's baseline) runs it.
