@@ -267,7 +267,7 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
     terms, ``F12 = sum j_k j_l P(g1 > t_k, g2 > t_l)`` (bivariate normal
     orthants, :func:`bvn_upper`) and ``F1`` is the point masses of
     ``sigma_r''`` times the conditional mean of ``sigma_c`` (no bivariate
-    term).  About 15x faster than :func:`quad_pair` for the ramp, and exact.
+    term).  About 17x faster than :func:`quad_pair` for the ramp, and exact.
     """
     c_r = act_value(kr, pr, -1e300)
     c_c = act_value(kc, pc, -1e300)
@@ -287,7 +287,9 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
     det = max(q11 * q22 - q12 * q12, 0.0)
     rho = max(-1.0, min(1.0, q12 / (s1 * s2)))
     rr = math.sqrt(det / (q11 * q22))  # from det, not 1 - rho^2: see _bvn
-    f = c_r * c_c
+    # the one-dimensional part c_c E sigma_r + c_r E sigma_c - c_r c_c, then the kink pairs
+    f = (c_c * _pl_inner(kr, pr, 0.0, s1)[0] + c_r * _pl_inner(kc, pc, 0.0, s2)[0]
+         - c_r * c_c)
     f12 = 0.0
     f1 = 0.0
     m = q12 / q11
@@ -296,8 +298,6 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
         t, jump = act_kink(kr, pr, kk)
         a = t / s1
         pa = math.exp(-0.5 * a * a) * _INV_SQRT_2PI
-        # E (g1 - t)_+ = s1 (phi(a) - a Q(a))
-        f += c_c * jump * s1 * (pa - a * _sf(a))
         ig, _ = _pl_inner(kc, pc, m * t, sc)
         f1 += jump * pa / s1 * ig
         for ll in range(act_n_kinks(kc)):
@@ -309,10 +309,6 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
                 h, L = _ramp_moment_degenerate(a, b, rho)
             f += jump * jump2 * s1 * s2 * h
             f12 += jump * jump2 * L
-    for ll in range(act_n_kinks(kc)):
-        u, jump2 = act_kink(kc, pc, ll)
-        b = u / s2
-        f += c_r * jump2 * s2 * (math.exp(-0.5 * b * b) * _INV_SQRT_2PI - b * _sf(b))
     return f, 0.5 * f1, f12
 
 
