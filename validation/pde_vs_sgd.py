@@ -85,12 +85,14 @@ def mc_risk(task, W, X, y, chunk=4000):
 
 
 def particle_risk(task, W):
-    """The off-diagonal (unbiased) estimate of R(rho) from M particles, a = 1."""
+    """From one kernel matrix of M particles, a = 1: the off-diagonal (unbiased) estimate
+    of R(rho), and the full risk of the M-neuron net (its diagonal included)."""
     M = W.shape[0]
     a = np.ones(M)
     U = task.U(a, W, a, W)
-    off = (U.sum() - np.trace(U)) / (M * (M - 1))
-    return float(task.ey2 + 2 * task.V(a, W).mean() + off)
+    base = task.ey2 + 2 * task.V(a, W).mean()
+    return (float(base + (U.sum() - np.trace(U)) / (M * (M - 1))),
+            float(base + U.sum() / M ** 2))
 
 
 def particle_run(task, law, M, times, seed):
@@ -101,9 +103,9 @@ def particle_run(task, law, M, times, seed):
     off, full = [], []
     for t in times:
         simulate(stepper, [t], progress=False)
-        Wt = stepper.population()[1]
-        off.append(particle_risk(task, Wt))
-        full.append(float(task.risk(np.ones(M), Wt)))
+        o, f = particle_risk(task, stepper.population()[1])
+        off.append(o)
+        full.append(f)
     return {"off": off, "full": full}
 
 
