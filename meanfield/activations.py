@@ -18,12 +18,13 @@ linear: ``sigma''`` is the sum of an absolutely continuous part
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
+
+from .kernels.specialise import build
 
 RELU = 0
 ERF = 1
@@ -168,21 +169,14 @@ def _loop(p, x, out, order):
             out[i] = act_d2(kind, p, x[i])
 
 
-@functools.lru_cache(maxsize=None)
-def _loop_for(kind):
-    # built on first use: 8x faster than one loop for every kind for ReLU (the branch on
-    # kind kept LLVM from vectorising), 1.4x for sigmoid
-    from .kernels.specialise import build
-
-    return build(_loop, kind=int(kind))
-
-
 def _apply(kind, p, z, order):
     z = np.asarray(z, dtype=np.float64)
     if not z.flags.c_contiguous:
         z = np.ascontiguousarray(z)
     out = np.empty_like(z)
-    _loop_for(kind)(p, z.reshape(-1), out.reshape(-1), order)
+    # a build per activation, on first use: 8x faster than one loop for every kind for
+    # ReLU (the branch on kind kept LLVM from vectorising), 1.4x for sigmoid
+    build(_loop, kind=kind)(p, z.reshape(-1), out.reshape(-1), order)
     return out
 
 

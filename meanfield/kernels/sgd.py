@@ -18,7 +18,6 @@ numpy Generator in a fixed order, in the serial batch loop.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -151,11 +150,6 @@ sgd_batch_parallel = _build(_sgd_batch, True)
 PARALLEL_MIN_WEIGHTS = 10_000
 
 
-@functools.lru_cache(maxsize=None)
-def _specialised(f, parallel, kind):
-    return _build(f, parallel, int(kind))
-
-
 def choose(N, d, batch_size, temperature, kind=None):
     """The loop SGD uses: the fused batch-1 loop without noise, else the batch
     loop (any B; serial when there is noise); parallel over neurons when a
@@ -168,7 +162,7 @@ def choose(N, d, batch_size, temperature, kind=None):
         parallel = N * d * batch_size >= PARALLEL_MIN_WEIGHTS
         f = _sgd_b1 if batch_size == 1 else _sgd_batch
     if kind is not None:
-        return _specialised(f, parallel, kind)
+        return _build(f, parallel, kind)
     return {(_sgd_b1, False): sgd_b1_serial, (_sgd_b1, True): sgd_b1_parallel,
             (_sgd_batch, False): sgd_batch_serial, (_sgd_batch, True): sgd_batch_parallel}[
         (f, parallel)]
