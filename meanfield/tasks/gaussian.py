@@ -23,6 +23,7 @@ for ReLU and erf and Gauss-Hermite quadrature otherwise
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +121,7 @@ class GaussianTask:
         n = _checks.positive_int("quad_order", quad_order)
         self._quad = quadrature_nodes(n)
         self.name = name
+        self._pair_sums = pair_sums
         self.ey2 = self._second_moment()
 
     # -- coordinates ------------------------------------------------------
@@ -139,7 +141,7 @@ class GaussianTask:
         GW = np.zeros_like(Wr) if grad else None
         for k, pk in enumerate(self.weights):
             Wr_k = self._fwd(Wr, k)
-            Fa, F1, G = pair_sums(act_r.kind, act_r.p, act_c.kind, act_c.p, Wr_k,
+            Fa, F1, G = self._pair_sums(act_r.kind, act_r.p, act_c.kind, act_c.p, Wr_k,
                                   self._fwd(Wc, k), ac, self._quad, grad)
             S += pk * Fa
             if grad:
@@ -337,6 +339,15 @@ class GaussianTask:
         return np.array([self.ey2 + 2.0 * lin0 + quad0 / N ** 2,
                          2.0 * self.V(da, W).sum() / N + 2.0 * cross / N ** 2,
                          float(da @ Sd) / N ** 2])
+
+    def with_pair_sums(self, pair_sums):
+        """A copy whose row sums over pairs (the risk, V with a teacher, Psi and its
+        gradient) go through ``pair_sums``, a callable with the contract of
+        :func:`meanfield.kernels.gaussian.pair_sums`; for a GPU see
+        :func:`meanfield.torch.pairs.on_device`.  U's full matrices stay on the host."""
+        twin = copy.copy(self)
+        twin._pair_sums = pair_sums
+        return twin
 
     @property
     def scales(self):

@@ -9,7 +9,8 @@ two nets through their dropout networks, evaluated on data
 fully connected net (also in the standard parameterisation, with a bias per
 hidden layer), Experiments A and B of Nguyen, Bréchet & Mondelli
 (:func:`experiment_a`, :func:`best_rescaled_dropout`) and the path of their
-Theorem 4.1 (:func:`theorem41`).  Runs on
+Theorem 4.1 (:func:`theorem41`).  The population kernels' pair sums of a Gaussian task
+on the device, for particle limits at large M (:func:`on_device`).  Runs on
 CUDA when present, with the same code path; deterministic under a seed on the
 CPU.
 
@@ -25,11 +26,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
 
 from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
 from .models import INIT_LAWS, InitLaw, MeanFieldNet, pick_device
+from .pairs import on_device
 from .paths import DataPath, best_dropout_path, dropout_path, straight_path, theorem41
 from .subnets import experiment_a, subnet_bound
 from .train import DataStream, TaskStream, TrainConfig, TrainResult, train
 
 __all__ = ["DataPath", "DataStream", "INIT_LAWS", "InitLaw", "MeanFieldNet", "TaskStream",
            "TrainConfig", "TrainResult", "best_dropout_path", "best_rescaled_dropout",
-           "dropout_path", "evaluate", "experiment_a", "first_half_masks", "pick_device",
-           "random_half_masks", "straight_path", "subnet_bound", "theorem41", "train"]
+           "dropout_path", "evaluate", "experiment_a", "first_half_masks", "on_device",
+           "pick_device", "random_half_masks", "straight_path", "subnet_bound", "theorem41",
+           "train"]

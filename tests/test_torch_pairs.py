@@ -1,0 +1,125 @@
+"""Pair sums on a torch device against the numba kernels they mirror."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0 "
+                                            "(CPU wheel) or pip install 'meanfield[torch]'")
+
+from meanfield.activations import get_activation  # noqa: E402
+from meanfield.kernels.gaussian import bvn_upper as host_bvn  # noqa: E402
+from meanfield.kernels.gaussian import pair_sums, quadrature_nodes  # noqa: E402
+from meanfield.tasks import isotropic_gaussians, teacher_student  # noqa: E402
+from meanfield.torch.pairs import DevicePairSums, bvn_upper, on_device  # noqa: E402
+from meanfield.twolayer.limit import ParticleLimit  # noqa: E402
+
+QUAD = quadrature_nodes(48)
+PAIRS = [("relu", "relu"), ("erf", "erf"), ("ramp", "ramp"), ("relu", "ramp"), ("ramp", "relu")]
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def rel(x, y):
+    return float(np.abs(x - y).max() / np.abs(y).max())
+
+
+def test_orthant_probabilities_equal_the_numba_kernel():
+    # the numba kernel is tied to Owen's T in test_kernels; every branch of Genz's
+    # algorithm is visited: |r| < 0.3, < 0.75, < 0.925, and within 1e-14 of +-1
+    rng = np.random.default_rng(3)
+    n = 6000
+    h, k = rng.normal(0, 2, n), rng.normal(0, 2, n)
+    r = rng.uniform(-1, 1, n)
+    r[:1500] = np.sign(r[:1500]) * (1 - 10 ** rng.uniform(-14, -1.2, 1500))
+    ref = np.array([host_bvn(*v) for v in zip(h, k, r)])
+    got = bvn_upper(*(torch.tensor(v) for v in (h, k, r))).numpy()
+    assert np.abs(got - ref).max() < 2e-15
+
+
+def networks(rng, d=7, R=60, M=80):
+    Wr = rng.normal(0, 1, (R, d)) * rng.uniform(0.1, 2.0, (R, 1))
+    Wc = rng.normal(0, 1, (M, d))
+    Wr[20] = 0.0  # zero-norm neurons: one-dimensional kernels
+    Wc[30] = 0.0
+    return Wr, Wc, rng.normal(size=M)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("pair", PAIRS, ids="/".join)
+def test_device_sums_equal_the_host_sums(pair, device):
+    rng = np.random.default_rng(7)
+    A, B = (get_activation(n) for n in pair)
+    Wr, Wc, ac = networks(rng)
+    sums = DevicePairSums(device, block=1000)  # several row blocks
+    host = pair_sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
+    dev = sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
+    for x, y in zip(dev, host):
+        assert rel(x, y) < 1e-13
+    fa, f1, g = sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, False)
+    assert g is None and rel(fa, host[0]) < 1e-13 and rel(f1, host[1]) < 1e-13
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids="/".join)
+def test_repeated_and_opposite_neurons(pair):
+    # at a repeated neuron q11 q22 - q12^2 is a rounding error and enters F1 and F12
+    # through its square root: two Gram products (BLAS here, torch there) may differ
+    # by 1e-8 relative in those, while F, smooth there, agrees to round-off
+    rng = np.random.default_rng(11)
+    A, B = (get_activation(n) for n in pair)
+    Wr, Wc, ac = networks(rng)
+    Wc[:10] = Wr[:10]
+    Wc[10] = 2.0 * Wr[11]
+    Wc[12] = -Wr[12]
+    host = pair_sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
+    dev = DevicePairSums("cpu")(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
+    assert rel(dev[0], host[0]) < 1e-13
+    assert rel(dev[1], host[1]) < 1e-7 and rel(dev[2], host[2]) < 1e-7
+
+
+@pytest.mark.parametrize("act", ["ramp", "relu"])
+def test_particle_limit_on_device_follows_the_host_run(act):
+    task = isotropic_gaussians(10, 0.5, act)
+    dev_task = on_device(task, "cpu", block=700)
+    rng = np.random.default_rng(5)
+    W = rng.normal(0, 0.8 / np.sqrt(10), (40, 10))
+    runs = []
+    for t in (task, dev_task):
+        lim = ParticleLimit(t, np.ones(40), W, h=0.1, train_a=False)
+        lim.plan(0.3)
+        lim.advance(3)
+        runs.append((lim.population()[1], lim.risk()))
+    assert rel(runs[1][0], runs[0][0]) < 1e-12
+    assert abs(runs[1][1] - runs[0][1]) < 1e-13 * runs[0][1]
+    assert runs[0][1] < task.risk(np.ones(40), W)  # the flow moved and lowered the risk
+
+
+def test_teacher_terms_and_risk_on_device():
+    task = teacher_student(6, "relu", width=3, seed=2)
+    dev_task = on_device(task)
+    rng = np.random.default_rng(1)
+    a, W = rng.normal(size=25), rng.normal(0, 0.5, (25, 6))
+    for x, y in zip(dev_task.grad_V(a, W), task.grad_V(a, W)):
+        assert rel(x, y) < 1e-13
+    assert abs(dev_task.risk(a, W) - task.risk(a, W)) < 1e-13 * task.risk(a, W)
+    assert dev_task.ey2 == task.ey2 and task._pair_sums is pair_sums
+
+
+def test_unsupported_activations_and_bad_arguments_raise():
+    with pytest.raises(ValueError, match="tanh/tanh"):
+        on_device(teacher_student(4, "tanh", width=2))
+    with pytest.raises(ValueError, match="relu/erf"):
+        on_device(teacher_student(4, "relu", width=2, teacher_activation="erf"))
+    with pytest.raises(ValueError, match="block"):
+        DevicePairSums("cpu", block=0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            DevicePairSums("cuda")
+
+
+def test_pde_vs_sgd_refuses_a_bad_device_with_exit_2(capsys):
+    from tests.test_validation_slow import _script
+
+    mod = _script("pde_vs_sgd")
+    assert mod.main(["--device", "tpu", "--quiet"]) == 2
+    assert "--device tpu" in capsys.readouterr().err
+    assert mod.main(["--ramp-particles", "4", "--quiet"]) == 2
+    assert "--ramp-particles must be an integer >= 8" in capsys.readouterr().err
