@@ -241,9 +241,11 @@ class DevicePairSums:
     ----------
     device : str or torch.device
         ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:K"``.
-    block : int
+    block : int, optional
         Pairs per block (rows x columns); the piecewise-linear kernel keeps
-        a few dozen float64 temporaries of this size on the device.
+        a few dozen float64 temporaries of this size on the device.  Default
+        2^22 on the CPU and 2^25 on a GPU (about 15 GB of temporaries there;
+        large blocks keep the count of kernel launches per pair low).
 
     Calling it with the arguments of the host function returns the same
     ``(Fa, F1, G)`` as numpy arrays (``quad`` is not used: every kernel here
@@ -251,8 +253,10 @@ class DevicePairSums:
     norm (their kernel is one-dimensional) go to the host function.
     """
 
-    def __init__(self, device="auto", block=2 ** 22):
+    def __init__(self, device="auto", block=None):
         self.device = pick_device(device)
+        if block is None:
+            block = 2 ** 25 if self.device.type == "cuda" else 2 ** 22
         if int(block) < 1:
             raise ValueError(f"block must be a positive number of pairs, got {block!r}")
         self.block = int(block)
@@ -336,7 +340,7 @@ class DevicePairSums:
         return Fa, F1, G
 
 
-def on_device(task, device="auto", block=2 ** 22):
+def on_device(task, device="auto", block=None):
     """A copy of ``task`` whose pair sums run on a torch device.
 
     Parameters
@@ -344,8 +348,8 @@ def on_device(task, device="auto", block=2 ** 22):
     task : GaussianTask
     device : str or torch.device
         See :class:`DevicePairSums`.
-    block : int
-        Pairs per device block.
+    block : int, optional
+        Pairs per device block (see :class:`DevicePairSums`).
 
     Raises
     ------
