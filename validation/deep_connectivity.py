@@ -198,7 +198,7 @@ def main(argv=None):
 
 def noise_stability_part(pair, out, args):
     """(c): one net like the pair's without hidden biases; Kuditipudi's quantities."""
-    from meanfield.torch.experiments import _cell_data, _train_one
+    from meanfield.torch.experiments import cell_data, train_net
     from meanfield.torch.noise_stability import (
         interlayer_smoothness,
         noise_stability,
@@ -206,8 +206,8 @@ def noise_stability_part(pair, out, args):
     )
 
     cell = dict(pair, bias="input")
-    data = _cell_data(cell)
-    net, _ = _train_one(cell, data, cell["init"], 100)
+    data = cell_data(cell)
+    net, _ = train_net(cell, data, cell["init"], 100)
     X = data.X_train[:1000]
     q = noise_stability(net, X)
     smooth = interlayer_smoothness(net, X, p=0.5, draws=4)

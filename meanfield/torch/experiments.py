@@ -32,7 +32,7 @@ def _data(name, path):
     return load_dataset(name, path or None)
 
 
-def _cell_data(cell):
+def cell_data(cell):
     """The cell's data set, or the seeded subset ``n_train`` / ``n_test`` of it (0: all)."""
     data = _data(cell["dataset"], cell["data_path"])
     n_train, n_test = cell.get("n_train") or None, cell.get("n_test") or None
@@ -60,7 +60,7 @@ def check_cell(cell, kind="empirical"):
     for key in ("n_train", "n_test"):
         if key in cell:
             _checks.nonneg_int(key, cell[key])
-    data = _cell_data(cell)
+    data = cell_data(cell)
     _checks.positive_int("batch_size", cell["batch_size"])
     if cell["batch_size"] > len(data.y_train):
         raise ValueError(f"batch_size must be at most {len(data.y_train)}, got "
@@ -114,7 +114,10 @@ def _architecture(cell):
             "bias": cell.get("bias", "input")}
 
 
-def _train_one(cell, data, init, seed, callback=None):
+def train_net(cell, data, init, seed, callback=None):
+    """Train the net a cell describes (architecture, data stream and schedule from ``cell``)
+    from initial law ``init`` and ``seed``; returns the net and its :class:`TrainResult`.
+    ``callback`` is passed to :func:`train`."""
     dev = pick_device(cell["device"])
     g = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
     net = MeanFieldNet(data.d, cell["N"], data.n_classes, depth=cell.get("depth", 2),
@@ -133,7 +136,7 @@ def empirical_cell(cell):
     ``dloss_half = loss_half - loss_full`` (the change in loss of Figure 2)
     and ``derror_half`` likewise (Figure 4).
     """
-    data = _cell_data(cell)
+    data = cell_data(cell)
     mask_seed = np.random.SeedSequence([int(cell["seed"]), 11])
 
     def measure(net, frac, t, step):
@@ -154,7 +157,7 @@ def empirical_cell(cell):
         return row
 
     with _cell_threads():
-        _, res = _train_one(cell, data, cell["init"], cell["seed"], measure)
+        _, res = train_net(cell, data, cell["init"], cell["seed"], measure)
     table = pd.DataFrame(res.records)
     table["train_loss"] = res.train_loss
     return table
@@ -172,11 +175,11 @@ def path_cell(cell):
     """
     from .paths import dropout_path, straight_path
 
-    data = _cell_data(cell)
+    data = cell_data(cell)
     with _cell_threads():
         seed = int(cell["seed"])
-        net1, _ = _train_one(cell, data, cell["init1"], 2 * seed)
-        net2, _ = _train_one(cell, data, cell["init2"], 2 * seed + 1)
+        net1, _ = train_net(cell, data, cell["init1"], 2 * seed)
+        net2, _ = train_net(cell, data, cell["init2"], 2 * seed + 1)
         N = cell["N"]
         g = np.random.default_rng(np.random.SeedSequence([seed, 13]))
         A = [g.choice(N, N // 2, replace=False) for _ in range(cell["depth"] - 1)]
@@ -233,9 +236,9 @@ def deep_cell(cell):
     Subnetworks train with the cell's alpha for ``sub_epochs`` epochs (default:
     as many as the net had), on the training set, like the net.
     """
-    data = _cell_data(cell)
+    data = cell_data(cell)
     with _cell_threads():
-        net, _ = _train_one(cell, data, cell["init"], cell["seed"])
+        net, _ = train_net(cell, data, cell["init"], cell["seed"])
         test = evaluate(net, data.X_test, data.y_test, cell["loss"])
         rows = [{"experiment": "trained", "layer": -1,
                  "train_loss": evaluate(net, data.X_train, data.y_train, cell["loss"])["loss"],
@@ -263,12 +266,12 @@ def deep_paths_cell(cell):
     """
     from .paths import best_dropout_path, straight_path, theorem41
 
-    data = _cell_data(cell)
+    data = cell_data(cell)
     seed = int(cell["seed"])
     with _cell_threads():
         nets, bounds, rows = [], [], []
         for which, s in (("theta", 2 * seed), ("theta'", 2 * seed + 1)):
-            net, _ = _train_one(cell, data, cell["init"], s)
+            net, _ = train_net(cell, data, cell["init"], s)
             a, b = _experiments_ab(cell, net, data, s, [1])
             nets.append(net)
             bounds.append((a, b[1]))
