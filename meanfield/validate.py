@@ -63,7 +63,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
              "|---|---|---|---|---|---|---|"]
     ok = True
     for name in names:
-        cmd = [sys.executable, str(folder / f"{name}.py"), "--quiet"] + ([] if full else ["--quick"])
+        cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
+               + ([] if full else ["--quick"]))
         t0 = time.time()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.time() - t0
@@ -82,9 +83,9 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             iv = f"[{_fmt(interval[0])}, {_fmt(interval[1])}]" if interval else ""
             fig = c.get("figure") or ""
             fig = f"[{Path(fig).name}]({Path(fig).resolve()})" if fig else ""
-            lines.append(f"| {name} ({seconds:.0f} s) | {_cell(c['claim'])} | {_cell(c['paper'])} | "
-                         f"{_fmt(c['value'])} | {iv} | {'PASS' if c['pass'] else 'FAIL'} "
-                         f"| {fig} |")
+            lines.append(f"| {name} ({seconds:.0f} s) | {_cell(c['claim'])} | "
+                         f"{_cell(c['paper'])} | {_fmt(c['value'])} | {iv} | "
+                         f"{'PASS' if c['pass'] else 'FAIL'} | {fig} |")
     text = "\n".join(lines) + "\n"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

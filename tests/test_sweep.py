@@ -1,4 +1,4 @@
-"""Sweeps: config validation, resumable atomic results, Dask workers, plots, the validation report."""
+"""Sweeps: config validation, resumable atomic results, Dask workers, plots, the report."""
 
 import dataclasses
 import os

@@ -1,4 +1,4 @@
-"""Dropout stability and connectivity of SGD solutions: rates in N (Shevchenko & Mondelli, Theorem 1).
+"""Dropout stability and connectivity of SGD solutions: rates in N (Shevchenko & Mondelli, Thm 1).
 
 Claims (Theorem 1, eqs. (3.7) and (3.8)), with alpha = 1/N so that both
 terms of each bound are of order N^(-1/2) up to logarithms:

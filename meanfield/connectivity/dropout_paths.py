@@ -22,7 +22,8 @@ Layout.  ``weights[0]`` has shape (N, D0) (rows: neurons of hidden layer 1),
 ``weights[m]`` for ``1 <= m < H`` has shape (N, N) (rows: layer m + 1,
 columns: layer m), or (N, N + 1) for all of them when the hidden layers have
 biases (the last column; a bias goes with its row and is never rescaled),
-``weights[H]`` has shape (n_out, N); H is the number of hidden layers.  For H = 1 the path is exactly the seven-segment path of
+``weights[H]`` has shape (n_out, N); H is the number of hidden layers.  For
+H = 1 the path is exactly the seven-segment path of
 :func:`meanfield.twolayer.paths.seven_segment_path`.
 
 Segments: ``1 + 5 (H - 1)`` from a net to its dropout network (Lemma 1: drop

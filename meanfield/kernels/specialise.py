@@ -1,4 +1,4 @@
-"""Builds of one numba function for one activation, with the activation code a compile-time constant.
+"""Builds of one numba function for one activation, the activation code a compile-time constant.
 
 A loop that calls :func:`meanfield.activations.act_value` with a ``kind`` read
 from its arguments keeps every activation's branch in its body, which stops

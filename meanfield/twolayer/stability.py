@@ -129,7 +129,8 @@ def _law(name, v):
     try:
         m, s, w = (float(x) for x in v)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be three numbers (a_mean, a_std, w_std), got {v!r}") from None
+        raise ValueError(f"{name} must be three numbers (a_mean, a_std, w_std), "
+                         f"got {v!r}") from None
     InitialLaw(m, s, w)  # validates the ranges
     return (m, s, w)
 
