@@ -11,7 +11,7 @@ same closed forms and the same contract:
 * erf/erf: the arcsine kernel;
 * any mix of piecewise-linear activations (ReLU, the ramp of Mei et al.):
   a double sum over kink pairs of truncated bivariate normal moments, with the
-  orthant probabilities of Genz's algorithm (:func:`bvn_upper`).
+  orthant probabilities of Genz's algorithm (:func:`orthants`).
 
 Activations that only have quadrature kernels (tanh, sigmoid, softplus) are not
 offered; :func:`on_device` refuses a task that needs them.
@@ -61,16 +61,15 @@ def _phi(x):
     return torch.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
-def _bvn_low(h, k, r, rule):
-    """Drezner & Wesolowsky's integral over the correlation, for |r| < 0.925."""
+def _bvn_low(h, k, asr, sines):
+    """Drezner & Wesolowsky's integral over the correlation, for |r| < 0.925;
+    ``asr = asin(r) / 2`` and ``sines`` the ``(weight, sin, 1 - sin^2)`` of the rule's
+    nodes, which depend on r alone and are shared by every (h, k) of one r."""
     hk = h * k
     hs = 0.5 * (h * h + k * k)
-    asr = 0.5 * torch.asin(r)
     acc = torch.zeros_like(h)
-    for x, w in rule:
-        for sgn in (-1.0, 1.0):
-            sn = torch.sin(asr * (1.0 + sgn * x))
-            acc += w * torch.exp((sn * hk - hs) / (1.0 - sn * sn))
+    for w, sn, den in sines:
+        acc += w * torch.exp((sn * hk - hs) / den)
     return acc * asr / _TWO_PI + _sf(h) * _sf(k)
 
 
@@ -109,8 +108,10 @@ def _bvn_high(h, k, r, a2):
     return out
 
 
-def bvn_upper(h, k, r, a2=None):
-    """``P(Z1 > h, Z2 > k)`` for standard normals of correlation ``r``, elementwise.
+def orthants(hk, r, a2=None):
+    """``P(Z1 > h, Z2 > k)`` for standard normals of correlation ``r``, elementwise, for
+    each ``(h, k)`` of the list ``hk``; they share r, so the branch masks and the sines
+    of Genz's rule are computed once.
 
     Genz's algorithm (Statistics and Computing 14, 2004, 251-260), the same
     rules and branches as :func:`meanfield.kernels.gaussian.bvn_upper`; about
@@ -119,24 +120,44 @@ def bvn_upper(h, k, r, a2=None):
 
     Parameters
     ----------
-    h, k, r : torch.Tensor
-        Float64 tensors of one shape (broadcast first).
-    a2 : torch.Tensor, optional
+    hk : list of (torch.Tensor, torch.Tensor)
+        Float64 tensors broadcastable with ``r``.
+    r, a2 : torch.Tensor
+
+    Returns
+    -------
+    list of torch.Tensor
+        One per entry of ``hk``, of the broadcast shape.
     """
-    h, k, r = torch.broadcast_tensors(h, k, r)
-    a2 = (1.0 - r) * (1.0 + r) if a2 is None else torch.broadcast_to(a2, h.shape)
-    out = torch.empty_like(h)
+    shape = torch.broadcast_shapes(r.shape, *(t.shape for pair in hk for t in pair))
+    r = torch.broadcast_to(r, shape)
+    a2 = (1.0 - r) * (1.0 + r) if a2 is None else torch.broadcast_to(a2, shape)
+    hk = [(torch.broadcast_to(h, shape), torch.broadcast_to(k, shape)) for h, k in hk]
+    outs = [torch.empty(shape, dtype=r.dtype, device=r.device) for _ in hk]
     ar = r.abs()
-    lo = torch.zeros_like(ar, dtype=torch.bool)
+    done = torch.zeros(shape, dtype=torch.bool, device=r.device)
     for top, rule in _RULES:
-        m = (ar < top) & ~lo
+        m = (ar < top) & ~done
         if m.any():
-            out[m] = _bvn_low(h[m], k[m], r[m], rule)
-        lo |= m
-    m = ~lo
+            asr = 0.5 * torch.asin(r[m])
+            sines = []
+            for x, w in rule:
+                for sgn in (-1.0, 1.0):
+                    sn = torch.sin(asr * (1.0 + sgn * x))
+                    sines.append((w, sn, 1.0 - sn * sn))
+            for (h, k), out in zip(hk, outs):
+                out[m] = _bvn_low(h[m], k[m], asr, sines)
+        done |= m
+    m = ~done
     if m.any():
-        out[m] = _bvn_high(h[m], k[m], r[m], a2[m])
-    return out.clamp_(0.0, 1.0)
+        for (h, k), out in zip(hk, outs):
+            out[m] = _bvn_high(h[m], k[m], r[m], a2[m])
+    return [out.clamp_(0.0, 1.0) for out in outs]
+
+
+def bvn_upper(h, k, r, a2=None):
+    """``P(Z1 > h, Z2 > k)`` for one ``(h, k)``; see :func:`orthants`."""
+    return orthants([(h, k)], r, a2)[0]
 
 
 def _kinks(kind, p):
@@ -157,31 +178,35 @@ def _pl_mean(c, kinks, mu, s):
     return v
 
 
-def _moment(a, b, rho, rr):
-    """``(E[(Z1 - a)_+ (Z2 - b)_+], P(Z1 > a, Z2 > b))`` (see the numba ``_ramp_moment``;
-    ``rr = sqrt(1 - rho^2)``, and ``rr = 0`` gives the degenerate forms ``Z2 = +-Z1``)."""
-    a, b, rho, rr = torch.broadcast_tensors(a, b, rho, rr)
+def _moments(ab, rho, rr):
+    """``(E[(Z1 - a)_+ (Z2 - b)_+], P(Z1 > a, Z2 > b))`` for each ``(a, b)`` of the list
+    ``ab`` (see the numba ``_ramp_moment``; ``rr = sqrt(1 - rho^2)``, and ``rr = 0`` gives
+    the degenerate forms ``Z2 = +-Z1``)."""
     live = rr > 0.0
     rs = torch.where(live, rr, torch.ones_like(rr))
     a2 = rs * rs
-    L = bvn_upper(a, b, rho, a2)
+    Ls = orthants(ab, rho, a2)
     up = rho >= 0.0
     # a - rho b through 1 -+ rho = rr^2 / (1 +- rho), consistent with rr for nearly
     # parallel neurons (the numba kernel's comment has the numbers)
     om = torch.where(up, a2 / (1.0 + rho), a2 / (1.0 - rho))
-    sa = torch.where(up, (a - b) + om * b, (a + b) - om * b) / rs
-    sb = torch.where(up, (b - a) + om * a, (b + a) - om * a) / rs
-    pa, pb = _phi(a), _phi(b)
-    h = (rho + a * b) * L - b * pa * _sf(sb) - a * pb * _sf(sa) + rs * pa * _phi(sb)
-    if not live.all():
-        m, n = torch.maximum(a, b), torch.minimum(a, b)
-        h_up = (1.0 + m * n) * _sf(m) - n * _phi(m)
-        inside = a < -b
-        L_dn = torch.where(inside, _sf(a) - _sf(-b), torch.zeros_like(a))
-        h_dn = torch.where(inside, (a * b - 1.0) * L_dn - b * pa - a * pb, torch.zeros_like(a))
-        h = torch.where(live, h, torch.where(up, h_up, h_dn))
-        L = torch.where(live, L, torch.where(up, _sf(m), L_dn))
-    return h, L
+    out = []
+    for (a, b), L in zip(ab, Ls):
+        sa = torch.where(up, (a - b) + om * b, (a + b) - om * b) / rs
+        sb = torch.where(up, (b - a) + om * a, (b + a) - om * a) / rs
+        pa, pb = _phi(a), _phi(b)
+        h = (rho + a * b) * L - b * pa * _sf(sb) - a * pb * _sf(sa) + rs * pa * _phi(sb)
+        if not live.all():
+            m, n = torch.maximum(a, b), torch.minimum(a, b)
+            h_up = (1.0 + m * n) * _sf(m) - n * _phi(m)
+            inside = a < -b
+            L_dn = torch.where(inside, _sf(a) - _sf(-b), torch.zeros_like(a))
+            h_dn = torch.where(inside, (a * b - 1.0) * L_dn - b * pa - a * pb,
+                               torch.zeros_like(a))
+            h = torch.where(live, h, torch.where(up, h_up, h_dn))
+            L = torch.where(live, L, torch.where(up, _sf(m), L_dn))
+        out.append((h, L))
+    return out
 
 
 def relu_kernel(q11, q22, q12):
@@ -225,12 +250,12 @@ def pl_kernel(row, col, q11, q22, q12):
     m = q12 / q11
     sc = torch.sqrt(det / q11)
     for t, j in kr:
-        a = t / s1
-        f1 += (j * _phi(a) / s1) * _pl_mean(c_c, kc, m * t, sc)
-        for u, j2 in kc:
-            h, L = _moment(a, u / s2, rho, rr)
-            f += (j * j2) * (s1 * s2) * h
-            f12 += (j * j2) * L
+        f1 += (j * _phi(t / s1) / s1) * _pl_mean(c_c, kc, m * t, sc)
+    jumps = [j * j2 for _, j in kr for _, j2 in kc]
+    ab = [(t / s1, u / s2) for t, _ in kr for u, _ in kc]
+    for jj, (h, L) in zip(jumps, _moments(ab, rho, rr)):
+        f += jj * (s1 * s2) * h
+        f12 += jj * L
     return f, 0.5 * f1, f12
 
 
