@@ -26,6 +26,11 @@ def _couple_parser(sub):
                                    "results.csv (one row per snapshot), summary.json and "
                                    "risk.png/.pdf into --out.")
     p.add_argument("--out", type=Path, default=Path("runs/couple"), help="output folder")
+    # where the pair sums run, not what is computed: a flag, not an option of the cell
+    p.add_argument("--device", default=None,
+                   help="run the pair sums (the limit's field, exact risks) with torch on this "
+                        "device: auto, cpu, cuda or cuda:K; relu, erf and ramp students "
+                        "(default: the numba kernels)")
     _add_options(p, COUPLE_OPTIONS)
     p.set_defaults(func=_couple)
 
@@ -88,6 +93,13 @@ def _couple(args):
     cfg = _settings(args, COUPLE_OPTIONS)
     task, N, alpha, T, kwargs = couple_setup(cfg)
     cfg["alpha"] = alpha
+    if args.device is not None:
+        try:
+            from .torch.pairs import on_device
+        except ImportError as e:
+            raise ValueError(f"--device needs torch: {e}") from None
+        task = on_device(task, args.device)
+        cfg["device"] = args.device
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     try:

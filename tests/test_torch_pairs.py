@@ -123,3 +123,23 @@ def test_pde_vs_sgd_refuses_a_bad_device_with_exit_2(capsys):
     assert "--device tpu" in capsys.readouterr().err
     assert mod.main(["--ramp-particles", "4", "--quiet"]) == 2
     assert "--ramp-particles must be an integer >= 8" in capsys.readouterr().err
+
+
+def test_cli_couple_on_device_matches_the_numba_run(tmp_path, capsys):
+    import pandas as pd
+
+    from meanfield.cli import main
+
+    base = ["couple", "--N", "30", "--M", "60", "--T", "0.2", "--snapshots", "3", "--d", "4",
+            "--activation", "erf", "--quiet"]
+    assert main(base + ["--out", str(tmp_path / "host")]) == 0
+    assert main(base + ["--out", str(tmp_path / "dev"), "--device", "cpu"]) == 0
+    host, dev = (pd.read_csv(tmp_path / n / "results.csv") for n in ("host", "dev"))
+    for col in ("risk_sgd", "risk_limit", "max_dist"):
+        assert np.allclose(dev[col], host[col], rtol=1e-10, atol=1e-14)
+    capsys.readouterr()
+    assert main(["couple", "--activation", "tanh", "--device", "cpu",
+                 "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tanh/tanh" in err[0]
+    assert not (tmp_path / "t").exists()  # refused before anything was written
