@@ -136,6 +136,41 @@ def bvn_upper(h, k, r):
 
 
 @njit(cache=True)
+def _low_nodes(r):
+    """``(asin(r) / 2, sines, weights)`` of Genz's rule for ``0 < |r| < 0.925``: 6, 12 or
+    20 Gauss-Legendre points (``|r|`` below 0.3, 0.75, 0.925); ``sines[2 i + j]`` is
+    ``sin(asin(r) / 2 (1 -+ x_i))``.  They depend on r alone, so the kink pairs of one
+    neuron pair share them (:func:`pl_pair`)."""
+    ar = abs(r)
+    if ar < 0.3:
+        xs, ws = _GL6_X, _GL6_W
+    elif ar < 0.75:
+        xs, ws = _GL12_X, _GL12_W
+    else:
+        xs, ws = _GL20_X, _GL20_W
+    asr = 0.5 * math.asin(r)
+    sn = np.empty(2 * xs.size)
+    for i in range(xs.size):
+        sn[2 * i] = math.sin(asr * (1.0 - xs[i]))
+        sn[2 * i + 1] = math.sin(asr * (1.0 + xs[i]))
+    return asr, sn, ws
+
+
+@njit(cache=True, inline="always")
+def _bvn_low(h, k, asr, sn, ws):
+    """Drezner & Wesolowsky's integral over the correlation (``|r| < 0.925``) from the
+    nodes of :func:`_low_nodes`."""
+    hk = h * k
+    hs = 0.5 * (h * h + k * k)
+    bvn = 0.0
+    for i in range(ws.size):
+        for j in range(2):
+            s = sn[2 * i + j]
+            bvn += ws[i] * math.exp((s * hk - hs) / (1.0 - s * s))
+    return max(0.0, min(1.0, bvn * asr / _TWO_PI + _sf(h) * _sf(k)))
+
+
+@njit(cache=True)
 def _bvn(h, k, r, a2):
     """``P(Z1 > h, Z2 > k)`` for standard normals with correlation ``r``, given
     ``a2 = 1 - r^2`` (callers that know it from ``q11 q22 - q12^2`` pass it, so
@@ -157,23 +192,12 @@ def _bvn(h, k, r, a2):
         return _sf(h)
     if r == 0.0:
         return _sf(h) * _sf(k)
-    ar = abs(r)
-    if ar < 0.3:
-        xs, ws = _GL6_X, _GL6_W
-    elif ar < 0.75:
-        xs, ws = _GL12_X, _GL12_W
-    else:
-        xs, ws = _GL20_X, _GL20_W
+    if abs(r) < 0.925:
+        asr, sn, ws = _low_nodes(r)
+        return _bvn_low(h, k, asr, sn, ws)
+    xs, ws = _GL20_X, _GL20_W
     hk = h * k
     bvn = 0.0
-    if ar < 0.925:
-        hs = 0.5 * (h * h + k * k)
-        asr = 0.5 * math.asin(r)
-        for i in range(xs.size):
-            for sgn in (-1.0, 1.0):
-                sn = math.sin(asr * (1.0 + sgn * xs[i]))
-                bvn += ws[i] * math.exp((sn * hk - hs) / (1.0 - sn * sn))
-        return max(0.0, min(1.0, bvn * asr / _TWO_PI + _sf(h) * _sf(k)))
     if r < 0.0:
         k = -k
         hk = -hk
@@ -214,14 +238,13 @@ def _bvn(h, k, r, a2):
 
 
 @njit(cache=True, inline="always")
-def _ramp_moment(a, b, rho, rr):
-    """``(E[(Z1 - a)_+ (Z2 - b)_+], P(Z1 > a, Z2 > b))`` for standard normals of
-    correlation ``rho``, ``rr = sqrt(1 - rho^2) > 0``:
+def _ramp_moment(a, b, rho, rr, L):
+    """``E[(Z1 - a)_+ (Z2 - b)_+]`` for standard normals of correlation ``rho``,
+    ``rr = sqrt(1 - rho^2) > 0``, given the orthant ``L = P(Z1 > a, Z2 > b)``:
     ``(rho + a b) L - b phi(a) Q(b*) - a phi(b) Q(a*) + rr phi(a) phi(b*)``
     with ``a* = (a - rho b)/rr``, ``b* = (b - rho a)/rr`` and Q the upper tail
     (from the truncated bivariate moments of Rosenbaum, JRSS B 23, 1961)."""
     a2 = rr * rr
-    L = _bvn(a, b, rho, a2)
     # a - rho b through 1 -+ rho = rr^2 / (1 +- rho): for nearly parallel neurons rho is
     # within an ulp of 1 while rr (from q11 q22 - q12^2) still carries the angle, and the
     # O(rr) terms of the sum cancel only if a* and b* agree with rr (7.8e-7 off otherwise)
@@ -235,9 +258,8 @@ def _ramp_moment(a, b, rho, rr):
         sb = ((b + a) - op * a) / rr
     pa = math.exp(-0.5 * a * a) * _INV_SQRT_2PI
     pb = math.exp(-0.5 * b * b) * _INV_SQRT_2PI
-    h = ((rho + a * b) * L - b * pa * _sf(sb) - a * pb * _sf(sa)
-         + rr * pa * math.exp(-0.5 * sb * sb) * _INV_SQRT_2PI)
-    return h, L
+    return ((rho + a * b) * L - b * pa * _sf(sb) - a * pb * _sf(sa)
+            + rr * pa * math.exp(-0.5 * sb * sb) * _INV_SQRT_2PI)
 
 
 @njit(cache=True, inline="always")
@@ -294,6 +316,9 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
     f1 = 0.0
     m = q12 / q11
     sc = math.sqrt(det / q11)
+    shared = rr > 0.0 and rho != 0.0 and abs(rho) < 0.925
+    if shared:
+        asr, sn, ws = _low_nodes(rho)
     for kk in range(act_n_kinks(kr)):
         t, jump = act_kink(kr, pr, kk)
         a = t / s1
@@ -304,7 +329,8 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
             u, jump2 = act_kink(kc, pc, ll)
             b = u / s2
             if rr > 0.0:
-                h, L = _ramp_moment(a, b, rho, rr)
+                L = _bvn_low(a, b, asr, sn, ws) if shared else _bvn(a, b, rho, rr * rr)
+                h = _ramp_moment(a, b, rho, rr, L)
             else:
                 h, L = _ramp_moment_degenerate(a, b, rho)
             f += jump * jump2 * s1 * s2 * h
