@@ -101,6 +101,7 @@ def test_teacher_terms_and_risk_on_device():
         assert rel(x, y) < 1e-13
     assert abs(dev_task.risk(a, W) - task.risk(a, W)) < 1e-13 * task.risk(a, W)
     assert dev_task.ey2 == task.ey2 and task._pair_sums is pair_sums
+    assert "DevicePairSums(device=" in repr(dev_task) and "pair_sums" not in repr(task)
 
 
 def test_unsupported_activations_and_bad_arguments_raise():

@@ -356,7 +356,8 @@ class GaussianTask:
         return tuple(self._scale)
 
     def __repr__(self):
-        return f"GaussianTask({self.name}, d={self.d}, activation={self.activation})"
+        sums = "" if self._pair_sums is pair_sums else f", pair_sums={self._pair_sums!r}"
+        return f"GaussianTask({self.name}, d={self.d}, activation={self.activation}{sums})"
 
 
 def teacher_student(d, activation="relu", width=4, teacher_activation=None, teacher_b=None,
