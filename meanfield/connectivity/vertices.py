@@ -24,7 +24,8 @@ class PathVertices:
     Attributes
     ----------
     weights : list of list of numpy.ndarray
-        ``weights[k]`` is the list of layer matrices at vertex k.
+        ``weights[k]`` is the list of layer matrices at vertex k.  Vertices share
+        the matrices a step leaves unchanged: treat them as read-only.
     kinds : list of str
         ``"a"``, ``"w0"`` or ``"general"`` per segment (see the module docstring),
         or ``"swap"`` (a step of Claim 5.1 of Nguyen et al.; output constant,
@@ -158,9 +159,18 @@ class PathBuilder:
         return self.weights[-1]
 
     def step(self, kind, label, changes):
-        """New vertex: the current one with ``changes`` = [(layer, rows, cols, values)]."""
-        new = [w.copy() for w in self.cur]
+        """New vertex: the current one with ``changes`` = [(layer, rows, cols, values)].
+
+        Only the layers that change are copied; the others are the previous
+        vertex's arrays (a multilayer path of 27 segments otherwise held 28
+        copies of every N x N matrix).
+        """
+        new = list(self.cur)
+        copied = set()
         for layer, rows, cols, vals in changes:
+            if layer not in copied:
+                new[layer] = new[layer].copy()
+                copied.add(layer)
             if cols is None:
                 new[layer][rows] = vals
             elif isinstance(rows, slice):
@@ -170,8 +180,6 @@ class PathBuilder:
         self.weights.append(new)
         self.kinds.append(kind)
         self.labels.append(label)
-
-
 
 
 def join(first, mid, last):
