@@ -1,5 +1,7 @@
 """Multilayer model (1.1)/(4.1), SGD (4.3), Monte Carlo risk, dropout and the path."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -189,6 +191,31 @@ def test_cell_table_and_extrapolation():
     y = 0.2 + 1.0 / np.sqrt(N) + 0.001 * np.random.default_rng(0).standard_normal(N.size)
     ex = extrapolate(N, y)
     assert ex.ci_low < 0.2 < ex.ci_high and ex.ci_high - ex.ci_low < 0.01
+
+
+def test_path_draws_average_kept_sets_and_keep_stored_cell_names():
+    from meanfield.experiments.config import cell_id
+    from meanfield.plotting import multilayer_summary
+
+    cfg = dict(d=5, N=16, T=2.0, n_mc=500, half_draws=1, seed=3)
+    one = multilayer_cell(MultilayerConfig(**cfg))
+    three = multilayer_cell(MultilayerConfig(**cfg, path_draws=3))
+    p1, p3 = (df[df["table"] == "paths"] for df in (one, three))
+    assert list(p3["draw"]) == [0, 1, 2]
+    # the first kept set is the one a cell drew before path_draws existed
+    assert p3["eps_C"].iloc[0] == p1["eps_C"].iloc[0]
+    assert p3["max_vertex"].nunique() == 3  # the other sets give other paths
+    table = three.assign(d=5, N=16, seed=3)
+    pairs = multilayer_summary(table)[1]
+    assert len(pairs) == 1 and pairs["draws"].iloc[0] == 3
+    assert pairs["eps_C"].iloc[0] == pytest.approx(p3["eps_C"].mean(), abs=1e-15)
+    # path_draws = 1 leaves a cell's name as it was before the option existed
+    base = {k: v for k, v in {**dataclasses.asdict(MultilayerConfig()), **cfg}.items()
+            if k != "path_draws"}
+    assert cell_id("multilayer", {**base, "path_draws": 1}) == cell_id("multilayer", base)
+    assert cell_id("multilayer", {**base, "path_draws": 3}) != cell_id("multilayer", base)
+    with pytest.raises(ValueError, match="path_draws"):
+        MultilayerConfig(**cfg, path_draws=0).check()
 
 
 def test_multilayer_sweep_runs_and_plots(tmp_path, capsys):

@@ -67,7 +67,14 @@ def _plain(v):
 
 
 def cell_id(experiment, cell) -> str:
-    """Stable name of a cell: a hash of its experiment and complete settings."""
+    """Stable name of a cell: a hash of its experiment and complete settings.
+
+    An option added to the experiment after cells were stored
+    (``Experiment.added``) is left out while it has the value that reproduces
+    those cells, so results folders written before it keep their names.
+    """
+    added = get_experiment(experiment).added
+    cell = {k: v for k, v in cell.items() if not (k in added and v == added[k])}
     text = json.dumps({"experiment": experiment, **_plain(cell)}, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 

@@ -9,7 +9,7 @@ the same table wherever and whenever it runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +35,10 @@ class Experiment:
         ``run(cell) -> pandas.DataFrame``, the cell's tidy table.
     plot : callable
         ``plot(table, out_folder) -> list of Paths`` from the loaded results.
+    added : dict
+        Options added after cells of this experiment were stored, with the value
+        that reproduces those cells; :func:`~meanfield.experiments.config.cell_id`
+        leaves such an option out at that value, so stored cells keep their names.
     """
 
     name: str
@@ -42,6 +46,7 @@ class Experiment:
     check: Callable
     run: Callable
     plot: Callable
+    added: dict = field(default_factory=dict)
 
 
 # --- coupled SGD / limit ---------------------------------------------------------
@@ -293,7 +298,7 @@ EXPERIMENTS = {
     "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
                             lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
     "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
-                             _multilayer_run, _multilayer_plot),
+                             _multilayer_run, _multilayer_plot, added={"path_draws": 1}),
     "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
                                     _torch_check("deep"),
                                     lambda c: _torch_experiments().deep_cell(c), _deep_plot),

@@ -153,7 +153,9 @@ MULTILAYER_HELP = {
     "a_std": "standard deviation of the initial middle and last weights",
     "w_std": "first layer w ~ N(0, w_std^2 / d I)", "alpha": "SGD step alpha (t = k alpha)",
     "batch_size": "SGD mini-batch", "T": "horizon", "n_mc": "Monte Carlo sample of the risk",
-    "half_draws": "random kept halves per net", "sizes": "further kept sizes |A_l| (A_min sweep)",
+    "half_draws": "random kept halves per net",
+    "path_draws": "kept sets per pair for eps_C (the pair's eps_C is their mean)",
+    "sizes": "further kept sizes |A_l| (A_min sweep)",
     "seed": "pair index (seeds both nets, their data and the kept sets)",
 }
 

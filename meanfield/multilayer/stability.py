@@ -111,6 +111,7 @@ class MultilayerConfig:
     T: float = 8.0
     n_mc: int = 4000
     half_draws: int = 3
+    path_draws: int = 1
     sizes: tuple = ()
     seed: int = 0
 
@@ -126,6 +127,7 @@ class MultilayerConfig:
         _checks.positive("T", self.T)
         _checks.positive_int("batch_size", self.batch_size)
         _checks.positive_int("half_draws", self.half_draws)
+        _checks.positive_int("path_draws", self.path_draws)
         _checks.nonneg_int("seed", self.seed)
         if _checks.positive_int("n_mc", self.n_mc) < 2:
             raise ValueError(f"n_mc must be >= 2, got {self.n_mc}")
@@ -150,7 +152,10 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         ``risk_se`` of its net(s).
     """
     task = cfg.check()
-    seeds = np.random.SeedSequence([cfg.seed, cfg.N, cfg.d, cfg.L]).spawn(6)
+    root = np.random.SeedSequence([cfg.seed, cfg.N, cfg.d, cfg.L])
+    seeds = root.spawn(6)
+    # kept sets of the paths: the first is the one cells had before path_draws existed
+    path_seeds = [seeds[5]] + root.spawn(cfg.path_draws - 1)
     # one MC sample per task (same for every N and seed), apart from all training data
     mc = MCRisk(task, cfg.n_mc, rng=np.random.SeedSequence([cfg.d, 999]).generate_state(1)[0])
     nets = []
@@ -168,10 +173,11 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
             gap, gse = mc.gap(net, random_keep(cfg.N, cfg.L, size, g))
             rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
                          "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
-    path = connect(nets[0][0], nets[1][0], random_keep(cfg.N, cfg.L, cfg.N // 2,
-                                                       np.random.default_rng(seeds[5])))
-    eps_c, cse, vrisk = barrier(path, cfg.activation, mc)
-    rows.append({"table": "paths", "eps_C": eps_c, "se": cse, "risk": nets[0][1],
-                 "risk2": nets[1][1], "risk_se": nets[0][2], "max_vertex": float(vrisk.max()),
-                 "n_segments": path.n_segments})
+    for draw, ps in enumerate(path_seeds):
+        path = connect(nets[0][0], nets[1][0], random_keep(cfg.N, cfg.L, cfg.N // 2,
+                                                           np.random.default_rng(ps)))
+        eps_c, cse, vrisk = barrier(path, cfg.activation, mc)
+        rows.append({"table": "paths", "draw": draw, "eps_C": eps_c, "se": cse,
+                     "risk": nets[0][1], "risk2": nets[1][1], "risk_se": nets[0][2],
+                     "max_vertex": float(vrisk.max()), "n_segments": path.n_segments})
     return pd.DataFrame(rows)
