@@ -19,9 +19,10 @@ intervals about 0.8 wide.
     (meanfield.connectivity.dropout_connect, 27 segments) falls with N,
     slope of its mean in [-0.7, -0.3], for each d (``--path-draws K``
     averages each pair's eps_C over K kept sets, the first being the
-    single run's: the same mean, a smaller variance, about 1.7x the time); where eps_C is exactly 0
-    at some N (the path peaks at an end) the slope is undefined and the
-    claim is marked FAIL with the reason;
+    single run's: the same mean, a smaller variance; each further set
+    adds the path, about 40% of a cell's time at N = 1600); where eps_C
+    is exactly 0 at some N (the path peaks at an end) the slope is
+    undefined and the claim is marked FAIL with the reason;
 (c) reported: eps_D(d_max) / eps_D(d_min) at the largest N (A_min = N/2)
     with a bootstrap interval, next to sqrt(d_max / d_min), the shape of
     the leading term of (4.4); and the risk extrapolated to N -> infinity
