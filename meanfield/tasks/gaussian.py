@@ -142,7 +142,7 @@ class GaussianTask:
         for k, pk in enumerate(self.weights):
             Wr_k = self._fwd(Wr, k)
             Fa, F1, G = self._pair_sums(act_r.kind, act_r.p, act_c.kind, act_c.p, Wr_k,
-                                  self._fwd(Wc, k), ac, self._quad, grad)
+                                        self._fwd(Wc, k), ac, self._quad, grad)
             S += pk * Fa
             if grad:
                 G += 2.0 * F1[:, None] * Wr_k

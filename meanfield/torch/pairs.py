@@ -173,7 +173,7 @@ def _pl_mean(c, kinks, mu, s):
     v = torch.full_like(mu, c)
     for t, j in kinks:
         z = (mu - t) / ss
-        smooth = ss * _phi(z) + (mu - t) * (0.5 * torch.erfc(-z * 0.7071067811865476))
+        smooth = ss * _phi(z) + (mu - t) * _sf(-z)
         v = v + j * torch.where(pos, smooth, torch.clamp(mu - t, min=0.0))
     return v
 
@@ -310,14 +310,12 @@ class DevicePairSums:
         R, d = Wr.shape
         Fa, F1 = np.zeros(R), np.zeros(R)
         G = np.zeros((R, d)) if grad else None
-        parts = [(zr, slice(None), host_pair_sums, (quad,)),
-                 (~zr, zc, host_pair_sums, (quad,)),
-                 (~zr, ~zc, None, ())]
-        for rows, cols, fn, extra in parts:
+        for rows, cols, on_host in ((zr, slice(None), True), (~zr, zc, True),
+                                    (~zr, ~zc, False)):
             if not rows.any():
                 continue
             args = (kr, pr, kc, pc, Wr[rows], Wc[cols], ac[cols])
-            fa, f1, g = (fn(*args, *extra, grad) if fn is not None
+            fa, f1, g = (host_pair_sums(*args, quad, grad) if on_host
                          else self._sums(*args, grad))
             Fa[rows] += fa
             F1[rows] += f1
@@ -328,10 +326,8 @@ class DevicePairSums:
     def _sums(self, kr, pr, kc, pc, Wr, Wc, ac, grad):
         R, d = Wr.shape
         M = Wc.shape[0]
-        Fa, F1 = np.zeros(R), np.zeros(R)
-        G = np.zeros((R, d)) if grad else None
         if R == 0 or M == 0:
-            return Fa, F1, G
+            return np.zeros(R), np.zeros(R), (np.zeros((R, d)) if grad else None)
         dev = self.device
         Wr_t = torch.as_tensor(Wr, device=dev)
         Wc_t = torch.as_tensor(Wc, device=dev)
@@ -359,10 +355,8 @@ class DevicePairSums:
             F1_t[r0:r1] = f1 @ ac_t
             if grad:
                 G_t[r0:r1] = (f12 * ac_t) @ Wc_t
-        Fa[:], F1[:] = Fa_t.cpu().numpy(), F1_t.cpu().numpy()
-        if grad:
-            G[:] = G_t.cpu().numpy()
-        return Fa, F1, G
+        return (Fa_t.cpu().numpy(), F1_t.cpu().numpy(),
+                G_t.cpu().numpy() if grad else None)
 
 
 def on_device(task, device="auto", block=None):
@@ -382,16 +376,11 @@ def on_device(task, device="auto", block=None):
         When the student (or a teacher) activation has no closed-form kernel
         here: supported are ReLU and the ramp in any mix, and erf with erf.
     """
-    kinds = [task.activation.kind]
-    if task.teacher is not None:
-        kinds.append(task.teacher.activation.kind)
-    for kr in kinds[:1]:
-        for kc in kinds:
-            if not DevicePairSums.supports(kr, kc):
-                names = "/".join(_NAMES.get(k, str(k)) for k in (kr, kc))
-                raise ValueError(f"task: device pair sums exist for relu and ramp (any mix) "
-                                 f"and erf/erf; this task needs {names} "
-                                 f"(student {task.activation}"
-                                 + (f", teacher {task.teacher.activation})" if task.teacher
-                                    else ")"))
+    # the student pairs with itself and, through V, with the teacher
+    acts = [task.activation] + ([task.teacher.activation] if task.teacher is not None else [])
+    for other in acts:
+        if not DevicePairSums.supports(task.activation.kind, other.kind):
+            raise ValueError(f"task: device pair sums exist for relu and ramp (any mix) and "
+                             f"erf/erf; this task needs {task.activation.name}/{other.name} "
+                             f"(activations {', '.join(map(str, acts))})")
     return task.with_pair_sums(DevicePairSums(device, block))
