@@ -73,7 +73,7 @@ def test_dropout_keeping_everyone_is_the_full_net_and_half_is_the_smaller_net(rn
 def test_bad_layer_sizes_and_subsets_raise(rng):
     with pytest.raises(ValueError, match="L must be >= 3"):
         init_net(3, 4, L=2)
-    with pytest.raises(ValueError, match=r"W_3 must have shape \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"weights\[2\] must have shape \(4, 4\);"):
         MultilayerNet([np.ones((4, 3)), np.ones((4, 4)), np.ones((3, 4)), np.ones((1, 4))])
     with pytest.raises(ValueError, match="L \\+ 1 >= 4 layers"):
         MultilayerNet([np.ones((4, 3)), np.ones((4, 4)), np.ones((1, 4))])

@@ -98,16 +98,23 @@ class PathVertices:
         return rows
 
 
-def check_net(weights, name="weights"):
+def check_net(weights, name="weights", biases=True):
+    """Validate a weight list ``[W_1, ..., W_{L+1}]`` (copies as float64).
+
+    Every middle matrix is N x N, or N x (N + 1) in all of them when
+    ``biases``; the last has N columns.  Raises ValueError naming the layer
+    as ``name[m]`` and the shape it must have.
+    """
     ws = [np.array(w, dtype=np.float64) for w in weights]
     if len(ws) < 2 or any(w.ndim != 2 for w in ws):
         raise ValueError(f"{name} must be a list of at least 2 matrices")
     N = ws[0].shape[0]
-    cols = ws[1].shape[1] if len(ws) > 2 and ws[1].shape[1] in (N, N + 1) else N
+    cols = ws[1].shape[1] if biases and len(ws) > 2 and ws[1].shape[1] in (N, N + 1) else N
     for m, w in enumerate(ws[1:-1], start=1):
         if w.shape != (N, cols):
-            raise ValueError(f"{name}[{m}] must have shape ({N}, {N}), or ({N}, {N + 1}) in "
-                             f"every middle layer with biases; got {w.shape}")
+            raise ValueError(f"{name}[{m}] must have shape ({N}, {N})"
+                             + (f", or ({N}, {N + 1}) in every middle layer with biases"
+                                if biases else "") + f"; got {w.shape}")
     if ws[-1].shape[1] != N:
         raise ValueError(f"{name}[-1] must have {N} columns, got shape {ws[-1].shape}")
     return ws

@@ -20,25 +20,19 @@ import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
-from ..connectivity.vertices import check_keep
+from ..connectivity.vertices import check_keep, check_net
 
 
-def check_weights(weights, d=None):
-    """Validate a weight list (copies as float64); raises ValueError naming the layer."""
-    ws = [np.array(w, dtype=np.float64) for w in weights]
-    if len(ws) < 4:
-        raise ValueError(f"the model needs L + 1 >= 4 layers (eq. 4.1), got {len(ws)} matrices")
-    if any(w.ndim != 2 for w in ws):
-        raise ValueError("every layer must be a matrix")
-    N = ws[0].shape[0]
-    if d is not None and ws[0].shape[1] != d:
-        raise ValueError(f"W_1 must have shape ({N}, {d}), got {ws[0].shape}")
-    for m, w in enumerate(ws[1:-1], start=2):
-        if w.shape != (N, N):
-            raise ValueError(f"W_{m} must have shape ({N}, {N}), got {w.shape}")
-    if ws[-1].shape[1] != N:
-        raise ValueError(f"W_{len(ws)} (the last layer) must have {N} columns, got "
-                         f"shape {ws[-1].shape}")
+def check_weights(weights):
+    """:func:`~meanfield.connectivity.vertices.check_net` without biases, for eq. (4.1).
+
+    Also needs L + 1 >= 4 layers and finite entries.  Raises ValueError
+    naming the layer.
+    """
+    if len(weights) < 4:
+        raise ValueError(f"the model needs L + 1 >= 4 layers (eq. 4.1), got {len(weights)} "
+                         "matrices")
+    ws = check_net(weights, biases=False)
     if not all(np.isfinite(w).all() for w in ws):
         raise ValueError("weights must be finite")
     return ws
