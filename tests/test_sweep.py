@@ -98,18 +98,21 @@ def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, refe
     pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM],
+                         ids=["SIGKILL", "SIGINT", "SIGTERM"])
 def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
     cfg = _toml(tmp_path / "s.toml", N=(16, 32, 48, 64), seeds=tuple(range(12)), T=0.6)
     n_cells = 48
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     # the child gets the default SIGINT disposition, as from a shell: one ignored here (by
-    # whatever ran earlier in this process) would be inherited, and Ctrl-C would do nothing
+    # whatever ran earlier in this process) would be inherited, and Ctrl-C would do nothing.
+    # SIGTERM is sent to a child that ignores SIGINT, as a `nohup ... &` job of a script does
+    sigint = signal.SIG_IGN if sig == signal.SIGTERM else signal.SIG_DFL
     proc = subprocess.Popen([sys.executable, "-m", "meanfield.cli", "sweep", str(cfg), "--out",
                              str(out), "--workers", "1", "--quiet"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if len(list((out / "cells").glob("*.json"))) >= 2:
@@ -124,7 +127,7 @@ def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
     proc.send_signal(sig)
     proc.send_signal(signal.SIGCONT)
     _, err = proc.communicate(timeout=60)
-    if sig == signal.SIGINT:  # Ctrl-C: finished cells kept, told how to resume, exit 130
+    if sig != signal.SIGKILL:  # Ctrl-C or kill: finished cells kept, told how to resume
         assert proc.returncode == 130 and "run the same command again" in err
     sweep = load_config(cfg)
     store = ResultStore(out)
@@ -227,3 +230,14 @@ def test_report_escapes_table_pipes(tmp_path):
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("pipes",))
     row = [line for line in text.splitlines() if line.startswith("| pipes")][0]
     assert ok and row.count(" | ") == 6 and "\\|A\\|" in row
+
+
+def test_sigterm_raises_keyboard_interrupt_only_inside_the_block():
+    from meanfield._signals import terminate_as_interrupt
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt, match="signal 15"):
+        with terminate_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at the next bytecode; never reached
+    assert signal.getsignal(signal.SIGTERM) is before

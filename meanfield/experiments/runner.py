@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from tqdm.auto import tqdm
 
 from .. import __version__, _checks
+from .._signals import terminate_as_interrupt
 from .config import SweepConfig, cell_id
 from .kinds import get_experiment
 from .store import ResultStore
@@ -117,12 +118,13 @@ def run_sweep(sweep: SweepConfig, folder, *, workers=None, scheduler=None, threa
     bar = tqdm(total=len(todo), desc=f"sweep {sweep.experiment}", unit="cell",
                disable=not progress)
     try:
-        if scheduler is None and workers == 1:
-            _run_here(sweep.experiment, todo, store, threads_per_cell, retries, report, bar)
-        else:
-            _run_dask(sweep.experiment, todo, store, threads_per_cell, retries, report, bar,
-                      workers, scheduler)
-    except KeyboardInterrupt:
+        with terminate_as_interrupt():
+            if scheduler is None and workers == 1:
+                _run_here(sweep.experiment, todo, store, threads_per_cell, retries, report, bar)
+            else:
+                _run_dask(sweep.experiment, todo, store, threads_per_cell, retries, report,
+                          bar, workers, scheduler)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the cells written so far stay
         report.interrupted = True
     finally:
         bar.close()

@@ -30,6 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import _checks
+from .._signals import terminate_as_interrupt
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..stepping import DivergenceError
 from ..tasks import isotropic_gaussians, teacher_student
@@ -337,16 +338,17 @@ def run_stability(cfg: StabilityConfig | None = None, *, progress=True, **overri
     complete = True
     bar = tqdm(cells, desc=f"stability {cfg.activation}", disable=not progress)
     try:
-        for N, s in bar:
-            bar.set_postfix(N=N, seed=s)
-            try:
-                r, p = stability_cell(task, cfg, N, s)
-            except DivergenceError as e:
-                failed.append({"N": N, "seed": s, "error": str(e)})
-                continue
-            drows += r
-            prows += p
-    except KeyboardInterrupt:
+        with terminate_as_interrupt():
+            for N, s in bar:
+                bar.set_postfix(N=N, seed=s)
+                try:
+                    r, p = stability_cell(task, cfg, N, s)
+                except DivergenceError as e:
+                    failed.append({"N": N, "seed": s, "error": str(e)})
+                    continue
+                drows += r
+                prows += p
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: return the cells finished so far
         complete = False
     finally:
         bar.close()
