@@ -66,7 +66,7 @@ def test_multilayer_rates_quick_runs_and_reports_every_claim():
 
     mod = _script("multilayer_rates")
     mod.main(["--quick", "--quiet"])
-    report = json.loads((mod.OUT / "multilayer_rates_quick.json").read_text())
+    report = json.loads((mod.OUT / "multilayer_rates_quick_A2.json").read_text())
     assert len(report["claims"]) == 4 and np.isfinite(report["ratio_d"]["ratio"])
 
 
