@@ -65,6 +65,17 @@ def _new(ax, size=(5.0, 3.8)):
     return (ax.figure, ax) if ax is not None else plt.subplots(figsize=size)
 
 
+def _label_widths(ax, Ns):
+    """Log x-axis ticks at the measured widths only.
+
+    Call it last: every later ``loglog`` or ``set_xscale`` resets the minor
+    tick labels, which then overlap on an axis spanning about one decade.
+    """
+    Ns = sorted({int(n) for n in Ns})
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(Ns, [str(n) for n in Ns])
+
+
 def dropout_vs_n(per_network, fits, ax=None):
     """``eps_D`` at ``|A| = N/2`` vs N, one series per training time (cf. Figure 2).
 
@@ -349,6 +360,7 @@ def multilayer_rates(table, ax=None):
             zero = ", ".join(str(n) for n in m[m <= 0].index)
             ax.loglog(pos.index, pos.values, "s", ms=5, mfc="none",
                       label=f"eps_C, d = {d} (0 at N = {zero})")
+    _label_widths(ax, per_net["N"])
     ax.set_title("multilayer: dropout of half of each layer, and the path barrier", fontsize=9)
     ax.legend(fontsize=6)
     return fig
@@ -371,6 +383,7 @@ def multilayer_risk(table, ax=None):
                     label=f"extrapolation: L_inf = {ex.y_inf:.4f} [{ex.ci_low:.4f}, "
                           f"{ex.ci_high:.4f}]")
     ax.set_xscale("log")
+    _label_widths(ax, per_net["N"])
     ax.set_xlabel("N")
     ax.set_ylabel("risk at T (Monte Carlo)")
     ax.set_title("large-N extrapolation, not the exact limit", fontsize=8)
@@ -424,8 +437,7 @@ def experiments_ab_vs_width(table, ax=None):
                     capsize=3, color=f"C{i}", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xticks(sorted(per["N"].unique()), [str(n) for n in sorted(per["N"].unique())])
+    _label_widths(ax, per["N"])
     ax.set_xlabel("width N")
     ax.set_ylabel("training loss")
     ax.legend(fontsize=7)
