@@ -143,6 +143,7 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None):
             ax.loglog(m.index, m.values, "o", label=label)
     if bound is not None:
         ax.loglog(*bound, "k--", lw=1, label="K x shape (3.8)")
+    _label_widths(ax, per_pair["N"])
     ax.set_title("barrier along paths between two SGD solutions", fontsize=9)
     ax.legend(fontsize=7)
     return fig
