@@ -80,8 +80,7 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if masks is not None:
-        masks = torch.as_tensor(masks)
-        masks = masks[None] if masks.ndim == 2 else masks
+        masks, _ = net._masks(masks)  # checked, and on the device once for all batches
     K = 1 if masks is None else len(masks)
     tot_loss = torch.zeros(K, dtype=torch.float64, device=net.device)
     tot_err = torch.zeros(K, dtype=torch.float64, device=net.device)
@@ -98,24 +97,28 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
 def _pattern_batches(net, X, masks, batch_size, max_elements):
     """Yield ``(sample slice, pattern slice, outputs of shape (k, b, n_out))`` over X.
 
-    ``masks`` (K, depth - 1, N), or None for the full net (one "pattern").  A
+    ``masks`` (K, depth - 1, N) as :meth:`MeanFieldNet._masks` returns them (checked, on
+    the net's device and dtype), or None for the full net (one "pattern").  A
     two-layer net takes all patterns at once (one matrix product); deeper
     nets take them in chunks so that ``chunk * batch * N <= max_elements``.
     """
     K = 1 if masks is None else len(masks)
     chunk = K if masks is None or net.depth == 2 else \
         max(1, int(max_elements // (batch_size * net.N)))
+    W = list(net.weights)
     with torch.no_grad():
         for s in range(0, len(X), batch_size):
             xb = X[s:s + batch_size]
             for c in range(0, K, chunk):
-                out = net(xb)[None] if masks is None else net(xb, masks[c:c + chunk])
+                out = net(xb)[None] if masks is None else \
+                    net._apply_masked(W, xb, masks[c:c + chunk])
                 yield slice(s, s + batch_size), slice(c, c + chunk), out
 
 
 def _outputs(net, X, masks, batch_size=2000, max_elements=2**25):
     """Outputs of K dropout networks on X, shape (K, n, n_out)."""
     X = torch.as_tensor(X, dtype=net.dtype, device=net.device)
+    masks, _ = net._masks(masks)
     out = torch.empty(len(masks), len(X), net.n_out, dtype=net.dtype, device=net.device)
     for rows, pats, o in _pattern_batches(net, X, masks, batch_size, max_elements):
         out[pats, rows] = o

@@ -238,7 +238,8 @@ class MeanFieldNet(torch.nn.Module):
         if not isinstance(layer, (int, np.integer)) or not 0 <= layer <= H:
             raise ValueError(f"layer must be an integer in [0, {H}], got {layer!r}")
         if layer == 0:
-            return torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device)
+            X = X if torch.is_tensor(X) else np.asarray(X)
+            return torch.as_tensor(X, dtype=self.dtype, device=self.device)
         with torch.no_grad():
             return self._hidden(list(self.weights), X, layer)
 
@@ -264,10 +265,16 @@ class MeanFieldNet(torch.nn.Module):
 
     def apply(self, W, X, masks=None):
         """:meth:`forward` with the layer matrices ``W`` (tensors) instead of the net's own."""
-        c = self.factors()
         if masks is None:
-            return (self._hidden(W, X, self.depth - 1) @ W[-1].T) * c[-1]
+            return (self._hidden(W, X, self.depth - 1) @ W[-1].T) * self.factors()[-1]
         m, single = self._masks(masks)
+        out = self._apply_masked(W, X, m)
+        return out[0] if single else out
+
+    def _apply_masked(self, W, X, m):
+        """Outputs (K, n, n_out) of the K dropout networks of ``m``, masks already checked and
+        on the net's device and dtype (:meth:`_masks`): no check, so no wait for the device."""
+        c = self.factors()
         h = self._hidden(W, X, 1)
         # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next layer
         counts = m.sum(-1, keepdim=True).clamp(min=1)
@@ -283,10 +290,13 @@ class MeanFieldNet(torch.nn.Module):
             for k in range(1, self.depth - 1):
                 h = self.sigma(self._layer(h, W[k], c[k])) * scaled[:, k, None, :]
             out = h @ W[-1].T
-        return out[0] if single else out
+        return out
 
     def _masks(self, masks):
-        m = torch.as_tensor(masks, device=self.device).to(self.dtype)
+        """``(m, single)``: the masks checked, as a (K, depth - 1, N) tensor on the net's
+        device and dtype.  The check runs where the masks are (host masks: no wait for the
+        device), before the one copy to the device."""
+        m = torch.as_tensor(masks)
         single = m.ndim == 2
         if single:
             m = m[None]
@@ -295,7 +305,7 @@ class MeanFieldNet(torch.nn.Module):
                              f"({self.depth - 1}, {self.N}), got {tuple(m.shape)}")
         if (m.sum(-1) == 0).any():
             raise ValueError("masks: every hidden layer must keep at least one neuron")
-        return m, single
+        return m.to(device=self.device, dtype=self.dtype), single
 
     def numpy_weights(self):
         """Copies of the weights as float64 numpy arrays."""

@@ -133,8 +133,7 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
                                bias="all" if net.bias == "all" else "input", init=net.init,
                                parameterisation=net.parameterisation,
                                seed=g, dtype=net.dtype, device=net.device)
-            stream = DataStream(Fk.cpu().numpy(), y, batch_size, seed=g, device=net.device,
-                                dtype=net.dtype)
+            stream = DataStream(Fk, y, batch_size, seed=g, device=net.device, dtype=net.dtype)
             train(sub, stream, config, progress=progress)
             losses.append(evaluate(sub, Fk, y, loss)["loss"])
             xis.append(_fold(sub, mu, sd))

@@ -30,11 +30,13 @@ class DataStream:
 
     The whole set moves to the device once; batches are index views.  A
     trailing partial batch of an epoch is dropped, so every step averages over
-    ``batch_size`` samples.
+    ``batch_size`` samples.  ``X`` and ``y`` may be numpy arrays or tensors (a
+    tensor already on ``device`` is not copied through the host).
     """
 
     def __init__(self, X, y, batch_size=100, seed=0, device="cpu", dtype=torch.float32):
-        self.X = torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
+        self.X = torch.as_tensor(X if torch.is_tensor(X) else np.asarray(X), dtype=dtype,
+                                 device=device)
         self.y = as_targets(y, device, dtype)
         if self.X.ndim != 2 or len(self.y) != len(self.X):
             raise ValueError(f"X must have shape (n, d) and y shape (n,), got {tuple(self.X.shape)}"
@@ -47,6 +49,23 @@ class DataStream:
         self._rng = _checks.generator(seed)
         self._order = None
         self._pos = self.per_epoch
+
+    @property
+    def device(self):
+        return self.X.device
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def to(self, device, dtype):
+        """Move the set to ``device`` and real data to ``dtype``, in place, once (the order of
+        the batches is kept); returns the stream."""
+        self.X = self.X.to(device=device, dtype=dtype)
+        self.y = self.y.to(device=device, dtype=dtype if self.y.is_floating_point() else None)
+        if self._order is not None:
+            self._order = self._order.to(device)
+        return self
 
     def steps_for(self, epochs):
         return int(round(epochs * self.per_epoch))
@@ -77,6 +96,23 @@ class TaskStream:
         self._device, self._dtype = device, dtype
         self._pos = self._n = 0
         self.per_epoch = None
+
+    @property
+    def device(self):
+        return torch.device(self._device)
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def to(self, device, dtype):
+        """Draw onto ``device`` in ``dtype`` from now on (a block already drawn moves once);
+        the samples are the same.  Returns the stream."""
+        self._device, self._dtype = torch.device(device), dtype
+        if self._n:
+            self._X = self._X.to(device=device, dtype=dtype)
+            self._y = self._y.to(device=device, dtype=dtype)
+        return self
 
     def steps_for(self, epochs):
         raise ValueError("a one-pass task stream has no epochs; give TrainConfig.steps")
@@ -182,7 +218,9 @@ def train(net, stream, config, callback=None, keep_states=False, progress=True):
     ----------
     net : MeanFieldNet
     stream : DataStream or TaskStream
-        Source of mini-batches (on the net's device).
+        Source of mini-batches.  A stream on another device than the net's, or
+        with real data in another dtype, is moved there once, in place (see
+        ``stream.to``), so that no step copies a batch.
     config : TrainConfig
     callback : callable, optional
         ``callback(net, fraction, t, step) -> object`` at each snapshot, under
@@ -203,6 +241,8 @@ def train(net, stream, config, callback=None, keep_states=False, progress=True):
         snapshots taken so far.
     """
     n = config.steps if config.steps is not None else stream.steps_for(config.epochs)
+    if hasattr(stream, "to") and (stream.device != net.device or stream.dtype != net.dtype):
+        stream.to(net.device, net.dtype)
     fr = np.asarray(config.snapshots)
     snap_steps = np.round(fr * n).astype(int)
     scales = net.scales()
