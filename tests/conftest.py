@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -36,3 +38,27 @@ def sweep_and_load(tmp_path, name, config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--torch-device", default=None,
+                     help="torch device for the torch tests' nets and tensors: cpu, cuda, "
+                          "cuda:K (default $MEANFIELD_TEST_DEVICE, else cpu)")
+
+
+@pytest.fixture(scope="session")
+def torch_device(request):
+    """The torch device the torch tests run on: ``--torch-device``, else the environment
+    variable ``MEANFIELD_TEST_DEVICE``, else the CPU.  A device torch cannot use fails the
+    tests that ask for it (no skip: a GPU run must not pass by testing nothing)."""
+    torch = pytest.importorskip("torch", reason="torch not installed")
+    from meanfield.torch import pick_device
+
+    name = (request.config.getoption("--torch-device")
+            or os.environ.get("MEANFIELD_TEST_DEVICE") or "cpu")
+    try:
+        dev = pick_device(name)
+        torch.empty(1, device=dev)
+    except (ValueError, RuntimeError) as exc:
+        pytest.fail(f"torch test device {name!r}: {exc}", pytrace=False)
+    return dev

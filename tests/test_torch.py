@@ -23,22 +23,28 @@ def data():
     return digits()
 
 
-def small_net(depth, N=12, d=5, n_out=3, **kw):
-    return MeanFieldNet(d, N, n_out, depth=depth, dtype=torch.float64, device="cpu", **kw)
+def small_net(depth, N=12, d=5, n_out=3, device="cpu", **kw):
+    return MeanFieldNet(d, N, n_out, depth=depth, dtype=torch.float64, device=device, **kw)
+
+
+def host(t):
+    """A tensor's values as a numpy array, from any device."""
+    return t.detach().cpu().numpy()
 
 
 @pytest.mark.parametrize("depth", [2, 3, 4])
 @pytest.mark.parametrize("loss", ["cross_entropy", "square"])
-def test_one_step_is_alpha_times_n_power_times_autograd_gradient(depth, loss, rng):
+def test_one_step_is_alpha_times_n_power_times_autograd_gradient(depth, loss, rng,
+                                                                 torch_device):
     """Section 5: gradient x N for first and last layer, x N^2 for the middle ones."""
-    net = small_net(depth, activation="tanh", seed=1)
+    net = small_net(depth, activation="tanh", seed=1, device=torch_device)
     X = rng.standard_normal((7, 5))
     y = rng.integers(0, 3, 7)
     W0 = net.numpy_weights()
     # autograd of the unscaled mini-batch loss at the initial weights
-    ref = small_net(depth, activation="tanh", seed=1)
-    per_sample(ref(X), torch.as_tensor(y), loss).mean().backward()
-    grads = [w.grad.numpy() for w in ref.weights]
+    ref = small_net(depth, activation="tanh", seed=1, device=torch_device)
+    per_sample(ref(X), torch.as_tensor(y, device=torch_device), loss).mean().backward()
+    grads = [host(w.grad) for w in ref.weights]
     stream = DataStream(X, y, batch_size=7, seed=0, dtype=torch.float64)
     alpha = 0.013
     train(net, stream, TrainConfig(alpha=alpha, steps=1, loss=loss), progress=False)
@@ -48,9 +54,9 @@ def test_one_step_is_alpha_times_n_power_times_autograd_gradient(depth, loss, rn
         np.testing.assert_allclose(w1 - w0, -alpha * N ** p * g, rtol=1e-12, atol=1e-15)
 
 
-def test_two_layer_square_loss_step_is_eq_3_3(rng):
+def test_two_layer_square_loss_step_is_eq_3_3(rng, torch_device):
     """Batch 1, square loss: theta_i += 2 alpha (y - yhat) grad[a_i sigma(<w_i, x>)]."""
-    net = small_net(2, N=9, n_out=1, bias=False, activation="erf", seed=3)
+    net = small_net(2, N=9, n_out=1, bias=False, activation="erf", seed=3, device=torch_device)
     W, A = net.numpy_weights()
     a = A[0]
     x, y = rng.standard_normal(5), 0.7
@@ -70,13 +76,13 @@ def _erf(z):
     return erf(z)
 
 
-def test_torch_matches_numba_core_step_by_step_on_the_same_samples():
+def test_torch_matches_numba_core_step_by_step_on_the_same_samples(torch_device):
     """Same initial weights and the same data stream: the two backends agree to round-off."""
     task = teacher_student(6, "relu", width=2)
     a, W = InitialLaw().sample(40, task.d, np.random.default_rng(0))
     alpha = 1 / 40
     core = run_sgd(task, a, W, alpha, [0.0, 0.5, 1.0], rng=11, progress=False)
-    net = MeanFieldNet(6, 40, 1, bias=False, dtype=torch.float64, device="cpu")
+    net = MeanFieldNet(6, 40, 1, bias=False, dtype=torch.float64, device=torch_device)
     net.load_numpy([W, a[None]])
     res = train(net, TaskStream(task, 1, rng=11), TrainConfig(alpha=alpha, steps=40,
                 snapshots=(0, 0.5, 1), loss="square"), keep_states=True, progress=False)
@@ -86,7 +92,7 @@ def test_torch_matches_numba_core_step_by_step_on_the_same_samples():
         np.testing.assert_allclose(At[0], core.a[k], rtol=1e-9, atol=1e-12)
 
 
-def test_torch_risk_curve_matches_core_within_seed_noise():
+def test_torch_risk_curve_matches_core_within_seed_noise(torch_device):
     """Independent seeds, 5 runs each: mean risk curves agree within 3 standard errors."""
     task = teacher_student(8, "erf", width=2)
     N, alpha, times = 60, 1 / 60, [0.0, 0.5, 1.0, 2.0]
@@ -95,7 +101,7 @@ def test_torch_risk_curve_matches_core_within_seed_noise():
         a, W = InitialLaw().sample(N, task.d, np.random.default_rng(100 + s))
         core.append(run_sgd(task, a, W, alpha, times, rng=200 + s, progress=False).risk)
         net = MeanFieldNet(8, N, 1, bias=False, activation="erf", dtype=torch.float64,
-                           device="cpu")
+                           device=torch_device)
         a2, W2 = InitialLaw().sample(N, task.d, np.random.default_rng(300 + s))
         net.load_numpy([W2, a2[None]])
         res = train(net, TaskStream(task, 1, rng=400 + s),
@@ -111,8 +117,8 @@ def test_torch_risk_curve_matches_core_within_seed_noise():
 
 
 @pytest.mark.parametrize("depth", [2, 3, 4])
-def test_all_kept_dropout_equals_full_and_batched_equals_single(depth, rng):
-    net = small_net(depth, N=10, seed=2)
+def test_all_kept_dropout_equals_full_and_batched_equals_single(depth, rng, torch_device):
+    net = small_net(depth, N=10, seed=2, device=torch_device)
     X = rng.standard_normal((30, 5))
     full = net(X)
     keep = torch.ones(depth - 1, 10)
@@ -131,17 +137,18 @@ def test_all_kept_dropout_equals_full_and_batched_equals_single(depth, rng):
 
 
 @pytest.mark.parametrize("param", ["mean_field", "standard"])
-def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng):
+def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng, torch_device):
     """Nguyen et al. eq. 1: sigma(W_l f + b_l) per hidden layer, the mean-field 1/N (or none)
     on every sum after the first, the bias the last column; dropout as eq. 3.4."""
     N, depth = 8, 4
-    net = small_net(depth, N=N, bias="all", parameterisation=param, seed=3, activation="tanh")
+    net = small_net(depth, N=N, bias="all", parameterisation=param, seed=3, activation="tanh",
+                    device=torch_device)
     W = [w.detach() for w in net.weights]
     assert [tuple(w.shape) for w in W] == [(N, 6), (N, N + 1), (N, N + 1), (3, N)]
     c = 1.0 / N if param == "mean_field" else 1.0
     assert net.factors() == [1.0, c, c, c]
     assert net.scales() == ([N, N ** 2, N ** 2, N] if param == "mean_field" else [1.0] * 4)
-    X = torch.as_tensor(rng.standard_normal((11, 5)))
+    X = torch.as_tensor(rng.standard_normal((11, 5)), device=torch_device)
     h = torch.tanh(X @ W[0][:, :5].T + W[0][:, 5])
     for Wl in W[1:3]:
         h = torch.tanh(c * (h @ Wl[:, :N].T + Wl[:, N]))
@@ -150,7 +157,7 @@ def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng)
     torch.testing.assert_close(net(X, torch.ones(depth - 1, N)), net(X), rtol=1e-12,
                                atol=1e-13)
     # dropout: kept outgoing weights times N/|A|, the others zero, biases unchanged
-    mask = random_half_masks(net, 1, seed=2)[0]
+    mask = random_half_masks(net, 1, seed=2)[0].to(torch_device, torch.float64)
     V = [w.clone() for w in W]
     for l in range(1, depth):
         V[l][:, :N] *= mask[l - 1] * N / mask[l - 1].sum()
@@ -158,7 +165,7 @@ def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng)
     # the standard initial law is torch's nn.Linear scale: entries of variance 1/fan_in
     if param == "standard":
         wide = MeanFieldNet(20, 400, 3, depth=3, bias="all", parameterisation="standard",
-                            device="cpu")
+                            device=torch_device)
         assert float(wide.weights[1].detach().var()) * 400 == pytest.approx(1.0, rel=0.02)
     with pytest.raises(ValueError, match="parameterisation must be one of"):
         small_net(2, parameterisation="ntk")
@@ -166,7 +173,7 @@ def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng)
         small_net(2, bias="hidden")
 
 
-def test_theorem41_path_on_digits_stays_within_experiment_a(data):
+def test_theorem41_path_on_digits_stays_within_experiment_a(data, torch_device):
     """Two nets, Experiment A per net, the path: ends exact, each subnetwork's vertex loss
     equals its Q_l, rewiring and swap segments keep the outputs, the maximum sits at a
     vertex and below max(trained losses, Experiment A bounds)."""
@@ -176,7 +183,7 @@ def test_theorem41_path_on_digits_stays_within_experiment_a(data):
     nets = []
     for seed in (1, 2):
         net = MeanFieldNet(data.d, 10, 10, depth=4, bias="all", parameterisation="standard",
-                           seed=seed, dtype=torch.float64, device="cpu")
+                           seed=seed, dtype=torch.float64, device=torch_device)
         train(net, DataStream(X, y, 50, seed=seed), TrainConfig(alpha=0.1, epochs=4),
               progress=False)
         nets.append(net)
@@ -199,31 +206,31 @@ def test_theorem41_path_on_digits_stays_within_experiment_a(data):
     assert prof["loss"].max() <= bound * (1 + 1e-9)
     assert prof["loss"].max() == pytest.approx(prof.loc[prof["label"] != "", "loss"].max())
     # every point by a forward pass: the same outputs as the shortcut from the vertices
-    out = lambda w: path.outputs(w, X).numpy().copy()  # noqa: E731
+    out = lambda w: host(path.outputs(w, X)).copy()  # noqa: E731
     slow = path.vertices.profile(out, lambda o: {"o": o}, 4, shortcut=False)
     fast = path.vertices.profile(out, lambda o: {"o": o}, 4)
     assert max(np.abs(a["o"] - b["o"]).max() for a, b in zip(slow, fast)) < 1e-9
 
 
-def test_two_layer_dropout_is_the_smaller_net_with_rescaled_output(rng):
+def test_two_layer_dropout_is_the_smaller_net_with_rescaled_output(rng, torch_device):
     """Keeping A with 1/|A| is the |A|-neuron net of the kept weights (eq. 3.4)."""
-    net = small_net(2, N=10, seed=5)
+    net = small_net(2, N=10, seed=5, device=torch_device)
     W1, W2 = net.numpy_weights()
     X = rng.standard_normal((8, 5))
-    small = small_net(2, N=5).load_numpy([W1[:5], W2[:, :5]])
+    small = small_net(2, N=5, device=torch_device).load_numpy([W1[:5], W2[:, :5]])
     torch.testing.assert_close(net(X, first_half_masks(net))[0], small(X))
     full = evaluate(net, X, rng.integers(0, 3, 8))
     assert 0 <= full["error"] <= 1 and full["loss"] > 0
 
 
-def test_bad_inputs_raise_value_errors(rng):
+def test_bad_inputs_raise_value_errors(rng, torch_device):
     with pytest.raises(ValueError, match="N must be an integer >= 1"):
         MeanFieldNet(3, 0, 2)
     with pytest.raises(ValueError, match="depth must be an integer >= 2"):
         MeanFieldNet(3, 4, 2, depth=1)
     with pytest.raises(ValueError, match="init must be one of"):
         MeanFieldNet(3, 4, 2, init="cauchy")
-    net = small_net(3, N=4)
+    net = small_net(3, N=4, device=torch_device)
     with pytest.raises(ValueError, match=r"masks must have shape \(K, 2, 4\)"):
         net(rng.standard_normal((2, 5)), torch.ones(3, 4))
     with pytest.raises(ValueError, match="keep at least one neuron"):
@@ -240,23 +247,25 @@ def test_bad_inputs_raise_value_errors(rng):
         first_half_masks(small_net(2, N=1))
 
 
-def test_init_laws_have_unit_variance_and_bimodal_is_bimodal():
+def test_init_laws_have_unit_variance_and_bimodal_is_bimodal(torch_device):
     g = np.random.default_rng(0)
     for kind in ("gaussian", "uniform", "bimodal"):
         xi = InitLaw(kind).sample((200000,), 1.0, g).numpy()
         assert abs(xi.mean()) < 0.01 and xi.var() == pytest.approx(1.0, abs=0.01)
     xi = InitLaw("bimodal").sample((200000,), 1.0, g).numpy()
     assert np.mean(np.abs(xi) < 0.4) < 0.02  # 0.94% by design; a Gaussian puts 31% there
-    # the same seed gives the same net on any dtype
+    # the same seed gives the same net on any dtype and device
     n32 = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float32, device="cpu").numpy_weights()
     n64 = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float64, device="cpu").numpy_weights()
-    for a, b in zip(n32, n64):
+    dev = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float64, device=torch_device)
+    for a, b, c in zip(n32, n64, dev.numpy_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+        np.testing.assert_array_equal(b, c)
 
 
-def test_training_is_deterministic_on_the_cpu_and_learns_digits(data):
+def test_training_is_deterministic_and_learns_digits(data, torch_device):
     def run():
-        net = MeanFieldNet(data.d, 64, 10, seed=1, device="cpu")
+        net = MeanFieldNet(data.d, 64, 10, seed=1, device=torch_device)
         cfg = TrainConfig(alpha=0.5, epochs=4, snapshots=(0, 1))
         rec = train(net, DataStream(data.X_train, data.y_train, 100, seed=2), cfg,
                     callback=lambda n, f, t, k: evaluate(n, data.X_test, data.y_test),
@@ -264,8 +273,9 @@ def test_training_is_deterministic_on_the_cpu_and_learns_digits(data):
         return net.numpy_weights(), rec
 
     (w1, r1), (w2, _) = run(), run()
-    for a, b in zip(w1, w2):
-        np.testing.assert_array_equal(a, b)
+    for a, b in zip(w1, w2):  # bit for bit on the CPU; a GPU's reductions may round apart
+        np.testing.assert_allclose(a, b, rtol=0 if torch_device.type == "cpu" else 1e-5,
+                                   atol=0 if torch_device.type == "cpu" else 1e-6)
     assert r1.records[0]["error"] > 0.8  # untrained: chance level
     assert r1.records[-1]["error"] < 0.08
     assert r1.times[-1] == pytest.approx(0.5 * 4 * 13)
@@ -276,8 +286,8 @@ def test_paper_schedule_keeps_k0_alpha0_fixed():
     assert cfg.alpha == pytest.approx(0.005) and cfg.epochs == pytest.approx(4.0)
 
 
-def test_divergence_keeps_the_snapshots_taken(data):
-    net = MeanFieldNet(data.d, 32, 10, seed=1, device="cpu")
+def test_divergence_keeps_the_snapshots_taken(data, torch_device):
+    net = MeanFieldNet(data.d, 32, 10, seed=1, device=torch_device)
     cfg = TrainConfig(alpha=1e4, steps=200, snapshots=(0, 1), check_every=10)
     with pytest.raises(DivergenceError) as err:
         train(net, DataStream(data.X_train, data.y_train, 100), cfg, progress=False)
@@ -285,11 +295,11 @@ def test_divergence_keeps_the_snapshots_taken(data):
 
 
 @pytest.mark.parametrize("depth", [2, 3])
-def test_dropout_path_on_data(data, depth):
+def test_dropout_path_on_data(data, depth, torch_device):
     nets = []
     for seed, init in ((1, "bimodal"), (2, "gaussian")):
         net = MeanFieldNet(data.d, 40, 10, depth=depth, seed=seed, init=init,
-                           dtype=torch.float64, device="cpu")
+                           dtype=torch.float64, device=torch_device)
         train(net, DataStream(data.X_train, data.y_train, 100, seed=seed),
               TrainConfig(alpha=0.5, epochs=2), progress=False)
         nets.append(net)
@@ -362,19 +372,20 @@ def test_missing_dataset_in_a_sweep_config_exits_2(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", ["relu", "erf", "tanh", "sigmoid", "softplus", "ramp"])
-def test_torch_activations_equal_the_core_ones(name):
+def test_torch_activations_equal_the_core_ones(name, torch_device):
     from meanfield.activations import get_activation
     from meanfield.torch.models import torch_activation
 
     z = np.linspace(-4, 4, 101)
-    np.testing.assert_allclose(torch_activation(name)(torch.as_tensor(z)).numpy(),
+    z_dev = torch.as_tensor(z, device=torch_device)
+    np.testing.assert_allclose(host(torch_activation(name)(z_dev)),
                                get_activation(name)(z), rtol=1e-12, atol=1e-14)
 
 
-def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data):
+def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data, torch_device):
     from meanfield.torch.dropout import best_rescaled_dropout
 
-    net = MeanFieldNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64, device="cpu")
+    net = MeanFieldNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64, device=torch_device)
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=1),
           progress=False)
     X, y = data.X_train[:300], data.y_train[:300]
@@ -383,7 +394,7 @@ def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data):
     assert res["loss"] == pytest.approx(res["losses"].min()) and len(res["losses"]) == 12
     with torch.no_grad():
         out = net(X, res["mask"])
-    yt = torch.as_tensor(y)
+    yt = torch.as_tensor(y, device=torch_device)
     at = [float(per_sample(r * out, yt, "cross_entropy").mean())
           for r in (res["scale"], 0.9 * res["scale"], 1.1 * res["scale"])]
     assert at[0] == pytest.approx(res["loss"], rel=1e-9) and at[0] <= min(at[1:])
@@ -396,24 +407,25 @@ def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data):
         best_rescaled_dropout(net, X, y, layer=3)
 
 
-def test_experiment_a_features_and_the_linear_infimum(data):
+def test_experiment_a_features_and_the_linear_infimum(data, torch_device):
     from meanfield.torch.losses import per_sample
     from meanfield.torch.subnets import _linear_inf, subnet_bound
 
-    net = MeanFieldNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device="cpu")
+    net = MeanFieldNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device=torch_device)
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=3),
           progress=False)
     X, y = data.X_train, data.y_train
     F = net.features(X, 2)
     torch.testing.assert_close(F @ net.weights[-1].T / net.N, net(X).detach())
-    torch.testing.assert_close(net.features(X, 0), torch.as_tensor(X, dtype=torch.float64))
+    torch.testing.assert_close(net.features(X, 0),
+                               torch.as_tensor(X, dtype=torch.float64, device=torch_device))
     # the net's own top layer is one linear map of its last features: the infimum is below
     for loss, tol in (("square", 1e-10), ("cross_entropy", 2e-3)):
         assert _linear_inf(F, y, loss, 10)[0] <= evaluate(net, X, y, loss)["loss"] + tol
 
     def xi_loss(xi, layer, subset):
         """The returned subnetwork on the raw features, by plain matrix products."""
-        h = net.features(X, layer)[:, subset].numpy()
+        h = host(net.features(X, layer)[:, subset])
         for U in xi[:-1]:
             h = np.maximum(np.column_stack([h, np.ones(len(h))]) @ U.T, 0.0)
         out = torch.as_tensor(h @ xi[-1].T)
@@ -434,13 +446,13 @@ def test_experiment_a_features_and_the_linear_infimum(data):
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh"])
-def test_noise_stability_quantities_against_brute_force(act, rng):
+def test_noise_stability_quantities_against_brute_force(act, rng, torch_device):
     """Kuditipudi Defs. 2 and 4 on a tiny net: explicit Jacobians and SVDs per sample."""
     from meanfield.torch.noise_stability import noise_stability, noise_stability_epsilon
 
     N = 12  # wide enough that no ReLU layer is all zero on these samples (0/0 otherwise)
     net = MeanFieldNet(3, N, 2, depth=4, activation=act, seed=2, dtype=torch.float64,
-                       device="cpu")
+                       device=torch_device)
     X = rng.standard_normal((6, 3))
     q = noise_stability(net, X, iters=300)
     W = [w.detach() for w in net.weights]
@@ -474,14 +486,14 @@ def test_noise_stability_quantities_against_brute_force(act, rng):
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh"])
-def test_interlayer_smoothness_against_brute_force(act, rng):
+def test_interlayer_smoothness_against_brute_force(act, rng, torch_device):
     """Kuditipudi Def. 3 per sample: the dropped weights of Algorithm 1 rebuilt from the
     returned multipliers, M^{i,j} by plain products, J^{i,j} by autograd."""
     from meanfield.torch.noise_stability import interlayer_smoothness
 
     N, d = 10, 4
     net = MeanFieldNet(3, N, 2, depth=d, activation=act, seed=4, dtype=torch.float64,
-                       device="cpu")
+                       device=torch_device)
     X = rng.standard_normal((5, 3))
     ts = (0.0, 0.5)
     res = interlayer_smoothness(net, X, p=0.5, draws=2, ts=ts, seed=3)
@@ -497,7 +509,8 @@ def test_interlayer_smoothness_against_brute_force(act, rng):
 
     for k, delta in enumerate(res["deltas"]):
         assert set(delta) == {2, 3, 4} and set(np.unique(delta[2])) <= {0.0, 2.0}
-        Ah = [A[0]] + [A[i - 1] * torch.as_tensor(delta[i]) for i in range(2, d + 1)]
+        Ah = [A[0]] + [A[i - 1] * torch.as_tensor(delta[i], device=torch_device)
+                       for i in range(2, d + 1)]
         for s in range(5):
             x0 = net.prepare(X[s:s + 1])[0]
             rho = np.inf
