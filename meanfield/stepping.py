@@ -149,6 +149,25 @@ def even_steps(span, h):
     return n, (span / n if n else 0.0)
 
 
+def grid_steps(k, target, h):
+    """``(n, rem)``: the steps of the fixed grid ``t_j = j h`` from step ``k``
+    up to ``target``, and what is left beyond the last grid point (0.0 when
+    ``target`` is on the grid, to 1e-9 relative).
+
+    An integrator that always steps on this grid, and reaches an off-grid
+    snapshot time by a partial step on a copy of its state, gives results
+    that do not depend on where the snapshots are.
+    """
+    q = target / h
+    kt = round(q)
+    if abs(q - kt) > 1e-9 * max(1.0, abs(q)):
+        kt = math.floor(q)
+        rem = target - kt * h
+    else:
+        rem = 0.0
+    return max(0, kt - k), rem
+
+
 # --- explicit Runge-Kutta ----------------------------------------------------
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
+from numba import njit, prange
 
 from ..activations import act_d1, act_value
 from .specialise import build
@@ -40,7 +40,7 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
     n = X.shape[0]
     N, d = W.shape
     z = np.empty(N)
-    yhat = 0.0
+    h = np.empty(N)
     x0 = X[0]
     for i in prange(N):
         wi = W[i]
@@ -48,7 +48,8 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
         for j in range(d):
             acc += wi[j] * x0[j]
         z[i] = acc
-        yhat += a[i] * act_value(kind, p, acc)
+        h[i] = a[i] * act_value(kind, p, acc)
+    yhat = _sum(h)
     for k in range(n):
         err = Y[k] - yhat / N
         if not math.isfinite(err):
@@ -59,26 +60,28 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
         # stream of W through L2/L3 once per step (benchmarks/bench_sgd.py).
         xk = X[k]
         xn = X[k + 1 if k + 1 < n else k]
-        yhat = 0.0
         for i in prange(N):
             zi = z[i]
             gw = c * a[i] * act_d1(kind, p, zi)
             if train_a:
                 a[i] += c * act_value(kind, p, zi)
             wi = W[i]
+            # An inactive ReLU (or flat ramp) row (gw == 0, about half) is only
+            # read, so its cache lines stay clean and are not written back.
+            if gw != 0.0:
+                for j in range(d):
+                    wi[j] += gw * xk[j]
+            # The dot product is a loop of its own, the same loop as the first
+            # forward pass above and in _sgd_batch: fused into the update loop,
+            # LLVM vectorised the two reductions differently (it depends on the
+            # CPU's vector width), so a run cut into blocks (a snapshot, a
+            # resume) differed from an uninterrupted one in the last bits.
             acc = 0.0
-            if gw == 0.0:
-                # an inactive ReLU (or flat ramp) row: read W_i only, so its cache
-                # lines stay clean and are not written back (about half the rows)
-                for j in range(d):
-                    acc += wi[j] * xn[j]
-            else:
-                for j in range(d):
-                    wij = wi[j] + gw * xk[j]
-                    wi[j] = wij
-                    acc += wij * xn[j]
+            for j in range(d):
+                acc += wi[j] * xn[j]
             z[i] = acc
-            yhat += a[i] * act_value(kind, p, acc)
+            h[i] = a[i] * act_value(kind, p, acc)
+        yhat = _sum(h)
     return n
 
 
@@ -90,11 +93,11 @@ def _sgd_batch(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
     nsteps = X.shape[0] // B
     N, d = W.shape
     Z = np.empty((B, N))
+    h = np.empty(N)
     err = np.empty(B)
     for k in range(nsteps):
         base = k * B
         for b in range(B):
-            yhat = 0.0
             xb = X[base + b]
             for i in prange(N):
                 wi = W[i]
@@ -102,8 +105,8 @@ def _sgd_batch(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
                 for j in range(d):
                     acc += wi[j] * xb[j]
                 Z[b, i] = acc
-                yhat += a[i] * act_value(kind, p, acc)
-            err[b] = Y[base + b] - yhat / N
+                h[i] = a[i] * act_value(kind, p, acc)
+            err[b] = Y[base + b] - _sum(h) / N
             if not math.isfinite(err[b]):
                 return k
         c = 2.0 * s[k] / B
@@ -129,6 +132,16 @@ def _sgd_batch(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
                 for j in range(d):
                     W[i, j] += ns * rng.standard_normal()
     return nsteps
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _sum(h):
+    """Serial sum of the per-neuron outputs.  A ``prange`` reduction would add
+    the threads' partial sums in an order that depends on the thread count."""
+    s = 0.0
+    for i in range(h.size):
+        s += h[i]
+    return s
 
 
 # Reassociation and contraction only: the NaN/Inf semantics that divergence

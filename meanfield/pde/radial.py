@@ -38,7 +38,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from .. import _checks
-from ..stepping import DivergenceError, even_steps, get_method, rk_step
+from ..stepping import DivergenceError, get_method, grid_steps, rk_step
 from .hermite import hermite_coefficients, sphere_moments, truncation
 
 
@@ -200,7 +200,9 @@ def solve_radial(task, law, times, *, M=2000, a=1.0, h=0.01, method="rk4", sched
     a : float
         Frozen output weight.
     h : float
-        Largest time step; each stretch between snapshots is split evenly.
+        Time step: the radii step on the grid ``t_k = k h``, and a snapshot
+        between grid points is a partial step on a copy, so results do not
+        depend on where snapshots are taken.
     method : {'euler', 'heun', 'rk4'}
     schedule : callable, optional
         ``xi(t)``, default 1.
@@ -232,25 +234,31 @@ def solve_radial(task, law, times, *, M=2000, a=1.0, h=0.01, method="rk4", sched
 
     config = {"M": M, "a": a, "h": h, "method": tab.name, "K": kernel.K, "tail": kernel.tail,
               "d": task.d, "task": str(task)}
-    t, steps, rows, risks = 0.0, 0, [], []
+    steps, rows, risks = 0, [], []
+
+    def step(t, X, dt):
+        (Y,) = rk_step(tab, rhs, t, (X,), dt)
+        if not np.all(np.isfinite(Y)):
+            raise DivergenceError(steps, t, RadialSolution(
+                np.array(times[:len(rows)]), np.array(rows).reshape(len(rows), M),
+                np.array(risks), config))
+        return np.abs(Y)
+
     bar = tqdm(total=float(times[-1]), disable=not progress, desc="radial PDE", unit="t")
     try:
         for target in times:
-            n, dt = even_steps(target - t, h)
+            n, rem = grid_steps(steps, target, h)
             for _ in range(n):
-                (Y,) = rk_step(tab, rhs, t, (X,), dt)
-                if not np.all(np.isfinite(Y)):
-                    raise DivergenceError(steps, t, RadialSolution(
-                        np.array(times[:len(rows)]), np.array(rows).reshape(len(rows), M),
-                        np.array(risks), config))
-                X = np.abs(Y)
-                t += dt
+                X = step(steps * h, X, h)
                 steps += 1
-                bar.update(dt)
-            t = float(target)
-            X = np.sort(X)  # reflections at 0 are the only way the order can change
-            rows.append(X.copy())
-            risks.append(kernel.risk(X))
+                bar.update(steps * h - bar.n)
+            Xs = step(steps * h, X, rem) if rem > 0 else X
+            # Reflections at 0 are the only way the order changes.  The sorted
+            # copy is the snapshot; the state keeps its order, whose summation
+            # order the next steps' means then do not depend on the snapshots.
+            Xs = np.sort(Xs)
+            rows.append(Xs)
+            risks.append(kernel.risk(Xs))
     finally:
         bar.close()
     return RadialSolution(times.copy(), np.array(rows), np.array(risks), config)

@@ -1,4 +1,4 @@
-"""Ideal particles of the mean-field limit (DESIGN.md section 3).
+"""Ideal particles of the mean-field limit .
 
 A reference population of M particles carries ``rho_t``; tagged particles
 ride the same field:
@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .. import _checks
-from ..stepping import DivergenceError, Stepper, even_steps, get_method, rk_step, simulate
+from ..stepping import DivergenceError, Stepper, get_method, grid_steps, rk_step, simulate
 
 
 class ParticleLimit(Stepper):
@@ -34,8 +34,10 @@ class ParticleLimit(Stepper):
     a_tag, W_tag : array, optional
         Tagged particles (N,), (N, d); they feel rho_t but not each other.
     h : float
-        Largest time step; each stretch between snapshots is split into
-        equal steps of at most h.
+        Time step.  The state steps on the grid ``t_k = k h`` whatever the
+        snapshot times; a snapshot between grid points is a partial step
+        from the last one, taken on a copy, so results do not depend on
+        where snapshots are taken.
     method : {'euler', 'heun', 'rk4'}
     schedule : callable, optional
         ``xi(t)``; default 1.
@@ -67,10 +69,15 @@ class ParticleLimit(Stepper):
         self.temperature = _checks.nonneg("temperature", temperature)
         if self.temperature > 0 and self.method.name != "euler":
             raise ValueError("method must be 'euler' when temperature > 0 (Euler-Maruyama)")
-        (self._rng,) = _checks.spawn(rng, 1)
+        # Child 0 is the grid's Brownian stream (the same as spawn(rng, 1)
+        # gave); child 1 seeds the partial steps to off-grid snapshots, one
+        # stream per grid step, so they leave the grid's stream untouched.
+        self._rng, off = _checks.spawn(rng, 2)
+        self._off_seed = off.bit_generator.seed_seq
         self.time = 0.0
         self.step_count = 0
-        self._dt = 0.0
+        self._full, self._rem, self._target = 0, 0.0, 0.0
+        self._off = None  # the state at an off-grid snapshot time
 
     def _xi(self, t):
         return float(_checks.schedule_value(self.schedule, t))
@@ -84,40 +91,59 @@ class ParticleLimit(Stepper):
         return (f * ga if self.train_a else np.zeros_like(A)), f * gW
 
     def plan(self, t_target):
-        span = t_target - self.time
-        if span < -1e-12:
+        if t_target < self.time - 1e-12:
             raise ValueError(f"times: {t_target} lies before the current time {self.time}")
-        n, self._dt = even_steps(span, self.h)
         self._target = t_target
-        return n
+        self._full, self._rem = grid_steps(self.step_count, t_target, self.h)
+        return self._full + (self._rem > 0)
+
+    def _step(self, t, dt, rng):
+        A, W = rk_step(self.method, self.field, t, (self.A, self.W), dt)
+        if self.temperature > 0:
+            s = math.sqrt(4.0 * self._xi(t) * self.temperature * dt)
+            if self.train_a:
+                A = A + s * rng.standard_normal(A.shape)
+            W = W + s * rng.standard_normal(W.shape)
+        if not (np.isfinite(A).all() and np.isfinite(W).all()):
+            raise DivergenceError(self.step_count, self.time)
+        return A, W
 
     def advance(self, n):
         for _ in range(n):
-            A, W = rk_step(self.method, self.field, self.time, (self.A, self.W), self._dt)
-            if self.temperature > 0:
-                s = math.sqrt(4.0 * self._xi(self.time) * self.temperature * self._dt)
-                if self.train_a:
-                    A = A + s * self._rng.standard_normal(A.shape)
-                W = W + s * self._rng.standard_normal(W.shape)
-            if not (np.isfinite(A).all() and np.isfinite(W).all()):
-                raise DivergenceError(self.step_count, self.time)
-            self.A, self.W = A, W
-            self.step_count += 1
-            self.time += self._dt
-        if abs(self.time - self._target) < 1e-9 * max(1.0, abs(self._target)):
-            self.time = self._target
+            t = self.step_count * self.h
+            if self._full > 0:
+                self.A, self.W = self._step(t, self.h, self._rng)
+                self._off = None
+                self._full -= 1
+                self.step_count += 1
+                self.time = self.step_count * self.h
+            elif self._rem > 0:
+                seed = np.random.SeedSequence(self._off_seed.entropy,
+                                              spawn_key=(*self._off_seed.spawn_key,
+                                                         self.step_count))
+                self._off = self._step(t, self._rem, np.random.default_rng(seed))
+                self._rem = 0.0
+                self.time = self._target
+        if self._full == 0 and self._rem == 0:
+            self.time = self._target  # k h to rounding, or the partial step's end
+
+    def _state(self):
+        return (self.A, self.W) if self._off is None else self._off
 
     def snapshot(self):
-        return self.A[self.M:].copy(), self.W[self.M:].copy()
+        A, W = self._state()
+        return A[self.M:].copy(), W[self.M:].copy()
 
     def population(self):
-        """Copies of the reference population ``(a, W)``."""
-        return self.A[: self.M].copy(), self.W[: self.M].copy()
+        """Copies of the reference population ``(a, W)`` at the current time."""
+        A, W = self._state()
+        return A[: self.M].copy(), W[: self.M].copy()
 
     def risk(self):
         """``R(rho_t)`` with rho_t the reference population's empirical law
         (its diagonal adds an O(1/M) bias; fluctuations are O(1/sqrt(M)))."""
-        return self.task.risk(self.A[: self.M], self.W[: self.M])
+        A, W = self._state()
+        return self.task.risk(A[: self.M], W[: self.M])
 
 
 def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=True, **kwargs):
