@@ -11,6 +11,11 @@ optional), :mod:`meanfield.experiments` (sweeps), :mod:`meanfield.analysis`
 
 __version__ = "0.1.0"
 
+#: How to install torch, everywhere the package says it: the CPU wheel pinned
+#: first, since an unpinned ``pip install torch`` on Linux fetches the
+#: multi-GB CUDA build.
+TORCH_HINT = "pip install torch==2.13.0 (the CPU wheel; pin it before pip install 'meanfield[torch]')"
+
 
 def load(folder):
     """All finished results of the sweep in ``folder`` as one pandas DataFrame.

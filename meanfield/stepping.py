@@ -11,7 +11,10 @@ Explicit Runge-Kutta tableaux for the limit live here too.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -116,12 +119,27 @@ def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
         raise ValueError(f"times must be non-decreasing and >= {stepper.time}, got {times}")
     config = dict(config or {})
     rows = []
-    bar = tqdm(total=float(times[-1] - stepper.time), disable=not progress, desc=desc,
-               unit="t", bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} [{elapsed}<{remaining}]")
+    t_start = stepper.time
+    bar = None
     try:
         for t in times:
             n = stepper.plan(float(t))
             step = chunk_steps or max(1, n // 50)
+            if bar is None and n > 0:
+                # One step before the bar starts its clock: on a first run it
+                # compiles the kernels, and a bar would extrapolate that to its ETA.
+                t0 = stepper.time
+                with compile_notice(desc or "meanfield", enabled=progress):
+                    try:
+                        stepper.advance(1)
+                    except DivergenceError as err:
+                        raise DivergenceError(err.step, err.time, _collect(rows, config)) \
+                            from None
+                n -= 1
+                bar = tqdm(total=float(times[-1] - t_start), disable=not progress, desc=desc,
+                           unit="t", initial=float(stepper.time - t_start),
+                           bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} "
+                                      "[{elapsed}<{remaining}]")
             while n > 0:
                 m = min(n, step)
                 t0 = stepper.time
@@ -132,14 +150,34 @@ def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
                 bar.update(stepper.time - t0)
                 n -= m
             a, W = stepper.snapshot()
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"), compile_notice(
+                    desc or "meanfield", enabled=progress and bar is None):
                 risk = stepper.risk()
             if not np.isfinite(risk):  # finite but huge weights: the loss overflowed
                 raise DivergenceError(stepper.step_count, stepper.time, _collect(rows, config))
             rows.append((stepper.time, stepper.step_count, a, W, risk))
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     return _collect(rows, config)
+
+
+@contextlib.contextmanager
+def compile_notice(desc, delay=1.0, enabled=True):
+    """Say "compiling kernels (first run only)" on stderr when the block takes
+    longer than ``delay`` seconds: numba compiles on first use, then loads its
+    on-disk cache."""
+    if not enabled:
+        yield
+        return
+    timer = threading.Timer(delay, lambda: print(
+        f"{desc}: compiling kernels (first run only) ...", file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def even_steps(span, h):

@@ -5,6 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from meanfield import TORCH_HINT
+
 from meanfield.analysis import extrapolate
 from meanfield.multilayer import MCRisk, MultilayerNet, gradients, init_net, run_sgd, sgd_step
 from meanfield.multilayer.stability import (MultilayerConfig, barrier, connect, multilayer_cell,
@@ -39,7 +41,7 @@ def test_gradient_matches_finite_differences(L, rng):
 
 
 def test_step_is_eq_4_3_and_matches_torch_autograd(rng):
-    torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
     from meanfield.torch import MeanFieldNet
 
     net = init_net(5, 8, L=3, d_out=2, rng=2)

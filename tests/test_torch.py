@@ -4,8 +4,9 @@ cross-check against the numba core."""
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0 "
-                                            "(CPU wheel) or pip install 'meanfield[torch]'")
+from meanfield import TORCH_HINT
+
+torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
 
 from meanfield.stepping import DivergenceError  # noqa: E402
 from meanfield.tasks import teacher_student  # noqa: E402

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0 "
-                                            "(CPU wheel) or pip install 'meanfield[torch]'")
+from meanfield import TORCH_HINT
+
+torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
 
 from meanfield.activations import get_activation  # noqa: E402
 from meanfield.kernels.gaussian import bvn_upper as host_bvn  # noqa: E402

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from meanfield import TORCH_HINT
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,7 +48,7 @@ def test_lazy_gram_quick_passes():
 def _needs_torch_and_fashion_mnist():
     from meanfield.tasks.datasets import FASHION_MNIST_DIR
 
-    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
     if not FASHION_MNIST_DIR.is_dir():
         pytest.skip("Fashion-MNIST not installed: sudo apt-get install dataset-fashion-mnist")
 

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from meanfield import TORCH_HINT
 from meanfield.experiments.options import DEEP_OPTIONS, DEEP_PATH_OPTIONS
 from meanfield.plotting import (
     experiments_ab_per_layer,
@@ -102,7 +103,7 @@ def main(argv=None):
     try:
         import torch  # noqa: F401
     except ImportError:
-        print("deep_connectivity: needs torch: pip install torch==2.13.0 (CPU wheel)",
+        print("deep_connectivity: needs torch: " + TORCH_HINT,
               file=sys.stderr)
         return 2
     from meanfield.torch.experiments import check_cell, deep_cell, deep_paths_cell

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from meanfield import TORCH_HINT
 from meanfield.experiments.options import EMPIRICAL_OPTIONS
 from meanfield.plotting import dropout_change_vs_n, full_vs_dropout, save_figure
 from meanfield.tasks.datasets import DatasetNotFoundError
@@ -46,7 +47,7 @@ def main(argv=None):
     try:
         import torch  # noqa: F401
     except ImportError:
-        print("empirical_dropout: needs torch: pip install torch==2.13.0 (CPU wheel)",
+        print("empirical_dropout: needs torch: " + TORCH_HINT,
               file=sys.stderr)
         return 2
     from meanfield.torch.experiments import check_cell, empirical_cell

@@ -14,15 +14,17 @@ on the device, for particle limits at large M (:func:`on_device`).  Runs on
 CUDA when present, with the same code path; deterministic under a seed on the
 CPU.
 
-Torch is an optional dependency: ``pip install meanfield[torch]`` (on a
-machine with a local CPU wheel, ``pip install torch==2.13.0`` first).
+Torch is an optional dependency: ``pip install torch==2.13.0`` (the CPU
+wheel; an unpinned torch on Linux is the multi-GB CUDA build), then
+``pip install 'meanfield[torch]'``.
 """
 
 try:
     import torch as _torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without torch
-    raise ImportError("meanfield.torch needs PyTorch: pip install 'meanfield[torch]' "
-                      "(or pip install torch)") from exc
+    from .. import TORCH_HINT
+
+    raise ImportError(f"meanfield.torch needs PyTorch: {TORCH_HINT}") from exc
 
 from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
 from .models import INIT_LAWS, InitLaw, MeanFieldNet, pick_device
