@@ -241,3 +241,19 @@ def test_sigterm_raises_keyboard_interrupt_only_inside_the_block():
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # the handler runs at the next bytecode; never reached
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# --- one process per folder ---------------------------------------------------------------
+
+def test_lock_of_a_dead_process_is_taken_over(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".lock").write_text(f"{dead.pid} elsewhere\n")  # left by a killed run
+    (out / ".x.csv.tmp").write_text("N,eps\n16,0.")  # its unfinished write
+    rep = run_sweep(load_config(_toml(tmp_path / "s.toml", N=(16,), seeds=(0,))), out,
+                    workers=1, progress=False)
+    assert rep.done == 1
+    assert (out / ".lock").read_text().split()[0] == str(os.getpid())
+    assert not (out / ".x.csv.tmp").exists()

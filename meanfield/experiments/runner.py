@@ -16,6 +16,7 @@ workers.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -77,6 +78,17 @@ def _error_text(exc):
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
+def _holding_folder(run):
+    """``run(sweep, folder, ...)`` with ``folder`` locked for this process throughout
+    (:meth:`ResultStore.lock`): a second process on the same folder is refused."""
+    @functools.wraps(run)
+    def locked(sweep, folder, **kwargs):
+        with ResultStore(folder).lock():
+            return run(sweep, folder, **kwargs)
+    return locked
+
+
+@_holding_folder
 def run_sweep(sweep: SweepConfig, folder, *, workers=None, scheduler=None, threads_per_cell=1,
               retries=1, progress=True) -> SweepReport:
     """Run every unfinished cell of ``sweep`` and store it in ``folder``.
@@ -86,7 +98,9 @@ def run_sweep(sweep: SweepConfig, folder, *, workers=None, scheduler=None, threa
     sweep : SweepConfig
         From :func:`load_config` or :func:`parse_config` (already validated).
     folder : path-like
-        Results folder; created, or resumed when it holds the same sweep.
+        Results folder; created, or resumed when it holds the same sweep.  It is
+        locked while the sweep runs: another process running on it raises
+        :class:`~meanfield.experiments.store.FolderInUse` naming this one's PID.
     workers : int, optional
         Size of the local Dask cluster (default: cores // threads_per_cell).
         ``workers=1`` without a scheduler runs the cells in this process.

@@ -7,23 +7,41 @@ Layout::
     FOLDER/cells/<id>.json       its settings, seed, package version, timing, and
                                  the SHA-256 of the CSV; written last
     FOLDER/failed/<id>.json      a cell that failed twice: settings and error
+    FOLDER/.lock                 the PID of the process writing to the folder
 
 Every file is written to a temporary name in the same folder and renamed
 into place, so a killed process leaves either a whole file or a temporary
-one that nothing reads.  A cell counts as finished only when its JSON record
-exists and the CSV's hash matches it, so a damaged table is never read as a
-result (and is run again on resume).
+one that nothing reads (and that the next process to lock the folder
+removes).  A cell counts as finished only when its JSON record exists and the
+CSV's hash matches it, so a damaged table is never read as a result (and is
+run again on resume).
+
+One process at a time writes to a folder: :meth:`ResultStore.lock` holds an
+exclusive ``flock`` on ``FOLDER/.lock`` and writes its PID there, so a second
+process is refused with that PID.  The kernel drops the lock when its holder
+exits, however it exits (``kill -9`` included), so a lock left by a dead
+process is taken over without any clean-up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import shutil
+import socket
 import tempfile
+import threading
+import time
 import warnings
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; folders are not locked there
+    fcntl = None
 
 import pandas as pd
 
@@ -31,9 +49,26 @@ from .config import SweepConfig, cell_id, parse_config
 from .options import ConfigError
 
 
-def _atomic_write(path: Path, data: bytes):
+def _umask():
+    mask = os.umask(0o022)  # reading the umask means setting it; put it back at once
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+def atomic_write(path, data):
+    """Write ``data`` (bytes or str) to ``path`` through a temporary file in the same folder
+    and ``os.replace``: a reader, or a process killed at any moment, sees the old file
+    or the new one whole, never a part."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # mkstemp makes it 0600: give it the mode open() would
+            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -47,6 +82,40 @@ def _atomic_write(path: Path, data: bytes):
         raise
 
 
+_atomic_write = atomic_write
+
+
+class FolderInUse(ConfigError):
+    """Another process holds the lock of a results folder; the message names its PID."""
+
+
+LOCK_NAME = ".lock"
+_held = {}  # resolved folder -> [fd, depth, thread id]: this process's locks
+_held_guard = threading.Lock()
+
+
+def _holder(path: Path) -> str:
+    """The PID (and host) written in a lock file; its holder writes them just after locking."""
+    for _ in range(20):
+        try:
+            text = path.read_text().split()
+        except OSError:
+            text = []
+        if text:
+            return f"PID {text[0]}" + (f" on {text[1]}" if len(text) > 1 else "")
+        time.sleep(0.05)
+    return "PID unknown"
+
+
+def _remove_leftovers(folder: Path):
+    """Temporary files (and folders) of writes that a killed process never renamed."""
+    for sub in (folder, folder / "cells", folder / "failed"):
+        for p in sub.glob(".*.tmp") if sub.is_dir() else ():
+            try:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            except OSError:
+                pass
+
 
 def _grows(old: dict, new: dict) -> bool:
     """Whether sweep ``new`` holds every cell of ``old``: same experiment and fixed
@@ -55,6 +124,20 @@ def _grows(old: dict, new: dict) -> bool:
         return False
     grid, grid2 = old.get("grid", {}), new["grid"]
     return set(grid) == set(grid2) and all(v in grid2[k] for k in grid for v in grid[k])
+
+
+def _differences(old: dict, new: dict) -> str:
+    """What differs between two sweep configs, e.g. ``fixed T: 0.3 -> 0.2``."""
+    if old.get("experiment") != new["experiment"]:
+        return f"experiment {old.get('experiment')!r} -> {new['experiment']!r}"
+    out = []
+    for part in ("fixed", "grid"):
+        a, b = old.get(part, {}), new[part]
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k):
+                out.append(f"{part} {k}: {a.get(k, 'unset')} -> {b.get(k, 'unset')}")
+    return "; ".join(out) or "same settings"
+
 
 class ResultStore:
     """The results folder of one sweep.
@@ -68,6 +151,64 @@ class ResultStore:
         self.folder = Path(folder)
         self.cells_dir = self.folder / "cells"
         self.failed_dir = self.folder / "failed"
+
+    # -- one writer at a time -----------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the folder for this process while the block runs (it is created if needed).
+
+        Raises
+        ------
+        FolderInUse
+            When another process holds it; the message names the folder and that
+            process's PID.  Nested calls in one thread (a command that runs a sweep
+            and then writes its tables) share the lock.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        key = os.path.realpath(self.folder)
+        with _held_guard:
+            held = _held.get(key)
+            if held is not None and held[2] == threading.get_ident():
+                held[1] += 1
+                fd = None
+            elif held is not None:
+                raise FolderInUse(f"{self.folder} is in use by another thread of this "
+                                  f"process (PID {os.getpid()})")
+            else:
+                fd = self._acquire()
+                _held[key] = [fd, 1, threading.get_ident()]
+        if fd is not None:
+            _remove_leftovers(self.folder)
+        try:
+            yield self
+        finally:
+            with _held_guard:
+                held = _held[key]
+                held[1] -= 1
+                if held[1] == 0:
+                    del _held[key]
+                    if held[0] is not None:
+                        os.close(held[0])  # drops the flock
+
+    def _acquire(self):
+        if fcntl is None:
+            return None
+        path = self.folder / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise FolderInUse(
+                f"{self.folder} is in use by another meanfield process ({_holder(path)}); "
+                f"wait for it to finish, stop it, or write to another folder") from None
+        except OSError as e:  # a file system without flock: run unlocked, as before
+            warnings.warn(f"{self.folder}: cannot lock ({e}); make sure no other process "
+                          f"writes to this folder", stacklevel=4)
+            return fd
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        return fd
 
     # -- the sweep --------------------------------------------------------------
     def sweep(self) -> SweepConfig:
@@ -84,9 +225,9 @@ class ResultStore:
         old = json.loads(path.read_text()) if path.exists() else None
         if old is not None and old != new and not _grows(old, new):
             raise ConfigError(
-                f"{self.folder} holds results of a different sweep config; resume with "
-                f"the same config, grow its grid (same experiment and fixed settings, every "
-                f"old grid value kept), or write to a new folder")
+                f"{self.folder} holds results of a different sweep config "
+                f"({_differences(old, new)}); resume with the same config, grow its grid (same experiment and fixed "
+                f"settings, every old grid value kept), or write to a new folder")
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         self.failed_dir.mkdir(exist_ok=True)
         if old != new:
@@ -105,6 +246,10 @@ class ResultStore:
         if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
             return None, None
         return meta, data
+
+    def record(self, cid):
+        """The JSON record (settings, seed, version, timing) of a finished cell, or None."""
+        return self._record(cid)[0]
 
     def finished(self, sweep: SweepConfig | None = None) -> set:
         """Ids of the finished cells of ``sweep`` (default: the stored one)."""
@@ -146,12 +291,13 @@ class ResultStore:
             rows.append({"cell": rec["cell"], "error": rec["error"], **rec["settings"]})
         return pd.DataFrame(rows)
 
-    def load(self) -> pd.DataFrame:
-        """One table of every finished cell of the stored sweep, in grid order.
+    def load(self, sweep: SweepConfig | None = None) -> pd.DataFrame:
+        """One table of every finished cell of ``sweep`` (default: the stored one), in grid
+        order.
 
         Damaged or missing cells are left out with a warning.
         """
-        sweep = self.sweep()
+        sweep = sweep or self.sweep()
         frames, missing = [], 0
         for cell in sweep.cells():
             meta, data = self._record(cell_id(sweep.experiment, cell))
