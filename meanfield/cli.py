@@ -1,14 +1,20 @@
 """``meanfield`` command line.
 
 Bad input prints one line and exits 2; a diverging run saves the snapshots
-it has and exits 1.
+it has and exits 1.  Every file is written atomically (a temporary file in
+the same folder, then ``os.replace``), so a run stopped at any moment leaves
+whole files or none.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 try:
@@ -18,6 +24,37 @@ except ModuleNotFoundError:  # Python 3.10
 
 from . import __version__, _checks
 from .experiments.options import COUPLE_OPTIONS, ConfigError, coerce, stability_options
+
+
+def _write(path, data):
+    from .experiments.store import atomic_write
+
+    atomic_write(path, data)
+
+
+@contextlib.contextmanager
+def _staged(out):
+    """A temporary folder in ``out`` whose files are moved into ``out`` one by one with
+    ``os.replace`` when the block succeeds (figures: matplotlib writes in place)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".write-", suffix=".tmp"))
+    try:
+        yield tmp
+        for p in sorted(tmp.iterdir()):
+            os.replace(p, out / p.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _save_figure(fig, stem):
+    """:func:`meanfield.plotting.save_figure`, each file written atomically."""
+    from .plotting import save_figure
+
+    stem = Path(stem)
+    with _staged(stem.parent) as tmp:
+        names = [p.name for p in save_figure(fig, tmp / stem.name)]
+    return [stem.parent / n for n in names]
 
 
 def _couple_parser(sub):
@@ -86,7 +123,7 @@ def _settings(args, options):
 
 def _couple(args):
     from .experiments.kinds import couple_setup
-    from .plotting import risk_curves, save_figure
+    from .plotting import risk_curves
     from .stepping import DivergenceError
     from .twolayer import run_coupled
 
@@ -107,16 +144,16 @@ def _couple(args):
     except DivergenceError as e:
         import pandas as pd
         part = e.partial
-        pd.DataFrame({"t": part.times, "step": part.steps, "risk": part.risk}).to_csv(
-            out / "partial.csv", index=False)
+        _write(out / "partial.csv", pd.DataFrame(
+            {"t": part.times, "step": part.steps, "risk": part.risk}).to_csv(index=False))
         print(f"meanfield couple: {e}; snapshots so far written to {out / 'partial.csv'}",
               file=sys.stderr)
         return 1
-    res.to_frame().to_csv(out / "results.csv", index=False)
+    _write(out / "results.csv", res.to_frame().to_csv(index=False))
     s = res.summary()
-    (out / "summary.json").write_text(json.dumps({**s, "cli": cfg, "version": __version__},
-                                                 indent=2, default=str))
-    save_figure(risk_curves(res), out / "risk")
+    _write(out / "summary.json", json.dumps({**s, "cli": cfg, "version": __version__},
+                                            indent=2, default=str))
+    _save_figure(risk_curves(res), out / "risk")
     print(f"final risk: SGD {s['final_risk_sgd']:.5g}, limit {s['final_risk_limit']:.5g}; "
           f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
           f"sup W2 {s['sup_w2']:.3g}")
@@ -141,7 +178,10 @@ def _stability_parser(sub):
                     "measure eps_D (|A| = N/2 at several times, and a sweep over |A|), eps_C "
                     "of the seven-segment path and the straight-line barriers. Writes "
                     "dropout.csv, paths.csv, summary.json and the figures dropout_vs_n, "
-                    "dropout_vs_size (with --sweep-Ns) and connectivity_vs_n into --out.")
+                    "dropout_vs_size (with --sweep-Ns) and connectivity_vs_n into --out. "
+                    "Each finished cell is stored in --out as it finishes (a sweep results "
+                    "folder): run the same command again to resume a stopped run; more "
+                    "--Ns or --seeds run only the new cells.")
     p.add_argument("--out", type=Path, default=Path("runs/stability"), help="output folder")
     _add_options(p, stability_options())
     p.set_defaults(func=_stability)
@@ -153,15 +193,24 @@ def _fit_dict(fit):
 
 
 def write_stability(res, out):
-    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``."""
+    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``.
+
+    Each file is written atomically.  An interrupted result without a single
+    cell writes nothing (it would replace tables written before by empty ones).
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    res.dropout.to_csv(out / "dropout.csv", index=False)
-    res.paths.to_csv(out / "paths.csv", index=False)
-    if len(res.failed):
-        res.failed.to_csv(out / "failed.csv", index=False)
     summary = {"config": res.config, "version": __version__, "complete": res.complete,
                "failed_cells": len(res.failed)}
+    if not res.complete and res.dropout.empty and res.paths.empty:
+        return summary, []
+    out.mkdir(parents=True, exist_ok=True)
+    _write(out / "dropout.csv", res.dropout.to_csv(index=False))
+    _write(out / "paths.csv", res.paths.to_csv(index=False))
+    if len(res.failed):
+        _write(out / "failed.csv", res.failed.to_csv(index=False))
+    else:  # from an earlier run whose failed cells have run since
+        with contextlib.suppress(FileNotFoundError):
+            (out / "failed.csv").unlink()
     written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
     if not res.dropout.empty and res.dropout["N"].nunique() >= 2:
         from .plotting import stability_figures
@@ -170,28 +219,46 @@ def write_stability(res, out):
         summary["fits"] = {k: _fit_dict(f) for k, f in fits.items()}
         summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
                               for k, b in bounds.items()}
-        written += stability_figures(res, out, fits, bounds)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+        with _staged(out) as tmp:
+            names = [p.name for p in stability_figures(res, tmp, fits, bounds)]
+        written += [out / n for n in names]
+    _write(out / "summary.json", json.dumps(summary, indent=2, default=str))
     return summary, written
 
 
+def _resume_note(command, store, sweep, quiet):
+    """Say how much of the run is stored already (and so is not run again)."""
+    done, total = len(store.finished(sweep)), len(sweep.cells())
+    if done and not quiet:
+        print(f"meanfield {command}: {done} of {total} cells already in {store.folder}; "
+              f"running the other {total - done}", file=sys.stderr)
+
+
 def _stability(args):
-    from .twolayer.stability import run_stability
+    out = args.out
+    from .experiments import ResultStore
+    from .twolayer.stability import run_stability, stability_sweep
 
     cfg, _ = _stability_config(args)
-    res = run_stability(cfg, progress=not args.quiet)
-    summary, written = write_stability(res, args.out)
+    sweep = stability_sweep(cfg)
+    store = ResultStore(out)
+    with store.lock():  # the cells, then the tables built from them
+        _resume_note("stability", store, sweep, args.quiet)
+        res = run_stability(cfg, progress=not args.quiet, folder=out)
+        summary, written = write_stability(res, out)
     for name, f in summary.get("fits", {}).items():
         print(f"{name:>18}: slope {f['slope']:+.3f} [{f['ci_low']:+.3f}, {f['ci_high']:+.3f}]")
-    print("wrote " + ", ".join(str(p) for p in written))
-    if len(res.failed):
-        print(f"meanfield stability: {len(res.failed)} cell(s) diverged; see "
-              f"{args.out / 'failed.csv'}", file=sys.stderr)
-        return 1
+    if written:
+        print("wrote " + ", ".join(str(p) for p in written))
     if not res.complete:
-        print("meanfield stability: interrupted; the cells finished so far are written",
-              file=sys.stderr)
+        n = res.paths[["N", "seed"]].drop_duplicates().shape[0] if len(res.paths) else 0
+        print(f"meanfield stability: interrupted; {n} of {len(sweep.cells())} cells are "
+              f"stored in {out}; run the same command again to resume", file=sys.stderr)
         return 130
+    if len(res.failed):
+        print(f"meanfield stability: {len(res.failed)} cell(s) diverged or raised; see "
+              f"{out / 'failed.csv'} (they run again next time)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -206,49 +273,65 @@ def _path_parser(sub):
         description="Train one pair of networks (same options as 'stability'), build the "
                     "seven-segment path through a random half A and the two straight-line "
                     "baselines, evaluate the exact loss densely along each; writes "
-                    "path.csv, summary.json and path.png/.pdf into --out.")
+                    "path.csv, summary.json and path.png/.pdf into --out. Each path is stored "
+                    "in --out when it is evaluated: run the same command again to resume.")
     p.add_argument("--out", type=Path, default=Path("runs/path"), help="output folder")
     _add_options(p, {**stability_options(), **_PATH_EXTRA})
     p.set_defaults(func=_path)
 
 
 def _path(args):
-    import pandas as pd
+    out = args.out
+    import numba
 
-    from .plotting import path_profile, save_figure
-    from .twolayer.stability import connect_pair
+    from .experiments import ResultStore, get_experiment, parse_config, run_sweep
+    from .twolayer.stability import PATHS, non_default_settings, path_figure, profiles
 
     cfg, extra = _stability_config(args, _PATH_EXTRA)
     N = _checks.positive_int("N", extra["N"])
     if N < 2:
         raise ConfigError(f"N must be >= 2 to drop half of the neurons, got {N}")
     points = _checks.positive_int("points", extra["points"])
-    paths = connect_pair(cfg, N, _checks.nonneg_int("pair_seed", extra["pair_seed"]),
-                         progress=not args.quiet)
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    frames = []
-    for name in ("seven", "straight", "aligned"):
-        s_, f = paths[name].dense(points, closed_form=False)
-        frames.append(pd.DataFrame({"path": name, "s": s_ / paths[name].n_segments,
-                                    "loss": f}))
-    pd.concat(frames).to_csv(out / "path.csv", index=False)
-    seven = paths["seven"]
-    vl = seven.vertex_losses()
-    eps_D = max(abs(vl[1] - vl[0]), abs(vl[3] - vl[-1]))
-    fig = path_profile(seven, points, others=[("straight line", paths["straight"]),
-                                              ("aligned straight line", paths["aligned"])],
-                       eps_D=eps_D)
-    save_figure(fig, out / "path")
-    summary = {"N": N, "vertices": dict(zip(seven.labels, vl.tolist())),
-               "eps_C": seven.barrier(), "eps_D_max": eps_D,
-               "dense_max": {fr["path"].iloc[0]: float(fr["loss"].max()) for fr in frames},
-               "barrier_straight": paths["straight"].barrier(n_grid=cfg.n_grid),
-               "barrier_aligned": paths["aligned"].barrier(n_grid=cfg.n_grid),
-               "config": cfg.to_dict(), "version": __version__}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    print(f"eps_C {summary['eps_C']:.3g} (eps_D max {eps_D:.3g}); straight-line barrier "
-          f"{summary['barrier_straight']:.3g}, aligned {summary['barrier_aligned']:.3g}")
+    seed = _checks.nonneg_int("pair_seed", extra["pair_seed"])
+    # one cell per path (experiment pair_path): a stopped run keeps the paths evaluated
+    options = get_experiment("pair_path").options
+    fixed = non_default_settings(cfg, options)
+    fixed.update({k: v for k, v in {"N": N, "seed": seed, "points": points}.items()
+                  if v != options[k][1]})
+    sweep = parse_config({"experiment": "pair_path", "fixed": fixed,
+                          "grid": {"path": list(PATHS)}}, "path settings")
+    store = ResultStore(out)
+    with store.lock():
+        _resume_note("path", store, sweep, args.quiet)
+        report = run_sweep(sweep, out, workers=1, retries=0, progress=not args.quiet,
+                           threads_per_cell=numba.get_num_threads())
+        if report.interrupted:
+            print(f"meanfield path: interrupted; {report.skipped + report.done} of "
+                  f"{report.total} paths are stored in {out}; run the same command again "
+                  f"to resume", file=sys.stderr)
+            return 130
+        if report.failed:
+            err = store.failures()["error"].iloc[0]
+            print(f"meanfield path: {err} (see {out / 'failed'})", file=sys.stderr)
+            return 1
+        table = store.load(sweep)
+        paths = profiles(table)
+        dense = table[table["kind"] == "dense"]
+        _write(out / "path.csv", dense[["path", "s", "loss"]].to_csv(index=False))
+        seven = paths["seven"]
+        vl = seven.vertex_losses()
+        summary = {"N": N, "vertices": dict(zip(seven.labels, vl.tolist())),
+                   "eps_C": seven.barrier,
+                   "eps_D_max": max(abs(vl[1] - vl[0]), abs(vl[3] - vl[-1])),
+                   "dense_max": {k: float(p.loss.max()) for k, p in paths.items()},
+                   "barrier_straight": paths["straight"].barrier,
+                   "barrier_aligned": paths["aligned"].barrier,
+                   "config": cfg.to_dict(), "version": __version__}
+        _write(out / "summary.json", json.dumps(summary, indent=2, default=str))
+        _save_figure(path_figure(table), out / "path")
+    print(f"eps_C {summary['eps_C']:.3g} (eps_D max {summary['eps_D_max']:.3g}); "
+          f"straight-line barrier {summary['barrier_straight']:.3g}, aligned "
+          f"{summary['barrier_aligned']:.3g}")
     print(f"wrote {out / 'path.csv'}, {out / 'summary.json'}, {out / 'path.png'}")
     return 0
 

@@ -1,4 +1,13 @@
-"""The dropout/connectivity experiment: tables, consistency with the path objects, errors."""
+"""The dropout/connectivity experiment: tables, consistency with the path objects, errors;
+stored runs that resume and survive being stopped at any moment."""
+
+import hashlib
+import io
+import json
+import os
+import random
+import signal
+import time
 
 import numpy as np
 import pandas as pd
@@ -110,3 +119,120 @@ def test_debiased_barrier_uses_the_exact_dropout_shift(result):
     # Cauchy-Schwarz: mean_{i != j} <f_i, f_j> <= mean_i |f_i|^2, so the shift is >= 0
     half = result.dropout[result.dropout["kind"] == "half"]
     assert (half["bias"] >= 0).all() and (p[["bias_1", "bias_2"]] >= 0).all().all()
+
+
+# --- stored runs: resume, and no interruption leaves a damaged file -----------------------
+
+def test_stored_run_equals_the_in_memory_run_and_resumes(tmp_path, result, monkeypatch):
+    import meanfield.twolayer.stability as st
+
+    stored = run_stability(CFG, progress=False, folder=tmp_path)
+    pd.testing.assert_frame_equal(stored.dropout, result.dropout)
+    cols = [c for c in result.paths.columns if c != "seconds"]
+    assert list(stored.paths.columns) == list(result.paths.columns)
+    pd.testing.assert_frame_equal(stored.paths[cols], result.paths[cols])
+    assert stored.complete and stored.failed.empty and stored.config == result.config
+
+    run = []  # a rerun runs no cell; more seeds run only the new ones
+    monkeypatch.setattr(st, "stability_cell", lambda *a: run.append(a[2:]) or cell(*a))
+    cell = stability_cell
+    again = run_stability(CFG, progress=False, folder=tmp_path)
+    assert run == []
+    pd.testing.assert_frame_equal(again.dropout, stored.dropout)
+    grown = run_stability(CFG, progress=False, folder=tmp_path, seeds=3)
+    assert sorted(run) == [(16, 2), (32, 2)]
+    assert len(grown.paths) == len(stored.paths) * 3 // 2
+
+
+def _whole_or_absent(folder):
+    """Every file a run left in ``folder`` is whole: tables and records parse (and are not
+    empty), a cell's table has its record's hash, figures end where their format ends.
+    Hidden names (the lock, temporary files and folders) are never read."""
+    n = 0
+    for p in sorted(folder.rglob("*")):
+        if p.is_dir() or any(part.startswith(".") for part in p.relative_to(folder).parts):
+            continue
+        data = p.read_bytes()
+        if p.suffix == ".json":
+            json.loads(data)
+        elif p.suffix == ".csv":
+            assert len(pd.read_csv(io.BytesIO(data))) > 0, p
+        elif p.suffix == ".png":
+            assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82"), p
+        elif p.suffix == ".pdf":
+            assert data.startswith(b"%PDF") and b"%%EOF" in data[-8:], p
+        else:
+            raise AssertionError(f"unexpected file {p}")
+        n += 1
+    for rec in (folder / "cells").glob("*.json"):
+        digest = hashlib.sha256(rec.with_suffix(".csv").read_bytes()).hexdigest()
+        assert digest == json.loads(rec.read_text())["sha256"], rec
+    return n
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    import _cli_child
+
+    z = _cli_child.Zygote()
+    yield z
+    z.close()
+
+
+def _kill_at_random_moments(zygote, tmp_path, argv, kills, seed):
+    """Run ``meanfield ARGV --out FOLDER`` uninterrupted into ``ref``; then into ``out``
+    until ``kills`` runs were stopped while running (at most twice as many runs), each
+    after a random delay, by SIGINT, SIGTERM or SIGKILL, every file checked after each;
+    then once more to the end.  Returns the folders and, for each stop, the signal and
+    the number of cells stored after it."""
+    log = tmp_path / "runs.log"
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    t0 = time.monotonic()
+    assert zygote.wait(zygote.start([*argv, "--out", ref], log)) == 0, log.read_text()[-3000:]
+    longest = time.monotonic() - t0  # delays up to the length of a run, which shrinks
+    rng = random.Random(seed)
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+    stops = []
+    for _ in range(2 * kills):
+        pid = zygote.start([*argv, "--out", out], log)
+        time.sleep(rng.uniform(0.0, longest))
+        sig = rng.choice(signals)
+        if zygote.poll(pid) is None:
+            os.kill(pid, sig)
+            zygote.wait(pid, 120)
+            stops.append((sig.name, len(list((out / "cells").glob("*.json")))))
+        else:  # it ended first: runs on a folder with more cells stored are shorter
+            longest = max(0.2, longest / 2)
+        _whole_or_absent(out)
+        if len(stops) == kills:
+            break
+    assert zygote.wait(zygote.start([*argv, "--out", out], log)) == 0, log.read_text()[-3000:]
+    return ref, out, stops
+
+
+STAB_ARGV = ["stability", "--d", "4", "--Ns", "8,12,16", "--seeds", "3", "--T", "0.2",
+             "--straight-max-N", "0", "--aligned-max-N", "0", "--quiet"]
+
+
+def test_stability_stopped_at_random_moments_leaves_whole_files_and_resumes(tmp_path, zygote):
+    ref, out, stops = _kill_at_random_moments(zygote, tmp_path, STAB_ARGV, kills=20, seed=1)
+    # the stops hit running runs, some before every cell was stored
+    assert len(stops) == 20 and any(n < 9 for _, n in stops), stops
+    assert _whole_or_absent(out) == _whole_or_absent(ref)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "dropout.csv"),
+                                  pd.read_csv(ref / "dropout.csv"), check_exact=True)
+    p, q = (pd.read_csv(f / "paths.csv").drop(columns="seconds") for f in (out, ref))
+    pd.testing.assert_frame_equal(p, q, check_exact=True)
+    s, r = (json.loads((f / "summary.json").read_text()) for f in (out, ref))
+    assert s == r and s["complete"]
+
+
+def test_path_stopped_at_random_moments_leaves_whole_files_and_resumes(tmp_path, zygote):
+    argv = ["path", "--d", "4", "--N", "24", "--points", "5", "--T", "0.2", "--quiet"]
+    ref, out, stops = _kill_at_random_moments(zygote, tmp_path, argv, kills=10, seed=2)
+    assert len(stops) == 10, stops
+    assert _whole_or_absent(out) == _whole_or_absent(ref)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "path.csv"), pd.read_csv(ref / "path.csv"),
+                                  check_exact=True)
+    assert (json.loads((out / "summary.json").read_text())
+            == json.loads((ref / "summary.json").read_text()))

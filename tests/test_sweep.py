@@ -52,7 +52,8 @@ def test_config_is_read_and_expanded(tmp_path):
 
 @pytest.mark.parametrize("change,msg", [
     ({"experiment": "nope"}, "experiment must be one of couple, deep_connectivity, deep_paths, "
-                             "empirical, empirical_path, multilayer, stability, got 'nope'"),
+                             "empirical, empirical_path, multilayer, pair_path, stability, "
+                             "got 'nope'"),
     ({"fixed": {"dd": 3}}, "unknown key 'dd' in [fixed]"),
     ({"grid": {"N": 16}}, "[grid] key 'N' must be a non-empty list"),
     ({"grid": {"N": [16, 16]}}, "repeats a value"),
@@ -257,3 +258,52 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path):
     assert rep.done == 1
     assert (out / ".lock").read_text().split()[0] == str(os.getpid())
     assert not (out / ".x.csv.tmp").exists()
+
+
+STAB_ARGV = ["stability", "--d", "4", "--T", "0.2", "--Ns", "8,12", "--seeds", "3"]
+STAB_TOML = ('experiment = "stability"\n[fixed]\nd = 4\nT = 0.2\n[grid]\nN = [8, 12]\n'
+             'seed = [0, 1, 2]\n')
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    import _cli_child
+
+    z = _cli_child.Zygote()
+    yield z
+    z.close()
+
+
+@pytest.mark.parametrize("holder", ["stability", "sweep"])
+def test_a_folder_in_use_is_refused_naming_the_process(tmp_path, capsys, zygote, holder):
+    """While one command runs on a folder, stability and sweep on it are refused with its
+    PID; once it is done, the other command finds every cell (they share the store)."""
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(STAB_TOML)
+    out = tmp_path / "out"
+    sweep_argv = ["sweep", str(cfg), "--workers", "1"]
+    argv = STAB_ARGV if holder == "stability" else sweep_argv
+    pid = zygote.start([*argv, "--out", out, "--quiet"], tmp_path / "log")
+    deadline = time.time() + 120
+    while not (out / ".lock").exists() or (out / ".lock").read_text().split()[:1] != [
+            str(pid)]:
+        assert time.time() < deadline and zygote.poll(pid) is None, "the run never locked"
+        time.sleep(0.005)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for other in (STAB_ARGV, sweep_argv):
+            t0 = time.perf_counter()
+            assert main([*other, "--out", str(out), "--quiet"]) == 2
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and f"{out} is in use" in err[0], err
+            assert f"PID {pid}" in err[0] and time.perf_counter() - t0 < 5
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert zygote.wait(pid) == 0, (tmp_path / "log").read_text()[-2000:]
+    if holder == "stability":
+        rep = run_sweep(load_config(cfg), out, workers=1, progress=False)
+        assert (rep.skipped, rep.done) == (6, 0)
+    else:
+        assert main([*STAB_ARGV, "--out", str(out)]) == 0
+        assert "6 of 6 cells already in" in capsys.readouterr().err
+        assert len(pd.read_csv(out / "paths.csv")) == 6

@@ -186,6 +186,46 @@ def _stability_plot(table, out):
     return written
 
 
+# --- one path between a trained pair (meanfield path) ----------------------------------
+
+def _pair_path_options():
+    opts = _stability_cell_options()
+    opts["seed"] = (int, 0, "pair index (with base_seed, seeds both networks and A)")
+    opts["points"] = (int, 33, "points per segment in the dense evaluation")
+    opts["path"] = (str, "seven", "seven (through a random half A) | straight | aligned")
+    return opts
+
+
+def _pair_path_check(cell):
+    from ..twolayer.stability import PATHS
+
+    cfg = _stability_config({k: v for k, v in cell.items() if k not in ("points", "path")})
+    _checks.positive_int("points", cell["points"])
+    if cell["path"] not in PATHS:
+        raise ConfigError(f"path must be one of {', '.join(PATHS)}, got {cell['path']!r}")
+    return cfg
+
+
+def _pair_path_run(cell):
+    from ..twolayer.stability import path_cell
+
+    return path_cell(_pair_path_check(cell), cell["N"], cell["seed"], cell["path"],
+                     cell["points"])
+
+
+def _pair_path_plot(table, out):
+    from ..plotting import save_figure
+    from ..twolayer.stability import path_figure
+
+    written = []
+    keys = _group_keys(table, _pair_path_options(), {"path"})
+    for name, g in _groups(table, keys):
+        fig = path_figure(g)
+        if fig is not None:
+            written += save_figure(fig, Path(out) / f"path_{name}")
+    return written
+
+
 # --- empirical side: torch nets on real data (Section 5) ----------------------------
 
 def _torch_check(kind):
@@ -295,6 +335,9 @@ EXPERIMENTS = {
     "stability": Experiment("stability", _stability_cell_options(),
                             lambda c: _stability_config(c) and None, _stability_run,
                             _stability_plot),
+    "pair_path": Experiment("pair_path", _pair_path_options(),
+                            lambda c: _pair_path_check(c) and None, _pair_path_run,
+                            _pair_path_plot),
     "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
                             lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
     "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,

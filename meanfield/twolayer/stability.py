@@ -15,14 +15,20 @@ one-pass SGD (eq. 3.3) from independent draws of their initial laws, with
   Kuditipudi rescaled dropout, and ``eps_D`` over a sweep of ``|A|``.
 
 Cells are independent (seeded from ``(seed, N, base seed)``), so any
-subset of the grid can be run, in any order, on any worker.
+subset of the grid can be run, in any order, on any worker.  With a
+``folder``, :func:`run_stability` stores each finished cell in a sweep results
+folder (:mod:`meanfield.experiments.store`) and skips the cells already there,
+so a stopped run resumes.  The paths between one pair are evaluated one path
+at a time (:func:`path_cell`), the unit that ``meanfield path`` stores.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,6 +239,46 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
     return nets, g_sub
 
 
+#: The paths between one pair: the seven-segment path through a half A, the straight
+#: line, and the straight line with the neurons of theta' aligned to those of theta.
+PATHS = ("seven", "straight", "aligned")
+
+_last_pair = {}  # the last pair trained by _pair_ends: its three paths train it once
+
+
+def _pair_ends(cfg: StabilityConfig, N: int, seed: int, progress=False):
+    """``(task, a1, W1, a2, W2, A)`` of one trained pair at time T; the last one is kept.
+
+    A diverging pair raises its DivergenceError again without retraining.
+    """
+    key = (json.dumps(cfg.to_dict(), sort_keys=True), N, seed)
+    if key not in _last_pair:
+        task = cfg.make_task()
+        try:
+            nets, g_sub = train_pair(task, cfg, N, seed, progress)
+        except DivergenceError as e:
+            ends = e
+        else:
+            (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
+            ends = (task, a1, W1, a2, W2, random_subset(N, N // 2, g_sub))
+        _last_pair.clear()
+        _last_pair[key] = ends
+    ends = _last_pair[key]
+    if isinstance(ends, Exception):
+        raise ends
+    return ends
+
+
+def _build_path(name, task, a1, W1, a2, W2, A):
+    if name == "seven":
+        return seven_segment_path(task, a1, W1, a2, W2, A)
+    if name == "straight":
+        return straight_path(task, a1, W1, a2, W2)
+    if name == "aligned":
+        return aligned_path(task, a1, W1, a2, W2)
+    raise ValueError(f"path must be one of {', '.join(PATHS)}, got {name!r}")
+
+
 def connect_pair(cfg: StabilityConfig, N: int, seed: int = 0, progress=False):
     """The seven-segment path and both straight-line baselines between one trained pair.
 
@@ -242,13 +288,85 @@ def connect_pair(cfg: StabilityConfig, N: int, seed: int = 0, progress=False):
         ``{"seven": Path, "straight": Path, "aligned": Path, "A": index set}``;
         A has size N/2 and is drawn independently of both networks.
     """
-    task = cfg.make_task()
-    nets, g_sub = train_pair(task, cfg, N, seed, progress)
-    (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
-    A = random_subset(N, N // 2, g_sub)
-    return {"seven": seven_segment_path(task, a1, W1, a2, W2, A),
-            "straight": straight_path(task, a1, W1, a2, W2),
-            "aligned": aligned_path(task, a1, W1, a2, W2), "A": A}
+    task, a1, W1, a2, W2, A = _pair_ends(cfg, N, seed, progress)
+    return {**{name: _build_path(name, task, a1, W1, a2, W2, A) for name in PATHS}, "A": A}
+
+
+def path_cell(cfg: StabilityConfig, N: int, seed: int, path: str, points: int = 33):
+    """One path between the pair ``(N, seed)`` of ``cfg``, evaluated: a tidy table.
+
+    Rows of ``kind`` ``"dense"`` hold the exact loss at ``points`` equispaced
+    points a segment (``s`` is the position rescaled to [0, 1]); ``"vertex"``
+    rows the loss at each vertex, named in ``label``; one ``"barrier"`` row
+    the path's barrier (``eps_C`` for the seven-segment path, searched with
+    ``cfg.n_grid`` points on a straight line).  :func:`profiles` reads them back.
+    """
+    task, a1, W1, a2, W2, A = _pair_ends(cfg, N, seed)
+    p = _build_path(path, task, a1, W1, a2, W2, A)
+    K = p.n_segments
+    s, f = p.dense(points, closed_form=False)
+    vl = p.vertex_losses()
+    barrier = p.barrier() if path == "seven" else p.barrier(n_grid=cfg.n_grid)
+    dense = pd.DataFrame({"path": path, "kind": "dense", "s": s / K, "loss": f, "label": ""})
+    vertices = pd.DataFrame({"path": path, "kind": "vertex", "s": np.arange(K + 1) / K,
+                             "loss": vl, "label": list(p.labels)})
+    top = pd.DataFrame({"path": [path], "kind": "barrier", "s": np.nan, "loss": barrier,
+                        "label": ""})
+    return pd.concat([dense, vertices, top], ignore_index=True)
+
+
+@dataclass
+class ProfiledPath:
+    """A path's evaluated profile, read back from the tables of :func:`path_cell`.
+
+    Has what :func:`meanfield.plotting.path_profile` reads of a :class:`Path`
+    (``dense``, ``vertex_losses``, ``labels``, ``n_segments``), without the
+    networks: ``dense`` returns the stored points whatever it is asked.
+    """
+
+    s: np.ndarray
+    loss: np.ndarray
+    vertex_loss: np.ndarray
+    labels: tuple
+    barrier: float
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.labels) - 1
+
+    def dense(self, n_per_segment=None, closed_form=None):
+        return self.s * self.n_segments, self.loss.copy()
+
+    def vertex_losses(self):
+        return self.vertex_loss.copy()
+
+
+def profiles(table) -> dict:
+    """``{path name: ProfiledPath}`` from the rows of :func:`path_cell` (one pair)."""
+    out = {}
+    for name in [n for n in PATHS if n in set(table["path"])]:
+        g = table[table["path"] == name]
+        dense, vert = g[g["kind"] == "dense"], g[g["kind"] == "vertex"]
+        out[name] = ProfiledPath(dense["s"].to_numpy(float), dense["loss"].to_numpy(float),
+                                 vert["loss"].to_numpy(float), tuple(vert["label"]),
+                                 float(g.loc[g["kind"] == "barrier", "loss"].iloc[0]))
+    return out
+
+
+def path_figure(table):
+    """Loss along the seven-segment path of one pair with the straight lines stored beside
+    it (:func:`meanfield.plotting.path_profile`); None without the seven-segment path."""
+    from ..plotting import path_profile
+
+    paths = profiles(table)
+    if "seven" not in paths:
+        return None
+    seven = paths["seven"]
+    vl = seven.vertex_losses()
+    eps_D = max(abs(vl[1] - vl[0]), abs(vl[3] - vl[-1]))
+    names = {"straight": "straight line", "aligned": "aligned straight line"}
+    return path_profile(seven, others=[(names[k], paths[k]) for k in names if k in paths],
+                        eps_D=eps_D)
 
 
 def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
@@ -312,18 +430,97 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
     return rows, prows
 
 
-def run_stability(cfg: StabilityConfig | None = None, *, progress=True, **overrides):
+#: Columns of :attr:`StabilityResult.dropout` and ``.paths`` (from :func:`stability_cell`)
+DROPOUT_COLUMNS = ("task", "activation", "N", "seed", "alpha", "net", "t", "kind", "size", "draw",
+                   "L_N", "L_A", "eps_D", "bias")
+PATH_COLUMNS = ("task", "activation", "N", "seed", "alpha", "T", "draw", "L_1", "L_2",
+                "max_vertex", "eps_C", "eps_C_debiased", "L_A_1", "L_A_2", "bias_1", "bias_2",
+                "eps_D_1", "eps_D_2", "barrier_straight", "barrier_aligned", "rescaled_1",
+                "rescaled_2", "seconds")
+
+_INT_COLUMNS = ("N", "seed", "net", "size", "draw")
+
+
+def non_default_settings(cfg: StabilityConfig, options) -> dict:
+    """The fields of ``cfg`` among ``options`` (a cell's options) that differ from their
+    defaults: the ``[fixed]`` table of the sweep holding ``cfg``'s cells."""
+    return {k: v for k, v in cfg.to_dict().items() if k in options and v != options[k][1]}
+
+
+def stability_sweep(cfg: StabilityConfig):
+    """The sweep of ``cfg``'s cells: experiment ``"stability"``, grid ``N x seed``.
+
+    Its fixed settings are those that differ from the defaults, so a sweep
+    config listing the same settings names the same sweep (and folder).
+    """
+    from ..experiments.config import parse_config
+    from ..experiments.kinds import get_experiment
+
+    options = get_experiment("stability").options
+    return parse_config({"experiment": "stability",
+                         "fixed": non_default_settings(cfg, options),
+                         "grid": {"N": list(cfg.Ns), "seed": list(range(cfg.seeds))}},
+                        "stability settings")
+
+
+def _run_stored(cfg: StabilityConfig, folder, progress):
+    """run_stability with every finished cell stored in ``folder``; stored cells are skipped."""
+    import numba
+
+    from ..experiments import ResultStore, cell_id, run_sweep
+
+    sweep = stability_sweep(cfg)
+    store = ResultStore(folder)
+    with store.lock():
+        # in this process, with numba's threads (as without a folder); a diverging cell
+        # is not retried (it would diverge again)
+        report = run_sweep(sweep, folder, workers=1, retries=0, progress=progress,
+                           threads_per_cell=numba.get_num_threads())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unfinished cells: complete=False says so
+            table = store.load(sweep)
+        ids = {cell_id(sweep.experiment, c) for c in sweep.cells()}
+        failed = store.failures()
+        seconds = {cid: store.record(cid)["seconds"] for cid in set(table.get("cell", ()))}
+    cols = ["N", "seed", "error"]
+    failed = (failed[failed["cell"].isin(ids)][cols].reset_index(drop=True) if len(failed)
+              else pd.DataFrame(columns=cols))
+    dropout, paths = pd.DataFrame(), pd.DataFrame()
+    if len(table):
+        name = cfg.make_task().name  # the store's task column holds the setting
+        dropout = table[table["table"] == "dropout"].assign(task=name)
+        paths = table[table["table"] == "paths"].assign(task=name)
+        paths = paths.assign(seconds=paths["cell"].map(seconds))
+        # one stored table holds both kinds of rows, so "net" (NaN on path rows) was read
+        # as float: the integer columns get their type back
+        dropout, paths = (part[list(cols)].astype({c: "int64" for c in _INT_COLUMNS
+                                                   if c in cols}).reset_index(drop=True)
+                          for part, cols in ((dropout, DROPOUT_COLUMNS),
+                                             (paths, PATH_COLUMNS)))
+    return StabilityResult(dropout, paths, cfg.to_dict(), failed, not report.interrupted)
+
+
+def run_stability(cfg: StabilityConfig | None = None, *, progress=True, folder=None,
+                  **overrides):
     """Run every (N, seed) cell of ``cfg`` and collect the tables.
 
     A cell whose SGD diverges is recorded in ``failed`` (with its error) and
-    the others go on; Ctrl-C stops after the cells finished so far and
-    returns them with ``complete = False``.
+    the others go on; Ctrl-C (or SIGTERM) stops after the cells finished so
+    far and returns them with ``complete = False``.
 
     Parameters
     ----------
     cfg : StabilityConfig, optional
     progress : bool
         tqdm bar over cells.
+    folder : path-like, optional
+        Results folder (:class:`~meanfield.experiments.ResultStore`, the
+        sweep of :func:`stability_sweep`): each finished cell is written there
+        atomically as it finishes, and cells already there are not run again,
+        so a stopped run resumes.  The folder is locked while the cells run.
+        The tables returned hold every finished cell of ``cfg``, stored before
+        or now; a failed cell is also recorded in ``folder/failed`` (any
+        exception, not only divergence) and run again next time.
     **overrides
         Fields of :class:`StabilityConfig` replacing those of ``cfg``.
 
@@ -332,6 +529,8 @@ def run_stability(cfg: StabilityConfig | None = None, *, progress=True, **overri
     StabilityResult
     """
     cfg = dataclasses.replace(cfg or StabilityConfig(), **overrides)
+    if folder is not None:
+        return _run_stored(cfg, folder, progress)
     task = cfg.make_task()
     drows, prows, failed = [], [], []
     cells = [(N, s) for N in cfg.Ns for s in range(cfg.seeds)]
