@@ -1,9 +1,9 @@
 """``meanfield`` command line.
 
-Bad input prints one line and exits 2; a diverging run saves the snapshots
-it has and exits 1.  Every file is written atomically (a temporary file in
-the same folder, then ``os.replace``), so a run stopped at any moment leaves
-whole files or none.
+Bad input prints one line and exits 2 (``--out`` is checked before any work);
+a diverging run saves the snapshots it has and exits 1.  Every file is
+written atomically (a temporary file in the same folder, then
+``os.replace``), so a run stopped at any moment leaves whole files or none.
 """
 
 from __future__ import annotations
@@ -24,6 +24,34 @@ except ModuleNotFoundError:  # Python 3.10
 
 from . import __version__, _checks
 from .experiments.options import COUPLE_OPTIONS, ConfigError, coerce, stability_options
+
+
+def _check_out(path, flag="--out", file=False):
+    """``path``, given to ``flag``, once it is known that the output can be written there.
+
+    Run before any work: an existing file where a folder is wanted (a folder
+    where a file is), a file on the way, or a place where this process cannot
+    create files (``/proc/x``, a read-only folder) raises ConfigError naming
+    the flag.  Nothing is created.
+    """
+    path = Path(path)
+    if file and path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a folder; give a file name")
+    if not file and path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path}: exists and is not a folder")
+    probe = path.parent if file else path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent  # the nearest existing folder: where the first one is created
+    if not probe.is_dir():
+        raise ConfigError(f"{flag} {path}: {probe} is not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".meanfield-probe.", suffix=".tmp")
+    except OSError as e:
+        raise ConfigError(f"{flag} {path}: cannot create files in {probe} "
+                          f"({e.strerror or e})") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return path
 
 
 def _write(path, data):
@@ -122,6 +150,7 @@ def _settings(args, options):
 
 
 def _couple(args):
+    out = _check_out(args.out)  # first, before the imports: a bad --out answers at once
     from .experiments.kinds import couple_setup
     from .plotting import risk_curves
     from .stepping import DivergenceError
@@ -137,7 +166,6 @@ def _couple(args):
             raise ValueError(f"--device needs torch: {e}") from None
         task = on_device(task, args.device)
         cfg["device"] = args.device
-    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     try:
         res = run_coupled(task, N, alpha, T, progress=not args.quiet, **kwargs)
@@ -235,7 +263,7 @@ def _resume_note(command, store, sweep, quiet):
 
 
 def _stability(args):
-    out = args.out
+    out = _check_out(args.out)
     from .experiments import ResultStore
     from .twolayer.stability import run_stability, stability_sweep
 
@@ -281,7 +309,7 @@ def _path_parser(sub):
 
 
 def _path(args):
-    out = args.out
+    out = _check_out(args.out)
     import numba
 
     from .experiments import ResultStore, get_experiment, parse_config, run_sweep
@@ -357,6 +385,7 @@ def _sweep_parser(sub):
 
 
 def _sweep(args):
+    _check_out(args.out)
     from .experiments import load_config, run_sweep
 
     sweep = load_config(args.config)
@@ -392,6 +421,7 @@ def _plot(args):
 
     store = ResultStore(args.folder)
     sweep = store.sweep()
+    _check_out(args.folder / "figures", flag="figures folder")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = store.load()
@@ -421,6 +451,7 @@ def _validate_parser(sub):
 
 
 def _validate(args):
+    _check_out(args.out, file=True)
     from .validate import run_validation
 
     report, ok = run_validation(full=args.full, out=args.out, only=args.only)

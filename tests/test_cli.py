@@ -1,4 +1,8 @@
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -91,6 +95,78 @@ def test_stability_divergence_exits_1_and_writes_failed_cells(tmp_path, capsys):
                "--alpha0", "40", "--law", "3,1,3", "--out", str(out), "--quiet"])
     assert rc == 1 and "diverged" in capsys.readouterr().err
     assert len(pd.read_csv(out / "failed.csv")) == 2
+
+
+# --- --out is checked before any work ---------------------------------------------------
+
+OUT_ARGV = {
+    "couple": ["couple", "--N", "50", "--M", "100", "--T", "0.5", "--quiet"],
+    "stability": ["stability", "--Ns", "50,100", "--seeds", "2", "--quiet"],
+    "path": ["path", "--N", "50", "--quiet"],
+    "sweep": ["sweep", "SWEEP.toml", "--workers", "1", "--quiet"],
+    "validate": ["validate", "--only", "sgd_vs_limit"],
+}
+
+
+def _no_work(monkeypatch):
+    """Make every command's work fail the test if it starts."""
+    import meanfield.experiments
+    import meanfield.twolayer
+    import meanfield.twolayer.stability
+    import meanfield.validate
+
+    def work(*args, **kwargs):
+        raise AssertionError("the work started before --out was checked")
+
+    for module, name in ((meanfield.twolayer, "run_coupled"),
+                         (meanfield.twolayer.stability, "run_stability"),
+                         (meanfield.experiments, "run_sweep"),
+                         (meanfield.validate, "run_validation")):
+        monkeypatch.setattr(module, name, work)
+
+
+@pytest.mark.parametrize("bad", ["existing file", "file on the way", "/proc/x"])
+@pytest.mark.parametrize("command", sorted(OUT_ARGV))
+def test_bad_out_is_one_line_exit_2_before_any_work(tmp_path, capsys, monkeypatch, command,
+                                                   bad):
+    f = tmp_path / "f"
+    f.write_text("hi\n")
+    out = {"existing file": f, "file on the way": f / "x", "/proc/x": Path("/proc/x")}[bad]
+    if command == "validate" and bad == "existing file":
+        out = tmp_path  # --out names the report: a folder is the wrong kind there
+    (tmp_path / "SWEEP.toml").write_text('experiment = "stability"\n[fixed]\nd = 4\n'
+                                         '[grid]\nN = [8]\nseed = [0]\n')
+    argv = [str(tmp_path / a) if a.endswith(".toml") else a for a in OUT_ARGV[command]]
+    _no_work(monkeypatch)
+    t0 = time.perf_counter()
+    rc = main([*argv, "--out", str(out)])
+    seconds = time.perf_counter() - t0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith(f"meanfield {command}: error: --out {out}: "), err
+    assert seconds < 1.0 and f.read_text() == "hi\n" and sorted(tmp_path.iterdir()) == [
+        tmp_path / "SWEEP.toml", f]
+
+
+def test_bad_out_in_a_fresh_process_prints_no_traceback(tmp_path):
+    f = tmp_path / "f"
+    f.write_text("hi\n")
+    proc = subprocess.run([sys.executable, "-m", "meanfield.cli", "stability", "--Ns", "50,100",
+                           "--seeds", "2", "--out", str(f)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        f"meanfield stability: error: --out {f}: exists and is not a folder"]
+
+
+def test_plot_refuses_a_figures_path_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "sweep.json").write_text(json.dumps(
+        {"experiment": "stability", "fixed": {"d": 4}, "grid": {"N": [8], "seed": [0]}}))
+    (tmp_path / "figures").write_text("hi\n")
+    assert main(["plot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"meanfield plot: error: figures folder {tmp_path / 'figures'}: exists and "
+                   f"is not a folder"]
 
 
 def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_path, capsys):
