@@ -1,0 +1,166 @@
+"""benchmarks/device_run.py (the GPU slot's one command) at --tiny sizes on the CPU, and the
+torch backend's training and evaluation loops on a device that is not the host."""
+
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0 "
+                                            "(CPU wheel) or pip install 'meanfield[torch]'")
+
+from torch.overrides import TorchFunctionMode  # noqa: E402
+
+from meanfield.torch import (DataStream, MeanFieldNet, TrainConfig, evaluate,  # noqa: E402
+                             random_half_masks, train)
+from meanfield.torch.dropout import _pattern_batches  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = ["torch_tests", "two_layer", "three_layer", "pair_sums", "agreement", "particle_vs_pde"]
+
+
+def _numbers(x, path=""):
+    """Every number in a JSON tree, with its path."""
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _numbers(v, f"{path}.{k}")
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _numbers(v, f"{path}[{i}]")
+    elif isinstance(x, (int, float)) and not isinstance(x, bool):
+        yield path, x
+    elif isinstance(x, str) and x in ("nan", "inf", "-inf"):  # how the report writes them
+        yield path, float(x)
+
+
+def test_tiny_run_reports_every_step_with_finite_figures(tmp_path):
+    out = tmp_path / "dr"
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device_run.py"), "--tiny",
+                           "--out", str(out), "--budget", "240"],  # 40 s with numba's cache
+                          cwd=ROOT, capture_output=True, text=True, timeout=400)
+    wall = time.perf_counter() - t
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rep = json.loads((out / "device_run.json").read_text())
+    assert rep["meta"]["device"] == "cpu" and rep["meta"]["tiny"] is True
+    assert rep["meta"]["torch"] == torch.__version__
+    assert list(rep["steps"]) == STEPS
+    for name, step in rep["steps"].items():
+        assert step["status"] in ("ok", "stopped"), (name, step["error"], step["stopped"])
+        assert step["seconds"] > 0 and step["error"] is None
+        bad = [(p, v) for p, v in _numbers(step["figures"]) if not math.isfinite(v)]
+        assert not bad, (name, bad)
+    s = {name: step["figures"] for name, step in rep["steps"].items()}
+    assert s["torch_tests"]["passed"] > 0 and s["torch_tests"]["failed"] == 0
+    for name in ("two_layer", "three_layer"):
+        f = s[name]
+        assert f["train_steps"] > 0 and f["train_examples_per_s"] > 0
+        assert f["eval_examples_per_s"] > 0 and f["eval_patterns"] == 202
+        assert 0 <= f["test_error_full"] <= 1
+    assert s["two_layer"]["paper_dropout_change_percent"] == 0.35
+    for key in ("relu_M200", "relu_M500", "ramp_M200", "ramp_M500"):
+        assert s["pair_sums"][key]["ns_per_pair"] > 0
+    assert s["agreement"]["passed"] is True and s["agreement"]["max_relative"] < 1e-10
+    f = s["particle_vs_pde"]
+    assert len(f["relative_difference"]) == len(f["times"]) >= 2
+    assert f["max_relative_difference"] < 0.02  # M = 400 particles; the PDE is the law's
+    md = (out / "device_run.md").read_text()
+    assert "+0.35%" in md and "| agreement | ok |" in md
+    # the run's own clock agrees with ours (the report is written at the end)
+    assert rep["wall_seconds"] <= wall
+
+
+class FakeDevice(TorchFunctionMode):
+    """Torch code on the ``meta`` device as if it were a GPU: a tensor the code makes on the
+    host and mixes with the device's fails as it would on a GPU; values read back to the host
+    (``float``, ``bool``, ``.item()``, ``.cpu()``) are made up and counted, and so are copies
+    from the host to the device."""
+
+    READS = {"__float__": 0.5, "item": 0.5, "__bool__": True, "__int__": 1, "__index__": 1}
+    COPIES = ("to", "copy_", "as_tensor", "tensor", "asarray", "from_numpy", "cuda")
+
+    def __init__(self):
+        super().__init__()
+        self.reads, self.copies = [], []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        first = args[0] if args else kwargs.get("data")
+        on_dev = torch.is_tensor(first) and first.device.type == "meta"
+        if on_dev and name in self.READS:
+            self.reads.append(name)
+            return self.READS[name]
+        if on_dev and (name in ("cpu", "numpy", "tolist")
+                       or (name == "to" and "cpu" in map(str, list(args[1:]) + [
+                           kwargs.get("device")]))):
+            self.reads.append(name)
+            return torch.zeros(first.shape, dtype=first.dtype)
+        out = func(*args, **kwargs)
+        if torch.is_tensor(out) and out.device.type == "meta":
+            src = args[1] if name == "copy_" else first
+            if name in self.COPIES and not (torch.is_tensor(src) and src.device.type == "meta"):
+                self.copies.append(name)  # host data onto the device
+        return out
+
+
+def _data(n=300, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.integers(0, 3, n)  # float64, as numpy gives
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_training_steps_neither_copy_from_nor_wait_for_the_host(depth):
+    """On a device other than the host, a float32 net trained from float64 host data: the
+    stream moves once (then once per epoch, its permutation), the steps read nothing back
+    until the loss check, and weights, gradients, outputs and the stream are float32 on the
+    device.  Doubling the steps adds no reads and only the new epochs' copies."""
+    X, y = _data()
+    counts = []
+    for steps in (60, 120):  # 2 and 4 epochs of 30 batches
+        net = MeanFieldNet(5, 8, 3, depth=depth, device="meta", dtype=torch.float32)
+        stream = DataStream(X, y, 10, seed=0)  # on the host: train moves it
+        mode = FakeDevice()
+        with mode:
+            train(net, stream, TrainConfig(alpha=0.1, steps=steps, check_every=1000),
+                  progress=False)
+            out = net(X[:7])
+        counts.append((len(mode.reads), len(mode.copies)))
+        assert stream.X.device.type == "meta" and stream.X.dtype == torch.float32
+        assert stream.y.device.type == "meta" and stream.y.dtype == torch.int64
+        for w in net.weights:
+            assert (w.device.type, w.dtype) == ("meta", torch.float32)
+            assert (w.grad.device.type, w.grad.dtype) == ("meta", torch.float32)
+        assert (out.device.type, out.dtype) == ("meta", torch.float32)
+    (r60, c60), (r120, c120) = counts
+    # reads: the finiteness checks of the two snapshots and the last loss, whatever the steps
+    assert r60 == r120 == 2 * depth + 1, counts
+    # copies: X and y once, each epoch's order (2 epochs, then 4), the 7 inputs of `out`
+    assert c60 == 2 + 2 + 1 and c120 == c60 + 2, counts
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_batched_dropout_evaluation_copies_the_masks_once(depth):
+    """evaluate() with 6 host masks over 43 batches: X, y and the masks reach the device
+    once, and only the two totals come back; the outputs of each batch are the net's dtype
+    on the device."""
+    X, y = _data()
+    net = MeanFieldNet(5, 8, 3, depth=depth, device="meta", dtype=torch.float32)
+    masks = random_half_masks(net, 6, seed=1)
+    mode = FakeDevice()
+    with mode:
+        res = evaluate(net, X, y, masks=masks, batch_size=7, max_elements=60)
+        m, _ = net._masks(masks)
+        outs = [o for _, _, o in _pattern_batches(net, torch.as_tensor(X, device="meta",
+                                                                       dtype=net.dtype),
+                                                  m, 7, 60)]
+    assert res["loss"].shape == (6,)
+    assert len(mode.reads) == 2  # the loss and error totals, at the end
+    assert len(mode.copies) == 3 + 2, mode.copies  # X, y, masks; then the masks and X above
+    assert len(outs) >= 43 and all((o.device.type, o.dtype) == ("meta", torch.float32)
+                                   for o in outs)
