@@ -675,6 +675,19 @@ def step_particle_vs_pde(ctx, step):
     small.plan(h)
     small.advance(1)
     res["warmup_seconds"] = time.perf_counter() - t
+    # the risk at M (one pass of pair sums without gradients) from a probe of its rows; the
+    # smallest useful run, 3 risks and 2 steps, is about 15 of them: fewer particles if that
+    # does not fit (said so)
+    r = max(1, min(M, 2**22 // M))
+    t = time.perf_counter()
+    dev.psi(np.ones(r), W[:r], np.ones(M), W)
+    t_est = (time.perf_counter() - t) * M / r
+    if 15 * t_est > step.left():
+        M_fit = max(64, int(M * math.sqrt(step.left() / (15 * t_est)) // 100 * 100))
+        step.stop(f"{M_fit} particles instead of {M}: one risk at M = {M} would take about "
+                  f"{t_est:.0f} s, the shortest run 15 of them > {step.left():.0f} s left")
+        M, W = M_fit, W[:M_fit]
+        res["M"] = M
     lim = ParticleLimit(dev, np.ones(M), W, h=h, train_a=False)
     t = time.perf_counter()
     off, full = particle_risk(dev, lim.population()[1])
@@ -858,6 +871,7 @@ def main(argv=None):
     # --tiny: on a small machine it would only take cores from the steps)
     warm = None if args.tiny else subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--warm-numba"], cwd=ROOT,
+        env=dict(os.environ, POT_BACKEND_DISABLE_PYTORCH="1", CUDA_VISIBLE_DEVICES=""),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t_warm = time.perf_counter()
     plan = [(n, s) for n, s in STEPS if n in wanted]
