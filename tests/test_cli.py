@@ -187,3 +187,31 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
     stopped = StabilityResult(pd.DataFrame(), pd.DataFrame(), {"d": 4}, complete=False)
     assert write_stability(stopped, tmp_path)[1] == []
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == before
+
+
+def test_path_stopped_resumes_from_the_paths_stored(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while the third path is evaluated keeps the first two; the rerun evaluates
+    only the third and writes what an uninterrupted run writes."""
+    import meanfield.twolayer.stability as st
+
+    argv = ["path", "--d", "4", "--N", "12", "--points", "5", "--T", "0.2", "--quiet"]
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    assert main([*argv, "--out", str(ref)]) == 0
+    real, calls = st.path_cell, []
+
+    def ctrl_c_at_aligned(cfg, N, seed, path, points):
+        calls.append(path)
+        if path == "aligned":
+            raise KeyboardInterrupt
+        return real(cfg, N, seed, path, points)
+
+    monkeypatch.setattr(st, "path_cell", ctrl_c_at_aligned)
+    capsys.readouterr()
+    assert main([*argv, "--out", str(out)]) == 130
+    assert "2 of 3 paths are stored" in capsys.readouterr().err
+    monkeypatch.setattr(st, "path_cell", lambda *a: calls.append(a[3]) or real(*a))
+    assert main([*argv, "--out", str(out)]) == 0
+    assert calls == ["seven", "straight", "aligned", "aligned"]
+    assert (out / "path.csv").read_bytes() == (ref / "path.csv").read_bytes()
+    assert (json.loads((out / "summary.json").read_text())
+            == json.loads((ref / "summary.json").read_text()))
