@@ -26,6 +26,17 @@ from . import __version__, _checks
 from .experiments.options import COUPLE_OPTIONS, ConfigError, coerce, stability_options
 
 
+#: One line per subcommand, for the top-level help.
+_HELP = {
+    "couple": "coupled SGD / mean-field limit run: table, summary, figure",
+    "stability": "dropout stability and connectivity vs N: tables, fits, figures",
+    "path": "loss along the seven-segment path and the straight lines (one pair)",
+    "sweep": "run a grid of cells (locally or on Dask) into a resumable results folder",
+    "plot": "standard figures of a results folder",
+    "validate": "run the validation scripts and write a Markdown report",
+}
+
+
 def _check_out(path, flag="--out", file=False):
     """``path``, given to ``flag``, once it is known that the output can be written there.
 
@@ -86,7 +97,7 @@ def _save_figure(fig, stem):
 
 
 def _couple_parser(sub):
-    p = sub.add_parser("couple", help="coupled SGD / mean-field limit run: table, summary, figure",
+    p = sub.add_parser("couple", help=_HELP["couple"],
                        description="Run one-pass SGD and its coupled ideal particles; write "
                                    "results.csv (one row per snapshot), summary.json and "
                                    "risk.png/.pdf into --out.")
@@ -201,7 +212,7 @@ def _stability_config(args, extra=()):
 
 def _stability_parser(sub):
     p = sub.add_parser(
-        "stability", help="dropout stability and connectivity vs N: tables, fits, figures",
+        "stability", help=_HELP["stability"],
         description="Train pairs of two-layer networks by SGD over a grid of N and seeds; "
                     "measure eps_D (|A| = N/2 at several times, and a sweep over |A|), eps_C "
                     "of the seven-segment path and the straight-line barriers. Writes "
@@ -297,7 +308,7 @@ _PATH_EXTRA = {"N": (int, 1600, "width of the two networks"),
 
 def _path_parser(sub):
     p = sub.add_parser(
-        "path", help="loss along the seven-segment path and the straight lines (one pair)",
+        "path", help=_HELP["path"],
         description="Train one pair of networks (same options as 'stability'), build the "
                     "seven-segment path through a random half A and the two straight-line "
                     "baselines, evaluate the exact loss densely along each; writes "
@@ -366,7 +377,7 @@ def _path(args):
 
 def _sweep_parser(sub):
     p = sub.add_parser(
-        "sweep", help="run a grid of cells (locally or on Dask) into a resumable results folder",
+        "sweep", help=_HELP["sweep"],
         description="Run every cell of the sweep CONFIG (a TOML file naming the experiment, "
                     "its fixed settings and its grid) and store one table per finished cell "
                     "in --out. Running again on the same folder skips finished cells.")
@@ -406,7 +417,7 @@ def _sweep(args):
 
 
 def _plot_parser(sub):
-    p = sub.add_parser("plot", help="standard figures of a results folder",
+    p = sub.add_parser("plot", help=_HELP["plot"],
                        description="Draw the standard figures of the experiment stored in "
                                    "FOLDER (one set per combination of the settings that "
                                    "vary, other than N and seed) into FOLDER/figures.")
@@ -439,7 +450,7 @@ def _plot(args):
 
 
 def _validate_parser(sub):
-    p = sub.add_parser("validate", help="run the validation scripts and write a Markdown report",
+    p = sub.add_parser("validate", help=_HELP["validate"],
                        description="Run each script in validation/ (quick sizes unless --full) "
                                    "and write a report with one row per claim.")
     p.add_argument("--full", action="store_true", help="the published sizes (tens of minutes)")
@@ -460,22 +471,30 @@ def _validate(args):
     return 0 if ok else 1
 
 
-def build_parser():
+_BUILDERS = {"couple": _couple_parser, "stability": _stability_parser, "path": _path_parser,
+             "sweep": _sweep_parser, "plot": _plot_parser, "validate": _validate_parser}
+
+
+def build_parser(command=None):
+    """The command line's parser; with ``command``, only that subcommand gets its
+    options (the others are listed by name and help), so that ``meanfield
+    --help`` does not import the modules whose settings the options mirror."""
     p = argparse.ArgumentParser(prog="meanfield",
                                 description="Numerical mean-field theory of neural networks.")
     p.add_argument("--version", action="version", version=f"meanfield {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    _couple_parser(sub)
-    _stability_parser(sub)
-    _path_parser(sub)
-    _sweep_parser(sub)
-    _plot_parser(sub)
-    _validate_parser(sub)
+    for name, build in _BUILDERS.items():
+        if command is None or command == name:
+            build(sub)
+        else:
+            sub.add_parser(name, help=_HELP[name])
     return p
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -487,5 +506,18 @@ def main(argv=None):
         return 2
 
 
+def _entry():
+    """Console entry point: Ctrl-C at any moment (during the imports too) ends
+    with one line and exit status 130, not a traceback."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+        resumes = command in ("stability", "path", "sweep")  # they write through the store
+        print(f"\nmeanfield {command}: interrupted".replace(" :", ":")
+              + ("; run the same command again to resume" if resumes else ""), file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_entry())

@@ -242,8 +242,9 @@ def _torch_experiments():
     try:
         from ..torch import experiments
     except ImportError as exc:
-        raise ConfigError("this experiment needs torch: pip install torch==2.13.0 (CPU wheel) "
-                          "or pip install 'meanfield[torch]'") from exc
+        from .. import TORCH_HINT
+
+        raise ConfigError(f"this experiment needs torch: {TORCH_HINT}") from exc
     return experiments
 
 

@@ -1,0 +1,197 @@
+"""The command line as a terminal user meets it: Ctrl-C, listening sockets, start-up.
+
+Ctrl-C is sent the way a terminal sends it, to the whole foreground process
+group of a pseudo-terminal, so the Dask workers get it too.
+"""
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+psutil = pytest.importorskip("psutil")  # a dependency of distributed
+
+SWEEP = ('experiment = "stability"\n[fixed]\nd = 4\nT = 20.0\nhalf_draws = 1\n'
+         'straight_max_N = 0\naligned_max_N = 0\n[grid]\nN = [16, 32, 48, 64]\n'
+         'seed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n')
+
+
+def _sweep_cmd(tmp_path):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(SWEEP)
+    out = tmp_path / "out"
+    return [sys.executable, "-m", "meanfield.cli", "sweep", str(cfg), "--out", str(out),
+            "--workers", "2"], out
+
+
+def _in_terminal(cmd, ready, timeout=180):
+    """Run ``cmd`` on a pseudo-terminal; once ``ready()`` holds, send SIGINT to its
+    process group as a terminal's Ctrl-C does.  Returns (output, exit code)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(cmd[0], cmd)
+    out, sent, t0 = b"", False, time.time()
+    while time.time() - t0 < timeout:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        if not sent and ready():
+            os.killpg(os.getpgid(pid), signal.SIGINT)
+            sent = True
+    else:
+        os.killpg(os.getpgid(pid), signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    assert sent, "the run ended before it could be interrupted"
+    return out.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.parametrize("when", ["start-up", "cells running"])
+def test_ctrl_c_in_a_terminal_prints_the_resume_line_and_nothing_else(tmp_path, when):
+    cmd, out = _sweep_cmd(tmp_path)
+    cells = out / "cells"
+    if when == "start-up":  # the folder exists; the cluster is starting
+        def ready():
+            return cells.exists()
+    else:
+        def ready():
+            return cells.exists() and any(cells.glob("*.json"))
+    text, code = _in_terminal(cmd, ready)
+    assert code == 130, text
+    assert "run the same command again to resume" in text, text
+    for noise in ("Traceback", "KeyboardInterrupt", "leaked semaphore", "Error"):
+        assert noise not in text, text
+
+
+def _listening(proc):
+    found = []
+    for p in [proc] + proc.children(recursive=True):
+        try:
+            conns = p.net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        found += [c.laddr.ip for c in conns if c.status == psutil.CONN_LISTEN]
+    return found
+
+
+def test_a_local_sweep_listens_on_loopback_only(tmp_path):
+    """Scheduler, workers, nannies and the dashboard: every listening socket of the
+    sweep's process tree is on 127.0.0.0/8 or ::1."""
+    cmd, out = _sweep_cmd(tmp_path)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ps = psutil.Process(proc.pid)
+        deadline, seen = time.time() + 120, []
+        while time.time() < deadline and proc.poll() is None:
+            seen = _listening(ps)
+            if (out / "cells").exists() and any((out / "cells").glob("*.json")):
+                seen = _listening(ps)
+                break
+            time.sleep(0.2)
+        assert len(seen) >= 4, seen  # scheduler, dashboard, two workers (at least)
+        assert all(ip.startswith("127.") or ip == "::1" for ip in seen), seen
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def test_top_level_help_imports_no_numerical_module():
+    code = ("import sys, contextlib, io\nfrom meanfield.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('numba', 'scipy', 'pandas', 'torch', 'distributed', "
+            "'matplotlib') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]", res.stdout
+
+
+def test_first_run_says_it_compiles_and_the_bar_starts_after(capsys):
+    from meanfield.stepping import Stepper, simulate
+
+    class Slow(Stepper):
+        """The first step stands for a numba compile."""
+
+        def __init__(self):
+            self.time, self.step_count = 0.0, 0
+
+        def plan(self, t):
+            return int(round((t - self.time) / 0.1))
+
+        def advance(self, n):
+            if self.step_count == 0:
+                time.sleep(1.5)
+            self.step_count += n
+            self.time = self.step_count * 0.1
+
+        def snapshot(self):
+            return np.zeros(1), np.zeros((1, 1))
+
+        def risk(self):
+            return 0.0
+
+    tr = simulate(Slow(), [0.0, 1.0], progress=True, desc="slow")
+    assert tr.steps.tolist() == [0, 10]
+    err = capsys.readouterr().err
+    assert "slow: compiling kernels (first run only)" in err
+    # the bar's first line comes after the step that compiled, at 1 of 10 steps
+    assert err.index("compiling") < err.index("0.1/1")
+
+
+def test_sweep_runs_on_a_tls_scheduler_with_dasks_security_settings(tmp_path):
+    """``--scheduler tls://...`` with the certificates in Dask's configuration
+    (the README's cluster recipe), on a loopback cluster with a self-signed
+    certificate."""
+    import logging
+    import shutil
+
+    import dask
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    from meanfield.experiments import load, parse_config, run_sweep
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate "
+                    "(apt-get install openssl)")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    cfg = {"distributed.comm.require-encryption": True,
+           "distributed.comm.tls.ca-file": str(cert)}
+    for role in ("scheduler", "worker", "client"):
+        cfg[f"distributed.comm.tls.{role}.cert"] = str(cert)
+        cfg[f"distributed.comm.tls.{role}.key"] = str(key)
+    sweep = parse_config({"experiment": "stability",
+                          "fixed": {"d": 4, "T": 0.3, "half_draws": 1, "straight_max_N": 0,
+                                    "aligned_max_N": 0},
+                          "grid": {"N": [16], "seed": [0, 1]}})
+    with dask.config.set(cfg):
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                               protocol="tls://", host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                               security=Security())
+        try:
+            assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
+            rep = run_sweep(sweep, tmp_path / "tls", scheduler=cluster.scheduler_address,
+                            progress=False)
+        finally:
+            cluster.close()
+    assert rep.done == 2 and rep.failed == 0
+    here = tmp_path / "here"
+    run_sweep(sweep, here, workers=1, progress=False)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(load(tmp_path / "tls"), load(here), check_exact=True)
