@@ -197,7 +197,7 @@ def test_cell_table_and_extrapolation():
 
 def test_path_draws_average_kept_sets_and_keep_stored_cell_names():
     from meanfield.experiments.config import cell_id
-    from meanfield.plotting import multilayer_summary
+    from meanfield.analysis import multilayer_summary
 
     cfg = dict(d=5, N=16, T=2.0, n_mc=500, half_draws=1, seed=3)
     one = multilayer_cell(MultilayerConfig(**cfg))

@@ -50,9 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
-from meanfield.analysis import extrapolate, loglog_fit
+from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary
 from meanfield.experiments import load, parse_config, run_sweep
-from meanfield.plotting import multilayer_figures, multilayer_summary
+from meanfield.plotting import multilayer_figures
 
 OUT = Path(__file__).resolve().parent / "out"
 BAND = (-0.7, -0.3)

@@ -2,7 +2,8 @@
 
 from .bounds import BoundFit, connectivity_shape, dropout_shape, fit_constant
 from .rates import Extrapolation, RateFit, extrapolate, loglog_fit
+from .tables import multilayer_summary
 
 __all__ = ["Extrapolation", "RateFit", "extrapolate", "loglog_fit", "BoundFit", "dropout_shape",
            "connectivity_shape",
-           "fit_constant"]
+           "fit_constant", "multilayer_summary"]

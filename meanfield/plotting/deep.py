@@ -1,0 +1,108 @@
+"""Figures of Nguyen, Bréchet & Mondelli's Experiments A and B, Theorem 4.1 paths, and noise
+stability (Kuditipudi et al.)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import _label_widths, _mean_sd, _new, plt
+
+
+def experiments_ab_per_layer(table, ax=None):
+    """Figure 3 (a)-(c): training loss of Experiment A (bound of Theorem 4.1) and B
+    (dropout stability) per layer, against the trained net (dotted); mean and
+    standard deviation over the trained nets (seeds)."""
+    fig, ax = _new(ax)
+    for i, (exp, label) in enumerate((("A", "A: re-trained subnetwork (Thm 4.1)"),
+                                      ("B", "B: dropout + tuned scale"))):
+        g = table[table["experiment"] == exp]
+        m, sd = _mean_sd(g, "layer", "train_loss")
+        ax.errorbar(m.index, m.values, sd.values, fmt="o-", capsize=3, color=f"C{i}",
+                    label=label)
+    ref = table[table["experiment"] == "trained"]["train_loss"].mean()
+    ax.axhline(ref, color="C2", ls=":", label="trained")
+    ax.set_yscale("log")
+    ax.set_xlabel("layer l")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def experiments_ab_vs_width(table, ax=None):
+    """Figure 4: maximum over layers of Experiments A and B against the width N."""
+    fig, ax = _new(ax)
+    per = table.groupby(["N", "seed", "experiment"], as_index=False)["train_loss"].max()
+    for i, (exp, label) in enumerate((("A", "A (max over layers)"), ("B", "B (max over layers)"),
+                                      ("trained", "trained"))):
+        g = per[per["experiment"] == exp]
+        m, sd = _mean_sd(g, "N", "train_loss")
+        ax.errorbar(m.index, m.values, sd.values, fmt="o-" if exp != "trained" else "o:",
+                    capsize=3, color=f"C{i}", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _label_widths(ax, per["N"])
+    ax.set_xlabel("width N")
+    ax.set_ylabel("training loss")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def theorem41_paths_figure(table):
+    """Figure 3 d of Nguyen, Bréchet & Mondelli: training loss and test error along the paths.
+
+    ``table`` is :func:`meanfield.torch.experiments.deep_paths_cell`'s output
+    for one pair.  Path A (Theorem 4.1) with its vertices marked, path B
+    (through the best rescaled dropout networks), the straight line and the
+    line after weight matching; the dashed level is the bound of Theorem 4.1
+    from Experiment A, the larger of the two nets' maxima over layers and
+    their trained losses.
+    """
+    paths = table[table["table"] == "path"]
+    bound = table[table["table"] == "bound"]
+    level = bound[bound["experiment"].isin(["A", "trained"])]["train_loss"].max()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, split, col, ylabel in ((axes[0], "train", "path_loss", "training loss"),
+                                   (axes[1], "test", "path_error", "test error (%)")):
+        scale = 100.0 if col == "path_error" else 1.0
+        for i, (name, g) in enumerate(paths[paths["split"] == split].groupby("path",
+                                                                             sort=False)):
+            K = int(g["n_segments"].iloc[0])
+            ax.plot(g["t"], scale * g[col], "-", color=f"C{i}", label=f"{name} ({K} seg.)")
+            if name in ("A", "B"):
+                v = g[np.isclose(g["s"] % 1, 0)]
+                ax.plot(v["t"], scale * v[col], "o", color=f"C{i}", ms=3)
+        if col == "path_loss":
+            ax.axhline(level, color="C3", ls="--", lw=1, label="Theorem 4.1 bound (Exp. A)")
+            ax.set_yscale("log")
+        ax.set_xlabel("position along the path")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def noise_stability_figure(q, smooth=None, layer=2):
+    """Kuditipudi et al. Figure 3 (left): distributions over data points of the noise-stability
+    quantities at one layer.
+
+    ``q`` is :func:`meanfield.torch.noise_stability.noise_stability`'s output,
+    ``smooth`` that of ``interlayer_smoothness`` (its per-sample rho, all
+    draws pooled; the definition takes the minimum over layer pairs).
+    ``layer`` is i in the paper's numbering (pre-activation ``x^i``).
+    """
+    panels = [("layer cushion", q["layer_cushion"][:, layer - 1]),
+              ("activation contraction (max over layers)", q["activation_contraction"])]
+    if layer <= q["min_interlayer_cushion"].shape[1]:
+        panels.append(("min interlayer cushion", q["min_interlayer_cushion"][:, layer - 1]))
+    if smooth is not None:
+        rho = smooth["per_sample"].ravel()
+        panels.append(("interlayer smoothness (log10)", np.log10(rho[np.isfinite(rho)])))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.0))
+    for ax, (title, v) in zip(np.atleast_1d(axes), panels):
+        ax.hist(v, bins=40, color="C0")
+        ax.set_title(title if "max" in title or "log" in title else f"{title}, layer {layer}",
+                     fontsize=8)
+        ax.set_ylabel("data points")
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,80 @@
+"""Figures of the multilayer experiment (Shevchenko & Mondelli, Theorem 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..analysis.tables import multilayer_summary
+from ._base import _label_widths, _new, rate_plot, save_figure
+from .stability import dropout_vs_size
+
+
+def multilayer_rates(table, ax=None):
+    """eps_D (|A_l| = N/2) and eps_C against N, one colour per d, with fitted slopes.
+
+    eps_C is fitted on its means (it is exactly 0 when the path peaks at an
+    end); where a mean is 0 its points are drawn without a fit.
+    """
+    from ..analysis import loglog_fit
+
+    fig, ax = _new(ax, (6.0, 4.2))
+    per_net, pairs = multilayer_summary(table)
+    for i, (d, g) in enumerate(per_net.groupby("d")):
+        if g["N"].nunique() > 1 and (g["eps_D"] > 0).all():
+            rate_plot(g["N"], g["eps_D"], loglog_fit(g["N"], g["eps_D"]), ax=ax,
+                      label=f"eps_D, d = {d}", ylabel="eps")
+    for i, (d, g) in enumerate(pairs.groupby("d")):
+        m = g.groupby("N")["eps_C"].mean()
+        if len(m) > 1 and (m > 0).all():
+            fit = loglog_fit(g["N"], g["eps_C"].clip(lower=0), on="means")
+            ax.loglog(m.index, m.values, "s--", ms=5,
+                      label=f"eps_C, d = {d}: slope {fit.slope:+.2f} "
+                            f"[{fit.ci_low:+.2f}, {fit.ci_high:+.2f}]")
+        else:
+            pos = m[m > 0]
+            zero = ", ".join(str(n) for n in m[m <= 0].index)
+            ax.loglog(pos.index, pos.values, "s", ms=5, mfc="none",
+                      label=f"eps_C, d = {d} (0 at N = {zero})")
+    _label_widths(ax, per_net["N"])
+    ax.set_title("multilayer: dropout of half of each layer, and the path barrier", fontsize=9)
+    ax.legend(fontsize=6)
+    return fig
+
+
+def multilayer_risk(table, ax=None):
+    """Risk at T against N with the extrapolation ``L_inf + c N^(-1/2)`` (labelled as such)."""
+    from ..analysis import extrapolate
+
+    fig, ax = _new(ax)
+    per_net, _ = multilayer_summary(table)
+    for i, (d, g) in enumerate(per_net.groupby("d")):
+        m = g.groupby("N")["risk"].agg(["mean", "std"])
+        ax.errorbar(m.index, m["mean"], m["std"], fmt="o", capsize=3, color=f"C{i}",
+                    label=f"d = {d}")
+        if len(m) > 1:
+            ex = extrapolate(g["N"], g["risk"])
+            grid = np.geomspace(m.index.min(), m.index.max(), 50)
+            ax.plot(grid, ex.predict(grid), "-", color=f"C{i}", lw=1,
+                    label=f"extrapolation: L_inf = {ex.y_inf:.4f} [{ex.ci_low:.4f}, "
+                          f"{ex.ci_high:.4f}]")
+    ax.set_xscale("log")
+    _label_widths(ax, per_net["N"])
+    ax.set_xlabel("N")
+    ax.set_ylabel("risk at T (Monte Carlo)")
+    ax.set_title("large-N extrapolation, not the exact limit", fontsize=8)
+    ax.legend(fontsize=6)
+    return fig
+
+
+def multilayer_figures(table, out):
+    """The standard multilayer figures into folder ``out``; their PNG paths."""
+    out = Path(out)
+    figs = {"multilayer_rates": multilayer_rates(table), "multilayer_risk": multilayer_risk(table)}
+    drop = table[table["table"] == "dropout"]
+    if drop["size"].nunique() > 1:
+        per = drop.groupby(["N", "seed", "net", "size"], as_index=False)["eps_D"].mean()
+        figs["multilayer_dropout_vs_size"] = dropout_vs_size(per)
+        figs["multilayer_dropout_vs_size"].axes[0].set_xlabel("A_min = |A_l|")
+    return [save_figure(fig, out / name)[0] for name, fig in figs.items()]
