@@ -1,55 +1,132 @@
-"""Dropout networks of Shevchenko & Mondelli eq. (3.4), and their rescaled variant.
+"""Dropout of the two-layer particle system: eq. (3.4) of Shevchenko & Mondelli, exactly.
+
+:class:`TwoLayerNet` is the particle system ``theta = (a, W)`` of eq. (3.1)
+as a :class:`meanfield.dropout.Network`, its loss the exact population risk
+of the task (:func:`population_risk`).  The dropout network, the kept-set
+drawer and the rescaled dropout are those of :mod:`meanfield.dropout`; this
+module adds what only the exact risk gives: the mean shift over kept sets
+(:func:`dropout_bias`) and the optimal output scale in closed form
+(:func:`rescaled_dropout`).
 
 Index sets ``A`` are 1-D integer arrays into ``range(N)``; they are drawn
 independently of the network, from their own generator, as Definition 3.1
 requires.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: eqs. (3.1)-(3.4), Definition 3.1.
+.. [2] R. Kuditipudi et al., "Explaining landscape connectivity of low-cost
+   solutions for multilayer nets", NeurIPS 2019: Definition 1.
 """
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from .. import _checks
+from .. import dropout as _dropout
+from ..dropout import check_size, draw_keep, dropout_rescale, first_half
+
+__all__ = ["RescaledDropout", "TwoLayerNet", "dropout_bias", "dropout_gap", "dropout_loss",
+           "first_half", "nested_subsets", "population_risk", "random_subset",
+           "rescaled_dropout"]
+
+#: A uniformly random subset of ``size`` indices of ``range(N)``, sorted:
+#: ``random_subset(N, size, rng)`` is :func:`meanfield.dropout.draw_keep`.
+random_subset = draw_keep
 
 
-def check_subset(A, N) -> np.ndarray:
-    """Validate a dropout index set: integers in [0, N), no duplicates, 1 <= |A| <= N."""
-    A = np.asarray(A)
-    if A.ndim != 1 or (A.size and not np.issubdtype(A.dtype, np.integer)):
-        raise ValueError(f"A must be a 1-D array of integer indices, got {A!r}")
-    if not 1 <= A.size <= N:
-        raise ValueError(f"|A| must lie in [1, N] = [1, {N}], got {A.size}")
-    if A.min() < 0 or A.max() >= N:
-        raise ValueError(f"A must hold indices in [0, {N - 1}], got min {A.min()}, max {A.max()}")
-    if np.unique(A).size != A.size:
-        raise ValueError("A must not contain duplicate indices")
-    return A
+class TwoLayerNet:
+    """The two-layer particle system ``yhat(x) = (1/N) sum_i a_i sigma(<w_i, x>)`` (eq. 3.1).
+
+    A :class:`meanfield.dropout.Network` with one hidden layer; ``sigma`` is
+    the task's student activation and the loss the task's exact population
+    risk (:meth:`risk`).
+
+    Parameters
+    ----------
+    task : GaussianTask
+    a : numpy.ndarray, shape (N,)
+    W : numpy.ndarray, shape (N, d)
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eq. (3.1); its dropout network eq. (3.4).
+    """
+
+    n_hidden = 1
+
+    def __init__(self, task, a, W):
+        self.task = task
+        self.a, self.W = _checks.network(a, W, task.d)
+
+    @property
+    def N(self):
+        return self.a.size
+
+    @property
+    def weights(self):
+        """``[W, a[None]]``: the layer layout of :mod:`meanfield.connectivity`."""
+        return [self.W, self.a[None]]
+
+    def _kept(self, keep):
+        return None if keep is None else \
+            _dropout.check_keep(keep, 1, self.N, sort=False, name="A")[0]
+
+    def forward(self, X, keep=None):
+        """Outputs on ``X`` (n, d), shape (n,); with ``keep``, of the dropout network (3.4)."""
+        A = self._kept(keep)
+        a, W = (self.a, self.W) if A is None else (self.a[A], self.W[A])
+        act = self.task.activation(np.asarray(X, dtype=np.float64) @ W.T)
+        return dropout_rescale(act @ a, a.size)
+
+    def risk(self, keep=None):
+        """The exact population risk ``L_N(theta)`` (eq. 3.2), or ``L_|A|(theta_A)`` (eq. 3.4)
+        of the dropout network: the risk of the |A|-neuron network of the kept neurons."""
+        A = self._kept(keep)
+        return self.task.risk(self.a, self.W) if A is None else self.task.risk(self.a[A],
+                                                                               self.W[A])
 
 
-def _size(name, size, N):
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= N:
-        raise ValueError(f"{name} must be an integer in [1, N] = [1, {N}], got {size!r}")
-    return int(size)
+def population_risk(net, keep=None):
+    """The two-layer loss: the exact population risk of ``net`` or of its dropout network.
+
+    The ``loss(net, keep)`` of :func:`meanfield.dropout.dropout_loss` for
+    :class:`TwoLayerNet`.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eqs. (3.2) and (3.4).
+    """
+    return net.risk(keep)
 
 
 def dropout_loss(task, a, W, A):
     """``L_|A|(theta_A)`` of eq. (3.4): keep the neurons in A, output ``(1/|A|) sum_{i in A}``.
 
     Equivalent to rescaling the kept output weights by ``N/|A|`` and zeroing the
-    others; exact through ``task.risk``.
+    others; exact through ``task.risk``.  :func:`meanfield.dropout.dropout_loss`
+    of :class:`TwoLayerNet` with :func:`population_risk`.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eq. (3.4).
     """
-    a, W = _checks.network(a, W, task.d)
-    A = check_subset(A, a.size)
-    return task.risk(a[A], W[A])
+    return _dropout.dropout_loss(TwoLayerNet(task, a, W), A, population_risk)
 
 
 def dropout_gap(task, a, W, A):
-    """``eps_D = |L_N(theta) - L_|A|(theta_A)|`` (Definition 3.1)."""
-    return abs(task.risk(a, W) - dropout_loss(task, a, W, A))
+    """``eps_D = |L_N(theta) - L_|A|(theta_A)|`` (Definition 3.1).
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Definition 3.1.
+    """
+    return _dropout.dropout_gap(TwoLayerNet(task, a, W), A, population_risk)
 
 
 def dropout_bias(task, a, W, size, risk=None):
@@ -72,10 +149,14 @@ def dropout_bias(task, a, W, size, risk=None):
         ``|A|`` in [1, N].
     risk : float, optional
         ``L_N(theta)`` when already known; saves the O(N^2) pass.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eqs. (3.2) and (3.4).
     """
     a, W = _checks.network(a, W, task.d)
     N = a.size
-    m = _size("size", size, N)
+    m = check_size("size", size, N)
     if N == 1:
         return 0.0
     L = task.risk(a, W) if risk is None else float(risk)
@@ -85,27 +166,12 @@ def dropout_bias(task, a, W, size, risk=None):
     return (1.0 / m - 1.0 / N) * (diag / N - (total - diag) / (N * (N - 1)))
 
 
-def first_half(N):
-    """The index set ``{0, ..., N//2 - 1}`` (the 'second half removed' pattern)."""
-    N = _checks.positive_int("N", N)
-    if N < 2:
-        raise ValueError(f"N must be >= 2 to keep half of the neurons, got {N}")
-    return np.arange(N // 2)
-
-
-def random_subset(N, size, rng):
-    """A uniformly random subset of ``size`` indices of ``range(N)``, sorted."""
-    N = _checks.positive_int("N", N)
-    size = _size("size", size, N)
-    return np.sort(_checks.generator(rng).choice(N, size=size, replace=False))
-
-
 def nested_subsets(N, sizes, rng):
     """Random nested index sets ``A_1 ⊂ A_2 ⊂ ...`` with ``|A_k| = sizes[k]``.
 
     The sets are prefixes of one uniform random permutation, so each is a
     uniform random subset of its size and a sweep over ``|A|`` changes one
-    thing at a time.
+    thing at a time: :func:`meanfield.dropout.draw_keep` with ``method="nested"``.
 
     Parameters
     ----------
@@ -118,13 +184,12 @@ def nested_subsets(N, sizes, rng):
     -------
     list of numpy.ndarray
         Sorted index arrays, one per size.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Definition 3.1 (A uniform, independent of theta).
     """
-    N = _checks.positive_int("N", N)
-    sizes = [_size("sizes[%d]" % k, s, N) for k, s in enumerate(sizes)]
-    if not sizes or any(b <= a for a, b in zip(sizes, sizes[1:])):
-        raise ValueError(f"sizes must be a non-empty strictly increasing sequence, got {sizes}")
-    perm = _checks.generator(rng).permutation(N)
-    return [np.sort(perm[:s]) for s in sizes]
+    return draw_keep(N, sizes, rng, method="nested")
 
 
 @dataclass(frozen=True)
@@ -172,29 +237,30 @@ def rescaled_dropout(task, a, W, size, n_draws=20, rng=None, subsets=None):
     Returns
     -------
     RescaledDropout
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Definition 1; the search over kept sets and
+    scales is :func:`meanfield.dropout.rescaled_dropout`.
     """
     a, W = _checks.network(a, W, task.d)
     N = a.size
     if subsets is None:
-        size = _size("size", size, N)
+        size = check_size("size", size, N)
         n_draws = _checks.positive_int("n_draws", n_draws)
         if rng is None:
             raise ValueError("rng is required when subsets are not given")
-        gen = _checks.generator(rng)
-        subsets = [random_subset(N, size, gen) for _ in range(n_draws)]
+        subsets = draw_keep(N, size, rng, n_draws=n_draws)
     else:
-        subsets = [check_subset(A, N) for A in subsets]
+        subsets = [_dropout.check_keep(A, 1, N, sort=False, name="A")[0] for A in subsets]
         if not subsets:
             raise ValueError("subsets must hold at least one index set")
-    losses, scales, fixed = (np.empty(len(subsets)) for _ in range(3))
-    for k, A in enumerate(subsets):
-        c = task.risk_coefficients(np.zeros(A.size), a[A], W[A])
-        if c[2] <= 0.0:  # the kept output is identically zero: every scale is alike
-            res_x, res_f = 1.0, float(c[0])
-        else:
-            res = minimize_scalar(lambda r: c[0] + r * (c[1] + r * c[2]), method="brent")
-            res_x, res_f = float(res.x), float(res.fun)
-        scales[k], losses[k], fixed[k] = res_x, res_f, float(c.sum())
-    best = int(np.argmin(losses))
+    coefs = [task.risk_coefficients(np.zeros(A.size), a[A], W[A]) for A in subsets]
+    # L(r) = c0 + r (c1 + r c2); a kept output that is identically zero (c2 = 0) has the
+    # same loss at every scale
+    objectives = [float(c[0]) if c[2] <= 0.0 else (lambda r, c=c: c[0] + r * (c[1] + r * c[2]))
+                  for c in coefs]
+    best, losses, scales = _dropout.rescaled_dropout(objectives)
+    fixed = np.array([float(c.sum()) for c in coefs])
     return RescaledDropout(float(losses[best]), float(scales[best]), subsets[best], losses,
                            scales, fixed)

@@ -15,7 +15,7 @@ from scipy.spatial.distance import cdist
 
 from .. import _checks
 from ..connectivity import dropout_connect
-from .dropout import check_subset
+from ..dropout import check_keep
 
 #: Segment kinds.  On an ``"a"`` segment only output weights move, so the loss
 #: is a convex quadratic in the segment parameter and peaks at an end; on a
@@ -213,7 +213,7 @@ def seven_segment_vertices(a, W, a2, W2, A):
     if a2.shape != a.shape or W2.shape != W.shape or len(W) != N:
         raise ValueError(f"the two networks must have the same shapes, got a {a.shape}, "
                          f"{a2.shape} and W {W.shape}, {W2.shape}")
-    A = check_subset(A, N)
+    A = check_keep(A, 1, N, sort=False, name="A")[0]
     if 2 * A.size > N:
         raise ValueError(f"|A| must be at most N/2 = {N // 2} so that B can host theta'_A, "
                          f"got {A.size}")
