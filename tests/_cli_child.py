@@ -48,6 +48,7 @@ def _child(argv, log):
 
 def _serve():
     import meanfield.cli  # noqa: F401  (imported once, here)
+    import meanfield.experiments.runner  # noqa: F401  (config, kinds, store)
     import meanfield.plotting  # noqa: F401
     import meanfield.twolayer.stability  # noqa: F401
 
