@@ -158,7 +158,7 @@ def test_damaged_table_is_never_read_and_is_rerun(tmp_path, reference):
 def test_folder_of_another_sweep_is_refused(tmp_path):
     run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
     other = {**SMALL, "fixed": {**SMALL["fixed"], "T": 0.2}}
-    with pytest.raises(ConfigError, match="different sweep config"):
+    with pytest.raises(ConfigError, match=r"different sweep config \(fixed T: 0.3 -> 0.2\)"):
         run_sweep(parse_config(other), tmp_path, workers=1, progress=False)
 
 

@@ -226,8 +226,9 @@ class ResultStore:
         if old is not None and old != new and not _grows(old, new):
             raise ConfigError(
                 f"{self.folder} holds results of a different sweep config "
-                f"({_differences(old, new)}); resume with the same config, grow its grid (same experiment and fixed "
-                f"settings, every old grid value kept), or write to a new folder")
+                f"({_differences(old, new)}); resume with the same config, grow its grid "
+                f"(same experiment and fixed settings, every old grid value kept), or write "
+                f"to a new folder")
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         self.failed_dir.mkdir(exist_ok=True)
         if old != new:
