@@ -92,7 +92,7 @@ def test_two_layer_case_is_the_seven_segment_path(rng):
     A = np.array([6, 1, 4])
     va, vW, _ = seven_segment_vertices(a, W, a2, W2, A)
     path = dropout_connect([W, a[None]], [W2, a2[None]], A)
-    assert path.kinds == ["a", "w0", "a", "w0", "a", "w0", "a"]
+    assert path.kinds == ("a", "w0", "a", "w0", "a", "w0", "a")
     for k in range(8):
         np.testing.assert_array_equal(path.weights[k][1][0], va[k])
         np.testing.assert_array_equal(path.weights[k][0], vW[k])
@@ -201,7 +201,7 @@ def test_claim51_swap_keeps_the_function(rng):
     moves = [(np.array([], int), np.array([], int)), (np.array([1, 2]), np.array([4, 5])),
              (np.array([3]), np.array([0]))]
     path = claim51_swap(W, moves)
-    assert path.kinds == ["swap"] * 3
+    assert path.kinds == ("swap",) * 3
     X = np.column_stack([rng.standard_normal((15, 4)), np.ones(15)])
     ref = forward(W, X)
     for k in range(3):

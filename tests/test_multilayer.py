@@ -9,8 +9,10 @@ from meanfield import TORCH_HINT
 
 from meanfield.analysis import extrapolate
 from meanfield.multilayer import MCRisk, MultilayerNet, gradients, init_net, run_sgd, sgd_step
-from meanfield.multilayer.stability import (MultilayerConfig, barrier, connect, multilayer_cell,
-                                            path_losses, path_profile, random_keep)
+from meanfield.connectivity import barrier
+from meanfield.dropout import draw_keep
+from meanfield.multilayer.stability import (MCLoss, MultilayerConfig, connect, multilayer_cell,
+                                            path_profile)
 from meanfield.stepping import DivergenceError
 from tests.conftest import sweep_and_load
 from meanfield.tasks import teacher_student
@@ -85,7 +87,7 @@ def test_bad_layer_sizes_and_subsets_raise(rng):
     with pytest.raises(ValueError, match=r"distinct indices in \[0, 3\]"):
         net.forward(np.ones((2, 3)), keep=np.array([0, 4]))
     with pytest.raises(ValueError, match="size must lie in"):
-        random_keep(4, 3, 5, rng)
+        draw_keep(4, 5, rng, n_hidden=3)
     with pytest.raises(ValueError, match="N must be >= 2"):
         MultilayerConfig(N=1).check()
 
@@ -159,7 +161,7 @@ def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
     mc = MCRisk(task, 2000, rng=8)
     nets = [run_sgd(init_net(5, 12, rng=s), task, 0.2, [4.0], mc=mc, batch_size=5, rng=s,
                     progress=False).nets[-1] for s in (1, 2)]
-    keep = random_keep(12, 3, 6, np.random.default_rng(0))
+    keep = draw_keep(12, 6, np.random.default_rng(0), n_hidden=3)
     path = connect(nets[0], nets[1], keep)
     assert path.n_segments == 27
     for a, b in zip(path.weights[0], nets[0].weights):
@@ -167,8 +169,8 @@ def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
     for a, b in zip(path.weights[-1], nets[1].weights):
         np.testing.assert_array_equal(a, b)
     prof = path_profile(path, "sigmoid", mc, n_per_segment=5)
-    ell = path_losses(path, "sigmoid", mc).mean(axis=1)
-    # the shortcut of path_losses (no pass after a "w0" segment) against real passes
+    ell = path.vertex_losses(MCLoss(mc, "sigmoid")).mean(axis=1)
+    # the shortcut of MCLoss (no pass after a "w0" segment) against real passes
     vertex = prof[np.isclose(prof["s"] % 1, 0)]["risk"].to_numpy()
     np.testing.assert_allclose(vertex, ell, rtol=1e-12)
     # dense forward passes never exceed the largest vertex: convex on "a", constant on "w0"
@@ -177,7 +179,7 @@ def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
         seg = prof[prof["segment"] == k]["risk"].to_numpy()
         if kind == "w0":
             np.testing.assert_allclose(seg, seg[0], rtol=1e-12)
-    eps_c, se, risks = barrier(path, "sigmoid", mc)
+    eps_c, se, risks = barrier(path, MCLoss(mc, "sigmoid"), with_error=True)
     assert eps_c == pytest.approx(ell.max() - max(ell[0], ell[-1]), abs=1e-14)
     assert eps_c >= 0 and se >= 0
 

@@ -5,7 +5,8 @@ import pytest
 
 from meanfield.tasks import teacher_student
 from meanfield.twolayer import InitialLaw, dropout_loss, random_subset, run_sgd
-from meanfield.twolayer.paths import Path, align, aligned_path, seven_segment_path, straight_path
+from meanfield.connectivity import PathVertices
+from meanfield.twolayer.paths import align, aligned_path, seven_segment_path, straight_path
 
 D = 4
 
@@ -32,7 +33,7 @@ def test_ends_are_exactly_the_two_networks(setting):
     _, (a, W, a2, W2), _, path = setting
     assert path.n_segments == 7 and len(path.labels) == 8
     for s, (x, y) in ((0, (a, W)), (7, (a2, W2))):
-        pa, pW = path.point(s)
+        pW, (pa,) = path.point(s)  # vertices are [W, a[None]]
         assert np.array_equal(pa, x) and np.array_equal(pW, y)
 
 
@@ -47,7 +48,8 @@ def test_vertex_losses_match_direct_evaluation(setting):
     expect = [task.risk(a, W), LA, LA, LA2, LA2, LA2, LA2, task.risk(a2, W2)]
     assert vl == pytest.approx(expect, rel=1e-12, abs=1e-15)
     for k in range(8):
-        assert vl[k] == pytest.approx(task.risk(*path.vertex(k)), rel=1e-13)
+        W_k, (a_k,) = path.vertex(k)
+        assert vl[k] == pytest.approx(task.risk(a_k, W_k), rel=1e-13)
 
 
 def test_dense_maximum_sits_at_a_vertex(setting):
@@ -106,7 +108,7 @@ def test_odd_N_and_bad_inputs():
     with pytest.raises(ValueError, match=r"s must lie in \[0, 7\]"):
         p.point(7.5)
     with pytest.raises(ValueError, match="labels"):
-        Path(task, np.stack([a, a2]), np.stack([W, W2]), ("one",))
+        PathVertices([[W, a[None]], [W2, a2[None]]], ("general",), ("one",))
 
 
 def test_straight_line_maximum_is_refined_from_the_grid():
@@ -114,7 +116,7 @@ def test_straight_line_maximum_is_refined_from_the_grid():
     a, W, a2, W2 = _trained_pair(task, N=16)
     line = straight_path(task, a, W, a2, W2)
     assert line.kinds == ("general",)
-    pa, pW = line.point(0.5)
+    pW, (pa,) = line.point(0.5)
     np.testing.assert_allclose(pa, (a + a2) / 2, rtol=1e-15)
     top, where = line.max_loss(n_grid=31)
     _, f33 = line.dense(33)
@@ -133,7 +135,7 @@ def test_alignment_undoes_a_permutation_and_beats_other_matchings():
     got = align(a, W, a[perm], W[perm])
     np.testing.assert_array_equal(perm[got], np.arange(30))
     flat = aligned_path(task, a, W, a[perm], W[perm])
-    assert flat.barrier() == 0.0 and np.array_equal(flat.point(0.5)[1], W)
+    assert flat.barrier() == 0.0 and np.array_equal(flat.point(0.5)[0], W)
 
     a2, W2 = InitialLaw().sample(30, D, rng)
     p = align(a, W, a2, W2)

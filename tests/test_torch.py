@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}"
 from meanfield.stepping import DivergenceError  # noqa: E402
 from meanfield.tasks import teacher_student  # noqa: E402
 from meanfield.tasks.datasets import digits  # noqa: E402
-from meanfield.torch import (DataStream, InitLaw, MeanFieldNet, TaskStream, TrainConfig,  # noqa: E402
-                             evaluate, first_half_masks, random_half_masks,
-                             dropout_path, straight_path, train)
+from meanfield.torch import (DataLoss, DataStream, InitLaw, MeanFieldNet, TaskStream,  # noqa: E402
+                             TrainConfig, evaluate, evaluate_path, first_half_masks,
+                             random_half_masks, dropout_path, straight_path, train)
 from meanfield.torch.losses import per_sample  # noqa: E402
 from meanfield.twolayer import InitialLaw, run_sgd  # noqa: E402
 from tests.conftest import sweep_and_load  # noqa: E402
@@ -193,9 +193,9 @@ def test_theorem41_path_on_digits_stays_within_experiment_a(data, torch_device):
     path = theorem41(nets[0], nets[1], *bounds)
     assert path.n_segments == 2 * (2 + 6 * 2) + 5 + 3  # H = 3, the two nets' subsets differ
     for vertex, net in ((0, nets[0]), (-1, nets[1])):
-        for a, b in zip(path.vertices.weights[vertex], net.numpy_weights()):
+        for a, b in zip(path.weights[vertex], net.numpy_weights()):
             np.testing.assert_array_equal(a, b)
-    prof = path.evaluate(X, y, n_per_segment=5)
+    prof = evaluate_path(path, nets[0], X, y, n_per_segment=5)
     labels = dict(zip(prof["label"], prof["loss"]))
     for l in range(4):
         assert labels[f"xi_{l}(theta)" if l else "xi_0"] == \
@@ -207,9 +207,9 @@ def test_theorem41_path_on_digits_stays_within_experiment_a(data, torch_device):
     assert prof["loss"].max() <= bound * (1 + 1e-9)
     assert prof["loss"].max() == pytest.approx(prof.loc[prof["label"] != "", "loss"].max())
     # every point by a forward pass: the same outputs as the shortcut from the vertices
-    out = lambda w: host(path.outputs(w, X)).copy()  # noqa: E731
-    slow = path.vertices.profile(out, lambda o: {"o": o}, 4, shortcut=False)
-    fast = path.vertices.profile(out, lambda o: {"o": o}, 4)
+    out = lambda w: host(DataLoss(nets[0], X, y).outputs(w)).copy()  # noqa: E731
+    slow = path.profile(out, lambda o: {"o": o}, 4, shortcut=False)
+    fast = path.profile(out, lambda o: {"o": o}, 4)
     assert max(np.abs(a["o"] - b["o"]).max() for a, b in zip(slow, fast)) < 1e-9
 
 
@@ -308,17 +308,18 @@ def test_dropout_path_on_data(data, depth, torch_device):
     path = dropout_path(nets[0], nets[1], A)
     K = 10 * depth - 13
     assert path.n_segments == K and set(path.kinds) == {"a", "w0"}
-    prof = path.evaluate(data.X_test, data.y_test, n_per_segment=5)
+    prof = evaluate_path(path, nets[0], data.X_test, data.y_test, n_per_segment=5)
     assert len(prof) == K * 4 + 1
     ends = [evaluate(n, data.X_test, data.y_test) for n in nets]
     assert prof["loss"].iloc[0] == pytest.approx(ends[0]["loss"], rel=1e-10)
     assert prof["loss"].iloc[-1] == pytest.approx(ends[1]["loss"], rel=1e-10)
     assert prof["error"].iloc[-1] == pytest.approx(ends[1]["error"], abs=1e-12)
     # exact shortcut: interpolated outputs equal a forward pass at the interpolated weights
-    V = path.vertices.weights
+    V = path.weights
+    on_test = DataLoss(nets[0], data.X_test, data.y_test)
     for k, kind in enumerate(path.kinds):
-        direct = path.outputs(path.point(k + 0.5), data.X_test)
-        lo, hi = path.outputs(V[k], data.X_test), path.outputs(V[k + 1], data.X_test)
+        direct = on_test.outputs(path.point(k + 0.5))
+        lo, hi = on_test.outputs(V[k]), on_test.outputs(V[k + 1])
         torch.testing.assert_close(direct, 0.5 * (lo + hi), rtol=1e-9, atol=1e-10)
         if kind == "w0":
             torch.testing.assert_close(lo, hi, rtol=1e-9, atol=1e-10)
@@ -333,11 +334,12 @@ def test_dropout_path_on_data(data, depth, torch_device):
     # cross-entropy is convex in the outputs: the maximum sits at a vertex
     vertex = prof[np.isclose(prof["s"] % 1, 0)]
     assert prof["loss"].max() <= vertex["loss"].max() + 1e-12
-    line = straight_path(nets[0], nets[1]).evaluate(data.X_test, data.y_test, n_per_segment=5)
+    line = evaluate_path(straight_path(nets[0], nets[1]), nets[0], data.X_test, data.y_test,
+                         n_per_segment=5)
     assert line["loss"].iloc[-1] == pytest.approx(ends[1]["loss"], rel=1e-10)
     if depth == 2:
         aligned = straight_path(nets[0], nets[1], aligned=True)
-        torch.testing.assert_close(aligned.outputs(aligned.vertices.weights[1], data.X_test),
+        torch.testing.assert_close(on_test.outputs(aligned.weights[1]),
                                    nets[1](data.X_test), rtol=1e-10, atol=1e-12)
 
 
@@ -449,7 +451,7 @@ def test_experiment_a_features_and_the_linear_infimum(data, torch_device):
 @pytest.mark.parametrize("act", ["relu", "tanh"])
 def test_noise_stability_quantities_against_brute_force(act, rng, torch_device):
     """Kuditipudi Defs. 2 and 4 on a tiny net: explicit Jacobians and SVDs per sample."""
-    from meanfield.torch.noise_stability import noise_stability, noise_stability_epsilon
+    from meanfield.connectivity.noise_stability import noise_stability, noise_stability_epsilon
 
     N = 12  # wide enough that no ReLU layer is all zero on these samples (0/0 otherwise)
     net = MeanFieldNet(3, N, 2, depth=4, activation=act, seed=2, dtype=torch.float64,
@@ -490,7 +492,7 @@ def test_noise_stability_quantities_against_brute_force(act, rng, torch_device):
 def test_interlayer_smoothness_against_brute_force(act, rng, torch_device):
     """Kuditipudi Def. 3 per sample: the dropped weights of Algorithm 1 rebuilt from the
     returned multipliers, M^{i,j} by plain products, J^{i,j} by autograd."""
-    from meanfield.torch.noise_stability import interlayer_smoothness
+    from meanfield.connectivity.noise_stability import interlayer_smoothness
 
     N, d = 10, 4
     net = MeanFieldNet(3, N, 2, depth=d, activation=act, seed=4, dtype=torch.float64,

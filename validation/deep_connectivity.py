@@ -200,7 +200,7 @@ def main(argv=None):
 def noise_stability_part(pair, out, args):
     """(c): one net like the pair's without hidden biases; Kuditipudi's quantities."""
     from meanfield.torch.experiments import cell_data, train_net
-    from meanfield.torch.noise_stability import (
+    from meanfield.connectivity.noise_stability import (
         interlayer_smoothness,
         noise_stability,
         noise_stability_epsilon,

@@ -33,14 +33,25 @@ version of layer j in the dropped slots, switch the top to them, rewrite the
 kept neurons, switch back and restore the slots); five between the two
 dropout networks (Lemma 2); and Lemma 1 backwards to the second net:
 ``2 (1 + 5 (H - 1)) + 5`` in all (7, 17, 27 for 2, 3, 4 weight layers).
+
+References
+----------
+.. [1] R. Kuditipudi et al., "Explaining landscape connectivity of low-cost
+   solutions for multilayer nets", NeurIPS 2019: Lemmas 1 and 2, Figure 1.
+.. [2] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: Theorem 1(B) (the seven-segment path), Theorem 2(B).
+.. [3] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions connected
+   in deep networks?", NeurIPS 2021: Figure 3 d (path B).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..dropout import check_keep, dropout_rescale
 from .claim51 import swap_steps
-from .vertices import PathBuilder, check_keep, check_net, join
+from .vertices import PathBuilder, check_net, join
 
 
 def _keep_sets(keep, H, N):
@@ -89,7 +100,7 @@ def to_dropout(weights, keep, name="theta"):
     K = _keep_sets(keep, H, N)
     D = [np.setdiff1d(np.arange(N), k) for k in K]
     C = [d[:k.size] for d, k in zip(D, K)]  # slots paired with the kept neurons, in order
-    r = [N / k.size for k in K]
+    r = [dropout_rescale(N, k.size) for k in K]  # N/|A_l| on kept outgoing weights
     b = PathBuilder(W0, name)
     top = W0[H]
     # drop the top hidden layer: one convex step

@@ -1,4 +1,11 @@
-"""Noise-stability quantities of Kuditipudi et al. (Definitions 2 and 4) for a MeanFieldNet.
+"""Noise stability of Kuditipudi et al. (Definitions 2-4): why dropout paths exist.
+
+Kuditipudi et al. explain the low-loss paths of :mod:`meanfield.connectivity`
+(their Lemmas 1 and 2) by noise stability: a net whose layers are
+noise-stable (Definitions 2-4) is dropout stable, and dropout-stable nets
+are connected.  The quantities are computed for a
+:class:`meanfield.torch.MeanFieldNet` with torch as the backend (this module
+imports torch; ``meanfield.connectivity`` does not import it).
 
 Layers are numbered as in the paper: ``x^0`` is the input (with the bias
 feature), ``x^i = A_i phi(x^(i-1))`` the pre-activation of layer i (with
@@ -23,6 +30,11 @@ Per sample:
 The paper's scalars are the minima (cushions, smoothness) or maximum
 (contraction) of these over the sample set, and Definition 4 combines them
 into epsilon.
+
+References
+----------
+.. [1] R. Kuditipudi et al., "Explaining landscape connectivity of low-cost
+   solutions for multilayer nets", NeurIPS 2019: Definitions 2-4, Algorithm 1.
 """
 
 from __future__ import annotations
@@ -31,6 +43,8 @@ import math
 
 import numpy as np
 import torch
+
+from ..dropout import draw_keep, dropout_rescale
 
 
 def _layers(net, X):
@@ -80,6 +94,11 @@ def noise_stability(net, X, iters=100, seed=0):
         ``(i, j) -> (n,)`` for 1 <= i < j <= d; ``min_interlayer_cushion``
         (n, d - 1) for i = 1..d-1 (min over j >= i, with mu_{i,i} = 1);
         ``activation_contraction`` (n,); ``output_norm`` (n,).
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Definition 2 (layer cushion, interlayer cushion,
+    activation contraction).
     """
     A, xs = _layers(net, X)
     d = len(A)
@@ -156,6 +175,12 @@ def interlayer_smoothness(net, X, p=0.5, draws=8, ts=(0.0, 0.25, 0.5, 0.75), see
         draws of the minimum over samples: the largest value that holds with
         probability at least 1/2) and ``deltas``, the column multipliers
         drawn (``deltas[k][i]`` for layer i = 2..d).
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Definition 3 and Algorithm 1; the dropout is
+    :func:`meanfield.dropout.draw_keep` (``method="bernoulli"``) rescaled by
+    :func:`meanfield.dropout.dropout_rescale`.
     """
     if not 0.0 < p < 1.0:
         raise ValueError(f"p must lie in (0, 1), got {p}")
@@ -169,8 +194,10 @@ def interlayer_smoothness(net, X, p=0.5, draws=8, ts=(0.0, 0.25, 0.5, 0.75), see
     per, deltas = [], []
     with torch.no_grad():
         for _ in range(int(draws)):
-            delta = {i: torch.as_tensor((g.random(A[i - 1].shape[1]) >= p) / (1 - p),
-                                        dtype=x0.dtype, device=x0.device)
+            # Algorithm 1: column j of A_i kept with probability 1 - p, then / (1 - p)
+            kept = draw_keep(A[1].shape[1], p, g, n_hidden=d - 1, method="bernoulli")
+            delta = {i: torch.as_tensor(dropout_rescale(kept[i - 2], 1 - p), dtype=x0.dtype,
+                                        device=x0.device)
                      for i in range(2, d + 1)}
             deltas.append({i: v.cpu().numpy() for i, v in delta.items()})
             Ah = [A[0]] + [A[i - 1] * delta[i] for i in range(2, d + 1)]
@@ -195,6 +222,10 @@ def noise_stability_epsilon(q, h_min, beta=math.sqrt(2.0)):
 
     ``q`` is the output of :func:`noise_stability`; ``beta`` the Lipschitz
     constant of the loss (sqrt 2 for cross-entropy).  ``mu_{d->} = 1``.
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Definition 4.
     """
     mu = q["layer_cushion"].min(axis=0)                      # i = 1..d
     mu_to = np.append(q["min_interlayer_cushion"].min(axis=0), 1.0)  # i = 1..d

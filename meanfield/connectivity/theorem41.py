@@ -63,8 +63,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dropout import check_keep
 from .claim51 import swap_steps
-from .vertices import PathBuilder, check_keep, check_net, join
+from .vertices import PathBuilder, check_net, join
 
 
 def _check_net(weights, name):

@@ -9,7 +9,14 @@ two trained N x N matrices.
 Weights are kept as a list ``[W_1 (N, d), W_2 .. W_L (N, N), W_{L+1} (d_out, N)]``,
 the layout of :mod:`meanfield.connectivity`, so the dropout paths apply as
 they are.  The dropout network keeps ``A_l`` in hidden layer l and replaces
-the ``1/N`` of the sum over that layer by ``1/|A_l|`` (after eq. 4.3).
+the ``1/N`` of the sum over that layer by ``1/|A_l|`` (after eq. 4.3):
+:class:`MultilayerNet` is a :class:`meanfield.dropout.Network`.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: eqs. (1.1), (4.1), (4.3) and the dropout network after it.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
-from ..connectivity.vertices import check_keep, check_net
+from ..connectivity.vertices import check_net
+from ..dropout import check_keep, dropout_rescale
 
 
 def check_weights(weights):
@@ -80,7 +88,16 @@ class MultilayerNet:
     def forward(self, X, keep=None, cache=False):
         """Outputs ``yhat`` of shape (n, d_out); with ``keep``, of the dropout network.
 
-        With ``cache`` also returns the pre-activations ``z_1 .. z_L``.
+        ``keep`` holds one kept set per hidden layer (one array: the same in
+        all, :func:`meanfield.dropout.check_keep`); the sum over each hidden
+        layer is then the kept sum over ``|A_l|`` (:func:`meanfield.dropout.
+        dropout_rescale`).  With ``cache`` also returns the pre-activations
+        ``z_1 .. z_L``.
+
+        References
+        ----------
+        Shevchenko & Mondelli (2020), eq. (1.1) and the dropout network after
+        eq. (4.3).
         """
         W = self.weights
         z = np.asarray(X, dtype=np.float64) @ W[0].T
@@ -92,7 +109,7 @@ class MultilayerNet:
                 z = h @ W[m].T / self.N
             else:
                 k = K[m - 1]
-                z = h[:, k] @ W[m][:, k].T / k.size
+                z = dropout_rescale(h[:, k] @ W[m][:, k].T, k.size)
             zs.append(z)
         return (z, zs[:-1]) if cache else z
 

@@ -7,7 +7,17 @@ two ends (eq. 4.5).  On that path the loss is a convex quadratic on every
 ``"a"`` segment and constant on every ``"w0"`` segment, so its maximum is the
 largest vertex loss; :func:`path_profile` evaluates it densely to show it.
 Every loss is the Monte Carlo risk of :class:`~meanfield.multilayer.sgd.MCRisk`
-with its standard error.
+with its standard error: :class:`MCLoss` is that loss for the one path type
+and its :func:`~meanfield.connectivity.barrier`.  Kept sets come from
+:func:`meanfield.dropout.draw_keep`.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: Theorem 2, eqs. (4.4)-(4.5).
+.. [2] R. Kuditipudi et al., "Explaining landscape connectivity of low-cost
+   solutions for multilayer nets", NeurIPS 2019: Lemmas 1 and 2.
 """
 
 from __future__ import annotations
@@ -18,23 +28,19 @@ import numpy as np
 import pandas as pd
 
 from .. import _checks
-from ..connectivity import check_keep, dropout_connect
+from ..connectivity import barrier, dropout_connect
+from ..dropout import check_keep, draw_keep
 from .model import MultilayerNet, init_net
 from .sgd import MCRisk, run_sgd
 
 
-def random_keep(N, n_hidden, size, rng):
-    """One uniform subset of ``size`` neurons per hidden layer, independent across layers."""
-    N = _checks.positive_int("N", N)
-    size = _checks.positive_int("size", size)
-    if size > N:
-        raise ValueError(f"size must lie in [1, {N}], got {size}")
-    g = _checks.generator(rng)
-    return [np.sort(g.choice(N, size, replace=False)) for _ in range(n_hidden)]
-
-
 def connect(net, net2, keep):
     """The path (PathVertices) from ``net`` to ``net2`` through their dropout networks on ``keep``.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Theorem 2(B); Kuditipudi et al. (2019),
+    Lemmas 1 and 2 (:func:`meanfield.connectivity.dropout_connect`).
     """
     if net.activation != net2.activation:
         raise ValueError(f"the two nets must share the activation, got {net.activation!r} and "
@@ -43,42 +49,40 @@ def connect(net, net2, keep):
     return dropout_connect(net.weights, net2.weights, keep)
 
 
-def path_losses(path, activation, mc):
-    """Per-sample losses of every vertex on the Monte Carlo sample, shape (K + 1, n).
+class MCLoss:
+    """Per-sample square losses on the Monte Carlo sample of ``mc``: a loss for paths.
 
-    A ``"w0"`` segment leaves the network function unchanged, so the vertex
-    after it reuses the losses of the vertex before (about half of the
-    forward passes; ``tests/test_multilayer.py`` checks the constancy).
+    ``MCLoss(mc, activation)(weights)`` is the losses, shape (n,), of the
+    :class:`MultilayerNet` with those layer matrices; :func:`meanfield.
+    connectivity.barrier` then gives ``eps_C`` with the standard error of the
+    paired difference.  A ``"w0"`` segment leaves the network function
+    unchanged, so the vertex after it reuses the losses of the vertex before
+    (``shortcut``; about half of the forward passes, checked in
+    ``tests/test_multilayer.py``).
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eq. (4.2) (the risk) and eq. (4.5) (``eps_C``).
     """
-    out = []
-    for k, w in enumerate(path.weights):
-        if k and path.kinds[k - 1] == "w0":
-            out.append(out[-1])
-        else:
-            out.append(mc.losses(MultilayerNet(w, activation)))
-    return np.stack(out)
 
+    shortcut = True
 
-def barrier(path, activation, mc):
-    """``(eps_C, standard error, vertex risks)`` of a path whose maximum is at a vertex.
+    def __init__(self, mc, activation):
+        self.mc, self.activation = mc, activation
 
-    The standard error is that of the paired difference between the worst
-    vertex and the worse end, on the same sample.
-    """
-    if any(k == "general" for k in path.kinds):
-        raise ValueError("barrier() needs a path of 'a' and 'w0' segments (peak at a vertex)")
-    ell = path_losses(path, activation, mc)
-    risks = ell.mean(axis=1)
-    top = int(np.argmax(risks))
-    end = 0 if risks[0] >= risks[-1] else len(risks) - 1
-    diff = ell[top] - ell[end]
-    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(diff.size)), risks
+    def __call__(self, weights):
+        return self.mc.losses(MultilayerNet(weights, self.activation))
 
 
 def path_profile(path, activation, mc, n_per_segment=9):
     """The risk at ``n_per_segment`` points of each segment, each point by a forward pass.
 
-    Returns a DataFrame with ``s``, ``segment``, ``kind``, ``label`` and ``risk``.
+    Returns a DataFrame with ``s``, ``segment``, ``kind``, ``label`` and ``risk``
+    (:meth:`meanfield.connectivity.PathVertices.profile` on the Monte Carlo sample).
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eq. (4.2) along the path of Theorem 2(B).
     """
     y = mc.y[:, None] if mc.y.ndim == 1 else mc.y
 
@@ -170,13 +174,14 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
     for i, (net, risk, se) in enumerate(nets):
         plan = [(cfg.N // 2, k) for k in range(cfg.half_draws)] + [(int(s), 0) for s in cfg.sizes]
         for size, draw in plan:
-            gap, gse = mc.gap(net, random_keep(cfg.N, cfg.L, size, g))
+            gap, gse = mc.gap(net, draw_keep(cfg.N, size, g, n_hidden=cfg.L))
             rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
                          "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
     for draw, ps in enumerate(path_seeds):
-        path = connect(nets[0][0], nets[1][0], random_keep(cfg.N, cfg.L, cfg.N // 2,
-                                                           np.random.default_rng(ps)))
-        eps_c, cse, vrisk = barrier(path, cfg.activation, mc)
+        path = connect(nets[0][0], nets[1][0], draw_keep(cfg.N, cfg.N // 2,
+                                                         np.random.default_rng(ps),
+                                                         n_hidden=cfg.L))
+        eps_c, cse, vrisk = barrier(path, MCLoss(mc, cfg.activation), with_error=True)
         rows.append({"table": "paths", "draw": draw, "eps_C": eps_c, "se": cse,
                      "risk": nets[0][1], "risk2": nets[1][1], "risk_se": nets[0][2],
                      "max_vertex": float(vrisk.max()), "n_segments": path.n_segments})

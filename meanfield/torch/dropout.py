@@ -1,9 +1,18 @@
 """Dropout networks of a :class:`MeanFieldNet` and their loss on data, many at a time.
 
 A pattern keeps a set ``A_l`` of neurons in each hidden layer; the kept sums
-are rescaled by ``1/|A_l|`` instead of ``1/N`` (Shevchenko & Mondelli, eq.
-3.4 and the dropout network after eq. 4.3).  :func:`evaluate` takes K
-patterns and returns K losses from one pass over the data.
+are rescaled by ``1/|A_l|`` instead of ``1/N`` (:mod:`meanfield.dropout`).
+Patterns are 0/1 masks of shape (K, depth - 1, N), from the kept sets of
+:mod:`meanfield.dropout`; :func:`evaluate` takes K patterns and returns K
+losses from one pass over the data.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: eq. (3.4), the dropout network after eq. (4.3), Figures 1-4.
+.. [2] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions connected
+   in deep networks?", NeurIPS 2021: Section 6, Experiment B.
 """
 
 from __future__ import annotations
@@ -11,38 +20,40 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import _checks
+from .. import dropout as _dropout
+from ..dropout import draw_keep, first_half, keep_masks
 from .losses import as_targets, check_loss, errors, per_sample
-
-
-def _half(N):
-    if N < 2:
-        raise ValueError(f"N must be >= 2 to drop half of the neurons, got {N}")
-    return N // 2
 
 
 def first_half_masks(net):
     """The pattern of Figure 1: keep the first N/2 neurons of every hidden layer.
 
-    Returns a tensor of shape (1, depth - 1, N).
+    Returns a tensor of shape (1, depth - 1, N) (:func:`meanfield.dropout.first_half`).
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Figure 1.
     """
-    m = torch.zeros(1, net.depth - 1, net.N)
-    m[..., :_half(net.N)] = 1.0
-    return m
+    keep = first_half(net.N, net.n_hidden)
+    return torch.from_numpy(keep_masks(keep, net.N).astype(np.float32))[None]
 
 
 def random_half_masks(net, K, seed):
     """K patterns, each keeping an independent uniform N/2-subset in every hidden layer.
 
     Returns a tensor of shape (K, depth - 1, N); ``seed`` (int or numpy
-    Generator) alone fixes it.
+    Generator) alone fixes it: :func:`meanfield.dropout.draw_keep` with
+    ``method="ranks"``.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Definition 3.1 and Figures 2 and 4.
     """
     if not isinstance(K, (int, np.integer)) or K < 1:
         raise ValueError(f"K must be an integer >= 1, got {K!r}")
-    rng = _checks.generator(seed)
-    keep = _half(net.N)
-    ranks = rng.random((K, net.depth - 1, net.N)).argsort(-1)
-    return torch.from_numpy((ranks < keep).astype(np.float32))
+    half = first_half(net.N).size
+    masks = draw_keep(net.N, half, seed, n_hidden=net.n_hidden, n_draws=K, method="ranks")
+    return torch.from_numpy(masks.astype(np.float32))
 
 
 def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_elements=2**25):
@@ -147,9 +158,13 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
     dict
         ``loss`` and ``scale`` of the best draw, its ``mask`` (depth - 1, N),
         and ``losses`` of every draw (numpy array of length ``draws``).
-    """
-    from scipy.optimize import minimize_scalar
 
+    References
+    ----------
+    Nguyen, Bréchet & Mondelli (2021), Section 6, Experiment B; Kuditipudi
+    et al. (2019), Definition 1.  The search is :func:`meanfield.dropout.
+    rescaled_dropout`.
+    """
     check_loss(loss)
     L = net.depth - 1
     if not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L:
@@ -158,15 +173,11 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
     masks[:, :layer - 1] = 1.0
     yt = as_targets(y, net.device, net.dtype)
     out = _outputs(net, X, masks)
-    losses, scales = np.empty(draws), np.empty(draws)
-    for k in range(draws):
-        def f(r, o=out[k]):
-            return float(per_sample(r * o, yt, loss).double().mean())
 
-        res = minimize_scalar(f, method="brent", bracket=(0.5, 2.0))
-        if max_scale is not None and not 1.0 / max_scale <= res.x <= max_scale:
-            res = minimize_scalar(f, method="bounded", bounds=(1.0 / max_scale, max_scale))
-        scales[k], losses[k] = res.x, res.fun
-    best = int(np.argmin(losses))
+    def objective(o):
+        return lambda r: float(per_sample(r * o, yt, loss).double().mean())
+
+    best, losses, scales = _dropout.rescaled_dropout([objective(o) for o in out],
+                                                     bracket=(0.5, 2.0), max_scale=max_scale)
     return {"loss": float(losses[best]), "scale": float(scales[best]), "mask": masks[best],
             "losses": losses}

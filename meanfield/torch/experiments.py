@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from .. import _checks
+from ..dropout import draw_keep
 from ..tasks.datasets import load_dataset
 from .dropout import evaluate, first_half_masks, random_half_masks
 from .models import InitLaw, MeanFieldNet, pick_device
@@ -173,7 +174,7 @@ def path_cell(cell):
     ``aligned_max_N`` ``aligned``.  Rows with ``table == "hist"`` give
     histograms of the first-layer and of the output weights of both nets.
     """
-    from .paths import dropout_path, straight_path
+    from .paths import dropout_path, evaluate_path, straight_path
 
     data = cell_data(cell)
     with _cell_threads():
@@ -182,13 +183,13 @@ def path_cell(cell):
         net2, _ = train_net(cell, data, cell["init2"], 2 * seed + 1)
         N = cell["N"]
         g = np.random.default_rng(np.random.SeedSequence([seed, 13]))
-        A = [g.choice(N, N // 2, replace=False) for _ in range(cell["depth"] - 1)]
+        A = draw_keep(N, N // 2, g, n_hidden=cell["depth"] - 1)
         paths = {"dropout": dropout_path(net1, net2, A),
                  "straight": straight_path(net1, net2)}
         if N <= cell["aligned_max_N"] and cell["depth"] == 2:
             paths["aligned"] = straight_path(net1, net2, aligned=True)
-        rows = [p.evaluate(data.X_test, data.y_test, cell["loss"], cell["n_per_segment"])
-                .assign(path=name, n_segments=p.n_segments)
+        rows = [evaluate_path(p, net1, data.X_test, data.y_test, cell["loss"],
+                              cell["n_per_segment"]).assign(path=name, n_segments=p.n_segments)
                 for name, p in paths.items()]
         hist = []
         for which, net in (("theta1", net1), ("theta2", net2)):
@@ -264,7 +265,7 @@ def deep_paths_cell(cell):
     ``table == "bound"`` give each net's trained loss and Experiments A and B
     per layer.
     """
-    from .paths import best_dropout_path, straight_path, theorem41
+    from .paths import best_dropout_path, evaluate_path, straight_path, theorem41
 
     data = cell_data(cell)
     seed = int(cell["seed"])
@@ -290,7 +291,7 @@ def deep_paths_cell(cell):
         for name, path in paths.items():
             for split in ("train", "test"):
                 X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
-                prof = path.evaluate(X, y, cell["loss"], cell["n_per_segment"]) \
+                prof = evaluate_path(path, nets[0], X, y, cell["loss"], cell["n_per_segment"]) \
                     .rename(columns={"loss": "path_loss", "error": "path_error"})
                 frames.append(prof.assign(path=name, split=split, n_segments=path.n_segments,
                                           t=prof["s"] / path.n_segments))

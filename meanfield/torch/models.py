@@ -17,6 +17,17 @@ every weight layer but the output one, so a bias is the last column of its
 layer's matrix, the "incoming weights" of a neuron are one row, and paths,
 permutations and dropout act on matrices alone.  The factor of the layer
 (1/N in mean field) multiplies that column too.
+
+:class:`MeanFieldNet` is a :class:`meanfield.dropout.Network`: its forward
+pass takes kept sets per hidden layer, or 0/1 masks of many patterns at once.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: eqs. (1.1), (3.1), (3.4) and Section 5.
+.. [2] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions connected
+   in deep networks?", NeurIPS 2021: eq. (1).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ import torch
 
 from .. import _checks
 from ..activations import get_activation
+from ..dropout import check_keep, dropout_rescale, keep_masks
 
 
 def pick_device(device="auto") -> torch.device:
@@ -196,6 +208,11 @@ class MeanFieldNet(torch.nn.Module):
             for s, r in zip(shapes, refs))
 
     @property
+    def n_hidden(self):
+        """Hidden layers, ``depth - 1``."""
+        return self.depth - 1
+
+    @property
     def device(self):
         return self.weights[0].device
 
@@ -251,23 +268,32 @@ class MeanFieldNet(torch.nn.Module):
             h = self.sigma(self._layer(h * c[k], W[k], c[k]))
         return h
 
-    def forward(self, X, masks=None):
-        """Outputs, shape (n, n_out); with ``masks``, (K, n, n_out) for K dropout networks.
+    def forward(self, X, keep=None):
+        """Outputs, shape (n, n_out); with ``keep``, those of the dropout network(s).
 
-        ``masks`` has shape (K, depth - 1, N) (or (depth - 1, N) for one
-        pattern), nonzero where a hidden neuron is kept.  The dropout network
-        keeps the set ``A_l`` of each hidden layer and replaces the 1/N of the
-        sum over that layer by ``1/|A_l|`` (the rescaling after eq. 4.3).  The
-        first layer is shared by all K patterns; in a two-layer net the K
-        outputs then come from one matrix product.
+        ``keep`` is either kept sets, one integer array per hidden layer (one
+        array: the same in every layer; :func:`meanfield.dropout.check_keep`),
+        or masks: a tensor (or float array) of shape (K, depth - 1, N) (or
+        (depth - 1, N) for one pattern), nonzero where a hidden neuron is
+        kept, giving (K, n, n_out) for K dropout networks.  The dropout
+        network keeps the set ``A_l`` of each hidden layer and replaces the
+        1/N of the sum over that layer by ``1/|A_l|`` (the rescaling after
+        eq. 4.3, :func:`meanfield.dropout.dropout_rescale`).  The first layer
+        is shared by all K patterns; in a two-layer net the K outputs then
+        come from one matrix product.
+
+        References
+        ----------
+        Shevchenko & Mondelli (2020), eq. (3.4) and the dropout network after
+        eq. (4.3).
         """
-        return self.apply(list(self.weights), X, masks)
+        return self.apply(list(self.weights), X, keep)
 
-    def apply(self, W, X, masks=None):
+    def apply(self, W, X, keep=None):
         """:meth:`forward` with the layer matrices ``W`` (tensors) instead of the net's own."""
-        if masks is None:
+        if keep is None:
             return (self._hidden(W, X, self.depth - 1) @ W[-1].T) * self.factors()[-1]
-        m, single = self._masks(masks)
+        m, single = self._masks(keep)
         out = self._apply_masked(W, X, m)
         return out[0] if single else out
 
@@ -276,10 +302,12 @@ class MeanFieldNet(torch.nn.Module):
         on the net's device and dtype (:meth:`_masks`): no check, so no wait for the device."""
         c = self.factors()
         h = self._hidden(W, X, 1)
-        # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next layer
+        # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next layer:
+        # in mean field the kept sum over |A_l| (gain N c_k = 1), in the standard
+        # parameterisation N/|A_l| times it (c_k = 1)
         counts = m.sum(-1, keepdim=True).clamp(min=1)
         gain = 1.0 if self.parameterisation == "mean_field" else float(self.N)  # N c_k
-        scaled = m * (gain / counts)  # (K, depth-1, N)
+        scaled = m * dropout_rescale(gain, counts)  # (K, depth-1, N)
         if self.depth == 2:
             # out[k] = h diag(scaled_k) W_out^T, for all k in one product
             Wk = scaled[:, 0, None, :] * W[-1][None]  # (K, n_out, N)
@@ -292,11 +320,15 @@ class MeanFieldNet(torch.nn.Module):
             out = h @ W[-1].T
         return out
 
-    def _masks(self, masks):
+    def _masks(self, keep):
         """``(m, single)``: the masks checked, as a (K, depth - 1, N) tensor on the net's
-        device and dtype.  The check runs where the masks are (host masks: no wait for the
-        device), before the one copy to the device."""
-        m = torch.as_tensor(masks)
+        device and dtype; kept sets (integer arrays) become one 0/1 pattern.  The check runs
+        where the masks are (host masks: no wait for the device), before the one copy to the
+        device."""
+        if not torch.is_tensor(keep) and not (isinstance(keep, np.ndarray)
+                                              and not np.issubdtype(keep.dtype, np.integer)):
+            keep = keep_masks(check_keep(keep, self.n_hidden, self.N), self.N)
+        m = torch.as_tensor(keep)
         single = m.ndim == 2
         if single:
             m = m[None]

@@ -1,20 +1,29 @@
-"""Paths between two trained :class:`MeanFieldNet` s, evaluated on data.
+"""Paths between two trained :class:`MeanFieldNet` s, and their losses on data.
 
-:func:`dropout_path` builds the path of :func:`meanfield.connectivity.
-dropout_connect` (for two-layer nets the seven-segment path of Shevchenko &
+The paths are :class:`meanfield.connectivity.PathVertices` built from the two
+nets' weights: :func:`dropout_path` (:func:`meanfield.connectivity.
+dropout_connect`; for two-layer nets the seven-segment path of Shevchenko &
 Mondelli, Theorem 1(B); for deeper nets its multilayer form through the
-dropout networks with the same kept sets in both nets).  Its segments are of
-two kinds: on an ``"a"`` segment only the top layer moves, so the output is
-the linear interpolation of the outputs at the two ends; on a ``"w0"``
-segment only neurons cut off from the output move, so the output is
-constant.  Both are evaluated exactly from the vertex outputs; only
-``"general"`` segments (the straight-line baselines) cost a forward pass per
-point.
+dropout networks with the same kept sets in both nets), :func:`best_dropout_path`
+(path B of Nguyen et al.), :func:`theorem41` (the path of their Theorem 4.1
+from the subnetworks of Experiment A) and :func:`straight_path`.  On a data
+set the loss is :class:`DataLoss`, and :func:`evaluate_path` its profile: on
+an ``"a"`` segment only the top layer moves, so the output is the linear
+interpolation of the outputs at the two ends; on ``"w0"`` and ``"swap"``
+segments the output is constant.  Both are evaluated exactly from the vertex
+outputs; only ``"general"`` segments (the straight-line baselines) cost a
+forward pass per point.  :func:`meanfield.connectivity.barrier` with a
+:class:`DataLoss` is the barrier on the data.
 
-:func:`theorem41` builds the path of Theorem 4.1 of Nguyen, Bréchet &
-Mondelli from the subnetworks of Experiment A (:func:`meanfield.connectivity.
-theorem41_path`; segments ``"a"``, ``"w0"`` and ``"swap"``, all exact from the
-vertex outputs).
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: Theorem 1(B), Section 5, Figure 3.
+.. [2] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions connected
+   in deep networks?", NeurIPS 2021: Theorem 4.1, Figure 3 d.
+.. [3] R. Kuditipudi et al., "Explaining landscape connectivity of low-cost
+   solutions for multilayer nets", NeurIPS 2019: Lemmas 1 and 2.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from ..connectivity import (
     theorem41_path,
     weight_matching,
 )
+from ..dropout import mask_keep
 from .losses import as_targets, check_loss, errors, per_sample
 
 
@@ -41,72 +51,84 @@ def _check_pair(net, net2):
                              f"{getattr(net, attr)!r} and {getattr(net2, attr)!r}")
 
 
-class DataPath:
-    """A piecewise-linear path through K + 1 nets of ``net``'s architecture, evaluated on data.
+class DataLoss:
+    """The loss on a data set of nets of ``net``'s architecture: a loss for paths.
 
     Parameters
     ----------
     net : MeanFieldNet
         Supplies the architecture, activation, device and dtype (its weights
         are not used).
-    vertices : PathVertices
-        Layer matrices at each vertex (numpy), segment kinds and labels.
+    X, y : arrays or tensors
+        The data; ``y`` integer labels, or real targets for the square loss.
+    loss : str
+        ``cross_entropy`` or ``square``.
+    batch_size : int
+        Samples per forward pass.
+
+    ``DataLoss(...)(weights)`` is the mean loss of the net with the layer
+    matrices ``weights``; :meth:`outputs` and :meth:`measure` are the two
+    halves :meth:`meanfield.connectivity.PathVertices.profile` takes.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Section 5; Nguyen, Bréchet & Mondelli (2021),
+    Section 6.
     """
 
-    def __init__(self, net, vertices):
-        self.net = net
-        self.vertices = vertices
-        shapes = [tuple(w.shape) for w in net.weights]
-        for k, ws in enumerate(vertices.weights):
-            if [tuple(w.shape) for w in ws] != shapes:
-                raise ValueError(f"vertex {k} does not have the layer shapes {shapes} of net")
-        if vertices.n_segments < 1:
-            raise ValueError("a path needs at least two vertices")
-
-    @property
-    def n_segments(self):
-        return self.vertices.n_segments
-
-    @property
-    def kinds(self):
-        return tuple(self.vertices.kinds)
-
-    @property
-    def labels(self):
-        return tuple(self.vertices.labels)
-
-    def point(self, s):
-        """Layer matrices at path parameter s in [0, K]."""
-        return self.vertices.point(s)
-
-    def outputs(self, weights, X, batch_size=2000):
-        """Outputs of the net with layer matrices ``weights`` on X, shape (n, n_out)."""
-        net = self.net
-        W = [torch.as_tensor(w, dtype=net.dtype, device=net.device) for w in weights]
-        X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X, dtype=net.dtype,
-                            device=net.device)
-        with torch.no_grad():
-            return torch.cat([net.apply(W, X[s:s + batch_size])
-                              for s in range(0, len(X), batch_size)])
-
-    def evaluate(self, X, y, loss="cross_entropy", n_per_segment=17):
-        """Loss and classification error at ``n_per_segment`` points of every segment.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``s`` (path parameter), ``segment``, ``kind``, ``label``
-            (at vertices), ``loss``, ``error``; vertices appear once.
-        """
+    def __init__(self, net, X, y, loss="cross_entropy", batch_size=2000):
         check_loss(loss)
-        y = as_targets(y, self.net.device, self.net.dtype)
+        self.net, self.loss, self.batch_size = net, loss, batch_size
+        self.X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X,
+                                 dtype=net.dtype, device=net.device)
+        self.y = as_targets(y, net.device, net.dtype)
 
-        def measure(out):
-            return {"loss": float(per_sample(out, y, loss).double().mean()),
-                    "error": float(errors(out, y).double().mean())}
+    def outputs(self, weights, X=None):
+        """Outputs of the net with layer matrices ``weights`` on X (default: the data),
+        shape (n, n_out)."""
+        net = self.net
+        shapes = [tuple(w.shape) for w in net.weights]
+        if [tuple(np.shape(w)) for w in weights] != shapes:
+            raise ValueError(f"weights must have the layer shapes {shapes} of the net")
+        W = [torch.as_tensor(w, dtype=net.dtype, device=net.device) for w in weights]
+        X = self.X if X is None else torch.as_tensor(
+            np.asarray(X) if not torch.is_tensor(X) else X, dtype=net.dtype, device=net.device)
+        with torch.no_grad():
+            return torch.cat([net.apply(W, X[s:s + self.batch_size])
+                              for s in range(0, len(X), self.batch_size)])
 
-        return pd.DataFrame(self.vertices.profile(lambda w: self.outputs(w, X), measure,
-                                                  n_per_segment))
+    def measure(self, out):
+        """Mean loss and classification error of the outputs ``out``."""
+        return {"loss": float(per_sample(out, self.y, self.loss).double().mean()),
+                "error": float(errors(out, self.y).double().mean())}
+
+    def __call__(self, weights):
+        return self.measure(self.outputs(weights))["loss"]
+
+
+def evaluate_path(path, net, X, y, loss="cross_entropy", n_per_segment=17):
+    """Loss and classification error at ``n_per_segment`` points of every segment of ``path``.
+
+    Parameters
+    ----------
+    path : PathVertices
+        Between nets of ``net``'s architecture.
+    net : MeanFieldNet
+        Supplies the architecture (:class:`DataLoss`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``s`` (path parameter), ``segment``, ``kind``, ``label``
+        (at vertices), ``loss``, ``error``; vertices appear once.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Figure 3; Nguyen, Bréchet & Mondelli (2021),
+    Figure 3 d.
+    """
+    data = DataLoss(net, X, y, loss)
+    return pd.DataFrame(path.profile(data.outputs, data.measure, n_per_segment))
 
 
 def dropout_path(net, net2, keep):
@@ -122,12 +144,16 @@ def dropout_path(net, net2, keep):
 
     Returns
     -------
-    DataPath
+    PathVertices
         7 segments for two-layer nets (the seven-segment path), ``10 depth - 13``
         in general; see :mod:`meanfield.connectivity.dropout_paths`.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Theorem 1(B) and Theorem 2(B).
     """
     _check_pair(net, net2)
-    return DataPath(net, dropout_connect(net.numpy_weights(), net2.numpy_weights(), keep))
+    return dropout_connect(net.numpy_weights(), net2.numpy_weights(), keep)
 
 
 def best_dropout_path(net, net2, best, best2):
@@ -142,6 +168,14 @@ def best_dropout_path(net, net2, best, best2):
         ``layer=1`` (half of every hidden layer dropped): its ``mask`` and
         ``scale`` define the path
         (:func:`meanfield.connectivity.rescaled_dropout_connect`).
+
+    Returns
+    -------
+    PathVertices
+
+    References
+    ----------
+    Nguyen, Bréchet & Mondelli (2021), Experiment B and Figure 3 d.
     """
     _check_pair(net, net2)
     keeps = []
@@ -150,10 +184,9 @@ def best_dropout_path(net, net2, best, best2):
         if mask.shape != (net.depth - 1, net.N) or (mask.sum(1) * 2 > net.N).any():
             raise ValueError(f"{name} must be Experiment B at layer 1: a mask of shape "
                              f"({net.depth - 1}, {net.N}) keeping at most half of every layer")
-        keeps.append([np.flatnonzero(row) for row in mask])
-    return DataPath(net, rescaled_dropout_connect(net.numpy_weights(), net2.numpy_weights(),
-                                                  keeps[0], keeps[1], best["scale"],
-                                                  best2["scale"]))
+        keeps.append(mask_keep(mask))
+    return rescaled_dropout_connect(net.numpy_weights(), net2.numpy_weights(), keeps[0],
+                                    keeps[1], best["scale"], best2["scale"])
 
 
 def straight_path(net, net2, aligned=False):
@@ -163,13 +196,23 @@ def straight_path(net, net2, aligned=False):
     :func:`meanfield.connectivity.weight_matching` (for two layers: the optimal
     assignment of the stacked incoming and outgoing weights), which leaves
     its function unchanged; the line then ends at the permuted ``net2``.
+
+    Returns
+    -------
+    PathVertices
+        One ``"general"`` segment.
+
+    References
+    ----------
+    Nguyen, Bréchet & Mondelli (2021), Figure 3 d (the straight and aligned
+    baselines).
     """
     _check_pair(net, net2)
     W, W2 = net.numpy_weights(), net2.numpy_weights()
     if aligned:
         perms, _ = weight_matching(W, W2)
         W2 = permute(W2, perms)
-    return DataPath(net, PathVertices([W, W2], ["general"], ["theta", "theta'"]))
+    return PathVertices([W, W2], ("general",), ("theta", "theta'"))
 
 
 def theorem41(net, net2, bound, bound2):
@@ -185,9 +228,14 @@ def theorem41(net, net2, bound, bound2):
 
     Returns
     -------
-    DataPath
+    PathVertices
         Its vertex losses are the two nets' and the ``Q_l`` of the subnetworks
         (``net``'s ``xi_0`` in the middle), and the loss peaks at a vertex.
+
+    References
+    ----------
+    Nguyen, Bréchet & Mondelli (2021), Theorem 4.1
+    (:func:`meanfield.connectivity.theorem41_path`).
     """
     _check_pair(net, net2)
     for name, b in (("bound", bound), ("bound2", bound2)):
@@ -199,4 +247,4 @@ def theorem41(net, net2, bound, bound2):
                               [r["subset"] for r in bound2[1:]],
                               [r["xi"] for r in bound], [r["xi"] for r in bound2],
                               net.factors())
-    return DataPath(net, vertices)
+    return vertices

@@ -20,7 +20,14 @@ The best subnetwork is returned as ``xi``, matrices acting on the raw
 features with the standardisation folded into the first one and no factors
 (``z_1 = U_1 (f, 1)``, ``z_p = U_p (h_(p-1), 1)`` or ``U_p h_(p-1)``,
 ``out = U_L h``), which is the form :func:`meanfield.connectivity.theorem41_path`
-embeds into the net.
+embeds into the net.  The subsets ``I_l`` are kept sets of
+:func:`meanfield.dropout.draw_keep`.
+
+References
+----------
+.. [1] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions connected
+   in deep networks?", NeurIPS 2021: eqs. (3) and (14), Theorem 4.1,
+   Section 6 (Experiment A).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import math
 import numpy as np
 import torch
 
+from ..dropout import draw_keep
 from .dropout import evaluate
 from .losses import check_loss
 from .models import MeanFieldNet
@@ -115,7 +123,7 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
     width = net.N - math.ceil(net.N / 2)  # n_p - K_p for every later hidden layer
     losses, subsets, xis = [], [], []
     for k in range(draws):
-        subset = np.arange(n_l) if layer == 0 else np.sort(g.choice(n_l, K, replace=False))
+        subset = np.arange(n_l) if layer == 0 else draw_keep(n_l, K, g)
         # standardised per feature: an affine map of the inputs is absorbed by the
         # subnetwork's first layer and bias, so the infimum is unchanged, but SGD
         # on raw hidden activations (far from unit scale) barely moves; the linear

@@ -1,12 +1,21 @@
-"""Two-layer networks in mean-field scaling: SGD (3.3), the limit dynamics, coupling."""
+"""Two-layer networks in mean-field scaling: SGD (3.3), the limit dynamics, coupling,
+dropout (3.4) and the paths of Theorem 1(B), all on the exact population risk.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020: eqs. (3.1)-(3.4), Theorem 1.
+"""
 
 from .coupling import CoupledResult, measure, run_coupled
-from .dropout import dropout_gap, dropout_loss, random_subset
+from .dropout import TwoLayerNet, dropout_gap, dropout_loss, population_risk, random_subset
 from .init import InitialLaw
 from .limit import ParticleLimit, run_limit
-from .paths import seven_segment_path, seven_segment_vertices
+from .paths import PopulationRisk, seven_segment_path, seven_segment_vertices
 from .sgd import SGD, run_sgd
 
-__all__ = ["SGD", "run_sgd", "ParticleLimit", "run_limit", "InitialLaw", "run_coupled",
-           "measure", "CoupledResult", "dropout_loss", "dropout_gap", "random_subset",
-           "seven_segment_path", "seven_segment_vertices"]
+__all__ = ["SGD", "CoupledResult", "InitialLaw", "ParticleLimit", "PopulationRisk",
+           "TwoLayerNet", "dropout_gap", "dropout_loss", "measure", "population_risk",
+           "random_subset", "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
+           "seven_segment_vertices"]
