@@ -111,7 +111,12 @@ def dropout_rescale(kept_sum, n_kept):
 
 
 def check_size(name, size, N) -> int:
-    """``size`` as an int in ``[1, N]``; ValueError naming ``name`` otherwise."""
+    """``size`` as an int in ``[1, N]``; ValueError naming ``name`` otherwise.
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), Definition 3.1 (``1 <= |A| <= N``).
+    """
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= N:
         raise ValueError(f"{name} must be an integer in [1, N] = [1, {N}]: a kept set's "
                          f"{name} must lie in [1, N], got {size!r}")
@@ -268,7 +273,13 @@ def draw_keep(N, size, rng, n_hidden=None, n_draws=None, method="choice"):
 
 
 def keep_masks(keep, N):
-    """0/1 float masks of shape ``(len(keep), N)`` from kept index sets (one per layer)."""
+    """0/1 float masks of shape ``(len(keep), N)`` from kept index sets (one per layer).
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), the dropout network after eq. (4.3): a mask
+    row marks ``A_l``.
+    """
     m = np.zeros((len(keep), N))
     for l, K in enumerate(keep):
         m[l, K] = 1.0
@@ -276,7 +287,12 @@ def keep_masks(keep, N):
 
 
 def mask_keep(mask):
-    """Kept index sets, one per row of a 0/1 mask of shape (n_hidden, N)."""
+    """Kept index sets, one per row of a 0/1 mask of shape (n_hidden, N).
+
+    References
+    ----------
+    Shevchenko & Mondelli (2020), the dropout network after eq. (4.3).
+    """
     return [np.flatnonzero(row) for row in np.asarray(mask)]
 
 

@@ -20,6 +20,8 @@ References
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
@@ -64,7 +66,7 @@ class PopulationRisk:
 def _path(task, weights, labels):
     """The path through ``weights`` with its kinds read off the vertices (a segment that
     moves nothing is ``"a"``) and the exact risk as its loss."""
-    kinds = [segment_kind(u, v) for u, v in zip(weights, weights[1:])]
+    kinds = [segment_kind(u, v) for u, v in itertools.pairwise(weights)]
     return PathVertices(weights, kinds, labels, PopulationRisk(task))
 
 
