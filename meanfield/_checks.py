@@ -1,5 +1,5 @@
 """Input validation shared by the public API.  Every error names the argument
-and the accepted range (DESIGN.md section 10)."""
+and the accepted range (docs/design.md, Conventions)."""
 
 from __future__ import annotations
 

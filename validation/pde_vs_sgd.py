@@ -77,7 +77,7 @@ from meanfield.twolayer.limit import ParticleLimit
 from meanfield.twolayer.sgd import SGD
 
 OUT = Path(__file__).resolve().parent / "out"
-PAPER = "Mei, Montanari & Nguyen 2018, Fig. 1 (DESIGN.md section 4)"
+PAPER = "Mei, Montanari & Nguyen 2018, Fig. 1"
 
 
 def mc_risk(task, W, X, y, chunk=4000):

@@ -1,6 +1,6 @@
 """Weight matching: permute the hidden neurons of one net to align it with another.
 
-The baseline of DESIGN.md section 7 (issue "Deep-network connectivity"):
+The baseline of Nguyen, Bréchet & Mondelli (NeurIPS 2021), Section 6:
 layer-wise optimal assignment of neurons, by coordinate descent over the
 hidden layers until no permutation changes, then the straight line.  For
 hidden layer l with permutation ``P_l`` of the second net's neurons, the

@@ -8,7 +8,7 @@ probability ``pi_k`` and covariance ``S_k``.  On component ``k`` the label is
 a constant (the class label of Mei, Montanari & Nguyen's isotropic example),
 plus an optional two-layer teacher, plus Gaussian noise.  Every mean-field
 functional of the student ``sigma_*(x; theta) = a sigma(<w, x>)``
-(DESIGN.md section 3; Mei et al. 2018 eq. (6)-(7)) reduces to bivariate
+(Mei et al. 2018 eq. (6)-(7); docs/design.md section 2) reduces to bivariate
 Gaussian expectations of ``(w'x, v'x)``:
 
     V(theta)          = -E[y a sigma(<w, x>)]
@@ -253,7 +253,7 @@ class GaussianTask:
         """``Psi(theta_i; rho)`` and its gradient, rho the empirical law of the reference.
 
         ``Psi(theta; rho) = V(theta) + int U(theta, theta') rho(dtheta')``
-        (Mei et al. 2018 eq. (8); DESIGN.md section 3).  Returns
+        (Mei et al. 2018 eq. (8)).  Returns
         ``(Psi, dPsi/da, dPsi/dW)`` for each row of ``(a, W)``.  Cost: two
         GEMMs of size N x M x d per mixture component plus O(N M) kernel
         evaluations.

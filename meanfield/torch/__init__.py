@@ -1,6 +1,6 @@
 """Torch backend: fully connected networks in mean-field scaling on real data.
 
-The empirical side of Shevchenko & Mondelli, Section 5 (DESIGN.md section 2):
+The empirical side of Shevchenko & Mondelli, Section 5 :
 :class:`MeanFieldNet` (eq. 1.1 with a 1/N normalisation of every hidden sum),
 SGD with the mean-field gradient scaling (:func:`train`), dropout networks
 evaluated many patterns at a time (:func:`evaluate`), and the path between

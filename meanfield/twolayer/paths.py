@@ -1,7 +1,7 @@
 """Paths between two-layer networks, evaluated on the exact population risk.
 
-The seven-segment path of Shevchenko & Mondelli (Theorem 1(B), DESIGN.md
-section 5) connects two SGD solutions through their dropout networks; the
+The seven-segment path of Shevchenko & Mondelli (ICML 2020, Theorem 1(B);
+docs/design.md section 5) connects two SGD solutions through their dropout networks; the
 straight line and the neuron-aligned straight line are the baselines.  Each
 is a :class:`meanfield.connectivity.PathVertices` (vertices ``[W, a[None]]``)
 with :class:`PopulationRisk` bound as its loss, so ``path.barrier()``,
@@ -111,7 +111,7 @@ def seven_segment_path(task, a, W, a2, W2, A):
 
     With ``c = N/|A|``, ``B`` the complement of ``A`` and ``B1`` the first
     ``|A|`` indices of ``B`` (paired with ``A`` in order), the vertices are
-    (DESIGN.md section 5)::
+    (docs/design.md section 5)::
 
         0  theta                    (a, W)
         1  dropout(theta) on A      a_A -> c a_A, a_B -> 0          [a: convex]
@@ -199,8 +199,7 @@ def aligned_path(task, a, W, a2, W2):
 
     References
     ----------
-    Shevchenko & Mondelli (2020), Section 5 and DESIGN.md section 7 (the
-    aligned baseline); the permutation is :func:`align`.
+    Shevchenko & Mondelli (2020), Section 5 (the aligned baseline); the permutation is :func:`align`.
     """
     perm = align(a, W, a2, W2)
     return straight_path(task, a, W, np.asarray(a2)[perm], np.asarray(W2)[perm])
