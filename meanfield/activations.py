@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .kernels.specialise import build
+from ._specialise import build
 
 RELU = 0
 ERF = 1

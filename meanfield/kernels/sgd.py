@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..activations import act_d1, act_value
-from .specialise import build
+from .._specialise import build
 
 
 #: The activation a build is specialised for (-1: any, read from the ``kind`` argument).
