@@ -463,7 +463,7 @@ def _validate_parser(sub):
 
 def _validate(args):
     _check_out(args.out, file=True)
-    from .validate import run_validation
+    from .validation_report import run_validation
 
     report, ok = run_validation(full=args.full, out=args.out, only=args.only)
     print(report)

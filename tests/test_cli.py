@@ -113,7 +113,7 @@ def _no_work(monkeypatch):
     import meanfield.experiments
     import meanfield.twolayer
     import meanfield.twolayer.stability
-    import meanfield.validate
+    import meanfield.validation_report
 
     def work(*args, **kwargs):
         raise AssertionError("the work started before --out was checked")
@@ -121,7 +121,7 @@ def _no_work(monkeypatch):
     for module, name in ((meanfield.twolayer, "run_coupled"),
                          (meanfield.twolayer.stability, "run_stability"),
                          (meanfield.experiments, "run_sweep"),
-                         (meanfield.validate, "run_validation")):
+                         (meanfield.validation_report, "run_validation")):
         monkeypatch.setattr(module, name, work)
 
 

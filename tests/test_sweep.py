@@ -198,7 +198,7 @@ def test_plot_draws_the_standard_figures(tmp_path, reference, capsys):
 
 
 def test_validation_report_tabulates_claims(tmp_path):
-    from meanfield.validate import run_validation
+    from meanfield.validation_report import run_validation
 
     script = tmp_path / "fake.py"
     script.write_text(
@@ -220,7 +220,7 @@ def test_validation_report_tabulates_claims(tmp_path):
 
 
 def test_report_escapes_table_pipes(tmp_path):
-    from meanfield.validate import run_validation
+    from meanfield.validation_report import run_validation
 
     (tmp_path / "pipes.py").write_text(
         "import json, pathlib\n"
