@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from ..activations import get_activation
-from ..kernels.hermite import piecewise_linear_coefficients
+from ..kernels.piecewise_hermite import piecewise_linear_coefficients
 
 
 def sphere_moments(d, K):

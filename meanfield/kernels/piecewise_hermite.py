@@ -1,4 +1,4 @@
-"""Numba kernel: Hermite coefficients of a piecewise-linear activation (meanfield.pde.hermite).
+"""Numba kernel: Hermite coefficients of a piecewise-linear activation (for meanfield.pde.hermite).
 
 ``c_k(x) = E[sigma(x g) h_k(g)]`` and ``dc_k/dx`` for k = 0..K, with
 ``h_k = He_k / sqrt(k!)``, summed over the pieces ``sigma = alpha + beta z`` on
