@@ -9,10 +9,8 @@ written atomically (a temporary file in the same folder, then
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -71,23 +69,9 @@ def _write(path, data):
     atomic_write(path, data)
 
 
-@contextlib.contextmanager
-def _staged(out):
-    """A temporary folder in ``out`` whose files are moved into ``out`` one by one with
-    ``os.replace`` when the block succeeds (figures: matplotlib writes in place)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".write-", suffix=".tmp"))
-    try:
-        yield tmp
-        for p in sorted(tmp.iterdir()):
-            os.replace(p, out / p.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _save_figure(fig, stem):
     """:func:`meanfield.plotting.save_figure`, each file written atomically."""
+    from .experiments.store import staged_folder as _staged
     from .plotting import save_figure
 
     stem = Path(stem)
@@ -226,45 +210,6 @@ def _stability_parser(sub):
     p.set_defaults(func=_stability)
 
 
-def _fit_dict(fit):
-    return {"slope": fit.slope, "ci_low": fit.ci_low, "ci_high": fit.ci_high,
-            "intercept": fit.intercept, "level": fit.level}
-
-
-def write_stability(res, out):
-    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``.
-
-    Each file is written atomically.  An interrupted result without a single
-    cell writes nothing (it would replace tables written before by empty ones).
-    """
-    out = Path(out)
-    summary = {"config": res.config, "version": __version__, "complete": res.complete,
-               "failed_cells": len(res.failed)}
-    if not res.complete and res.dropout.empty and res.paths.empty:
-        return summary, []
-    out.mkdir(parents=True, exist_ok=True)
-    _write(out / "dropout.csv", res.dropout.to_csv(index=False))
-    _write(out / "paths.csv", res.paths.to_csv(index=False))
-    if len(res.failed):
-        _write(out / "failed.csv", res.failed.to_csv(index=False))
-    else:  # from an earlier run whose failed cells have run since
-        with contextlib.suppress(FileNotFoundError):
-            (out / "failed.csv").unlink()
-    written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
-    if not res.dropout.empty and res.dropout["N"].nunique() >= 2:
-        from .plotting import stability_figures
-
-        fits, bounds = res.fits(), res.bound_fits()
-        summary["fits"] = {k: _fit_dict(f) for k, f in fits.items()}
-        summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
-                              for k, b in bounds.items()}
-        with _staged(out) as tmp:
-            names = [p.name for p in stability_figures(res, tmp, fits, bounds)]
-        written += [out / n for n in names]
-    _write(out / "summary.json", json.dumps(summary, indent=2, default=str))
-    return summary, written
-
-
 def _resume_note(command, store, sweep, quiet):
     """Say how much of the run is stored already (and so is not run again)."""
     done, total = len(store.finished(sweep)), len(sweep.cells())
@@ -276,7 +221,7 @@ def _resume_note(command, store, sweep, quiet):
 def _stability(args):
     out = _check_out(args.out)
     from .experiments import ResultStore
-    from .twolayer.stability import run_stability, stability_sweep
+    from .twolayer.stability import run_stability, save_stability, stability_sweep
 
     cfg, _ = _stability_config(args)
     sweep = stability_sweep(cfg)
@@ -284,7 +229,7 @@ def _stability(args):
     with store.lock():  # the cells, then the tables built from them
         _resume_note("stability", store, sweep, args.quiet)
         res = run_stability(cfg, progress=not args.quiet, folder=out)
-        summary, written = write_stability(res, out)
+        summary, written = save_stability(res, out)
     for name, f in summary.get("fits", {}).items():
         print(f"{name:>18}: slope {f['slope']:+.3f} [{f['ci_low']:+.3f}, {f['ci_high']:+.3f}]")
     if written:

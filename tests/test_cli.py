@@ -173,7 +173,7 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
     """Rerunning a finished command runs no cell and writes the same tables; a result
     stopped before its first cell writes nothing (it used to replace the tables written
     before by empty, 1-byte ones)."""
-    from meanfield.cli import write_stability
+    from meanfield.twolayer.stability import save_stability
     from meanfield.twolayer.stability import StabilityResult
 
     argv = ["stability", "--d", "4", "--Ns", "8,12", "--seeds", "2", "--T", "0.2",
@@ -185,7 +185,7 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
     assert "4 of 4 cells already in" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == before
     stopped = StabilityResult(pd.DataFrame(), pd.DataFrame(), {"d": 4}, complete=False)
-    assert write_stability(stopped, tmp_path)[1] == []
+    assert save_stability(stopped, tmp_path)[1] == []
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == before
 
 

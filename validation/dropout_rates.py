@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from meanfield.cli import write_stability
+from meanfield.twolayer.stability import save_stability
 from meanfield.twolayer.stability import StabilityConfig, run_stability
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -80,7 +80,7 @@ def local_slopes(per_pair, col):
 def check_activation(act, common, main, progress, tag=""):
     res = run_stability(StabilityConfig(activation=act, **common, **main), progress=progress)
     fits = res.fits()
-    summary, _ = write_stability(res, OUT / f"dropout_rates{tag}_{act}")
+    summary, _ = save_stability(res, OUT / f"dropout_rates{tag}_{act}")
     eps_d = {k: f for k, f in fits.items() if k.startswith("eps_D")}
     ok_a = all(BAND[0] <= f.slope <= BAND[1] for f in eps_d.values())
     sweep = res.per_network("sweep")

@@ -82,6 +82,21 @@ def atomic_write(path, data):
         raise
 
 
+@contextlib.contextmanager
+def staged_folder(out):
+    """A temporary folder in ``out`` whose files are moved into ``out`` one by one with
+    ``os.replace`` when the block succeeds (figures: matplotlib writes in place)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".write-", suffix=".tmp"))
+    try:
+        yield tmp
+        for p in sorted(tmp.iterdir()):
+            os.replace(p, out / p.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 _atomic_write = atomic_write
 
 

@@ -24,12 +24,14 @@ at a time (:func:`path_cell`), the unit that ``meanfield path`` stores.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -553,3 +555,46 @@ def run_stability(cfg: StabilityConfig | None = None, *, progress=True, folder=N
         bar.close()
     return StabilityResult(pd.DataFrame(drows), pd.DataFrame(prows), cfg.to_dict(),
                            pd.DataFrame(failed, columns=["N", "seed", "error"]), complete)
+
+
+def _fit_dict(fit):
+    return {"slope": fit.slope, "ci_low": fit.ci_low, "ci_high": fit.ci_high,
+            "intercept": fit.intercept, "level": fit.level}
+
+
+def save_stability(res, out):
+    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``.
+
+    Each file is written atomically.  An interrupted result without a single
+    cell writes nothing (it would replace tables written before by empty ones).
+    """
+    from .. import __version__
+    from ..experiments.store import atomic_write as _write
+    from ..experiments.store import staged_folder as _staged
+
+    out = Path(out)
+    summary = {"config": res.config, "version": __version__, "complete": res.complete,
+               "failed_cells": len(res.failed)}
+    if not res.complete and res.dropout.empty and res.paths.empty:
+        return summary, []
+    out.mkdir(parents=True, exist_ok=True)
+    _write(out / "dropout.csv", res.dropout.to_csv(index=False))
+    _write(out / "paths.csv", res.paths.to_csv(index=False))
+    if len(res.failed):
+        _write(out / "failed.csv", res.failed.to_csv(index=False))
+    else:  # from an earlier run whose failed cells have run since
+        with contextlib.suppress(FileNotFoundError):
+            (out / "failed.csv").unlink()
+    written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
+    if not res.dropout.empty and res.dropout["N"].nunique() >= 2:
+        from ..plotting import stability_figures
+
+        fits, bounds = res.fits(), res.bound_fits()
+        summary["fits"] = {k: _fit_dict(f) for k, f in fits.items()}
+        summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
+                              for k, b in bounds.items()}
+        with _staged(out) as tmp:
+            names = [p.name for p in stability_figures(res, tmp, fits, bounds)]
+        written += [out / n for n in names]
+    _write(out / "summary.json", json.dumps(summary, indent=2, default=str))
+    return summary, written
