@@ -30,6 +30,9 @@ def test_orthant_probabilities_equal_the_numba_kernel(torch_device):
     h, k = rng.normal(0, 2, n), rng.normal(0, 2, n)
     r = rng.uniform(-1, 1, n)
     r[:1500] = np.sign(r[:1500]) * (1 - 10 ** rng.uniform(-14, -1.2, 1500))
+    # thresholds beyond 40 (one-dimensional answers) and up to 1e150 (h k overflowed)
+    h[:40], k[40:80] = h[:40] * 1e150, -k[40:80] * 1e150
+    h[80:100], k[100:120] = 45.0, -45.0
     ref = np.array([host_bvn(*v) for v in zip(h, k, r)])
     got = bvn_upper(*(torch.tensor(v, device=torch_device) for v in (h, k, r))).cpu().numpy()
     # a GPU's exp and erfc (libdevice) round apart from the host's by an ulp or two
@@ -73,6 +76,56 @@ def test_repeated_and_opposite_neurons(pair, torch_device):
     dev = DevicePairSums(torch_device)(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
     assert rel(dev[0], host[0]) < 1e-13
     assert rel(dev[1], host[1]) < 1e-7 and rel(dev[2], host[2]) < 1e-7
+
+
+# (row norm, column norm): both tiny, both huge, mixed, and 1-4 where some ramp neurons
+# have kinks closer than 1/8 of their norm (summed on the host) and some do not
+EXTREME = [(1e-150, 1e-150), (1e-80, 3e-80), (1.0, 4.0), (1e80, 1e80), (1e150, 1e150),
+           (1e150, 1e-150), (1e-150, 1e150)]
+
+
+def close(x, y, tol):
+    return np.abs(x - y).max() <= tol * np.abs(y).max()  # both 0 allowed
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids="/".join)
+def test_device_sums_equal_the_host_sums_at_extreme_scales(pair, torch_device):
+    """Norms from 1e-150 to 1e150: both sides work on the norms, rho and an exact
+    q11 q22 - q12^2 (FMA on the host, Dekker's products here).  Before, the device
+    ReLU kernel was NaN at 1e150 and erf/erf 0 or 0.5 at 1e77 (q11 q22 overflowed),
+    and the ramp's closed form cancelled as norm^2.  Generic angles: at repeated
+    neurons F1 and F12 depend on the two Gram products' rounding (see
+    test_repeated_and_opposite_neurons), hugely so for erf at 1e150 (F12 ~ 1/sqrt(det))."""
+    rng = np.random.default_rng(13)
+    A, B = (get_activation(n) for n in pair)
+    sums = DevicePairSums(torch_device, block=400)
+    tol = 1e-13 if torch_device.type == "cpu" else 1e-12  # libdevice, see the orthants
+    for sr, sc in EXTREME:
+        Wr = rng.normal(size=(30, 4)) * sr * rng.uniform(0.3, 3.0, (30, 1))
+        Wc = rng.normal(size=(25, 4)) * sc * rng.uniform(0.3, 3.0, (25, 1))
+        Wr[3] = 0.0
+        ac = rng.normal(size=25)
+        host = pair_sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
+        dev = sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, True)
+        for x, y in zip(dev, host):
+            assert np.all(np.isfinite(x)) and close(x, y, tol), (sr, sc)
+        if sr == sc and not (pair[0] == "erf" and sr > 1.0):
+            # repeated and opposite neurons: the values agree to round-off (but not erf at
+            # large norms, whose F tends to (2/pi) asin(rho), of infinite slope at rho = 1:
+            # an ulp of Gram rounding moves it by 1e-8)
+            Wc[:6] = 2.0 * Wr[:6]
+            Wc[6:9] = -Wr[6:9]
+            host = pair_sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, False)
+            dev = sums(A.kind, A.p, B.kind, B.p, Wr, Wc, ac, QUAD, False)
+            assert close(dev[0], host[0], tol), (sr, sc)
+
+
+def test_device_refuses_a_norm_whose_square_overflows(torch_device):
+    ramp = get_activation("ramp")
+    W = np.array([[1e160, 0.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="not finite"):
+        DevicePairSums(torch_device)(ramp.kind, ramp.p, ramp.kind, ramp.p, W, W, np.ones(2),
+                                     QUAD, True)
 
 
 @pytest.mark.parametrize("act", ["ramp", "relu"])

@@ -16,6 +16,14 @@ same closed forms and the same contract:
 Activations that only have quadrature kernels (tanh, sigmoid, softplus) are not
 offered; :func:`on_device` refuses a task that needs them.
 
+Scales: as on the host, everything is computed from the norms, the correlation
+and ``1 - rho^2`` (from ``q11 q22 - q12^2`` evaluated exactly on the q's scaled by
+powers of two, :func:`_normalise`), so norms from 1e-150 to 1e150 lose nothing.
+A piecewise-linear neuron whose kinks the closed form cannot take (closer than
+the host's ``_DELTA0`` in units of its norm, none within 40 standard
+deviations, or one beyond -40: the ramp at norms above 8 or below 1/80) is
+summed on the host, by the same numba kernels, like a zero-norm neuron.
+
 :func:`on_device` returns a copy of a :class:`~meanfield.tasks.GaussianTask`
 whose pair sums (the risk, V with a teacher, Psi and its gradient) run here;
 the rest of the task is unchanged, so :class:`~meanfield.twolayer.limit.ParticleLimit`
@@ -31,6 +39,7 @@ import numpy as np
 import torch
 
 from ..activations import ERF, NAMES, RAMP, RELU, act_kink, act_n_kinks, act_value
+from ..kernels.gaussian import _DELTA0, _FAR
 from ..kernels.gaussian import pair_sums as host_pair_sums
 from .models import pick_device
 
@@ -50,6 +59,51 @@ def _half_rule(n):
 # 20 above; the same choice as the numba kernel, so both agree to round-off.
 _RULES = ((0.3, _half_rule(6)), (0.75, _half_rule(12)), (0.925, _half_rule(20)))
 _HIGH_RULE = _half_rule(20)
+
+
+_SPLIT = 134217729.0  # 2^27 + 1, Veltkamp's splitting constant
+
+
+def _two_prod(a, b):
+    """``(p, e)`` with ``p = fl(a b)`` and ``a b = p + e`` exactly (Dekker; no FMA in
+    torch, and each op of an eager expression is rounded on its own, so the
+    splitting is not folded away).  |a|, |b| well inside the range."""
+    p = a * b
+    t = _SPLIT * a
+    ah = t - (t - a)
+    al = a - ah
+    t = _SPLIT * b
+    bh = t - (t - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _split(q):
+    """``(m, S, 1 / S)`` with ``q = m S^2``, S a power of two, m in [0.5, 2) (0, 1, 1 for
+    q = 0): the host's ``_split``."""
+    m, e = torch.frexp(q)
+    odd = (e % 2) != 0
+    m = torch.where(odd, 2.0 * m, m)
+    e = e - odd.to(e.dtype)
+    S = torch.ldexp(torch.ones_like(q), torch.div(e, 2, rounding_mode="floor"))
+    pos = q > 0.0
+    S = torch.where(pos, S, torch.ones_like(q))
+    return torch.where(pos, m, torch.zeros_like(q)), S, 1.0 / S
+
+
+def _normalise(q11, q22, q12):
+    """``(m1, S1, iS1, m2, S2, iS2, c, det)``: the split q's, ``c = q12 / (S1 S2)`` and
+    ``det = m1 m2 - c^2`` exact to a few ulp (two exact products; their difference is
+    exact where it is small).  q11 q22 overflowed (norms near 1e77) and underflowed
+    (1e-82), and ``q11 q22 - q12^2`` lost the angle of nearly parallel neurons: the
+    host does the same with FMA (``gaussian._det2``)."""
+    m1, S1, iS1 = _split(q11)
+    m2, S2, iS2 = _split(q22)
+    c = (q12 * iS1) * iS2
+    p, e1 = _two_prod(m1, m2)
+    w, e2 = _two_prod(c, c)
+    det = torch.clamp((p - w) + (e1 - e2), min=0.0)
+    return m1, S1, iS1, m2, S2, iS2, c, det
 
 
 def _sf(x):
@@ -132,7 +186,10 @@ def orthants(hk, r, a2=None):
     shape = torch.broadcast_shapes(r.shape, *(t.shape for pair in hk for t in pair))
     r = torch.broadcast_to(r, shape)
     a2 = (1.0 - r) * (1.0 + r) if a2 is None else torch.broadcast_to(a2, shape)
-    hk = [(torch.broadcast_to(h, shape), torch.broadcast_to(k, shape)) for h, k in hk]
+    raw = [(torch.broadcast_to(h, shape), torch.broadcast_to(k, shape)) for h, k in hk]
+    # beyond 40 standard deviations a tail is below the smallest double: there the
+    # answer is one-dimensional (as on the host), and h k must not overflow below
+    hk = [(h.clamp(-_FAR, _FAR), k.clamp(-_FAR, _FAR)) for h, k in raw]
     outs = [torch.empty(shape, dtype=r.dtype, device=r.device) for _ in hk]
     ar = r.abs()
     done = torch.zeros(shape, dtype=torch.bool, device=r.device)
@@ -152,6 +209,12 @@ def orthants(hk, r, a2=None):
     if m.any():
         for (h, k), out in zip(hk, outs):
             out[m] = _bvn_high(h[m], k[m], r[m], a2[m])
+    for (h, k), out in zip(raw, outs):
+        far_h, far_k = h.abs() > _FAR, k.abs() > _FAR
+        one = torch.where(h < -_FAR, torch.where(k < -_FAR, torch.ones_like(out), _sf(k)), _sf(h))
+        out.copy_(torch.where(far_h | far_k,
+                              torch.where((h > _FAR) | (k > _FAR), torch.zeros_like(out), one),
+                              out))
     return [out.clamp_(0.0, 1.0) for out in outs]
 
 
@@ -210,22 +273,31 @@ def _moments(ab, rho, rr):
 
 
 def relu_kernel(q11, q22, q12):
-    """``(F, F1, F12)`` for ReLU/ReLU (see :func:`meanfield.kernels.gaussian.relu_pair`)."""
-    s = torch.sqrt(torch.clamp(q11 * q22 - q12 * q12, min=0.0))
-    pm = math.pi - torch.atan2(s, q12)
-    f = (s + q12 * pm) / _TWO_PI
-    pos1 = q11 > 0.0
-    f1 = torch.where(pos1, s / (4.0 * math.pi * torch.where(pos1, q11, 1.0)), 0.0)
-    f12 = torch.where(pos1 & (q22 > 0.0), pm / _TWO_PI, 0.0)
+    """``(F, F1, F12)`` for ReLU/ReLU (see :func:`meanfield.kernels.gaussian.relu_pair`),
+    on the split q's of :func:`_normalise`."""
+    m1, S1, iS1, m2, S2, _, c, det = _normalise(q11, q22, q12)
+    s = torch.sqrt(det)
+    pm = math.pi - torch.atan2(s, c)
+    f = (s + c * pm) * (S1 * S2) / _TWO_PI
+    pos1 = m1 > 0.0
+    f1 = torch.where(pos1, s / (4.0 * math.pi * torch.where(pos1, m1, 1.0)) * (S2 * iS1), 0.0)
+    f12 = torch.where(pos1 & (m2 > 0.0), pm / _TWO_PI, 0.0)
     return f, f1, f12
 
 
 def erf_kernel(q11, q22, q12):
-    """``(F, F1, F12)`` for erf/erf (see :func:`meanfield.kernels.gaussian.erf_pair`)."""
-    r = torch.sqrt(1.0 + 2.0 * (q11 + q22) + 4.0 * torch.clamp(q11 * q22 - q12 * q12, min=0.0))
-    f = (2.0 / math.pi) * torch.atan2(2.0 * q12.abs(), r) * torch.sign(q12)
-    f1 = -(4.0 / math.pi) * q12 / ((1.0 + 2.0 * q11) * r)
-    return f, f1, (4.0 / math.pi) / r
+    """``(F, F1, F12)`` for erf/erf (see :func:`meanfield.kernels.gaussian.erf_pair`): the
+    root and ``2 q12`` divided by ``T = max(1, S1 S2)``, which is never formed."""
+    m1, S1, iS1, m2, S2, iS2, c, det = _normalise(q11, q22, q12)
+    x1 = torch.minimum(S1, iS2)
+    x2 = torch.minimum(S2, iS1)
+    g = S1 * x2
+    u = iS1 * x1
+    r = torch.sqrt(u * u + 2.0 * (m1 * x1 * x1 + m2 * x2 * x2) + 4.0 * det * (g * g))
+    cg = c * g
+    f = (2.0 / math.pi) * torch.atan2(2.0 * cg.abs(), r) * torch.sign(c)
+    f1 = -(4.0 / math.pi) * cg / ((1.0 + 2.0 * q11) * r)
+    return f, f1, (4.0 / math.pi) * u / r
 
 
 def pl_kernel(row, col, q11, q22, q12):
@@ -239,24 +311,55 @@ def pl_kernel(row, col, q11, q22, q12):
     """
     (c_r, kr), (c_c, kc) = row, col
     s1, s2 = torch.sqrt(q11), torch.sqrt(q22)
-    det = torch.clamp(q11 * q22 - q12 * q12, min=0.0)
-    rho = torch.clamp(q12 / (s1 * s2), -1.0, 1.0)
-    rr = torch.sqrt(det / (q11 * q22))
+    m1, _, _, m2, _, _, c, det = _normalise(q11, q22, q12)
+    mm = m1 * m2
+    rho = torch.clamp(c / torch.sqrt(mm), -1.0, 1.0)
+    rr = torch.sqrt(torch.clamp(det / mm, max=1.0))  # from the exact det, as on the host
     zero = torch.zeros(1, dtype=q12.dtype, device=q12.device)
     f = (c_c * _pl_mean(c_r, kr, zero, s1) + c_r * _pl_mean(c_c, kc, zero, s2)
          - c_r * c_c) + torch.zeros_like(q12)
     f1 = torch.zeros_like(q12)
     f12 = torch.zeros_like(q12)
-    m = q12 / q11
-    sc = torch.sqrt(det / q11)
+    ms = rho * s2  # E[g2 | g1 = t] = ms t / s1
+    sc = s2 * rr
+    # kinks beyond 40 standard deviations on the right contribute nothing (the
+    # neurons that have one on the left are summed on the host): clamped so that
+    # their squares do not overflow
     for t, j in kr:
-        f1 += (j * _phi(t / s1) / s1) * _pl_mean(c_c, kc, m * t, sc)
+        a = torch.clamp(t / s1, max=_FAR + 1.0)
+        f1 += (j * _phi(a) / s1) * _pl_mean(c_c, kc, ms * a, sc)
     jumps = [j * j2 for _, j in kr for _, j2 in kc]
-    ab = [(t / s1, u / s2) for t, _ in kr for u, _ in kc]
+    ab = [(torch.clamp(t / s1, max=_FAR + 1.0), torch.clamp(u / s2, max=_FAR + 1.0))
+          for t, _ in kr for u, _ in kc]
     for jj, (h, L) in zip(jumps, _moments(ab, rho, rr)):
         f += jj * (s1 * s2) * h
         f12 += jj * L
     return f, 0.5 * f1, f12
+
+
+def _on_host(kind, p, q):
+    """Neurons (squared norms q) whose pairs the closed form cannot take: zero norm,
+    or, for a piecewise-linear kind, the cases of the host's ``_pl_mode`` other than
+    1 (kinks closer than ``_DELTA0`` norms, none within 40 standard deviations, one
+    beyond -40)."""
+    out = q <= 0.0
+    if kind not in _PL:
+        return out
+    s = np.sqrt(np.where(out, 1.0, q))
+    near = np.zeros(q.shape, dtype=bool)
+    far_left = np.zeros(q.shape, dtype=bool)
+    close = np.zeros(q.shape, dtype=bool)
+    prev = None
+    for k in range(act_n_kinks(kind)):
+        t = float(act_kink(kind, p, k)[0])
+        a = t / s
+        far_left |= a < -_FAR
+        act = np.abs(a) <= _FAR
+        near |= act
+        if prev is not None:
+            close |= act & ((t - prev) / s < _DELTA0)
+        prev = t
+    return out | ~near | far_left | close
 
 
 class DevicePairSums:
@@ -275,7 +378,9 @@ class DevicePairSums:
     Calling it with the arguments of the host function returns the same
     ``(Fa, F1, G)`` as numpy arrays (``quad`` is not used: every kernel here
     is in closed form).  Pairs in which a piecewise-linear neuron has zero
-    norm (their kernel is one-dimensional) go to the host function.
+    norm (their kernel is one-dimensional) or kinks the closed form cannot
+    take (:func:`_on_host`) go to the host function.  A squared norm that is not
+    finite (a norm above ~1.3e154) raises ValueError, as on the host.
     """
 
     def __init__(self, device="auto", block=None):
@@ -300,13 +405,17 @@ class DevicePairSums:
         Wr = np.ascontiguousarray(Wr, dtype=np.float64)
         Wc = np.ascontiguousarray(Wc, dtype=np.float64)
         ac = np.ascontiguousarray(ac, dtype=np.float64)
+        qr, qc = np.einsum("ij,ij->i", Wr, Wr), np.einsum("ij,ij->i", Wc, Wc)
+        if not (np.all(np.isfinite(qr)) and np.all(np.isfinite(qc))):
+            raise ValueError("pair kernels: a squared norm is not finite (norms above "
+                             "~1.3e154 overflow when squared)")
         if kr == kc == RELU or kr == ERF:
             return self._sums(kr, pr, kc, pc, Wr, Wc, ac, grad)
-        zr = np.einsum("ij,ij->i", Wr, Wr) <= 0.0
-        zc = np.einsum("ij,ij->i", Wc, Wc) <= 0.0
+        zr = _on_host(kr, pr, qr)
+        zc = _on_host(kc, pc, qc)
         if not (zr.any() or zc.any()):
             return self._sums(kr, pr, kc, pc, Wr, Wc, ac, grad)
-        # zero-norm neurons: one-dimensional kernels, few of them, on the host
+        # zero-norm neurons (one-dimensional kernels) and those of _on_host: on the host
         R, d = Wr.shape
         Fa, F1 = np.zeros(R), np.zeros(R)
         G = np.zeros((R, d)) if grad else None
