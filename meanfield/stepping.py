@@ -1,10 +1,18 @@
 """Steppers and the one driver that runs them (the shape of scipy's solve_ivp).
 
 A :class:`Stepper` owns a state and advances it; :func:`simulate` owns the
-snapshot schedule, the progress bar, divergence handling and the
-:class:`Trajectory` it returns.  SGD (:class:`meanfield.twolayer.SGD`) and the
-particle limit (:class:`meanfield.twolayer.ParticleLimit`) implement the same
-contract, so adding an integrator is adding a class.
+snapshot schedule, the progress bar, divergence handling (with the snapshots
+taken so far in ``DivergenceError.partial``) and the result it returns: a
+:class:`Trajectory` for the two-layer steppers, or whatever a ``collect``
+function builds from the snapshot :class:`Row` s.  Everything that steps in
+time implements the contract: two-layer SGD (:class:`meanfield.twolayer.SGD`),
+the particle limit (:class:`meanfield.twolayer.ParticleLimit`), multilayer SGD
+(:class:`meanfield.multilayer.sgd.MultilayerSGD`), the radial PDE
+(:class:`meanfield.pde.radial.RadialFlow`), full-batch GD of the lazy regime
+(:class:`meanfield.lazy.networks.GradientDescent`) and torch SGD
+(:class:`meanfield.torch.train.TorchSGD`); adding an integrator is adding a
+class.  A stepper keeps its state between calls, so calling :func:`simulate`
+again with later times resumes the run.
 
 Explicit Runge-Kutta tableaux for the limit live here too.
 """
@@ -17,6 +25,7 @@ import sys
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -49,10 +58,19 @@ class Stepper(ABC):
 
     Subclasses keep ``self.time`` and ``self.step_count`` current and
     implement :meth:`plan`, :meth:`advance`, :meth:`snapshot` and :meth:`risk`.
+    Any of them may raise ``DivergenceError(step, time)``; :func:`simulate`
+    attaches the snapshots taken so far.
+
+    Attributes
+    ----------
+    compiles : bool
+        Whether the first step may compile numba kernels: :func:`simulate`
+        then says so on stderr when that step is slow.
     """
 
     time: float = 0.0
     step_count: int = 0
+    compiles: bool = True
 
     @abstractmethod
     def plan(self, t_target: float) -> int:
@@ -61,15 +79,23 @@ class Stepper(ABC):
     @abstractmethod
     def advance(self, n: int) -> None:
         """Take ``n`` planned steps; raise DivergenceError(step, time) on a
-        non-finite result, leaving the state at the last finite step."""
+        non-finite result, leaving the state at the last finite step where the
+        stepper checks every step (one that checks less often names the first
+        step after its last passed check)."""
 
     @abstractmethod
-    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the tracked ``(a, W)``."""
+    def snapshot(self) -> Any:
+        """A copy of the tracked state: ``(a, W)`` for the two-layer steppers
+        (what the default :class:`Trajectory` expects), any object otherwise."""
 
     @abstractmethod
-    def risk(self) -> float:
-        """Exact population risk of the current state."""
+    def risk(self) -> Any:
+        """Population risk of the current state.
+
+        A number, a tuple whose first entry is the risk (e.g. with its Monte
+        Carlo standard error), or None for a stepper without one.  A risk
+        that is not finite makes :func:`simulate` raise DivergenceError.
+        """
 
 
 @dataclass
@@ -84,82 +110,135 @@ class Trajectory:
     config: dict = field(default_factory=dict)
 
 
-def _collect(rows, config):
+class Row(NamedTuple):
+    """One snapshot taken by :func:`simulate`."""
+
+    time: float
+    step: int
+    state: Any
+    """What :meth:`Stepper.snapshot` returned."""
+    risk: Any
+    """What :meth:`Stepper.risk` returned."""
+
+
+def trajectory(rows, config=None) -> Trajectory:
+    """The :class:`Trajectory` of snapshot rows whose states are ``(a, W)``."""
+    config = dict(config or {})
     if not rows:
         return Trajectory(np.empty(0), np.empty(0, int), np.empty((0, 0)), np.empty((0, 0, 0)),
                           np.empty(0), config)
-    t, k, a, W, r = zip(*rows)
+    t, k, states, r = zip(*rows)
+    a, W = zip(*states)
     return Trajectory(np.array(t), np.array(k), np.stack(a), np.stack(W), np.array(r), config)
 
 
+def check_times(times, start=0.0):
+    """``times`` as a float64 array, or ValueError unless it is a non-empty, non-decreasing
+    1-D array of finite numbers >= ``start``.
+
+    :func:`simulate` checks its times with it; a runner calls it first too, to
+    fail before any costly setup.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)):
+        raise ValueError(f"times must be a non-empty 1-D array of finite numbers, got {times!r}")
+    if np.any(np.diff(times) < 0) or times[0] < start - 1e-12:
+        raise ValueError(f"times must be non-decreasing and >= {start}, got {times}")
+    return times
+
+
+def _risk_value(risk):
+    """The risk judged for divergence: the number itself or a tuple's first entry."""
+    return risk[0] if isinstance(risk, tuple) else risk
+
+
 def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
-             chunk_steps=None) -> Trajectory:
+             chunk_steps=None, collect=None, until=None):
     """Run ``stepper`` through ``times`` and snapshot at each.
 
     Parameters
     ----------
     stepper : Stepper
     times : array_like
-        Non-decreasing snapshot times, all >= the stepper's current time.
+        Non-decreasing snapshot times, all >= the stepper's current time (a
+        later call with later times resumes the run).
     progress : bool
-        Show a tqdm bar (in units of time).
+        Show one tqdm bar for the run (in units of time).
+    desc : str, optional
+        The bar's label, and the name in the compile notice.
+    config : dict, optional
+        Stored in the default :class:`Trajectory`.
     chunk_steps : int, optional
         Steps per :meth:`Stepper.advance` call (progress granularity).
         Results do not depend on it.
+    collect : callable, optional
+        ``collect(rows) -> result`` from the list of :class:`Row` taken so
+        far; builds both the result and ``DivergenceError.partial``.  Default:
+        :func:`trajectory` (states ``(a, W)``) with ``config``.
+    until : float, optional
+        Run on to this time after the last snapshot, without a snapshot there
+        (a training run whose last snapshot comes before its end).
+
+    Returns
+    -------
+    Trajectory or what ``collect`` returns
 
     Raises
     ------
     DivergenceError
         With ``.partial`` holding the snapshots taken so far.
     """
-    times = np.asarray(times, dtype=np.float64)
-    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)):
-        raise ValueError(f"times must be a non-empty 1-D array of finite numbers, got {times!r}")
-    if np.any(np.diff(times) < 0) or times[0] < stepper.time - 1e-12:
-        raise ValueError(f"times must be non-decreasing and >= {stepper.time}, got {times}")
-    config = dict(config or {})
+    times = check_times(times, stepper.time)
+    end = float(times[-1] if until is None else max(until, times[-1]))
+    if collect is None:
+        config = dict(config or {})
+
+        def collect(rows):
+            return trajectory(rows, config)
     rows = []
     t_start = stepper.time
     bar = None
+    notice = desc or "meanfield"
+    # (time, whether to snapshot there)
+    targets = [(float(t), True) for t in times] + ([(end, False)] if end > times[-1] else [])
     try:
-        for t in times:
-            n = stepper.plan(float(t))
+        for t, snap in targets:
+            n = stepper.plan(t)
             step = chunk_steps or max(1, n // 50)
             if bar is None and n > 0:
                 # One step before the bar starts its clock: on a first run it
                 # compiles the kernels, and a bar would extrapolate that to its ETA.
-                t0 = stepper.time
-                with compile_notice(desc or "meanfield", enabled=progress):
-                    try:
-                        stepper.advance(1)
-                    except DivergenceError as err:
-                        raise DivergenceError(err.step, err.time, _collect(rows, config)) \
-                            from None
+                with compile_notice(notice, enabled=progress and stepper.compiles):
+                    stepper.advance(1)
                 n -= 1
-                bar = tqdm(total=float(times[-1] - t_start), disable=not progress, desc=desc,
+                bar = tqdm(total=float(end - t_start), disable=not progress, desc=desc,
                            unit="t", initial=float(stepper.time - t_start),
                            bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} "
                                       "[{elapsed}<{remaining}]")
             while n > 0:
                 m = min(n, step)
                 t0 = stepper.time
-                try:
-                    stepper.advance(m)
-                except DivergenceError as err:
-                    raise DivergenceError(err.step, err.time, _collect(rows, config)) from None
+                stepper.advance(m)
                 bar.update(stepper.time - t0)
                 n -= m
-            a, W = stepper.snapshot()
+            if not snap:
+                continue
+            state = stepper.snapshot()
             with np.errstate(over="ignore", invalid="ignore"), compile_notice(
-                    desc or "meanfield", enabled=progress and bar is None):
+                    notice, enabled=progress and bar is None and stepper.compiles):
                 risk = stepper.risk()
-            if not np.isfinite(risk):  # finite but huge weights: the loss overflowed
-                raise DivergenceError(stepper.step_count, stepper.time, _collect(rows, config))
-            rows.append((stepper.time, stepper.step_count, a, W, risk))
+            if risk is not None and not np.isfinite(_risk_value(risk)):
+                # finite but huge weights: the loss overflowed
+                raise DivergenceError(stepper.step_count, stepper.time)
+            rows.append(Row(stepper.time, stepper.step_count, state, risk))
+    except DivergenceError as err:
+        if err.partial is not None:
+            raise
+        raise DivergenceError(err.step, err.time, collect(rows)) from None
     finally:
         if bar is not None:
             bar.close()
-    return _collect(rows, config)
+    return collect(rows)
 
 
 @contextlib.contextmanager

@@ -8,13 +8,14 @@ weights included.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
-from ..stepping import DivergenceError
+from ..stepping import DivergenceError, Stepper, simulate
 from .gram import c_sigma
 
 
@@ -134,44 +135,103 @@ class GDResult:
         return self.steps
 
 
+class GradientDescent(Stepper):
+    """Full-batch gradient descent ``theta <- theta - eta grad L`` on every layer of a
+    :class:`DeepNet`, in place, as a :class:`Stepper` whose time is the step count.
+
+    The loss of every state reached is kept in ``losses``.  A snapshot is
+    ``(loss, movement)`` with movement ``(1/sqrt m) ||W^(h)(k) - W^(h)(0)||_F``
+    per layer, and the risk is ``lambda_min(G^(H)(k))``.
+
+    Parameters
+    ----------
+    net : DeepNet
+        Trained in place.
+    X : array_like
+        Inputs (n, d).
+    y : array_like
+        Targets (n,).
+    eta : float
+        Step size; GD diverges above about ``2 / lambda_max`` of the NTK.
+    """
+
+    def __init__(self, net, X, y, eta):
+        self.net = net
+        self.X = np.asarray(X, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.eta = _checks.positive("eta", eta)
+        self.W0 = [W.copy() for W in net.Ws]
+        self.losses = []  # L(theta(k)) for every step k taken
+        self._grad = None  # (step, loss, dL/dW, dL/da) at the current weights
+        self.time = 0.0
+        self.step_count = 0
+
+    def _gradients(self):
+        """Loss and gradients at the current weights, once per step."""
+        k = self.step_count
+        if self._grad is None or self._grad[0] != k:
+            with np.errstate(over="ignore", invalid="ignore"):
+                L, gW, ga = self.net.gradients(self.X, self.y)
+            if not np.isfinite(L):  # eta above 2 / lambda_max of the NTK, typically
+                raise DivergenceError(k, k)
+            self._grad = (k, L, gW, ga)
+        return self._grad[1:]
+
+    def plan(self, t_target):
+        k = round(t_target)
+        if k < self.step_count:
+            raise ValueError(f"times: {t_target} lies before the current step {self.step_count}")
+        return k - self.step_count
+
+    def advance(self, n):
+        net, eta = self.net, self.eta
+        for _ in range(n):
+            L, gW, ga = self._gradients()
+            self.losses.append(L)
+            for W, g in zip(net.Ws, gW):
+                W -= eta * g
+            net.a -= eta * ga
+            self.step_count += 1
+            self.time = float(self.step_count)
+
+    def snapshot(self):
+        L = self._gradients()[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            moved = [np.linalg.norm(W - self.W0[h]) / np.sqrt(self.net.m)
+                     for h, W in enumerate(self.net.Ws)]
+        return L, moved
+
+    def risk(self):
+        """``lambda_min(G^(H))``, NaN when the Gram matrix is not finite."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            G = self.net.gram_last(self.X)
+        return float(np.linalg.eigvalsh(G)[0]) if np.isfinite(G).all() else math.nan
+
+    def result(self, rows):
+        """The :class:`GDResult` of snapshot rows from :func:`~meanfield.stepping.simulate`."""
+        loss = list(self.losses)
+        if rows and rows[-1].step == len(loss):  # the run ends at a snapshot: its loss too
+            loss.append(rows[-1].state[0])
+        return GDResult(np.array(loss), np.array([r.step for r in rows]),
+                        np.array([r.state[1] for r in rows]), np.array([r.risk for r in rows]))
+
+
 def train_gd(net: DeepNet, X, y, eta, steps, record_every=10) -> GDResult:
     """Full-batch gradient descent ``theta <- theta - eta grad L`` on every layer, in place.
+
+    Runs :class:`GradientDescent` through :func:`~meanfield.stepping.simulate`,
+    with a snapshot every ``record_every`` steps and at the last.
 
     Raises
     ------
     DivergenceError
         When the loss stops being finite; ``.partial`` holds the run so far.
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    eta = _checks.positive("eta", eta)
     steps = _checks.nonneg_int("steps", steps)
     record_every = _checks.positive_int("record_every", record_every)
-    W0 = [W.copy() for W in net.Ws]
-    losses, rec, mov, lam = [], [], [], []
-    for k in range(steps + 1):
-        record = k % record_every == 0 or k == steps
-        with np.errstate(over="ignore", invalid="ignore"):
-            L, gW, ga = net.gradients(X, y)
-            if record:
-                G = net.gram_last(X)
-                moved = [np.linalg.norm(W - W0[h]) / np.sqrt(net.m)
-                         for h, W in enumerate(net.Ws)]
-        # eta above 2 / lambda_max of the NTK, typically
-        if not np.isfinite(L) or (record and not np.isfinite(G).all()):
-            raise DivergenceError(k, k, GDResult(np.array(losses), np.array(rec),
-                                                 np.array(mov), np.array(lam)))
-        losses.append(L)
-        if record:
-            rec.append(k)
-            mov.append(moved)
-            lam.append(float(np.linalg.eigvalsh(G)[0]))
-        if k == steps:
-            break
-        for W, g in zip(net.Ws, gW):
-            W -= eta * g
-        net.a -= eta * ga
-    return GDResult(np.array(losses), np.array(rec), np.array(mov), np.array(lam))
+    stepper = GradientDescent(net, X, y, eta)
+    times = np.unique(np.append(np.arange(0, steps + 1, record_every), steps))
+    return simulate(stepper, times, progress=False, desc="GD", collect=stepper.result)
 
 
 @dataclass

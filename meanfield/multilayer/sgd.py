@@ -22,11 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import _checks
 from ..kernels.multilayer import multilayer_sgd
-from ..stepping import DivergenceError
+from ..stepping import DivergenceError, Stepper, check_times, simulate
 from .model import MultilayerNet
 
 
@@ -131,8 +130,124 @@ class MultilayerRun:
     config: dict = field(default_factory=dict)
 
 
+class MultilayerSGD(Stepper):
+    """One-pass SGD of eq. (4.3) on a copy of a :class:`MultilayerNet`, as a :class:`Stepper`.
+
+    Time is ``t = k alpha`` after k steps; snapshots are copies of the net and
+    the risk is ``(mean, standard error)`` from ``mc``.
+
+    Parameters
+    ----------
+    net : MultilayerNet
+        Initial weights (copied, not modified).
+    task : object
+        Anything with ``d`` and ``sample(n, rng) -> (X, y)``: fresh samples every step.
+    alpha : float
+        Step scale; ``s_k = alpha xi(k alpha)``.
+    mc : MCRisk
+        Evaluates the risk at each snapshot.
+    batch_size : int
+    schedule : callable, optional
+        ``xi(t)``; default 1.
+    rng : int or Generator
+        Seeds the data stream.
+    horizon : int, optional
+        Steps the run is planned to take.  The stream is drawn in blocks of
+        a fixed number of steps counted from step 0, the block that reaches
+        ``horizon`` cut there (no samples are drawn past the run), so the
+        data, and with them the weights, do not depend on where snapshots
+        are taken.  Without it every block is whole.
+    """
+
+    def __init__(self, net, task, alpha, *, mc, batch_size=1, schedule=None, rng=0,
+                 horizon=None):
+        if not isinstance(net, MultilayerNet):
+            raise ValueError(f"net must be a MultilayerNet, got {type(net).__name__}")
+        self.task = task
+        self.mc = mc
+        self.alpha = _checks.positive("alpha", alpha)
+        self.batch_size = B = _checks.positive_int("batch_size", batch_size)
+        self.schedule = schedule
+        self._rng = _checks.generator(rng)
+        self.horizon = None if horizon is None else _checks.nonneg_int("horizon", horizon)
+        self.net = net.copy()
+        # the kernel updates the stacked middle layers; the net's matrices are views of them
+        self._Wm = np.stack(self.net.weights[1:-1])
+        self.net.weights[1:-1] = list(self._Wm)
+        self._block = max(1, (1 << 18) // (self.net.d * B))
+        self._X = self._y = self._Y = None
+        self._pos = self._len = 0
+        self._target = 0
+        # Weights are checked for finite entries (a pass over them) once per block
+        # and at each planned target, not per advance call: at N = 1000 a step
+        # costs a few such passes.  A failed check names the first step after the
+        # last check that passed.
+        self._checked = 0
+        self.time = 0.0
+        self.step_count = 0
+
+    def plan(self, t_target):
+        k = round(t_target / self.alpha)
+        if k < self.step_count:
+            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
+        self._target = k
+        return k - self.step_count
+
+    def _draw(self):
+        k, m = self.step_count, self._block
+        if self.horizon is not None and k < self.horizon:
+            m = min(m, self.horizon - k)
+        B = self.batch_size
+        self._X, self._y = self.task.sample(m * B, self._rng)
+        self._Y = _targets(self._y, self.net.d_out) if B == 1 else None
+        self._pos, self._len = 0, m
+
+    def _check(self):
+        if not np.isfinite(self._Wm).all():
+            raise DivergenceError(self._checked, self._checked * self.alpha)
+        self._checked = self.step_count
+
+    def advance(self, n):
+        net, B, alpha = self.net, self.batch_size, self.alpha
+        while n > 0:
+            if self._pos == self._len:
+                self._draw()
+            k, p = self.step_count, self._pos
+            m = min(n, self._len - p)
+            s = alpha * (np.ones(m) if self.schedule is None else np.asarray(
+                _checks.schedule_value(self.schedule, (k + np.arange(m)) * alpha), float))
+            X = self._X[p * B:(p + m) * B]
+            if B == 1:
+                Y = self._Y[p:p + m]
+                done = multilayer_sgd(net.weights[0], self._Wm, net.weights[-1],
+                                      X.reshape(m, 1, net.d), Y.reshape(m, 1, net.d_out), s,
+                                      net.act.kind, net.act.p)
+                if done < m:
+                    raise DivergenceError(k + done, (k + done) * alpha)
+            else:
+                y = self._y[p * B:(p + m) * B]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    for j in range(m):
+                        sgd_step(net, X[j * B:(j + 1) * B], y[j * B:(j + 1) * B], s[j])
+            self._pos += m
+            self.step_count += m
+            self.time = self.step_count * alpha
+            n -= m
+            if self._pos == self._len or self.step_count == self._target:
+                self._check()
+
+    def snapshot(self):
+        return self.net.copy()
+
+    def risk(self):
+        """``(mean, standard error)`` of the Monte Carlo risk."""
+        return self.mc.risk(self.net)
+
+
 def run_sgd(net, task, alpha, times, *, mc, batch_size=1, schedule=None, rng=0, progress=True):
     """Train a copy of ``net`` by eq. (4.3) on fresh samples of ``task``; snapshot at ``times``.
+
+    Runs :class:`MultilayerSGD` through :func:`~meanfield.stepping.simulate`.
 
     Parameters
     ----------
@@ -147,64 +262,27 @@ def run_sgd(net, task, alpha, times, *, mc, batch_size=1, schedule=None, rng=0, 
     rng : int or Generator
         Seeds the data stream.
 
+    Returns
+    -------
+    MultilayerRun
+
     Raises
     ------
     DivergenceError
         With ``.partial`` holding the snapshots so far.
     """
-    if not isinstance(net, MultilayerNet):
-        raise ValueError(f"net must be a MultilayerNet, got {type(net).__name__}")
     alpha = _checks.positive("alpha", alpha)
-    B = _checks.positive_int("batch_size", batch_size)
-    times = np.asarray(times, dtype=np.float64)
-    if times.ndim != 1 or times.size == 0 or np.any(times < 0) or np.any(np.diff(times) < 0):
-        raise ValueError(f"times must be a non-empty non-decreasing list of times >= 0, "
-                         f"got {times}")
-    steps = np.round(times / alpha).astype(int)
-    g = _checks.generator(rng)
-    cur = net.copy()
-    # the kernel updates the stacked middle layers; the net's matrices are views of them
-    Wm = np.stack(cur.weights[1:-1])
-    cur.weights[1:-1] = list(Wm)
-    block = max(1, (1 << 18) // (cur.d * B))
-    rows = []
-    cfg = {"alpha": alpha, "batch_size": B, "N": cur.N, "L": cur.n_hidden}
+    times = check_times(times)
+    stepper = MultilayerSGD(net, task, alpha, mc=mc, batch_size=batch_size, schedule=schedule,
+                            rng=rng, horizon=round(float(times[-1]) / alpha))
+    cfg = {"alpha": alpha, "batch_size": stepper.batch_size, "N": stepper.net.N,
+           "L": stepper.net.n_hidden}
 
-    def partial():
-        t, k, nets, r, se = (zip(*rows) if rows else ((),) * 5)
+    def collect(rows):
+        t, k, nets, r = zip(*rows) if rows else ((),) * 4
+        r, se = zip(*r) if rows else ((), ())
         return MultilayerRun(np.array(t), np.array(k, int), list(nets), np.array(r),
                              np.array(se), cfg)
 
-    k = 0
-    bar = tqdm(total=int(steps[-1]), disable=not progress, desc=f"multilayer SGD N={cur.N}",
-               leave=False, mininterval=0.5)
-    try:
-        for target in steps:
-            while k < target:
-                n = min(block, target - k)
-                X, y = task.sample(n * B, g)
-                s = alpha * (np.ones(n) if schedule is None else np.asarray(
-                    _checks.schedule_value(schedule, (k + np.arange(n)) * alpha), float))
-                if B == 1:
-                    Y = _targets(y, cur.d_out)
-                    done = multilayer_sgd(cur.weights[0], Wm, cur.weights[-1],
-                                          X.reshape(n, 1, cur.d), Y.reshape(n, 1, cur.d_out),
-                                          s, cur.act.kind, cur.act.p)
-                    if done < n:
-                        raise DivergenceError(k + done, (k + done) * alpha, partial())
-                else:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        for j in range(n):
-                            sgd_step(cur, X[j * B:(j + 1) * B], y[j * B:(j + 1) * B], s[j])
-                if not np.isfinite(Wm).all():
-                    raise DivergenceError(k, k * alpha, partial())
-                k += n
-                bar.update(n)
-            with np.errstate(over="ignore", invalid="ignore"):
-                r, se = mc.risk(cur)
-            if not np.isfinite(r):
-                raise DivergenceError(k, k * alpha, partial())
-            rows.append((k * alpha, k, cur.copy(), r, se))
-    finally:
-        bar.close()
-    return partial()
+    return simulate(stepper, times, progress=progress, desc=f"multilayer SGD N={stepper.net.N}",
+                    collect=collect)

@@ -35,10 +35,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
-from tqdm.auto import tqdm
 
 from .. import _checks
-from ..stepping import DivergenceError, get_method, grid_steps, rk_step
+from ..stepping import (
+    DivergenceError,
+    Stepper,
+    check_times,
+    get_method,
+    grid_steps,
+    rk_step,
+    simulate,
+)
 from .hermite import hermite_coefficients, sphere_moments, truncation
 
 
@@ -182,9 +189,88 @@ class RadialSolution:
         return float(ot.wasserstein_1d(self.radii[k], np.asarray(radii, dtype=float), p=1))
 
 
+class RadialFlow(Stepper):
+    """The quantile radii of the radial PDE (module docstring) as a :class:`Stepper`.
+
+    Snapshots are the sorted radii (M,) and the risk is ``R(rho_t)``.
+
+    Parameters
+    ----------
+    kernel : RadialKernel
+    X0 : numpy.ndarray
+        Initial quantile radii (M,), >= 0; copied.
+    h : float
+        Time step: the radii step on the grid ``t_k = k h``, and a snapshot
+        between grid points is a partial step on a copy, so results do not
+        depend on where snapshots are taken.
+    method : {'euler', 'heun', 'rk4'}
+    schedule : callable, optional
+        ``xi(t)``, default 1.
+    """
+
+    def __init__(self, kernel, X0, *, h=0.01, method="rk4", schedule=None):
+        self.kernel = kernel
+        self.X = np.array(X0, dtype=np.float64)
+        self.h = _checks.positive("h", h)
+        self.method = get_method(method)
+        self.schedule = schedule
+        self.time = 0.0
+        self.step_count = 0
+        self._full, self._rem, self._target = 0, 0.0, 0.0
+        self._off = None  # the radii at an off-grid snapshot time
+
+    def _rhs(self, t, y):
+        if not np.all(np.isfinite(y[0])):  # an RK stage overflowed: let the step fail
+            return (np.full_like(y[0], np.nan),)
+        xi = float(_checks.schedule_value(self.schedule, t))
+        return (2.0 * xi * self.kernel.velocity(np.abs(y[0]))[0],)
+
+    def _step(self, t, dt):
+        (Y,) = rk_step(self.method, self._rhs, t, (self.X,), dt)
+        if not np.all(np.isfinite(Y)):
+            raise DivergenceError(self.step_count, t)
+        return np.abs(Y)
+
+    def plan(self, t_target):
+        if t_target < self.time - 1e-12:
+            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
+        self._target = t_target
+        self._full, self._rem = grid_steps(self.step_count, t_target, self.h)
+        if self._full == 0 and self._rem == 0:
+            self.time = t_target  # the grid point, to 1e-9: report the time asked for
+        return self._full + (self._rem > 0)
+
+    def advance(self, n):
+        for _ in range(n):
+            t = self.step_count * self.h
+            if self._full > 0:
+                self.X = self._step(t, self.h)
+                self._off = None
+                self._full -= 1
+                self.step_count += 1
+                self.time = self.step_count * self.h
+            elif self._rem > 0:
+                self._off = self._step(t, self._rem)
+                self._rem = 0.0
+        if self._full == 0 and self._rem == 0:
+            self.time = self._target  # k h to rounding, or the partial step's end
+
+    def snapshot(self):
+        # Reflections at 0 are the only way the order changes.  The sorted
+        # copy is the snapshot; the state keeps its order, whose summation
+        # order the next steps' means then do not depend on the snapshots.
+        return np.sort(self.X if self._off is None else self._off)
+
+    def risk(self):
+        """``R(rho_t)`` of the sorted radii (the snapshot's summation order)."""
+        return self.kernel.risk(self.snapshot())
+
+
 def solve_radial(task, law, times, *, M=2000, a=1.0, h=0.01, method="rk4", schedule=None,
                  progress=False, tol=1e-14):
     """Integrate the radial PDE from the law ``law`` of the radius and snapshot at ``times``.
+
+    Runs :class:`RadialFlow` through :func:`~meanfield.stepping.simulate`.
 
     Parameters
     ----------
@@ -206,59 +292,33 @@ def solve_radial(task, law, times, *, M=2000, a=1.0, h=0.01, method="rk4", sched
     method : {'euler', 'heun', 'rk4'}
     schedule : callable, optional
         ``xi(t)``, default 1.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------
     RadialSolution
+
+    Raises
+    ------
+    DivergenceError
+        With ``.partial`` holding the snapshots so far.
     """
     M = _checks.positive_int("M", M)
     h = _checks.positive("h", h)
     tab = get_method(method)
-    times = np.asarray(times, dtype=np.float64)
-    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times[0] < 0 \
-            or np.any(np.diff(times) < 0):
-        raise ValueError("times must be a non-empty non-decreasing 1-D array of finite numbers "
-                         f">= 0, got {times!r}")
+    times = check_times(times)
     kernel = RadialKernel(task, a=a, tol=tol)
     X = np.asarray(law.ppf((np.arange(M) + 0.5) / M), dtype=np.float64)
     if not np.all(np.isfinite(X)) or np.any(X < 0):
         raise ValueError("law must be a distribution on [0, inf) with a finite ppf")
-
-    def xi(t):
-        return float(_checks.schedule_value(schedule, t))
-
-    def rhs(t, y):
-        if not np.all(np.isfinite(y[0])):  # an RK stage overflowed: let the step fail
-            return (np.full_like(y[0], np.nan),)
-        return (2.0 * xi(t) * kernel.velocity(np.abs(y[0]))[0],)
-
     config = {"M": M, "a": a, "h": h, "method": tab.name, "K": kernel.K, "tail": kernel.tail,
               "d": task.d, "task": str(task)}
-    steps, rows, risks = 0, [], []
 
-    def step(t, X, dt):
-        (Y,) = rk_step(tab, rhs, t, (X,), dt)
-        if not np.all(np.isfinite(Y)):
-            raise DivergenceError(steps, t, RadialSolution(
-                np.array(times[:len(rows)]), np.array(rows).reshape(len(rows), M),
-                np.array(risks), config))
-        return np.abs(Y)
+    def collect(rows):
+        return RadialSolution(np.array([r.time for r in rows]),
+                              np.array([r.state for r in rows]).reshape(len(rows), M),
+                              np.array([r.risk for r in rows]), config)
 
-    bar = tqdm(total=float(times[-1]), disable=not progress, desc="radial PDE", unit="t")
-    try:
-        for target in times:
-            n, rem = grid_steps(steps, target, h)
-            for _ in range(n):
-                X = step(steps * h, X, h)
-                steps += 1
-                bar.update(steps * h - bar.n)
-            Xs = step(steps * h, X, rem) if rem > 0 else X
-            # Reflections at 0 are the only way the order changes.  The sorted
-            # copy is the snapshot; the state keeps its order, whose summation
-            # order the next steps' means then do not depend on the snapshots.
-            Xs = np.sort(Xs)
-            rows.append(Xs)
-            risks.append(kernel.risk(Xs))
-    finally:
-        bar.close()
-    return RadialSolution(times.copy(), np.array(rows), np.array(risks), config)
+    return simulate(RadialFlow(kernel, X, h=h, method=tab, schedule=schedule), times,
+                    progress=progress, desc="radial PDE", collect=collect)

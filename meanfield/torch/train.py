@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from .. import _checks
-from ..stepping import DivergenceError
+from ..stepping import DivergenceError, Stepper, simulate
 from .losses import as_targets, check_loss, per_sample
 
 
@@ -211,8 +210,104 @@ class TrainResult:
     config: dict = field(default_factory=dict)
 
 
+class TorchSGD(Stepper):
+    """SGD in mean-field scaling on a :class:`MeanFieldNet`, in place, as a :class:`Stepper`.
+
+    Time is ``k alpha`` after k steps.  A snapshot is ``(fraction, train_loss,
+    weights, record)``: the mean mini-batch loss since the previous snapshot
+    (NaN when no step was taken), a float64 copy of the weights (None unless
+    ``keep_states``) and what ``callback`` returned (None without one).
+    There is no risk: the loss is checked every ``config.check_every`` steps
+    (each check waits for the device) and the weights at each snapshot.
+
+    Parameters
+    ----------
+    net : MeanFieldNet
+    stream : DataStream or TaskStream
+        On the net's device and dtype.
+    config : TrainConfig
+        ``alpha``, ``loss``, ``schedule`` and ``check_every`` are used here.
+    callback : callable, optional
+        ``callback(net, fraction, t, step) -> object`` at each snapshot, under
+        ``torch.no_grad``.
+    keep_states : bool
+    fractions : sequence of float, optional
+        What each snapshot, in order, passes as ``fraction`` (None without).
+    """
+
+    compiles = False
+
+    def __init__(self, net, stream, config, *, callback=None, keep_states=False,
+                 fractions=None):
+        self.net, self.stream, self.config = net, stream, config
+        self.callback = callback
+        self.keep_states = bool(keep_states)
+        self.fractions = fractions
+        self._scales = net.scales()
+        self._opt = torch.optim.SGD([{"params": [w], "lr": config.alpha * s}
+                                     for w, s in zip(net.weights, self._scales)], lr=config.alpha)
+        # the loss summed on the device since the last snapshot: reading it waits for the device
+        self._sum = torch.zeros((), dtype=torch.float64, device=net.device)
+        self._n = 0
+        self._snaps = 0
+        self.time = 0.0
+        self.step_count = 0
+
+    def plan(self, t_target):
+        k = round(t_target / self.config.alpha)
+        if k < self.step_count:
+            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
+        return k - self.step_count
+
+    def advance(self, n):
+        cfg, opt, net = self.config, self._opt, self.net
+        for _ in range(n):
+            k = self.step_count
+            if cfg.schedule is not None:
+                xi = float(_checks.schedule_value(cfg.schedule, np.array([k * cfg.alpha]))[0])
+                for g, s in zip(opt.param_groups, self._scales):
+                    g["lr"] = cfg.alpha * xi * s
+            xb, yb = self.stream.next()
+            opt.zero_grad(set_to_none=True)
+            loss = per_sample(net(xb), yb, cfg.loss).mean()
+            loss.backward()
+            opt.step()
+            self._sum += loss.detach()
+            self._n += 1
+            self.step_count = k + 1
+            self.time = self.step_count * cfg.alpha
+            # on a fixed grid of steps, whatever the snapshots and advance calls
+            if self.step_count % cfg.check_every == 0 and not math.isfinite(float(self._sum)):
+                k0 = self.step_count - self._n  # the first step since the last snapshot
+                raise DivergenceError(k0, k0 * cfg.alpha)
+
+    def snapshot(self):
+        k, net = self.step_count, self.net
+        t = k * self.config.alpha
+        with torch.no_grad():
+            ok = all(bool(torch.isfinite(w).all()) for w in net.weights)
+        if not ok:
+            raise DivergenceError(k, t)
+        loss = float(self._sum) / self._n if self._n else math.nan
+        self._sum.zero_()
+        self._n = 0
+        fr = None if self.fractions is None else float(self.fractions[self._snaps])
+        self._snaps += 1
+        weights = net.numpy_weights() if self.keep_states else None
+        record = None
+        if self.callback is not None:
+            with torch.no_grad():
+                record = self.callback(net, fr, t, k)
+        return fr, loss, weights, record
+
+    def risk(self):
+        return None
+
+
 def train(net, stream, config, callback=None, keep_states=False, progress=True):
     """Train ``net`` in place by SGD in mean-field scaling.
+
+    Runs :class:`TorchSGD` through :func:`~meanfield.stepping.simulate`.
 
     Parameters
     ----------
@@ -245,60 +340,21 @@ def train(net, stream, config, callback=None, keep_states=False, progress=True):
         stream.to(net.device, net.dtype)
     fr = np.asarray(config.snapshots)
     snap_steps = np.round(fr * n).astype(int)
-    scales = net.scales()
-    opt = torch.optim.SGD([{"params": [w], "lr": config.alpha * s}
-                           for w, s in zip(net.weights, scales)], lr=config.alpha)
-    res = TrainResult(np.array([]), np.array([], int), np.array([]),
-                      config={"alpha": config.alpha, "steps": n, "loss": config.loss,
-                              "batch_size": stream.batch_size, "N": net.N, "depth": net.depth})
-    losses = []
-    run_sum = torch.zeros((), dtype=torch.float64, device=net.device)
-    run_n, checked = 0, 0
+    stepper = TorchSGD(net, stream, config, callback=callback, keep_states=keep_states,
+                       fractions=fr)
+    cfg = {"alpha": config.alpha, "steps": n, "loss": config.loss,
+           "batch_size": stream.batch_size, "N": net.N, "depth": net.depth}
 
-    def snap(k, i):
-        with torch.no_grad():
-            ok = all(bool(torch.isfinite(w).all()) for w in net.weights)
-        if not ok:
-            raise DivergenceError(k, k * config.alpha, res)
-        res.times = np.append(res.times, k * config.alpha)
-        res.steps = np.append(res.steps, k)
-        res.fractions = np.append(res.fractions, fr[i])
-        losses.append(float(run_sum) / run_n if run_n else math.nan)
-        res.train_loss = np.array(losses)
-        if keep_states:
-            res.states.append(net.numpy_weights())
-        if callback is not None:
-            with torch.no_grad():
-                res.records.append(callback(net, float(fr[i]), k * config.alpha, k))
+    def collect(rows):
+        frs, losses, states, records = zip(*(r.state for r in rows)) if rows else ((),) * 4
+        return TrainResult(np.array([r.time for r in rows], dtype=float),
+                           np.array([r.step for r in rows], dtype=int),
+                           np.array(frs, dtype=float),
+                           list(states) if keep_states else [],
+                           list(records) if callback is not None else [],
+                           np.array(losses) if rows else None, cfg)
 
-    bar = tqdm(total=n, desc=f"SGD N={net.N} depth={net.depth}", disable=not progress,
-               leave=False, mininterval=0.5)
-    i = 0
-    try:
-        for k in range(n + 1):
-            while i < len(snap_steps) and snap_steps[i] == k:
-                snap(k, i)
-                run_sum.zero_()
-                run_n = 0
-                i += 1
-            if k == n:
-                break
-            if config.schedule is not None:
-                xi = float(_checks.schedule_value(config.schedule, np.array([k * config.alpha]))[0])
-                for g, s in zip(opt.param_groups, scales):
-                    g["lr"] = config.alpha * xi * s
-            xb, yb = stream.next()
-            opt.zero_grad(set_to_none=True)
-            loss = per_sample(net(xb), yb, config.loss).mean()
-            loss.backward()
-            opt.step()
-            run_sum += loss.detach()
-            run_n += 1
-            if (k + 1) % config.check_every == 0:
-                if not math.isfinite(float(run_sum)):
-                    raise DivergenceError(k - run_n + 1, (k - run_n + 1) * config.alpha, res)
-                bar.update(k + 1 - checked)
-                checked = k + 1
-    finally:
-        bar.close()
-    return res
+    # all n steps are taken even when the last snapshot comes before them
+    return simulate(stepper, snap_steps * config.alpha, progress=progress,
+                    desc=f"SGD N={net.N} depth={net.depth}", collect=collect,
+                    until=n * config.alpha)
