@@ -1,20 +1,37 @@
 """meanfield: the numerical side of mean-field theory of neural networks.
 
-Subpackages: :mod:`meanfield.tasks` (data, exact population kernels, real
-data sets), :mod:`meanfield.twolayer` (SGD, limit dynamics, coupling, dropout,
-paths), :mod:`meanfield.multilayer` (eq. 4.1 nets, SGD 4.3, Monte Carlo risk),
-:mod:`meanfield.connectivity` (paths through dropout networks, any depth),
-:mod:`meanfield.lazy` (Du et al.), :mod:`meanfield.torch` (real networks,
-optional), :mod:`meanfield.experiments` (sweeps), :mod:`meanfield.analysis`
-(rates), :mod:`meanfield.plotting`, :mod:`meanfield.transport`.
+The names a user needs are importable from here (``import meanfield as mf;
+mf.teacher_student(...)``), the rest one level down, in the manner of POT:
+
+* :mod:`meanfield.tasks`: data distributions with exact population risks.
+* :mod:`meanfield.twolayer`: SGD (Shevchenko & Mondelli eq. 3.3), the
+  particle limit (Mei, Montanari & Nguyen eqs. 12-13), their coupling, the
+  seven-segment path.
+* :mod:`meanfield.dropout`: the network protocol ``forward(X, keep)``,
+  dropout (eq. 3.4), kept sets, rescaled dropout: once for every model.
+* :mod:`meanfield.connectivity`: the path type, ``barrier``, the paths of
+  Kuditipudi et al. and of Nguyen, Bréchet & Mondelli, noise stability.
+* :mod:`meanfield.multilayer` (eqs. 4.1, 4.3), :mod:`meanfield.pde` (the
+  radial PDE), :mod:`meanfield.lazy` (Du et al.), :mod:`meanfield.torch`
+  (real networks, optional).
+* :mod:`meanfield.stepping` (the one time-stepping driver),
+  :mod:`meanfield.analysis` (rates and the tables verdicts use),
+  :mod:`meanfield.plotting` (drawing only), :mod:`meanfield.experiments`
+  (sweeps), :mod:`meanfield.transport`.
+
+Everything is imported on first use, so ``import meanfield`` is instant and
+compiles nothing.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
 #: How to install torch, everywhere the package says it: the CPU wheel pinned
 #: first, since an unpinned ``pip install torch`` on Linux fetches the
 #: multi-GB CUDA build.
-TORCH_HINT = "pip install torch==2.13.0 (the CPU wheel; pin it before pip install 'meanfield[torch]')"
+TORCH_HINT = ("pip install torch==2.13.0 (the CPU wheel; pin it before "
+              "pip install 'meanfield[torch]')")
 
 
 def load(folder):
@@ -25,3 +42,41 @@ def load(folder):
     from .experiments.store import load as _load
 
     return _load(folder)
+
+
+#: Top-level name -> the module that defines it.
+_WHERE = {
+    **dict.fromkeys(["GaussianTask", "teacher_student", "isotropic_gaussians",
+                     "anisotropic_gaussians"], "tasks"),
+    **dict.fromkeys(["InitialLaw", "SGD", "run_sgd", "ParticleLimit", "run_limit", "run_coupled",
+                     "measure", "seven_segment_path", "TwoLayerNet", "PopulationRisk"],
+                    "twolayer"),
+    **dict.fromkeys(["Network", "draw_keep", "dropout_rescale", "dropout_loss", "dropout_gap",
+                     "rescaled_dropout"], "dropout"),
+    **dict.fromkeys(["PathVertices", "barrier"], "connectivity"),
+    **dict.fromkeys(["Stepper", "simulate", "DivergenceError", "Trajectory"], "stepping"),
+    **dict.fromkeys(["loglog_fit", "extrapolate"], "analysis"),
+    **dict.fromkeys(["run_sweep", "load_config"], "experiments"),
+    "solve_radial": "pde",
+    "MultilayerNet": "multilayer",
+    "wasserstein2": "transport",
+}
+_SUBMODULES = ("tasks", "twolayer", "dropout", "connectivity", "multilayer", "pde", "lazy",
+               "stepping", "analysis", "plotting", "experiments", "transport", "torch")
+
+__all__ = sorted(["__version__", "TORCH_HINT", "load", *_WHERE, *_SUBMODULES])
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

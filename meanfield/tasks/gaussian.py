@@ -77,6 +77,14 @@ class GaussianTask:
 
     Use the constructors :func:`teacher_student`, :func:`isotropic_gaussians`
     and :func:`anisotropic_gaussians`.
+
+    References
+    ----------
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, eqs. (6)-(8): V, U, Psi and R.
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, eq. (3.2): L_N(theta) = R
+    of the empirical measure.
     """
 
     def __init__(self, d, activation, weights, covs, labels, teacher=None, noise_std=0.0,
@@ -383,6 +391,12 @@ def teacher_student(d, activation="relu", width=4, teacher_activation=None, teac
         Label noise standard deviation.
     input_cov : (d, d) array, optional
         Input covariance (default identity).
+
+    References
+    ----------
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, Section 3 (data model y =
+    f(x) + noise).
     """
     d = _checks.positive_int("d", d)
     width = _checks.positive_int("width", width)
@@ -406,6 +420,11 @@ def isotropic_gaussians(d, delta=0.5, activation="ramp", quad_order=QUAD_ORDER):
 
     ``y = +1`` or ``-1`` with probability 1/2; ``x | y = +1 ~ N(0, (1 + delta)^2 I_d)``,
     ``x | y = -1 ~ N(0, (1 - delta)^2 I_d)``; requires ``0 <= delta < 1``.
+
+    References
+    ----------
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, Section 3 (isotropic Gaussians, Fig. 1).
     """
     delta = _checks.nonneg("delta", delta)
     if delta >= 1.0:
@@ -420,6 +439,11 @@ def anisotropic_gaussians(covs, labels, weights=None, activation="relu", noise_s
 
     ``covs`` is a list of ``(d, d)`` covariance matrices; ``weights`` defaults
     to equal probabilities.
+
+    References
+    ----------
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, Section 3 (anisotropic Gaussians).
     """
     covs = [np.asarray(c, dtype=np.float64) for c in covs]
     if not covs or covs[0].ndim != 2:

@@ -86,6 +86,14 @@ def measure(sgd: Trajectory, limit: Trajectory, *, w2="auto", seed=0):
     Returns ``(max_dist, mean_dist, risk_gap, w2, w2_exact)``; ``w2`` is
     'auto', 'exact', 'sliced' (see :func:`meanfield.transport.wasserstein2`)
     or 'none' (NaN, skipped).
+
+    References
+    ----------
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, proof of Theorem 1: SGD
+    against its coupled ideal particles.
+    Mei, Misiakiewicz & Montanari, "Mean-field theory of two-layers neural networks:
+    dimension-free bounds and kernel limit", COLT 2019, Theorem 1.
     """
     if sgd.a.shape != limit.a.shape:
         raise ValueError(f"sgd and limit must hold the same snapshots of the same N, got "
@@ -132,6 +140,13 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=11, h=0.05,
         come from independent children of it.
     w2 : {'auto', 'exact', 'sliced'}
         How W2 is computed (see :func:`meanfield.transport.wasserstein2`).
+
+    References
+    ----------
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, proof of Theorem 1 (ideal
+    particles sharing theta_i^0).
+    Mei, Misiakiewicz & Montanari, COLT 2019, Theorem 1 (coupling bound).
     """
     N = _checks.positive_int("N", N)
     alpha = _checks.positive("alpha", alpha)

@@ -14,6 +14,12 @@ class InitialLaw:
     """Product law: ``a ~ N(a_mean, a_std^2)``, ``w ~ N(0, (w_std^2 / d) I_d)``.
 
     ``|w|`` concentrates at ``w_std``, independently of d and N.
+
+    References
+    ----------
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, assumption (A4): i.i.d.
+    initial neurons from rho_0.
     """
 
     a_mean: float = 0.0

@@ -48,6 +48,14 @@ class ParticleLimit(Stepper):
         requires method 'euler' (Euler-Maruyama).
     rng : Generator or int
         Brownian increments (only used when temperature > 0).
+
+    References
+    ----------
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, eqs. (12)-(13): the distributional dynamics.
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, proof of Theorem 1: the
+    nonlinear dynamics of the ideal particles.
     """
 
     def __init__(self, task, a_ref, W_ref, a_tag=None, W_tag=None, *, h=0.05, method="rk4",
@@ -150,6 +158,11 @@ def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=Tru
     """Run :class:`ParticleLimit` and snapshot the tagged particles at ``times``.
 
     The trajectory's ``risk`` is ``R(rho_t)`` from the reference population.
+
+    References
+    ----------
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, eqs. (12)-(13).
     """
     stepper = ParticleLimit(task, a_ref, W_ref, a_tag, W_tag, **kwargs)
     cfg = {"M": stepper.M, "h": stepper.h, "method": stepper.method.name,

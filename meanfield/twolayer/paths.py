@@ -199,7 +199,8 @@ def aligned_path(task, a, W, a2, W2):
 
     References
     ----------
-    Shevchenko & Mondelli (2020), Section 5 (the aligned baseline); the permutation is :func:`align`.
+    Shevchenko & Mondelli (2020), Section 5 (the aligned baseline); the permutation is
+    :func:`align`.
     """
     perm = align(a, W, a2, W2)
     return straight_path(task, a, W, np.asarray(a2)[perm], np.asarray(W2)[perm])

@@ -45,6 +45,13 @@ class SGD(Stepper):
         Seeds two independent streams: data and noise.  The data stream is
         consumed in fixed blocks, so trajectories do not depend on where
         snapshots are taken.
+
+    References
+    ----------
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, eq. (3.3) and assumption (A1).
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, noisy SGD (temperature tau).
     """
 
     def __init__(self, task, a0, W0, alpha, *, schedule=None, batch_size=1, temperature=0.0,
@@ -109,6 +116,11 @@ def run_sgd(task, a0, W0, alpha, times, *, progress=True, **kwargs):
 
     Returns a :class:`~meanfield.stepping.Trajectory` whose ``risk`` is the
     exact ``L_N(theta^k)``.  Raises DivergenceError with the snapshots so far.
+
+    References
+    ----------
+    Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
+    solutions for over-parameterized neural networks", ICML 2020, eq. (3.3).
     """
     stepper = SGD(task, a0, W0, alpha, **kwargs)
     cfg = {"alpha": stepper.alpha, "batch_size": stepper.batch_size,
