@@ -11,7 +11,7 @@ which is all the population functionals V, U of a two-layer net need: with
 ``q11 = w' S w``, ``q12 = w' S v``, the gradient in ``w`` is
 ``2 F1 S w + F12 S v``.
 
-Closed forms (DESIGN.md section 3):
+Closed forms (docs/design.md section 2):
 
 * ReLU/ReLU: ``F = (sqrt(q11 q22 - q12^2) + q12 (pi - phi)) / (2 pi)`` with
   ``phi = atan2(sqrt(q11 q22 - q12^2), q12)``; ``F1 = sqrt(q11 q22 - q12^2)
@@ -63,20 +63,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ..activations import (
-    ERF,
-    RAMP,
-    RELU,
-    SIGMOID,
-    TANH,
-    act_center,
-    act_d1,
-    act_d2,
-    act_kink,
-    act_n_centers,
-    act_n_kinks,
-    act_value,
-)
+from ..activations import (ERF, RAMP, RELU, SIGMOID, TANH, act_center, act_d1, act_d2,
+                           act_kink, act_n_centers, act_n_kinks, act_value)
 
 _INV_2PI = 1.0 / (2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -193,7 +181,8 @@ def relu_pair(q11, q22, q12):
 
 @njit(cache=True, inline="always")
 def _erf_scaled(m1, S1, iS1, m2, S2, iS2, c):
-    """``(angle, c g, u / r, r)`` of the erf kernel on split q's (see :func:`erf_pair`)."""
+    """``(angle, c g, u, r)`` of the erf kernel on split q's (see :func:`erf_pair`): F is
+    ``(2/pi) angle``, F1 ``-(4/pi) c g / ((1 + 2 q11) r)`` and F12 ``(4/pi) u / r``."""
     x1 = min(S1, iS2)  # S1 / T and S2 / T with T = max(1, S1 S2), T never formed
     x2 = min(S2, iS1)
     g = S1 * x2  # min(S1 S2, 1)
@@ -238,7 +227,8 @@ _SQRT_2PI = math.sqrt(_TWO_PI)
 # Full Gauss-Legendre rules on [-1, 1]: 10 points for integrals of the normal density
 # (or its CDF, times a quadratic) over short intervals, where the closed form is a
 # difference of two nearly equal numbers (error < 4e-16 relative up to length 1);
-# 16 points for the outer integral of :func:`_pl_rotated` on pieces of length <= 2.
+# 16 points for the outer integral of :func:`_pl_rotated` on pieces of length <= 3;
+# 3, 5 and 8 points for shorter pieces (:func:`_moments_right`, :func:`_mass_diff`).
 _GLI_X, _GLI_W = (np.ascontiguousarray(v) for v in np.polynomial.legendre.leggauss(10))
 _GLV_X, _GLV_W = (np.ascontiguousarray(v) for v in np.polynomial.legendre.leggauss(16))
 _GL3_X, _GL3_W = (np.ascontiguousarray(v) for v in np.polynomial.legendre.leggauss(3))

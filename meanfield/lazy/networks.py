@@ -249,7 +249,7 @@ def train_two_layer(X, y, m, scaling="ntk", activation="relu", eta=0.5, steps=20
     """Full-batch GD on ``L = (1/2n) sum_i (f(x_i) - y_i)^2`` in NTK or mean-field scaling.
 
     NTK: ``f = (1/sqrt m) sum_r a_r sigma(<w_r, x>)``, step ``eta``.
-    Mean field (DESIGN.md section 3): ``f = (1/m) sum_r a_r sigma(<w_r, x>)``,
+    Mean field (docs/design.md section 1): ``f = (1/m) sum_r a_r sigma(<w_r, x>)``,
     step ``eta m`` (the factor N of eq. (3.3)), so each neuron moves O(1)
     whatever m.  Same initialisation for both: a_r, w_r i.i.d. N(0, 1), N(0, I/d).
     """

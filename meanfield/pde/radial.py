@@ -1,4 +1,5 @@
-"""The radial PDE of the mean-field dynamics for isotropic data (DESIGN.md section 4).
+"""The radial PDE of the mean-field dynamics for isotropic data (Mei, Montanari & Nguyen,
+PNAS 2018, Section 3).
 
 For a task whose inputs are isotropic Gaussians on every mixture component
 (``x | k ~ N(0, s_k^2 I_d)`` with label ``l_k``, no teacher; e.g. Mei,

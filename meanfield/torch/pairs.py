@@ -1,6 +1,6 @@
 """Pair sums of the Gaussian population kernels on a torch device (a GPU when present).
 
-The particle limit of a two-layer net (DESIGN.md section 3; Mei, Montanari &
+The particle limit of a two-layer net (docs/design.md section 3; Mei, Montanari &
 Nguyen 2018 eq. (12)-(13)) spends its time in ``sum_j a_j F(w_i, w_j)`` and its
 gradient over all pairs of particles: at M = 10^5 that is 10^10 kernel
 evaluations per evaluation of the field, a GPU's job.  :class:`DevicePairSums`
