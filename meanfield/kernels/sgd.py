@@ -23,9 +23,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..activations import act_d1, act_value
 from .._specialise import build
-
+from ..activations import act_d1, act_value
 
 #: The activation a build is specialised for (-1: any, read from the ``kind`` argument).
 #: A build for one kind sees it as a compile-time constant, so LLVM drops the
