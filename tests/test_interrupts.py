@@ -35,6 +35,9 @@ def _in_terminal(cmd, ready, timeout=180):
     process group as a terminal's Ctrl-C does.  Returns (output, exit code)."""
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
+        # the default disposition, as a shell gives its foreground job: one ignored in
+        # this process (by whatever ran earlier in it) would be inherited through exec
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execv(cmd[0], cmd)
     out, sent, t0 = b"", False, time.time()
     while time.time() - t0 < timeout:
