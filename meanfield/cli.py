@@ -436,10 +436,14 @@ def build_parser(command=None):
     return p
 
 
+def _command(argv):
+    """The subcommand named in ``argv`` ('' when none is)."""
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    command = next((a for a in argv if not a.startswith("-")), "")
-    parser = build_parser(command)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -457,7 +461,7 @@ def _entry():
     try:
         return main()
     except KeyboardInterrupt:
-        command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+        command = _command(sys.argv[1:])
         resumes = command in ("stability", "path", "sweep")  # they write through the store
         print(f"\nmeanfield {command}: interrupted".replace(" :", ":")
               + ("; run the same command again to resume" if resumes else ""), file=sys.stderr)

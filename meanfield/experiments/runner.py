@@ -16,13 +16,10 @@ workers.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
-import signal
 import socket
-import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -30,7 +27,7 @@ from dataclasses import dataclass
 from tqdm.auto import tqdm
 
 from .. import __version__, _checks
-from .._signals import terminate_as_interrupt
+from .._signals import interrupts_deferred, start_forkserver_ignoring_sigint, terminate_as_interrupt
 from .config import SweepConfig, cell_id
 from .kinds import get_experiment
 from .store import ResultStore
@@ -165,50 +162,6 @@ def _run_here(experiment, todo, store, threads, retries, report, bar):
         bar.update(1)
 
 
-def _start_forkserver_ignoring_sigint():
-    """Start multiprocessing's fork server with SIGINT ignored, so the workers
-    forked from it ignore it too.
-
-    Ctrl-C in a terminal signals the whole process group.  Workers that took it
-    died mid-task with ~45 lines of tracebacks and a leaked-semaphore warning,
-    and one taken during start-up broke the cluster's shutdown.  An ignored
-    disposition survives exec (a handler does not); the fork server keeps it
-    and gives it to every child, so only the client process takes Ctrl-C, and
-    it closes the workers.  SIGINT is ignored here only while the server
-    process is spawned, not while the cluster starts.
-    """
-    from multiprocessing import forkserver
-
-    if threading.current_thread() is not threading.main_thread():
-        forkserver.ensure_running()
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, old)
-
-
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Ctrl-C or SIGTERM during the block is raised as KeyboardInterrupt when it
-    ends: one raised inside LocalCluster's start-up left a half-built cluster
-    whose shutdown at exit printed an AssertionError traceback."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    sigs = (signal.SIGINT, signal.SIGTERM)
-    old = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in sigs}
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-    if caught:
-        raise KeyboardInterrupt(f"signal {caught[0]}")
-
-
 def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, scheduler):
     import dask
     from distributed import Client, LocalCluster, as_completed
@@ -227,8 +180,8 @@ def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, s
                      "distributed.admin.tick.interval": "500ms",
                      "distributed.worker.memory.monitor-interval": "1s",
                      "distributed.worker.multiprocessing-method": "forkserver"}
-            _start_forkserver_ignoring_sigint()
-            with dask.config.set(quiet), _interrupts_deferred():
+            start_forkserver_ignoring_sigint()
+            with dask.config.set(quiet), interrupts_deferred():
                 # Every socket on loopback: ":0" alone bound the dashboard to 0.0.0.0,
                 # open to anyone on the network.  Port 0 is a free port: None does not
                 # disable the dashboard and warns when 8787 is taken (dask/distributed#8136)
