@@ -98,6 +98,54 @@ class Stepper(ABC):
         """
 
 
+class GridStepper(Stepper):
+    """A :class:`Stepper` whose state moves on the fixed grid ``t_k = k h`` only.
+
+    A snapshot time between grid points is reached by a partial step taken on
+    a copy (:meth:`current` returns it until the next grid step), so results
+    do not depend on where snapshots are taken.  Subclasses set ``h`` and
+    ``state`` and implement :meth:`step`.
+    """
+
+    h: float
+    state = None
+    _full, _rem, _target = 0, 0.0, 0.0
+    _off = None  # the state at an off-grid snapshot time
+
+    @abstractmethod
+    def step(self, t, dt, partial):
+        """The state one step of ``dt`` after time ``t`` (``partial``: the step to an
+        off-grid snapshot); ``self.state`` is left as it is."""
+
+    def current(self):
+        """The state at the current time: on the grid, or the partial step's."""
+        return self.state if self._off is None else self._off
+
+    def plan(self, t_target):
+        if t_target < self.time - 1e-12:
+            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
+        self._target = t_target
+        self._full, self._rem = grid_steps(self.step_count, t_target, self.h)
+        if self._full == 0 and self._rem == 0:
+            self.time = t_target  # the grid point, to 1e-9: report the time asked for
+        return self._full + (self._rem > 0)
+
+    def advance(self, n):
+        for _ in range(n):
+            t = self.step_count * self.h
+            if self._full > 0:
+                self.state = self.step(t, self.h, False)
+                self._off = None
+                self._full -= 1
+                self.step_count += 1
+                self.time = self.step_count * self.h
+            elif self._rem > 0:
+                self._off = self.step(t, self._rem, True)
+                self._rem = 0.0
+        if self._full == 0 and self._rem == 0:
+            self.time = self._target  # k h to rounding, or the partial step's end
+
+
 @dataclass
 class Trajectory:
     """Snapshots of a run: times, step counts, weights and exact risk."""

@@ -40,10 +40,9 @@ from scipy import stats
 from .. import _checks
 from ..stepping import (
     DivergenceError,
-    Stepper,
+    GridStepper,
     check_times,
     get_method,
-    grid_steps,
     rk_step,
     simulate,
 )
@@ -190,7 +189,7 @@ class RadialSolution:
         return float(ot.wasserstein_1d(self.radii[k], np.asarray(radii, dtype=float), p=1))
 
 
-class RadialFlow(Stepper):
+class RadialFlow(GridStepper):
     """The quantile radii of the radial PDE (module docstring) as a :class:`Stepper`.
 
     Snapshots are the sorted radii (M,) and the risk is ``R(rho_t)``.
@@ -211,14 +210,12 @@ class RadialFlow(Stepper):
 
     def __init__(self, kernel, X0, *, h=0.01, method="rk4", schedule=None):
         self.kernel = kernel
-        self.X = np.array(X0, dtype=np.float64)
+        self.state = np.array(X0, dtype=np.float64)
         self.h = _checks.positive("h", h)
         self.method = get_method(method)
         self.schedule = schedule
         self.time = 0.0
         self.step_count = 0
-        self._full, self._rem, self._target = 0, 0.0, 0.0
-        self._off = None  # the radii at an off-grid snapshot time
 
     def _rhs(self, t, y):
         if not np.all(np.isfinite(y[0])):  # an RK stage overflowed: let the step fail
@@ -226,41 +223,17 @@ class RadialFlow(Stepper):
         xi = float(_checks.schedule_value(self.schedule, t))
         return (2.0 * xi * self.kernel.velocity(np.abs(y[0]))[0],)
 
-    def _step(self, t, dt):
-        (Y,) = rk_step(self.method, self._rhs, t, (self.X,), dt)
+    def step(self, t, dt, partial):
+        (Y,) = rk_step(self.method, self._rhs, t, (self.state,), dt)
         if not np.all(np.isfinite(Y)):
             raise DivergenceError(self.step_count, t)
         return np.abs(Y)
-
-    def plan(self, t_target):
-        if t_target < self.time - 1e-12:
-            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
-        self._target = t_target
-        self._full, self._rem = grid_steps(self.step_count, t_target, self.h)
-        if self._full == 0 and self._rem == 0:
-            self.time = t_target  # the grid point, to 1e-9: report the time asked for
-        return self._full + (self._rem > 0)
-
-    def advance(self, n):
-        for _ in range(n):
-            t = self.step_count * self.h
-            if self._full > 0:
-                self.X = self._step(t, self.h)
-                self._off = None
-                self._full -= 1
-                self.step_count += 1
-                self.time = self.step_count * self.h
-            elif self._rem > 0:
-                self._off = self._step(t, self._rem)
-                self._rem = 0.0
-        if self._full == 0 and self._rem == 0:
-            self.time = self._target  # k h to rounding, or the partial step's end
 
     def snapshot(self):
         # Reflections at 0 are the only way the order changes.  The sorted
         # copy is the snapshot; the state keeps its order, whose summation
         # order the next steps' means then do not depend on the snapshots.
-        return np.sort(self.X if self._off is None else self._off)
+        return np.sort(self.current())
 
     def risk(self):
         """``R(rho_t)`` of the sorted radii (the snapshot's summation order)."""

@@ -20,10 +20,10 @@ import math
 import numpy as np
 
 from .. import _checks
-from ..stepping import DivergenceError, Stepper, get_method, grid_steps, rk_step, simulate
+from ..stepping import DivergenceError, GridStepper, get_method, rk_step, simulate
 
 
-class ParticleLimit(Stepper):
+class ParticleLimit(GridStepper):
     """Particle discretisation of the distributional dynamics.
 
     Parameters
@@ -68,8 +68,7 @@ class ParticleLimit(Stepper):
             a_tag, W_tag = np.empty(0), np.empty((0, task.d))
         a_tag, W_tag = _checks.network(a_tag, W_tag, task.d, "tag_")
         self.M = a_ref.size
-        self.A = np.concatenate([a_ref, a_tag])
-        self.W = np.concatenate([W_ref, W_tag])
+        self.state = (np.concatenate([a_ref, a_tag]), np.concatenate([W_ref, W_tag]))
         self.h = _checks.positive("h", h)
         self.method = get_method(method)
         self.schedule = schedule
@@ -84,8 +83,6 @@ class ParticleLimit(Stepper):
         self._off_seed = off.bit_generator.seed_seq
         self.time = 0.0
         self.step_count = 0
-        self._full, self._rem, self._target = 0, 0.0, 0.0
-        self._off = None  # the state at an off-grid snapshot time
 
     def _xi(self, t):
         return float(_checks.schedule_value(self.schedule, t))
@@ -98,15 +95,13 @@ class ParticleLimit(Stepper):
         f = -2.0 * self._xi(t)
         return (f * ga if self.train_a else np.zeros_like(A)), f * gW
 
-    def plan(self, t_target):
-        if t_target < self.time - 1e-12:
-            raise ValueError(f"times: {t_target} lies before the current time {self.time}")
-        self._target = t_target
-        self._full, self._rem = grid_steps(self.step_count, t_target, self.h)
-        return self._full + (self._rem > 0)
-
-    def _step(self, t, dt, rng):
-        A, W = rk_step(self.method, self.field, t, (self.A, self.W), dt)
+    def step(self, t, dt, partial):
+        rng = self._rng
+        if partial:  # its own stream per grid step: the grid's stream stays untouched
+            seed = np.random.SeedSequence(self._off_seed.entropy,
+                                          spawn_key=(*self._off_seed.spawn_key, self.step_count))
+            rng = np.random.default_rng(seed)
+        A, W = rk_step(self.method, self.field, t, self.state, dt)
         if self.temperature > 0:
             s = math.sqrt(4.0 * self._xi(t) * self.temperature * dt)
             if self.train_a:
@@ -116,41 +111,19 @@ class ParticleLimit(Stepper):
             raise DivergenceError(self.step_count, self.time)
         return A, W
 
-    def advance(self, n):
-        for _ in range(n):
-            t = self.step_count * self.h
-            if self._full > 0:
-                self.A, self.W = self._step(t, self.h, self._rng)
-                self._off = None
-                self._full -= 1
-                self.step_count += 1
-                self.time = self.step_count * self.h
-            elif self._rem > 0:
-                seed = np.random.SeedSequence(self._off_seed.entropy,
-                                              spawn_key=(*self._off_seed.spawn_key,
-                                                         self.step_count))
-                self._off = self._step(t, self._rem, np.random.default_rng(seed))
-                self._rem = 0.0
-                self.time = self._target
-        if self._full == 0 and self._rem == 0:
-            self.time = self._target  # k h to rounding, or the partial step's end
-
-    def _state(self):
-        return (self.A, self.W) if self._off is None else self._off
-
     def snapshot(self):
-        A, W = self._state()
+        A, W = self.current()
         return A[self.M:].copy(), W[self.M:].copy()
 
     def population(self):
         """Copies of the reference population ``(a, W)`` at the current time."""
-        A, W = self._state()
+        A, W = self.current()
         return A[: self.M].copy(), W[: self.M].copy()
 
     def risk(self):
         """``R(rho_t)`` with rho_t the reference population's empirical law
         (its diagonal adds an O(1/M) bias; fluctuations are O(1/sqrt(M)))."""
-        A, W = self._state()
+        A, W = self.current()
         return self.task.risk(A[: self.M], W[: self.M])
 
 
