@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from _timing import best_of
-from meanfield.torch import (DataStream, MeanFieldNet, TrainConfig, evaluate, pick_device,
+from meanfield.torch import (DataStream, FullyConnectedNet, TrainConfig, evaluate, pick_device,
                              random_half_masks, train)
 
 
@@ -35,7 +35,7 @@ def bench_patterns(depth, N, K, n=2000, d=784, device="cpu"):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, d)).astype(np.float32)
     y = rng.integers(0, 10, n)
-    net = MeanFieldNet(d, N, 10, depth=depth, seed=1, device=device)
+    net = FullyConnectedNet(d, N, 10, depth=depth, seed=1, device=device)
     masks = random_half_masks(net, K, seed=2)
     batched = evaluate(net, X, y, masks=masks)
     loop = [evaluate(net, X, y, masks=masks[k:k + 1])["loss"][0] for k in range(K)]
@@ -56,7 +56,7 @@ def bench_experiment_b(N, K, n=2000, d=784, depth=3, device="cpu"):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, d)).astype(np.float32)
     y = rng.integers(0, 10, n)
-    net = MeanFieldNet(d, N, 10, depth=depth, seed=1, device=device)
+    net = FullyConnectedNet(d, N, 10, depth=depth, seed=1, device=device)
     yt = torch.as_tensor(y)
 
     def loop():
@@ -82,7 +82,7 @@ def bench_train(N, device, epochs=1.0, depth=2):
     X = rng.standard_normal((60000, 784)).astype(np.float32)
     y = rng.integers(0, 10, 60000)
     dev = pick_device(device)
-    net = MeanFieldNet(784, N, 10, depth=depth, seed=1, device=dev)
+    net = FullyConnectedNet(784, N, 10, depth=depth, seed=1, device=dev)
     stream = DataStream(X, y, 100, seed=0, device=dev)
     cfg = TrainConfig(alpha=0.05, epochs=epochs)
     train(net, stream, TrainConfig(alpha=0.05, steps=20), progress=False)  # warm-up

@@ -372,7 +372,7 @@ def _net_step(ctx, step, depth, N):
     import numpy as np
     import torch
 
-    from meanfield.torch import (DataStream, MeanFieldNet, TrainConfig, evaluate,
+    from meanfield.torch import (DataStream, FullyConnectedNet, TrainConfig, evaluate,
                                  first_half_masks, random_half_masks, train)
 
     S, dev, res = ctx.sizes, ctx.device, step.res
@@ -387,7 +387,7 @@ def _net_step(ctx, step, depth, N):
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     # warm-up and a first estimate on a throwaway net of the same shape
-    warm = MeanFieldNet(data.d, N, data.n_classes, depth=depth, seed=99, device=dev)
+    warm = FullyConnectedNet(data.d, N, data.n_classes, depth=depth, seed=99, device=dev)
     wstream = DataStream(data.X_train, data.y_train, B, seed=99, device=dev)
     _timed(lambda: train(warm, wstream, TrainConfig(alpha=alpha, steps=3), progress=False), dev)
     n_probe = 10
@@ -397,7 +397,7 @@ def _net_step(ctx, step, depth, N):
     del warm, wstream
     per_step = t_probe / n_probe
     res["probe_seconds_per_step"] = per_step
-    net = MeanFieldNet(data.d, N, data.n_classes, depth=depth, seed=0, device=dev)
+    net = FullyConnectedNet(data.d, N, data.n_classes, depth=depth, seed=0, device=dev)
     stream = DataStream(data.X_train, data.y_train, B, seed=1, device=dev)
     n_epoch = stream.per_epoch
     allot = 0.65 * step.left()  # the rest for the evaluation

@@ -185,7 +185,7 @@ def _couple(args):
 
 
 def _stability_config(args, extra=()):
-    from .twolayer.stability import StabilityConfig
+    from .twolayer.experiment import StabilityConfig
 
     options = stability_options()
     options.update(extra)
@@ -221,7 +221,7 @@ def _resume_note(command, store, sweep, quiet):
 def _stability(args):
     out = _check_out(args.out)
     from .experiments import ResultStore
-    from .twolayer.stability import run_stability, save_stability, stability_sweep
+    from .twolayer.experiment import run_stability, save_stability, stability_sweep
 
     cfg, _ = _stability_config(args)
     sweep = stability_sweep(cfg)
@@ -269,7 +269,7 @@ def _path(args):
     import numba
 
     from .experiments import ResultStore, get_experiment, parse_config, run_sweep
-    from .twolayer.stability import PATHS, non_default_settings, path_figure, profiles
+    from .twolayer.experiment import PATHS, non_default_settings, path_figure, profiles
 
     cfg, extra = _stability_config(args, _PATH_EXTRA)
     N = _checks.positive_int("N", extra["N"])

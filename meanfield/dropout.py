@@ -8,7 +8,7 @@ gives one kept set ``A_l`` per hidden layer (one array: the same set in
 every layer).  The models are the two-layer particle system of eq. (3.1)
 (:class:`meanfield.twolayer.TwoLayerNet`), the multilayer net of eqs. (1.1)
 and (4.1) (:class:`meanfield.multilayer.MultilayerNet`) and the torch nets
-(:class:`meanfield.torch.MeanFieldNet`, which also takes 0/1 masks, many
+(:class:`meanfield.torch.FullyConnectedNet`, which also takes 0/1 masks, many
 patterns at once).  A loss is the caller's: ``loss(net, keep)`` (the exact
 population risk, a Monte Carlo risk, a loss on a data set).
 

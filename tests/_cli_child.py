@@ -50,7 +50,7 @@ def _serve():
     import meanfield.cli  # noqa: F401  (imported once, here)
     import meanfield.experiments.runner  # noqa: F401  (config, kinds, store)
     import meanfield.plotting  # noqa: F401
-    import meanfield.twolayer.stability  # noqa: F401
+    import meanfield.twolayer.experiment  # noqa: F401
 
     ended = {}  # pid -> exit status of the children reaped
     for line in sys.stdin:

@@ -112,14 +112,14 @@ def _no_work(monkeypatch):
     """Make every command's work fail the test if it starts."""
     import meanfield.experiments
     import meanfield.twolayer
-    import meanfield.twolayer.stability
+    import meanfield.twolayer.experiment
     import meanfield.validation_report
 
     def work(*args, **kwargs):
         raise AssertionError("the work started before --out was checked")
 
     for module, name in ((meanfield.twolayer, "run_coupled"),
-                         (meanfield.twolayer.stability, "run_stability"),
+                         (meanfield.twolayer.experiment, "run_stability"),
                          (meanfield.experiments, "run_sweep"),
                          (meanfield.validation_report, "run_validation")):
         monkeypatch.setattr(module, name, work)
@@ -173,8 +173,8 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
     """Rerunning a finished command runs no cell and writes the same tables; a result
     stopped before its first cell writes nothing (it used to replace the tables written
     before by empty, 1-byte ones)."""
-    from meanfield.twolayer.stability import save_stability
-    from meanfield.twolayer.stability import StabilityResult
+    from meanfield.twolayer.experiment import save_stability
+    from meanfield.twolayer.experiment import StabilityResult
 
     argv = ["stability", "--d", "4", "--Ns", "8,12", "--seeds", "2", "--T", "0.2",
             "--out", str(tmp_path)]
@@ -192,7 +192,7 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
 def test_path_stopped_resumes_from_the_paths_stored(tmp_path, capsys, monkeypatch):
     """Ctrl-C while the third path is evaluated keeps the first two; the rerun evaluates
     only the third and writes what an uninterrupted run writes."""
-    import meanfield.twolayer.stability as st
+    import meanfield.twolayer.experiment as st
 
     argv = ["path", "--d", "4", "--N", "12", "--points", "5", "--T", "0.2", "--quiet"]
     ref, out = tmp_path / "ref", tmp_path / "out"

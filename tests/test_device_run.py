@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch", reason="torch not installed: pip install to
 
 from torch.overrides import TorchFunctionMode  # noqa: E402
 
-from meanfield.torch import (DataStream, MeanFieldNet, TrainConfig, evaluate,  # noqa: E402
+from meanfield.torch import (DataStream, FullyConnectedNet, TrainConfig, evaluate,  # noqa: E402
                              random_half_masks, train)
 from meanfield.torch.dropout import _pattern_batches  # noqa: E402
 
@@ -123,7 +123,7 @@ def test_training_steps_neither_copy_from_nor_wait_for_the_host(depth):
     X, y = _data()
     counts = []
     for steps in (60, 120):  # 2 and 4 epochs of 30 batches
-        net = MeanFieldNet(5, 8, 3, depth=depth, device="meta", dtype=torch.float32)
+        net = FullyConnectedNet(5, 8, 3, depth=depth, device="meta", dtype=torch.float32)
         stream = DataStream(X, y, 10, seed=0)  # on the host: train moves it
         mode = FakeDevice()
         with mode:
@@ -150,7 +150,7 @@ def test_batched_dropout_evaluation_copies_the_masks_once(depth):
     once, and only the two totals come back; the outputs of each batch are the net's dtype
     on the device."""
     X, y = _data()
-    net = MeanFieldNet(5, 8, 3, depth=depth, device="meta", dtype=torch.float32)
+    net = FullyConnectedNet(5, 8, 3, depth=depth, device="meta", dtype=torch.float32)
     masks = random_half_masks(net, 6, seed=1)
     mode = FakeDevice()
     with mode:

@@ -81,9 +81,9 @@ def test_every_model_is_a_network_whose_full_keep_is_the_full_net(rng):
 
 def test_torch_net_takes_kept_sets_as_well_as_masks(rng):
     torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
-    from meanfield.torch import MeanFieldNet
+    from meanfield.torch import FullyConnectedNet
 
-    net = MeanFieldNet(4, 10, 2, depth=3, dtype=torch.float64, device="cpu")
+    net = FullyConnectedNet(4, 10, 2, depth=3, dtype=torch.float64, device="cpu")
     assert isinstance(net, Network) and net.n_hidden == 2
     X = rng.standard_normal((5, 4))
     keep = draw_keep(10, 4, 0, n_hidden=2)

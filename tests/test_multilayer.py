@@ -11,7 +11,7 @@ from meanfield.analysis import extrapolate
 from meanfield.multilayer import MCRisk, MultilayerNet, gradients, init_net, run_sgd, sgd_step
 from meanfield.connectivity import barrier
 from meanfield.dropout import draw_keep
-from meanfield.multilayer.stability import (MCLoss, MultilayerConfig, connect, multilayer_cell,
+from meanfield.multilayer.experiment import (MCLoss, MultilayerConfig, connect, multilayer_cell,
                                             path_profile)
 from meanfield.stepping import DivergenceError
 from tests.conftest import sweep_and_load
@@ -44,11 +44,11 @@ def test_gradient_matches_finite_differences(L, rng):
 
 def test_step_is_eq_4_3_and_matches_torch_autograd(rng):
     torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
-    from meanfield.torch import MeanFieldNet
+    from meanfield.torch import FullyConnectedNet
 
     net = init_net(5, 8, L=3, d_out=2, rng=2)
     X, Y = rng.standard_normal((3, 5)), rng.standard_normal((3, 2))
-    tnet = MeanFieldNet(5, 8, 2, depth=4, bias=False, activation="sigmoid",
+    tnet = FullyConnectedNet(5, 8, 2, depth=4, bias=False, activation="sigmoid",
                         dtype=torch.float64, device="cpu").load_numpy(net.weights)
     np.testing.assert_allclose(tnet(X).detach().numpy(), net.forward(X), rtol=1e-13)
     ell = ((tnet(X) - torch.as_tensor(Y)) ** 2).sum(1).mean()

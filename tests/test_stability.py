@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from meanfield.twolayer.stability import (
+from meanfield.twolayer.experiment import (
     StabilityConfig,
     connect_pair,
     run_stability,
@@ -124,7 +124,7 @@ def test_debiased_barrier_uses_the_exact_dropout_shift(result):
 # --- stored runs: resume, and no interruption leaves a damaged file -----------------------
 
 def test_stored_run_equals_the_in_memory_run_and_resumes(tmp_path, result, monkeypatch):
-    import meanfield.twolayer.stability as st
+    import meanfield.twolayer.experiment as st
 
     stored = run_stability(CFG, progress=False, folder=tmp_path)
     pd.testing.assert_frame_equal(stored.dropout, result.dropout)

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}"
 from meanfield.stepping import DivergenceError  # noqa: E402
 from meanfield.tasks import teacher_student  # noqa: E402
 from meanfield.tasks.datasets import digits  # noqa: E402
-from meanfield.torch import (DataLoss, DataStream, InitLaw, MeanFieldNet, TaskStream,  # noqa: E402
+from meanfield.torch import (DataLoss, DataStream, InitLaw, FullyConnectedNet, TaskStream,  # noqa: E402
                              TrainConfig, evaluate, evaluate_path, first_half_masks,
                              random_half_masks, dropout_path, straight_path, train)
 from meanfield.torch.losses import per_sample  # noqa: E402
@@ -25,7 +25,7 @@ def data():
 
 
 def small_net(depth, N=12, d=5, n_out=3, device="cpu", **kw):
-    return MeanFieldNet(d, N, n_out, depth=depth, dtype=torch.float64, device=device, **kw)
+    return FullyConnectedNet(d, N, n_out, depth=depth, dtype=torch.float64, device=device, **kw)
 
 
 def host(t):
@@ -83,7 +83,7 @@ def test_torch_matches_numba_core_step_by_step_on_the_same_samples(torch_device)
     a, W = InitialLaw().sample(40, task.d, np.random.default_rng(0))
     alpha = 1 / 40
     core = run_sgd(task, a, W, alpha, [0.0, 0.5, 1.0], rng=11, progress=False)
-    net = MeanFieldNet(6, 40, 1, bias=False, dtype=torch.float64, device=torch_device)
+    net = FullyConnectedNet(6, 40, 1, bias=False, dtype=torch.float64, device=torch_device)
     net.load_numpy([W, a[None]])
     res = train(net, TaskStream(task, 1, rng=11), TrainConfig(alpha=alpha, steps=40,
                 snapshots=(0, 0.5, 1), loss="square"), keep_states=True, progress=False)
@@ -101,7 +101,7 @@ def test_torch_risk_curve_matches_core_within_seed_noise(torch_device):
     for s in range(5):
         a, W = InitialLaw().sample(N, task.d, np.random.default_rng(100 + s))
         core.append(run_sgd(task, a, W, alpha, times, rng=200 + s, progress=False).risk)
-        net = MeanFieldNet(8, N, 1, bias=False, activation="erf", dtype=torch.float64,
+        net = FullyConnectedNet(8, N, 1, bias=False, activation="erf", dtype=torch.float64,
                            device=torch_device)
         a2, W2 = InitialLaw().sample(N, task.d, np.random.default_rng(300 + s))
         net.load_numpy([W2, a2[None]])
@@ -165,7 +165,7 @@ def test_hidden_biases_and_parameterisations_against_explicit_layers(param, rng,
     torch.testing.assert_close(net(X, mask), net.apply(V, X), rtol=1e-12, atol=1e-13)
     # the standard initial law is torch's nn.Linear scale: entries of variance 1/fan_in
     if param == "standard":
-        wide = MeanFieldNet(20, 400, 3, depth=3, bias="all", parameterisation="standard",
+        wide = FullyConnectedNet(20, 400, 3, depth=3, bias="all", parameterisation="standard",
                             device=torch_device)
         assert float(wide.weights[1].detach().var()) * 400 == pytest.approx(1.0, rel=0.02)
     with pytest.raises(ValueError, match="parameterisation must be one of"):
@@ -183,7 +183,7 @@ def test_theorem41_path_on_digits_stays_within_experiment_a(data, torch_device):
     X, y = data.X_train[:300], data.y_train[:300]
     nets = []
     for seed in (1, 2):
-        net = MeanFieldNet(data.d, 10, 10, depth=4, bias="all", parameterisation="standard",
+        net = FullyConnectedNet(data.d, 10, 10, depth=4, bias="all", parameterisation="standard",
                            seed=seed, dtype=torch.float64, device=torch_device)
         train(net, DataStream(X, y, 50, seed=seed), TrainConfig(alpha=0.1, epochs=4),
               progress=False)
@@ -226,11 +226,11 @@ def test_two_layer_dropout_is_the_smaller_net_with_rescaled_output(rng, torch_de
 
 def test_bad_inputs_raise_value_errors(rng, torch_device):
     with pytest.raises(ValueError, match="N must be an integer >= 1"):
-        MeanFieldNet(3, 0, 2)
+        FullyConnectedNet(3, 0, 2)
     with pytest.raises(ValueError, match="depth must be an integer >= 2"):
-        MeanFieldNet(3, 4, 2, depth=1)
+        FullyConnectedNet(3, 4, 2, depth=1)
     with pytest.raises(ValueError, match="init must be one of"):
-        MeanFieldNet(3, 4, 2, init="cauchy")
+        FullyConnectedNet(3, 4, 2, init="cauchy")
     net = small_net(3, N=4, device=torch_device)
     with pytest.raises(ValueError, match=r"masks must have shape \(K, 2, 4\)"):
         net(rng.standard_normal((2, 5)), torch.ones(3, 4))
@@ -256,9 +256,9 @@ def test_init_laws_have_unit_variance_and_bimodal_is_bimodal(torch_device):
     xi = InitLaw("bimodal").sample((200000,), 1.0, g).numpy()
     assert np.mean(np.abs(xi) < 0.4) < 0.02  # 0.94% by design; a Gaussian puts 31% there
     # the same seed gives the same net on any dtype and device
-    n32 = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float32, device="cpu").numpy_weights()
-    n64 = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float64, device="cpu").numpy_weights()
-    dev = MeanFieldNet(4, 6, 2, seed=9, dtype=torch.float64, device=torch_device)
+    n32 = FullyConnectedNet(4, 6, 2, seed=9, dtype=torch.float32, device="cpu").numpy_weights()
+    n64 = FullyConnectedNet(4, 6, 2, seed=9, dtype=torch.float64, device="cpu").numpy_weights()
+    dev = FullyConnectedNet(4, 6, 2, seed=9, dtype=torch.float64, device=torch_device)
     for a, b, c in zip(n32, n64, dev.numpy_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
         np.testing.assert_array_equal(b, c)
@@ -266,7 +266,7 @@ def test_init_laws_have_unit_variance_and_bimodal_is_bimodal(torch_device):
 
 def test_training_is_deterministic_and_learns_digits(data, torch_device):
     def run():
-        net = MeanFieldNet(data.d, 64, 10, seed=1, device=torch_device)
+        net = FullyConnectedNet(data.d, 64, 10, seed=1, device=torch_device)
         cfg = TrainConfig(alpha=0.5, epochs=4, snapshots=(0, 1))
         rec = train(net, DataStream(data.X_train, data.y_train, 100, seed=2), cfg,
                     callback=lambda n, f, t, k: evaluate(n, data.X_test, data.y_test),
@@ -288,7 +288,7 @@ def test_paper_schedule_keeps_k0_alpha0_fixed():
 
 
 def test_divergence_keeps_the_snapshots_taken(data, torch_device):
-    net = MeanFieldNet(data.d, 32, 10, seed=1, device=torch_device)
+    net = FullyConnectedNet(data.d, 32, 10, seed=1, device=torch_device)
     cfg = TrainConfig(alpha=1e4, steps=200, snapshots=(0, 1), check_every=10)
     with pytest.raises(DivergenceError) as err:
         train(net, DataStream(data.X_train, data.y_train, 100), cfg, progress=False)
@@ -299,7 +299,7 @@ def test_divergence_keeps_the_snapshots_taken(data, torch_device):
 def test_dropout_path_on_data(data, depth, torch_device):
     nets = []
     for seed, init in ((1, "bimodal"), (2, "gaussian")):
-        net = MeanFieldNet(data.d, 40, 10, depth=depth, seed=seed, init=init,
+        net = FullyConnectedNet(data.d, 40, 10, depth=depth, seed=seed, init=init,
                            dtype=torch.float64, device=torch_device)
         train(net, DataStream(data.X_train, data.y_train, 100, seed=seed),
               TrainConfig(alpha=0.5, epochs=2), progress=False)
@@ -388,7 +388,7 @@ def test_torch_activations_equal_the_core_ones(name, torch_device):
 def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data, torch_device):
     from meanfield.torch.dropout import best_rescaled_dropout
 
-    net = MeanFieldNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64, device=torch_device)
+    net = FullyConnectedNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64, device=torch_device)
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=1),
           progress=False)
     X, y = data.X_train[:300], data.y_train[:300]
@@ -414,7 +414,7 @@ def test_experiment_a_features_and_the_linear_infimum(data, torch_device):
     from meanfield.torch.losses import per_sample
     from meanfield.torch.subnets import _linear_inf, subnet_bound
 
-    net = MeanFieldNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device=torch_device)
+    net = FullyConnectedNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device=torch_device)
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=3),
           progress=False)
     X, y = data.X_train, data.y_train
@@ -454,7 +454,7 @@ def test_noise_stability_quantities_against_brute_force(act, rng, torch_device):
     from meanfield.connectivity.noise_stability import noise_stability, noise_stability_epsilon
 
     N = 12  # wide enough that no ReLU layer is all zero on these samples (0/0 otherwise)
-    net = MeanFieldNet(3, N, 2, depth=4, activation=act, seed=2, dtype=torch.float64,
+    net = FullyConnectedNet(3, N, 2, depth=4, activation=act, seed=2, dtype=torch.float64,
                        device=torch_device)
     X = rng.standard_normal((6, 3))
     q = noise_stability(net, X, iters=300)
@@ -495,7 +495,7 @@ def test_interlayer_smoothness_against_brute_force(act, rng, torch_device):
     from meanfield.connectivity.noise_stability import interlayer_smoothness
 
     N, d = 10, 4
-    net = MeanFieldNet(3, N, 2, depth=d, activation=act, seed=4, dtype=torch.float64,
+    net = FullyConnectedNet(3, N, 2, depth=d, activation=act, seed=4, dtype=torch.float64,
                        device=torch_device)
     X = rng.standard_normal((5, 3))
     ts = (0.0, 0.5)

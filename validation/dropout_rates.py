@@ -49,8 +49,8 @@ from pathlib import Path
 
 import numpy as np
 
-from meanfield.twolayer.stability import save_stability
-from meanfield.twolayer.stability import StabilityConfig, run_stability
+from meanfield.twolayer.experiment import save_stability
+from meanfield.twolayer.experiment import StabilityConfig, run_stability
 
 OUT = Path(__file__).resolve().parent / "out"
 BAND = (-0.65, -0.35)

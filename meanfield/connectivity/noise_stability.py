@@ -4,7 +4,7 @@ Kuditipudi et al. explain the low-loss paths of :mod:`meanfield.connectivity`
 (their Lemmas 1 and 2) by noise stability: a net whose layers are
 noise-stable (Definitions 2-4) is dropout stable, and dropout-stable nets
 are connected.  The quantities are computed for a
-:class:`meanfield.torch.MeanFieldNet` with torch as the backend (this module
+:class:`meanfield.torch.FullyConnectedNet` with torch as the backend (this module
 imports torch; ``meanfield.connectivity`` does not import it).
 
 Layers are numbered as in the paper: ``x^0`` is the input (with the bias

@@ -51,7 +51,7 @@ l < H is ``[U_(l+1), ..., U_H, U_L]`` with ``U_(l+1)`` of shape
 ``(m, |I_l| + 1)`` (``|I_0|`` = input dimension; last column the bias),
 hidden ``U_p`` of shape ``(m, m + 1)``, ``U_L`` of shape ``(n_out, m)``,
 ``m = n_p - |I_p|``; ``xi_H = [U_L]`` of shape ``(n_out, |I_H|)``.  The net's
-factors (``MeanFieldNet.factors``) say how a layer's sum is scaled, so a
+factors (``FullyConnectedNet.factors``) say how a layer's sum is scaled, so a
 subnetwork's matrix enters the net divided by its layer's factor.
 
 Layout of a net: that of :mod:`meanfield.connectivity.dropout_paths` with a
@@ -75,7 +75,7 @@ def _check_net(weights, name):
     for m, w in enumerate(ws[1:-1], start=1):
         if w.shape != (N, N + 1):
             raise ValueError(f"{name}[{m}] must have shape ({N}, {N + 1}): Theorem 4.1's path "
-                             f"needs a bias in every hidden layer (MeanFieldNet bias='all'); "
+                             f"needs a bias in every hidden layer (FullyConnectedNet bias='all'); "
                              f"got {w.shape}")
     return ws
 
@@ -184,7 +184,7 @@ def theorem41_path(weights0, weights1, subsets0, subsets1, xis0, xis1, factors):
         ``xi_0..xi_H`` of each net (module docstring); ``xi_l`` reads the
         features ``I_l``.  The connection in the middle uses theta_0's ``xi_0``.
     factors : list of float
-        The factor on each layer's sum (``MeanFieldNet.factors()``).
+        The factor on each layer's sum (``FullyConnectedNet.factors()``).
 
     Returns
     -------

@@ -138,7 +138,7 @@ def _stability_cell_options():
 
 
 def _stability_config(cell):
-    from ..twolayer.stability import StabilityConfig
+    from ..twolayer.experiment import StabilityConfig
 
     fields = {k: v for k, v in cell.items() if k not in ("N", "seed")}
     N = _checks.positive_int("N", cell["N"])
@@ -149,7 +149,7 @@ def _stability_config(cell):
 
 
 def _stability_run(cell):
-    from ..twolayer.stability import stability_cell
+    from ..twolayer.experiment import stability_cell
 
     cfg = _stability_config(cell)
     rows, prows = stability_cell(cfg.make_task(), cfg, cell["N"], cell["seed"])
@@ -161,7 +161,7 @@ def _stability_run(cell):
 
 def stability_result(table, config=None):
     """A :class:`StabilityResult` from a loaded sweep table (rows of both kinds)."""
-    from ..twolayer.stability import StabilityResult
+    from ..twolayer.experiment import StabilityResult
 
     def part(name):
         rows = table[table["table"] == name].dropna(axis=1, how="all")
@@ -197,7 +197,7 @@ def _pair_path_options():
 
 
 def _pair_path_check(cell):
-    from ..twolayer.stability import PATHS
+    from ..twolayer.experiment import PATHS
 
     cfg = _stability_config({k: v for k, v in cell.items() if k not in ("points", "path")})
     _checks.positive_int("points", cell["points"])
@@ -207,7 +207,7 @@ def _pair_path_check(cell):
 
 
 def _pair_path_run(cell):
-    from ..twolayer.stability import path_cell
+    from ..twolayer.experiment import path_cell
 
     return path_cell(_pair_path_check(cell), cell["N"], cell["seed"], cell["path"],
                      cell["points"])
@@ -215,7 +215,7 @@ def _pair_path_run(cell):
 
 def _pair_path_plot(table, out):
     from ..plotting import save_figure
-    from ..twolayer.stability import path_figure
+    from ..twolayer.experiment import path_figure
 
     written = []
     keys = _group_keys(table, _pair_path_options(), {"path"})
@@ -306,7 +306,7 @@ def _path_plot(table, out):
 # --- multilayer dropout stability and connectivity (Theorem 2) -----------------------
 
 def _multilayer_config(cell):
-    from ..multilayer.stability import MultilayerConfig
+    from ..multilayer.experiment import MultilayerConfig
 
     cfg = MultilayerConfig(**cell)
     cfg.check()
@@ -314,7 +314,7 @@ def _multilayer_config(cell):
 
 
 def _multilayer_run(cell):
-    from ..multilayer.stability import MultilayerConfig, multilayer_cell
+    from ..multilayer.experiment import MultilayerConfig, multilayer_cell
 
     return multilayer_cell(MultilayerConfig(**cell))
 

@@ -127,8 +127,8 @@ STABILITY_HELP = {
 
 
 def stability_options():
-    """Options of :class:`~meanfield.twolayer.stability.StabilityConfig`, one per field."""
-    from ..twolayer.stability import StabilityConfig
+    """Options of :class:`~meanfield.twolayer.experiment.StabilityConfig`, one per field."""
+    from ..twolayer.experiment import StabilityConfig
 
     out = {}
     for f in dataclasses.fields(StabilityConfig):
@@ -161,8 +161,8 @@ MULTILAYER_HELP = {
 
 
 def multilayer_options():
-    """Options of :class:`~meanfield.multilayer.stability.MultilayerConfig`, one per field."""
-    from ..multilayer.stability import MultilayerConfig
+    """Options of :class:`~meanfield.multilayer.experiment.MultilayerConfig`, one per field."""
+    from ..multilayer.experiment import MultilayerConfig
 
     out = {}
     for f in dataclasses.fields(MultilayerConfig):

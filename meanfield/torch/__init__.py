@@ -1,7 +1,7 @@
 """Torch backend: fully connected networks in mean-field scaling on real data.
 
 The empirical side of Shevchenko & Mondelli, Section 5 :
-:class:`MeanFieldNet` (eq. 1.1 with a 1/N normalisation of every hidden sum),
+:class:`FullyConnectedNet` (eq. 1.1 with a 1/N normalisation of every hidden sum),
 SGD with the mean-field gradient scaling (:func:`train`), dropout networks
 evaluated many patterns at a time (:func:`evaluate`), and the path between
 two nets through their dropout networks (:func:`dropout_path`, a
@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError(f"meanfield.torch needs PyTorch: {TORCH_HINT}") from exc
 
 from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
-from .models import INIT_LAWS, InitLaw, MeanFieldNet, pick_device
+from .models import INIT_LAWS, InitLaw, FullyConnectedNet, pick_device
 from .pairs import on_device
 from .paths import (
     DataLoss,
@@ -42,7 +42,7 @@ from .paths import (
 from .subnets import experiment_a, subnet_bound
 from .train import DataStream, TaskStream, TrainConfig, TrainResult, train
 
-__all__ = ["INIT_LAWS", "DataLoss", "DataStream", "InitLaw", "MeanFieldNet", "TaskStream",
+__all__ = ["INIT_LAWS", "DataLoss", "DataStream", "InitLaw", "FullyConnectedNet", "TaskStream",
            "TrainConfig", "TrainResult", "best_dropout_path", "best_rescaled_dropout",
            "dropout_path", "evaluate", "evaluate_path", "experiment_a", "first_half_masks",
            "on_device", "pick_device", "random_half_masks", "straight_path", "subnet_bound",

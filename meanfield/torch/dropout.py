@@ -1,4 +1,4 @@
-"""Dropout networks of a :class:`MeanFieldNet` and their loss on data, many at a time.
+"""Dropout networks of a :class:`FullyConnectedNet` and their loss on data, many at a time.
 
 A pattern keeps a set ``A_l`` of neurons in each hidden layer; the kept sums
 are rescaled by ``1/|A_l|`` instead of ``1/N`` (:mod:`meanfield.dropout`).
@@ -61,14 +61,14 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
 
     Parameters
     ----------
-    net : MeanFieldNet
+    net : FullyConnectedNet
     X : array or tensor, shape (n, d)
     y : array or tensor, shape (n,)
         Integer labels, or real targets for the square loss.
     loss : str
         ``cross_entropy`` or ``square``.
     masks : tensor, shape (K, depth - 1, N), optional
-        Dropout patterns (see :meth:`MeanFieldNet.forward`).
+        Dropout patterns (see :meth:`FullyConnectedNet.forward`).
     batch_size : int
         Samples per forward pass.
     max_elements : int
@@ -108,7 +108,7 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
 def _pattern_batches(net, X, masks, batch_size, max_elements):
     """Yield ``(sample slice, pattern slice, outputs of shape (k, b, n_out))`` over X.
 
-    ``masks`` (K, depth - 1, N) as :meth:`MeanFieldNet._masks` returns them (checked, on
+    ``masks`` (K, depth - 1, N) as :meth:`FullyConnectedNet._masks` returns them (checked, on
     the net's device and dtype), or None for the full net (one "pattern").  A
     two-layer net takes all patterns at once (one matrix product); deeper
     nets take them in chunks so that ``chunk * batch * N <= max_elements``.

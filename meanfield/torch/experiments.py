@@ -24,7 +24,7 @@ from .. import _checks
 from ..dropout import draw_keep
 from ..tasks.datasets import load_dataset
 from .dropout import evaluate, first_half_masks, random_half_masks
-from .models import InitLaw, MeanFieldNet, pick_device
+from .models import InitLaw, FullyConnectedNet, pick_device
 from .train import DataStream, TrainConfig, train
 
 
@@ -69,7 +69,7 @@ def check_cell(cell, kind="empirical"):
     _checks.nonneg_int("seed", cell["seed"])
     pick_device(cell["device"])
     init = cell["init1"] if kind == "path" else cell["init"]
-    MeanFieldNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
+    FullyConnectedNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
                  init=init, device="cpu", **_architecture(cell))
     if kind == "empirical":
         _checks.nonneg_int("random_halves", cell["random_halves"])
@@ -121,7 +121,7 @@ def train_net(cell, data, init, seed, callback=None):
     ``callback`` is passed to :func:`train`."""
     dev = pick_device(cell["device"])
     g = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
-    net = MeanFieldNet(data.d, cell["N"], data.n_classes, depth=cell.get("depth", 2),
+    net = FullyConnectedNet(data.d, cell["N"], data.n_classes, depth=cell.get("depth", 2),
                        activation=cell["activation"], init=init, seed=g, device=dev,
                        **_architecture(cell))
     stream = DataStream(data.X_train, data.y_train, cell["batch_size"], seed=g, device=dev)

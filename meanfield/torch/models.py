@@ -18,7 +18,7 @@ layer's matrix, the "incoming weights" of a neuron are one row, and paths,
 permutations and dropout act on matrices alone.  The factor of the layer
 (1/N in mean field) multiplies that column too.
 
-:class:`MeanFieldNet` is a :class:`meanfield.dropout.Network`: its forward
+:class:`FullyConnectedNet` is a :class:`meanfield.dropout.Network`: its forward
 pass takes kept sets per hidden layer, or 0/1 masks of many patterns at once.
 
 References
@@ -141,7 +141,7 @@ def _bias_kind(bias):
     return bias
 
 
-class MeanFieldNet(torch.nn.Module):
+class FullyConnectedNet(torch.nn.Module):
     """A fully connected net with ``depth`` weight layers, in mean-field scaling by default.
 
     ``depth = 2`` is eq. (3.1) with vector outputs, ``yhat = (1/N) W_2 sigma(W_1 x~)``;

@@ -1,4 +1,4 @@
-"""Paths between two trained :class:`MeanFieldNet` s, and their losses on data.
+"""Paths between two trained :class:`FullyConnectedNet` s, and their losses on data.
 
 The paths are :class:`meanfield.connectivity.PathVertices` built from the two
 nets' weights: :func:`dropout_path` (:func:`meanfield.connectivity.
@@ -56,7 +56,7 @@ class DataLoss:
 
     Parameters
     ----------
-    net : MeanFieldNet
+    net : FullyConnectedNet
         Supplies the architecture, activation, device and dtype (its weights
         are not used).
     X, y : arrays or tensors
@@ -113,7 +113,7 @@ def evaluate_path(path, net, X, y, loss="cross_entropy", n_per_segment=17):
     ----------
     path : PathVertices
         Between nets of ``net``'s architecture.
-    net : MeanFieldNet
+    net : FullyConnectedNet
         Supplies the architecture (:class:`DataLoss`).
 
     Returns
@@ -136,7 +136,7 @@ def dropout_path(net, net2, keep):
 
     Parameters
     ----------
-    net, net2 : MeanFieldNet
+    net, net2 : FullyConnectedNet
         Same architecture.
     keep : array of int, or list of ``depth - 1`` arrays
         Kept neurons of each hidden layer (one array: the same in every
@@ -161,7 +161,7 @@ def best_dropout_path(net, net2, best, best2):
 
     Parameters
     ----------
-    net, net2 : MeanFieldNet
+    net, net2 : FullyConnectedNet
         Same architecture.
     best, best2 : dict
         :func:`meanfield.torch.dropout.best_rescaled_dropout` of each net at
@@ -220,7 +220,7 @@ def theorem41(net, net2, bound, bound2):
 
     Parameters
     ----------
-    net, net2 : MeanFieldNet
+    net, net2 : FullyConnectedNet
         Same architecture, with ``bias="all"``.
     bound, bound2 : list of dict
         Experiment A of each net (:func:`meanfield.torch.subnets.experiment_a`):

@@ -7,7 +7,7 @@ subnetwork ``xi_l`` from those features to the output, with hidden widths
 training loss of the best of T_A subsets upper-bounds ``Q~_l``; the maximum
 over l bounds the ``min max inf`` term of Theorem 4.1.
 
-The subnetwork is a net of the same kind (:class:`MeanFieldNet` with the
+The subnetwork is a net of the same kind (:class:`FullyConnectedNet` with the
 net's parameterisation, a bias at its first layer and at every layer when the
 net has biases ``"all"``) trained by :func:`train` on the standardised
 features; for the last hidden layer (``l = L - 1``, L = depth) it is the
@@ -40,7 +40,7 @@ import torch
 from ..dropout import draw_keep
 from .dropout import evaluate
 from .losses import check_loss
-from .models import MeanFieldNet
+from .models import FullyConnectedNet
 from .train import DataStream, train
 
 
@@ -94,7 +94,7 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
 
     Parameters
     ----------
-    net : MeanFieldNet
+    net : FullyConnectedNet
         The trained net theta'.
     layer : int
         l in [0, depth - 1] (Nguyen et al.'s [0, L - 1] with L = depth); ``I_0``
@@ -136,7 +136,7 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
             losses.append(value)
             xis.append([U / sd.double().cpu().numpy()])
         else:
-            sub = MeanFieldNet(K, width, net.n_out, depth=net.depth - layer,
+            sub = FullyConnectedNet(K, width, net.n_out, depth=net.depth - layer,
                                activation=net.activation,
                                bias="all" if net.bias == "all" else "input", init=net.init,
                                parameterisation=net.parameterisation,

@@ -1,4 +1,4 @@
-"""SGD in mean-field scaling for :class:`MeanFieldNet` (Shevchenko & Mondelli, Section 5).
+"""SGD in mean-field scaling for :class:`FullyConnectedNet` (Shevchenko & Mondelli, Section 5).
 
 Every layer is trained.  The gradient of the mini-batch loss is multiplied by
 N for the first and the last layer and by N^2 for the layers between (eqs. 3.3
@@ -211,7 +211,7 @@ class TrainResult:
 
 
 class TorchSGD(Stepper):
-    """SGD in mean-field scaling on a :class:`MeanFieldNet`, in place, as a :class:`Stepper`.
+    """SGD in mean-field scaling on a :class:`FullyConnectedNet`, in place, as a :class:`Stepper`.
 
     Time is ``k alpha`` after k steps.  A snapshot is ``(fraction, train_loss,
     weights, record)``: the mean mini-batch loss since the previous snapshot
@@ -222,7 +222,7 @@ class TorchSGD(Stepper):
 
     Parameters
     ----------
-    net : MeanFieldNet
+    net : FullyConnectedNet
     stream : DataStream or TaskStream
         On the net's device and dtype.
     config : TrainConfig
@@ -311,7 +311,7 @@ def train(net, stream, config, callback=None, keep_states=False, progress=True):
 
     Parameters
     ----------
-    net : MeanFieldNet
+    net : FullyConnectedNet
     stream : DataStream or TaskStream
         Source of mini-batches.  A stream on another device than the net's, or
         with real data in another dtype, is moved there once, in place (see
