@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from meanfield.analysis import connectivity_shape, dropout_shape, fit_constant
 from meanfield.twolayer.experiment import (
     StabilityConfig,
     connect_pair,
@@ -77,6 +78,15 @@ def test_fits_and_bound_constants(result):
     assert len(nets) == 2 * 2 * 3 * 2  # draws averaged
     b = result.bound_fits()
     assert 0 < b["eps_D"].K_fit <= b["eps_D"].K_envelope
+    # (3.7)-(3.8): theta_i in R^(D+1) with w_i in R^D, so D is the input dimension d.
+    last = nets[nets["t"] == nets["t"].max()]
+    D = CFG.d
+    want = fit_constant(last["eps_D"], dropout_shape(last["size"], last["N"], last["alpha"], D))
+    assert b["eps_D"].K_fit == pytest.approx(want.K_fit, rel=1e-12)
+    pairs = result.per_pair()
+    want = fit_constant(pairs["eps_C"].clip(lower=0.0),
+                        connectivity_shape(pairs["N"], pairs["alpha"], D))
+    assert b["eps_C"].K_envelope == pytest.approx(want.K_envelope, rel=1e-12)
 
 
 @pytest.mark.parametrize("kw,msg", [({"Ns": (1, 4)}, "Ns must be"),

@@ -33,7 +33,8 @@ def dropout_shape(size, N, alpha, D, z=1.0):
     alpha : array_like
         SGD step size, >= 0.
     D : int
-        Dimension of a neuron's parameters (d + 1 when a is trained).
+        The input dimension d: in (3.7) a neuron's parameters ``theta_i = (a_i, w_i)``
+        lie in ``R^(D+1)``, so ``D = d`` (not d + 1).
     z : float
         Confidence parameter: the bound holds with probability 1 - exp(-z^2).
     """

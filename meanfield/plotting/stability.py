@@ -136,7 +136,7 @@ def stability_figures(res, out, fits=None, bounds=None):
     pairs = res.per_pair()
     Ns = np.unique(pairs["N"])
     grid = np.geomspace(Ns.min(), Ns.max(), 50)
-    shape = connectivity_shape(grid, res.config["alpha0"] / grid, res.config["d"] + 1)
+    shape = connectivity_shape(grid, res.config["alpha0"] / grid, res.config["d"])
     figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits,
                                                   bound=(grid, bounds["eps_C"].K_fit * shape))
     return [save_figure(fig, out / name)[0] for name, fig in figs.items()]

@@ -206,10 +206,15 @@ class StabilityResult:
     def bound_fits(self):
         """Constants K of the bound shapes (3.7) (eps_D at time T) and (3.8) (eps_C).
 
-        ``D = d + 1`` (a and w trained), ``z = 1``.  Returns
+        ``D = d``: in (3.7)-(3.8) a neuron's parameters ``theta_i = (a_i, w_i)``
+        lie in ``R^(D+1)`` with ``w_i`` in ``R^D``; ``z = 1``.  Returns
         ``{"eps_D": BoundFit, "eps_C": BoundFit}``.
+
+        References
+        ----------
+        .. [1] A. Shevchenko and M. Mondelli, ICML 2020, Theorem 1, eqs. (3.7)-(3.8).
         """
-        D = self.config["d"] + 1
+        D = self.config["d"]
         nets = self.per_network()
         nets = nets[nets["t"] == nets["t"].max()]
         pairs = self.per_pair()
