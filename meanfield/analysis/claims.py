@@ -1,0 +1,242 @@
+"""How a validation claim is judged: the rules, written once, and the row a claim becomes.
+
+Every claim of the validation scripts (``validation/*.py``) has an id in
+:data:`RULES`, whose :class:`Rule` says in words and in code how it is
+judged.  ``docs/validation.md`` lists the same ids with the same words (a
+test compares them), so the criterion a verdict rests on is written down
+before the run that judges it.
+
+The kinds of rule follow what the papers state:
+
+* ``upper_rate``: a rate the theorem gives as an upper bound, "X = O(N^-1/2)
+  up to logarithms", passes when the upper end of the slope's 95% interval is
+  at most the limit (-0.35).  Whether the slope sits near -1/2 is tightness,
+  reported beside the verdict, not judged.
+* ``decay``: "X decreases with N" (an empirical statement without a rate):
+  the upper end of the slope's interval is below 0.
+* ``equivalence``: "X does not depend on N": the whole interval of the slope
+  lies inside ``[-margin, margin]``; failing to detect a slope is not enough.
+* ``reaches``: "X does not grow": the lower end of the interval of a ratio is
+  at most the limit (1).
+* ``at_most``: a point value (a maximum ratio to a bound, a relative
+  difference) is at most the limit.
+* ``rounding``: a construction that holds exactly, judged to rounding: the
+  relative deviation is at most the tolerance (1e-9).
+* ``observation``: reported, not judged: a setting beyond a theorem's
+  assumptions, or a bound with a term that does not vanish there.
+
+References
+----------
+.. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+   stability of SGD solutions for over-parameterized neural networks",
+   ICML 2020, Theorems 1-2, eqs. (3.7)-(3.8), (4.4)-(4.5).
+.. [2] S. Mei, T. Misiakiewicz and A. Montanari, "Mean-field theory of
+   two-layers neural networks: dimension-free bounds and kernel limit",
+   COLT 2019, Theorem 1.
+.. [3] S. S. Du, J. D. Lee, H. Li, L. Wang and X. Zhai, "Gradient descent
+   finds global minima of deep neural networks", ICML 2019, Theorems 5.1, 6.1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+KINDS = ("upper_rate", "decay", "equivalence", "reaches", "at_most", "rounding", "observation")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The criterion of one claim.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    limit : float, optional
+        The threshold of the kind (the slope's upper end for ``upper_rate``,
+        the margin for ``equivalence``, the tolerance for ``rounding``, ...).
+    assumptions : str
+        ``"inside"`` when the setting satisfies the theorem's assumptions, or
+        ``"beyond: <why>"``.
+    text : str
+        The criterion in words, as ``docs/validation.md`` states it.
+    """
+
+    kind: str
+    limit: float | None
+    assumptions: str
+    text: str
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if (self.kind == "observation") != (self.limit is None):
+            raise ValueError("an observation has no limit and every other kind has one")
+        if not (self.assumptions == "inside" or self.assumptions.startswith("beyond: ")
+                or self.assumptions.startswith("setting: ")):
+            raise ValueError("assumptions must be 'inside', 'beyond: ...' or 'setting: ...'")
+
+    @property
+    def judged(self) -> bool:
+        return self.kind != "observation"
+
+    def judge(self, value=None, interval=None):
+        """``True``/``False`` for a judged rule, ``None`` for an observation.
+
+        ``upper_rate``, ``decay``, ``equivalence`` and ``reaches`` need the
+        ``(low, high)`` interval; ``at_most`` and ``rounding`` the value.  A
+        missing or non-finite input fails a judged rule.
+        """
+        if not self.judged:
+            return None
+        if self.kind in ("at_most", "rounding"):
+            return value is not None and math.isfinite(value) and value <= self.limit
+        if interval is None or not all(v is not None and math.isfinite(v) for v in interval):
+            return False
+        lo, hi = interval
+        if self.kind == "upper_rate":
+            return hi <= self.limit
+        if self.kind == "decay":
+            return hi < self.limit
+        if self.kind == "equivalence":
+            return -self.limit <= lo and hi <= self.limit
+        return lo <= self.limit  # reaches
+
+
+def tightness(interval, target=-0.5):
+    """Whether a slope's interval contains the rate's exponent, in words (not judged)."""
+    if interval is None:
+        return ""
+    lo, hi = interval
+    return (f"interval contains {target:+.2f}" if lo <= target <= hi
+            else f"interval {'below' if hi < target else 'above'} {target:+.2f}")
+
+
+def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, case=None,
+              **extra):
+    """The report row of a claim, judged by its rule in :data:`RULES`.
+
+    Parameters
+    ----------
+    claim_id : str
+        A key of :data:`RULES`.
+    claim, paper : str
+        The claim in words and the paper and equation it comes from.
+    value : float, optional
+        The measured value.
+    interval : (float, float), optional
+        Its 95% interval.
+    figure : str, optional
+        The figure that shows it.
+    case : str, optional
+        The case of a rule that several rows share (a time, a dimension, a
+        task): the row's id is ``claim_id[case]``.
+
+    Returns
+    -------
+    dict
+        ``id, claim, paper, assumptions, criterion, value, interval, judged,
+        pass`` (``None`` when not judged), ``figure`` and ``extra``'s keys;
+        rate claims get ``tightness``.
+    """
+    rule = RULES[claim_id]
+    row = {"id": claim_id if case is None else f"{claim_id}[{case}]", "claim": claim, "paper": paper, "assumptions": rule.assumptions,
+           "criterion": rule.text, "value": value,
+           "interval": None if interval is None else [float(v) for v in interval],
+           "judged": rule.judged, "pass": rule.judge(value, interval), "figure": figure}
+    if rule.kind in ("upper_rate", "decay") or (rule.kind == "observation" and interval
+                                                 and "slope" in claim):
+        row["tightness"] = tightness(interval)
+    row.update(extra)
+    return row
+
+
+def verdict(claims):
+    """Whether every judged claim passed (observations do not count)."""
+    return all(c["pass"] for c in claims if c.get("judged", True))
+
+
+_RELU = "beyond: ReLU is not bounded and differentiable (assumption A3)"
+_UPPER = "upper end of the slope's 95% interval <= -0.35"
+
+
+def _upper(assumptions="inside"):
+    return Rule("upper_rate", -0.35, assumptions, _UPPER)
+
+
+def _seen(assumptions, text="reported, not judged"):
+    return Rule("observation", None, assumptions, text)
+
+
+RULES = {
+    # Mei, Misiakiewicz & Montanari, Theorem 1 (used in Shevchenko & Mondelli's proof)
+    "sgd_vs_limit/erf": _upper(),
+    "sgd_vs_limit/relu": _seen(_RELU),
+    # Shevchenko & Mondelli Theorem 1: (3.7) eps_D, (3.8) eps_C, with alpha = 1/N
+    **{f"dropout_rates/a/{a}": _upper() for a in ("erf", "tanh")},
+    "dropout_rates/a/relu": _seen(_RELU),
+    **{f"dropout_rates/b/{a}": Rule(
+        "equivalence", 0.15, "inside",
+        "95% interval of the slope of eps_D in N at fixed |A| inside [-0.15, 0.15]")
+       for a in ("erf", "tanh")},
+    "dropout_rates/b/relu": _seen(_RELU),
+    **{f"dropout_rates/c/{a}": _upper() for a in ("erf", "tanh")},
+    "dropout_rates/c/relu": _seen(_RELU),
+    "dropout_rates/d/erf": Rule(
+        "reaches", 1.0, "inside",
+        "lower end of the 95% interval of eps_D(d = 160) / eps_D(d = 10) <= 1"),
+    # Shevchenko & Mondelli Theorem 2, (4.4)-(4.5)
+    "multilayer_rates/a/fixed-alpha": _seen(
+        "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.4) does not vanish"),
+    "multilayer_rates/b/fixed-alpha": _seen(
+        "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.5) does not vanish"),
+    "multilayer_rates/a/scaled-alpha": _upper(),
+    "multilayer_rates/b/scaled-alpha": _upper(),
+    "multilayer_rates/c": _seen("inside", "reported beside the bound's shape sqrt(160 / 10)"),
+    # Du et al. Definitions 5.1/6.1, Theorems 5.1/6.1; Chizat et al. (lazy training)
+    **{f"lazy_gram/a/{n}": _upper() for n in ("fc", "resnet")},
+    **{f"lazy_gram/b/{n}": Rule(
+        "at_most", 1.0, "inside",
+        "max over k <= 100 of L(k) / ((1 - eta lambda_min / 2)^k L(0)) <= 1, at "
+        "eta = lambda_min(K) / n^2 (Theorem 5.1's order)") for n in ("fc", "resnet")},
+    **{f"lazy_gram/b-large/{n}": _seen(
+        "beyond: eta = 1 / lambda_max exceeds the step of Theorem 5.1")
+       for n in ("fc", "resnet")},
+    "lazy_gram/c/ntk": _upper(),
+    "lazy_gram/c/mf": Rule("equivalence", 0.15, "inside",
+                           "95% interval of the movement's slope in m inside [-0.15, 0.15]"),
+    # Shevchenko & Mondelli Section 5 (empirical)
+    "empirical_dropout/a": Rule(
+        "decay", 0.0, "setting: alpha = 0.2 for 3 epochs, not Section 5's alpha0 / N for "
+        "k0 N epochs (--paper-schedule)",
+        "upper end of the 95% interval of the slope in N < 0"),
+    "empirical_dropout/b": Rule(
+        "at_most", 0.15, "setting: alpha = 0.2 for 3 epochs, not Section 5's alpha0 / N for "
+        "k0 N epochs (--paper-schedule)",
+        "mean test-error difference of full net and dropout net <= 0.15"),
+    # Nguyen, Brechet & Mondelli, Figure 4 and Theorem 4.1
+    "deep_connectivity/a": Rule(
+        "at_most", 0.25, "inside",
+        "smallest width with Experiment A within 10% of the trained loss <= 1/4 of "
+        "Experiment B's (B's taken as beyond the sweep when never within 10%)"),
+    "deep_connectivity/b-vertices": Rule(
+        "rounding", 1e-9, "inside",
+        "max along the Theorem 4.1 path / max at its vertices - 1 <= 1e-9 (by construction)"),
+    "deep_connectivity/b-theorem": Rule(
+        "at_most", 1.0, "inside",
+        "max training loss along the Theorem 4.1 path / the theorem's bound <= 1"),
+    # Mei, Montanari & Nguyen 2018: the radial PDE
+    "pde_vs_sgd/a/relu": Rule(
+        "at_most", 0.01, "inside",
+        "sup relative gap of PDE and particle risk (largest M that fits) after 5% of T <= 0.01"),
+    "pde_vs_sgd/a/ramp": _seen("inside", "reported: the M-particle flow carries an M-neuron "
+                               "net's O(1/M) term, about 10-40% of the risk at CPU sizes"),
+    "pde_vs_sgd/a-extrapolated/ramp": Rule(
+        "at_most", 0.01, "inside",
+        "sup relative gap of PDE and particle risk extrapolated in M after 5% of T <= 0.01"),
+    "pde_vs_sgd/b": _seen("inside", "reported with its O(1/N) term: SGD at one finite N"),
+    "pde_vs_sgd/c": Rule(
+        "at_most", 1.0, "inside",
+        "|L_inf - PDE| / (0.01 PDE + 3 test-sample SE) <= 1, L_inf of SGD extrapolated in N"),
+}

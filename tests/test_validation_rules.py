@@ -1,0 +1,72 @@
+"""The rules that judge the validation claims: code and docs/validation.md say the same."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from meanfield.analysis.claims import KINDS, RULES, Rule, claim_row, verdict
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+
+
+def _doc_rules():
+    rows = {}
+    for line in DOC.read_text().splitlines():
+        m = re.match(r"^\| `([^`]+)` \| (\w+) \| (.*) \| (.*) \|$", line)
+        if m:
+            cells = [c.replace("\\|", "|") for c in m.groups()]
+            rows[cells[0]] = tuple(cells[1:])
+    return rows
+
+
+def test_docs_list_every_rule_in_the_same_words():
+    doc = _doc_rules()
+    assert set(doc) == set(RULES), (f"only in docs: {sorted(set(doc) - set(RULES))}; "
+                                    f"only in code: {sorted(set(RULES) - set(doc))}")
+    for key, rule in RULES.items():
+        assert doc[key] == (rule.kind, rule.assumptions, rule.text), key
+
+
+def test_beyond_the_assumptions_is_never_judged():
+    for key, rule in RULES.items():
+        if rule.assumptions.startswith("beyond"):
+            assert not rule.judged, key
+        if "/relu" in key and not key.startswith("pde_vs_sgd"):
+            assert rule.assumptions.startswith("beyond"), key
+
+
+@pytest.mark.parametrize("kind,limit,value,interval,expect", [
+    ("upper_rate", -0.35, -0.8, (-1.0, -0.36), True),
+    ("upper_rate", -0.35, -0.5, (-0.7, -0.34), False),  # upper end above -0.35
+    ("upper_rate", -0.35, -0.9, (-1.2, -0.6), True),    # steeper than -1/2 still passes
+    ("decay", 0.0, -0.2, (-0.4, -0.01), True),
+    ("decay", 0.0, -0.2, (-0.4, 0.0), False),
+    ("equivalence", 0.15, 0.0, (-0.14, 0.14), True),
+    ("equivalence", 0.15, 0.0, (-0.3, 0.3), False),     # a wide interval is not evidence
+    ("reaches", 1.0, 1.2, (0.99, 1.5), True),
+    ("reaches", 1.0, 1.6, (1.01, 2.0), False),
+    ("at_most", 1.0, 1.0, None, True),
+    ("at_most", 1.0, 1.0 + 1e-12, None, False),
+    ("rounding", 1e-9, 5e-10, None, True),
+    ("rounding", 1e-9, 2e-9, None, False),
+    ("upper_rate", -0.35, -0.5, (float("nan"), -0.5), False),
+    ("at_most", 1.0, float("nan"), None, False),
+])
+def test_rule_kinds(kind, limit, value, interval, expect):
+    assert Rule(kind, limit, "inside", "t").judge(value, interval) is expect
+
+
+def test_rows_and_verdict():
+    judged = claim_row("dropout_rates/a/erf", "eps_D ~ N^-1/2", "SM (3.7)", -0.5, (-0.7, -0.3),
+                       case="t=1")
+    seen = claim_row("dropout_rates/a/relu", "eps_D slope", "SM (3.7)", 0.2, (0.1, 0.3))
+    assert judged["id"] == "dropout_rates/a/erf[t=1]" and judged["pass"] is False
+    assert judged["tightness"] == "interval contains -0.50"
+    assert seen["pass"] is None and not seen["judged"]
+    assert verdict([seen]) and not verdict([seen, judged])
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Rule("two_sided", 1.0, "inside", "t")
+    with pytest.raises(ValueError, match="observation has no limit"):
+        Rule("observation", 1.0, "inside", "t")
+    assert set(KINDS) >= {r.kind for r in RULES.values()}
