@@ -2,13 +2,16 @@
 
 Each script in ``validation/`` writes ``validation/out/<name>.json`` (or
 ``<name>_quick.json`` at quick sizes) holding ``"claims"``: a list of
-``{"claim", "paper", "value", "interval", "pass", "figure"}``.  This module
-runs them one after the other and tabulates those claims.
+``{"id", "claim", "paper", "assumptions", "value", "interval", "criterion",
+"judged", "pass", "figure"}`` (rows made by
+:func:`meanfield.analysis.claims.claim_row`).  This module runs them one
+after the other and tabulates those claims.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -39,55 +42,113 @@ def _fmt(v):
     return str(v)
 
 
+def _figure_link(fig, folder, report_dir):
+    """Copy a claim's figure (PNG) next to the report and return a relative Markdown link."""
+    if not fig:
+        return ""
+    path = Path(fig)
+    if not path.is_absolute():
+        path = folder / "out" / path
+    if path.suffix != ".png":
+        path = path.with_name(path.name + ".png")
+    if not path.exists():
+        return path.name
+    dest = report_dir / "figures" / path.name
+    if dest.resolve() != path.resolve():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+    return f"[{path.stem}](figures/{path.name})"
+
+
+def _result(c):
+    if not c.get("judged", True) or c.get("pass") is None:
+        return "reported"
+    return "PASS" if c["pass"] else "FAIL"
+
+
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,
-                   scripts=SCRIPTS):
+                   scripts=SCRIPTS, reuse=False):
     """Run the scripts (quick sizes unless ``full``); write and return the report.
 
-    ``folder`` and ``scripts`` default to the checkout's ``validation/`` and
-    :data:`SCRIPTS`.
+    Each claim is one row: its id, the claim, the paper and equation, whether
+    its setting is inside the theorem's assumptions, the measured value with
+    its interval, the criterion (:data:`meanfield.analysis.claims.RULES`),
+    PASS/FAIL (or "reported" for an observation) and the figure, copied into
+    ``figures/`` beside the report.
+
+    Parameters
+    ----------
+    full : bool
+        The published sizes instead of the quick ones.
+    out : path
+        The report file.
+    only : list of str, optional
+        Run only these scripts.
+    folder : path, optional
+        The scripts' folder (default: the checkout's ``validation/``).
+    scripts : tuple of str
+        The scripts known (default :data:`SCRIPTS`).
+    reuse : bool
+        Tabulate a script's stored result instead of running it again when
+        its result file exists (a stopped full run goes on where it stopped).
 
     Returns
     -------
     (str, bool)
-        The Markdown text and whether every claim passed and every script ran.
+        The Markdown text and whether every judged claim passed and every
+        script ran.
     """
     folder = validation_dir() if folder is None else Path(folder)
     names = list(only) if only else list(scripts)
     unknown = [n for n in names if n not in scripts]
     if unknown:
         raise ValueError(f"--only must name scripts among {', '.join(scripts)}, got {unknown}")
-    lines = ["# meanfield validation report", "",
-             f"Sizes: {'full (published)' if full else 'quick'}; "
-             f"{time.strftime('%Y-%m-%d %H:%M')}", "",
-             "| script | claim | paper | measured | interval | result | figure |",
-             "|---|---|---|---|---|---|---|"]
-    ok = True
-    for name in names:
-        cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
-               + ([] if full else ["--quick"]))
-        t0 = time.time()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        seconds = time.time() - t0
-        result = folder / "out" / (f"{name}.json" if full else f"{name}_quick.json")
-        try:
-            claims = json.loads(result.read_text())["claims"]
-        except (OSError, ValueError, KeyError):
-            ok = False
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            lines.append(f"| {name} | (script failed, exit {proc.returncode}: {tail[0]}) "
-                         f"| | | | FAIL | |")
-            continue
-        for c in claims:
-            ok &= bool(c["pass"])
-            interval = c.get("interval")
-            iv = f"[{_fmt(interval[0])}, {_fmt(interval[1])}]" if interval else ""
-            fig = c.get("figure") or ""
-            fig = f"[{Path(fig).name}]({Path(fig).resolve()})" if fig else ""
-            lines.append(f"| {name} ({seconds:.0f} s) | {_cell(c['claim'])} | "
-                         f"{_cell(c['paper'])} | {_fmt(c['value'])} | {iv} | "
-                         f"{'PASS' if c['pass'] else 'FAIL'} | {fig} |")
-    text = "\n".join(lines) + "\n"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# meanfield validation report", "",
+             f"Sizes: {'full (published)' if full else 'quick'}; "
+             f"{time.strftime('%Y-%m-%d %H:%M')}. How each claim is judged, and why: "
+             "docs/validation.md.", "",
+             "| script | id | claim | paper | assumptions | measured | interval | criterion "
+             "| result | tightness | figure |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    ok, counts = True, {"PASS": 0, "FAIL": 0, "reported": 0}
+    for name in names:
+        result = folder / "out" / (f"{name}.json" if full else f"{name}_quick.json")
+        seconds, proc = None, None
+        if not (reuse and result.exists()):
+            cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
+                   + ([] if full else ["--quick"]))
+            t0 = time.time()
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            seconds = time.time() - t0
+        try:
+            report = json.loads(result.read_text())
+            claims = report["claims"]
+        except (OSError, ValueError, KeyError):
+            ok = False
+            tail = ((proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc else
+                    ["unreadable stored result"]) or ["no output"]
+            lines.append(f"| {name} | | (script failed, exit {proc and proc.returncode}: "
+                         f"{_cell(tail[0])}) | | | | | | FAIL | | |")
+            counts["FAIL"] += 1
+            continue
+        seconds = report.get("seconds", seconds)
+        label = name if seconds is None else f"{name} ({seconds:.0f} s)"
+        for c in claims:
+            res = _result(c)
+            counts[res] += 1
+            ok &= res != "FAIL"
+            interval = c.get("interval")
+            iv = f"[{_fmt(interval[0])}, {_fmt(interval[1])}]" if interval else ""
+            lines.append(
+                f"| {label} | {_cell(c.get('id', ''))} | {_cell(c['claim'])} | "
+                f"{_cell(c['paper'])} | {_cell(c.get('assumptions', ''))} | "
+                f"{_fmt(c['value'])} | {iv} | {_cell(c.get('criterion', ''))} | {res} | "
+                f"{_cell(c.get('tightness', ''))} | "
+                f"{_figure_link(c.get('figure'), folder, out.parent)} |")
+    lines += ["", f"Judged claims: {counts['PASS']} passed, {counts['FAIL']} failed; "
+                  f"{counts['reported']} reported without a verdict."]
+    text = "\n".join(lines) + "\n"
     out.write_text(text)
     return text, ok

@@ -216,7 +216,8 @@ def test_validation_report_tabulates_claims(tmp_path):
     rows = [line for line in text.splitlines() if line.startswith("| fake")]
     assert len(rows) == 2 and "PASS" in rows[0] and "[-0.600, -0.400]" in rows[0]
     assert "FAIL" in rows[1]
-    assert "| broken | (script failed, exit 3" in text
+    assert "| broken | | (script failed, exit 3" in text
+    assert "Judged claims: 1 passed, 2 failed; 0 reported" in text
 
 
 def test_report_escapes_table_pipes(tmp_path):
@@ -230,7 +231,34 @@ def test_report_escapes_table_pipes(tmp_path):
         "(out / 'pipes_quick.json').write_text(json.dumps({'claims': c}))\n")
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("pipes",))
     row = [line for line in text.splitlines() if line.startswith("| pipes")][0]
-    assert ok and row.count(" | ") == 6 and "\\|A\\|" in row
+    assert ok and row.count(" | ") == 10 and "\\|A\\|" in row
+
+
+def test_report_rows_observations_figures_and_reuse(tmp_path):
+    """An observation is 'reported' and does not fail the run; its figure is copied beside
+    the report; reuse tabulates the stored result without running the script again."""
+    from meanfield.validation_report import run_validation
+
+    (tmp_path / "obs.py").write_text(
+        "import json, pathlib\n"
+        "from meanfield.analysis.claims import claim_row\n"
+        "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+        "(out / 'runs.txt').open('a').write('x')\n"
+        "(out / 'obs_fig.png').write_bytes(b'png')\n"
+        "c = [claim_row('dropout_rates/a/relu', 'eps_D slope', 'P', -0.2, (-0.4, 0.0), "
+        "figure=str(out / 'obs_fig.png')),\n"
+        "     claim_row('dropout_rates/a/erf', 'eps_D slope', 'P', -0.5, (-0.6, -0.4))]\n"
+        "(out / 'obs_quick.json').write_text(json.dumps({'claims': c, 'seconds': 1.5}))\n")
+    report = tmp_path / "site" / "report.md"
+    text, ok = run_validation(out=report, folder=tmp_path, scripts=("obs",))
+    rows = [line for line in text.splitlines() if line.startswith("| obs")]
+    assert ok and "| reported |" in rows[0] and "| PASS |" in rows[1]
+    assert "beyond: ReLU" in rows[0] and "[obs_fig](figures/obs_fig.png)" in rows[0]
+    assert (report.parent / "figures" / "obs_fig.png").read_bytes() == b"png"
+    assert "Judged claims: 1 passed, 0 failed; 1 reported" in text
+    again, _ = run_validation(out=report, folder=tmp_path, scripts=("obs",), reuse=True)
+    assert (tmp_path / "out" / "runs.txt").read_text() == "x"
+    assert again.splitlines()[5:] == text.splitlines()[5:]
 
 
 def test_sigterm_raises_keyboard_interrupt_only_inside_the_block():
