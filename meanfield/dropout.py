@@ -331,8 +331,9 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None):
     dropout network's output by a scalar chosen for the lowest loss;
     Experiment B of Nguyen, Bréchet & Mondelli takes the best of several
     random kept sets.  The caller gives, per kept set, the loss as a function
-    of the scale ``r``; each is minimised by Brent's method
-    (``scipy.optimize.minimize_scalar``).
+    of the scale ``r``; each is minimised by Brent's method without bounds,
+    ``scipy.optimize.minimize_scalar(method="brent")``, the search of Nguyen
+    et al., Section 6, Experiment B, step (ii).
 
     Parameters
     ----------
@@ -342,9 +343,13 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None):
     bracket : tuple, optional
         Brent's starting bracket (scipy's default when None).
     max_scale : float, optional
-        When Brent's minimiser leaves ``[1 / max_scale, max_scale]``, search
-        that interval instead (``method="bounded"``): on data classified
-        without error the cross-entropy keeps falling as the output grows.
+        Opt-in bound, not the paper's search: when Brent's minimiser leaves
+        ``[1 / max_scale, max_scale]``, search that interval instead
+        (``method="bounded"``).  None (the default) keeps Brent's answer
+        wherever it lies.  On data that a dropout network classifies without
+        error the cross-entropy falls as the scale grows, and the unbounded
+        search returns a large scale and a loss near 0; the paper's search
+        is unbounded all the same.
 
     Returns
     -------
@@ -358,6 +363,8 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None):
     Kuditipudi et al. (2019), Definition 1; Nguyen, Bréchet & Mondelli
     (2021), Section 6, Experiment B.
     """
+    if max_scale is not None and not (np.isfinite(max_scale) and max_scale > 1.0):
+        raise ValueError(f"max_scale must be None or a finite number > 1, got {max_scale!r}")
     from scipy.optimize import minimize_scalar
 
     losses, scales = np.empty(len(objectives)), np.empty(len(objectives))

@@ -137,21 +137,60 @@ def _outputs(net, X, masks, batch_size=2000, max_elements=2**25):
 
 
 def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", seed=0,
-                          max_scale=4.0):
+                          max_scale=None):
     """Experiment B of Nguyen, Bréchet & Mondelli: dropout from ``layer`` up, with a tuned scale.
 
-    Each draw keeps a uniform half of the neurons of every hidden layer
-    ``l >= layer`` (1-based; layers below are kept whole), with the
-    mean-field rescaling 1/|A_l|, and multiplies the output by a scalar r
-    found by Brent's method (``scipy.optimize.minimize_scalar``) on the loss
-    over (X, y).  All draws' outputs come from batched passes; the scalar
-    search then only rescales stored outputs.
+    Each draw keeps a uniform half ``A_p`` of the neurons of every hidden
+    layer ``p >= layer`` (1-based; layers below are kept whole) and
+    multiplies the output by a scalar r found by Brent's method without
+    bounds (``scipy.optimize.minimize_scalar(method="brent")``, as in the
+    paper) on the loss over (X, y); the best of ``draws`` draws is returned.
+    All draws' outputs come from batched passes; the scalar search then only
+    rescales stored outputs.
 
-    On data the net classifies without error the cross-entropy keeps falling
-    as the output grows, so an unbounded search drifts to large r and a loss
-    near 0 that says nothing about dropout.  When Brent's minimiser leaves
-    ``[1 / max_scale, max_scale]`` the search is repeated on that interval
-    (``method="bounded"``); ``max_scale=None`` keeps Brent's answer.
+    The network whose output r multiplies is :meth:`FullyConnectedNet.forward`
+    with the draw's masks: in every hidden layer ``p >= layer`` the dropped
+    neurons output 0 and the kept ones ``N/|A_p|`` times their activation
+    (the ``1/N`` of the mean-field sum becomes ``1/|A_p|``, Shevchenko &
+    Mondelli eq. (3.4); in the standard parameterisation the same factor
+    ``N/|A_p|`` on the kept outputs, a hidden bias not rescaled), the
+    features ``f_p`` of Nguyen et al. eq. (1) so masked and rescaled before
+    they enter layer ``p + 1``.  Nguyen et al., Section 6, Experiment B,
+    describe (i) removing half of the neurons of the layers
+    ``p in [l, L-1]`` and (ii) one scalar on the output of the remaining
+    network; the factor ``N/|A_p|`` of the top hidden layer is absorbed by
+    r.  The factors of the layers below the top are absorbed too, and the
+    least loss over r is that of the
+    network of Section 6 exactly, when the activation is positively
+    homogeneous (ReLU, the paper's) and the hidden layers above the first
+    have no bias (``bias="input"`` or ``"none"``): the output is then
+    ``prod_p N/|A_p|`` times that of the net with the dropped neurons merely
+    zeroed.  With a bias in every hidden layer (``bias="all"``, the ``b_l``
+    of eq. (1)) and ``layer < depth - 1``, or another activation, it is a
+    different network: the rescaled dropout of Kuditipudi et al.,
+    Definition 1, with the factor ``N/|A_p|`` on the kept units of each layer
+    (their footnote 1 lets it vary by layer), not the plain removal of
+    Section 6.
+
+    Parameters
+    ----------
+    net : FullyConnectedNet
+    X, y : arrays
+        The data the loss is taken over (the training set in the paper).
+    layer : int
+        ``l`` in ``[1, depth - 1]``: dropout in the hidden layers ``l..depth-1``.
+    draws : int
+        ``T_B`` (200 in the paper).
+    loss : str
+        ``cross_entropy`` or ``square``.
+    seed : int or numpy Generator
+        Fixes the kept sets (:func:`random_half_masks`).
+    max_scale : float, optional
+        Opt-in bounded search, not the paper's
+        (:func:`meanfield.dropout.rescaled_dropout`): None (the default)
+        keeps Brent's minimiser wherever it lies, so on data the dropout
+        network classifies without error the cross-entropy search returns a
+        large r and a loss near 0.
 
     Returns
     -------
@@ -161,9 +200,15 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
 
     References
     ----------
-    Nguyen, Bréchet & Mondelli (2021), Section 6, Experiment B; Kuditipudi
-    et al. (2019), Definition 1.  The search is :func:`meanfield.dropout.
-    rescaled_dropout`.
+    .. [1] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions
+       connected in deep networks?", NeurIPS 2021: eq. (1) (the network),
+       Section 6, Experiment B (T_B = 200, ``minimize_scalar(method="brent")``).
+    .. [2] R. Kuditipudi et al., "Explaining landscape connectivity of
+       low-cost solutions for multilayer nets", NeurIPS 2019: Definition 1
+       and its footnote 1.
+    .. [3] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout
+       stability of SGD solutions for over-parameterized neural networks",
+       ICML 2020: eq. (3.4).
     """
     check_loss(loss)
     L = net.depth - 1
