@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from meanfield.connectivity import (
-    between_dropouts,
     claim51_swap,
     dropout_connect,
+    lemma2_path_same_keep,
     theorem41_path,
     to_dropout,
 )
@@ -112,7 +112,7 @@ def test_bad_inputs(rng):
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(6, 6\)"):
         to_dropout([W[0], W[1][:3], W[2]], np.arange(2))
     with pytest.raises(ValueError, match="same layer shapes"):
-        between_dropouts(W, random_net(rng, 3, 6, n_out=2), np.arange(2))
+        lemma2_path_same_keep(W, random_net(rng, 3, 6, n_out=2), np.arange(2))
 
 
 @pytest.mark.parametrize("depth,bias", [(2, False), (4, False), (4, True)])

@@ -4,8 +4,9 @@ The construction of Kuditipudi et al. (2019), Lemmas 1 and 2 and their
 Figure 1, written for the mean-field parameterisation of Shevchenko &
 Mondelli (eq. 1.1: every hidden sum carries 1/N, so dropping to ``|A_l|``
 neurons multiplies the kept outgoing weights of layer l by
-``r_l = N / |A_l|``), with the same kept sets ``A_l`` for both nets, as in
-their Theorem 2(B).  It uses two kinds of segment only:
+``r_l = N / |A_l|``).  :func:`dropout_connect` takes the same kept sets
+``A_l`` for both nets, as in their Theorem 2(B), and uses two kinds of
+segment only:
 
 ``"a"``
     only the top layer moves: the output is linear in the segment
@@ -34,6 +35,12 @@ kept neurons, switch back and restore the slots); five between the two
 dropout networks (Lemma 2); and Lemma 1 backwards to the second net:
 ``2 (1 + 5 (H - 1)) + 5`` in all (7, 17, 27 for 2, 3, 4 weight layers).
 
+Lemma 2 for two dropout networks whose kept sets differ is
+:func:`lemma2_path` (8 segments: it permutes the first net's neurons by the
+swaps of Nguyen, Bréchet & Mondelli's Claim 5.1, kind ``"swap"``, constant
+output); :func:`lemma2_path_same_keep` is the five-segment case of equal
+kept sets.
+
 References
 ----------
 .. [1] R. Kuditipudi et al., "Explaining landscape connectivity of low-cost
@@ -42,7 +49,7 @@ References
    stability of SGD solutions for over-parameterized neural networks",
    ICML 2020: Theorem 1(B) (the seven-segment path), Theorem 2(B).
 .. [3] Q. Nguyen, P. Bréchet and M. Mondelli, "When are solutions connected
-   in deep networks?", NeurIPS 2021: Figure 3 d (path B).
+   in deep networks?", NeurIPS 2021: Figure 3 d (path B), Claim 5.1.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dropout import check_keep, dropout_rescale
-from .claim51 import swap_steps
+from .claim51 import check_moves, swap_steps
 from .vertices import PathBuilder, check_net, join
 
 
@@ -133,10 +140,34 @@ def to_dropout(weights, keep, name="theta"):
     return b.path()
 
 
-def between_dropouts(weights, weights2, keep):
-    """Lemma 2: from one dropout network to another with the same kept sets (5 segments).
+def lemma2_path_same_keep(weights, weights2, keep):
+    """Kuditipudi et al.'s Lemma 2 for two dropout networks with the same kept sets (5 segments).
 
-    Both must be in the form :func:`to_dropout` returns for the same ``keep``.
+    Copies of the second net's kept neurons go into dropped slots of the
+    first (``"w0"``), the top switches to them (``"a"``), the kept neurons
+    take the second net's weights (``"w0"``), the top switches back
+    (``"a"``) and the dropped neurons take the second net's weights
+    (``"w0"``).  Two nets whose kept sets differ: :func:`lemma2_path`.
+
+    Parameters
+    ----------
+    weights, weights2 : list of numpy.ndarray
+        Two dropout networks of the same ``keep``, in the form
+        :func:`to_dropout` returns (layout of the module docstring).
+    keep : array of int, or list of H arrays
+        The kept neurons of both, at most N/2 per hidden layer.
+
+    Returns
+    -------
+    PathVertices
+        From ``weights`` to ``weights2``; every segment ``"a"`` or ``"w0"``,
+        so the loss peaks at a vertex.
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Lemma 2 (the case of equal kept sets) and the
+    steps (a) and (b) of their Section 3; Shevchenko & Mondelli (2020),
+    Theorem 2(B) (same kept sets in both nets).
     """
     W1, W2 = check_net(weights), check_net(weights2, "weights2")
     if [w.shape for w in W1] != [w.shape for w in W2]:
@@ -163,11 +194,116 @@ def between_dropouts(weights, weights2, keep):
     return b.path()
 
 
+def lemma2_path(weights, weights2, keep, keep2):
+    """Kuditipudi et al.'s Lemma 2: between dropout networks whose kept sets differ (8 segments).
+
+    The lemma joins two nets each of which has at least half of the
+    neurons of every hidden layer set to zero by a path of 8 segments along
+    which the loss is at most the larger end loss; the main text's recipe is
+    to permute the hidden neurons of the first so that its nonzero neurons
+    are disjoint from the second's, and then interpolate.  The proof is in
+    the paper's supplementary material; this construction realises that
+    recipe with segments of constant or linear output only:
+
+    1. ``"w0"``: the dropped neurons of ``theta`` are cleared (incoming
+       weights zero; their outgoing weights are zero already), so every
+       dropped neuron is a pure zero neuron, the lemma's "set to zero";
+    2-4. ``"swap"``: the permutation.  In each hidden layer the kept neurons
+       of ``theta`` that are also kept in ``theta'`` (``keep & keep2``) move
+       onto as many neurons kept in neither, the lowest-indexed ones in
+       order, by the three swaps of Nguyen, Bréchet & Mondelli's Claim 5.1
+       (:mod:`~meanfield.connectivity.claim51`; the network function is the
+       same at every point).  The vertex after them is ``theta`` with those
+       neurons transposed: its kept sets are disjoint from ``keep2``;
+    5. ``"w0"``: the kept neurons of ``theta'`` take its weights (they feed
+       nothing yet);
+    6. ``"a"``: the top layer goes from ``theta``'s to ``theta'``'s;
+    7. ``"w0"``: ``theta``'s neurons are cleared (they feed nothing now): the
+       vertex is ``theta'`` with its dropped neurons pure zero;
+    8. ``"w0"``: the dropped neurons take ``theta'``'s weights.
+
+    Every segment has constant output except segment 6, along which the
+    output is linear, so a loss convex in the output peaks at a vertex, and
+    every vertex computes ``theta`` or ``theta'``: the loss is at most the
+    larger end loss.  Where the kept sets are disjoint the
+    swap segments have length zero; the count is 8 for all kept sets.  The
+    rows a swap moves are copied, not recomputed, so the vertices are exact.
+
+    Parameters
+    ----------
+    weights, weights2 : list of numpy.ndarray
+        The two nets (layout of the module docstring, with or without
+        biases), dropout networks of ``keep`` and ``keep2``: the neurons a
+        net does not keep have zero outgoing weights in its kept neurons'
+        rows and in the top layer (the form :func:`to_dropout` returns;
+        incoming weights of dropped neurons are arbitrary).
+    keep, keep2 : array of int, or list of H arrays
+        Kept neurons of each hidden layer of ``theta`` and ``theta'`` (one
+        array: the same in every layer), with ``|keep_l| + |keep2_l| <= N``
+        (at most N/2 each, as in the lemma, suffices).
+
+    Returns
+    -------
+    PathVertices
+        From ``weights`` to ``weights2`` exactly.
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Lemma 2 and the paragraph before it (the
+    permutation), steps (a) and (b) of Section 3; Nguyen, Bréchet & Mondelli
+    (2021), Claim 5.1 (the swaps).
+    """
+    W1, W2 = check_net(weights), check_net(weights2, "weights2")
+    if [w.shape for w in W1] != [w.shape for w in W2]:
+        raise ValueError("the two nets must have the same layer shapes")
+    H, N = len(W1) - 1, W1[0].shape[0]
+    K1, K2 = check_keep(keep, H, N), check_keep(keep2, H, N, name="keep2")
+    for l, (k1, k2) in enumerate(zip(K1, K2), start=1):
+        if k1.size + k2.size > N:
+            raise ValueError(f"hidden layer {l}: keep and keep2 hold {k1.size} + {k2.size} "
+                             f"neurons, more than N = {N} (Lemma 2 needs at least half of "
+                             "each layer set to zero in both nets)")
+    for W, K, name in ((W1, K1, "weights"), (W2, K2, "weights2")):
+        _check_dropout_form(W, K, name)
+    everyone = np.arange(N)
+    D1 = [np.setdiff1d(everyone, k) for k in K1]
+    shared = [np.intersect1d(k1, k2) for k1, k2 in zip(K1, K2)]
+    free = [np.setdiff1d(everyone, np.union1d(k1, k2)) for k1, k2 in zip(K1, K2)]
+    moves = [(m, f[:m.size]) for m, f in zip(shared, free)]
+    P = [np.union1d(np.setdiff1d(k1, k2), f) for k1, k2, (_, f) in zip(K1, K2, moves)]
+    b = PathBuilder(W1, "dropout(theta)")
+    b.step("w0", "dropout(theta) (its dropped neurons set to zero)",
+           [(m, D1[m], None, 0.0) for m in range(H)])
+    swap_steps(b, check_moves(b.cur, moves), "theta's neurons kept in theta' moved")
+    b.step("w0", "kept neurons of theta' take its weights",
+           [(m, K2[m], None, W2[m][K2[m]]) for m in range(H)])
+    b.step("a", "dropout(theta') (theta's neurons still in place)",
+           [(H, slice(None), None, W2[H])])
+    b.step("w0", "dropout(theta') (its dropped neurons set to zero)",
+           [(m, P[m], None, 0.0) for m in range(H)])
+    D2 = [np.setdiff1d(everyone, k) for k in K2]
+    b.step("w0", "dropout(theta')", [(m, D2[m], None, W2[m][D2[m]]) for m in range(H)])
+    return b.path()
+
+
+def _check_dropout_form(W, K, name):
+    """ValueError unless the neurons outside ``K`` have zero outgoing weights in the kept rows
+    of the next hidden layer and in the top layer (Lemma 2's hypothesis)."""
+    H, N = len(W) - 1, W[0].shape[0]
+    for m in range(1, H + 1):
+        rows = slice(None) if m == H else K[m]
+        dropped = np.setdiff1d(np.arange(N), K[m - 1])
+        if np.any(W[m][rows][:, dropped] != 0):
+            raise ValueError(f"{name} is not a dropout network of its kept sets: neurons of "
+                             f"hidden layer {m} outside them have nonzero outgoing weights in "
+                             f"{name}[{m}]")
+
+
 def dropout_connect(weights, weights2, keep):
     """A path from ``theta`` to ``theta'`` along which the loss peaks at a dropout network.
 
     ``theta -> dropout(theta) -> dropout(theta') -> theta'`` by
-    :func:`to_dropout`, :func:`between_dropouts` and :func:`to_dropout`
+    :func:`to_dropout`, :func:`lemma2_path_same_keep` and :func:`to_dropout`
     backwards, with the same kept sets ``keep`` (chosen independently of
     both nets).  Segment count in the module docstring.
 
@@ -177,7 +313,7 @@ def dropout_connect(weights, weights2, keep):
     """
     first = to_dropout(weights, keep, "theta")
     last = to_dropout(weights2, keep, "theta'").reversed()
-    return join(first, between_dropouts(first.weights[-1], last.weights[0], keep), last)
+    return join(first, lemma2_path_same_keep(first.weights[-1], last.weights[0], keep), last)
 
 
 def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1.0):
@@ -190,7 +326,7 @@ def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1
     then cleared (``"w0"``: their outgoing weights are zero) and whose kept
     neurons outside ``keep`` are swapped onto the free neurons of ``keep`` by
     Claim 5.1 (:mod:`meanfield.connectivity.claim51`, three ``"swap"``
-    segments); :func:`between_dropouts` joins the two.  The maximum loss is
+    segments); :func:`lemma2_path_same_keep` joins the two.  The maximum loss is
     at a vertex: the two nets, their partial and full dropout networks, and
     the rescaled ones.  ``2 (2 + 5 (H - 1)) + 9`` segments.
 
@@ -229,5 +365,5 @@ def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1
     if any(not np.array_equal(a, k) for a, k in zip(K1, K2)):
         swap_steps(b2, [(np.setdiff1d(k2, k1), np.setdiff1d(k1, k2)) for k1, k2 in zip(K1, K2)],
                    "kept neurons moved onto theta's")
-    return join(sides[0].path(), between_dropouts(sides[0].cur, b2.cur, K1),
+    return join(sides[0].path(), lemma2_path_same_keep(sides[0].cur, b2.cur, K1),
                 b2.path().reversed())
