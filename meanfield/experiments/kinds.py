@@ -133,7 +133,9 @@ def _couple_plot(table, out):
 def _stability_cell_options():
     opts = {k: v for k, v in stability_options().items() if k not in ("Ns", "seeds")}
     opts["N"] = (int, 1600, "network width of the cell")
-    opts["seed"] = (int, 0, "pair index of the cell (with base_seed, seeds everything)")
+    opts["seed"] = (int, 0, ("pair index of the cell (with base_seed, it seeds everything), "
+                             "one value per cell: grid it, seed = [0, 1, 2], for three pairs "
+                             "(what 'meanfield stability --seeds 3' runs)"))
     return opts
 
 

@@ -108,13 +108,14 @@ STABILITY_HELP = {
     "noise_std": "label noise standard deviation (teacher-student)",
     "delta": "class separation (isotropic), in [0, 1)",
     "Ns": "network widths N",
-    "seeds": "pairs of networks per N",
+    "seeds": "how many pairs per N (a count: pairs 0..SEEDS-1; a sweep config grids over "
+             "'seed', one pair index per cell, instead)",
     "T": "horizon t = k alpha",
     "alpha0": "SGD step alpha = alpha0 / N",
     "times": "fractions of T at which eps_D is measured (1 is always added)",
     "law": "a_mean,a_std,w_std of theta's initial law",
-    "law2": "a_mean,a_std,w_std of theta''s initial law (none: same as law)",
-    "sweep_Ns": "widths at which eps_D is swept over |A|",
+    "law2": "a_mean,a_std,w_std of theta''s initial law (default: none, the same as law)",
+    "sweep_Ns": "widths at which eps_D is swept over |A| (default: none, no sweep)",
     "sweep_sizes": "the |A| of the sweep",
     "sweep_draws": "nested subset chains per network in the sweep",
     "half_draws": "independent A of size N/2 per network and time",
@@ -169,6 +170,49 @@ def multilayer_options():
         typ = "ints" if isinstance(f.default, tuple) else type(f.default)
         out[f.name] = (typ, f.default, MULTILAYER_HELP[f.name])
     return out
+
+
+def shown_default(typ, default, toml=False):
+    """``default`` as help shows it: as a flag takes it, or (``toml``) as a TOML value."""
+    if default is None:
+        return '"none"' if toml else "none"
+    if typ is bool:
+        return str(default).lower()
+    if typ in ("ints", "floats"):
+        if toml:
+            return "[" + ", ".join(map(str, default)) + "]"
+        return ",".join(map(str, default)) or "none"
+    if typ is str:
+        return '"' + default + '"' if toml else default or '""'
+    return str(default)
+
+
+def option_help(typ, default, hlp, toml=False):
+    """``hlp`` with the option's default said once: appended, unless ``hlp`` says it
+    already (``"(default 1/N)"``) or the option is a flag (``toml`` False), off unless given."""
+    if "default" in hlp or (typ is bool and not toml):
+        return hlp
+    return f"{hlp} (default {shown_default(typ, default, toml)})"
+
+
+#: One line per experiment type (the ``experiment`` key of a sweep config), for the
+#: command line's help; read without importing the experiments.
+EXPERIMENT_SUMMARIES = {
+    "couple": "one-pass SGD and its coupled mean-field limit (as 'meanfield couple')",
+    "stability": "dropout stability eps_D and connectivity eps_C of one two-layer pair "
+                 "(N, seed) (as 'meanfield stability')",
+    "pair_path": "one path (seven, straight or aligned) between a trained two-layer pair, "
+                 "evaluated densely (as 'meanfield path')",
+    "multilayer": "eps_D and eps_C of a pair of L + 1 >= 4 layer nets (Theorem 2)",
+    "empirical": "a torch net on real data: full vs dropout loss and error (Figures 1, 2, 4); "
+                 "needs torch",
+    "empirical_path": "a pair of torch nets on real data and the paths between them "
+                      "(Figure 3); needs torch",
+    "deep_connectivity": "Nguyen, Bréchet & Mondelli Experiments A and B on one deep net "
+                         "(their Figures 3 a-c, 4); needs torch",
+    "deep_paths": "Nguyen, Bréchet & Mondelli: the paths between a pair of deep nets "
+                  "(their Figure 3 d); needs torch",
+}
 
 
 def coerce(name, typ, v, source):
