@@ -21,7 +21,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from . import __version__, _checks
-from .experiments.options import COUPLE_OPTIONS, ConfigError, coerce, stability_options
+from .experiments.options import (COUPLE_OPTIONS, EXPERIMENT_SUMMARIES, ConfigError, coerce,
+                                  option_help, stability_options)
 
 
 #: One line per subcommand, for the top-level help.
@@ -33,6 +34,11 @@ _HELP = {
     "plot": "standard figures of a results folder",
     "validate": "run the validation scripts and write a Markdown report",
 }
+
+
+def _out_option(p, default, what="output folder"):
+    """``--out``, its default shown in the help."""
+    p.add_argument("--out", type=Path, default=Path(default), help=f"{what} (default {default})")
 
 
 def _check_out(path, flag="--out", file=False):
@@ -85,7 +91,7 @@ def _couple_parser(sub):
                        description="Run one-pass SGD and its coupled ideal particles; write "
                                    "results.csv (one row per snapshot), summary.json and "
                                    "risk.png/.pdf into --out.")
-    p.add_argument("--out", type=Path, default=Path("runs/couple"), help="output folder")
+    _out_option(p, "runs/couple")
     # where the pair sums run, not what is computed: a flag, not an option of the cell
     p.add_argument("--device", default=None,
                    help="run the pair sums (the limit's field, exact risks) with torch on this "
@@ -108,23 +114,29 @@ def _list_flag(typ):
     return parse
 
 
-def _add_options(p, options):
+def _add_options(p, options, config_help=""):
+    """A flag per option, its help saying its default once (the flags default to None, so
+    that a --config value is overridden only by a flag given)."""
     p.add_argument("--config", type=Path, help="TOML file with any of the options below "
-                                                "(flags given on the command line win)")
+                                                "(flags given on the command line win)"
+                                                + config_help)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     for name, (typ, default, hlp) in options.items():
         flag = "--" + name.replace("_", "-")
+        hlp = option_help(typ, default, hlp)
         if typ is bool:
             p.add_argument(flag, action="store_true", default=None, help=hlp)
         elif typ in ("ints", "floats"):
-            shown = ",".join(map(str, default)) if default is not None else "none"
-            p.add_argument(flag, type=_list_flag(typ), default=None, metavar="LIST",
-                           help=f"{hlp} (default {shown})")
+            p.add_argument(flag, type=_list_flag(typ), default=None, metavar="LIST", help=hlp)
         else:
-            p.add_argument(flag, type=typ, default=None, help=f"{hlp} (default {default})")
+            p.add_argument(flag, type=typ, default=None, help=hlp)
 
 
-def _settings(args, options):
+def _settings(args, options, ignored=None):
+    """The options' values: defaults, then --config's, then the flags given.  Keys of
+    ``ignored`` (options of the same file that this command does not use) are checked
+    in --config and dropped."""
+    ignored = ignored or {}
     cfg = {k: v[1] for k, v in options.items()}
     if args.config is not None:
         source = f"--config {args.config}"
@@ -133,6 +145,9 @@ def _settings(args, options):
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise ConfigError(f"{source}: {e}") from None
         for k, v in data.items():
+            if k in ignored and k not in options:
+                coerce(k, ignored[k][0], v, source)
+                continue
             if k not in options:
                 raise ConfigError(f"{source}: unknown key {k!r}; valid keys: "
                                   f"{', '.join(options)}")
@@ -184,12 +199,18 @@ def _couple(args):
     return 0
 
 
-def _stability_config(args, extra=()):
+def _stability_config(args, extra=(), keys=None):
+    """StabilityConfig from ``args``, and the values of the ``extra`` options; with
+    ``keys``, only those of its fields are options (--config ignores the others)."""
     from .twolayer.experiment import StabilityConfig
 
     options = stability_options()
+    ignored = {}
+    if keys is not None:
+        ignored = {k: v for k, v in options.items() if k not in keys}
+        options = {k: options[k] for k in keys}
     options.update(extra)
-    cfg = _settings(args, options)
+    cfg = _settings(args, options, ignored)
     rest = {k: cfg.pop(k) for k in dict(extra)}
     return StabilityConfig(**cfg), rest
 
@@ -205,7 +226,7 @@ def _stability_parser(sub):
                     "Each finished cell is stored in --out as it finishes (a sweep results "
                     "folder): run the same command again to resume a stopped run; more "
                     "--Ns or --seeds run only the new cells.")
-    p.add_argument("--out", type=Path, default=Path("runs/stability"), help="output folder")
+    _out_option(p, "runs/stability")
     _add_options(p, stability_options())
     p.set_defaults(func=_stability)
 
@@ -246,21 +267,29 @@ def _stability(args):
     return 0
 
 
+#: The fields of StabilityConfig that one trained pair and its paths depend on.
+_PATH_KEYS = ("task", "d", "activation", "width", "noise_std", "delta", "T", "alpha0", "law",
+              "law2", "n_grid", "base_seed")
+
 _PATH_EXTRA = {"N": (int, 1600, "width of the two networks"),
-               "pair_seed": (int, 0, "which pair (cell seed) to connect"),
+               "pair_seed": (int, 0, ("which pair to connect: the pair index (seed) of a "
+                                      "'stability' cell, 0..SEEDS-1")),
                "points": (int, 33, "points per segment in the dense evaluation")}
 
 
 def _path_parser(sub):
     p = sub.add_parser(
         "path", help=_HELP["path"],
-        description="Train one pair of networks (same options as 'stability'), build the "
+        description="Train one pair of networks (as a cell of 'stability'), build the "
                     "seven-segment path through a random half A and the two straight-line "
                     "baselines, evaluate the exact loss densely along each; writes "
                     "path.csv, summary.json and path.png/.pdf into --out. Each path is stored "
                     "in --out when it is evaluated: run the same command again to resume.")
-    p.add_argument("--out", type=Path, default=Path("runs/path"), help="output folder")
-    _add_options(p, {**stability_options(), **_PATH_EXTRA})
+    _out_option(p, "runs/path")
+    options = stability_options()
+    _add_options(p, {**{k: options[k] for k in _PATH_KEYS}, **_PATH_EXTRA},
+                 config_help="; a 'stability' config serves too: its other keys (Ns, seeds, "
+                             "times, sweep_Ns, ...) are checked and ignored")
     p.set_defaults(func=_path)
 
 
@@ -271,7 +300,7 @@ def _path(args):
     from .experiments import ResultStore, get_experiment, parse_config, run_sweep
     from .twolayer.experiment import PATHS, non_default_settings, path_figure, profiles
 
-    cfg, extra = _stability_config(args, _PATH_EXTRA)
+    cfg, extra = _stability_config(args, _PATH_EXTRA, keys=_PATH_KEYS)
     N = _checks.positive_int("N", extra["N"])
     if N < 2:
         raise ConfigError(f"N must be >= 2 to drop half of the neurons, got {N}")
@@ -320,28 +349,100 @@ def _path(args):
     return 0
 
 
+_SWEEP_EXAMPLE = """\
+example CONFIG (9 cells, one per N and seed):
+  experiment = "stability"
+  [fixed]                 # settings of every cell
+  d = 20
+  [grid]                  # one cell per combination of these values
+  N = [100, 200, 400]
+  seed = [0, 1, 2]
+
+'seed' in a sweep is one value per cell (the pair index, for 'stability'):
+grid it for several seeds. It is not a count like 'meanfield stability
+--seeds 3', which runs the pairs 0, 1 and 2.
+"""
+
+
+def _kinds_table(indent=""):
+    """The experiments, one per entry, their lines wrapped to 79 columns."""
+    import textwrap
+
+    width = max(map(len, EXPERIMENT_SUMMARIES)) + 2
+    return "\n".join(textwrap.fill(line, 79, initial_indent=f"{indent}{name:<{width}}",
+                                    subsequent_indent=" " * (len(indent) + width),
+                                    break_on_hyphens=False)
+                      for name, line in EXPERIMENT_SUMMARIES.items())
+
+
+def _sweep_epilog():
+    return (f"experiments (the key 'experiment' of CONFIG):\n{_kinds_table('  ')}\n\n"
+            f"'meanfield sweep --list KIND' prints the keys of KIND (what [fixed] and\n"
+            f"[grid] may set), with their defaults and meaning.\n\n{_SWEEP_EXAMPLE}")
+
+
 def _sweep_parser(sub):
-    p = sub.add_parser(
-        "sweep", help=_HELP["sweep"],
-        description="Run every cell of the sweep CONFIG (a TOML file naming the experiment, "
-                    "its fixed settings and its grid) and store one table per finished cell "
-                    "in --out. Running again on the same folder skips finished cells.")
-    p.add_argument("config", type=Path, help="sweep config (TOML)")
-    p.add_argument("--out", type=Path, required=True, help="results folder")
+    import textwrap
+
+    description = ("Run every cell of the sweep CONFIG (a TOML file naming the experiment, its "
+                   "fixed settings and its grid) and store one table per finished cell in "
+                   "--out. Running again on the same folder skips finished cells.")
+    p = sub.add_parser("sweep", help=_HELP["sweep"], description=textwrap.fill(description),
+                       usage="%(prog)s CONFIG --out OUT [options]\n"
+                             "       %(prog)s --list [KIND]",
+                       epilog=_sweep_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", type=Path, nargs="?", help="sweep config (TOML)")
+    p.add_argument("--out", type=Path, default=None, help="results folder (required)")
+    p.add_argument("--list", nargs="?", const="", default=None, metavar="KIND",
+                   help="print the keys of experiment KIND with their defaults and meaning "
+                        "(without KIND: the experiments) and exit")
     p.add_argument("--workers", type=int, default=None,
                    help="local Dask workers (default: cores / threads-per-cell; 1 runs the "
                         "cells in this process)")
     p.add_argument("--scheduler", default=None,
-                   help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    p.add_argument("--threads-per-cell", type=int, default=1, help="numba threads in each cell")
+                   help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
+                        "a local cluster)")
+    p.add_argument("--threads-per-cell", type=int, default=1,
+                   help="numba threads in each cell (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--plot", action="store_true",
                    help="draw the standard figures into OUT/figures when the sweep is done")
     p.set_defaults(func=_sweep)
 
 
+def _list_keys(kind):
+    """``meanfield sweep --list [KIND]``: the experiments, or the keys of one."""
+    if not kind:
+        print(_kinds_table())
+        print("\n'meanfield sweep --list KIND' prints the keys of KIND.")
+        return 0
+    if kind not in EXPERIMENT_SUMMARIES:
+        raise ConfigError(f"--list: unknown experiment {kind!r}; valid: "
+                          f"{', '.join(EXPERIMENT_SUMMARIES)}")
+    from .experiments import get_experiment
+
+    options = get_experiment(kind).options
+    kinds = {"ints": "list of int", "floats": "list of float"}
+    rows = [(k, kinds.get(typ) or typ.__name__, option_help(typ, default, hlp, toml=True))
+            for k, (typ, default, hlp) in options.items()]
+    w0, w1 = (max(len(r[i]) for r in rows) + 2 for i in (0, 1))
+    print(f"experiment = \"{kind}\": {EXPERIMENT_SUMMARIES[kind]}")
+    print("keys of [fixed] (one value) and [grid] (a list of values, one cell each):")
+    for key, typ, hlp in rows:
+        print(f"  {key:<{w0}}{typ:<{w1}}{hlp}")
+    return 0
+
+
 def _sweep(args):
+    if args.list is not None:
+        return _list_keys(args.list)
+    missing = [name for name, v in (("CONFIG", args.config), ("--out", args.out)) if v is None]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} required (or --list [KIND] to see the "
+                          f"experiments and their keys)")
     _check_out(args.out)
+    if args.plot:
+        _check_out(args.out / "figures", flag="figures folder")
     from .experiments import load_config, run_sweep
 
     sweep = load_config(args.config)
@@ -357,7 +458,7 @@ def _sweep(args):
               f"{args.out / 'failed'}", file=sys.stderr)
         return 1
     if args.plot:
-        return _plot(argparse.Namespace(folder=args.out))
+        _figures(args.out, "sweep")  # nothing to draw is said, and is no failure of the sweep
     return 0
 
 
@@ -366,32 +467,38 @@ def _plot_parser(sub):
                        description="Draw the standard figures of the experiment stored in "
                                    "FOLDER (one set per combination of the settings that "
                                    "vary, other than N and seed) into FOLDER/figures.")
-    p.add_argument("folder", type=Path)
+    p.add_argument("folder", type=Path, help="results folder of a sweep (its --out)")
     p.set_defaults(func=_plot)
 
 
-def _plot(args):
+def _figures(folder, command):
+    """Draw the standard figures of ``folder`` into ``folder/figures``; the files written
+    (none: said in one line on stderr)."""
     import warnings
 
     from .experiments import ResultStore, get_experiment
 
-    store = ResultStore(args.folder)
+    store = ResultStore(folder)
     sweep = store.sweep()
-    _check_out(args.folder / "figures", flag="figures folder")
+    _check_out(folder / "figures", flag="figures folder")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = store.load()
     for w in caught:
-        print(f"meanfield plot: {w.message}", file=sys.stderr)
+        print(f"meanfield {command}: {w.message}", file=sys.stderr)
     if table.empty:
-        raise ConfigError(f"{args.folder} holds no finished cells yet")
-    written = get_experiment(sweep.experiment).plot(table, args.folder / "figures")
-    if not written:
-        print("meanfield plot: nothing to draw (figures need at least two values of N)",
-              file=sys.stderr)
-        return 1
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+        raise ConfigError(f"{folder} holds no finished cells yet")
+    written = get_experiment(sweep.experiment).plot(table, folder / "figures")
+    if written:
+        print("wrote " + ", ".join(str(p) for p in written))
+    else:
+        print(f"meanfield {command}: no figures: nothing to draw (figures of "
+              f"{sweep.experiment!r} need at least two values of N)", file=sys.stderr)
+    return written
+
+
+def _plot(args):
+    return 0 if _figures(args.folder, "plot") else 1
 
 
 def _validate_parser(sub):
@@ -400,7 +507,7 @@ def _validate_parser(sub):
                                    "and write a report with one row per claim.")
     p.add_argument("--full", action="store_true", help="the published sizes (tens of minutes)")
     p.add_argument("--out", type=Path, default=Path("validation/out/report.md"),
-                   help="report file")
+                   help="report file (default validation/out/report.md)")
     p.add_argument("--only", action="append", default=None,
                    help="run only this script (name without .py); repeatable")
     p.set_defaults(func=_validate)

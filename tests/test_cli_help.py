@@ -1,0 +1,132 @@
+"""The command line explains itself: each subcommand's help lists its own options, each
+default once; ``sweep --list`` names the experiments and their keys."""
+
+import argparse
+import re
+
+import pytest
+
+from meanfield.cli import _BUILDERS, build_parser, main
+
+COMMANDS = list(_BUILDERS)
+
+
+def _subparser(command):
+    parser = build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[command]
+
+
+def _help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    return capsys.readouterr().out
+
+
+def _flags(text):
+    return set(re.findall(r"^  (--[\w-]+)", text, flags=re.MULTILINE))
+
+
+#: Flags of 'stability' that say nothing about one pair and its paths.
+STABILITY_ONLY = {"--Ns", "--seeds", "--times", "--sweep-Ns", "--sweep-sizes", "--sweep-draws",
+                  "--half-draws", "--rescaled-draws", "--straight-max-N", "--aligned-max-N"}
+
+
+def test_path_help_lists_only_the_options_of_a_path(capsys):
+    flags = _flags(_help("path", capsys))
+    assert not flags & STABILITY_ONLY
+    assert flags == {"--out", "--config", "--quiet", "--task", "--d", "--activation",
+                     "--width", "--noise-std", "--delta", "--T", "--alpha0", "--law", "--law2",
+                     "--n-grid", "--base-seed", "--N", "--pair-seed", "--points"}
+
+
+def test_each_subcommand_lists_its_own_options(capsys):
+    couple, stability = _flags(_help("couple", capsys)), _flags(_help("stability", capsys))
+    assert "--M" in couple and "--M" not in stability
+    assert STABILITY_ONLY <= stability and not STABILITY_ONLY & couple
+    sweep = _flags(_help("sweep", capsys))
+    assert {"--list", "--workers", "--plot"} <= sweep and not sweep & (STABILITY_ONLY | {"--N"})
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_each_default_once(command, capsys):
+    text = _help(command, capsys)
+    flat = " ".join(text.split())  # argparse wraps lines anywhere
+    for bad in ("(default None)", "(default: None)", "(default )", "(default: )",
+                "(default none) (default"):
+        assert bad not in flat
+    for action in _subparser(command)._actions:
+        hlp = action.help or ""
+        assert hlp.count("default") <= 1, (action.option_strings, hlp)
+        if isinstance(action, (argparse._HelpAction, argparse._StoreTrueAction,
+                               argparse._AppendAction)) or not action.option_strings:
+            continue
+        if action.dest in ("config", "list") or action.required:
+            continue
+        if command == "sweep" and action.dest == "out":
+            continue  # required: no default to show
+        assert hlp.count("default") == 1, (command, action.option_strings, hlp)
+        if action.default is not None:
+            assert f"default {action.default}" in hlp
+
+
+def test_help_shows_the_default_out(capsys):
+    for command, out in (("couple", "runs/couple"), ("stability", "runs/stability"),
+                         ("path", "runs/path"), ("validate", "validation/out/report.md")):
+        assert f"(default {out})" in " ".join(_help(command, capsys).split())
+
+
+def test_sweep_help_names_the_experiments_and_how_to_see_their_keys(capsys):
+    from meanfield.experiments import EXPERIMENTS
+
+    text = _help("sweep", capsys)
+    for kind in EXPERIMENTS:
+        assert re.search(rf"^  {kind} ", text, flags=re.MULTILINE), kind
+    assert "meanfield sweep --list KIND" in text
+    # the sweep key 'seed' (one value per cell) is told apart from the count --seeds
+    assert "'seed' in a sweep is one value per cell" in text and "--seeds 3" in text
+
+
+def test_sweep_list_prints_the_keys_of_an_experiment(capsys):
+    from meanfield.experiments import get_experiment
+
+    assert main(["sweep", "--list", "stability"]) == 0
+    out = capsys.readouterr().out
+    for key in get_experiment("stability").options:
+        assert re.search(rf"^  {key} ", out, flags=re.MULTILINE), key
+    assert re.search(r"^  N .*\(default 1600\)$", out, flags=re.MULTILINE)
+    assert re.search(r"^  seed .*one value per cell.*\(default 0\)$", out, flags=re.MULTILINE)
+    assert re.search(r'^  activation .*\(default "relu"\)$', out, flags=re.MULTILINE)
+    assert "(default None)" not in out and "(default )" not in out
+
+
+def test_sweep_list_without_kind_lists_the_experiments(capsys):
+    from meanfield.experiments import EXPERIMENTS
+
+    assert main(["sweep", "--list"]) == 0
+    out = capsys.readouterr().out
+    named = [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
+    assert set(named[:len(EXPERIMENTS)]) == set(EXPERIMENTS)
+
+
+def test_sweep_list_of_an_unknown_kind_is_one_line_exit_2(capsys):
+    assert main(["sweep", "--list", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'nope'" in err[0] and "stability, pair_path" in err[0]
+
+
+def test_sweep_without_config_or_out_is_one_line_exit_2(tmp_path, capsys):
+    assert main(["sweep", str(tmp_path / "s.toml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out required" in err[0]
+
+
+def test_sweep_plot_with_one_N_succeeds_and_says_nothing_to_draw(tmp_path, capsys):
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('experiment = "couple"\n[fixed]\nd = 3\nM = 20\nT = 0.2\nsnapshots = 2\n'
+                   '[grid]\nN = [10]\n')
+    assert main(["sweep", str(cfg), "--out", str(tmp_path / "sw"), "--workers", "1",
+                 "--quiet", "--plot"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nothing to draw" in err[0]
