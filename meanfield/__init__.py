@@ -37,7 +37,10 @@ TORCH_HINT = ("pip install torch==2.13.0 (the CPU wheel; pin it before "
 def load(folder):
     """All finished results of the sweep in ``folder`` as one pandas DataFrame.
 
-    See :func:`meanfield.experiments.load`.
+    Each row carries its cell's settings as columns and the cell's id in
+    ``cell``; where an experiment writes two kinds of row (``stability`` and
+    ``multilayer``: dropout and paths), the column ``table`` says which.  See
+    :func:`meanfield.experiments.load` for every column.
     """
     from .experiments.store import load as _load
 

@@ -330,7 +330,52 @@ class ResultStore:
 def load(folder) -> pd.DataFrame:
     """All finished results of the sweep stored in ``folder``, as one pandas DataFrame.
 
-    Each row carries the settings of its cell as columns and the cell's id in
-    ``cell``.
+    Parameters
+    ----------
+    folder : str or Path
+        A results folder (the ``--out`` of ``meanfield sweep``, ``stability``
+        or ``path``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of every finished cell's table, the cells in grid order (no
+        rows when none has finished; unfinished or damaged cells are left out
+        with a warning).  Columns:
+
+        ``cell``
+            The cell's id: its table is ``folder/cells/<cell>.csv``.
+        one column per key of the experiment
+            The cell's setting, the same in each of its rows (``meanfield
+            sweep --list KIND`` lists the keys); a list setting is a JSON
+            string, e.g. ``"[0.0, 0.5, 1.0]"``.
+        ``table``
+            Present when the experiment's cells write two kinds of row: it
+            says which kind a row is; a column the other kind has is empty
+            (NaN) in it, so select one kind before aggregating::
+
+                dropout = df[df["table"] == "dropout"].dropna(axis=1, how="all")
+
+            ``stability`` and ``multilayer``: ``"dropout"`` (eps_D of one
+            net at one kept size, draw and, for stability, time) and
+            ``"paths"`` (eps_C of the pair, one row per kept set drawn);
+            :func:`meanfield.experiments.kinds.stability_result` splits a
+            stability table into both.  ``empirical_path``: ``"path"``
+            (loss and error along each path) and ``"hist"`` (weight
+            histograms).  ``deep_paths``: ``"path"`` and ``"bound"`` (each
+            net's trained loss and Experiments A and B).
+        the measured columns
+            Those of the experiment's cell function (e.g. ``eps_D``,
+            ``eps_C``, ``risk``; ``kind`` half/sweep in stability's dropout
+            rows, dense/vertex/barrier in ``pair_path``), described in its
+            docstring: :func:`meanfield.twolayer.experiment.stability_cell`,
+            :func:`~meanfield.twolayer.experiment.path_cell`,
+            :func:`meanfield.multilayer.experiment.multilayer_cell` and the
+            torch cells of :mod:`meanfield.torch.experiments`.
+
+    Raises
+    ------
+    ConfigError
+        When ``folder`` holds no sweep (no ``sweep.json``).
     """
     return ResultStore(folder).load()
