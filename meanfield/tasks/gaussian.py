@@ -24,6 +24,7 @@ for ReLU and erf and Gauss-Hermite quadrature otherwise
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -363,9 +364,35 @@ class GaussianTask:
         component has a full covariance matrix."""
         return tuple(self._scale)
 
+    def describe(self) -> str:
+        """The task in words, for figure titles: ``teacher-student, teacher width 4; relu;
+        d = 4`` (the repr is for debugging)."""
+        return f"{describe_name(self.name)}; {self.activation}; d = {self.d}"
+
     def __repr__(self):
         sums = "" if self._pair_sums is pair_sums else f", pair_sums={self._pair_sums!r}"
         return f"GaussianTask({self.name}, d={self.d}, activation={self.activation}{sums})"
+
+
+_NAME_WORDS = {"teacher-student": "teacher-student", "isotropic": "isotropic Gaussians",
+               "anisotropic": "anisotropic Gaussians", "gaussian": "Gaussian mixture"}
+_PARAM_WORDS = {"width": "teacher width {}", "delta": "delta = {}", "K": "{} components"}
+
+
+def describe_name(name) -> str:
+    """A task's stored name (``GaussianTask.name``, the ``task`` column of the tables) in
+    words: ``teacher-student(width=4)`` -> ``teacher-student, teacher width 4``;
+    ``isotropic(delta=0.5)`` -> ``isotropic Gaussians, delta = 0.5``.  A name of another
+    form is returned as it is."""
+    m = re.fullmatch(r"\s*([^()]+?)\s*(?:\((.*)\))?\s*", str(name))
+    if m is None:
+        return str(name)
+    base, args = m.groups()
+    parts = [_NAME_WORDS.get(base, base)]
+    for arg in filter(None, (a.strip() for a in (args or "").split(","))):
+        key, _, value = (p.strip() for p in arg.partition("="))
+        parts.append(_PARAM_WORDS.get(key, key + " = {}").format(value) if value else key)
+    return ", ".join(parts)
 
 
 def teacher_student(d, activation="relu", width=4, teacher_activation=None, teacher_b=None,

@@ -169,7 +169,9 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=11, h=0.05,
     lim = run_limit(task, a_ref, W_ref, times, a0, W0, h=h, method=method, schedule=schedule,
                     train_a=train_a, progress=progress)
     lim.times = sgd.times.copy()  # equal up to round-off; keep one clock
-    config = {"task": repr(task), "N": N, "M": M, "alpha": alpha, "T": T, "h": h,
+    describe = getattr(task, "describe", None)
+    config = {"task": repr(task), "task_description": describe() if describe else repr(task),
+              "N": N, "M": M, "alpha": alpha, "T": T, "h": h,
               "method": lim.config["method"], "batch_size": batch_size, "train_a": train_a,
               "init": vars(init) if hasattr(init, "__dict__") else repr(init), "seed": seed,
               "schedule": None if schedule is None else repr(schedule),
