@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import _label_widths, _mean_sd, _new, plt
+from ._base import (
+    _clip_notes,
+    _finish_axes,
+    _floor,
+    _label_widths,
+    _log_errorbar,
+    _mean_sd,
+    _new,
+    _title,
+    plt,
+)
 
 
 def experiments_ab_per_layer(table, ax=None):
@@ -13,17 +23,24 @@ def experiments_ab_per_layer(table, ax=None):
     (dropout stability) per layer, against the trained net (dotted); mean and
     standard deviation over the trained nets (seeds)."""
     fig, ax = _new(ax)
-    for i, (exp, label) in enumerate((("A", "A: re-trained subnetwork (Thm 4.1)"),
-                                      ("B", "B: dropout + tuned scale"))):
-        g = table[table["experiment"] == exp]
-        m, sd = _mean_sd(g, "layer", "train_loss")
-        ax.errorbar(m.index, m.values, sd.values, fmt="o-", capsize=3, color=f"C{i}",
-                    label=label)
+    series = [(label, *_mean_sd(table[table["experiment"] == exp], "layer", "train_loss"))
+              for exp, label in (("A", "A: re-trained subnetwork (Thm 4.1)"),
+                                 ("B", "B: dropout + tuned scale"))]
+    floor = _floor(*[m for _, m, _ in series], *[m - sd for _, m, sd in series])
+    clipped, zeros = 0, []
+    for i, (label, m, sd) in enumerate(series):
+        c, z = _log_errorbar(ax, m.index, m.values, sd.values, floor, color=f"C{i}",
+                             label=label)
+        clipped, zeros = clipped + c, [*zeros, *z]
     ref = table[table["experiment"] == "trained"]["train_loss"].mean()
     ax.axhline(ref, color="C2", ls=":", label="trained")
+    _clip_notes(ax, clipped, zeros)
     ax.set_yscale("log")
+    ax.set_xticks(sorted({int(v) for v in table["layer"] if v >= 0}))
     ax.set_xlabel("layer l")
     ax.set_ylabel("training loss")
+    _finish_axes(ax)
+    _title(ax, "Experiments A and B per layer (mean, seed sd)", table)
     ax.legend(fontsize=7)
     return fig
 
@@ -32,12 +49,17 @@ def experiments_ab_vs_width(table, ax=None):
     """Figure 4: maximum over layers of Experiments A and B against the width N."""
     fig, ax = _new(ax)
     per = table.groupby(["N", "seed", "experiment"], as_index=False)["train_loss"].max()
-    for i, (exp, label) in enumerate((("A", "A (max over layers)"), ("B", "B (max over layers)"),
-                                      ("trained", "trained"))):
-        g = per[per["experiment"] == exp]
-        m, sd = _mean_sd(g, "N", "train_loss")
-        ax.errorbar(m.index, m.values, sd.values, fmt="o-" if exp != "trained" else "o:",
-                    capsize=3, color=f"C{i}", label=label)
+    series = [(exp, label, *_mean_sd(per[per["experiment"] == exp], "N", "train_loss"))
+              for exp, label in (("A", "A (max over layers)"), ("B", "B (max over layers)"),
+                                 ("trained", "trained"))]
+    floor = _floor(*[m for *_, m, _ in series], *[m - sd for *_, m, sd in series])
+    clipped, zeros = 0, []
+    for i, (exp, label, m, sd) in enumerate(series):
+        c, z = _log_errorbar(ax, m.index, m.values, sd.values, floor, color=f"C{i}",
+                             label=label, fmt="o-" if exp != "trained" else "o:")
+        clipped, zeros = clipped + c, [*zeros, *z]
+    _clip_notes(ax, clipped, zeros)
+    _title(ax, "Experiments A and B against width (mean, seed sd)", table)
     ax.set_xscale("log")
     ax.set_yscale("log")
     _label_widths(ax, per["N"])
@@ -74,6 +96,7 @@ def theorem41_paths_figure(table):
         if col == "path_loss":
             ax.axhline(level, color="C3", ls="--", lw=1, label="Theorem 4.1 bound (Exp. A)")
             ax.set_yscale("log")
+            _finish_axes(ax)
         ax.set_xlabel("position along the path")
         ax.set_ylabel(ylabel)
         ax.legend(fontsize=7)

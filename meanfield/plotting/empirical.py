@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import _mean_sd, _new, plt, rate_plot
+from ._base import _label_widths, _legend_outside, _mean_sd, _new, _title, plt, rate_plot
 
 
 def full_vs_dropout(table, Ns=None):
@@ -26,6 +26,7 @@ def full_vs_dropout(table, Ns=None):
             ax.set_xlabel("t = k alpha")
             ax.set_ylabel(f"test {what}")
     axes[0].legend(fontsize=7)
+    _title(axes[0], "full net and dropout (mean, seed sd)", table)
     axes[1].set_title("second half of each hidden layer removed, rest rescaled", fontsize=8)
     return fig
 
@@ -34,7 +35,9 @@ def dropout_change_vs_n(table, col="dloss_half", ylabel="|change in test loss|")
     """Figure 2: the change after dropping half of the neurons vs N, one fit per snapshot.
 
     Returns the figure and ``{fraction: RateFit}`` (fits on the per-seed
-    absolute changes).
+    absolute changes; on the means where some change is exactly 0).  Changes of 0
+    are drawn on the bottom spine; a snapshot that cannot be fitted is drawn
+    without a line and says why in the legend.
     """
     from ..analysis import loglog_fit
 
@@ -42,11 +45,19 @@ def dropout_change_vs_n(table, col="dloss_half", ylabel="|change in test loss|")
     fits = {}
     for i, (frac, g) in enumerate(table.groupby("fraction")):
         y = g[col].abs().to_numpy()
-        if g["N"].nunique() < 2 or (y <= 0).any():
-            continue
-        fits[float(frac)] = fit = loglog_fit(g["N"], y)
-        rate_plot(g["N"], y, fit, ax=ax, label=f"{frac:g} T", ylabel=ylabel)
-    ax.set_title("dropout of half of the neurons (test set)", fontsize=9)
+        means = g.assign(y=y).groupby("N")["y"].mean()
+        fit, label = None, f"{frac:g} T"
+        if len(means) < 2:
+            label += " (one N: no fit)"
+        elif (means <= 0).any():
+            label += " (mean 0 at N = " + ", ".join(map(str, means.index[means <= 0])) + \
+                ": no fit)"
+        else:
+            fits[float(frac)] = fit = loglog_fit(g["N"], y, on="runs" if (y > 0).all()
+                                                 else "means")
+        rate_plot(g["N"], y, fit, ax=ax, label=label, ylabel=ylabel)
+    _title(ax, "dropout of half of the neurons (test set)", table)
+    _legend_outside(ax)
     return fig, fits
 
 
@@ -65,6 +76,8 @@ def error_change_vs_n(table, col="derror_half"):
     ax.axhline(0, color="gray", lw=0.8, ls=":")
     ax.set_xlabel("N")
     ax.set_ylabel("change in test error (%)")
+    _label_widths(ax, last["N"])
+    _title(ax, "test error after dropping half of each hidden layer (mean, seed sd)", last)
     ax.legend(fontsize=8)
     return fig
 

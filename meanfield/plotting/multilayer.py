@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.tables import multilayer_summary
-from ._base import _label_widths, _new, rate_plot, save_figure
+from ._base import _label_widths, _legend_outside, _new, _title, rate_plot, save_figure
 from .stability import dropout_vs_size
 
 
 def multilayer_rates(table, ax=None):
-    """eps_D (|A_l| = N/2) and eps_C against N, one colour per d, with fitted slopes.
+    """eps_D (``|A_l| = N/2``) and eps_C against N, one colour per d, with fitted slopes.
 
     eps_C is fitted on its means (it is exactly 0 when the path peaks at an
     end); where a mean is 0 its points are drawn without a fit.
@@ -22,9 +22,13 @@ def multilayer_rates(table, ax=None):
     fig, ax = _new(ax, (6.0, 4.2))
     per_net, pairs = multilayer_summary(table)
     for i, (d, g) in enumerate(per_net.groupby("d")):
-        if g["N"].nunique() > 1 and (g["eps_D"] > 0).all():
-            rate_plot(g["N"], g["eps_D"], loglog_fit(g["N"], g["eps_D"]), ax=ax,
-                      label=f"eps_D, d = {d}", ylabel="eps")
+        means = g.groupby("N")["eps_D"].mean()
+        fit = None
+        if len(means) > 1 and (means > 0).all():
+            fit = loglog_fit(g["N"], g["eps_D"],
+                             on="runs" if (g["eps_D"] > 0).all() else "means")
+        rate_plot(g["N"], g["eps_D"], fit, ax=ax, ylabel="eps",
+                  label=f"eps_D, d = {d}" + ("" if fit else " (no fit)"))
     for i, (d, g) in enumerate(pairs.groupby("d")):
         m = g.groupby("N")["eps_C"].mean()
         if len(m) > 1 and (m > 0).all():
@@ -38,8 +42,8 @@ def multilayer_rates(table, ax=None):
             ax.loglog(pos.index, pos.values, "s", ms=5, mfc="none",
                       label=f"eps_C, d = {d} (0 at N = {zero})")
     _label_widths(ax, per_net["N"])
-    ax.set_title("multilayer: dropout of half of each layer, and the path barrier", fontsize=9)
-    ax.legend(fontsize=6)
+    _title(ax, "multilayer: dropout of half of each layer, and the path barrier", table)
+    _legend_outside(ax)
     return fig
 
 
@@ -63,8 +67,8 @@ def multilayer_risk(table, ax=None):
     _label_widths(ax, per_net["N"])
     ax.set_xlabel("N")
     ax.set_ylabel("risk at T (Monte Carlo)")
-    ax.set_title("large-N extrapolation, not the exact limit", fontsize=8)
-    ax.legend(fontsize=6)
+    _title(ax, "large-N extrapolation, not the exact limit", table)
+    _legend_outside(ax)
     return fig
 
 
@@ -75,6 +79,7 @@ def multilayer_figures(table, out):
     drop = table[table["table"] == "dropout"]
     if drop["size"].nunique() > 1:
         per = drop.groupby(["N", "seed", "net", "size"], as_index=False)["eps_D"].mean()
-        figs["multilayer_dropout_vs_size"] = dropout_vs_size(per)
-        figs["multilayer_dropout_vs_size"].axes[0].set_xlabel("A_min = |A_l|")
+        fig = figs["multilayer_dropout_vs_size"] = dropout_vs_size(per)
+        fig.axes[0].set_xlabel("A_min = |A_l|")
+        _title(fig.axes[0], "dropout of |A_l| neurons in each layer (mean, seed sd)", table)
     return [save_figure(fig, out / name)[0] for name, fig in figs.items()]

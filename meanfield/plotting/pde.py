@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import plt
+from ._base import _clip_notes, _finish_axes, _floor, _log_errorbar, plt
 
 
 def pde_vs_sgd_figure(cases):
@@ -27,10 +27,17 @@ def pde_vs_sgd_figure(cases):
         if "particle_extrapolated" in c:
             ax.plot(t, c["particle_extrapolated"], "D", mfc="none", color="C4", ms=5,
                     label="particles, M -> inf (L + c/M)")
-        for i, (N, g) in enumerate(c["sgd"].items()):
-            ax.errorbar(t, g["mean"], g["sd"], fmt="o", ms=3, capsize=2, color=f"C{i}",
-                        label=f"SGD N={N}")
+        sgd = list(c["sgd"].items())
+        floor = _floor(c["pde_risk"], *[g["mean"] for _, g in sgd],
+                       *[np.asarray(g["mean"]) - np.asarray(g["sd"]) for _, g in sgd])
+        clipped, zeros = 0, []
+        for i, (N, g) in enumerate(sgd):
+            n, z = _log_errorbar(ax, t, g["mean"], g["sd"], floor, fmt="o", color=f"C{i}",
+                                 label=f"SGD N={N}")
+            clipped, zeros = clipped + n, [*zeros, *z]
+        _clip_notes(ax, clipped, zeros)
         ax.set_yscale("log")
+        _finish_axes(ax)
         ax.set_xlabel("t")
         ax.set_ylabel("risk")
         ax.set_title(c["name"], fontsize=9)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.ticker
 import numpy as np
 
-from ._base import _label_widths, _new, rate_plot, save_figure
+from ._base import (
+    _clip_notes,
+    _finish_axes,
+    _floor,
+    _label_widths,
+    _legend_outside,
+    _log_errorbar,
+    _new,
+    _title,
+    rate_plot,
+    save_figure,
+)
 
 
-def dropout_vs_n(per_network, fits, ax=None):
+def dropout_vs_n(per_network, fits, ax=None, d=None):
     """``eps_D`` at ``|A| = N/2`` vs N, one series per training time (cf. Figure 2).
 
     Parameters
@@ -19,39 +29,58 @@ def dropout_vs_n(per_network, fits, ax=None):
         Columns N, t, eps_D (one row per network), e.g. ``StabilityResult.per_network()``.
     fits : dict
         ``"eps_D t=<t>"`` -> RateFit.
+    d : int, optional
+        Input dimension, named in the title with the task and activation of the table.
     """
     fig, ax = _new(ax)
     for t, g in per_network.groupby("t"):
         rate_plot(g["N"], g["eps_D"], fits[f"eps_D t={t:g}"], ax=ax, label=f"t = {t:g}",
                   ylabel="eps_D = |L_N - L_N/2|")
-    ax.set_title("dropout of half of the neurons", fontsize=9)
+    _title(ax, "dropout of half of the neurons", per_network, d=d)
+    _legend_outside(ax)
     return fig
 
 
-def dropout_vs_size(per_network, ax=None):
+def dropout_vs_size(per_network, ax=None, d=None):
     """``eps_D`` vs ``|A|`` at several N, mean and seed standard deviation.
 
     The curves should lie on top of each other: by (3.7) the dropout gap
-    depends on ``|A|`` and not on N.
+    depends on ``|A|`` and not on N.  ``|A| = N`` drops nothing (``eps_D = 0``):
+    such a mean is marked on the bottom spine and said in the legend; a bar whose
+    lower end ``mean - sd`` is not positive is clipped to a floor and marked.
     """
     fig, ax = _new(ax)
-    for N, g in per_network.groupby("N"):
-        m = g.groupby("size")["eps_D"].agg(["mean", "std"])
-        ax.errorbar(m.index, m["mean"], yerr=m["std"], fmt="o-", ms=4, capsize=3,
-                    label=f"N = {N}")
+    stats = {N: g.groupby("size")["eps_D"].agg(["mean", "std"])
+             for N, g in per_network.groupby("N")}
+    floor = _floor(*[m["mean"] for m in stats.values()],
+                   *[m["mean"] - m["std"].fillna(0) for m in stats.values()])
+    clipped, zeros = 0, []
+    for i, (N, m) in enumerate(stats.items()):
+        c, z = _log_errorbar(ax, m.index, m["mean"], m["std"], floor, color=f"C{i}",
+                             label=f"N = {N}")
+        clipped += c
+        zeros += [(N, int(a)) for a in z]
     sizes = np.unique(per_network["size"])
     ref = per_network.groupby("size")["eps_D"].mean()
-    ax.plot(sizes, ref.iloc[0] * np.sqrt(sizes[0] / sizes), "k:", label="|A|^(-1/2)")
+    ref = ref[ref > 0]
+    if len(ref):
+        ax.plot(sizes, ref.iloc[0] * np.sqrt(ref.index[0] / sizes), "k:", label="|A|^(-1/2)")
+    if all(a == N for N, a in zeros):
+        said = "eps_D = 0 at |A| = N (nothing dropped), on the axis"
+    else:
+        said = "eps_D = 0 at (N, |A|) = " + ", ".join(f"({N}, {a})" for N, a in zeros)
+    _clip_notes(ax, clipped, zeros, said)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("|A|")
     ax.set_ylabel("eps_D")
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.legend(fontsize=8)
+    _title(ax, "dropout of |A| neurons (mean, seed sd)", per_network, d=d)
+    _label_widths(ax, sizes)
+    _legend_outside(ax)
     return fig
 
 
-def connectivity_vs_n(per_pair, fits, bound=None, ax=None):
+def connectivity_vs_n(per_pair, fits, bound=None, ax=None, d=None):
     """``eps_C`` of the seven-segment path and the barriers of the two straight lines vs N.
 
     ``bound``, if given, is ``(N_grid, values)`` of a fitted bound shape drawn dashed.
@@ -67,19 +96,19 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None):
         if g.empty:
             continue
         if (g[col] <= 0).all():  # nothing to draw on a log axis; say so
-            ax.plot([], [], " ", label=f"{label}: 0 for every pair")
+            ax.plot([], [], " ", label=f"{label}: = 0 for every pair")
             continue
         if col in fits:
             rate_plot(g["N"], g[col].clip(lower=0.0), fits[col], ax=ax, label=label,
                       ylabel="barrier")
         else:
-            m = g.groupby("N")[col].mean()
-            ax.loglog(m.index, m.values, "o", label=label)
+            rate_plot(g["N"], g[col].clip(lower=0.0), None, ax=ax, label=label,
+                      ylabel="barrier")
     if bound is not None:
         ax.loglog(*bound, "k--", lw=1, label="K x shape (3.8)")
     _label_widths(ax, per_pair["N"])
-    ax.set_title("barrier along paths between two SGD solutions", fontsize=9)
-    ax.legend(fontsize=7)
+    _title(ax, "barrier along paths between two SGD solutions", per_pair, d=d)
+    _legend_outside(ax)
     return fig
 
 
@@ -102,9 +131,12 @@ def path_profile(path, n_per_segment=33, others=(), eps_D=None, ax=None):
     ax.plot(s / K, f, "-", label=f"{K}-segment path")
     vl = path.vertex_losses()
     ax.plot(np.arange(K + 1) / K, vl, "o", color="C0")
-    for k, lab in enumerate(path.labels):
-        ax.annotate(lab, (k / K, vl[k]), textcoords="offset points", xytext=(2, 4),
-                    fontsize=6, rotation=30)
+    for k, lab in enumerate(path.labels):  # the last one leans left: it stays in the axes
+        last = k == K
+        ax.annotate(lab, (k / K, vl[k]), textcoords="offset points",
+                    xytext=(-3, 4) if last else (2, 4), ha="right" if last else "left",
+                    fontsize=6, rotation=0 if last else 30, rotation_mode="anchor")
+    ax.margins(y=0.3)  # room above the highest vertex for its slanted label
     for i, (label, other) in enumerate(others, 1):
         so, fo = other.dense(n_per_segment, closed_form=False)
         ax.plot(so / other.n_segments, fo, "-", color=f"C{i}", label=label)
@@ -114,7 +146,8 @@ def path_profile(path, n_per_segment=33, others=(), eps_D=None, ax=None):
         ax.axhline(ends + eps_D, color="C3", ls="--", label="max(L) + eps_D")
     ax.set_xlabel("position along the path")
     ax.set_ylabel("population risk")
-    ax.legend(fontsize=8)
+    _finish_axes(ax)
+    _legend_outside(ax)
     return fig
 
 
@@ -129,14 +162,15 @@ def stability_figures(res, out, fits=None, bounds=None):
     out = Path(out)
     fits = res.fits() if fits is None else fits
     bounds = res.bound_fits() if bounds is None else bounds
-    figs = {"dropout_vs_n": dropout_vs_n(res.per_network(), fits)}
+    d = res.config.get("d")
+    figs = {"dropout_vs_n": dropout_vs_n(res.per_network(), fits, d=d)}
     sweep = res.per_network("sweep")
     if not sweep.empty:
-        figs["dropout_vs_size"] = dropout_vs_size(sweep)
+        figs["dropout_vs_size"] = dropout_vs_size(sweep, d=d)
     pairs = res.per_pair()
     Ns = np.unique(pairs["N"])
     grid = np.geomspace(Ns.min(), Ns.max(), 50)
     shape = connectivity_shape(grid, res.config["alpha0"] / grid, res.config["d"])
-    figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits,
+    figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits, d=d,
                                                   bound=(grid, bounds["eps_C"].K_fit * shape))
     return [save_figure(fig, out / name)[0] for name, fig in figs.items()]
