@@ -222,6 +222,29 @@ def test_path_draws_average_kept_sets_and_keep_stored_cell_names():
         MultilayerConfig(**cfg, path_draws=0).check()
 
 
+def test_alpha0_is_a_step_proportional_to_one_over_n_and_keeps_stored_cell_names():
+    """alpha0 > 0 trains at alpha0 / N (Theorem 2's sqrt(alpha) terms then vanish);
+    alpha0 = 0, its default, leaves a cell's step and name as before the option."""
+    from meanfield.experiments.config import cell_id
+
+    cfg = dict(d=5, N=16, T=1.0, n_mc=300, half_draws=1, seed=2)
+    assert MultilayerConfig(**cfg, alpha=0.3).step == 0.3
+    assert MultilayerConfig(**cfg, alpha0=4.0).step == 4.0 / 16
+    scaled = multilayer_cell(MultilayerConfig(**cfg, alpha0=4.0))
+    fixed = multilayer_cell(MultilayerConfig(**cfg, alpha=4.0 / 16))
+    other = multilayer_cell(MultilayerConfig(**cfg))
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(scaled, fixed)
+    assert not np.allclose(scaled["risk"], other["risk"])
+    base = {k: v for k, v in {**dataclasses.asdict(MultilayerConfig()), **cfg}.items()
+            if k != "alpha0"}
+    assert cell_id("multilayer", {**base, "alpha0": 0.0}) == cell_id("multilayer", base)
+    assert cell_id("multilayer", {**base, "alpha0": 20.0}) != cell_id("multilayer", base)
+    with pytest.raises(ValueError, match="alpha0"):
+        MultilayerConfig(**cfg, alpha0=-1.0).check()
+
+
 def test_multilayer_sweep_runs_and_plots(tmp_path, capsys):
     from meanfield.cli import main
 

@@ -153,6 +153,8 @@ MULTILAYER_HELP = {
     "a_mean": "mean of the initial middle and last weights",
     "a_std": "standard deviation of the initial middle and last weights",
     "w_std": "first layer w ~ N(0, w_std^2 / d I)", "alpha": "SGD step alpha (t = k alpha)",
+    "alpha0": "when > 0, the SGD step is alpha0 / N in place of alpha (Theorem 2's "
+              "sqrt(alpha) terms then vanish like N^-1/2); 0: alpha",
     "batch_size": "SGD mini-batch", "T": "horizon", "n_mc": "Monte Carlo sample of the risk",
     "half_draws": "random kept halves per net",
     "path_draws": "kept sets per pair for eps_C (the pair's eps_C is their mean)",

@@ -98,7 +98,13 @@ def path_profile(path, activation, mc, n_per_segment=9):
 
 @dataclass(frozen=True)
 class MultilayerConfig:
-    """One cell of the multilayer experiment: a pair of nets at width N, trained to T."""
+    """One cell of the multilayer experiment: a pair of nets at width N, trained to T.
+
+    The SGD step is ``alpha``, or ``alpha0 / N`` when ``alpha0 > 0`` (:attr:`step`):
+    at fixed ``alpha`` the ``sqrt(alpha)`` terms of Theorem 2's (4.4)-(4.5) do not
+    vanish as N grows, at ``alpha = alpha0 / N`` (``T / alpha`` steps, growing
+    like N) they fall like N^(-1/2) up to logarithms.
+    """
 
     d: int = 20
     L: int = 3
@@ -111,6 +117,7 @@ class MultilayerConfig:
     a_std: float = 1.0
     w_std: float = 1.0
     alpha: float = 0.1
+    alpha0: float = 0.0
     batch_size: int = 10
     T: float = 8.0
     n_mc: int = 4000
@@ -128,6 +135,8 @@ class MultilayerConfig:
         if self.L < 3:
             raise ValueError(f"L must be >= 3 (L + 1 >= 4 layers, eq. 4.1), got {self.L}")
         _checks.positive("alpha", self.alpha)
+        if not (np.isfinite(self.alpha0) and self.alpha0 >= 0):
+            raise ValueError(f"alpha0 must be >= 0 (0: the step is alpha), got {self.alpha0}")
         _checks.positive("T", self.T)
         _checks.positive_int("batch_size", self.batch_size)
         _checks.positive_int("half_draws", self.half_draws)
@@ -141,6 +150,11 @@ class MultilayerConfig:
         init_net(self.d, 2, self.L, activation=self.activation)
         return teacher_student(self.d, self.teacher_activation, width=self.width,
                                noise_std=self.noise_std)
+
+    @property
+    def step(self):
+        """The SGD step: ``alpha0 / N`` when ``alpha0 > 0``, else ``alpha``."""
+        return self.alpha0 / self.N if self.alpha0 > 0 else self.alpha
 
 
 def multilayer_cell(cfg: MultilayerConfig, progress=False):
@@ -166,7 +180,7 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
     for i in range(2):
         net0 = init_net(cfg.d, cfg.N, cfg.L, activation=cfg.activation, a_mean=cfg.a_mean,
                         a_std=cfg.a_std, w_std=cfg.w_std, rng=np.random.default_rng(seeds[i]))
-        run = run_sgd(net0, task, cfg.alpha, [cfg.T], mc=mc, batch_size=cfg.batch_size,
+        run = run_sgd(net0, task, cfg.step, [cfg.T], mc=mc, batch_size=cfg.batch_size,
                       rng=np.random.default_rng(seeds[2 + i]), progress=progress)
         nets.append((run.nets[-1], run.risk[-1], run.risk_se[-1]))
     rows = []
