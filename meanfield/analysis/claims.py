@@ -214,7 +214,7 @@ RULES = {
     "empirical_dropout/b": Rule(
         "at_most", 0.15, "setting: alpha = 0.2 for 3 epochs, not Section 5's alpha0 / N for "
         "k0 N epochs (--paper-schedule)",
-        "mean test-error difference of full net and dropout net <= 0.15"),
+        "full-network test error at the largest N (mean over seeds) <= 0.15"),
     # Nguyen, Brechet & Mondelli, Figure 4 and Theorem 4.1
     "deep_connectivity/a": Rule(
         "at_most", 0.25, "inside",
@@ -224,8 +224,9 @@ RULES = {
         "rounding", 1e-9, "inside",
         "max along the Theorem 4.1 path / max at its vertices - 1 <= 1e-9 (by construction)"),
     "deep_connectivity/b-theorem": Rule(
-        "at_most", 1.0, "inside",
-        "max training loss along the Theorem 4.1 path / the theorem's bound <= 1"),
+        "at_most", 1.0 + 1e-9, "inside",
+        "max training loss along the Theorem 4.1 path / the theorem's bound <= 1 + 1e-9 "
+        "(both evaluated in float64)"),
     # Mei, Montanari & Nguyen 2018: the radial PDE
     "pde_vs_sgd/a/relu": Rule(
         "at_most", 0.01, "inside",
