@@ -205,22 +205,22 @@ def lemma2_path(weights, weights2, keep, keep2):
     the paper's supplementary material; this construction realises that
     recipe with segments of constant or linear output only:
 
-    1. ``"w0"``: the dropped neurons of ``theta`` are cleared (incoming
+    *  1, ``"w0"``: the dropped neurons of ``theta`` are cleared (incoming
        weights zero; their outgoing weights are zero already), so every
        dropped neuron is a pure zero neuron, the lemma's "set to zero";
-    2-4. ``"swap"``: the permutation.  In each hidden layer the kept neurons
+    *  2-4, ``"swap"``: the permutation.  In each hidden layer the kept neurons
        of ``theta`` that are also kept in ``theta'`` (``keep & keep2``) move
        onto as many neurons kept in neither, the lowest-indexed ones in
        order, by the three swaps of Nguyen, Bréchet & Mondelli's Claim 5.1
        (:mod:`~meanfield.connectivity.claim51`; the network function is the
        same at every point).  The vertex after them is ``theta`` with those
        neurons transposed: its kept sets are disjoint from ``keep2``;
-    5. ``"w0"``: the kept neurons of ``theta'`` take its weights (they feed
+    *  5, ``"w0"``: the kept neurons of ``theta'`` take its weights (they feed
        nothing yet);
-    6. ``"a"``: the top layer goes from ``theta``'s to ``theta'``'s;
-    7. ``"w0"``: ``theta``'s neurons are cleared (they feed nothing now): the
+    *  6, ``"a"``: the top layer goes from ``theta``'s to ``theta'``'s;
+    *  7, ``"w0"``: ``theta``'s neurons are cleared (they feed nothing now): the
        vertex is ``theta'`` with its dropped neurons pure zero;
-    8. ``"w0"``: the dropped neurons take ``theta'``'s weights.
+    *  8, ``"w0"``: the dropped neurons take ``theta'``'s weights.
 
     Every segment has constant output except segment 6, along which the
     output is linear, so a loss convex in the output peaks at a vertex, and

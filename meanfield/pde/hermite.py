@@ -84,7 +84,7 @@ def hermite_coefficients(activation, x, K, quad_order=200):
     ----------
     activation : str or Activation
     x : array_like
-        Scales ``x >= 0`` (``s r`` in the radial PDE: input scale times |w|).
+        Scales ``x >= 0`` (``s r`` in the radial PDE: input scale times ``|w|``).
     K : int
         Highest order.
     quad_order : int

@@ -11,7 +11,7 @@ def pde_vs_sgd_figure(cases):
     """Mei, Montanari & Nguyen Fig. 1 style: per case, the risk against time from the radial
     PDE (line), the particle limit (squares; diamonds: extrapolated in M where the case has
     several M) and SGD (mean and seed SD per N), and the law of
-    |w| at the horizon (PDE density over a histogram of one SGD run at the largest N).
+    ``|w|`` at the horizon (PDE density over a histogram of one SGD run at the largest N).
 
     ``cases`` are the dicts of ``validation/pde_vs_sgd.py`` (with ``pde``, the
     :class:`~meanfield.pde.RadialSolution`, and ``radii_T``).

@@ -86,7 +86,7 @@ class TwoLayerNet:
 
     def risk(self, keep=None):
         """The exact population risk ``L_N(theta)`` (eq. 3.2), or ``L_|A|(theta_A)`` (eq. 3.4)
-        of the dropout network: the risk of the |A|-neuron network of the kept neurons."""
+        of the dropout network: the risk of the ``|A|``-neuron network of the kept neurons."""
         A = self._kept(keep)
         return self.task.risk(self.a, self.W) if A is None else self.task.risk(self.a[A],
                                                                                self.W[A])
