@@ -20,7 +20,7 @@ from meanfield.tasks import teacher_student
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import best_of  # noqa: E402
-from meanfield.twolayer import InitialLaw, ParticleLimit
+from meanfield.twolayer import InitialLaw, ParticleLimit  # noqa: E402
 
 
 def main(argv=None):

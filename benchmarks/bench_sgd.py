@@ -35,7 +35,7 @@ from meanfield.tasks import teacher_student
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import best_of  # noqa: E402
-from meanfield.twolayer import InitialLaw
+from meanfield.twolayer import InitialLaw  # noqa: E402
 
 
 def numpy_loop(a, W, X, Y, alpha):

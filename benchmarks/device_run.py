@@ -368,6 +368,20 @@ def _load_data(ctx):
     return ctx.data, ctx.data_note
 
 
+def _probe_seconds_per_step(data, depth, N, B, alpha, dev, n_probe=10):
+    """Seconds per training step: a warm-up and a first estimate on a throwaway net of the
+    same shape, freed (with its stream) on return, before the measured net is built."""
+    from meanfield.torch import DataStream, FullyConnectedNet, TrainConfig, train
+
+    warm = FullyConnectedNet(data.d, N, data.n_classes, depth=depth, seed=99, device=dev)
+    wstream = DataStream(data.X_train, data.y_train, B, seed=99, device=dev)
+    _timed(lambda: train(warm, wstream, TrainConfig(alpha=alpha, steps=3), progress=False), dev)
+    _, t_probe = _timed(lambda: train(warm, wstream, TrainConfig(alpha=alpha, steps=n_probe,
+                                                                 check_every=n_probe),
+                                      progress=False), dev)
+    return t_probe / n_probe
+
+
 def _net_step(ctx, step, depth, N):
     import numpy as np
     import torch
@@ -386,16 +400,7 @@ def _net_step(ctx, step, depth, N):
                        "alpha fixed")
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
-    # warm-up and a first estimate on a throwaway net of the same shape
-    warm = FullyConnectedNet(data.d, N, data.n_classes, depth=depth, seed=99, device=dev)
-    wstream = DataStream(data.X_train, data.y_train, B, seed=99, device=dev)
-    _timed(lambda: train(warm, wstream, TrainConfig(alpha=alpha, steps=3), progress=False), dev)
-    n_probe = 10
-    _, t_probe = _timed(lambda: train(warm, wstream, TrainConfig(alpha=alpha, steps=n_probe,
-                                                                 check_every=n_probe),
-                                      progress=False), dev)
-    del warm, wstream
-    per_step = t_probe / n_probe
+    per_step = _probe_seconds_per_step(data, depth, N, B, alpha, dev)
     res["probe_seconds_per_step"] = per_step
     net = FullyConnectedNet(data.d, N, data.n_classes, depth=depth, seed=0, device=dev)
     stream = DataStream(data.X_train, data.y_train, B, seed=1, device=dev)

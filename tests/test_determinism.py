@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 WORKER = Path(__file__).with_name("_determinism_worker.py")
 

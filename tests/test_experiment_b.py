@@ -9,8 +9,8 @@ from meanfield.dropout import rescaled_dropout
 
 torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
 
-from meanfield.torch import FullyConnectedNet
-from meanfield.torch.dropout import best_rescaled_dropout, random_half_masks
+from meanfield.torch import FullyConnectedNet  # noqa: E402
+from meanfield.torch.dropout import best_rescaled_dropout, random_half_masks  # noqa: E402
 
 # Brent's xtol is 1.48e-8 relative; on an exact quadratic the minimiser is found well within
 SCALE_RTOL = 1e-6

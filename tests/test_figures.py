@@ -7,13 +7,13 @@ import re
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import pytest
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
-from meanfield import plotting
-from meanfield.analysis import loglog_fit
+from meanfield import plotting  # noqa: E402
+from meanfield.analysis import loglog_fit  # noqa: E402
 
 TASK, ACT, D = "teacher-student(width=4)", "relu", 4
 NS = (25, 50, 100, 200)

@@ -24,8 +24,8 @@ import pytest
 
 mp = pytest.importorskip("mpmath")
 
-from meanfield.activations import get_activation
-from meanfield.kernels.gaussian import (
+from meanfield.activations import get_activation  # noqa: E402
+from meanfield.kernels.gaussian import (  # noqa: E402
     bvn_upper,
     erf_pair,
     gauss_mean,

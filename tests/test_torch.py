@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}"
 from meanfield.stepping import DivergenceError  # noqa: E402
 from meanfield.tasks import teacher_student  # noqa: E402
 from meanfield.tasks.datasets import digits  # noqa: E402
-from meanfield.torch import (DataLoss, DataStream, InitLaw, FullyConnectedNet, TaskStream,  # noqa: E402
-                             TrainConfig, evaluate, evaluate_path, first_half_masks,
+from meanfield.torch import (DataLoss, DataStream, InitLaw, FullyConnectedNet,  # noqa: E402
+                             TaskStream, TrainConfig, evaluate, evaluate_path, first_half_masks,
                              random_half_masks, dropout_path, straight_path, train)
 from meanfield.torch.losses import per_sample  # noqa: E402
 from meanfield.twolayer import InitialLaw, run_sgd  # noqa: E402
@@ -388,7 +388,8 @@ def test_torch_activations_equal_the_core_ones(name, torch_device):
 def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data, torch_device):
     from meanfield.torch.dropout import best_rescaled_dropout
 
-    net = FullyConnectedNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64, device=torch_device)
+    net = FullyConnectedNet(data.d, 30, 10, depth=3, seed=3, dtype=torch.float64,
+                            device=torch_device)
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=1),
           progress=False)
     X, y = data.X_train[:300], data.y_train[:300]
@@ -414,7 +415,8 @@ def test_experiment_a_features_and_the_linear_infimum(data, torch_device):
     from meanfield.torch.losses import per_sample
     from meanfield.torch.subnets import _linear_inf, subnet_bound
 
-    net = FullyConnectedNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64, device=torch_device)
+    net = FullyConnectedNet(data.d, 40, 10, depth=3, seed=5, dtype=torch.float64,
+                            device=torch_device)
     train(net, DataStream(data.X_train, data.y_train, 100), TrainConfig(alpha=0.5, epochs=3),
           progress=False)
     X, y = data.X_train, data.y_train

@@ -1,4 +1,5 @@
-"""Reduced PDEs of the mean-field dynamics where symmetry allows (Mei, Montanari & Nguyen, PNAS 2018, Section 3; docs/design.md section 4).
+"""Reduced PDEs of the mean-field dynamics where symmetry allows (Mei, Montanari & Nguyen,
+PNAS 2018, Section 3; docs/design.md section 4).
 
 :func:`solve_radial` integrates the radial PDE of isotropic data (Mei,
 Montanari & Nguyen 2018) by the monotone quantile map, with the

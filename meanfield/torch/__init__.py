@@ -7,12 +7,13 @@ evaluated many patterns at a time (:func:`evaluate`), and the path between
 two nets through their dropout networks (:func:`dropout_path`, a
 :class:`meanfield.connectivity.PathVertices`; the seven-segment path for
 two-layer nets) with its loss on data (:func:`evaluate_path`,
-:class:`DataLoss`).  For any fully connected net (also in the standard parameterisation, with a bias per
-hidden layer), Experiments A and B of Nguyen, Bréchet & Mondelli
-(:func:`experiment_a`, :func:`best_rescaled_dropout`) and the path of their
-Theorem 4.1 (:func:`theorem41`); the noise stability that explains these
-paths is :mod:`meanfield.connectivity.noise_stability`, on this backend.  The
-population kernels' pair sums of a Gaussian task on the device, for particle limits at large M (:func:`on_device`).  Runs on
+:class:`DataLoss`).  For any fully connected net (also in the standard
+parameterisation, with a bias per hidden layer), Experiments A and B of Nguyen,
+Bréchet & Mondelli (:func:`experiment_a`, :func:`best_rescaled_dropout`) and the
+path of their Theorem 4.1 (:func:`theorem41`); the noise stability that explains
+these paths is :mod:`meanfield.connectivity.noise_stability`, on this backend.
+The population kernels' pair sums of a Gaussian task on the device, for particle
+limits at large M (:func:`on_device`).  Runs on
 CUDA when present, with the same code path; deterministic under a seed on the
 CPU.
 
