@@ -362,8 +362,9 @@ def load(folder) -> pd.DataFrame:
             :func:`meanfield.experiments.kinds.stability_result` splits a
             stability table into both.  ``empirical_path``: ``"path"``
             (loss and error along each path) and ``"hist"`` (weight
-            histograms).  ``deep_paths``: ``"path"`` and ``"bound"`` (each
-            net's trained loss and Experiments A and B).
+            histograms).  ``deep_paths``: ``"path"``, ``"check"`` (path A
+            by forward passes at its vertices and segment midpoints) and
+            ``"bound"`` (each net's trained loss and Experiments A and B).
         the measured columns
             Those of the experiment's cell function (e.g. ``eps_D``,
             ``eps_C``, ``risk``; ``kind`` half/sweep in stability's dropout

@@ -14,6 +14,7 @@ pair (Figure 3 d).  All are registered as sweep experiments in
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 
 import numpy as np
@@ -260,15 +261,28 @@ def deep_paths_cell(cell):
     ``straight`` and ``aligned`` (after weight matching).  Rows with
     ``table == "path"`` give ``path_loss`` and ``path_error`` (``loss`` names the
     loss function) on the training and the test set
-    (``split``) along each path, at its vertices and, on straight segments,
-    ``n_per_segment`` points; ``t`` is the position in [0, 1].  Rows with
-    ``table == "bound"`` give each net's trained loss and Experiments A and B
-    per layer.
+    (``split``) along each path, at its vertices (``label``) and
+    ``n_per_segment`` points of every segment; ``t`` is the position in [0, 1].
+    Rows with ``table == "check"`` give path ``A`` on the training set at the
+    vertices and the midpoint of every segment, each by a forward pass (the
+    ``"path"`` rows take the points of its segments from the vertex outputs,
+    :func:`meanfield.torch.paths.evaluate_path`), which checks the construction.
+    Rows with ``table == "bound"`` give each net's trained loss and Experiments A
+    and B per layer.
+
+    The nets train in their dtype (float32 by default), and the paths and the
+    bound rows of ``trained`` and ``A`` are evaluated in float64 (copies of the
+    nets; the vertices and the subnetworks ``xi_l`` are float64 already), so
+    that the maximum along path A and the bound of Theorem 4.1 compare to
+    rounding.  ``train_loss_native`` keeps the values in the nets' dtype
+    (Experiment A's as it trained, on standardised features).
     """
     from .paths import best_dropout_path, evaluate_path, straight_path, theorem41
+    from .subnets import subnet_loss
 
     data = cell_data(cell)
     seed = int(cell["seed"])
+    X_train, y_train = data.X_train, data.y_train
     with _cell_threads():
         nets, bounds, rows = [], [], []
         for which, s in (("theta", 2 * seed), ("theta'", 2 * seed + 1)):
@@ -276,24 +290,35 @@ def deep_paths_cell(cell):
             a, b = _experiments_ab(cell, net, data, s, [1])
             nets.append(net)
             bounds.append((a, b[1]))
+            net64 = copy.deepcopy(net).to(torch.float64)
             rows.append({"table": "bound", "net": which, "experiment": "trained", "layer": -1,
-                         "train_loss": evaluate(net, data.X_train, data.y_train,
-                                                cell["loss"])["loss"]})
+                         "train_loss": evaluate(net64, X_train, y_train, cell["loss"])["loss"],
+                         "train_loss_native": evaluate(net, X_train, y_train,
+                                                       cell["loss"])["loss"]})
             rows += [{"table": "bound", "net": which, "experiment": "A", "layer": layer,
-                      "train_loss": r["loss"]} for layer, r in enumerate(a)]
+                      "train_loss": subnet_loss(net64, X_train, y_train, layer, r["subset"],
+                                                r["xi"], cell["loss"]),
+                      "train_loss_native": r["loss"]} for layer, r in enumerate(a)]
             rows.append({"table": "bound", "net": which, "experiment": "B", "layer": 1,
-                         "train_loss": b[1]["loss"], "scale": b[1]["scale"]})
+                         "train_loss": b[1]["loss"], "train_loss_native": b[1]["loss"],
+                         "scale": b[1]["scale"]})
         paths = {"A": theorem41(nets[0], nets[1], bounds[0][0], bounds[1][0]),
                  "B": best_dropout_path(nets[0], nets[1], bounds[0][1], bounds[1][1]),
                  "straight": straight_path(nets[0], nets[1]),
                  "aligned": straight_path(nets[0], nets[1], aligned=True)}
+        ref = copy.deepcopy(nets[0]).to(torch.float64)  # the architecture, in float64
         frames = []
+
+        def profile(path, name, split, table, n_per_segment, shortcut=True):
+            X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
+            prof = evaluate_path(path, ref, X, y, cell["loss"], n_per_segment, shortcut) \
+                .rename(columns={"loss": "path_loss", "error": "path_error"})
+            frames.append(prof.assign(path=name, split=split, n_segments=path.n_segments,
+                                      t=prof["s"] / path.n_segments, table=table))
+
         for name, path in paths.items():
             for split in ("train", "test"):
-                X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
-                prof = evaluate_path(path, nets[0], X, y, cell["loss"], cell["n_per_segment"]) \
-                    .rename(columns={"loss": "path_loss", "error": "path_error"})
-                frames.append(prof.assign(path=name, split=split, n_segments=path.n_segments,
-                                          t=prof["s"] / path.n_segments))
-    return pd.concat([pd.DataFrame(rows), pd.concat(frames, ignore_index=True)
-                      .assign(table="path")], ignore_index=True)
+                profile(path, name, split, "path", cell["n_per_segment"])
+        profile(paths["A"], "A", "train", "check", 3, shortcut=False)
+    return pd.concat([pd.DataFrame(rows), pd.concat(frames, ignore_index=True)],
+                     ignore_index=True)

@@ -106,7 +106,7 @@ class DataLoss:
         return self.measure(self.outputs(weights))["loss"]
 
 
-def evaluate_path(path, net, X, y, loss="cross_entropy", n_per_segment=17):
+def evaluate_path(path, net, X, y, loss="cross_entropy", n_per_segment=17, shortcut=True):
     """Loss and classification error at ``n_per_segment`` points of every segment of ``path``.
 
     Parameters
@@ -114,7 +114,12 @@ def evaluate_path(path, net, X, y, loss="cross_entropy", n_per_segment=17):
     path : PathVertices
         Between nets of ``net``'s architecture.
     net : FullyConnectedNet
-        Supplies the architecture (:class:`DataLoss`).
+        Supplies the architecture, device and dtype (:class:`DataLoss`): a float64 copy of
+        a float32 net evaluates the path in float64.
+    shortcut : bool
+        False evaluates every point by a forward pass instead of from the vertex outputs
+        (:meth:`meanfield.connectivity.PathVertices.profile`), to check a construction
+        rather than rely on it.
 
     Returns
     -------
@@ -128,7 +133,7 @@ def evaluate_path(path, net, X, y, loss="cross_entropy", n_per_segment=17):
     Figure 3 d.
     """
     data = DataLoss(net, X, y, loss)
-    return pd.DataFrame(path.profile(data.outputs, data.measure, n_per_segment))
+    return pd.DataFrame(path.profile(data.outputs, data.measure, n_per_segment, shortcut))
 
 
 def dropout_path(net, net2, keep):

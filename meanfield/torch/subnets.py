@@ -39,7 +39,7 @@ import torch
 
 from ..dropout import draw_keep
 from .dropout import evaluate
-from .losses import check_loss
+from .losses import as_targets, check_loss, per_sample
 from .models import FullyConnectedNet
 from .train import DataStream, train
 
@@ -151,6 +151,50 @@ def subnet_bound(net, X, y, layer, draws=20, config=None, loss="cross_entropy", 
     best = int(np.argmin(losses))
     return {"loss": float(losses[best]), "losses": np.array(losses), "subset": subsets[best],
             "xi": xis[best]}
+
+
+def subnet_loss(net, X, y, layer, subset, xi, loss="cross_entropy", batch_size=2000):
+    """The loss of a subnetwork ``xi_l`` on the features ``f_(l, I_l)`` of ``net``: eq. (3) in
+    the net's dtype.
+
+    Parameters
+    ----------
+    net : FullyConnectedNet
+        Supplies the features of layer ``layer`` (:meth:`FullyConnectedNet.features`), the
+        activation, device and dtype: a float64 copy of a float32 net evaluates ``xi`` in
+        float64.
+    layer : int
+        l in [0, depth - 1].
+    subset, xi :
+        ``I_l`` and the subnetwork, as :func:`subnet_bound` returns them (module docstring:
+        factor-free matrices on the raw features, a bias column in the first matrix and,
+        when ``net.bias == "all"``, in every hidden one).
+
+    Returns
+    -------
+    float
+        ``E[Psi(h_L(xi_l, f_(l, I_l)(theta, x)), y)]`` on the sample: the ``loss`` of
+        :func:`subnet_bound` evaluated again from ``xi`` (to rounding of the dtype the
+        subnetwork was trained in).
+
+    References
+    ----------
+    Nguyen, Bréchet & Mondelli (2021), eqs. (3) and (5).
+    """
+    check_loss(loss)
+    U = [torch.as_tensor(np.asarray(u), dtype=net.dtype, device=net.device) for u in xi]
+    hb = net.bias == "all"
+    y = as_targets(y, net.device, net.dtype)
+    F = net.features(X, layer)[:, torch.as_tensor(np.asarray(subset), device=net.device)]
+    total = 0.0
+    with torch.no_grad():
+        for s in range(0, len(F), batch_size):
+            h = F[s:s + batch_size]
+            for k, u in enumerate(U[:-1]):
+                h = net.sigma(h @ u[:, :-1].T + u[:, -1]) if k == 0 or hb else \
+                    net.sigma(h @ u.T)
+            total += float(per_sample(h @ U[-1].T, y[s:s + batch_size], loss).double().sum())
+    return total / len(F)
 
 
 def experiment_a(net, X, y, draws=20, config=None, loss="cross_entropy", seed=0,
