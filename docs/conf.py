@@ -222,7 +222,8 @@ def _validation_page(app, docname, source):
                                 "`docs/validation/report.md` (not generated in this checkout)")
         source[0] += "\n" + _shift_headings(text) + "\n"
     if REPORT.exists():
-        source[0] += "\n```{toctree}\n:maxdepth: 1\n\nThe latest full report <validation/report>\n```\n"
+        source[0] += ("\n```{toctree}\n:maxdepth: 1\n\n"
+                      "The latest full report <validation/report>\n```\n")
 
 
 def setup(app):
