@@ -84,3 +84,36 @@ def test_bad_arguments():
         ParticleLimit(task, a, W, temperature=0.1)
     with pytest.raises(ValueError, match="M must be >= 1"):
         ParticleLimit(task, a[:0], W[:0])
+
+
+def test_arrays_checked_once_at_the_boundary(monkeypatch):
+    """The particle limit checks its populations when built; its RK stages and risks trust
+    them, so the number of array checks does not grow with the number of steps."""
+    import meanfield._checks as checks
+
+    calls = []
+    real = checks.network
+    monkeypatch.setattr(checks, "network", lambda *a, **k: calls.append(1) or real(*a, **k))
+    task = teacher_student(5, "erf", width=2)
+    rng = np.random.default_rng(0)
+    a, W = InitialLaw().sample(20, 5, rng)
+    counts = []
+    for steps in (2, 8):
+        calls.clear()
+        lim = ParticleLimit(task, a, W, a[:3], W[:3], h=0.05)
+        at_start = len(calls)
+        run_limit(task, a, W, [0.0, 0.05 * steps], a[:3], W[:3], h=0.05, progress=False)
+        counts.append((at_start, len(calls)))
+        assert lim.M == 20
+    # two checks (reference and tagged) per construction, nothing per RK stage or risk
+    assert counts[0][0] == 2
+    assert counts[0][1] == counts[1][1]
+
+
+def test_a_stage_that_leaves_the_finite_range_is_a_divergence():
+    from meanfield.stepping import DivergenceError
+
+    task = teacher_student(3, "erf", width=1)
+    lim = ParticleLimit(task, np.ones(2), np.ones((2, 3)), h=0.1)
+    with pytest.raises(DivergenceError):
+        lim.field(0.0, (np.array([np.nan, 1.0]), np.ones((2, 3))))

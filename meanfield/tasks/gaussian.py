@@ -209,9 +209,14 @@ class GaussianTask:
         return X, y
 
     # -- functionals --------------------------------------------------------
+    # The public functionals check their arrays once (the user's boundary) and call the
+    # unchecked _grad_V/_grad_psi/_risk, which inner loops (the particle limit's RK stages)
+    # call directly on arrays already checked.
     def grad_V(self, a, W):
         """``V(theta_i)`` with its gradient: returns ``(V, dV/da, dV/dW)``."""
-        a, W = _checks.network(a, W, self.d)
+        return self._grad_V(*_checks.network(a, W, self.d))
+
+    def _grad_V(self, a, W):
         dVda = np.zeros_like(a)
         dVdW = np.zeros_like(W)
         t = self.teacher
@@ -269,10 +274,13 @@ class GaussianTask:
         """
         a, W = _checks.network(a, W, self.d)
         a_ref, W_ref = _checks.network(a_ref, W_ref, self.d, "ref_")
-        M = a_ref.size
-        if M == 0:
+        if a_ref.size == 0:
             raise ValueError("a_ref must hold at least one particle")
-        v, dVda, dVdW = self.grad_V(a, W)
+        return self._grad_psi(a, W, a_ref, W_ref)
+
+    def _grad_psi(self, a, W, a_ref, W_ref):
+        M = a_ref.size
+        v, dVda, dVdW = self._grad_V(a, W)
         S, GW = self._sums(self.activation, W, self.activation, W_ref, a_ref, True)
         return v + a * S / M, dVda + S / M, dVdW + a[:, None] * GW / M
 
@@ -281,7 +289,7 @@ class GaussianTask:
         a, W = _checks.network(a, W, self.d)
         a_ref, W_ref = _checks.network(a_ref, W_ref, self.d, "ref_")
         S, _ = self._sums(self.activation, W, self.activation, W_ref, a_ref, False)
-        return self.V(a, W) + a * S / a_ref.size
+        return self._grad_V(a, W)[0] + a * S / a_ref.size
 
     def risk(self, a, W):
         """Exact population risk of ``yhat = (1/N) sum_i a_i sigma(<w_i, x>)``.
@@ -292,7 +300,9 @@ class GaussianTask:
         contribute exactly nothing and are skipped, so a dropout network
         padded with zeros costs ``|A|^2`` kernel evaluations, not ``N^2``.
         """
-        a, W = _checks.network(a, W, self.d)
+        return self._risk(*_checks.network(a, W, self.d))
+
+    def _risk(self, a, W):
         N = a.size
         live = a != 0.0
         if not live.all():
@@ -300,7 +310,7 @@ class GaussianTask:
         if a.size == 0:
             return self.ey2
         S, _ = self._sums(self.activation, W, self.activation, W, a, False)
-        return self.ey2 + 2.0 * self.V(a, W).sum() / N + float(a @ S) / N ** 2
+        return self.ey2 + 2.0 * self._grad_V(a, W)[0].sum() / N + float(a @ S) / N ** 2
 
     def self_kernel(self, W):
         """``E[sigma(<w_i, x>)^2]`` for each row: the diagonal of the kernel behind U."""
@@ -337,7 +347,7 @@ class GaussianTask:
             return np.array([self.ey2, 0.0, 0.0])
         da = a1 - a0
         Sd, _ = self._sums(self.activation, W, self.activation, W, da, False)
-        lin0 = self.V(a0, W).sum() / N
+        lin0 = self._grad_V(a0, W)[0].sum() / N
         if np.any(a0):
             S0, _ = self._sums(self.activation, W, self.activation, W, a0, False)
             # both orders: quadrature kernels are symmetric only to their accuracy,
@@ -346,7 +356,7 @@ class GaussianTask:
         else:
             quad0 = cross = 0.0
         return np.array([self.ey2 + 2.0 * lin0 + quad0 / N ** 2,
-                         2.0 * self.V(da, W).sum() / N + 2.0 * cross / N ** 2,
+                         2.0 * self._grad_V(da, W)[0].sum() / N + 2.0 * cross / N ** 2,
                          float(da @ Sd) / N ** 2])
 
     def with_pair_sums(self, pair_sums):

@@ -91,7 +91,11 @@ class ParticleLimit(GridStepper):
         """``-2 xi(t) grad Psi(theta; rho)`` for every particle, rho = reference rows."""
         A, W = state
         M = self.M
-        _, ga, gW = self.task.grad_psi(A, W, A[:M], W[:M])
+        # the state was checked at construction; an RK stage that left the finite range
+        # is a divergence, not a bad input
+        if not (np.isfinite(A).all() and np.isfinite(W).all()):
+            raise DivergenceError(self.step_count, self.time)
+        _, ga, gW = self.task._grad_psi(A, W, A[:M], W[:M])
         f = -2.0 * self._xi(t)
         return (f * ga if self.train_a else np.zeros_like(A)), f * gW
 
@@ -124,7 +128,7 @@ class ParticleLimit(GridStepper):
         """``R(rho_t)`` with rho_t the reference population's empirical law
         (its diagonal adds an O(1/M) bias; fluctuations are O(1/sqrt(M)))."""
         A, W = self.current()
-        return self.task.risk(A[: self.M], W[: self.M])
+        return self.task._risk(A[: self.M], W[: self.M])
 
 
 def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=True, **kwargs):
