@@ -141,7 +141,8 @@ def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, ca
         rate claims get ``tightness``.
     """
     rule = RULES[claim_id]
-    row = {"id": claim_id if case is None else f"{claim_id}[{case}]", "claim": claim, "paper": paper, "assumptions": rule.assumptions,
+    row = {"id": claim_id if case is None else f"{claim_id}[{case}]", "claim": claim,
+           "paper": paper, "assumptions": rule.assumptions,
            "criterion": rule.text, "value": value,
            "interval": None if interval is None else [float(v) for v in interval],
            "judged": rule.judged, "pass": rule.judge(value, interval), "figure": figure}

@@ -146,7 +146,7 @@ def radius_point(r0, width):
 
 
 def radius_of_gaussian(d, std=1.0):
-    """``|w|`` for w ~ N(0, std^2 / d I_d): ``std / sqrt(d)`` times a chi variable with d degrees."""
+    """``|w|`` for w ~ N(0, std^2 / d I_d): ``std / sqrt(d)`` times a chi variable (d degrees)."""
     d = _checks.positive_int("d", d)
     return stats.chi(d, scale=_checks.positive("std", std) / math.sqrt(d))
 
