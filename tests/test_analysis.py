@@ -26,6 +26,26 @@ def test_exact_power_law_gives_exact_slope():
     assert fit.slope == pytest.approx(-0.7, abs=1e-12)
 
 
+def test_units_resampled_jointly_across_n():
+    """Runs that share a seed's reference at every N (sgd_vs_limit) move together: with
+    y = c_seed N^(-1/2) each joint resample has slope exactly -1/2, while resampling runs
+    within each N mixes seeds across N and gives a wide interval."""
+    rng = np.random.default_rng(1)
+    Ns, seeds = np.array([250, 500, 1000, 2000]), 6
+    c = np.exp(rng.standard_normal(seeds))
+    N = np.tile(Ns, seeds)
+    unit = np.repeat(np.arange(seeds), Ns.size)
+    y = c[unit] * N ** -0.5
+    for on in ("runs", "means"):
+        joint = loglog_fit(N, y, on=on, units=unit, n_boot=200)
+        assert (joint.ci_low, joint.ci_high) == pytest.approx((-0.5, -0.5), abs=1e-12)
+        apart = loglog_fit(N, y, on=on, n_boot=200)
+        assert apart.ci_high - apart.ci_low > 0.2
+    # one unit per seed, drawn with all its runs: a unit missing at some N is an error
+    with pytest.raises(ValueError, match="one entry per run"):
+        loglog_fit(N, y, units=unit[:-1])
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="> 0"):
         loglog_fit([1, 2], [1, -1])

@@ -21,8 +21,15 @@ def _script(name):
 
 @pytest.mark.slow
 def test_sgd_vs_limit_quick_passes():
+    """The erf row is judged and passes; the ReLU row is reported beside it."""
+    import json
+
     mod = _script("sgd_vs_limit")
     assert mod.main(["--quick", "--quiet"]) == 0
+    claims = json.loads((mod.OUT / "sgd_vs_limit_quick.json").read_text())["claims"]
+    by_id = {c["id"]: c for c in claims}
+    assert by_id["sgd_vs_limit/erf"]["pass"] is True
+    assert by_id["sgd_vs_limit/relu"]["judged"] is False
 
 
 @pytest.mark.slow
@@ -41,8 +48,21 @@ def test_dropout_rates_quick_claims_a_and_b():
 
 @pytest.mark.slow
 def test_lazy_gram_quick_passes():
+    """Every judged row passes, (b) at Theorem 5.1's step; the large step is reported."""
+    import json
+
     mod = _script("lazy_gram")
     assert mod.main(["--quick", "--quiet"]) == 0
+    claims = json.loads((mod.OUT / "lazy_gram_quick.json").read_text())["claims"]
+    by_id = {c["id"]: c for c in claims}
+    nets = ("fc", "resnet")
+    assert set(by_id) == ({f"lazy_gram/{r}/{n}" for r in ("a", "b", "b-large") for n in nets}
+                          | {"lazy_gram/c/ntk", "lazy_gram/c/mf"})
+    for n in nets:
+        small, large = by_id[f"lazy_gram/b/{n}"], by_id[f"lazy_gram/b-large/{n}"]
+        assert small["pass"] is True and small["eta"] < large["eta"]
+        assert large["judged"] is False and large["pass"] is None
+    assert all("old_pass" in c for c in claims)
 
 
 def _needs_torch_and_fashion_mnist():
@@ -59,6 +79,20 @@ def test_fashion_mnist_scripts_quick_pass(name):
     _needs_torch_and_fashion_mnist()
     mod = _script(name)
     assert mod.main(["--quick", "--quiet"]) == 0
+    if name == "deep_connectivity":  # every row judged; (b): the path in float64 to rounding
+        import json
+
+        report = json.loads((mod.OUT / "deep_connectivity_quick.json").read_text())
+        by_id = {c["id"]: c for c in report["claims"]}
+        assert set(by_id) == {f"deep_connectivity/{r}" for r in ("a", "b-vertices",
+                                                                  "b-theorem")}
+        assert all(c["judged"] is True and c["pass"] is True for c in by_id.values())
+        assert all("old_pass" in by_id[f"deep_connectivity/{r}"]
+                   for r in ("b-vertices", "b-theorem"))
+        assert by_id["deep_connectivity/b-vertices"]["midpoint_forward_vs_interpolated"] < 1e-9
+        assert set(by_id["deep_connectivity/b-theorem"]["others"]) == \
+            {"B", "straight", "aligned"}
+        assert report["seconds"] > 0
 
 
 @pytest.mark.slow
@@ -69,16 +103,36 @@ def test_multilayer_rates_quick_runs_and_reports_every_claim():
     mod = _script("multilayer_rates")
     mod.main(["--quick", "--quiet"])
     report = json.loads((mod.OUT / "multilayer_rates_quick_A2.json").read_text())
-    assert len(report["claims"]) == 4 and np.isfinite(report["ratio_d"]["ratio"])
+    by_id = {c["id"]: c for c in report["claims"]}
+    fixed = {f"multilayer_rates/{c}/fixed-alpha[d={d}]" for c in "ab" for d in (10, 40)}
+    scaled = {f"multilayer_rates/{c}/scaled-alpha[d=10]" for c in "ab"}
+    assert set(by_id) == fixed | scaled | {"multilayer_rates/c"}
+    assert all(by_id[i]["judged"] is False and "old_pass" in by_id[i] for i in fixed)
+    assert all(by_id[i]["judged"] is True and "old_pass" in by_id[i] for i in scaled)
+    assert np.isfinite(by_id["multilayer_rates/c"]["value"])
+    assert np.isfinite(report["ratio_d"]["ratio"]) and report["seconds"] > 0
 
 
 @pytest.mark.slow
 def test_pde_vs_sgd_quick_runs_and_reports_every_claim():
-    """Quick sizes run end to end; the ReLU particle-limit claim holds at M = 1000."""
+    """Quick sizes run end to end and report every claim; the ReLU particle-limit claim holds
+    at M = 1000; the ramp at finite M and SGD at finite N are reported with their old
+    verdicts."""
     import json
 
     mod = _script("pde_vs_sgd")
     mod.main(["--quick", "--quiet"])
     report = json.loads((mod.OUT / "pde_vs_sgd_quick.json").read_text())
-    claims = {c["claim"].split(":")[0]: c for c in report["claims"]}
-    assert len(claims) == 11 and claims["(a) relu, d = 40"]["pass"]
+    by_id = {c["id"]: c for c in report["claims"]}
+    ramps, cases = ("ramp, d = 40", "ramp, d = 20"), ("ramp, d = 40", "relu, d = 40",
+                                                     "ramp, d = 20")
+    judged = {f"pde_vs_sgd/c[{c}]" for c in cases} | {
+        f"pde_vs_sgd/a-extrapolated/ramp[{c}]" for c in ramps}
+    reported = {f"pde_vs_sgd/a/ramp[{c}]" for c in ramps} | {f"pde_vs_sgd/b[{c}]" for c in cases}
+    assert set(by_id) == judged | reported | {"pde_vs_sgd/a/relu"}
+    assert by_id["pde_vs_sgd/a/relu"]["pass"] is True
+    assert all(by_id[i]["judged"] is True for i in judged)
+    assert all(by_id[i]["judged"] is False and by_id[i]["pass"] is None
+               and "old_pass" in by_id[i] for i in reported)
+    assert all(np.isfinite(by_id[f"pde_vs_sgd/b[{c}]"]["c_over_N_T"]) for c in cases)
+    assert report["seconds"] > 0

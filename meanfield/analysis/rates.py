@@ -49,11 +49,32 @@ def _stratified_interval(groups, stat, n_boot, level, seed):
     return float(lo), float(hi)
 
 
-def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
+def _joint_interval(groups, units, stat, n_boot, level, seed):
+    """Percentile bootstrap interval of ``stat(groups)``, resampling units across all groups.
+
+    A unit (a seed whose reference run serves every design point) is drawn
+    with all its runs at once, so runs that share it stay together.
+    """
+    n_boot = _checks.positive_int("n_boot", n_boot)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    names = np.unique(units)
+    by_unit = [{u: g[units[g] == u] for u in names} for g in groups]
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):
+        drawn = rng.choice(names, size=names.size)
+        boots.append(stat([np.concatenate([m[u] for u in drawn]) for m in by_unit]))
+    lo, hi = np.nanquantile(np.array(boots), [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def loglog_fit(x, y, *, on="runs", units=None, n_boot=2000, level=0.95, seed=0) -> RateFit:
     """Fit ``log y = intercept + slope log x``.
 
     The interval is a percentile bootstrap that resamples runs within each
-    distinct x (seeds at one N are exchangeable; the design in N is fixed).
+    distinct x (seeds at one N are exchangeable; the design in N is fixed),
+    or, with ``units``, resamples the units jointly across x.
 
     Parameters
     ----------
@@ -65,6 +86,11 @@ def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
         appear) and estimates the rate of ``E y`` rather than of the
         geometric mean (the two agree when the law of ``y / E y`` does not
         change with x).
+    units : array_like, optional
+        The independent unit of each run, when runs at different x are not
+        independent: e.g. the seed of a reference population that serves
+        every N.  The bootstrap then draws units with replacement, each with
+        all its runs at every x, instead of runs within each x.
     """
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
@@ -96,7 +122,13 @@ def loglog_fit(x, y, *, on="runs", n_boot=2000, level=0.95, seed=0) -> RateFit:
     slope, icpt = fit(groups)
     if not np.isfinite(slope):
         raise ValueError("the mean of y is 0 at some x; no log-log fit")
-    lo, hi = _stratified_interval(groups, lambda gs: fit(gs)[0], n_boot, level, seed)
+    if units is None:
+        lo, hi = _stratified_interval(groups, lambda gs: fit(gs)[0], n_boot, level, seed)
+    else:
+        units = np.asarray(units).ravel()
+        if units.shape != x.shape:
+            raise ValueError(f"units must have one entry per run ({x.size}), got {units.size}")
+        lo, hi = _joint_interval(groups, units, lambda gs: fit(gs)[0], n_boot, level, seed)
     return RateFit(float(slope), float(icpt), lo, hi, level, int(n_boot))
 
 
