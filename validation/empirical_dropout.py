@@ -2,15 +2,26 @@
 
 Two-layer ReLU nets on Fashion-MNIST (Debian's dataset-fashion-mnist),
 cross-entropy, mini-batches of 100, every layer trained with the mean-field
-gradient scaling (x N), alpha = 0.2 for 3 epochs at every N (fixed horizon
-T = k alpha, the regime of eq. 3.3), N = 100 ... 3200, 3 seeds.
+gradient scaling (x N), N = 100 ... 3200, 3 seeds.
 
-Claims:
+Schedule.  The default is a CPU setting: alpha = 0.2 for 3 epochs at every N
+(a fixed horizon in steps).  Section 5 of the paper sets alpha = alpha0 / N
+for k0 N epochs, so that T = k0 alpha0 is fixed while the step vanishes;
+``--paper-schedule`` runs that (defaults alpha0 = 20, k0 = 0.03, equal to the
+CPU setting at N = 100; at N = 3200 that is 96 epochs).  The rows say which
+schedule they come from.  Section 5 is empirical (ReLU nets on real data,
+outside Theorem 1's assumptions), so its claims are a decrease and an
+accuracy, not a rate.
 
-(a) the change in test loss after removing the second half of the neurons and
-    rescaling the rest, |L_N/2 - L_N| at the end of training, falls with N
-    with log-log slope below -0.3 (bootstrap interval reported);
-(b) the full network's test error at the largest N, mean over seeds, is below 15%.
+Claims (rules in docs/validation.md):
+
+(a) ``empirical_dropout/a``: the change in test loss after removing the second
+    half of the neurons and rescaling the rest, |L_N/2 - L_N| at the end of
+    training, decreases with N: the upper end of the 95% bootstrap interval of
+    its log-log slope is below 0;
+(b) ``empirical_dropout/b``: the full network's test error at the largest N,
+    mean over seeds, is at most 0.15 (the nets compared are accurate ones);
+    the change in test error of the dropout half is reported beside it.
 
 Also reported, not judged: the slopes at 0 and 0.7 T, the mean change over 20
 random halves, and the change in test error (Figures 1, 2 and 4 of the paper).
@@ -30,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from meanfield import TORCH_HINT
+from meanfield.analysis.claims import claim_row, verdict
 from meanfield.experiments.options import EMPIRICAL_OPTIONS
 from meanfield.plotting import dropout_change_vs_n, full_vs_dropout, save_figure
 from meanfield.tasks.datasets import DatasetNotFoundError
@@ -43,7 +55,14 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="N <= 800, 2 seeds, 2 epochs (~40 s)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--data", default=None, help="Fashion-MNIST folder (default: Debian's)")
+    p.add_argument("--paper-schedule", action="store_true",
+                   help="Section 5's schedule: alpha = alpha0 / N for k0 N epochs")
+    p.add_argument("--alpha0", type=float, default=20.0,
+                   help="alpha0 of --paper-schedule (default 20)")
+    p.add_argument("--k0", type=float, default=0.03, help="k0 of --paper-schedule (default 0.03)")
     args = p.parse_args(argv)
+    if args.alpha0 <= 0 or args.k0 <= 0:
+        p.error(f"--alpha0 and --k0 must be > 0, got {args.alpha0} and {args.k0}")
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -64,9 +83,14 @@ def main(argv=None):
         print(f"empirical_dropout: {exc}", file=sys.stderr)
         return 2
     rows = []
+    def schedule(N):
+        if args.paper_schedule:
+            return dict(alpha=args.alpha0 / N, epochs=args.k0 * N)
+        return {}
+
     for N in Ns:
         for s in seeds:
-            cell = dict(base, N=N, seed=s)
+            cell = dict(base, N=N, seed=s, **schedule(N))
             t1 = time.time()
             rows.append(empirical_cell(cell).assign(N=N, seed=s, depth=2))
             if not args.quiet:
@@ -75,7 +99,8 @@ def main(argv=None):
                       f"change in loss {end['dloss_half']:+.5f} ({time.time() - t1:.0f} s)",
                       flush=True)
     table = pd.concat(rows, ignore_index=True)
-    stem = "empirical_dropout_quick" if args.quick else "empirical_dropout"
+    stem = ("empirical_dropout_quick" if args.quick else "empirical_dropout") + \
+        ("_paper" if args.paper_schedule else "")
     OUT.mkdir(exist_ok=True)
     table.to_csv(OUT / f"{stem}.csv", index=False)
 
@@ -85,18 +110,26 @@ def main(argv=None):
     end = table[table["fraction"] == 1.0]
     fit = fits[1.0]
     err = end[end["N"] == Ns[-1]]["error_full"]
+    gap = (end[end["N"] == Ns[-1]]["error_half"] - end[end["N"] == Ns[-1]]["error_full"])
+    setting = ({"assumptions": f"setting: Section 5's schedule, alpha = {args.alpha0:g} / N for "
+                               f"{args.k0:g} N epochs"} if args.paper_schedule else {})
     claims = [
-        {"claim": "(a) |L_N/2 - L_N| on the test set at T falls with N, log-log slope < -0.3",
-         "paper": PAPER, "value": fit.slope, "interval": [fit.ci_low, fit.ci_high],
-         "pass": bool(fit.slope < -0.3), "figure": str(OUT / f"{stem}_change_vs_n.png")},
-        {"claim": f"(b) full-network test error at N = {Ns[-1]} (mean over seeds) below 15%",
-         "paper": PAPER, "value": float(err.mean()), "interval": [float(err.min()),
-                                                                  float(err.max())],
-         "pass": bool(err.mean() < 0.15), "figure": str(OUT / f"{stem}_full_vs_dropout.png")},
+        claim_row("empirical_dropout/a",
+                  "(a) |L_N/2 - L_N| on the test set at T decreases with N (log-log slope)",
+                  PAPER, fit.slope, (fit.ci_low, fit.ci_high),
+                  figure=str(OUT / f"{stem}_change_vs_n.png"), **setting,
+                  old_rule="slope < -0.3", old_pass=bool(fit.slope < -0.3)),
+        claim_row("empirical_dropout/b",
+                  f"(b) full-network test error at N = {Ns[-1]} (mean over seeds; interval: "
+                  "min and max)",
+                  PAPER, float(err.mean()), (float(err.min()), float(err.max())),
+                  figure=str(OUT / f"{stem}_full_vs_dropout.png"), **setting,
+                  dropout_error_change=float(gap.mean())),
     ]
     summary = end.groupby("N")[["error_full", "error_half", "dloss_half", "derror_half",
                                 "dloss_random_mean"]].mean()
-    report = {"claims": claims, "pass": all(c["pass"] for c in claims), "quick": args.quick,
+    report = {"claims": claims, "pass": verdict(claims), "quick": args.quick,
+              "paper_schedule": args.paper_schedule,
               "slopes": {f"{f:g}T": [v.slope, v.ci_low, v.ci_high] for f, v in fits.items()},
               "per_N_at_T": summary.reset_index().to_dict(orient="list"),
               "seconds": time.time() - t0}
