@@ -83,3 +83,20 @@ def test_bound_shapes_and_fitted_constants():
     assert fit.K_fit == pytest.approx(2.0) and fit.K_envelope == pytest.approx(4.0)
     with pytest.raises(ValueError, match="N >= size"):
         dropout_shape(10, 5, 0.1, 3)
+
+
+def test_ratio_interval_resamples_both_samples():
+    from meanfield.analysis import ratio_interval
+
+    rng = np.random.default_rng(1)
+    a, b = 2.0 * rng.exponential(size=40), rng.exponential(size=30)
+    ratio, (lo, hi) = ratio_interval(a, b, n_boot=500)
+    assert ratio == pytest.approx(a.mean() / b.mean())
+    assert lo < ratio < hi and lo < 2.0 < hi
+    assert ratio_interval(a, b, n_boot=500) == (ratio, [lo, hi])  # seeded
+    # a sample without spread gives a zero-width interval for that factor only
+    assert ratio_interval(np.full(5, 3.0), np.full(4, 1.5), n_boot=50) == (2.0, [2.0, 2.0])
+    with pytest.raises(ValueError, match="mean\\(b\\) is 0"):
+        ratio_interval(a, np.zeros(3))
+    with pytest.raises(ValueError, match="non-empty and finite"):
+        ratio_interval([], b)

@@ -50,20 +50,13 @@ from pathlib import Path
 
 import numpy as np
 
-from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary
+from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
 from meanfield.experiments import load, parse_config, run_sweep
 from meanfield.plotting import multilayer_figures
 
 OUT = Path(__file__).resolve().parent / "out"
 BAND = (-0.7, -0.3)
 PAPER = "Shevchenko & Mondelli 2020, Thm 2 (4.4)-(4.5)"
-
-
-def ratio_interval(a, b, n_boot=2000, seed=0):
-    """Bootstrap interval of mean(a) / mean(b) (independent resampling of both)."""
-    g = np.random.default_rng(seed)
-    boots = [g.choice(a, a.size).mean() / g.choice(b, b.size).mean() for _ in range(n_boot)]
-    return float(a.mean() / b.mean()), [float(v) for v in np.quantile(boots, [0.025, 0.975])]
 
 
 def main(argv=None):

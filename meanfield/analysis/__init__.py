@@ -1,9 +1,9 @@
 """Rates in N, log-log fits and bootstrap intervals, and the shapes of the papers' bounds."""
 
 from .bounds import BoundFit, connectivity_shape, dropout_shape, fit_constant
-from .rates import Extrapolation, RateFit, extrapolate, loglog_fit
+from .rates import Extrapolation, RateFit, extrapolate, loglog_fit, ratio_interval
 from .tables import multilayer_summary
 
-__all__ = ["Extrapolation", "RateFit", "extrapolate", "loglog_fit", "BoundFit", "dropout_shape",
-           "connectivity_shape",
+__all__ = ["Extrapolation", "RateFit", "extrapolate", "loglog_fit", "ratio_interval",
+           "BoundFit", "dropout_shape", "connectivity_shape",
            "fit_constant", "multilayer_summary"]

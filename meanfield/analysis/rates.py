@@ -180,3 +180,46 @@ def extrapolate(N, y, *, power=0.5, n_boot=2000, level=0.95, seed=0) -> Extrapol
     lo, hi = _stratified_interval(groups, lambda gs: fit(np.concatenate(gs))[0], n_boot, level,
                                   seed)
     return Extrapolation(float(y_inf), float(c), lo, hi, power, level)
+
+
+def ratio_interval(a, b, n_boot=2000, seed=0, level=0.95):
+    """Ratio of means ``mean(a) / mean(b)`` with a percentile bootstrap interval.
+
+    ``a`` and ``b`` are independent samples (e.g. ``eps_D`` of networks
+    trained independently at two input dimensions): each bootstrap draw
+    resamples ``a`` and ``b`` with replacement, independently of each other,
+    and takes the ratio of the resampled means.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Finite values, at least one each; ``mean(b)`` must not be 0.
+    n_boot : int
+        Bootstrap draws.
+    seed : int
+        Seed of the bootstrap.
+    level : float
+        Coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    (float, [float, float])
+        The ratio of the means and the ``level`` percentile interval (draws
+        whose resampled ``b`` has mean 0 are left out).
+    """
+    a = np.asarray(a, dtype=float).ravel()
+    b = np.asarray(b, dtype=float).ravel()
+    if a.size == 0 or b.size == 0 or not np.all(np.isfinite(a)) or not np.all(np.isfinite(b)):
+        raise ValueError(f"a and b must be non-empty and finite, got sizes {a.size} and {b.size}")
+    if b.mean() == 0:
+        raise ValueError("mean(b) is 0: the ratio is undefined")
+    n_boot = _checks.positive_int("n_boot", n_boot)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    g = np.random.default_rng(seed)
+    ma, mb = np.array([(g.choice(a, a.size).mean(), g.choice(b, b.size).mean())
+                       for _ in range(n_boot)]).T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boots = np.where(mb != 0, ma / mb, np.nan)
+    lo, hi = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return float(a.mean() / b.mean()), [float(lo), float(hi)]
