@@ -505,19 +505,28 @@ def _validate_parser(sub):
     p = sub.add_parser("validate", help=_HELP["validate"],
                        description="Run each script in validation/ (quick sizes unless --full) "
                                    "and write a report with one row per claim.")
-    p.add_argument("--full", action="store_true", help="the published sizes (tens of minutes)")
-    p.add_argument("--out", type=Path, default=Path("validation/out/report.md"),
-                   help="report file (default validation/out/report.md)")
+    p.add_argument("--full", action="store_true",
+                   help="the published sizes (hours on two cores; the report goes to "
+                        "docs/validation/report.md unless --out is given)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="report file (default validation/out/report.md, or "
+                        "docs/validation/report.md with --full); the claims' figures are "
+                        "copied into figures/ beside it")
     p.add_argument("--only", action="append", default=None,
                    help="run only this script (name without .py); repeatable")
+    p.add_argument("--reuse", action="store_true",
+                   help="tabulate a script's stored result instead of running it again "
+                        "(a stopped run goes on where it stopped)")
     p.set_defaults(func=_validate)
 
 
 def _validate(args):
+    if args.out is None:
+        args.out = Path("docs/validation/report.md" if args.full else "validation/out/report.md")
     _check_out(args.out, file=True)
     from .validation_report import run_validation
 
-    report, ok = run_validation(full=args.full, out=args.out, only=args.only)
+    report, ok = run_validation(full=args.full, out=args.out, only=args.only, reuse=args.reuse)
     print(report)
     print(f"wrote {args.out}")
     return 0 if ok else 1

@@ -73,7 +73,9 @@ def test_help_shows_each_default_once(command, capsys):
 
 def test_help_shows_the_default_out(capsys):
     for command, out in (("couple", "runs/couple"), ("stability", "runs/stability"),
-                         ("path", "runs/path"), ("validate", "validation/out/report.md")):
+                         ("path", "runs/path"),
+                         ("validate", "validation/out/report.md, or docs/validation/report.md "
+                                      "with --full")):
         assert f"(default {out})" in " ".join(_help(command, capsys).split())
 
 
