@@ -260,3 +260,23 @@ def test_path_stopped_at_random_moments_leaves_whole_files_and_resumes(tmp_path,
                                   check_exact=True)
     assert (json.loads((out / "summary.json").read_text())
             == json.loads((ref / "summary.json").read_text()))
+
+
+def test_dimension_ratios_draws_each_ratio_beside_its_bound_shape(tmp_path):
+    from meanfield.plotting import dimension_ratios, save_figure
+
+    rows = [{"label": "two-layer: erf", "ratio": 0.8, "interval": (0.6, 1.1), "shape": 1.06,
+             "shape_label": "(3.7) at these settings: 1.06"},
+            {"label": "multilayer: sigmoid", "ratio": 2.5, "interval": (1.9, 3.2), "shape": 4.0,
+             "shape_label": "sqrt(160 / 10) = 4"}]
+    fig = dimension_ratios(rows, note="a note")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    lo, hi = ax.get_ylim()
+    assert lo < 0.6 and hi > 4.0  # every interval and shape inside the axes
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "a note" in texts and any("0.80 [0.60, 1.10]" in t for t in texts)
+    assert sum("bound shape" in t for t in texts) == 2
+    assert save_figure(fig, tmp_path / "ratios")[0].exists()
+    one = dimension_ratios(rows[:1], note="multilayer ratio not available")
+    assert len(one.axes[0].get_xticks()) == 1

@@ -18,6 +18,7 @@ from .multilayer import multilayer_figures, multilayer_rates, multilayer_risk
 from .pde import pde_vs_sgd_figure
 from .stability import (
                    connectivity_vs_n,
+                   dimension_ratios,
                    dropout_vs_n,
                    dropout_vs_size,
                    path_profile,
@@ -25,8 +26,8 @@ from .stability import (
 )
 
 __all__ = ["plt", "save_figure", "rate_plot", "risk_curves", "dropout_vs_n", "dropout_vs_size",
-           "connectivity_vs_n", "path_profile", "stability_figures", "full_vs_dropout",
-           "dropout_change_vs_n", "error_change_vs_n", "path_error_figure", "multilayer_rates",
-           "multilayer_risk", "multilayer_figures", "experiments_ab_per_layer",
+           "connectivity_vs_n", "dimension_ratios", "path_profile", "stability_figures",
+           "full_vs_dropout", "dropout_change_vs_n", "error_change_vs_n", "path_error_figure",
+           "multilayer_rates", "multilayer_risk", "multilayer_figures", "experiments_ab_per_layer",
            "experiments_ab_vs_width", "theorem41_paths_figure", "noise_stability_figure",
            "pde_vs_sgd_figure"]

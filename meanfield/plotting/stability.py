@@ -14,6 +14,7 @@ from ._base import (
     _legend_outside,
     _log_errorbar,
     _new,
+    _note,
     _title,
     rate_plot,
     save_figure,
@@ -174,3 +175,45 @@ def stability_figures(res, out, fits=None, bounds=None):
     figs["connectivity_vs_n"] = connectivity_vs_n(pairs, fits, d=d,
                                                   bound=(grid, bounds["eps_C"].K_fit * shape))
     return [save_figure(fig, out / name)[0] for name, fig in figs.items()]
+
+
+def dimension_ratios(rows, note=None, ax=None):
+    """Ratios ``eps_D(d_max) / eps_D(d_min)`` side by side, each beside its bound's shape.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per ratio: ``label`` (its setting, in words), ``ratio``, ``interval``
+        ``(low, high)``, ``shape`` (the ratio of the bound's shape at the two
+        dimensions) and ``shape_label`` (the shape in words).
+    note : str, optional
+        Said in the legend (e.g. that a ratio was not available).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Log y axis; the ratios with their intervals, a dashed mark at each
+        bound shape and a dotted line at 1 (``eps_D`` does not grow with d).
+    """
+    fig, ax = _new(ax, size=(3.2 + 1.6 * max(len(rows), 1), 3.8))
+    values = [1.0]
+    for i, r in enumerate(rows):
+        lo, hi = r["interval"]
+        ax.errorbar([i], [r["ratio"]], yerr=[[r["ratio"] - lo], [hi - r["ratio"]]], fmt="o",
+                    color=f"C{i}", capsize=4,
+                    label=f"{r['label']}: {r['ratio']:.2f} [{lo:.2f}, {hi:.2f}]")
+        ax.plot([i - 0.3, i + 0.3], [r["shape"]] * 2, "--", color=f"C{i}",
+                label=f"bound shape: {r['shape_label']}")
+        values += [lo, hi, r["shape"]]
+    ax.axhline(1.0, color="gray", lw=0.8, ls=":", label="ratio 1: does not grow with d")
+    if note:
+        _note(ax, note)
+    ax.set_yscale("log")
+    ax.set_ylim(min(values) / 1.5, max(values) * 1.5)
+    ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
+    ax.set_xticks(range(len(rows)), [r["label"].split(":")[0] for r in rows], fontsize=7)
+    ax.set_ylabel("eps_D(d_max) / eps_D(d_min)")
+    ax.set_title("dropout stability against the input dimension", fontsize=8)
+    _finish_axes(ax)
+    _legend_outside(ax)
+    return fig
