@@ -9,6 +9,7 @@ The gallery (``examples/``) runs with sphinx-gallery; set
 ``MEANFIELD_GALLERY_RUN=0`` to build without running it.
 """
 
+import importlib.util
 import inspect
 import os
 import re
@@ -82,10 +83,12 @@ _autosummary.periods_re = re.compile(
 # sphinx-gallery
 SMALL = os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0")
 RUN = os.environ.get("MEANFIELD_GALLERY_RUN", "1") not in ("", "0")
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # without torch the torch example is shown, not run
+    "filename_pattern": r"/plot_" if HAVE_TORCH else r"/plot_(?!torch)",
     "plot_gallery": "True" if RUN else "False",
     "run_stale_examples": False,          # the default: only changed examples rerun
     "download_all_examples": False,

@@ -51,8 +51,9 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
     for name in examples:
         assert (out / "auto_examples" / f"{name}.html").is_file(), name
     # every example drew its figure
-    images = list((out / "_images").glob("sphx_glr_plot_*_001.png"))
-    assert len(images) >= len(examples), sorted(p.name for p in images)
+    images = {p.name for p in (out / "_images").glob("sphx_glr_plot_*_001.png")}
+    ran = [n for n in examples if "torch" not in n or importlib.util.find_spec("torch")]
+    assert all(f"sphx_glr_{n}_001.png" in images for n in ran), sorted(images)
     # the API reference covers the flat public surface
     import meanfield
 
