@@ -2,6 +2,7 @@
 pyproject.toml."""
 
 import configparser
+import re
 from pathlib import Path
 
 try:
@@ -33,3 +34,15 @@ def test_flake8_and_pycodestyle_check_ruffs_rules():
     # E127, E128 and E704 are rules ruff has only in preview
     assert codes("flake8", "extend-ignore") - {"E127", "E128", "E704"} == set(lint["ignore"])
     assert set(lint["ignore"]) <= codes("pycodestyle", "ignore")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    """.ci/run calls the README's test command, word for word."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)\n```", readme, flags=re.DOTALL)
+    tests = [b for b in blocks if "pytest" in b and b.startswith("python3 -m venv")]
+    assert len(tests) == 1, tests
+    ci = [line for line in (root / ".ci" / "run").read_text().splitlines()
+          if line.startswith("python3 -m venv")]
+    assert ci == [tests[0]]
