@@ -10,21 +10,43 @@ holds for any xi, and the theorem's infimum is over all of them), best of
 ``draws_a`` subsets; Experiment B keeps a random half of layers >= l with a
 Brent-tuned output scale, best of ``draws_b`` draws.
 
-Claims:
+Claims, each judged by its rule in :data:`meanfield.analysis.claims.RULES`
+(``docs/validation.md``):
 
-(a) width sweep, 2 hidden layers of width 25 .. 800 (``--full``: .. 1600),
-    3 seeds: the smallest width where the Experiment A bound (max over
-    layers, mean over seeds) is within 10% of the trained training loss
-    (``A <= 1.1 L``) is at most a quarter of the smallest width where
-    Experiment B's is.  When B is never within 10% in the sweep, its width is
-    taken as beyond the sweep, so A's must be at most a quarter of the
-    largest width;
-(b) one pair of nets with 4 hidden layers of width 200: the maximum training
-    loss along the path of Theorem 4.1 (built from the two nets' Experiment A
-    subnetworks) is at most the bound of Theorem 4.1 (the larger of the two
-    nets' trained losses and Experiment A maxima) plus 5%.  The maxima along
-    path B (through the best rescaled dropout networks), the straight line
-    and the line after weight matching are reported beside it.
+``deep_connectivity/a`` (``at_most`` 1/4): width sweep, 2 hidden layers of
+    width 25 .. 800 (``--full``: .. 1600), 3 seeds.  The value is the
+    smallest width where the Experiment A bound (max over layers, mean over
+    seeds) is within 10% of the trained training loss (``A <= 1.1 L``)
+    divided by the smallest width where Experiment B's is; when B is never
+    within 10% in the sweep, B's width is taken as the largest of the sweep.
+    Experiment B's Brent search for the output scale is unbounded.
+``deep_connectivity/b-vertices`` (``rounding`` 1e-9): one pair of nets with 4
+    hidden layers of width 200, the path of Theorem 4.1 built from the two
+    nets' Experiment A subnetworks (Section 5).  Every segment keeps the
+    network function or moves only the last layer, so the output is linear
+    along it and the loss, convex in the output, peaks at a vertex: the value
+    is the maximum training loss along the path divided by its maximum at the
+    vertices, minus 1.  The path is evaluated in float64 (float64 copies of
+    the float32 nets, :func:`meanfield.torch.experiments.deep_paths_cell`),
+    at ``n_per_segment`` points per segment from the vertex outputs and, to
+    check the construction rather than rely on it, by forward passes at the
+    vertices and every segment's midpoint.
+``deep_connectivity/b-theorem`` (``at_most`` 1 + 1e-9): the same maximum
+    divided by the bound of Theorem 4.1 (eq. (4) with the subnetworks xi_l
+    found by Experiment A and epsilon = 0): the larger over the two nets of
+    the trained loss and the largest Experiment A loss over layers, all
+    re-evaluated in float64 (:func:`meanfield.torch.subnets.subnet_loss`).
+    The path's vertices compute the two nets and the subnetworks xi_l (of
+    theta for l = 0..H, of theta' for l = 1..H), all terms of the bound, so
+    the maximum is at most the bound, and equal to it unless the bound's
+    largest term is theta''s xi_0, which the path does not visit.  The maxima
+    along path B (through the best rescaled dropout networks), the straight
+    line and the line after weight matching are reported beside it
+    (``others``).
+
+The two (b) rows replace one rule (max along the path <= bound + 5%,
+evaluated in float32); they carry ``old_rule`` and ``old_pass``, its verdict
+on this run's (float64) numbers.
 
 Also reported, not judged: (c) the noise-stability quantities of Kuditipudi et
 al. (Definitions 2-4; layer cushion, interlayer cushion, activation
@@ -36,8 +58,9 @@ epsilon of Definition 4.
 Quick mode (``--quick``, a slow test): widths 25 .. 800, 1 seed, 2000 training
 images; a pair of width 60.
 
-Writes validation/out/deep_connectivity{,_quick}.{csv,json} and figures; prints
-PASS/FAIL.
+Writes validation/out/deep_connectivity{,_quick}.{csv,json} (the JSON: the
+claim rows, the verdict, the run time in "seconds") and figures; prints each
+claim with PASS or FAIL and the overall verdict.
 """
 
 from __future__ import annotations
@@ -52,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from meanfield import TORCH_HINT
+from meanfield.analysis.claims import claim_row, verdict
 from meanfield.experiments.options import DEEP_OPTIONS, DEEP_PATH_OPTIONS
 from meanfield.plotting import (
     experiments_ab_per_layer,
@@ -155,24 +179,53 @@ def main(argv=None):
     per_net = sweep.groupby(["N", "seed", "experiment"])["train_loss"].max().unstack()
     per_width = per_net.groupby("N")[["trained", "A", "B"]].mean()
     n_a, n_b = threshold(per_width, "A"), threshold(per_width, "B")
-    limit = (n_b if n_b is not None else widths[-1]) / 4
-    claim_a = {"claim": "(a) smallest width with Experiment A within 10% of the trained loss "
-                        "<= 1/4 of that of Experiment B",
-               "paper": f"{PAPER}, Figure 4", "value": n_a, "B": n_b, "limit": limit,
-               "pass": bool(n_a is not None and n_a <= limit),
-               "figure": str(OUT / f"{stem}_ab_vs_width.png")}
-    # (b) the maximum along each path on the training set
-    bound_rows = paths[paths["table"] == "bound"]
-    bound = float(bound_rows[bound_rows["experiment"].isin(["A", "trained"])]["train_loss"].max())
+    n_b_eff = n_b if n_b is not None else widths[-1]
+    claims = [claim_row(
+        "deep_connectivity/a",
+        "(a) smallest width with Experiment A within 10% of the trained loss / that of "
+        "Experiment B (B's: the largest width of the sweep when never within 10%)",
+        f"{PAPER}, Figure 4", None if n_a is None else n_a / n_b_eff,
+        figure=str(OUT / f"{stem}_ab_vs_width.png"), width_A=n_a, width_B=n_b,
+        B_within_sweep=n_b is not None)]
+    # (b) path A on the training set, in float64: its points (vertex outputs interpolated
+    # along the segments) and the forward passes at vertices and segment midpoints
+    bound_rows = paths[(paths["table"] == "bound")
+                       & paths["experiment"].isin(["A", "trained"])]
+    bound = float(bound_rows["train_loss"].max())
+    top = bound_rows.loc[bound_rows["train_loss"].idxmax()]
     train_paths = paths[(paths["table"] == "path") & (paths["split"] == "train")]
     maxima = train_paths.groupby("path")["path_loss"].max().to_dict()
-    claim_b = {"claim": "(b) max training loss along the Theorem 4.1 path <= its bound + 5%",
-               "paper": f"{PAPER}, Theorem 4.1 and Figure 3 d", "value": maxima["A"],
-               "bound": bound, "limit": 1.05 * bound, "pass": bool(maxima["A"] <= 1.05 * bound),
-               "others": {k: v for k, v in maxima.items() if k != "A"},
-               "figure": str(OUT / f"{stem}_paths.png")}
-    claims = [claim_a, claim_b]
-    report = {"claims": claims, "pass": all(c["pass"] for c in claims),
+    path_a = train_paths[train_paths["path"] == "A"]
+    check = paths[paths["table"] == "check"]
+    along = pd.concat([path_a, check])
+    vertices = along[along["label"].fillna("") != ""]
+    max_along, max_vertex = float(along["path_loss"].max()), float(vertices["path_loss"].max())
+    peak = vertices.loc[vertices["path_loss"].idxmax()]
+    mids = check[check["label"].fillna("") == ""].set_index("s")["path_loss"]
+    mid_dev = float((mids - path_a.set_index("s").loc[mids.index, "path_loss"]).abs().max()
+                    / max_vertex)
+    old = dict(old_rule="max along the path <= bound + 5% (one row for (b))",
+               old_pass=bool(max_along <= 1.05 * bound))
+    others = {k: v for k, v in maxima.items() if k != "A"}
+    fig_paths = str(OUT / f"{stem}_paths.png")
+    claims += [
+        claim_row("deep_connectivity/b-vertices",
+                  "(b) max training loss along the Theorem 4.1 path / its max at the vertices "
+                  "- 1 (float64)", f"{PAPER}, Section 5 (proof of Theorem 4.1)",
+                  max_along / max_vertex - 1, figure=fig_paths, max_along=max_along,
+                  max_vertex=max_vertex, peak_vertex=peak["label"],
+                  midpoint_forward_vs_interpolated=mid_dev, **old),
+        claim_row("deep_connectivity/b-theorem",
+                  "(b) max training loss along the Theorem 4.1 path / the theorem's bound, "
+                  "eq. (4) with the subnetworks of Experiment A (float64)",
+                  f"{PAPER}, Theorem 4.1 eq. (4) and Figure 3 d", max_along / bound,
+                  figure=fig_paths, max_along=max_along, bound=bound,
+                  bound_attained_by=f"{top['experiment']} of {top['net']}"
+                  + (f" at layer {int(top['layer'])}" if top["experiment"] == "A" else ""),
+                  bound_native=float(bound_rows["train_loss_native"].max()),
+                  others=others, **old)]
+    ok = verdict(claims)
+    report = {"claims": claims, "pass": ok,
               "mode": "quick" if args.quick else "full" if args.full else "default",
               "settings": {k: v for k, v in common.items() if k != "data_path"},
               "per_width": per_width.reset_index().to_dict(orient="list"),
@@ -185,13 +238,18 @@ def main(argv=None):
               "noise_stability": stability, "seconds": time.time() - t0}
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=_plain))
     print(per_width.to_string(float_format=lambda v: f"{v:.4f}"))
-    print(f"(a) A within 10% from width {n_a}, B from {n_b} (limit for A: {limit:g})")
-    print(f"(b) bound {bound:.4f}; maxima along the paths: "
-          + ", ".join(f"{k} {v:.4f}" for k, v in maxima.items()))
+    print(f"(a) A within 10% from width {n_a}, B from {n_b}")
+    print(f"(b) bound {bound:.6g} ({claims[-1]['bound_attained_by']}); max along path A "
+          f"{max_along:.6g}, at its vertices {max_vertex:.6g} ({peak['label']}); maxima of the "
+          "other paths: " + ", ".join(f"{k} {v:.4f}" for k, v in others.items()))
     print(f"(c) noise stability (not judged): epsilon {stability['epsilon']:.3g}, "
           f"interlayer smoothness rho {stability['rho']:.3g}")
     for c in claims:
-        print(f"{'PASS' if c['pass'] else 'FAIL'}  {c['claim']}: {c['value']}")
+        res = "reported" if c["pass"] is None else "PASS" if c["pass"] else "FAIL"
+        v = "None" if c["value"] is None else f"{c['value']:.6g}"
+        print(f"{res:8s} {c['id']}: {v}  ({c['criterion']})"
+              + (f" (old rule {c['old_rule']}: {'PASS' if c['old_pass'] else 'FAIL'})"
+                 if "old_pass" in c else ""))
     print(f"time {report['seconds']:.0f} s")
     print("PASS" if report["pass"] else "FAIL")
     return 0 if report["pass"] else 1
