@@ -488,7 +488,11 @@ def _figures(folder, command):
         print(f"meanfield {command}: {w.message}", file=sys.stderr)
     if table.empty:
         raise ConfigError(f"{folder} holds no finished cells yet")
-    written = get_experiment(sweep.experiment).plot(table, folder / "figures")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = get_experiment(sweep.experiment).plot(table, folder / "figures")
+    for w in caught:  # a group left out is said, never dropped silently
+        print(f"meanfield {command}: {w.message}", file=sys.stderr)
     if written:
         print("wrote " + ", ".join(str(p) for p in written))
     else:

@@ -131,4 +131,29 @@ def test_sweep_plot_with_one_N_succeeds_and_says_nothing_to_draw(tmp_path, capsy
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "sw"), "--workers", "1",
                  "--quiet", "--plot"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "nothing to draw" in err[0]
+    # the group left out is named with the reason, then the one-line summary
+    assert len(err) == 2 and "nothing to draw" in err[1]
+    assert "'couple_rates_all' not drawn: a rate needs at least two values of N" in err[0]
+
+
+def test_sweep_figure_titles_in_words_and_zero_gaps_drawn(tmp_path, monkeypatch):
+    """A couple sweep's figure is titled in words (task, activation, d), and a group with a
+    gap of exactly 0 is drawn (on the axis, fitted on the means) instead of skipped."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    import meanfield.plotting as plotting
+    from meanfield.experiments.kinds import _couple_plot
+
+    figs = []
+    monkeypatch.setattr(plotting, "save_figure", lambda fig, path: figs.append(fig) or [path])
+    rows = [{"cell": f"c{N}-{s}", "N": N, "seed": s, "t": 0.0,
+             "risk_gap": 0.0 if (N, s) == (20, 0) else 0.1 / N ** 0.5, "max_dist": 0.1,
+             "task": "teacher-student(width=4)", "activation": "erf", "d": 3}
+            for N in (10, 20, 40) for s in (0, 1)]
+    assert len(_couple_plot(pd.DataFrame(rows), tmp_path)) == 1
+    title = figs[0].axes[0].get_title()
+    assert title == "SGD vs its limit: teacher-student, teacher width 4, erf, d = 3"
+    legend = [t.get_text() for t in figs[0].axes[0].get_legend().get_texts()]
+    assert any("1 of 6 runs = 0" in t for t in legend) and any("fit: slope" in t for t in legend)
+    plt.close("all")

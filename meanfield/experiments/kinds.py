@@ -9,6 +9,7 @@ the same table wherever and whenever it runs.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -108,9 +109,15 @@ def _groups(table, keys):
         yield "_".join(f"{k}={v}" for k, v in zip(keys, vals)), g
 
 
+def _left_out(name, why):
+    """Say which figure group was not drawn and why (the CLI prints it on one line)."""
+    warnings.warn(f"figure {name!r} not drawn: {why}", stacklevel=3)
+
+
 def _couple_plot(table, out):
     from ..analysis import loglog_fit
     from ..plotting import rate_plot, save_figure
+    from ..tasks import describe_name
 
     written = []
     per_cell = table.groupby(["cell", "N"], as_index=False)[["risk_gap", "max_dist"]].max()
@@ -118,12 +125,20 @@ def _couple_plot(table, out):
                               suffixes=("", "_row"))
     keys = _group_keys(per_cell, COUPLE_OPTIONS, {"N", "seed", "alpha"})
     for name, g in _groups(per_cell, keys):
-        if g["N"].nunique() < 2 or (g["risk_gap"] <= 0).any():
+        if g["N"].nunique() < 2:
+            _left_out(f"couple_rates_{name}", "a rate needs at least two values of N")
             continue
-        fit = loglog_fit(g["N"], g["risk_gap"])
+        # runs with a gap of exactly 0 are drawn on the axis; the fit is then of the means
+        on = "runs" if (g["risk_gap"] > 0).all() else "means"
+        fit = loglog_fit(g["N"], g["risk_gap"], on=on) if (
+            g.groupby("N")["risk_gap"].mean() > 0).all() else None
         fig = rate_plot(g["N"], g["risk_gap"], fit, ylabel="sup_t |L_N - R(rho_t)|",
                         label="risk gap")
-        fig.axes[0].set_title(name, fontsize=8)
+        row = g.iloc[0]
+        title = (f"SGD vs its limit: {describe_name(row.get('task', ''))}, "
+                 f"{row.get('activation', '')}, d = {row.get('d', '')}")
+        extra = [f"{k} {row[k]}" for k in keys if k not in ("task", "activation", "d")]
+        fig.axes[0].set_title(", ".join([title] + extra), fontsize=8)
         written += save_figure(fig, Path(out) / f"couple_rates_{name}")
     return written
 
@@ -183,6 +198,7 @@ def _stability_plot(table, out):
     keys = _group_keys(table, options, {"N", "seed"})
     for name, g in _groups(table, keys):
         if g["N"].nunique() < 2:
+            _left_out(name, "rates in N need at least two values of N")
             continue
         written += stability_figures(stability_result(g), Path(out) / name)
     return written
@@ -329,6 +345,8 @@ def _multilayer_plot(table, out):
     for name, g in _groups(table, keys):
         if g["N"].nunique() > 1:
             written += multilayer_figures(g, Path(out) / name)
+        else:
+            _left_out(name, "rates in N need at least two values of N")
     return written
 
 
