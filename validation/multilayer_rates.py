@@ -3,41 +3,74 @@
 L + 1 = 4 layers (eq. 1.1: fixed first layer W_1 x, trained W_2 and W_3, fixed
 last layer), sigmoid, initial middle/last weights N(1, 1), teacher
 tanh(<v_1, x>) + tanh(<v_2, x>) with x ~ N(0, I_d), one-pass SGD (4.3) with
-alpha = 0.1, mini-batches of 10, T = 20; risks by Monte Carlo on 4000 fixed
-points (standard errors in the table).  Each cell trains a pair of nets with
-independent initialisations and data.
+mini-batches of 10 to T = 20; risks by Monte Carlo on 4000 fixed points
+(standard errors in the table).  Each cell trains a pair of nets with
+independent initialisations and data.  eps_C of one pair is exactly 0
+whenever the path peaks at an end (a third of the pairs with one kept set),
+so its mean needs more pairs than eps_D does: at d = 10 two independent sets
+of 10 pairs (two kept sets each) gave eps_C slopes of -0.825 [-1.120, -0.612]
+and -0.455 [-0.706, -0.186], hence 20 pairs.  Each pair's eps_C is the mean
+over 2 kept sets by default (``--path-draws K``: K sets, the first being the
+one a single set draws; the same mean with a smaller variance, since the
+sets' eps_C correlate at 0.3 within a pair; each further set adds the path,
+about 40% of a cell's time at N = 1600).
 
-Claims (full: d in {10, 40, 160}, N = 200 ... 3200, 20 pairs per point;
-quick: d in {10, 40}, N = 100 ... 800, 3 pairs).  eps_C of one pair is
-exactly 0 whenever the path peaks at an end (a third of the pairs with one
-kept set), so its mean needs more pairs than eps_D does.  At d = 10 two
-independent sets of 10 pairs (seeds 0-9 and 10-19, two kept sets each) gave
-eps_C slopes of -0.825 [-1.120, -0.612] and -0.455 [-0.706, -0.186]: 10
-pairs do not pin the slope down to the width of the band, hence 20.  By
-default each pair's eps_C is the mean over 2 kept sets (``--path-draws``).
+Every claim is judged by its rule in ``meanfield.analysis.claims.RULES``
+(``docs/validation.md`` states them).  The bounds (4.4)-(4.5) are, with
+probability at least 1 - exp(-z^2),
 
-(a) eps_D with |A_l| = N/2 in every hidden layer (mean over 3 random kept
-    sets per net) falls with N, log-log slope in [-0.7, -0.3], for each d;
-(b) eps_C of the path through the dropout networks
-    (meanfield.connectivity.dropout_connect, 27 segments) falls with N,
-    slope of its mean in [-0.7, -0.3], for each d (``--path-draws K``
-    averages each pair's eps_C over K kept sets, the first being the one a
-    single set draws: the same mean, a smaller variance, since the sets'
-    eps_C correlate at 0.3 within a pair; each further set adds the path,
-    about 40% of a cell's time at N = 1600); where eps_C is exactly 0 at
-    some N (the path peaks at an end) the slope is undefined and the claim
-    is marked FAIL with the reason;
-(c) reported: eps_D(d_max) / eps_D(d_min) at the largest N (A_min = N/2)
-    with a bootstrap interval, next to sqrt(d_max / d_min), the shape of
-    the leading term of (4.4); and the risk extrapolated to N -> infinity
-    (L_inf + c N^-1/2, an extrapolation, not the exact limit).
+    eps_D <= K (sqrt(d) + z) / sqrt(A_min) + K sqrt(log N / N)
+             + K sqrt(alpha) (sqrt(d + log N) + z),
+    eps_C <= K (sqrt(d + log N) + z) / sqrt(N) + K sqrt(alpha) (sqrt(d + log N) + z),
+
+so a decay like N^(-1/2) in N is the theorem's only when alpha -> 0 with N.
+
+Fixed alpha = 0.1 (full: d in {10, 40, 160}, N = 200 ... 3200, 20 pairs;
+quick: d in {10, 40}, N = 100 ... 400, 2 pairs).  The sqrt(alpha) terms do
+not vanish, so the slopes are observations:
+
+(a) ``multilayer_rates/a/fixed-alpha[d=...]``: log-log slope in N of eps_D
+    with |A_l| = N/2 in every hidden layer (mean over 3 random kept sets
+    per net), fitted on the nets;
+(b) ``multilayer_rates/b/fixed-alpha[d=...]``: slope of the mean eps_C of
+    the path through the dropout networks (meanfield.connectivity.
+    dropout_connect, 27 segments), fitted on the means over pairs; where
+    the mean is exactly 0 at some N the slope is undefined and the row says
+    so.
+
+Scaled alpha = alpha0 / N, alpha0 = 20, T = 20 fixed (so T / alpha = N
+steps: alpha = 0.1 at N = 200, the fixed setting; full: d = 10, N = 100 ...
+1600, 20 pairs; quick: d = 10, N = 100 ... 800, 3 pairs): every term of
+(4.4)-(4.5) falls like N^(-1/2) up to logarithms (A_min = N/2), and
+
+(a) ``multilayer_rates/a/scaled-alpha[d=10]``: the eps_D slope,
+(b) ``multilayer_rates/b/scaled-alpha[d=10]``: the eps_C slope (means),
+
+are judged as upper bounds (upper end of the slope's 95% interval <= -0.35).
+N = 3200 is left out: T / alpha = 3200 steps of a 3200-wide net take about
+7 min per net on this machine, about 6 h for 20 pairs.
+
+(c) ``multilayer_rates/c`` (observation): eps_D(d_max) / eps_D(d_min) at
+    the largest N of the fixed-alpha sweep (A_min = N/2; full: d = 160 vs
+    10, quick: 40 vs 10) with a bootstrap interval, beside sqrt(d_max /
+    d_min), the shape of the leading term of (4.4) (also under "ratio_d" in
+    the JSON).  Also reported: the risk extrapolated to N -> infinity
+    (L_inf + c N^(-1/2), an extrapolation, not the exact limit).
+
+Rows whose rule changed carry ``old_rule`` and ``old_pass``: the slope's
+point in [-0.7, -0.3] judged the fixed-alpha rows before (and is given for
+the scaled rows too).
 
 Cells run through the sweep runner into
-validation/out/multilayer_rates{,_quick}{,_A<K>}/ (resumable; a folder of
-10 pairs grows to 20 without rerunning a cell; pass --scheduler to use a
-Dask cluster).  The full run is 300 cells, about 2.8 hours on this 2-core
-machine with --workers 2 (an N = 3200 cell takes about 240 s with two side
-by side); quick mode about 150 s.  Prints PASS/FAIL.
+validation/out/multilayer_rates{,_quick}{,_A<K>}/ (fixed alpha) and
+..._scaled/ (alpha0 / N), resumable; pass --scheduler to use a Dask
+cluster.  Full run: the fixed sweep is 300 cells, about 2.8 hours on this
+2-core machine with --workers 2 (an N = 3200 cell takes about 240 s with
+two side by side); the scaled sweep 100 cells, about 1 hour with one worker
+(an N = 1600 cell about 150 s).  Quick mode about 2 minutes with one worker
+on an idle 2-core machine.  Writes validation/out/<stem>.json (claims, the
+verdict, "ratio_d", "seconds") and prints the claims with PASS, FAIL or
+"reported".
 """
 
 from __future__ import annotations
@@ -51,17 +84,76 @@ from pathlib import Path
 import numpy as np
 
 from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
+from meanfield.analysis.claims import claim_row, verdict
 from meanfield.experiments import load, parse_config, run_sweep
-from meanfield.plotting import multilayer_figures
+from meanfield.plotting import multilayer_figures, save_figure
+from meanfield.plotting import multilayer_rates as multilayer_rates_figure
 
 OUT = Path(__file__).resolve().parent / "out"
 BAND = (-0.7, -0.3)
+OLD_RULE = "slope in [-0.7, -0.3]"
 PAPER = "Shevchenko & Mondelli 2020, Thm 2 (4.4)-(4.5)"
+ALPHA = 0.1
+ALPHA0 = 20.0
+T = 20.0
+
+
+def _sweep(ds, Ns, seeds, path_draws, **step):
+    """The multilayer sweep at fixed ``alpha`` or ``alpha0`` (the step alpha0 / N)."""
+    return parse_config({"experiment": "multilayer",
+                         "fixed": {"L": 3, **step, "batch_size": 10, "T": T,
+                                   "n_mc": 4000, "half_draws": 3,
+                                   # only when asked for: the stored single-set sweep
+                                   # has no such key and would refuse the config
+                                   **({"path_draws": path_draws} if path_draws > 1 else {})},
+                         "grid": {"d": ds, "N": Ns, "seed": seeds}})
+
+
+def _slopes(per_net, pairs, d):
+    """Fits of eps_D (on the nets) and of eps_C (on the means; None with the Ns where
+    every pair's eps_C is 0, the slope then being undefined)."""
+    fit_d = loglog_fit(per_net[per_net["d"] == d]["N"], per_net[per_net["d"] == d]["eps_D"])
+    g = pairs[pairs["d"] == d]
+    means = g.groupby("N")["eps_C"].mean()
+    if (means > 0).all():
+        return fit_d, loglog_fit(g["N"], g["eps_C"].clip(lower=0), on="means"), []
+    return fit_d, None, [int(n) for n in means[means <= 0].index]
+
+
+def _rate_rows(setting, what, per_net, pairs, ds, figure):
+    rows = []
+    for d in ds:
+        fit_d, fit_c, zero = _slopes(per_net, pairs, d)
+        rows.append(claim_row(
+            f"multilayer_rates/a/{setting}", f"(a) eps_D (|A_l| = N/2) at {what}: slope in N",
+            PAPER + ", (4.4)", fit_d.slope, (fit_d.ci_low, fit_d.ci_high), figure,
+            case=f"d={d}", old_rule=OLD_RULE,
+            old_pass=bool(BAND[0] <= fit_d.slope <= BAND[1])))
+        if fit_c is None:
+            rows.append(claim_row(
+                f"multilayer_rates/b/{setting}",
+                f"(b) eps_C (mean over pairs) at {what}: slope in N undefined, eps_C = 0 for "
+                f"every pair at N = {zero}", PAPER + ", (4.5)", float("nan"), None, figure,
+                case=f"d={d}", old_rule=OLD_RULE, old_pass=False))
+        else:
+            rows.append(claim_row(
+                f"multilayer_rates/b/{setting}",
+                f"(b) eps_C (mean over pairs) at {what}: slope in N", PAPER + ", (4.5)",
+                fit_c.slope, (fit_c.ci_low, fit_c.ci_high), figure, case=f"d={d}",
+                old_rule=OLD_RULE, old_pass=bool(BAND[0] <= fit_c.slope <= BAND[1])))
+    return rows
+
+
+def _means(per_net, pairs):
+    return {"eps_D_mean": per_net.groupby(["d", "N"])["eps_D"].mean().unstack().to_dict(),
+            "eps_C_mean": pairs.groupby(["d", "N"])["eps_C"].mean().unstack().to_dict()}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="d in {10, 40}, N <= 800, 3 pairs")
+    p.add_argument("--quick", action="store_true",
+                   help="fixed alpha: d in {10, 40}, N <= 400, 2 pairs; alpha0 / N: d = 10, "
+                        "N <= 800, 3 pairs (about 2 min)")
     p.add_argument("--path-draws", type=int, default=2,
                    help="kept sets per pair for eps_C, averaged (default 2; writes to "
                         "multilayer_rates_A<K>, or multilayer_rates for K = 1)")
@@ -71,77 +163,78 @@ def main(argv=None):
     args = p.parse_args(argv)
     t0 = time.time()
     ds = [10, 40] if args.quick else [10, 40, 160]
-    Ns = [100, 200, 400, 800] if args.quick else [200, 400, 800, 1600, 3200]
-    seeds = list(range(3 if args.quick else 20))
+    Ns = [100, 200, 400] if args.quick else [200, 400, 800, 1600, 3200]
+    ds_s = [10]
+    Ns_s = [100, 200, 400, 800] if args.quick else [100, 200, 400, 800, 1600]
+    seeds = list(range(2 if args.quick else 20))
+    seeds_s = list(range(3 if args.quick else 20))
     if args.path_draws < 1:
         print(f"multilayer_rates: --path-draws must be an integer >= 1, got {args.path_draws}",
               file=sys.stderr)
         return 2
     stem = "multilayer_rates_quick" if args.quick else "multilayer_rates"
     stem += f"_A{args.path_draws}" if args.path_draws > 1 else ""
-    sweep = parse_config({"experiment": "multilayer",
-                          "fixed": {"L": 3, "alpha": 0.1, "batch_size": 10, "T": 20.0,
-                                    "n_mc": 4000, "half_draws": 3,
-                                    # only when asked for: the stored single-set sweep
-                                    # has no such key and would refuse the config
-                                    **({"path_draws": args.path_draws}
-                                       if args.path_draws > 1 else {})},
-                          "grid": {"d": ds, "N": Ns, "seed": seeds}})
-    rep = run_sweep(sweep, OUT / stem, workers=args.workers, scheduler=args.scheduler,
-                    progress=not args.quiet)
-    if rep.failed or rep.interrupted:
-        print(f"multilayer_rates: {rep}", file=sys.stderr)
-        return 1
-    table = load(OUT / stem)
+    runs = {"fixed": (_sweep(ds, Ns, seeds, args.path_draws, alpha=ALPHA), OUT / stem),
+            "scaled": (_sweep(ds_s, Ns_s, seeds_s, args.path_draws, alpha0=ALPHA0),
+                       OUT / f"{stem}_scaled")}
+    for sweep, folder in runs.values():
+        rep = run_sweep(sweep, folder, workers=args.workers, scheduler=args.scheduler,
+                        progress=not args.quiet)
+        if rep.failed or rep.interrupted:
+            print(f"multilayer_rates: {rep}", file=sys.stderr)
+            return 1
+    table, table_s = (load(folder) for _, folder in runs.values())
     per_net, pairs = multilayer_summary(table)
+    per_net_s, pairs_s = multilayer_summary(table_s)
     figs = multilayer_figures(table, OUT / stem / "figures")
-    claims = []
-    for d in ds:
-        g = per_net[per_net["d"] == d]
-        f = loglog_fit(g["N"], g["eps_D"])
-        claims.append({"claim": f"(a) d = {d}: eps_D (|A_l| = N/2) slope in [-0.7, -0.3]",
-                       "paper": PAPER, "value": f.slope, "interval": [f.ci_low, f.ci_high],
-                       "pass": bool(BAND[0] <= f.slope <= BAND[1]), "figure": str(figs[0])})
-        g = pairs[pairs["d"] == d]
-        means = g.groupby("N")["eps_C"].mean()
-        if (means > 0).all():
-            f = loglog_fit(g["N"], g["eps_C"].clip(lower=0), on="means")
-            claims.append({"claim": f"(b) d = {d}: eps_C (mean) slope in [-0.7, -0.3]",
-                           "paper": PAPER, "value": f.slope, "interval": [f.ci_low, f.ci_high],
-                           "pass": bool(BAND[0] <= f.slope <= BAND[1]), "figure": str(figs[0])})
-        else:
-            zero = [int(n) for n in means[means <= 0].index]
-            claims.append({"claim": f"(b) d = {d}: eps_C slope in [-0.7, -0.3]; undefined: "
-                                    f"eps_C = 0 for every pair at N = {zero}",
-                           "paper": PAPER, "value": float("nan"), "interval": None,
-                           "pass": False, "figure": str(figs[0])})
+    fig = multilayer_rates_figure(table_s)
+    fig.axes[0].set_title(fig.axes[0].get_title() + f"; alpha = {ALPHA0:g} / N, T = {T:g}",
+                          fontsize=8)
+    fig_s = save_figure(fig, OUT / f"{stem}_scaled" / "figures" / "multilayer_rates_scaled")[0]
+    claims = (_rate_rows("fixed-alpha", f"alpha = {ALPHA:g}, T = {T:g}", per_net, pairs, ds,
+                         str(figs[0]))
+              + _rate_rows("scaled-alpha", f"alpha = {ALPHA0:g} / N, T = {T:g}", per_net_s,
+                           pairs_s, ds_s, str(fig_s)))
     top = per_net[per_net["N"] == Ns[-1]]
     ratio, iv = ratio_interval(top[top["d"] == ds[-1]]["eps_D"].to_numpy(),
                                top[top["d"] == ds[0]]["eps_D"].to_numpy())
     shape = float(np.sqrt(ds[-1] / ds[0]))
+    claims.append(claim_row(
+        "multilayer_rates/c", f"(c) eps_D(d = {ds[-1]}) / eps_D(d = {ds[0]}) at N = {Ns[-1]}, "
+        f"alpha = {ALPHA:g} (|A_l| = N/2), beside sqrt({ds[-1]} / {ds[0]}) = {shape:.2f}, "
+        "the shape of (4.4)'s leading term", PAPER + ", (4.4)", ratio, iv, str(figs[0]),
+        sqrt_d_shape=shape))
     ext = {int(d): extrapolate(g["N"], g["risk"]) for d, g in per_net.groupby("d")}
-    ok = all(c["pass"] for c in claims)
+    ext_s = {int(d): extrapolate(g["N"], g["risk"]) for d, g in per_net_s.groupby("d")}
+    ok = verdict(claims)
     report = {"claims": claims, "pass": ok, "quick": args.quick,
               "ratio_d": {"d": [ds[0], ds[-1]], "N": Ns[-1], "ratio": ratio, "interval": iv,
                           "sqrt_d_shape": shape},
               "risk_extrapolation": {d: [e.y_inf, e.ci_low, e.ci_high] for d, e in ext.items()},
-              "eps_D_mean": per_net.groupby(["d", "N"])["eps_D"].mean().unstack().to_dict(),
-              "eps_C_mean": pairs.groupby(["d", "N"])["eps_C"].mean().unstack().to_dict(),
+              **_means(per_net, pairs),
+              "scaled_alpha": {"alpha0": ALPHA0, "T": T, "d": ds_s, "N": Ns_s,
+                               "risk_extrapolation": {d: [e.y_inf, e.ci_low, e.ci_high]
+                                                      for d, e in ext_s.items()},
+                               **_means(per_net_s, pairs_s)},
               "seconds": time.time() - t0}
     OUT.mkdir(exist_ok=True)
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=float))
-    print("eps_D (|A_l| = N/2), mean over nets:")
-    print(per_net.groupby(["d", "N"])["eps_D"].mean().unstack().to_string(float_format="%.5f"))
-    print("eps_C, mean over pairs:")
-    print(pairs.groupby(["d", "N"])["eps_C"].mean().unstack().to_string(float_format="%.5f"))
-    print(f"eps_D(d={ds[-1]}) / eps_D(d={ds[0]}) at N = {Ns[-1]}: {ratio:.3f} "
-          f"[{iv[0]:.3f}, {iv[1]:.3f}]; sqrt(d ratio) = {shape:.3f}")
-    for d, e in ext.items():
-        print(f"d = {d}: risk {e}")
+    for name, (pn, pr) in ((f"alpha = {ALPHA:g}", (per_net, pairs)),
+                           (f"alpha = {ALPHA0:g} / N", (per_net_s, pairs_s))):
+        print(f"{name}: eps_D (|A_l| = N/2), mean over nets:")
+        print(pn.groupby(["d", "N"])["eps_D"].mean().unstack().to_string(float_format="%.5f"))
+        print(f"{name}: eps_C, mean over pairs:")
+        print(pr.groupby(["d", "N"])["eps_C"].mean().unstack().to_string(float_format="%.5f"))
+    for name, ex in ((f"alpha = {ALPHA:g}", ext), (f"alpha = {ALPHA0:g} / N", ext_s)):
+        for d, e in ex.items():
+            print(f"{name}, d = {d}: risk {e}")
     for c in claims:
+        res = "reported" if c["pass"] is None else "PASS" if c["pass"] else "FAIL"
         iv = c["interval"]
-        print(f"{'PASS' if c['pass'] else 'FAIL'}  {c['claim']}: {c['value']:+.3f}"
-              + (f" [{iv[0]:+.3f}, {iv[1]:+.3f}]" if iv else ""))
+        print(f"{res:8s} {c['id']}: {c['value']:+.3f}"
+              + (f" [{iv[0]:+.3f}, {iv[1]:+.3f}]" if iv else "")
+              + (f" (old rule {c['old_rule']}: {'PASS' if c['old_pass'] else 'FAIL'})"
+                 if "old_pass" in c else ""))
     print(f"time {report['seconds']:.0f} s")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
