@@ -53,11 +53,14 @@ def _figure_link(fig, folder, report_dir):
         path = path.with_name(path.name + ".png")
     if not path.exists():
         return path.name
-    dest = report_dir / "figures" / path.name
+    # scripts write figures of the same name into per-case folders (dropout_rates_erf/,
+    # dropout_rates_relu/): the folder is part of the copy's name, so none overwrites another
+    name = path.name if path.parent.name == "out" else f"{path.parent.name}-{path.name}"
+    dest = report_dir / "figures" / name
     if dest.resolve() != path.resolve():
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
-    return f"[{path.stem}](figures/{path.name})"
+    return f"[{Path(name).stem}](figures/{name})"
 
 
 def _result(c):

@@ -261,6 +261,29 @@ def test_report_rows_observations_figures_and_reuse(tmp_path):
     assert again.splitlines()[5:] == text.splitlines()[5:]
 
 
+def test_report_figures_of_the_same_name_do_not_overwrite(tmp_path):
+    """dropout_rates writes dropout_vs_n.png into one folder per activation: each copy
+    beside the report keeps its own file."""
+    from meanfield.validation_report import run_validation
+
+    (tmp_path / "two.py").write_text(
+        "import json, pathlib\n"
+        "from meanfield.analysis.claims import claim_row\n"
+        "out = pathlib.Path(__file__).parent / 'out'\n"
+        "c = []\n"
+        "for act in ('erf', 'relu'):\n"
+        "    (out / act).mkdir(parents=True, exist_ok=True)\n"
+        "    (out / act / 'fig.png').write_bytes(act.encode())\n"
+        "    c.append(claim_row(f'dropout_rates/a/{act}', 'slope', 'P', -0.5, (-0.6, -0.4), "
+        "figure=str(out / act / 'fig.png')))\n"
+        "(out / 'two_quick.json').write_text(json.dumps({'claims': c}))\n")
+    text, _ = run_validation(out=tmp_path / "r" / "report.md", folder=tmp_path, scripts=("two",))
+    figs = tmp_path / "r" / "figures"
+    assert (figs / "erf-fig.png").read_bytes() == b"erf"
+    assert (figs / "relu-fig.png").read_bytes() == b"relu"
+    assert "(figures/erf-fig.png)" in text and "(figures/relu-fig.png)" in text
+
+
 def test_sigterm_raises_keyboard_interrupt_only_inside_the_block():
     from meanfield._signals import terminate_as_interrupt
 

@@ -40,7 +40,7 @@ not vanish, so the slopes are observations:
 
 Scaled alpha = alpha0 / N, alpha0 = 20, T = 20 fixed (so T / alpha = N
 steps: alpha = 0.1 at N = 200, the fixed setting; full: d = 10, N = 100 ...
-1600, 20 pairs; quick: d = 10, N = 100 ... 800, 3 pairs): every term of
+1600, 20 pairs; quick: d = 10, N = 100 ... 800, 6 pairs): every term of
 (4.4)-(4.5) falls like N^(-1/2) up to logarithms (A_min = N/2), and
 
 (a) ``multilayer_rates/a/scaled-alpha[d=10]``: the eps_D slope,
@@ -171,7 +171,7 @@ def main(argv=None):
     ds_s = [10]
     Ns_s = [100, 200, 400, 800] if args.quick else [100, 200, 400, 800, 1600]
     seeds = list(range(2 if args.quick else 20))
-    seeds_s = list(range(3 if args.quick else 20))
+    seeds_s = list(range(6 if args.quick else 20))
     if args.path_draws < 1:
         print(f"multilayer_rates: --path-draws must be an integer >= 1, got {args.path_draws}",
               file=sys.stderr)

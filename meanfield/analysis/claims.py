@@ -175,14 +175,15 @@ RULES = {
     "sgd_vs_limit/erf": _upper(),
     "sgd_vs_limit/relu": _seen(_RELU),
     # Shevchenko & Mondelli Theorem 1: (3.7) eps_D, (3.8) eps_C, with alpha = 1/N
-    **{f"dropout_rates/a/{a}": _upper() for a in ("erf", "tanh")},
+    # erf only: tanh and sigmoid have no closed-form kernel (quadrature, 180-450x erf's cost)
+    "dropout_rates/a/erf": _upper(),
     "dropout_rates/a/relu": _seen(_RELU),
     **{f"dropout_rates/b/{a}": Rule(
         "equivalence", 0.15, "inside",
         "95% interval of the slope of eps_D in N at fixed |A| inside [-0.15, 0.15]")
-       for a in ("erf", "tanh")},
+       for a in ("erf",)},
     "dropout_rates/b/relu": _seen(_RELU),
-    **{f"dropout_rates/c/{a}": _upper() for a in ("erf", "tanh")},
+    "dropout_rates/c/erf": _upper(),
     "dropout_rates/c/relu": _seen(_RELU),
     "dropout_rates/d/erf": Rule(
         "reaches", 1.0, "inside",
