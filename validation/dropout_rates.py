@@ -12,9 +12,10 @@ judged by its rule in ``meanfield.analysis.claims.RULES`` (``docs/validation.md`
 states the rules).  erf is inside the assumptions and judged; ReLU (not
 differentiable at 0, unbounded) is run in the same setting and reported as
 beyond them.  tanh is not run (its rules were dropped before any run, see
-docs/validation.md): its population kernel has no closed form and goes through quadrature, about 500 times the cost of erf per
-pair of neurons (sigmoid about 200 times), so a single N = 1600 risk takes
-longer than this whole script.
+docs/validation.md): its population kernel has no closed form and goes
+through quadrature, about 500 times the cost of erf per pair of neurons
+(sigmoid about 200 times), so a single N = 1600 risk takes longer than this
+whole script.
 
 Claims, with alpha = 1/N (both terms of each bound of order N^(-1/2) up to
 logarithms):

@@ -41,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from meanfield import TORCH_HINT
+from meanfield.analysis import dropout_change_fits
 from meanfield.analysis.claims import claim_row, verdict
 from meanfield.experiments.options import EMPIRICAL_OPTIONS
 from meanfield.plotting import dropout_change_vs_n, full_vs_dropout, save_figure
@@ -104,7 +105,8 @@ def main(argv=None):
     OUT.mkdir(exist_ok=True)
     table.to_csv(OUT / f"{stem}.csv", index=False)
 
-    fig2, fits = dropout_change_vs_n(table)
+    fits, _ = dropout_change_fits(table)  # the verdict's numbers come from analysis
+    fig2, _ = dropout_change_vs_n(table, fits=fits)
     save_figure(fig2, OUT / f"{stem}_change_vs_n")
     save_figure(full_vs_dropout(table), OUT / f"{stem}_full_vs_dropout")
     end = table[table["fraction"] == 1.0]

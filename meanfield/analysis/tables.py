@@ -18,3 +18,42 @@ def multilayer_summary(table):
         eps_C=("eps_C", "mean"), se=("se", "mean"), risk=("risk", "first"),
         risk2=("risk2", "first"), draws=("eps_C", "size"))
     return per_net, pairs
+
+
+def dropout_change_fits(table, col="dloss_half"):
+    """Rates in N of the change after dropping half of the neurons, one per snapshot.
+
+    Fits the per-seed absolute changes ``|col|`` against N (on the per-N means
+    where some change is exactly 0).  A snapshot with one N, or with a mean of
+    0 at some N, has no fit; ``notes`` says why, for the figure's legend.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of the ``empirical`` experiment: ``N``, ``fraction`` (of T) and ``col``.
+    col : str
+        The change to fit (``dloss_half``: test loss; ``derror_half``: test error).
+
+    Returns
+    -------
+    (dict, dict)
+        ``{fraction: RateFit}`` and ``{fraction: note}`` for the snapshots not fitted.
+
+    References
+    ----------
+    .. [1] A. Shevchenko and M. Mondelli, ICML 2020, Section 5, Figure 2.
+    """
+    from .rates import loglog_fit
+
+    fits, notes = {}, {}
+    for frac, g in table.groupby("fraction"):
+        y = g[col].abs().to_numpy()
+        means = g.assign(y=y).groupby("N")["y"].mean()
+        if len(means) < 2:
+            notes[float(frac)] = "one N: no fit"
+        elif (means <= 0).any():
+            notes[float(frac)] = ("mean 0 at N = " + ", ".join(map(str, means.index[means <= 0]))
+                                  + ": no fit")
+        else:
+            fits[float(frac)] = loglog_fit(g["N"], y, on="runs" if (y > 0).all() else "means")
+    return fits, notes

@@ -31,30 +31,23 @@ def full_vs_dropout(table, Ns=None):
     return fig
 
 
-def dropout_change_vs_n(table, col="dloss_half", ylabel="|change in test loss|"):
+def dropout_change_vs_n(table, col="dloss_half", ylabel="|change in test loss|", fits=None):
     """Figure 2: the change after dropping half of the neurons vs N, one fit per snapshot.
 
-    Returns the figure and ``{fraction: RateFit}`` (fits on the per-seed
-    absolute changes; on the means where some change is exactly 0).  Changes of 0
-    are drawn on the bottom spine; a snapshot that cannot be fitted is drawn
-    without a line and says why in the legend.
+    ``fits`` is :func:`meanfield.analysis.dropout_change_fits` of the table (computed
+    here when not given).  Returns the figure and those fits.  Changes of 0 are drawn on
+    the bottom spine; a snapshot that cannot be fitted is drawn without a line and says
+    why in the legend.
     """
-    from ..analysis import loglog_fit
+    from ..analysis import dropout_change_fits
 
+    fits, notes = dropout_change_fits(table, col) if fits is None else (fits, {})
     fig, ax = _new(None, (5.5, 4.0))
-    fits = {}
-    for i, (frac, g) in enumerate(table.groupby("fraction")):
+    for frac, g in table.groupby("fraction"):
         y = g[col].abs().to_numpy()
-        means = g.assign(y=y).groupby("N")["y"].mean()
-        fit, label = None, f"{frac:g} T"
-        if len(means) < 2:
-            label += " (one N: no fit)"
-        elif (means <= 0).any():
-            label += " (mean 0 at N = " + ", ".join(map(str, means.index[means <= 0])) + \
-                ": no fit)"
-        else:
-            fits[float(frac)] = fit = loglog_fit(g["N"], y, on="runs" if (y > 0).all()
-                                                 else "means")
+        fit = fits.get(float(frac))
+        label = f"{frac:g} T" + ("" if fit is not None else
+                                 f" ({notes.get(float(frac), 'no fit')})")
         rate_plot(g["N"], y, fit, ax=ax, label=label, ylabel=ylabel)
     _title(ax, "dropout of half of the neurons (test set)", table)
     _legend_outside(ax)
