@@ -46,6 +46,14 @@ def test_units_resampled_jointly_across_n():
         loglog_fit(N, y, units=unit[:-1])
 
 
+def test_auto_fits_runs_unless_a_run_is_zero():
+    N = np.repeat([100.0, 200, 400], 3)
+    y = np.exp(np.random.default_rng(2).standard_normal(N.size)) * N ** -0.5
+    assert loglog_fit(N, y, on="auto", n_boot=50) == loglog_fit(N, y, on="runs", n_boot=50)
+    y[0] = 0.0
+    assert loglog_fit(N, y, on="auto", n_boot=50) == loglog_fit(N, y, on="means", n_boot=50)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="> 0"):
         loglog_fit([1, 2], [1, -1])

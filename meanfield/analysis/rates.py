@@ -33,20 +33,26 @@ def _ols(lx, ly):
     return np.linalg.lstsq(A, ly, rcond=None)[0]
 
 
-def _stratified_interval(groups, stat, n_boot, level, seed):
-    """Percentile bootstrap interval of ``stat(groups)``, resampling runs within each group.
-
-    The groups are the runs at one design point (one N): exchangeable seeds,
-    while the design itself stays fixed.  NaN statistics are left out.
-    """
+def _percentile_interval(draw, n_boot, level, seed):
+    """Percentile bootstrap interval of the statistic ``draw(rng)`` returns for one
+    resample; NaN statistics are left out."""
     n_boot = _checks.positive_int("n_boot", n_boot)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     rng = np.random.default_rng(seed)
-    boots = np.array([stat([rng.choice(g, size=g.size) for g in groups])
-                      for _ in range(n_boot)])
+    boots = np.array([draw(rng) for _ in range(n_boot)])
     lo, hi = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
+
+
+def _stratified_interval(groups, stat, n_boot, level, seed):
+    """Percentile bootstrap interval of ``stat(groups)``, resampling runs within each group.
+
+    The groups are the runs at one design point (one N): exchangeable seeds,
+    while the design itself stays fixed.
+    """
+    return _percentile_interval(lambda rng: stat([rng.choice(g, size=g.size) for g in groups]),
+                                n_boot, level, seed)
 
 
 def _joint_interval(groups, units, stat, n_boot, level, seed):
@@ -55,18 +61,14 @@ def _joint_interval(groups, units, stat, n_boot, level, seed):
     A unit (a seed whose reference run serves every design point) is drawn
     with all its runs at once, so runs that share it stay together.
     """
-    n_boot = _checks.positive_int("n_boot", n_boot)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
     names = np.unique(units)
     by_unit = [{u: g[units[g] == u] for u in names} for g in groups]
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
+
+    def draw(rng):
         drawn = rng.choice(names, size=names.size)
-        boots.append(stat([np.concatenate([m[u] for u in drawn]) for m in by_unit]))
-    lo, hi = np.nanquantile(np.array(boots), [(1 - level) / 2, (1 + level) / 2])
-    return float(lo), float(hi)
+        return stat([np.concatenate([m[u] for u in drawn]) for m in by_unit])
+
+    return _percentile_interval(draw, n_boot, level, seed)
 
 
 def loglog_fit(x, y, *, on="runs", units=None, n_boot=2000, level=0.95, seed=0) -> RateFit:
@@ -80,12 +82,13 @@ def loglog_fit(x, y, *, on="runs", units=None, n_boot=2000, level=0.95, seed=0) 
     ----------
     x, y : array_like
         One entry per run; x > 0 with at least two distinct values.
-    on : {"runs", "means"}
+    on : {"runs", "means", "auto"}
         ``"runs"`` fits every run (y > 0 required); ``"means"`` fits the mean
         of y at each x, which admits runs with y = 0 (a barrier that did not
         appear) and estimates the rate of ``E y`` rather than of the
         geometric mean (the two agree when the law of ``y / E y`` does not
-        change with x).
+        change with x); ``"auto"`` is ``"runs"`` when every y > 0, else
+        ``"means"``.
     units : array_like, optional
         The independent unit of each run, when runs at different x are not
         independent: e.g. the seed of a reference population that serves
@@ -94,8 +97,10 @@ def loglog_fit(x, y, *, on="runs", units=None, n_boot=2000, level=0.95, seed=0) 
     """
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
-    if on not in ("runs", "means"):
-        raise ValueError(f"on must be 'runs' or 'means', got {on!r}")
+    if on not in ("runs", "means", "auto"):
+        raise ValueError(f"on must be 'runs', 'means' or 'auto', got {on!r}")
+    if on == "auto":
+        on = "runs" if np.all(y > 0) else "means"
     if x.shape != y.shape or x.size < 2:
         raise ValueError(f"x and y must have the same length >= 2, got {x.size} and {y.size}")
     if not np.all(np.isfinite(x * y)) or np.any(x <= 0):
@@ -213,13 +218,9 @@ def ratio_interval(a, b, n_boot=2000, seed=0, level=0.95):
         raise ValueError(f"a and b must be non-empty and finite, got sizes {a.size} and {b.size}")
     if b.mean() == 0:
         raise ValueError("mean(b) is 0: the ratio is undefined")
-    n_boot = _checks.positive_int("n_boot", n_boot)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    g = np.random.default_rng(seed)
-    ma, mb = np.array([(g.choice(a, a.size).mean(), g.choice(b, b.size).mean())
-                       for _ in range(n_boot)]).T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        boots = np.where(mb != 0, ma / mb, np.nan)
-    lo, hi = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    return float(a.mean() / b.mean()), [float(lo), float(hi)]
+
+    def draw(rng):
+        ma, mb = rng.choice(a, a.size).mean(), rng.choice(b, b.size).mean()
+        return ma / mb if mb != 0 else np.nan
+
+    return float(a.mean() / b.mean()), list(_percentile_interval(draw, n_boot, level, seed))

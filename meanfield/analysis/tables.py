@@ -55,5 +55,5 @@ def dropout_change_fits(table, col="dloss_half"):
             notes[float(frac)] = ("mean 0 at N = " + ", ".join(map(str, means.index[means <= 0]))
                                   + ": no fit")
         else:
-            fits[float(frac)] = loglog_fit(g["N"], y, on="runs" if (y > 0).all() else "means")
+            fits[float(frac)] = loglog_fit(g["N"], y, on="auto")
     return fits, notes

@@ -129,8 +129,7 @@ def _couple_plot(table, out):
             _left_out(f"couple_rates_{name}", "a rate needs at least two values of N")
             continue
         # runs with a gap of exactly 0 are drawn on the axis; the fit is then of the means
-        on = "runs" if (g["risk_gap"] > 0).all() else "means"
-        fit = loglog_fit(g["N"], g["risk_gap"], on=on) if (
+        fit = loglog_fit(g["N"], g["risk_gap"], on="auto") if (
             g.groupby("N")["risk_gap"].mean() > 0).all() else None
         fig = rate_plot(g["N"], g["risk_gap"], fit, ylabel="sup_t |L_N - R(rho_t)|",
                         label="risk gap")

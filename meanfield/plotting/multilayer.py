@@ -25,8 +25,7 @@ def multilayer_rates(table, ax=None):
         means = g.groupby("N")["eps_D"].mean()
         fit = None
         if len(means) > 1 and (means > 0).all():
-            fit = loglog_fit(g["N"], g["eps_D"],
-                             on="runs" if (g["eps_D"] > 0).all() else "means")
+            fit = loglog_fit(g["N"], g["eps_D"], on="auto")
         rate_plot(g["N"], g["eps_D"], fit, ax=ax, ylabel="eps",
                   label=f"eps_D, d = {d}" + ("" if fit else " (no fit)"))
     for i, (d, g) in enumerate(pairs.groupby("d")):
