@@ -484,15 +484,12 @@ def _figures(folder, command):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = store.load()
-    for w in caught:
+        written = ([] if table.empty else
+                   get_experiment(sweep.experiment).plot(table, folder / "figures"))
+    for w in caught:  # the store's notes, then any figure group left out: never silent
         print(f"meanfield {command}: {w.message}", file=sys.stderr)
     if table.empty:
         raise ConfigError(f"{folder} holds no finished cells yet")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        written = get_experiment(sweep.experiment).plot(table, folder / "figures")
-    for w in caught:  # a group left out is said, never dropped silently
-        print(f"meanfield {command}: {w.message}", file=sys.stderr)
     if written:
         print("wrote " + ", ".join(str(p) for p in written))
     else:
