@@ -25,7 +25,7 @@ probability at least 1 - exp(-z^2),
 
 so a decay like N^(-1/2) in N is the theorem's only when alpha -> 0 with N.
 
-Fixed alpha = 0.1 (full: d in {10, 40, 160}, N = 200 ... 3200, 20 pairs;
+Fixed alpha = 0.1 (full: d in {10, 40, 160}, N = 200 ... 1600, 10 pairs;
 quick: d in {10, 40}, N = 100 ... 400, 2 pairs).  The sqrt(alpha) terms do
 not vanish, so the slopes are observations:
 
@@ -40,15 +40,16 @@ not vanish, so the slopes are observations:
 
 Scaled alpha = alpha0 / N, alpha0 = 20, T = 20 fixed (so T / alpha = N
 steps: alpha = 0.1 at N = 200, the fixed setting; full: d = 10, N = 100 ...
-1600, 20 pairs; quick: d = 10, N = 100 ... 800, 6 pairs): every term of
+800, 20 pairs; quick: d = 10, N = 100 ... 800, 6 pairs): every term of
 (4.4)-(4.5) falls like N^(-1/2) up to logarithms (A_min = N/2), and
 
 (a) ``multilayer_rates/a/scaled-alpha[d=10]``: the eps_D slope,
 (b) ``multilayer_rates/b/scaled-alpha[d=10]``: the eps_C slope (means),
 
 are judged as upper bounds (upper end of the slope's 95% interval <= -0.35).
-N = 3200 is left out: T / alpha = 3200 steps of a 3200-wide net take about
-7 min per net on this machine, about 6 h for 20 pairs.
+N >= 1600 is left out: an N = 1600 cell takes about 150 s here (T / alpha =
+1600 steps of a 1600-wide net, and the Monte Carlo risks), 50 min for 20
+pairs, and an N = 3200 one about 7 min per net.
 
 (c) ``multilayer_rates/c`` (observation): eps_D(d_max) / eps_D(d_min) at
     the largest N of the fixed-alpha sweep (A_min = N/2; full: d = 160 vs
@@ -64,11 +65,11 @@ the scaled rows too).
 Cells run through the sweep runner into
 validation/out/multilayer_rates{,_quick}{,_A<K>}/ (fixed alpha) and
 ..._scaled/ (alpha0 / N), resumable; pass --scheduler to use a Dask
-cluster.  Full run: the fixed sweep is 300 cells, about 2.8 hours on this
-2-core machine with --workers 2 (an N = 3200 cell takes about 240 s with
-two side by side); the scaled sweep 100 cells, about 1 hour with one worker
-(estimated from the cost of training and of the Monte Carlo evaluation
-measured at N <= 3200: about 150 s for an N = 1600 cell).  Quick mode: 128
+cluster.  Full run (sizes set on 2026-12-01 to fit one working session of
+about 2 hours on this 2-core machine beside the other scripts, before any
+full-size run under the current rules; they were N <= 3200 with 20 pairs
+fixed, N <= 1600 scaled, about 4 hours): the fixed sweep is 120 cells (an
+N = 1600 cell about 55 s), the scaled one 80 (an N = 800 cell about 30 s).  Quick mode: 128
 s of CPU time with one worker (about 2 minutes on an idle machine).  Writes
 validation/out/<stem>.json (claims, the verdict, "ratio_d", "seconds"; with
 the default --path-draws also multilayer_rates{,_quick}.json, which
@@ -167,10 +168,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     t0 = time.time()
     ds = [10, 40] if args.quick else [10, 40, 160]
-    Ns = [100, 200, 400] if args.quick else [200, 400, 800, 1600, 3200]
+    Ns = [100, 200, 400] if args.quick else [200, 400, 800, 1600]
     ds_s = [10]
-    Ns_s = [100, 200, 400, 800] if args.quick else [100, 200, 400, 800, 1600]
-    seeds = list(range(2 if args.quick else 20))
+    Ns_s = [100, 200, 400, 800]
+    seeds = list(range(2 if args.quick else 10))
     seeds_s = list(range(6 if args.quick else 20))
     if args.path_draws < 1:
         print(f"multilayer_rates: --path-draws must be an integer >= 1, got {args.path_draws}",
