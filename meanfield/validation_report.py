@@ -35,11 +35,22 @@ def _cell(text):
 
 
 def _fmt(v):
+    """Three decimals, or three significant digits where those would hide the value (a
+    relative gap of 4e-4, a deviation of 1e-12, a ratio of 250)."""
     if v is None:
         return ""
     if isinstance(v, float):
-        return f"{v:+.3f}" if abs(v) < 10 else f"{v:.3g}"
+        if v == 0:
+            return "0"
+        return f"{v:+.3f}" if 0.01 <= abs(v) < 10 else f"{v:.3g}"
     return str(v)
+
+
+def _old_verdict(c):
+    """The row's verdict under the rule it replaced, with that rule (empty when unchanged)."""
+    if "old_rule" not in c:
+        return ""
+    return f"{'PASS' if c.get('old_pass') else 'FAIL'} ({c['old_rule']})"
 
 
 def _figure_link(fig, folder, report_dir):
@@ -76,8 +87,9 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     Each claim is one row: its id, the claim, the paper and equation, whether
     its setting is inside the theorem's assumptions, the measured value with
     its interval, the criterion (:data:`meanfield.analysis.claims.RULES`),
-    PASS/FAIL (or "reported" for an observation) and the figure, copied into
-    ``figures/`` beside the report.
+    PASS/FAIL (or "reported" for an observation), the verdict under the rule
+    it replaced (rows with ``old_rule``), the tightness and the figure, copied
+    into ``figures/`` beside the report.
 
     Parameters
     ----------
@@ -113,8 +125,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
              f"{time.strftime('%Y-%m-%d %H:%M')}. How each claim is judged, and why: "
              "docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
-             "| result | tightness | figure |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| result | under the old rule | tightness | figure |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ok, counts = True, {"PASS": 0, "FAIL": 0, "reported": 0}
     for name in names:
         result = folder / "out" / (f"{name}.json" if full else f"{name}_quick.json")
@@ -133,7 +145,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             tail = ((proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc else
                     ["unreadable stored result"]) or ["no output"]
             lines.append(f"| {name} | | (script failed, exit {proc and proc.returncode}: "
-                         f"{_cell(tail[0])}) | | | | | | FAIL | | |")
+                         f"{_cell(tail[0])}) | | | | | | FAIL | | | |")
             counts["FAIL"] += 1
             continue
         seconds = report.get("seconds", seconds)
@@ -148,7 +160,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                 f"| {label} | {_cell(c.get('id', ''))} | {_cell(c['claim'])} | "
                 f"{_cell(c['paper'])} | {_cell(c.get('assumptions', ''))} | "
                 f"{_fmt(c['value'])} | {iv} | {_cell(c.get('criterion', ''))} | {res} | "
-                f"{_cell(c.get('tightness', ''))} | "
+                f"{_cell(_old_verdict(c))} | {_cell(c.get('tightness', ''))} | "
                 f"{_figure_link(c.get('figure'), folder, out.parent)} |")
     lines += ["", f"Judged claims: {counts['PASS']} passed, {counts['FAIL']} failed; "
                   f"{counts['reported']} reported without a verdict."]

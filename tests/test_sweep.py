@@ -231,7 +231,7 @@ def test_report_escapes_table_pipes(tmp_path):
         "(out / 'pipes_quick.json').write_text(json.dumps({'claims': c}))\n")
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("pipes",))
     row = [line for line in text.splitlines() if line.startswith("| pipes")][0]
-    assert ok and row.count(" | ") == 10 and "\\|A\\|" in row
+    assert ok and row.count(" | ") == 11 and "\\|A\\|" in row
 
 
 def test_report_rows_observations_figures_and_reuse(tmp_path):
@@ -358,3 +358,28 @@ def test_a_folder_in_use_is_refused_naming_the_process(tmp_path, capsys, zygote,
         assert main([*STAB_ARGV, "--out", str(out)]) == 0
         assert "6 of 6 cells already in" in capsys.readouterr().err
         assert len(pd.read_csv(out / "paths.csv")) == 6
+
+
+def test_report_shows_old_verdicts_and_small_values(tmp_path):
+    """A row whose rule changed shows its verdict under the old rule beside the new one, and
+    a value far below 0.01 keeps its digits (a relative gap of 3.7e-4 is not '+0.000')."""
+    from meanfield.validation_report import run_validation
+
+    (tmp_path / "old.py").write_text(
+        "import json, pathlib\n"
+        "from meanfield.analysis.claims import claim_row\n"
+        "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+        "c = [claim_row('dropout_rates/c/erf', 'eps_C slope', 'P', -0.67, (-0.8, -0.55), "
+        "old_rule='slope in [-0.65, -0.35]', old_pass=False),\n"
+        "     claim_row('pde_vs_sgd/a/relu', 'gap', 'P', 3.735e-4),\n"
+        "     claim_row('deep_connectivity/b-vertices', 'dev', 'P', 0.0)]\n"
+        "(out / 'old_quick.json').write_text(json.dumps({'claims': c}))\n")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("old",))
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| old")]
+    head = [h.strip("| ") for h in text.splitlines()[4].split(" | ")]
+    col = {h: i for i, h in enumerate(head)}
+    assert ok and len(head) == 12
+    assert rows[0][col["result"]] == "PASS"
+    assert rows[0][col["under the old rule"]] == "FAIL (slope in [-0.65, -0.35])"
+    assert rows[1][col["measured"]] == "0.000374" and rows[1][col["under the old rule"]] == ""
+    assert rows[2][col["measured"]] == "0" and rows[2][col["result"]] == "PASS"
