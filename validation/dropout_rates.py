@@ -39,11 +39,11 @@ logarithms):
     at one N, with a step alpha = alpha0 / N small enough that the
     sqrt(alpha) term of (3.7), the only one with D, is negligible; judged by
     "does not grow" (the lower end of the ratio's 95% interval <= 1).  With
-    alpha0 = 1e-3 and z = 1: at N = 200 (full) the first term is
-    (sqrt(log 100) + 1) / sqrt(100) = 0.315 and the second
-    sqrt(5e-6) (sqrt(160 + log 200) + 1) = 0.031 (10%), 0.011 at d = 10;
+    alpha0 = 1e-3 and z = 1: at N = 400 (full) the first term is
+    (sqrt(log 200) + 1) / sqrt(200) = 0.233 and the second
+    sqrt(2.5e-6) (sqrt(160 + log 400) + 1) = 0.022 (9%), 0.008 at d = 10;
     at N = 100 (quick) 0.421 and 0.044 (10%), 0.015 at d = 10.  The bound's
-    shape thus grows by 6.1% (full) and 6.5% (quick) from d = 10 to 160:
+    shape thus grows by 5.8% (full) and 6.5% (quick) from d = 10 to 160:
     dimension-free up to that.  The ratio is drawn beside the multilayer one
     of ``validation/multilayer_rates.py`` (Theorem 2, whose leading term grows
     like sqrt(d): sqrt(160 / 10) = 4), read from its JSON ("ratio_d") when
@@ -55,16 +55,13 @@ of the means across N below the mean seed standard deviation).
 
 Settings: teacher-student, d = 20, teacher of 4 orthonormal neurons; theta ~
 a ~ N(0, 1), w ~ N(0, I/d), and theta' from the same law with an independent
-seed; one-pass SGD (3.3), batch 1, T = 1.  Full: N = 100 ... 3200, 10 pairs
-per N; the |A| sweep |A| in {12, 25, 50} at N in {400, 800, 1600, 3200};
-d sweep N = 200, 10 pairs per d.  Quick (``--quick``): N = 100 ...
-1600, 6 pairs; |A| in {6, 12, 25} at N in {200, 400, 800, 1600}; d sweep
-N = 100, 4 pairs.  The full sizes were set on 2026-12-01, before any
-full-size run under the current rules, to fit one working session of about
-2 hours on this 2-core machine beside the other scripts (they were N <=
-12800, |A| up to 200 at N >= 1600, and the d sweep at N = 800 with 20 pairs:
-a network's SGD costs N^2 d, so N = 12800 is 16x N = 3200 per pair, and a
-d = 160 pair at N = 800 about 20 minutes).  Fits are of the means over networks (eps_C is exactly 0
+seed; one-pass SGD (3.3), batch 1, T = 1.  Full: N = 100 ... 12800, 10 pairs
+per N; the |A| sweep |A| in {25, 50, 100, 200} at N in {1600, 3200, 6400,
+12800}; d sweep N = 400, 20 pairs per d (it was N = 800: a d = 160 pair
+there takes about 2.3 minutes, 65 CPU minutes for the sweep; see
+docs/validation.md, "Sizes of the full run").  Quick (``--quick``): N = 100
+... 1600, 6 pairs; |A| in {6, 12, 25} at N in {200, 400, 800, 1600}; d sweep
+N = 100, 4 pairs.  Fits are of the means over networks (eps_C is exactly 0
 for some pairs) with a percentile bootstrap over networks (pairs for eps_C).
 
 Reported next to the claims: the local slopes of eps_C, N times the exact
@@ -124,11 +121,11 @@ def configs(quick):
         laws = dict(Ns=(100, 400, 800), seeds=3)
         dsweep = dict(Ns=(100,), seeds=4)
     else:
-        main = dict(Ns=(100, 200, 400, 800, 1600, 3200), seeds=10,
-                    sweep_Ns=(400, 800, 1600, 3200), sweep_sizes=(12, 25, 50),
-                    straight_max_N=1600, aligned_max_N=1600)
-        laws = dict(Ns=(200, 400, 800, 1600), seeds=5)
-        dsweep = dict(Ns=(200,), seeds=10)
+        main = dict(Ns=(100, 200, 400, 800, 1600, 3200, 6400, 12800), seeds=10,
+                    sweep_Ns=(1600, 3200, 6400, 12800), sweep_sizes=(25, 50, 100, 200),
+                    straight_max_N=3200, aligned_max_N=3200)
+        laws = dict(Ns=(200, 400, 800, 1600, 3200), seeds=5)
+        dsweep = dict(Ns=(400,), seeds=20)
     common = dict(d=20, width=4, T=1.0, alpha0=1.0, times=(0.0, 0.5, 1.0), half_draws=4,
                   sweep_draws=16, rescaled_draws=4)
     dsweep = dict(common, **dsweep, alpha0=1e-3, times=(1.0,), straight_max_N=0,
