@@ -66,7 +66,9 @@ def _figure_link(fig, folder, report_dir):
         return path.name
     # scripts write figures of the same name into per-case folders (dropout_rates_erf/,
     # dropout_rates_relu/): the folder is part of the copy's name, so none overwrites another
-    name = path.name if path.parent.name == "out" else f"{path.parent.name}-{path.name}"
+    # (a folder named "figures" says nothing: the one above it names the run)
+    parent = path.parent.parent if path.parent.name == "figures" else path.parent
+    name = path.name if parent.name == "out" else f"{parent.name}-{path.name}"
     dest = report_dir / "figures" / name
     if dest.resolve() != path.resolve():
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -276,12 +276,20 @@ def test_report_figures_of_the_same_name_do_not_overwrite(tmp_path):
         "    (out / act / 'fig.png').write_bytes(act.encode())\n"
         "    c.append(claim_row(f'dropout_rates/a/{act}', 'slope', 'P', -0.5, (-0.6, -0.4), "
         "figure=str(out / act / 'fig.png')))\n"
+        "for run in ('fixed', 'scaled'):  # multilayer_rates: <run>/figures/<name>.png\n"
+        "    (out / run / 'figures').mkdir(parents=True, exist_ok=True)\n"
+        "    (out / run / 'figures' / 'm.png').write_bytes(run.encode())\n"
+        "    c.append(claim_row('multilayer_rates/c', 'ratio', 'P', 1.1, "
+        "figure=str(out / run / 'figures' / 'm.png')))\n"
         "(out / 'two_quick.json').write_text(json.dumps({'claims': c}))\n")
     text, _ = run_validation(out=tmp_path / "r" / "report.md", folder=tmp_path, scripts=("two",))
     figs = tmp_path / "r" / "figures"
     assert (figs / "erf-fig.png").read_bytes() == b"erf"
     assert (figs / "relu-fig.png").read_bytes() == b"relu"
     assert "(figures/erf-fig.png)" in text and "(figures/relu-fig.png)" in text
+    # a folder named 'figures' is skipped for the one that names the run
+    assert (figs / "fixed-m.png").read_bytes() == b"fixed"
+    assert (figs / "scaled-m.png").read_bytes() == b"scaled"
 
 
 def test_sigterm_raises_keyboard_interrupt_only_inside_the_block():
