@@ -507,7 +507,7 @@ def _validate_parser(sub):
                        description="Run each script in validation/ (quick sizes unless --full) "
                                    "and write a report with one row per claim.")
     p.add_argument("--full", action="store_true",
-                   help="the published sizes (hours on two cores; the report goes to "
+                   help="the full sizes (about two hours on two cores; the report goes to "
                         "docs/validation/report.md unless --out is given)")
     p.add_argument("--out", type=Path, default=None,
                    help="report file (default validation/out/report.md, or "
@@ -518,6 +518,10 @@ def _validate_parser(sub):
     p.add_argument("--reuse", action="store_true",
                    help="tabulate a script's stored result instead of running it again "
                         "(a stopped run goes on where it stopped)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="scripts run side by side, each with its share of the cores as "
+                        "threads (default: the number of cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_validate)
 
 
@@ -527,7 +531,8 @@ def _validate(args):
     _check_out(args.out, file=True)
     from .validation_report import run_validation
 
-    report, ok = run_validation(full=args.full, out=args.out, only=args.only, reuse=args.reuse)
+    report, ok = run_validation(full=args.full, out=args.out, only=args.only, reuse=args.reuse,
+                                jobs=args.jobs, progress=not args.quiet)
     print(report)
     print(f"wrote {args.out}")
     return 0 if ok else 1

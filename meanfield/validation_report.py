@@ -11,14 +11,29 @@ after the other and tabulates those claims.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import _checks
 
 SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates",
            "deep_connectivity", "pde_vs_sgd")
+# Started first, the longest: side by side the run then ends with short ones, not one long
+# one alone.
+LONGEST_FIRST = ("pde_vs_sgd", "multilayer_rates", "sgd_vs_limit", "dropout_rates",
+                 "deep_connectivity", "empirical_dropout", "lazy_gram")
+# dropout_rates draws multilayer_rates' d ratio (from its result file) beside its own
+AFTER = {"dropout_rates": ("multilayer_rates",)}
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMBA_NUM_THREADS")
 
 
 def validation_dir() -> Path:
@@ -82,8 +97,55 @@ def _result(c):
     return "PASS" if c["pass"] else "FAIL"
 
 
+def _run_order(names):
+    """``names`` longest first, each after the scripts it reads (:data:`AFTER`): a script
+    waits only for one already started, so no worker waits for a script still queued."""
+    rank = {n: i for i, n in enumerate(LONGEST_FIRST)}
+    order = []
+    for name in sorted(names, key=lambda n: rank.get(n, len(rank))):
+        for dep in AFTER.get(name, ()):
+            if dep in names and dep not in order:
+                order.append(dep)
+        if name not in order:
+            order.append(name)
+    return order
+
+
+def _run_scripts(to_run, folder, full, jobs, progress):
+    """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads;
+    return ``{name: (CompletedProcess, seconds)}``."""
+    order = _run_order(to_run)
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    env = dict(os.environ)
+    for var in _THREAD_VARS:  # a user's own setting wins
+        env.setdefault(var, threads)
+    done, events = {}, {n: threading.Event() for n in order}
+
+    def one(name):
+        for dep in AFTER.get(name, ()):
+            if dep in events:
+                events[dep].wait()
+        cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
+               + ([] if full else ["--quick"]))
+        t0 = time.time()
+        try:
+            done[name] = (subprocess.run(cmd, capture_output=True, text=True, env=env),
+                          time.time() - t0)
+        finally:
+            events[name].set()
+        return name
+
+    with tqdm(total=len(order), desc="validate", unit="script", disable=not progress) as bar, \
+            ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in as_completed([pool.submit(one, n) for n in order]):
+            name = future.result()
+            bar.set_postfix_str(f"{name} {done[name][1]:.0f} s")
+            bar.update()
+    return done
+
+
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,
-                   scripts=SCRIPTS, reuse=False):
+                   scripts=SCRIPTS, reuse=False, jobs=None, progress=False):
     """Run the scripts (quick sizes unless ``full``); write and return the report.
 
     Each claim is one row: its id, the claim, the paper and equation, whether
@@ -96,7 +158,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     Parameters
     ----------
     full : bool
-        The published sizes instead of the quick ones.
+        The full sizes instead of the quick ones.
     out : path
         The report file.
     only : list of str, optional
@@ -108,6 +170,14 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     reuse : bool
         Tabulate a script's stored result instead of running it again when
         its result file exists (a stopped full run goes on where it stopped).
+    jobs : int, optional
+        Scripts run side by side (default: the number of CPUs, at most the
+        number of scripts), each with ``CPUs // jobs`` threads unless the
+        environment sets ``OMP_NUM_THREADS``, ``NUMBA_NUM_THREADS`` and the
+        like.  The longest start first; ``dropout_rates`` starts after
+        ``multilayer_rates`` ends, whose result it draws beside its own.
+    progress : bool
+        A progress bar over the scripts (on standard error).
 
     Returns
     -------
@@ -122,8 +192,13 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         raise ValueError(f"--only must name scripts among {', '.join(scripts)}, got {unknown}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    result_of = {n: folder / "out" / (f"{n}.json" if full else f"{n}_quick.json") for n in names}
+    to_run = [n for n in names if not (reuse and result_of[n].exists())]
+    jobs = (max(1, min(os.cpu_count() or 1, len(to_run))) if jobs is None
+            else _checks.positive_int("jobs", jobs))
+    runs = _run_scripts(to_run, folder, full, jobs, progress) if to_run else {}
     lines = ["# meanfield validation report", "",
-             f"Sizes: {'full (published)' if full else 'quick'}; "
+             f"Sizes: {'full' if full else 'quick'}; "
              f"{time.strftime('%Y-%m-%d %H:%M')}. How each claim is judged, and why: "
              "docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
@@ -131,14 +206,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ok, counts = True, {"PASS": 0, "FAIL": 0, "reported": 0}
     for name in names:
-        result = folder / "out" / (f"{name}.json" if full else f"{name}_quick.json")
-        seconds, proc = None, None
-        if not (reuse and result.exists()):
-            cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
-                   + ([] if full else ["--quick"]))
-            t0 = time.time()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            seconds = time.time() - t0
+        result = result_of[name]
+        proc, seconds = runs.get(name, (None, None))
         try:
             report = json.loads(result.read_text())
             claims = report["claims"]

@@ -215,3 +215,15 @@ def test_path_stopped_resumes_from_the_paths_stored(tmp_path, capsys, monkeypatc
     assert (out / "path.csv").read_bytes() == (ref / "path.csv").read_bytes()
     assert (json.loads((out / "summary.json").read_text())
             == json.loads((ref / "summary.json").read_text()))
+
+
+def test_validate_bad_jobs_is_exit_2_before_any_script(tmp_path, capsys, monkeypatch):
+    import subprocess
+
+    def run(*a, **k):
+        raise AssertionError("a script started")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert main(["validate", "--jobs", "0", "--out", str(tmp_path / "r.md")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "meanfield validate: error: jobs must be an integer >= 1, got 0"]

@@ -391,3 +391,53 @@ def test_report_shows_old_verdicts_and_small_values(tmp_path):
     assert rows[0][col["under the old rule"]] == "FAIL (slope in [-0.65, -0.35])"
     assert rows[1][col["measured"]] == "0.000374" and rows[1][col["under the old rule"]] == ""
     assert rows[2][col["measured"]] == "0" and rows[2][col["result"]] == "PASS"
+
+
+def _marker_script(body):
+    """A fake validation script: ``body`` runs with ``out`` and ``name`` defined, then the
+    script writes a passing claim carrying ``info`` (a dict the body fills)."""
+    return ("import json, os, pathlib, sys, time\n"
+            "name = pathlib.Path(__file__).stem\n"
+            "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+            "info = {}\n" + body +
+            "c = [{'claim': name, 'paper': 'P', 'value': 1.0, 'interval': None, 'pass': True, "
+            "'figure': '', 'info': info}]\n"
+            "(out / f'{name}_quick.json').write_text(json.dumps({'claims': c}))\n")
+
+
+def test_report_runs_scripts_side_by_side_after_what_they_read(tmp_path, monkeypatch):
+    """With jobs = 2 two scripts run at once (each sees the other start), each with its share
+    of the CPUs as threads; dropout_rates starts only once multilayer_rates has written its
+    result, even though it is listed first."""
+    import json
+
+    from meanfield.validation_report import _run_order, run_validation
+
+    body = ("(out / f'{name}.started').write_text('')\n"
+            "other = 'b' if name == 'a' else 'a'\n"
+            "t0 = time.time()\n"
+            "while not (out / f'{other}.started').exists() and time.time() - t0 < 60:\n"
+            "    time.sleep(0.05)\n"
+            "info['saw_other'] = (out / f'{other}.started').exists()\n"
+            "info['threads'] = os.environ.get('NUMBA_NUM_THREADS')\n")
+    for n in ("a", "b"):
+        (tmp_path / f"{n}.py").write_text(_marker_script(body))
+    (tmp_path / "multilayer_rates.py").write_text(_marker_script("time.sleep(1)\n"))
+    (tmp_path / "dropout_rates.py").write_text(_marker_script(
+        "info['read'] = (out / 'multilayer_rates_quick.json').exists()\n"))
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("a", "b"), jobs=2)
+    info = [json.loads((tmp_path / "out" / f"{n}_quick.json").read_text())["claims"][0]["info"]
+            for n in ("a", "b")]
+    assert ok and all(i["saw_other"] and i["threads"] == "2" for i in info)
+
+    assert _run_order(["dropout_rates", "lazy_gram", "multilayer_rates"]) == \
+        ["multilayer_rates", "dropout_rates", "lazy_gram"]
+    assert _run_order(["lazy_gram", "dropout_rates"]) == ["dropout_rates", "lazy_gram"]
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path,
+                              scripts=("dropout_rates", "multilayer_rates"), jobs=2)
+    info = json.loads((tmp_path / "out" / "dropout_rates_quick.json").read_text())
+    assert ok and info["claims"][0]["info"]["read"] is True
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1, got 0"):
+        run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("a",), jobs=0)
