@@ -40,7 +40,9 @@ a row's case is the case's name (``pde_vs_sgd/b[ramp, d = 40]``):
     at its largest M, reported: the M-particle flow carries the M-neuron
     net's O(1/M) term (above);
 ``pde_vs_sgd/a-extrapolated/ramp`` (``at_most`` 0.01, per ramp case): the gap
-    of the PDE and the ramp's particle risk extrapolated in M;
+    of the PDE and the ramp's particle risk extrapolated in M; at quick sizes
+    (M <= 200, where the fit is not yet asymptotic to 1%: docs/validation.md)
+    the row is ``pde_vs_sgd/a-extrapolated-quick/ramp``, reported;
 ``pde_vs_sgd/b`` (observation, per case): SGD at the largest N, sup of
     ``|mean - PDE| / (3 seed SD + test SE)``, reported beside its O(1/N)
     term: the fitted ``c / N`` at T at that N (``c_over_N_T``) next to SGD's
@@ -291,13 +293,18 @@ def main(argv=None):
         else:
             claims.append(claim_row("pde_vs_sgd/a/ramp", case=r["name"], old_rule=old_a,
                                     old_pass=bool(r["particle_rel"] < 0.01), **row))
+    # at quick sizes the fit is pre-asymptotic (docs/validation.md): reported, with the
+    # verdict the full-size rule would give
+    a_ext = "pde_vs_sgd/a-extrapolated" + ("-quick" if args.quick else "") + "/ramp"
     claims += [claim_row(
-        "pde_vs_sgd/a-extrapolated/ramp",
+        a_ext,
         f"(a') {r['name']}: sup relative gap of the PDE and the particle limit extrapolated in "
         f"M (L_inf + c / M over M = {M_part['ramp'][0]}, {M_part['ramp'][1]} draw(s) each) "
         "after 5% of the horizon",
         PAPER, r["particle_extrapolated_rel"], figure=str(OUT / f"{stem}.png"), case=r["name"],
-        interval_T=r["particle_extrapolated_T"])
+        interval_T=r["particle_extrapolated_T"],
+        **({"old_rule": "sup relative gap <= 0.01 (judged at quick sizes too)",
+            "old_pass": bool(r["particle_extrapolated_rel"] <= 0.01)} if args.quick else {}))
         for r in results if "particle_extrapolated_rel" in r]
     for r in results:
         N_max = max(map(int, r["sgd"]))  # Ns[-1]
