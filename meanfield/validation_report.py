@@ -4,8 +4,8 @@ Each script in ``validation/`` writes ``validation/out/<name>.json`` (or
 ``<name>_quick.json`` at quick sizes) holding ``"claims"``: a list of
 ``{"id", "claim", "paper", "assumptions", "value", "interval", "criterion",
 "judged", "pass", "figure"}`` (rows made by
-:func:`meanfield.analysis.claims.claim_row`).  This module runs them one
-after the other and tabulates those claims.
+:func:`meanfield.analysis.claims.claim_row`).  This module runs them, side by
+side (:func:`run_validation`'s ``jobs``), and tabulates those claims.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -114,34 +113,29 @@ def _run_order(names):
 def _run_scripts(to_run, folder, full, jobs, progress):
     """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads;
     return ``{name: (CompletedProcess, seconds)}``."""
-    order = _run_order(to_run)
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = dict(os.environ)
     for var in _THREAD_VARS:  # a user's own setting wins
         env.setdefault(var, threads)
-    done, events = {}, {n: threading.Event() for n in order}
+    futures = {}
 
     def one(name):
-        for dep in AFTER.get(name, ()):
-            if dep in events:
-                events[dep].wait()
+        # a dependency is submitted before its dependents (_run_order), so it is in futures
+        wait([futures[dep] for dep in AFTER.get(name, ()) if dep in futures])
         cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
                + ([] if full else ["--quick"]))
         t0 = time.time()
-        try:
-            done[name] = (subprocess.run(cmd, capture_output=True, text=True, env=env),
-                          time.time() - t0)
-        finally:
-            events[name].set()
-        return name
+        return subprocess.run(cmd, capture_output=True, text=True, env=env), time.time() - t0
 
-    with tqdm(total=len(order), desc="validate", unit="script", disable=not progress) as bar, \
+    with tqdm(total=len(to_run), desc="validate", unit="script", disable=not progress) as bar, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
-        for future in as_completed([pool.submit(one, n) for n in order]):
-            name = future.result()
-            bar.set_postfix_str(f"{name} {done[name][1]:.0f} s")
+        for name in _run_order(to_run):
+            futures[name] = pool.submit(one, name)
+        names = {f: n for n, f in futures.items()}
+        for future in as_completed(futures.values()):
+            bar.set_postfix_str(f"{names[future]} {future.result()[1]:.0f} s")
             bar.update()
-    return done
+    return {n: f.result() for n, f in futures.items()}
 
 
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,
