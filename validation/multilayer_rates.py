@@ -69,8 +69,8 @@ cluster.  Full run (sizes set on 2026-12-01 to fit one working session of
 about 2 hours on this 2-core machine beside the other scripts, before any
 full-size run under the current rules; they were N <= 3200 with 20 pairs
 fixed, N <= 1600 scaled, about 4 hours): the fixed sweep is 120 cells (an
-N = 1600 cell about 55 s), the scaled one 80 (an N = 800 cell about 30 s).  Quick mode: 128
-s of CPU time with one worker (about 2 minutes on an idle machine).  Writes
+N = 1600 cell about 55 s), the scaled one 80 (an N = 800 cell about 30 s).  Quick
+mode: 239 s of CPU time with one worker (measured 2026-12-01).  Writes
 validation/out/<stem>.json (claims, the verdict, "ratio_d", "seconds"; with
 the default --path-draws also multilayer_rates{,_quick}.json, which
 ``meanfield validate`` reads) and prints the claims with PASS, FAIL or
@@ -158,7 +158,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="fixed alpha: d in {10, 40}, N <= 400, 2 pairs; alpha0 / N: d = 10, "
-                        "N <= 800, 3 pairs (about 2 min)")
+                        "N <= 800, 6 pairs (about 4 min)")
     p.add_argument("--path-draws", type=int, default=PATH_DRAWS,
                    help="kept sets per pair for eps_C, averaged (default 2; writes to "
                         "multilayer_rates_A<K>, or multilayer_rates for K = 1)")
