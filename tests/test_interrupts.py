@@ -76,6 +76,39 @@ def test_ctrl_c_in_a_terminal_prints_the_resume_line_and_nothing_else(tmp_path, 
         assert noise not in text, text
 
 
+SHOUT = """
+import logging, sys
+from meanfield.experiments.runner import dask_client
+
+def shout():
+    logging.getLogger("distributed.worker").error("worker shouts")
+
+if __name__ == "__main__":
+    with dask_client(2, logs_dir=sys.argv[1]) as client:
+        client.run(shout)
+        logging.getLogger("distributed.scheduler").error("scheduler shouts")
+"""
+
+
+def test_dask_log_lines_go_to_the_logs_folder_not_the_terminal(tmp_path):
+    """An ERROR line of a worker (as the heartbeat race at shutdown writes,
+    dask/distributed#7105) or of the scheduler reaches neither stdout nor stderr,
+    and is kept in the logs folder, one file per process."""
+    script = tmp_path / "shout.py"
+    script.write_text(SHOUT)
+    logs = tmp_path / "logs"
+    res = subprocess.run([sys.executable, str(script), str(logs)], capture_output=True,
+                         text=True, timeout=180)
+    assert res.returncode == 0, res.stderr
+    assert "shouts" not in res.stdout + res.stderr, res.stderr
+    assert res.stdout + res.stderr == "", res.stdout + res.stderr
+    assert sorted(p.name for p in logs.iterdir()) == ["client.log", "worker-0.log",
+                                                      "worker-1.log"]
+    assert "distributed.scheduler - ERROR - scheduler shouts" in (logs / "client.log").read_text()
+    for w in ("worker-0.log", "worker-1.log"):
+        assert "distributed.worker - ERROR - worker shouts" in (logs / w).read_text()
+
+
 def _listening(proc):
     found = []
     for p in [proc] + proc.children(recursive=True):

@@ -16,6 +16,7 @@ workers.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -162,34 +163,63 @@ def _run_here(experiment, todo, store, threads, retries, report, bar):
         bar.update(1)
 
 
-def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, scheduler):
+@contextlib.contextmanager
+def dask_client(workers, scheduler=None, logs_dir=None):
+    """A Dask client on ``scheduler``, or on a new local cluster of ``workers``
+    single-threaded worker processes, closed (cluster too) when the block ends.
+
+    A local cluster listens on loopback only, and its workers ignore Ctrl-C
+    (the client process takes it and closes them).  Its own log lines do not
+    reach the terminal: WARNING and above go to ``logs_dir`` (see
+    :mod:`meanfield.experiments.dask_logs`), or nowhere when it is None.
+    """
     import dask
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster
+
+    from .dask_logs import WorkerLogFile, client_log_file
 
     cluster = client = None
-    try:
-        if scheduler is not None:
-            # tls:// addresses take their certificates from Dask's configuration
-            # (distributed.comm.tls.*, or DASK_DISTRIBUTED__COMM__TLS__* variables)
-            client = Client(scheduler)
-        else:
-            # On a small machine every background wake-up of the worker, nanny and
-            # scheduler processes is taken from the cells: no sampling profiler
-            # (nothing shows it without a dashboard), a slower tick and memory poll.
-            quiet = {"distributed.worker.profile.enabled": False,
-                     "distributed.admin.tick.interval": "500ms",
-                     "distributed.worker.memory.monitor-interval": "1s",
-                     "distributed.worker.multiprocessing-method": "forkserver"}
-            start_forkserver_ignoring_sigint()
-            with dask.config.set(quiet), interrupts_deferred():
-                # Every socket on loopback: ":0" alone bound the dashboard to 0.0.0.0,
-                # open to anyone on the network.  Port 0 is a free port: None does not
-                # disable the dashboard and warns when 8787 is taken (dask/distributed#8136)
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                       processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0",
-                                       silence_logs=logging.ERROR)
-                client = Client(cluster)
+    with contextlib.ExitStack() as logs:
+        try:
+            if scheduler is not None:
+                # tls:// addresses take their certificates from Dask's configuration
+                # (distributed.comm.tls.*, or DASK_DISTRIBUTED__COMM__TLS__* variables)
+                client = Client(scheduler)
+            else:
+                # On a small machine every background wake-up of the worker, nanny and
+                # scheduler processes is taken from the cells: no sampling profiler
+                # (nothing shows it without a dashboard), a slower tick and memory poll.
+                quiet = {"distributed.worker.profile.enabled": False,
+                         "distributed.admin.tick.interval": "500ms",
+                         "distributed.worker.memory.monitor-interval": "1s",
+                         "distributed.worker.multiprocessing-method": "forkserver"}
+                start_forkserver_ignoring_sigint()
+                with dask.config.set(quiet), interrupts_deferred():
+                    # Every socket on loopback: ":0" alone bound the dashboard to
+                    # 0.0.0.0, open to anyone on the network.  Port 0 is a free port:
+                    # None does not disable the dashboard and warns when 8787 is taken
+                    # (dask/distributed#8136).  silence_logs applies in the workers too.
+                    cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                           processes=True, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0",
+                                           silence_logs=logging.CRITICAL)
+                    if logs_dir is not None:
+                        logs.enter_context(client_log_file(logs_dir))
+                    client = Client(cluster)
+                    if logs_dir is not None:
+                        client.register_plugin(WorkerLogFile(logs_dir))
+            yield client
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, scheduler):
+    from distributed import as_completed
+
+    with dask_client(workers, scheduler, store.logs_dir) as client:
         futures = {}
         for cell in todo:
             fut = client.submit(execute_cell, experiment, cell, threads, pure=False,
@@ -207,8 +237,3 @@ def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, s
                 report.failed += 1
             fut.release()
             bar.update(1)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()

@@ -166,6 +166,8 @@ class ResultStore:
         self.folder = Path(folder)
         self.cells_dir = self.folder / "cells"
         self.failed_dir = self.folder / "failed"
+        #: Dask's own log files of a local sweep (:mod:`meanfield.experiments.dask_logs`)
+        self.logs_dir = self.folder / "logs"
 
     # -- one writer at a time -----------------------------------------------------
     @contextlib.contextmanager
