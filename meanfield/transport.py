@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import ot
 from scipy.spatial.distance import cdist
 
 
@@ -41,6 +40,10 @@ def wasserstein2(X, Y, *, method="auto", exact_max=3000, n_projections=512, seed
                          f"{X.shape} and {Y.shape}")
     if method not in ("auto", "exact", "sliced"):
         raise ValueError(f"method must be 'auto', 'exact' or 'sliced', got {method!r}")
+    # here, not at the top: POT imports torch when it is installed (~2 s), and every
+    # command that imports the two-layer package (even for its --help) paid for it
+    import ot
+
     n, m = len(X), len(Y)
     if method == "sliced" or (method == "auto" and max(n, m) > exact_max):
         v = ot.sliced_wasserstein_distance(X, Y, n_projections=n_projections, p=2, seed=seed)

@@ -231,3 +231,18 @@ def test_sweep_runs_on_a_tls_scheduler_with_dasks_security_settings(tmp_path):
     import pandas as pd
 
     pd.testing.assert_frame_equal(load(tmp_path / "tls"), load(here), check_exact=True)
+
+
+@pytest.mark.parametrize("command", ["couple", "stability", "path", "sweep", "plot", "validate"])
+def test_a_command_help_imports_neither_torch_nor_pot(command):
+    """POT imports torch (about 2 s); ``stability --help`` and ``path --help`` took
+    6-9 s while the two-layer package imported it at the top of ``transport``."""
+    code = ("import sys, contextlib, io\nfrom meanfield.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main([%r, '--help'])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('torch', 'ot', 'distributed', 'matplotlib') "
+            "if m in sys.modules))" % command)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]", res.stdout
