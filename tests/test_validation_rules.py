@@ -70,3 +70,20 @@ def test_rows_and_verdict():
     with pytest.raises(ValueError, match="observation has no limit"):
         Rule("observation", 1.0, "inside", "t")
     assert set(KINDS) >= {r.kind for r in RULES.values()}
+
+
+def test_tightness_is_reported_for_rates_in_n_whatever_the_claim_says():
+    """Tightness against -1/2 belongs to a slope for which the paper gives that exponent:
+    the ReLU eps_D rate (reported, beyond A3) has it, the slope at fixed |A| (where no
+    decay in N is expected) does not, whether or not the claim's words say "slope"."""
+    rate = claim_row("dropout_rates/a/relu", "relu: eps_D at |A| = N/2", "SM (3.7)", -0.46,
+                     (-0.50, -0.42))
+    fixed = claim_row("dropout_rates/b/relu", "relu: eps_D at |A| = 25: slope in N",
+                      "SM (3.7)", 0.02, (-0.04, 0.08))
+    ratio = claim_row("multilayer_rates/c", "eps_D(160) / eps_D(10)", "SM (4.4)", 1.17,
+                      (0.89, 1.52))
+    assert rate["tightness"] == "interval contains -0.50"
+    assert "tightness" not in fixed and "tightness" not in ratio
+    assert {k for k, r in RULES.items() if r.rate and r.kind == "observation"} == {
+        "sgd_vs_limit/relu", "dropout_rates/a/relu", "dropout_rates/c/relu",
+        "multilayer_rates/a/fixed-alpha", "multilayer_rates/b/fixed-alpha"}

@@ -61,12 +61,19 @@ class Rule:
         ``"beyond: <why>"``.
     text : str
         The criterion in words, as ``docs/validation.md`` states it.
+    rate : bool
+        The interval is that of a log-log slope in N for which the paper gives
+        the exponent -1/2 (as a bound, or for a setting beyond its assumptions):
+        the row then reports its *tightness* beside the verdict.  Default: True
+        for ``upper_rate`` and ``decay``, False otherwise (a slope at fixed
+        ``|A|``, where no decay in N is expected, is not a rate).
     """
 
     kind: str
     limit: float | None
     assumptions: str
     text: str
+    rate: bool | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -76,6 +83,8 @@ class Rule:
         if not (self.assumptions == "inside" or self.assumptions.startswith("beyond: ")
                 or self.assumptions.startswith("setting: ")):
             raise ValueError("assumptions must be 'inside', 'beyond: ...' or 'setting: ...'")
+        if self.rate is None:
+            object.__setattr__(self, "rate", self.kind in ("upper_rate", "decay"))
 
     @property
     def judged(self) -> bool:
@@ -138,7 +147,7 @@ def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, ca
     dict
         ``id, claim, paper, assumptions, criterion, value, interval, judged,
         pass`` (``None`` when not judged), ``figure`` and ``extra``'s keys;
-        rate claims get ``tightness``.
+        rows of a rule with ``rate`` get ``tightness``.
     """
     rule = RULES[claim_id]
     row = {"id": claim_id if case is None else f"{claim_id}[{case}]", "claim": claim,
@@ -146,8 +155,7 @@ def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, ca
            "criterion": rule.text, "value": value,
            "interval": None if interval is None else [float(v) for v in interval],
            "judged": rule.judged, "pass": rule.judge(value, interval), "figure": figure}
-    if rule.kind in ("upper_rate", "decay") or (rule.kind == "observation" and interval
-                                                 and "slope" in claim):
+    if rule.rate:
         row["tightness"] = tightness(interval)
     row.update(extra)
     return row
@@ -166,33 +174,35 @@ def _upper(assumptions="inside"):
     return Rule("upper_rate", -0.35, assumptions, _UPPER)
 
 
-def _seen(assumptions, text="reported, not judged"):
-    return Rule("observation", None, assumptions, text)
+def _seen(assumptions, text="reported, not judged", rate=False):
+    return Rule("observation", None, assumptions, text, rate)
 
 
 RULES = {
     # Mei, Misiakiewicz & Montanari, Theorem 1 (used in Shevchenko & Mondelli's proof)
     "sgd_vs_limit/erf": _upper(),
-    "sgd_vs_limit/relu": _seen(_RELU),
+    "sgd_vs_limit/relu": _seen(_RELU, rate=True),
     # Shevchenko & Mondelli Theorem 1: (3.7) eps_D, (3.8) eps_C, with alpha = 1/N
     # erf only: tanh and sigmoid have no closed-form kernel (quadrature, 180-450x erf's cost)
     "dropout_rates/a/erf": _upper(),
-    "dropout_rates/a/relu": _seen(_RELU),
+    "dropout_rates/a/relu": _seen(_RELU, rate=True),
     **{f"dropout_rates/b/{a}": Rule(
         "equivalence", 0.15, "inside",
         "95% interval of the slope of eps_D in N at fixed |A| inside [-0.15, 0.15]")
        for a in ("erf",)},
     "dropout_rates/b/relu": _seen(_RELU),
     "dropout_rates/c/erf": _upper(),
-    "dropout_rates/c/relu": _seen(_RELU),
+    "dropout_rates/c/relu": _seen(_RELU, rate=True),
     "dropout_rates/d/erf": Rule(
         "reaches", 1.0, "inside",
         "lower end of the 95% interval of eps_D(d = 160) / eps_D(d = 10) <= 1"),
     # Shevchenko & Mondelli Theorem 2, (4.4)-(4.5)
     "multilayer_rates/a/fixed-alpha": _seen(
-        "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.4) does not vanish"),
+        "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.4) does not vanish",
+        rate=True),
     "multilayer_rates/b/fixed-alpha": _seen(
-        "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.5) does not vanish"),
+        "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.5) does not vanish",
+        rate=True),
     "multilayer_rates/a/scaled-alpha": _upper(),
     "multilayer_rates/b/scaled-alpha": _upper(),
     "multilayer_rates/c": _seen("inside", "reported beside the bound's shape sqrt(160 / 10)"),
