@@ -25,6 +25,24 @@ from .experiments.options import (COUPLE_OPTIONS, EXPERIMENT_SUMMARIES, ConfigEr
                                   option_help, stability_options)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with two differences every command needs.
+
+    * No abbreviations (``allow_abbrev=False``): argparse's default took
+      ``couple --n 20`` for ``--noise-std 20`` and ran for half a minute with a
+      setting the user never gave.  An option is spelt in full or refused.
+    * A usage error is one line (``meanfield couple: error: ...``) and exit
+      status 2, like every other bad input, not the usage block.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 #: One line per subcommand, for the top-level help.
 _HELP = {
     "couple": "coupled SGD / mean-field limit run: table, summary, figure",
@@ -546,7 +564,7 @@ def build_parser(command=None):
     """The command line's parser; with ``command``, only that subcommand gets its
     options (the others are listed by name and help), so that ``meanfield
     --help`` does not import the modules whose settings the options mirror."""
-    p = argparse.ArgumentParser(prog="meanfield",
+    p = _Parser(prog="meanfield",
                                 description="Numerical mean-field theory of neural networks.")
     p.add_argument("--version", action="version", version=f"meanfield {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -555,6 +573,7 @@ def build_parser(command=None):
             build(sub)
         else:
             sub.add_parser(name, help=_HELP[name])
+    p.commands = sub.choices
     return p
 
 
@@ -566,7 +585,10 @@ def _command(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command(argv))
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said by the subcommand's parser, so that the line names the command
+        parser.commands.get(args.command, parser).error(
+            f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 2

@@ -227,3 +227,36 @@ def test_validate_bad_jobs_is_exit_2_before_any_script(tmp_path, capsys, monkeyp
     assert main(["validate", "--jobs", "0", "--out", str(tmp_path / "r.md")]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "meanfield validate: error: jobs must be an integer >= 1, got 0"]
+
+
+# Each command with an abbreviation of one of its options and with an option it does not
+# have.  argparse's default allow_abbrev=True took 'couple --n 20' for '--noise-std 20'
+# and ran with noise 20 (exit 0, final risk 497).
+@pytest.mark.parametrize("argv, bad", [
+    (["couple", "--n", "20"], "--n"),
+    (["couple", "--noise", "0.1"], "--noise"),
+    (["couple", "--Nn", "20"], "--Nn"),
+    (["stability", "--seed", "3"], "--seed"),
+    (["stability", "--sweep-N", "100"], "--sweep-N"),
+    (["path", "--point", "9"], "--point"),
+    (["path", "--seeds", "2"], "--seeds"),
+    (["sweep", "c.toml", "--out", "o", "--work", "2"], "--work"),
+    (["sweep", "c.toml", "--out", "o", "--threads", "2"], "--threads"),
+    (["plot", "some_folder", "--fig", "x"], "--fig"),
+    (["validate", "--ful"], "--ful"),
+    (["validate", "--reus"], "--reus"),
+    (["validate", "--N", "3"], "--N"),
+])
+def test_unknown_or_abbreviated_option_is_one_line_exit_2(argv, bad, capsys, monkeypatch):
+    import meanfield.cli as cli
+
+    ran = []
+    for name in ("_couple", "_stability", "_path", "_sweep", "_plot", "_validate"):
+        monkeypatch.setattr(cli, name, lambda args, n=name: ran.append(n) or 0)
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and not ran
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1, err
+    assert lines[0].startswith(f"meanfield {argv[0]}: error: ") and bad in lines[0]
