@@ -22,7 +22,7 @@ import time
 
 import pandas as pd
 
-from meanfield.experiments import load, parse_config, run_sweep
+from meanfield.experiments import load_results as load, parse_config, run_sweep
 
 
 def config(n_cells):

@@ -25,41 +25,24 @@ compiles nothing.
 
 import importlib
 
-__version__ = "0.1.0"
+import warnings
 
-#: How to install torch, everywhere the package says it: the CPU wheel pinned
-#: first, since an unpinned ``pip install torch`` on Linux fetches the
-#: multi-GB CUDA build.
-TORCH_HINT = ("pip install torch==2.13.0 (the CPU wheel; pin it before "
-              "pip install 'meanfield[torch]')")
-
-
-def load(folder):
-    """All finished results of the sweep in ``folder`` as one pandas DataFrame.
-
-    Each row carries its cell's settings as columns and the cell's id in
-    ``cell``; where an experiment writes two kinds of row (``stability`` and
-    ``multilayer``: dropout and paths), the column ``table`` says which.  See
-    :func:`meanfield.experiments.load` for every column.
-    """
-    from .experiments.store import load as _load
-
-    return _load(folder)
-
+from ._meta import TORCH_HINT, __version__  # noqa: F401 - the package's own names
 
 #: Top-level name -> the module that defines it.
 _WHERE = {
     **dict.fromkeys(["GaussianTask", "teacher_student", "isotropic_gaussians",
                      "anisotropic_gaussians"], "tasks"),
     **dict.fromkeys(["InitialLaw", "SGD", "run_sgd", "ParticleLimit", "run_limit", "run_coupled",
-                     "measure", "seven_segment_path", "TwoLayerNet", "PopulationRisk"],
+                     "coupling_distances", "seven_segment_path", "TwoLayerNet", "PopulationRisk"],
                     "twolayer"),
     **dict.fromkeys(["Network", "draw_keep", "dropout_rescale", "dropout_loss", "dropout_gap",
                      "rescaled_dropout"], "dropout"),
     **dict.fromkeys(["PathVertices", "barrier"], "connectivity"),
     **dict.fromkeys(["Stepper", "simulate", "DivergenceError", "Trajectory"], "stepping"),
     **dict.fromkeys(["loglog_fit", "extrapolate"], "analysis"),
-    **dict.fromkeys(["run_sweep", "load_config"], "experiments"),
+    **dict.fromkeys(["run_sweep", "load_config", "run_stability", "load_results"],
+                    "experiments"),
     "solve_radial": "pde",
     "MultilayerNet": "multilayer",
     "wasserstein2": "transport",
@@ -67,10 +50,17 @@ _WHERE = {
 _SUBMODULES = ("tasks", "twolayer", "dropout", "connectivity", "multilayer", "pde", "lazy",
                "stepping", "analysis", "plotting", "experiments", "transport", "torch")
 
-__all__ = sorted(["__version__", "TORCH_HINT", "load", *_WHERE, *_SUBMODULES])
+__all__ = sorted(["__version__", "TORCH_HINT", *_WHERE, *_SUBMODULES])
+
+#: Old name -> new name: they work for one release, with a DeprecationWarning.
+_RENAMED = {"load": "load_results", "measure": "coupling_distances"}
 
 
 def __getattr__(name):
+    if name in _RENAMED:
+        warnings.warn(f"meanfield.{name} is deprecated: use meanfield.{_RENAMED[name]} (the "
+                      f"old name will be removed in 0.3)", DeprecationWarning, stacklevel=2)
+        return __getattr__(_RENAMED[name])
     if name in _WHERE:
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
     elif name in _SUBMODULES:

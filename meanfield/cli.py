@@ -20,7 +20,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from . import __version__, _checks
+from . import _checks
+from ._meta import __version__
 from .experiments.options import (COUPLE_OPTIONS, EXPERIMENT_SUMMARIES, ConfigError, coerce,
                                   option_help, stability_options)
 
@@ -88,14 +89,14 @@ def _check_out(path, flag="--out", file=False):
 
 
 def _write(path, data):
-    from .experiments.store import atomic_write
+    from ._io import atomic_write
 
     atomic_write(path, data)
 
 
 def _save_figure(fig, stem):
     """:func:`meanfield.plotting.save_figure`, each file written atomically."""
-    from .experiments.store import staged_folder as _staged
+    from ._io import staged_folder as _staged
     from .plotting import save_figure
 
     stem = Path(stem)
@@ -260,7 +261,7 @@ def _resume_note(command, store, sweep, quiet):
 def _stability(args):
     out = _check_out(args.out)
     from .experiments import ResultStore
-    from .twolayer.experiment import run_stability, save_stability, stability_sweep
+    from .experiments.stability import run_stability, save_stability, stability_sweep
 
     cfg, _ = _stability_config(args)
     sweep = stability_sweep(cfg)
@@ -301,8 +302,9 @@ def _path_parser(sub):
         description="Train one pair of networks (as a cell of 'stability'), build the "
                     "seven-segment path through a random half A and the two straight-line "
                     "baselines, evaluate the exact loss densely along each; writes "
-                    "path.csv, summary.json and path.png/.pdf into --out. Each path is stored "
-                    "in --out when it is evaluated: run the same command again to resume.")
+                    "path.csv, summary.json and path.png/.pdf into --out. The pair and its "
+                    "three paths are one cell, stored in --out when it is done: the same "
+                    "command again reads it back instead of running it.")
     _out_option(p, "runs/path")
     options = stability_options()
     _add_options(p, {**{k: options[k] for k in _PATH_KEYS}, **_PATH_EXTRA},
@@ -316,7 +318,8 @@ def _path(args):
     import numba
 
     from .experiments import ResultStore, get_experiment, parse_config, run_sweep
-    from .twolayer.experiment import PATHS, non_default_settings, path_figure, profiles
+    from .experiments.stability import non_default_settings
+    from .plotting import pair_path_figure
 
     cfg, extra = _stability_config(args, _PATH_EXTRA, keys=_PATH_KEYS)
     N = _checks.positive_int("N", extra["N"])
@@ -324,42 +327,45 @@ def _path(args):
         raise ConfigError(f"N must be >= 2 to drop half of the neurons, got {N}")
     points = _checks.positive_int("points", extra["points"])
     seed = _checks.nonneg_int("pair_seed", extra["pair_seed"])
-    # one cell per path (experiment pair_path): a stopped run keeps the paths evaluated
+    # one cell (experiment pair_path): the pair is trained once for its three paths
     options = get_experiment("pair_path").options
     fixed = non_default_settings(cfg, options)
     fixed.update({k: v for k, v in {"N": N, "seed": seed, "points": points}.items()
                   if v != options[k][1]})
-    sweep = parse_config({"experiment": "pair_path", "fixed": fixed,
-                          "grid": {"path": list(PATHS)}}, "path settings")
+    sweep = parse_config({"experiment": "pair_path", "fixed": fixed}, "path settings")
     store = ResultStore(out)
     with store.lock():
         _resume_note("path", store, sweep, args.quiet)
         report = run_sweep(sweep, out, workers=1, retries=0, progress=not args.quiet,
                            threads_per_cell=numba.get_num_threads())
         if report.interrupted:
-            print(f"meanfield path: interrupted; {report.skipped + report.done} of "
-                  f"{report.total} paths are stored in {out}; run the same command again "
-                  f"to resume", file=sys.stderr)
+            print(f"meanfield path: interrupted; nothing of this pair is stored in {out} "
+                  f"yet; run the same command again to start it again", file=sys.stderr)
             return 130
         if report.failed:
             err = store.failures()["error"].iloc[0]
             print(f"meanfield path: {err} (see {out / 'failed'})", file=sys.stderr)
             return 1
         table = store.load(sweep)
-        paths = profiles(table)
-        dense = table[table["kind"] == "dense"]
-        _write(out / "path.csv", dense[["path", "s", "loss"]].to_csv(index=False))
-        seven = paths["seven"]
-        vl = seven.vertex_losses()
-        summary = {"N": N, "vertices": dict(zip(seven.labels, vl.tolist())),
-                   "eps_C": seven.barrier,
+        _write(out / "path.csv", table.loc[table["kind"] == "dense", ["path", "s", "loss"]]
+               .to_csv(index=False))
+        vert = table[(table["path"] == "seven") & (table["kind"] == "vertex")]
+        vl = vert["loss"].to_numpy(float)
+
+        def barrier(name):
+            return float(table.loc[(table["path"] == name) & (table["kind"] == "barrier"),
+                                   "loss"].iloc[0])
+
+        summary = {"N": N, "vertices": dict(zip(vert["label"], vl.tolist())),
+                   "eps_C": barrier("seven"),
                    "eps_D_max": max(abs(vl[1] - vl[0]), abs(vl[3] - vl[-1])),
-                   "dense_max": {k: float(p.loss.max()) for k, p in paths.items()},
-                   "barrier_straight": paths["straight"].barrier,
-                   "barrier_aligned": paths["aligned"].barrier,
+                   "dense_max": {k: float(g["loss"].max()) for k, g in
+                                 table[table["kind"] == "dense"].groupby("path", sort=False)},
+                   "barrier_straight": barrier("straight"),
+                   "barrier_aligned": barrier("aligned"),
                    "config": cfg.to_dict(), "version": __version__}
         _write(out / "summary.json", json.dumps(summary, indent=2, default=str))
-        _save_figure(path_figure(table), out / "path")
+        _save_figure(pair_path_figure(table), out / "path")
     print(f"eps_C {summary['eps_C']:.3g} (eps_D max {summary['eps_D_max']:.3g}); "
           f"straight-line barrier {summary['barrier_straight']:.3g}, aligned "
           f"{summary['barrier_aligned']:.3g}")

@@ -24,7 +24,7 @@ def make_task(kind, act, d=5):
 def sweep_and_load(tmp_path, name, config):
     """Write ``config`` to ``name.toml``, run ``meanfield sweep --plot`` on one worker into the
     folder ``name`` (exit status 0 asserted) and return ``(table, folder)``."""
-    from meanfield import load
+    from meanfield import load_results as load
     from meanfield.cli import main
 
     cfg = tmp_path / f"{name}.toml"

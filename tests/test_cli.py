@@ -111,6 +111,7 @@ OUT_ARGV = {
 def _no_work(monkeypatch):
     """Make every command's work fail the test if it starts."""
     import meanfield.experiments
+    import meanfield.experiments.stability
     import meanfield.twolayer
     import meanfield.twolayer.experiment
     import meanfield.validation_report
@@ -119,7 +120,7 @@ def _no_work(monkeypatch):
         raise AssertionError("the work started before --out was checked")
 
     for module, name in ((meanfield.twolayer, "run_coupled"),
-                         (meanfield.twolayer.experiment, "run_stability"),
+                         (meanfield.experiments.stability, "run_stability"),
                          (meanfield.experiments, "run_sweep"),
                          (meanfield.validation_report, "run_validation")):
         monkeypatch.setattr(module, name, work)
@@ -173,7 +174,7 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
     """Rerunning a finished command runs no cell and writes the same tables; a result
     stopped before its first cell writes nothing (it used to replace the tables written
     before by empty, 1-byte ones)."""
-    from meanfield.twolayer.experiment import save_stability
+    from meanfield.experiments.stability import save_stability
     from meanfield.twolayer.experiment import StabilityResult
 
     argv = ["stability", "--d", "4", "--Ns", "8,12", "--seeds", "2", "--T", "0.2",
@@ -189,32 +190,41 @@ def test_stability_rerun_runs_no_cell_and_an_empty_stop_keeps_the_tables(tmp_pat
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == before
 
 
-def test_path_stopped_resumes_from_the_paths_stored(tmp_path, capsys, monkeypatch):
-    """Ctrl-C while the third path is evaluated keeps the first two; the rerun evaluates
-    only the third and writes what an uninterrupted run writes."""
+def test_path_is_one_cell_training_the_pair_once_and_a_rerun_reads_it_back(
+        tmp_path, capsys, monkeypatch):
+    """The pair and its three paths are one cell: the pair is trained once (no cache shared
+    between cells); Ctrl-C stores nothing half done; the rerun writes what an
+    uninterrupted run writes, and a third run reads the stored cell back."""
     import meanfield.twolayer.experiment as st
 
     argv = ["path", "--d", "4", "--N", "12", "--points", "5", "--T", "0.2", "--quiet"]
     ref, out = tmp_path / "ref", tmp_path / "out"
+    real_train, trained = st.train_pair, []
+    monkeypatch.setattr(st, "train_pair", lambda *a, **k: trained.append(a[2:4])
+                        or real_train(*a, **k))
     assert main([*argv, "--out", str(ref)]) == 0
-    real, calls = st.path_cell, []
+    assert trained == [(12, 0)]
+    real_build = st._build_path
 
-    def ctrl_c_at_aligned(cfg, N, seed, path, points):
-        calls.append(path)
-        if path == "aligned":
+    def ctrl_c_at_aligned(name, *args):
+        if name == "aligned":
             raise KeyboardInterrupt
-        return real(cfg, N, seed, path, points)
+        return real_build(name, *args)
 
-    monkeypatch.setattr(st, "path_cell", ctrl_c_at_aligned)
+    monkeypatch.setattr(st, "_build_path", ctrl_c_at_aligned)
     capsys.readouterr()
     assert main([*argv, "--out", str(out)]) == 130
-    assert "2 of 3 paths are stored" in capsys.readouterr().err
-    monkeypatch.setattr(st, "path_cell", lambda *a: calls.append(a[3]) or real(*a))
+    assert "nothing of this pair is stored" in capsys.readouterr().err
+    assert not list((out / "cells").glob("*.csv"))
+    monkeypatch.setattr(st, "_build_path", real_build)
     assert main([*argv, "--out", str(out)]) == 0
-    assert calls == ["seven", "straight", "aligned", "aligned"]
     assert (out / "path.csv").read_bytes() == (ref / "path.csv").read_bytes()
     assert (json.loads((out / "summary.json").read_text())
             == json.loads((ref / "summary.json").read_text()))
+    trained.clear()
+    assert main([*argv, "--out", str(out)]) == 0
+    assert trained == [] and "1 of 1 cells already in" in capsys.readouterr().err
+    assert (out / "path.csv").read_bytes() == (ref / "path.csv").read_bytes()
 
 
 def test_validate_bad_jobs_is_exit_2_before_any_script(tmp_path, capsys, monkeypatch):

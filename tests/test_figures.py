@@ -78,7 +78,7 @@ def fig_connectivity_vs_n():
 
 
 def fig_path_profile():
-    from meanfield.twolayer.experiment import path_figure
+    from meanfield.plotting import pair_path_figure as path_figure
     from meanfield.twolayer.paths import SEVEN_LABELS
 
     rows = []

@@ -209,7 +209,7 @@ def test_sweep_runs_on_a_tls_scheduler_with_dasks_security_settings(tmp_path):
     from distributed import LocalCluster
     from distributed.security import Security
 
-    from meanfield.experiments import load, parse_config, run_sweep
+    from meanfield.experiments import load_results as load, parse_config, run_sweep
 
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a test certificate "

@@ -12,7 +12,8 @@ import meanfield
 #: Names that implement an object of the papers: their docstrings cite it.
 PAPER_OBJECTS = ["GaussianTask", "teacher_student", "isotropic_gaussians",
                  "anisotropic_gaussians", "InitialLaw", "SGD", "run_sgd", "ParticleLimit",
-                 "run_limit", "measure", "run_coupled", "seven_segment_path", "TwoLayerNet",
+                 "run_limit", "coupling_distances", "run_coupled", "seven_segment_path",
+                 "TwoLayerNet",
                  "PopulationRisk", "Network", "draw_keep", "dropout_rescale", "dropout_loss",
                  "dropout_gap", "rescaled_dropout", "PathVertices", "barrier"]
 

@@ -14,12 +14,8 @@ import pandas as pd
 import pytest
 
 from meanfield.analysis import connectivity_shape, dropout_shape, fit_constant
-from meanfield.twolayer.experiment import (
-    StabilityConfig,
-    connect_pair,
-    run_stability,
-    stability_cell,
-)
+from meanfield.experiments.stability import run_stability
+from meanfield.twolayer.experiment import StabilityConfig, connect_pair, stability_cell
 
 CFG = StabilityConfig(d=4, Ns=(16, 32), seeds=2, T=0.4, half_draws=2, sweep_Ns=(32,),
                       sweep_sizes=(2, 4, 8), sweep_draws=2, rescaled_draws=3,

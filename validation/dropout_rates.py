@@ -102,7 +102,8 @@ import numpy as np
 from meanfield.analysis import dropout_shape, loglog_fit, ratio_interval
 from meanfield.analysis.claims import claim_row, verdict
 from meanfield.plotting import dimension_ratios, save_figure
-from meanfield.twolayer.experiment import StabilityConfig, run_stability, save_stability
+from meanfield.experiments.stability import run_stability, save_stability
+from meanfield.twolayer.experiment import StabilityConfig
 
 OUT = Path(__file__).resolve().parent / "out"
 PAPER = "Shevchenko & Mondelli 2020, Thm 1"

@@ -89,7 +89,7 @@ import numpy as np
 
 from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
 from meanfield.analysis.claims import claim_row, verdict
-from meanfield.experiments import load, parse_config, run_sweep
+from meanfield.experiments import load_results as load, parse_config, run_sweep
 from meanfield.plotting import multilayer_figures, save_figure
 from meanfield.plotting import multilayer_rates as multilayer_rates_figure
 

@@ -52,7 +52,7 @@ from meanfield.analysis.claims import claim_row, verdict
 from meanfield.plotting import rate_plot, save_figure
 from meanfield.stepping import Trajectory
 from meanfield.tasks import teacher_student
-from meanfield.twolayer import InitialLaw, measure, run_limit, run_sgd
+from meanfield.twolayer import InitialLaw, coupling_distances, run_limit, run_sgd
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -81,7 +81,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
             sl = slice(off[i], off[i + 1])
             tagged = Trajectory(sgds[i].times, sgds[i].steps, lim.a[:, sl], lim.W[:, sl],
                                 lim.risk)
-            mx, mean, gap, w2, _ = measure(sgds[i], tagged, w2="none")
+            mx, mean, gap, w2, _ = coupling_distances(sgds[i], tagged, w2="none")
             rows.append({"activation": activation, "seed": seed, "N": N, "alpha": 1.0 / N, "M": M,
                          "risk_gap": gap.max(), "max_dist": mx.max(), "mean_dist": mean.max(),
                          "final_risk_sgd": sgds[i].risk[-1], "final_risk_limit": lim.risk[-1]})

@@ -9,6 +9,7 @@ the same table wherever and whenever it runs.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,22 +176,9 @@ def _stability_run(cell):
                      ignore_index=True)
 
 
-def stability_result(table, config=None):
-    """A :class:`StabilityResult` from a loaded sweep table (rows of both kinds)."""
-    from ..twolayer.experiment import StabilityResult
-
-    def part(name):
-        rows = table[table["table"] == name].dropna(axis=1, how="all")
-        return rows.drop(columns=["table"]).reset_index(drop=True)
-
-    if config is None:
-        first = table.iloc[0]
-        config = {"d": int(first["d"]), "alpha0": float(first["alpha0"])}
-    return StabilityResult(part("dropout"), part("paths"), dict(config))
-
-
 def _stability_plot(table, out):
     from ..plotting import stability_figures
+    from ..twolayer.experiment import StabilityResult
 
     written = []
     options = _stability_cell_options()
@@ -199,7 +187,7 @@ def _stability_plot(table, out):
         if g["N"].nunique() < 2:
             _left_out(name, "rates in N need at least two values of N")
             continue
-        written += stability_figures(stability_result(g), Path(out) / name)
+        written += stability_figures(StabilityResult.from_table(g), Path(out) / name)
     return written
 
 
@@ -209,35 +197,28 @@ def _pair_path_options():
     opts = _stability_cell_options()
     opts["seed"] = (int, 0, "pair index (with base_seed, seeds both networks and A)")
     opts["points"] = (int, 33, "points per segment in the dense evaluation")
-    opts["path"] = (str, "seven", "seven (through a random half A) | straight | aligned")
     return opts
 
 
 def _pair_path_check(cell):
-    from ..twolayer.experiment import PATHS
-
-    cfg = _stability_config({k: v for k, v in cell.items() if k not in ("points", "path")})
+    cfg = _stability_config({k: v for k, v in cell.items() if k != "points"})
     _checks.positive_int("points", cell["points"])
-    if cell["path"] not in PATHS:
-        raise ConfigError(f"path must be one of {', '.join(PATHS)}, got {cell['path']!r}")
     return cfg
 
 
 def _pair_path_run(cell):
     from ..twolayer.experiment import path_cell
 
-    return path_cell(_pair_path_check(cell), cell["N"], cell["seed"], cell["path"],
-                     cell["points"])
+    return path_cell(_pair_path_check(cell), cell["N"], cell["seed"], cell["points"])
 
 
 def _pair_path_plot(table, out):
-    from ..plotting import save_figure
-    from ..twolayer.experiment import path_figure
+    from ..plotting import pair_path_figure, save_figure
 
     written = []
-    keys = _group_keys(table, _pair_path_options(), {"path"})
+    keys = _group_keys(table, _pair_path_options(), set())
     for name, g in _groups(table, keys):
-        fig = path_figure(g)
+        fig = pair_path_figure(g)
         if fig is not None:
             written += save_figure(fig, Path(out) / f"path_{name}")
     return written
@@ -259,7 +240,7 @@ def _torch_experiments():
     try:
         from ..torch import experiments
     except ImportError as exc:
-        from .. import TORCH_HINT
+        from .._meta import TORCH_HINT
 
         raise ConfigError(f"this experiment needs torch: {TORCH_HINT}") from exc
     return experiments
@@ -349,36 +330,55 @@ def _multilayer_plot(table, out):
     return written
 
 
-EXPERIMENTS = {
-    "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
-                         _couple_run, _couple_plot),
-    "stability": Experiment("stability", _stability_cell_options(),
-                            lambda c: _stability_config(c) and None, _stability_run,
-                            _stability_plot),
-    "pair_path": Experiment("pair_path", _pair_path_options(),
-                            lambda c: _pair_path_check(c) and None, _pair_path_run,
-                            _pair_path_plot),
-    "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
-                            lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
-    "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
-                             _multilayer_run, _multilayer_plot, added={"path_draws": 1,
-                                                                      "alpha0": 0.0}),
-    "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
-                                    _torch_check("deep"),
-                                    lambda c: _torch_experiments().deep_cell(c), _deep_plot),
-    "deep_paths": Experiment("deep_paths", dict(DEEP_PATH_OPTIONS), _torch_check("deep_paths"),
-                             lambda c: _torch_experiments().deep_paths_cell(c),
-                             _deep_paths_plot),
-    "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _torch_check("path"),
-                                 lambda c: _torch_experiments().path_cell(c), _path_plot),
-}
+@functools.cache
+def _registry():
+    """Every experiment by name, built on first use: importing this module runs no
+    model code (the stability and multilayer options are read from their settings
+    dataclasses, in the model packages)."""
+    return {
+        "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
+                             _couple_run, _couple_plot),
+        "stability": Experiment("stability", _stability_cell_options(),
+                                lambda c: _stability_config(c) and None, _stability_run,
+                                _stability_plot),
+        "pair_path": Experiment("pair_path", _pair_path_options(),
+                                lambda c: _pair_path_check(c) and None, _pair_path_run,
+                                _pair_path_plot),
+        "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
+                                lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
+        "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
+                                 _multilayer_run, _multilayer_plot, added={"path_draws": 1,
+                                                                          "alpha0": 0.0}),
+        "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
+                                        _torch_check("deep"),
+                                        lambda c: _torch_experiments().deep_cell(c), _deep_plot),
+        "deep_paths": Experiment("deep_paths", dict(DEEP_PATH_OPTIONS), _torch_check("deep_paths"),
+                                 lambda c: _torch_experiments().deep_paths_cell(c),
+                                 _deep_paths_plot),
+        "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _torch_check("path"),
+                                     lambda c: _torch_experiments().path_cell(c), _path_plot),
+    }
 
 
 def get_experiment(name) -> Experiment:
-    if name not in EXPERIMENTS:
-        raise ConfigError(f"experiment must be one of {', '.join(sorted(EXPERIMENTS))}, "
+    """The registered experiment called ``name`` (the ``experiment`` key of a sweep config).
+
+    Raises
+    ------
+    ConfigError
+        Naming the valid experiments, when there is none of that name.
+    """
+    experiments = _registry()
+    if name not in experiments:
+        raise ConfigError(f"experiment must be one of {', '.join(sorted(experiments))}, "
                           f"got {name!r}")
-    return EXPERIMENTS[name]
+    return experiments[name]
 
 
-__all__ = ["Experiment", "EXPERIMENTS", "get_experiment", "couple_setup", "stability_result"]
+def __getattr__(name):
+    if name == "EXPERIMENTS":  # the registry, built on first use
+        return _registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Experiment", "get_experiment", "couple_setup"]

@@ -5,7 +5,7 @@ Types are Python types, or ``"ints"`` / ``"floats"`` for lists.
 
 from __future__ import annotations
 
-import dataclasses
+from .._settings import options_of
 
 
 class ConfigError(ValueError):
@@ -100,78 +100,19 @@ PATH_OPTIONS = dict(
     aligned_max_N=(int, 1600, "largest N with the neuron-aligned straight line (O(N^3))"),
 )
 
-STABILITY_HELP = {
-    "task": "teacher-student | isotropic",
-    "d": "input dimension",
-    "activation": "student activation: relu, erf, tanh, sigmoid, softplus, ramp",
-    "width": "teacher width (teacher-student)",
-    "noise_std": "label noise standard deviation (teacher-student)",
-    "delta": "class separation (isotropic), in [0, 1)",
-    "Ns": "network widths N",
-    "seeds": "how many pairs per N (a count: pairs 0..SEEDS-1; a sweep config grids over "
-             "'seed', one pair index per cell, instead)",
-    "T": "horizon t = k alpha",
-    "alpha0": "SGD step alpha = alpha0 / N",
-    "times": "fractions of T at which eps_D is measured (1 is always added)",
-    "law": "a_mean,a_std,w_std of theta's initial law",
-    "law2": "a_mean,a_std,w_std of theta''s initial law (default: none, the same as law)",
-    "sweep_Ns": "widths at which eps_D is swept over |A| (default: none, no sweep)",
-    "sweep_sizes": "the |A| of the sweep",
-    "sweep_draws": "nested subset chains per network in the sweep",
-    "half_draws": "independent A of size N/2 per network and time",
-    "rescaled_draws": "subsets tried by the rescaled (Kuditipudi) dropout; 0 skips it",
-    "straight_max_N": "largest N with the straight-line baseline",
-    "aligned_max_N": "largest N with the aligned straight-line baseline (O(N^3))",
-    "n_grid": "interior points searched on a straight line before refining the maximum",
-    "base_seed": "base seed of every cell (cells differ by N and pair index)",
-}
-
-
 def stability_options():
-    """Options of :class:`~meanfield.twolayer.experiment.StabilityConfig`, one per field."""
+    """Options of :class:`~meanfield.twolayer.experiment.StabilityConfig`, one per field,
+    with the help text each field carries."""
     from ..twolayer.experiment import StabilityConfig
 
-    out = {}
-    for f in dataclasses.fields(StabilityConfig):
-        default = f.default
-        if f.name in ("law", "law2", "times"):
-            typ = "floats"
-        elif isinstance(default, tuple):
-            typ = "ints"
-        else:
-            typ = type(default)
-        out[f.name] = (typ, default, STABILITY_HELP[f.name])
-    return out
-
-
-MULTILAYER_HELP = {
-    "d": "input dimension", "L": "hidden layers (L + 1 >= 4 layers)",
-    "N": "neurons per hidden layer",
-    "activation": "hidden activation (bounded: sigmoid, tanh, erf)",
-    "teacher_activation": "teacher activation", "width": "teacher width",
-    "noise_std": "label noise standard deviation",
-    "a_mean": "mean of the initial middle and last weights",
-    "a_std": "standard deviation of the initial middle and last weights",
-    "w_std": "first layer w ~ N(0, w_std^2 / d I)", "alpha": "SGD step alpha (t = k alpha)",
-    "alpha0": "when > 0, the SGD step is alpha0 / N in place of alpha (Theorem 2's "
-              "sqrt(alpha) terms then vanish like N^-1/2); 0: alpha",
-    "batch_size": "SGD mini-batch", "T": "horizon", "n_mc": "Monte Carlo sample of the risk",
-    "half_draws": "random kept halves per net",
-    "path_draws": "kept sets per pair for eps_C (the pair's eps_C is their mean)",
-    "sizes": "further kept sizes |A_l| (A_min sweep)",
-    "seed": "pair index (seeds both nets, their data and the kept sets)",
-}
+    return options_of(StabilityConfig)
 
 
 def multilayer_options():
     """Options of :class:`~meanfield.multilayer.experiment.MultilayerConfig`, one per field."""
     from ..multilayer.experiment import MultilayerConfig
 
-    out = {}
-    for f in dataclasses.fields(MultilayerConfig):
-        typ = "ints" if isinstance(f.default, tuple) else type(f.default)
-        out[f.name] = (typ, f.default, MULTILAYER_HELP[f.name])
-    return out
+    return options_of(MultilayerConfig)
 
 
 def shown_default(typ, default, toml=False):

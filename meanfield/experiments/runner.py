@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 from tqdm.auto import tqdm
 
-from .. import __version__, _checks
+from .. import _checks
+from .._meta import __version__
 from .._signals import interrupts_deferred, start_forkserver_ignoring_sigint, terminate_as_interrupt
 from .config import SweepConfig, cell_id
 from .kinds import get_experiment

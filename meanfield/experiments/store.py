@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import socket
-import tempfile
 import threading
 import time
 import warnings
@@ -49,53 +48,7 @@ from .config import SweepConfig, cell_id, parse_config
 from .options import ConfigError
 
 
-def _umask():
-    mask = os.umask(0o022)  # reading the umask means setting it; put it back at once
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
-def atomic_write(path, data):
-    """Write ``data`` (bytes or str) to ``path`` through a temporary file in the same folder
-    and ``os.replace``: a reader, or a process killed at any moment, sees the old file
-    or the new one whole, never a part."""
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if hasattr(os, "fchmod"):  # mkstemp makes it 0600: give it the mode open() would
-            os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-@contextlib.contextmanager
-def staged_folder(out):
-    """A temporary folder in ``out`` whose files are moved into ``out`` one by one with
-    ``os.replace`` when the block succeeds (figures: matplotlib writes in place)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".write-", suffix=".tmp"))
-    try:
-        yield tmp
-        for p in sorted(tmp.iterdir()):
-            os.replace(p, out / p.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
+from .._io import atomic_write, staged_folder  # noqa: F401 - re-exported
 
 _atomic_write = atomic_write
 
@@ -329,7 +282,7 @@ class ResultStore:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def load(folder) -> pd.DataFrame:
+def load_results(folder) -> pd.DataFrame:
     """All finished results of the sweep stored in ``folder``, as one pandas DataFrame.
 
     Parameters
@@ -382,3 +335,10 @@ def load(folder) -> pd.DataFrame:
         When ``folder`` holds no sweep (no ``sweep.json``).
     """
     return ResultStore(folder).load()
+
+
+def load(folder) -> pd.DataFrame:
+    """Deprecated name of :func:`load_results` (removed in 0.3)."""
+    warnings.warn("meanfield.experiments.load is deprecated: use load_results",
+                  DeprecationWarning, stacklevel=2)
+    return load_results(folder)

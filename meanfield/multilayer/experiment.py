@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _checks
+from .._settings import setting
 from ..connectivity import barrier, dropout_connect
 from ..dropout import check_keep, draw_keep
 from .model import MultilayerNet, init_net
@@ -106,25 +107,26 @@ class MultilayerConfig:
     like N) they fall like N^(-1/2) up to logarithms.
     """
 
-    d: int = 20
-    L: int = 3
-    N: int = 400
-    activation: str = "sigmoid"
-    teacher_activation: str = "tanh"
-    width: int = 2
-    noise_std: float = 0.0
-    a_mean: float = 1.0
-    a_std: float = 1.0
-    w_std: float = 1.0
-    alpha: float = 0.1
-    alpha0: float = 0.0
-    batch_size: int = 10
-    T: float = 8.0
-    n_mc: int = 4000
-    half_draws: int = 3
-    path_draws: int = 1
-    sizes: tuple = ()
-    seed: int = 0
+    d: int = setting(20, "input dimension")
+    L: int = setting(3, "hidden layers (L + 1 >= 4 layers)")
+    N: int = setting(400, "neurons per hidden layer")
+    activation: str = setting("sigmoid", "hidden activation (bounded: sigmoid, tanh, erf)")
+    teacher_activation: str = setting("tanh", "teacher activation")
+    width: int = setting(2, "teacher width")
+    noise_std: float = setting(0.0, "label noise standard deviation")
+    a_mean: float = setting(1.0, "mean of the initial middle and last weights")
+    a_std: float = setting(1.0, "standard deviation of the initial middle and last weights")
+    w_std: float = setting(1.0, "first layer w ~ N(0, w_std^2 / d I)")
+    alpha: float = setting(0.1, "SGD step alpha (t = k alpha)")
+    alpha0: float = setting(0.0, "when > 0, the SGD step is alpha0 / N in place of alpha "
+                               "(Theorem 2's sqrt(alpha) terms then vanish like N^-1/2); 0: alpha")
+    batch_size: int = setting(10, "SGD mini-batch")
+    T: float = setting(8.0, "horizon")
+    n_mc: int = setting(4000, "Monte Carlo sample of the risk")
+    half_draws: int = setting(3, "random kept halves per net")
+    path_draws: int = setting(1, "kept sets per pair for eps_C (the pair's eps_C is their mean)")
+    sizes: tuple = setting((), "further kept sizes |A_l| (A_min sweep)")
+    seed: int = setting(0, "pair index (seeds both nets, their data and the kept sets)")
 
     def check(self):
         from ..tasks import teacher_student

@@ -21,12 +21,14 @@ from .stability import (
                    dimension_ratios,
                    dropout_vs_n,
                    dropout_vs_size,
+                   pair_path_figure,
                    path_profile,
                    stability_figures,
 )
 
 __all__ = ["plt", "save_figure", "rate_plot", "risk_curves", "dropout_vs_n", "dropout_vs_size",
-           "connectivity_vs_n", "dimension_ratios", "path_profile", "stability_figures",
+           "connectivity_vs_n", "dimension_ratios", "pair_path_figure",
+           "path_profile", "stability_figures",
            "full_vs_dropout", "dropout_change_vs_n", "error_change_vs_n", "path_error_figure",
            "multilayer_rates", "multilayer_risk", "multilayer_figures", "experiments_ab_per_layer",
            "experiments_ab_vs_width", "theorem41_paths_figure", "noise_stability_figure",

@@ -113,34 +113,22 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None, d=None):
     return fig
 
 
-def path_profile(path, n_per_segment=33, others=(), eps_D=None, ax=None):
-    """Loss along a path with its vertices marked (cf. Figure 3 of Shevchenko & Mondelli).
-
-    Parameters
-    ----------
-    path : Path
-        Drawn over its parameter rescaled to [0, 1].
-    others : sequence of (label, Path)
-        Further paths (the straight-line baselines) on the same axis.
-    eps_D : float, optional
-        Draws the level ``max(L(theta), L(theta')) + eps_D`` that Theorem 1
-        says the path stays under.
-    """
-    fig, ax = _new(ax, (6.5, 4.0))
-    s, f = path.dense(n_per_segment, closed_form=False)
-    K = path.n_segments
-    ax.plot(s / K, f, "-", label=f"{K}-segment path")
-    vl = path.vertex_losses()
+def _profile(ax, curve, vertices, labels, others=(), eps_D=None):
+    """Draw one path's loss ``curve = (s, loss)`` over [0, 1] with its ``vertices`` marked
+    and named, further curves ``others = [(label, (s, loss)), ...]`` beside it."""
+    s, f = curve
+    K = len(labels) - 1
+    ax.plot(s, f, "-", label=f"{K}-segment path")
+    vl = np.asarray(vertices, float)
     ax.plot(np.arange(K + 1) / K, vl, "o", color="C0")
-    for k, lab in enumerate(path.labels):  # the last one leans left: it stays in the axes
+    for k, lab in enumerate(labels):  # the last one leans left: it stays in the axes
         last = k == K
         ax.annotate(lab, (k / K, vl[k]), textcoords="offset points",
                     xytext=(-3, 4) if last else (2, 4), ha="right" if last else "left",
                     fontsize=6, rotation=0 if last else 30, rotation_mode="anchor")
     ax.margins(y=0.3)  # room above the highest vertex for its slanted label
-    for i, (label, other) in enumerate(others, 1):
-        so, fo = other.dense(n_per_segment, closed_form=False)
-        ax.plot(so / other.n_segments, fo, "-", color=f"C{i}", label=label)
+    for i, (label, (so, fo)) in enumerate(others, 1):
+        ax.plot(so, fo, "-", color=f"C{i}", label=label)
     ends = max(vl[0], vl[-1])
     ax.axhline(ends, color="gray", lw=0.8, ls=":")
     if eps_D is not None:
@@ -149,6 +137,57 @@ def path_profile(path, n_per_segment=33, others=(), eps_D=None, ax=None):
     ax.set_ylabel("population risk")
     _finish_axes(ax)
     _legend_outside(ax)
+
+
+def path_profile(path, n_per_segment=33, others=(), eps_D=None, ax=None):
+    """Loss along a path with its vertices marked (cf. Figure 3 of Shevchenko & Mondelli).
+
+    Parameters
+    ----------
+    path : PathVertices
+        Drawn over its parameter rescaled to [0, 1].
+    others : sequence of (label, PathVertices)
+        Further paths (the straight-line baselines) on the same axis.
+    eps_D : float, optional
+        Draws the level ``max(L(theta), L(theta')) + eps_D`` that Theorem 1
+        says the path stays under.
+    """
+    fig, ax = _new(ax, (6.5, 4.0))
+
+    def curve(p):
+        s, f = p.dense(n_per_segment, closed_form=False)
+        return s / p.n_segments, f
+
+    _profile(ax, curve(path), path.vertex_losses(), path.labels,
+             [(label, curve(p)) for label, p in others], eps_D)
+    return fig
+
+
+def pair_path_figure(table, ax=None):
+    """The loss along the seven-segment path of one pair, with the straight lines stored
+    beside it, from the rows of :func:`meanfield.twolayer.experiment.path_cell`.
+
+    The dashed level is ``max(L(theta), L(theta')) + eps_D`` with ``eps_D`` the
+    larger dropout change at the path's two dropout vertices (Theorem 1(B) of
+    Shevchenko & Mondelli, ICML 2020).  Returns None when the table holds no
+    seven-segment path.
+    """
+    def rows(name, kind):
+        return table[(table["path"] == name) & (table["kind"] == kind)]
+
+    if rows("seven", "vertex").empty:
+        return None
+    fig, ax = _new(ax, (6.5, 4.0))
+    vert = rows("seven", "vertex")
+    vl = vert["loss"].to_numpy(float)
+    eps_D = max(abs(vl[1] - vl[0]), abs(vl[3] - vl[-1]))
+    names = {"straight": "straight line", "aligned": "aligned straight line"}
+    others = [(label, (rows(k, "dense")["s"].to_numpy(float),
+                       rows(k, "dense")["loss"].to_numpy(float)))
+              for k, label in names.items() if not rows(k, "dense").empty]
+    dense = rows("seven", "dense")
+    _profile(ax, (dense["s"].to_numpy(float), dense["loss"].to_numpy(float)), vl,
+             tuple(vert["label"]), others, eps_D)
     return fig
 
 

@@ -25,7 +25,7 @@ wheel; an unpinned torch on Linux is the multi-GB CUDA build), then
 try:
     import torch as _torch  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without torch
-    from .. import TORCH_HINT
+    from .._meta import TORCH_HINT
 
     raise ImportError(f"meanfield.torch needs PyTorch: {TORCH_HINT}") from exc
 

@@ -8,7 +8,8 @@ References
    ICML 2020: eqs. (3.1)-(3.4), Theorem 1.
 """
 
-from .coupling import CoupledResult, measure, run_coupled
+from .coupling import CoupledResult, coupling_distances, run_coupled
+from .coupling import measure  # noqa: F401 - deprecated name, kept for one release
 from .dropout import TwoLayerNet, dropout_gap, dropout_loss, population_risk, random_subset
 from .init import InitialLaw
 from .limit import ParticleLimit, run_limit
@@ -16,6 +17,6 @@ from .paths import PopulationRisk, seven_segment_path, seven_segment_vertices
 from .sgd import SGD, run_sgd
 
 __all__ = ["SGD", "CoupledResult", "InitialLaw", "ParticleLimit", "PopulationRisk",
-           "TwoLayerNet", "dropout_gap", "dropout_loss", "measure", "population_risk",
+           "TwoLayerNet", "coupling_distances", "dropout_gap", "dropout_loss", "population_risk",
            "random_subset", "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
            "seven_segment_vertices"]

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import __version__, _checks
+from .. import _checks
+from .._meta import __version__
 from ..stepping import Trajectory
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -80,7 +81,7 @@ def _cloud(a, W):
     return np.concatenate([a[:, None], W], axis=1)
 
 
-def measure(sgd: Trajectory, limit: Trajectory, *, w2="auto", seed=0):
+def coupling_distances(sgd: Trajectory, limit: Trajectory, *, w2="auto", seed=0):
     """Distances between matching snapshots of two trajectories of N particles.
 
     Returns ``(max_dist, mean_dist, risk_gap, w2, w2_exact)``; ``w2`` is
@@ -176,4 +177,13 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=11, h=0.05,
               "init": vars(init) if hasattr(init, "__dict__") else repr(init), "seed": seed,
               "schedule": None if schedule is None else repr(schedule),
               "version": __version__}
-    return CoupledResult(sgd, lim, *measure(sgd, lim, w2=w2, seed=seed), config=config)
+    return CoupledResult(sgd, lim, *coupling_distances(sgd, lim, w2=w2, seed=seed), config=config)
+
+
+def measure(sgd, limit, *, w2="auto", seed=0):
+    """Deprecated name of :func:`coupling_distances` (removed in 0.3)."""
+    import warnings
+
+    warnings.warn("meanfield.twolayer.measure is deprecated: use coupling_distances",
+                  DeprecationWarning, stacklevel=2)
+    return coupling_distances(sgd, limit, w2=w2, seed=seed)

@@ -24,23 +24,18 @@ at a time (:func:`path_cell`), the unit that ``meanfield path`` stores.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
 import numbers
 import time
-import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from .. import _checks
-from .._signals import terminate_as_interrupt
+from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
-from ..stepping import DivergenceError
 from ..tasks import isotropic_gaussians, teacher_student
 from .dropout import dropout_bias, dropout_loss, nested_subsets, random_subset, rescaled_dropout
 from .init import InitialLaw
@@ -48,36 +43,49 @@ from .paths import aligned_path, seven_segment_path, straight_path
 from .sgd import run_sgd
 
 
-@dataclass
+@dataclass(frozen=True)
 class StabilityConfig:
     """Settings of a dropout/connectivity experiment; every field has a default.
 
-    ``law`` and ``law2`` are ``(a_mean, a_std, w_std)`` of the initial laws
-    of theta and theta' (:class:`InitialLaw`); ``law2 = None`` uses ``law``.
+    Each field carries its help text (:func:`meanfield._settings.setting`):
+    the command line's flags, ``meanfield sweep --list stability`` and the
+    checks of a sweep config are made from these fields, so a new setting is
+    one field here.  ``law`` and ``law2`` are ``(a_mean, a_std, w_std)`` of the
+    initial laws of theta and theta' (:class:`InitialLaw`); ``law2 = None``
+    uses ``law``.
     """
 
-    task: str = "teacher-student"
-    d: int = 20
-    activation: str = "relu"
-    width: int = 4
-    noise_std: float = 0.0
-    delta: float = 0.5
-    Ns: tuple = (100, 200, 400, 800, 1600)
-    seeds: int = 5
-    T: float = 1.0
-    alpha0: float = 1.0
-    times: tuple = (0.0, 0.5, 1.0)
-    law: tuple = (0.0, 1.0, 1.0)
-    law2: tuple | None = None
-    sweep_Ns: tuple = ()
-    sweep_sizes: tuple = (25, 50, 100, 200)
-    sweep_draws: int = 4
-    half_draws: int = 1
-    rescaled_draws: int = 0
-    straight_max_N: int = 1600
-    aligned_max_N: int = 1600
-    n_grid: int = 7
-    base_seed: int = 0
+    task: str = setting("teacher-student", "teacher-student | isotropic")
+    d: int = setting(20, "input dimension")
+    activation: str = setting("relu", "student activation: relu, erf, tanh, sigmoid, "
+                                      "softplus, ramp")
+    width: int = setting(4, "teacher width (teacher-student)")
+    noise_std: float = setting(0.0, "label noise standard deviation (teacher-student)")
+    delta: float = setting(0.5, "class separation (isotropic), in [0, 1)")
+    Ns: tuple = setting((100, 200, 400, 800, 1600), "network widths N", kind="ints")
+    seeds: int = setting(5, "how many pairs per N (a count: pairs 0..SEEDS-1; a sweep config "
+                            "grids over 'seed', one pair index per cell, instead)")
+    T: float = setting(1.0, "horizon t = k alpha")
+    alpha0: float = setting(1.0, "SGD step alpha = alpha0 / N")
+    times: tuple = setting((0.0, 0.5, 1.0), "fractions of T at which eps_D is measured "
+                                            "(1 is always added)", kind="floats")
+    law: tuple = setting((0.0, 1.0, 1.0), "a_mean,a_std,w_std of theta's initial law",
+                         kind="floats")
+    law2: tuple | None = setting(None, "a_mean,a_std,w_std of theta''s initial law (default: "
+                                       "none, the same as law)", kind="floats")
+    sweep_Ns: tuple = setting((), "widths at which eps_D is swept over |A| (default: none, "
+                                  "no sweep)", kind="ints")
+    sweep_sizes: tuple = setting((25, 50, 100, 200), "the |A| of the sweep", kind="ints")
+    sweep_draws: int = setting(4, "nested subset chains per network in the sweep")
+    half_draws: int = setting(1, "independent A of size N/2 per network and time")
+    rescaled_draws: int = setting(0, "subsets tried by the rescaled (Kuditipudi) dropout; "
+                                     "0 skips it")
+    straight_max_N: int = setting(1600, "largest N with the straight-line baseline")
+    aligned_max_N: int = setting(1600, "largest N with the aligned straight-line baseline "
+                                       "(O(N^3))")
+    n_grid: int = setting(7, "interior points searched on a straight line before refining "
+                             "the maximum")
+    base_seed: int = setting(0, "base seed of every cell (cells differ by N and pair index)")
 
     def __post_init__(self):
         self.validate()
@@ -93,9 +101,11 @@ class StabilityConfig:
         _checks.positive("T", self.T)
         _checks.positive("alpha0", self.alpha0)
         _checks.nonneg("noise_std", self.noise_std)
-        self.Ns = _int_tuple("Ns", self.Ns, low=2)
-        self.sweep_Ns = _int_tuple("sweep_Ns", self.sweep_Ns, low=2, empty=True)
-        self.sweep_sizes = _int_tuple("sweep_sizes", self.sweep_sizes, low=1)
+        # frozen: the normalised values are set once, here
+        normal = partial(object.__setattr__, self)
+        normal("Ns", _int_tuple("Ns", self.Ns, low=2))
+        normal("sweep_Ns", _int_tuple("sweep_Ns", self.sweep_Ns, low=2, empty=True))
+        normal("sweep_sizes", _int_tuple("sweep_sizes", self.sweep_sizes, low=1))
         if list(self.sweep_sizes) != sorted(set(self.sweep_sizes)):
             raise ValueError(f"sweep_sizes must be strictly increasing, got {self.sweep_sizes}")
         if self.sweep_Ns and self.sweep_sizes[-1] > min(self.sweep_Ns):
@@ -104,9 +114,9 @@ class StabilityConfig:
         times = tuple(float(t) for t in self.times)
         if not times or any(not 0.0 <= t <= 1.0 for t in times):
             raise ValueError(f"times are fractions of T and must lie in [0, 1], got {self.times}")
-        self.times = tuple(sorted(set(times) | {1.0}))
-        self.law = _law("law", self.law)
-        self.law2 = None if self.law2 is None else _law("law2", self.law2)
+        normal("times", tuple(sorted(set(times) | {1.0})))
+        normal("law", _law("law", self.law))
+        normal("law2", None if self.law2 is None else _law("law2", self.law2))
         return self
 
     def laws(self):
@@ -163,6 +173,28 @@ class StabilityResult:
     complete: bool = True
 
     _KEYS = ("task", "activation", "N", "seed", "alpha")
+
+    @classmethod
+    def from_table(cls, table, config=None):
+        """The result held by a loaded stability table (:func:`meanfield.load_results` of a
+        ``meanfield stability`` folder): rows of both kinds, told apart by ``table``.
+
+        Each part gets back its own columns, in the order of :data:`DROPOUT_COLUMNS`
+        and :data:`PATH_COLUMNS` (then the settings that vary), with its integer
+        columns as integers.
+        """
+        def part(name, cols):
+            rows = table[table["table"] == name]
+            own = [c for c in cols if c in rows]
+            rest = [c for c in rows.columns if c not in cols and c != "table"
+                    and rows[c].notna().any()]
+            rows = rows[own + rest].reset_index(drop=True)
+            return rows.astype({c: "int64" for c in _INT_COLUMNS if c in own})
+
+        if config is None:
+            first = table.iloc[0]
+            config = {"d": int(first["d"]), "alpha0": float(first["alpha0"])}
+        return cls(part("dropout", DROPOUT_COLUMNS), part("paths", PATH_COLUMNS), dict(config))
 
     def per_network(self, kind="half"):
         """``eps_D`` averaged over the draws of A: one row per (N, seed, net, t, size)."""
@@ -250,30 +282,13 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
 #: line, and the straight line with the neurons of theta' aligned to those of theta.
 PATHS = ("seven", "straight", "aligned")
 
-_last_pair = {}  # the last pair trained by _pair_ends: its three paths train it once
-
-
-def _pair_ends(cfg: StabilityConfig, N: int, seed: int, progress=False):
-    """``(task, a1, W1, a2, W2, A)`` of one trained pair at time T; the last one is kept.
-
-    A diverging pair raises its DivergenceError again without retraining.
-    """
-    key = (json.dumps(cfg.to_dict(), sort_keys=True), N, seed)
-    if key not in _last_pair:
-        task = cfg.make_task()
-        try:
-            nets, g_sub = train_pair(task, cfg, N, seed, progress)
-        except DivergenceError as e:
-            ends = e
-        else:
-            (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
-            ends = (task, a1, W1, a2, W2, random_subset(N, N // 2, g_sub))
-        _last_pair.clear()
-        _last_pair[key] = ends
-    ends = _last_pair[key]
-    if isinstance(ends, Exception):
-        raise ends
-    return ends
+def _trained_ends(cfg: StabilityConfig, N: int, seed: int, progress=False):
+    """``(task, a1, W1, a2, W2, A)``: the pair ``(N, seed)`` of ``cfg`` trained to time T and
+    the half A (drawn independently of both nets) that its seven-segment path goes through."""
+    task = cfg.make_task()
+    nets, g_sub = train_pair(task, cfg, N, seed, progress)
+    (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
+    return task, a1, W1, a2, W2, random_subset(N, N // 2, g_sub)
 
 
 def _build_path(name, task, a1, W1, a2, W2, A):
@@ -292,88 +307,39 @@ def connect_pair(cfg: StabilityConfig, N: int, seed: int = 0, progress=False):
     Returns
     -------
     dict
-        ``{"seven": Path, "straight": Path, "aligned": Path, "A": index set}``;
+        ``{"seven": PathVertices, "straight": ..., "aligned": ..., "A": index set}``;
         A has size N/2 and is drawn independently of both networks.
     """
-    task, a1, W1, a2, W2, A = _pair_ends(cfg, N, seed, progress)
+    task, a1, W1, a2, W2, A = _trained_ends(cfg, N, seed, progress)
     return {**{name: _build_path(name, task, a1, W1, a2, W2, A) for name in PATHS}, "A": A}
 
 
-def path_cell(cfg: StabilityConfig, N: int, seed: int, path: str, points: int = 33):
-    """One path between the pair ``(N, seed)`` of ``cfg``, evaluated: a tidy table.
+def path_cell(cfg: StabilityConfig, N: int, seed: int, points: int = 33, paths=PATHS):
+    """The paths between the pair ``(N, seed)`` of ``cfg``, evaluated: one tidy table.
 
-    Rows of ``kind`` ``"dense"`` hold the exact loss at ``points`` equispaced
-    points a segment (``s`` is the position rescaled to [0, 1]); ``"vertex"``
-    rows the loss at each vertex, named in ``label``; one ``"barrier"`` row
-    the path's barrier (``eps_C`` for the seven-segment path, searched with
-    ``cfg.n_grid`` points on a straight line).  :func:`profiles` reads them back.
+    The pair is trained once and every path of ``paths`` is built from it, so
+    the cell holds no state between calls.  Rows of ``kind`` ``"dense"`` hold
+    the exact loss at ``points`` equispaced points a segment (``s`` is the
+    position rescaled to [0, 1]); ``"vertex"`` rows the loss at each vertex,
+    named in ``label``; one ``"barrier"`` row per path its barrier (``eps_C``
+    for the seven-segment path, searched with ``cfg.n_grid`` points on a
+    straight line).  :func:`meanfield.plotting.pair_path_figure` draws it.
     """
-    task, a1, W1, a2, W2, A = _pair_ends(cfg, N, seed)
-    p = _build_path(path, task, a1, W1, a2, W2, A)
-    K = p.n_segments
-    s, f = p.dense(points, closed_form=False)
-    vl = p.vertex_losses()
-    barrier = p.barrier() if path == "seven" else p.barrier(n_grid=cfg.n_grid)
-    dense = pd.DataFrame({"path": path, "kind": "dense", "s": s / K, "loss": f, "label": ""})
-    vertices = pd.DataFrame({"path": path, "kind": "vertex", "s": np.arange(K + 1) / K,
-                             "loss": vl, "label": list(p.labels)})
-    top = pd.DataFrame({"path": [path], "kind": "barrier", "s": np.nan, "loss": barrier,
-                        "label": ""})
-    return pd.concat([dense, vertices, top], ignore_index=True)
-
-
-@dataclass
-class ProfiledPath:
-    """A path's evaluated profile, read back from the tables of :func:`path_cell`.
-
-    Has what :func:`meanfield.plotting.path_profile` reads of a :class:`Path`
-    (``dense``, ``vertex_losses``, ``labels``, ``n_segments``), without the
-    networks: ``dense`` returns the stored points whatever it is asked.
-    """
-
-    s: np.ndarray
-    loss: np.ndarray
-    vertex_loss: np.ndarray
-    labels: tuple
-    barrier: float
-
-    @property
-    def n_segments(self) -> int:
-        return len(self.labels) - 1
-
-    def dense(self, n_per_segment=None, closed_form=None):
-        return self.s * self.n_segments, self.loss.copy()
-
-    def vertex_losses(self):
-        return self.vertex_loss.copy()
-
-
-def profiles(table) -> dict:
-    """``{path name: ProfiledPath}`` from the rows of :func:`path_cell` (one pair)."""
-    out = {}
-    for name in [n for n in PATHS if n in set(table["path"])]:
-        g = table[table["path"] == name]
-        dense, vert = g[g["kind"] == "dense"], g[g["kind"] == "vertex"]
-        out[name] = ProfiledPath(dense["s"].to_numpy(float), dense["loss"].to_numpy(float),
-                                 vert["loss"].to_numpy(float), tuple(vert["label"]),
-                                 float(g.loc[g["kind"] == "barrier", "loss"].iloc[0]))
-    return out
-
-
-def path_figure(table):
-    """Loss along the seven-segment path of one pair with the straight lines stored beside
-    it (:func:`meanfield.plotting.path_profile`); None without the seven-segment path."""
-    from ..plotting import path_profile
-
-    paths = profiles(table)
-    if "seven" not in paths:
-        return None
-    seven = paths["seven"]
-    vl = seven.vertex_losses()
-    eps_D = max(abs(vl[1] - vl[0]), abs(vl[3] - vl[-1]))
-    names = {"straight": "straight line", "aligned": "aligned straight line"}
-    return path_profile(seven, others=[(names[k], paths[k]) for k in names if k in paths],
-                        eps_D=eps_D)
+    task, a1, W1, a2, W2, A = _trained_ends(cfg, N, seed)
+    frames = []
+    for path in paths:
+        p = _build_path(path, task, a1, W1, a2, W2, A)
+        K = p.n_segments
+        s, f = p.dense(points, closed_form=False)
+        vl = p.vertex_losses()
+        barrier = p.barrier() if path == "seven" else p.barrier(n_grid=cfg.n_grid)
+        frames += [pd.DataFrame({"path": path, "kind": "dense", "s": s / K, "loss": f,
+                                 "label": ""}),
+                   pd.DataFrame({"path": path, "kind": "vertex", "s": np.arange(K + 1) / K,
+                                 "loss": vl, "label": list(p.labels)}),
+                   pd.DataFrame({"path": [path], "kind": "barrier", "s": np.nan,
+                                 "loss": barrier, "label": ""})]
+    return pd.concat(frames, ignore_index=True)
 
 
 def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
@@ -448,158 +414,27 @@ PATH_COLUMNS = ("task", "activation", "N", "seed", "alpha", "T", "draw", "L_1", 
 _INT_COLUMNS = ("N", "seed", "net", "size", "draw")
 
 
-def non_default_settings(cfg: StabilityConfig, options) -> dict:
-    """The fields of ``cfg`` among ``options`` (a cell's options) that differ from their
-    defaults: the ``[fixed]`` table of the sweep holding ``cfg``'s cells."""
-    return {k: v for k, v in cfg.to_dict().items() if k in options and v != options[k][1]}
+#: Names that moved to the experiment layer (the runner and the store live there; a model
+#: package imports nothing from it).  They work here for one release, with a warning.
+_MOVED = {"run_stability": "meanfield.experiments.stability",
+          "stability_sweep": "meanfield.experiments.stability",
+          "non_default_settings": "meanfield.experiments.stability",
+          "save_stability": "meanfield.experiments.stability",
+          "path_figure": None}
 
 
-def stability_sweep(cfg: StabilityConfig):
-    """The sweep of ``cfg``'s cells: experiment ``"stability"``, grid ``N x seed``.
+def __getattr__(name):
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-    Its fixed settings are those that differ from the defaults, so a sweep
-    config listing the same settings names the same sweep (and folder).
-    """
-    from ..experiments.config import parse_config
-    from ..experiments.kinds import get_experiment
+        if _MOVED[name] is None:  # path_figure: the figure is drawn from the cell's table
+            where, new = "meanfield.plotting", "pair_path_figure"
+        else:
+            where, new = _MOVED[name], name
+        warnings.warn(f"meanfield.twolayer.experiment.{name} is deprecated: use "
+                      f"{where}.{new} (it will be removed in 0.3)", DeprecationWarning,
+                      stacklevel=2)
+        return getattr(importlib.import_module(where), new)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    options = get_experiment("stability").options
-    return parse_config({"experiment": "stability",
-                         "fixed": non_default_settings(cfg, options),
-                         "grid": {"N": list(cfg.Ns), "seed": list(range(cfg.seeds))}},
-                        "stability settings")
-
-
-def _run_stored(cfg: StabilityConfig, folder, progress):
-    """run_stability with every finished cell stored in ``folder``; stored cells are skipped."""
-    import numba
-
-    from ..experiments import ResultStore, cell_id, run_sweep
-
-    sweep = stability_sweep(cfg)
-    store = ResultStore(folder)
-    with store.lock():
-        # in this process, with numba's threads (as without a folder); a diverging cell
-        # is not retried (it would diverge again)
-        report = run_sweep(sweep, folder, workers=1, retries=0, progress=progress,
-                           threads_per_cell=numba.get_num_threads())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # unfinished cells: complete=False says so
-            table = store.load(sweep)
-        ids = {cell_id(sweep.experiment, c) for c in sweep.cells()}
-        failed = store.failures()
-        seconds = {cid: store.record(cid)["seconds"] for cid in set(table.get("cell", ()))}
-    cols = ["N", "seed", "error"]
-    failed = (failed[failed["cell"].isin(ids)][cols].reset_index(drop=True) if len(failed)
-              else pd.DataFrame(columns=cols))
-    dropout, paths = pd.DataFrame(), pd.DataFrame()
-    if len(table):
-        name = cfg.make_task().name  # the store's task column holds the setting
-        dropout = table[table["table"] == "dropout"].assign(task=name)
-        paths = table[table["table"] == "paths"].assign(task=name)
-        paths = paths.assign(seconds=paths["cell"].map(seconds))
-        # one stored table holds both kinds of rows, so "net" (NaN on path rows) was read
-        # as float: the integer columns get their type back
-        dropout, paths = (part[list(cols)].astype({c: "int64" for c in _INT_COLUMNS
-                                                   if c in cols}).reset_index(drop=True)
-                          for part, cols in ((dropout, DROPOUT_COLUMNS),
-                                             (paths, PATH_COLUMNS)))
-    return StabilityResult(dropout, paths, cfg.to_dict(), failed, not report.interrupted)
-
-
-def run_stability(cfg: StabilityConfig | None = None, *, progress=True, folder=None,
-                  **overrides):
-    """Run every (N, seed) cell of ``cfg`` and collect the tables.
-
-    A cell whose SGD diverges is recorded in ``failed`` (with its error) and
-    the others go on; Ctrl-C (or SIGTERM) stops after the cells finished so
-    far and returns them with ``complete = False``.
-
-    Parameters
-    ----------
-    cfg : StabilityConfig, optional
-    progress : bool
-        tqdm bar over cells.
-    folder : path-like, optional
-        Results folder (:class:`~meanfield.experiments.ResultStore`, the
-        sweep of :func:`stability_sweep`): each finished cell is written there
-        atomically as it finishes, and cells already there are not run again,
-        so a stopped run resumes.  The folder is locked while the cells run.
-        The tables returned hold every finished cell of ``cfg``, stored before
-        or now; a failed cell is also recorded in ``folder/failed`` (any
-        exception, not only divergence) and run again next time.
-    **overrides
-        Fields of :class:`StabilityConfig` replacing those of ``cfg``.
-
-    Returns
-    -------
-    StabilityResult
-    """
-    cfg = dataclasses.replace(cfg or StabilityConfig(), **overrides)
-    if folder is not None:
-        return _run_stored(cfg, folder, progress)
-    task = cfg.make_task()
-    drows, prows, failed = [], [], []
-    cells = [(N, s) for N in cfg.Ns for s in range(cfg.seeds)]
-    complete = True
-    bar = tqdm(cells, desc=f"stability {cfg.activation}", disable=not progress)
-    try:
-        with terminate_as_interrupt():
-            for N, s in bar:
-                bar.set_postfix(N=N, seed=s)
-                try:
-                    r, p = stability_cell(task, cfg, N, s)
-                except DivergenceError as e:
-                    failed.append({"N": N, "seed": s, "error": str(e)})
-                    continue
-                drows += r
-                prows += p
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: return the cells finished so far
-        complete = False
-    finally:
-        bar.close()
-    return StabilityResult(pd.DataFrame(drows), pd.DataFrame(prows), cfg.to_dict(),
-                           pd.DataFrame(failed, columns=["N", "seed", "error"]), complete)
-
-
-def _fit_dict(fit):
-    return {"slope": fit.slope, "ci_low": fit.ci_low, "ci_high": fit.ci_high,
-            "intercept": fit.intercept, "level": fit.level}
-
-
-def save_stability(res, out):
-    """Tables, summary and figures of a :class:`StabilityResult` into folder ``out``.
-
-    Each file is written atomically.  An interrupted result without a single
-    cell writes nothing (it would replace tables written before by empty ones).
-    """
-    from .. import __version__
-    from ..experiments.store import atomic_write as _write
-    from ..experiments.store import staged_folder as _staged
-
-    out = Path(out)
-    summary = {"config": res.config, "version": __version__, "complete": res.complete,
-               "failed_cells": len(res.failed)}
-    if not res.complete and res.dropout.empty and res.paths.empty:
-        return summary, []
-    out.mkdir(parents=True, exist_ok=True)
-    _write(out / "dropout.csv", res.dropout.to_csv(index=False))
-    _write(out / "paths.csv", res.paths.to_csv(index=False))
-    if len(res.failed):
-        _write(out / "failed.csv", res.failed.to_csv(index=False))
-    else:  # from an earlier run whose failed cells have run since
-        with contextlib.suppress(FileNotFoundError):
-            (out / "failed.csv").unlink()
-    written = [out / "dropout.csv", out / "paths.csv", out / "summary.json"]
-    if not res.dropout.empty and res.dropout["N"].nunique() >= 2:
-        from ..plotting import stability_figures
-
-        fits, bounds = res.fits(), res.bound_fits()
-        summary["fits"] = {k: _fit_dict(f) for k, f in fits.items()}
-        summary["bound_K"] = {k: {"K_fit": b.K_fit, "K_envelope": b.K_envelope}
-                              for k, b in bounds.items()}
-        with _staged(out) as tmp:
-            names = [p.name for p in stability_figures(res, tmp, fits, bounds)]
-        written += [out / n for n in names]
-    _write(out / "summary.json", json.dumps(summary, indent=2, default=str))
-    return summary, written

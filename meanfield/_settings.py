@@ -1,0 +1,53 @@
+"""Settings dataclasses whose fields carry their own help: one place per setting.
+
+An experiment's settings are a dataclass; each field is made by
+:func:`setting`, which stores the help text (and, for lists, the element
+type) in the field's metadata.  :func:`options_of` reads them back as the
+``name -> (type, default, help)`` table that the command line's flags, the
+sweep configs' checks and ``meanfield sweep --list`` are built from, so a new
+setting is one new field and nothing else.  Standard library only: the model
+packages that define settings import nothing above them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+def setting(default, help, *, kind=None):
+    """A dataclass field with its default, its help text and, optionally, its option type.
+
+    Parameters
+    ----------
+    default
+        The field's default (immutable: a number, string, tuple or None).
+    help : str
+        One line for ``--help`` and ``meanfield sweep --list``; the default is
+        appended there unless the text says it (``"(default 1/N)"``).
+    kind : {"ints", "floats"} or type, optional
+        The option's type; default ``type(default)``, ``"ints"`` for a tuple.
+        A list of floats, or a field whose default is None, says it here.
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "kind": kind})
+
+
+def options_of(cls, skip=()) -> dict:
+    """``{name: (type, default, help)}`` of the fields of settings dataclass ``cls``.
+
+    Raises
+    ------
+    TypeError
+        Naming a field made without :func:`setting` (it would have no help).
+    """
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        if "help" not in f.metadata:
+            raise TypeError(f"{cls.__name__}.{f.name} has no help text: define it with "
+                            f"meanfield._settings.setting(default, help)")
+        kind = f.metadata.get("kind")
+        if kind is None:
+            kind = "ints" if isinstance(f.default, tuple) else type(f.default)
+        out[f.name] = (kind, f.default, f.metadata["help"])
+    return out
