@@ -20,6 +20,39 @@ def nonneg_int(name: str, value) -> int:
     return int(value)
 
 
+#: Most time steps one run takes: beyond it a run would not end in a person's lifetime on
+#: any CPU (about 1e7 steps a second at the smallest sizes).
+MAX_STEPS = 10 ** 12
+
+#: Widest teacher: the task's constant sums width^2 teacher pairs when it is built.
+MAX_TEACHER_WIDTH = 10_000
+
+
+def at_most(name: str, value, limit, why: str):
+    """``value``, after raising ValueError naming ``name``, the limit and ``why`` when it is
+    above ``limit`` (a size typed with too many digits: said before any work)."""
+    if value > limit:
+        raise ValueError(f"{name} must be <= {limit:.3g} ({why}), got {value:.3g}")
+    return value
+
+
+def fits_in_memory(what: str, n_floats, names: str, share=0.5) -> None:
+    """Raise ValueError when ``n_floats`` float64 numbers (``what``, sized by the settings
+    ``names``) would take more than ``share`` of this machine's memory: said before any
+    work, where numpy would otherwise fail (or the system swap) half-way through."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf: assume 16 GiB
+        total = 16 * 2 ** 30
+    need = 8.0 * float(n_floats)
+    if need > share * total:
+        raise ValueError(f"{what} would take {need / 2 ** 30:.3g} GiB, more than "
+                         f"{share:.0%} of this machine's {total / 2 ** 30:.3g} GiB; make "
+                         f"{names} smaller")
+
+
 def positive(name: str, value) -> float:
     try:
         v = float(value)

@@ -62,13 +62,12 @@ def couple_setup(cfg):
     from ..tasks import isotropic_gaussians, teacher_student
     from ..twolayer import InitialLaw
 
-    if cfg["task"] == "teacher-student":
-        task = teacher_student(cfg["d"], cfg["activation"], width=cfg["width"],
-                               noise_std=cfg["noise_std"])
-    elif cfg["task"] == "isotropic":
-        task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
-    else:
+    if cfg["task"] not in ("teacher-student", "isotropic"):
         raise ConfigError(f"task must be 'teacher-student' or 'isotropic', got {cfg['task']!r}")
+    _checks.positive_int("d", cfg["d"])
+    _checks.positive_int("width", cfg["width"])
+    _checks.at_most("width", cfg["width"], _checks.MAX_TEACHER_WIDTH,
+                    "the task sums width^2 teacher pairs when it is built")
     N = _checks.positive_int("N", cfg["N"])
     alpha = 1.0 / N if cfg["alpha"] is None else _checks.positive("alpha", cfg["alpha"])
     T = _checks.positive("T", cfg["T"])
@@ -81,6 +80,17 @@ def couple_setup(cfg):
     _checks.positive_int("batch_size", cfg["batch_size"])
     _checks.nonneg_int("seed", cfg["seed"])
     get_method(cfg["method"])
+    _checks.at_most("T / alpha (SGD steps)", T / alpha, _checks.MAX_STEPS, "steps of one run")
+    _checks.at_most("T / h (limit steps)", T / cfg["h"], _checks.MAX_STEPS, "steps of one run")
+    # the snapshots of both clouds, each neuron (a, w): checked before the task is built
+    _checks.fits_in_memory("the snapshots", (N + cfg["M"]) * (cfg["d"] + 1) * cfg["snapshots"],
+                           "N, M, d or snapshots")
+    _checks.fits_in_memory("the teacher", cfg["d"] * cfg["width"], "d or width")
+    if cfg["task"] == "teacher-student":
+        task = teacher_student(cfg["d"], cfg["activation"], width=cfg["width"],
+                               noise_std=cfg["noise_std"])
+    else:
+        task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
     init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
     kwargs = dict(M=cfg["M"], init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
                   method=cfg["method"], batch_size=cfg["batch_size"],

@@ -43,6 +43,10 @@ from .paths import aligned_path, seven_segment_path, straight_path
 from .sgd import run_sgd
 
 
+#: The most pairs per N a stability run takes (its cells are listed before any runs).
+MAX_SEEDS = 100_000
+
+
 @dataclass(frozen=True)
 class StabilityConfig:
     """Settings of a dropout/connectivity experiment; every field has a default.
@@ -96,6 +100,10 @@ class StabilityConfig:
             raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
         for name in ("d", "width", "seeds", "sweep_draws", "half_draws", "n_grid"):
             _checks.positive_int(name, getattr(self, name))
+        if self.seeds > MAX_SEEDS:
+            # one cell per (N, pair) is listed, checked and stored before any runs: a count
+            # typed with too many digits would hang there, not fail
+            raise ValueError(f"seeds must be <= {MAX_SEEDS} (pairs per N), got {self.seeds}")
         for name in ("rescaled_draws", "straight_max_N", "aligned_max_N", "base_seed"):
             _checks.nonneg_int(name, getattr(self, name))
         _checks.positive("T", self.T)
@@ -117,6 +125,16 @@ class StabilityConfig:
         normal("times", tuple(sorted(set(times) | {1.0})))
         normal("law", _law("law", self.law))
         normal("law2", None if self.law2 is None else _law("law2", self.law2))
+        _checks.at_most("width", self.width, _checks.MAX_TEACHER_WIDTH,
+                        "the task sums width^2 teacher pairs when it is built")
+        _checks.at_most("T N / alpha0 (SGD steps at the largest N)",
+                        self.T * max(self.Ns) / self.alpha0, _checks.MAX_STEPS,
+                        "steps of one run")
+        # the teacher and the largest pair's snapshots, before any work
+        _checks.fits_in_memory("the teacher", self.d * self.width, "d or width")
+        _checks.fits_in_memory("the snapshots of the widest pair",
+                               2 * max(self.Ns) * (self.d + 1) * (len(self.times) + 1),
+                               "Ns or d")
         return self
 
     def laws(self):
