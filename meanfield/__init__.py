@@ -50,7 +50,10 @@ _WHERE = {
 _SUBMODULES = ("tasks", "twolayer", "dropout", "connectivity", "multilayer", "pde", "lazy",
                "stepping", "analysis", "plotting", "experiments", "transport", "torch")
 
-__all__ = sorted(["__version__", "TORCH_HINT", *_WHERE, *_SUBMODULES])
+# meanfield.torch is left out of __all__: it needs torch (optional), and
+# ``from meanfield import *`` must work without it; ``meanfield.torch`` still resolves.
+__all__ = sorted(["__version__", "TORCH_HINT", *_WHERE,
+                  *(m for m in _SUBMODULES if m != "torch")])
 
 #: Old name -> new name: they work for one release, with a DeprecationWarning.
 _RENAMED = {"load": "load_results", "measure": "coupling_distances"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 
-def setting(default, help, *, kind=None):
+def setting(default, help, *, kind=None, added=False):
     """A dataclass field with its default, its help text and, optionally, its option type.
 
     Parameters
@@ -27,8 +27,13 @@ def setting(default, help, *, kind=None):
     kind : {"ints", "floats"} or type, optional
         The option's type; default ``type(default)``, ``"ints"`` for a tuple.
         A list of floats, or a field whose default is None, says it here.
+    added : bool
+        The setting came after results were stored: at its default it is left out
+        of a cell's name (:func:`meanfield.experiments.cell_id`), so folders written
+        before it keep their cells.  Its default must reproduce those results.
     """
-    return dataclasses.field(default=default, metadata={"help": help, "kind": kind})
+    return dataclasses.field(default=default,
+                             metadata={"help": help, "kind": kind, "added": added})
 
 
 def options_of(cls, skip=()) -> dict:
@@ -51,3 +56,8 @@ def options_of(cls, skip=()) -> dict:
             kind = "ints" if isinstance(f.default, tuple) else type(f.default)
         out[f.name] = (kind, f.default, f.metadata["help"])
     return out
+
+
+def added_of(cls) -> dict:
+    """``{name: default}`` of the fields of ``cls`` made with ``setting(..., added=True)``."""
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.metadata.get("added")}

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meanfield.tasks import teacher_student
-from meanfield.twolayer import dropout_gap, dropout_loss, random_subset
+from meanfield.dropout import draw_keep as random_subset
+from meanfield.twolayer import dropout_gap, dropout_loss
 
 TASK = teacher_student(5, "relu", width=2)
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from meanfield.tasks import teacher_student
-from meanfield.twolayer import InitialLaw, dropout_loss, random_subset, run_sgd
+from meanfield.dropout import draw_keep as random_subset
+from meanfield.twolayer import InitialLaw, dropout_loss, run_sgd
 from meanfield.connectivity import PathVertices
 from meanfield.twolayer.paths import align, aligned_path, seven_segment_path, straight_path
 

@@ -44,3 +44,37 @@ def test_import_meanfield_compiles_and_imports_nothing_heavy():
                          timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]", res.stdout
+
+
+def test_star_import_works_without_torch():
+    """``from meanfield import *`` raised ImportError where torch is not installed (torch was
+    in __all__); meanfield.torch itself still says how to install it."""
+    code = ("import sys\n"
+            "class NoTorch:\n"  # torch is not installed: its import fails
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'torch' or name.startswith('torch.'):\n"
+            "            raise ModuleNotFoundError(\"No module named 'torch'\")\n"
+            "sys.meta_path.insert(0, NoTorch())\n"
+            "from meanfield import *\n"
+            "import meanfield\n"
+            "assert 'torch' not in meanfield.__all__ and callable(run_coupled)\n"
+            "try:\n    meanfield.torch\nexcept ImportError as e:\n"
+            "    assert 'pip install torch==' in str(e)\nelse:\n    raise SystemExit(1)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
+def test_old_names_warn_and_still_work():
+    import meanfield
+    import meanfield.twolayer.experiment as st
+    from meanfield.experiments.stability import run_stability
+
+    with pytest.warns(DeprecationWarning, match="coupling_distances"):
+        assert meanfield.measure is meanfield.coupling_distances
+    with pytest.warns(DeprecationWarning, match="load_results"):
+        assert meanfield.load is meanfield.load_results
+    with pytest.warns(DeprecationWarning, match="meanfield.experiments.stability"):
+        assert st.run_stability is run_stability
+    with pytest.warns(DeprecationWarning, match="draw_keep"):
+        from meanfield.twolayer import random_subset
+        assert list(random_subset(10, 3, 0)) == list(meanfield.draw_keep(10, 3, 0))

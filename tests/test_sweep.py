@@ -441,3 +441,36 @@ def test_report_runs_scripts_side_by_side_after_what_they_read(tmp_path, monkeyp
     assert ok and info["claims"][0]["info"]["read"] is True
     with pytest.raises(ValueError, match="jobs must be an integer >= 1, got 0"):
         run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("a",), jobs=0)
+
+
+def test_a_new_stability_setting_is_one_field(monkeypatch, capsys):
+    """A field made with setting() is a flag of 'meanfield stability', a key of 'meanfield
+    sweep --list stability' and of sweep configs, with its help, and nothing else needs
+    editing; marked added, it leaves the names of stored cells as they were."""
+    import dataclasses
+
+    import meanfield.experiments.kinds as kinds
+    import meanfield.twolayer.experiment as st
+    from meanfield._settings import setting
+    from meanfield.cli import build_parser, main
+    from meanfield.experiments import cell_id, parse_config
+
+    sweep = {"experiment": "stability", "fixed": {"d": 4}, "grid": {"N": [8], "seed": [0]}}
+    before = cell_id("stability", parse_config(sweep).cells()[0])
+
+    @dataclasses.dataclass(frozen=True)
+    class WithTrial(st.StabilityConfig):
+        trial_knob: int = setting(3, "a trial setting", added=True)
+
+    monkeypatch.setattr(st, "StabilityConfig", WithTrial)
+    kinds._registry.cache_clear()
+    try:
+        flags = build_parser("stability").commands["stability"].format_help()
+        assert "--trial-knob" in flags and "a trial setting (default 3)" in flags
+        assert main(["sweep", "--list", "stability"]) == 0
+        assert "trial_knob" in capsys.readouterr().out
+        cells = parse_config({**sweep, "fixed": {"d": 4, "trial_knob": 5}}).cells()
+        assert cells[0]["trial_knob"] == 5
+        assert cell_id("stability", parse_config(sweep).cells()[0]) == before
+    finally:
+        kinds._registry.cache_clear()

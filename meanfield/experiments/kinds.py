@@ -75,7 +75,7 @@ def couple_setup(cfg):
         raise ConfigError(f"alpha must be <= T (at least one SGD step), got alpha={alpha}, T={T}")
     if _checks.positive_int("snapshots", cfg["snapshots"]) < 2:
         raise ConfigError(f"snapshots must be >= 2, got {cfg['snapshots']}")
-    _checks.positive_int("M", cfg["M"])
+    M = max(4 * N, 2000) if cfg["M"] is None else _checks.positive_int("M", cfg["M"])
     _checks.positive("h", cfg["h"])
     _checks.positive_int("batch_size", cfg["batch_size"])
     _checks.nonneg_int("seed", cfg["seed"])
@@ -83,7 +83,7 @@ def couple_setup(cfg):
     _checks.at_most("T / alpha (SGD steps)", T / alpha, _checks.MAX_STEPS, "steps of one run")
     _checks.at_most("T / h (limit steps)", T / cfg["h"], _checks.MAX_STEPS, "steps of one run")
     # the snapshots of both clouds, each neuron (a, w): checked before the task is built
-    _checks.fits_in_memory("the snapshots", (N + cfg["M"]) * (cfg["d"] + 1) * cfg["snapshots"],
+    _checks.fits_in_memory("the snapshots", (N + M) * (cfg["d"] + 1) * cfg["snapshots"],
                            "N, M, d or snapshots")
     _checks.fits_in_memory("the teacher", cfg["d"] * cfg["width"], "d or width")
     if cfg["task"] == "teacher-student":
@@ -92,7 +92,7 @@ def couple_setup(cfg):
     else:
         task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
     init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
-    kwargs = dict(M=cfg["M"], init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
+    kwargs = dict(M=M, init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
                   method=cfg["method"], batch_size=cfg["batch_size"],
                   train_a=not cfg["frozen_a"], seed=cfg["seed"])
     return task, N, alpha, T, kwargs
@@ -340,6 +340,16 @@ def _multilayer_plot(table, out):
     return written
 
 
+def _added(module, name):
+    """The settings of dataclass ``meanfield.<module>.<name>`` marked ``added``
+    (:func:`meanfield._settings.added_of`): left out of cell names at their defaults."""
+    import importlib
+
+    from .._settings import added_of
+
+    return added_of(getattr(importlib.import_module(f"..{module}", __package__), name))
+
+
 @functools.cache
 def _registry():
     """Every experiment by name, built on first use: importing this module runs no
@@ -350,15 +360,17 @@ def _registry():
                              _couple_run, _couple_plot),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
-                                _stability_plot),
+                                _stability_plot,
+                                added=_added("twolayer.experiment", "StabilityConfig")),
         "pair_path": Experiment("pair_path", _pair_path_options(),
                                 lambda c: _pair_path_check(c) and None, _pair_path_run,
-                                _pair_path_plot),
+                                _pair_path_plot,
+                                added=_added("twolayer.experiment", "StabilityConfig")),
         "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
                                 lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
         "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
-                                 _multilayer_run, _multilayer_plot, added={"path_draws": 1,
-                                                                          "alpha0": 0.0}),
+                                 _multilayer_run, _multilayer_plot,
+                                 added=_added("multilayer.experiment", "MultilayerConfig")),
         "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
                                         _torch_check("deep"),
                                         lambda c: _torch_experiments().deep_cell(c), _deep_plot),

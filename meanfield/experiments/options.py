@@ -21,7 +21,8 @@ COUPLE_OPTIONS = {
     "delta": (float, 0.5, "class separation (isotropic), in [0, 1)"),
     "noise_std": (float, 0.0, "label noise standard deviation (teacher-student)"),
     "N": (int, 500, "neurons of the SGD network"),
-    "M": (int, 2000, "reference particles carrying rho_t"),
+    "M": (int, None, "reference particles carrying rho_t (default max(4 N, 2000), as "
+                     "run_coupled)"),
     "alpha": (float, None, "SGD step size (default 1/N)"),
     "T": (float, 2.0, "horizon t = k alpha"),
     "h": (float, 0.05, "limit time step"),

@@ -119,12 +119,14 @@ class MultilayerConfig:
     w_std: float = setting(1.0, "first layer w ~ N(0, w_std^2 / d I)")
     alpha: float = setting(0.1, "SGD step alpha (t = k alpha)")
     alpha0: float = setting(0.0, "when > 0, the SGD step is alpha0 / N in place of alpha "
-                               "(Theorem 2's sqrt(alpha) terms then vanish like N^-1/2); 0: alpha")
+                               "(Theorem 2's sqrt(alpha) terms then vanish like N^-1/2); 0: alpha",
+                            added=True)
     batch_size: int = setting(10, "SGD mini-batch")
     T: float = setting(8.0, "horizon")
     n_mc: int = setting(4000, "Monte Carlo sample of the risk")
     half_draws: int = setting(3, "random kept halves per net")
-    path_draws: int = setting(1, "kept sets per pair for eps_C (the pair's eps_C is their mean)")
+    path_draws: int = setting(1, "kept sets per pair for eps_C (the pair's eps_C is their mean)",
+                              added=True)
     sizes: tuple = setting((), "further kept sizes |A_l| (A_min sweep)")
     seed: int = setting(0, "pair index (seeds both nets, their data and the kept sets)")
 

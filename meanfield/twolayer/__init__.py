@@ -10,7 +10,8 @@ References
 
 from .coupling import CoupledResult, coupling_distances, run_coupled
 from .coupling import measure  # noqa: F401 - deprecated name, kept for one release
-from .dropout import TwoLayerNet, dropout_gap, dropout_loss, population_risk, random_subset
+from .dropout import TwoLayerNet, dropout_gap, dropout_loss, population_risk
+from .dropout import random_subset  # noqa: F401 - deprecated name, kept for one release
 from .init import InitialLaw
 from .limit import ParticleLimit, run_limit
 from .paths import PopulationRisk, seven_segment_path, seven_segment_vertices
@@ -18,5 +19,5 @@ from .sgd import SGD, run_sgd
 
 __all__ = ["SGD", "CoupledResult", "InitialLaw", "ParticleLimit", "PopulationRisk",
            "TwoLayerNet", "coupling_distances", "dropout_gap", "dropout_loss", "population_risk",
-           "random_subset", "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
+           "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
            "seven_segment_vertices"]

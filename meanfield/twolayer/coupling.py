@@ -111,7 +111,7 @@ def coupling_distances(sgd: Trajectory, limit: Trajectory, *, w2="auto", seed=0)
     return dist.max(axis=1), dist.mean(axis=1), np.abs(sgd.risk - limit.risk), w2v, exact
 
 
-def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=11, h=0.05, method="rk4",
+def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05, method="rk4",
                 batch_size=1, schedule=None, train_a=True, seed=0, w2="auto", progress=True):
     """Run SGD with N neurons and its coupled ideal particles to time T.
 

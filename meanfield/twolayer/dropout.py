@@ -32,12 +32,16 @@ from .. import dropout as _dropout
 from ..dropout import check_size, draw_keep, dropout_rescale, first_half
 
 __all__ = ["RescaledDropout", "TwoLayerNet", "dropout_bias", "dropout_gap", "dropout_loss",
-           "first_half", "nested_subsets", "population_risk", "random_subset",
-           "rescaled_dropout"]
+           "first_half", "nested_subsets", "population_risk", "rescaled_dropout"]
 
-#: A uniformly random subset of ``size`` indices of ``range(N)``, sorted:
-#: ``random_subset(N, size, rng)`` is :func:`meanfield.dropout.draw_keep`.
-random_subset = draw_keep
+
+def random_subset(N, size, rng):
+    """Deprecated name of :func:`meanfield.dropout.draw_keep` (removed in 0.3)."""
+    import warnings
+
+    warnings.warn("meanfield.twolayer.random_subset is deprecated: use "
+                  "meanfield.dropout.draw_keep", DeprecationWarning, stacklevel=2)
+    return draw_keep(N, size, rng)
 
 
 class TwoLayerNet:

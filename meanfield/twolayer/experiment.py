@@ -37,7 +37,8 @@ from .. import _checks
 from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..tasks import isotropic_gaussians, teacher_student
-from .dropout import dropout_bias, dropout_loss, nested_subsets, random_subset, rescaled_dropout
+from ..dropout import draw_keep
+from .dropout import dropout_bias, dropout_loss, nested_subsets, rescaled_dropout
 from .init import InitialLaw
 from .paths import aligned_path, seven_segment_path, straight_path
 from .sgd import run_sgd
@@ -306,7 +307,7 @@ def _trained_ends(cfg: StabilityConfig, N: int, seed: int, progress=False):
     task = cfg.make_task()
     nets, g_sub = train_pair(task, cfg, N, seed, progress)
     (a1, W1), (a2, W2) = ((tr.a[-1], tr.W[-1]) for tr in nets)
-    return task, a1, W1, a2, W2, random_subset(N, N // 2, g_sub)
+    return task, a1, W1, a2, W2, draw_keep(N, N // 2, g_sub)
 
 
 def _build_path(name, task, a1, W1, a2, W2, A):
@@ -375,7 +376,7 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         frac = cfg.times[j]
         for draw in range(cfg.half_draws):
             # one A per draw, independent of both networks, shared by them
-            A = random_subset(N, half, g_sub)
+            A = draw_keep(N, half, g_sub)
             LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
             LN = (nets[0].risk[j], nets[1].risk[j])
             if draw == 0:
