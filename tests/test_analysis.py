@@ -51,6 +51,44 @@ def test_t_intervals_are_scipys():
     assert np.isnan(one_each.ci_low) and np.isnan(one_each.ci_high)
 
 
+def test_means_interval_is_the_jackknife_of_the_log_means():
+    """on="means": slope = sum_k c_k log mean_k, each log mean_k with the jackknife variance
+    of its leave-one-out means, Welch-Satterthwaite dof; with units, the delete-one-unit
+    jackknife (G - 1 dof)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    Ns = np.array([100.0, 200, 400, 800])
+    N = np.repeat(Ns, 5)
+    y = N ** -0.5 * rng.exponential(size=N.size) * (rng.random(N.size) > 0.2)
+    y[N == 100] = np.maximum(y[N == 100], 1e-3)  # keep every mean > 0
+    lx = np.log(Ns)
+    c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
+    var = []
+    for v in Ns:
+        g = y[N == v]
+        loo = (g.sum() - g) / (g.size - 1)
+        assert np.all(loo > 0)
+        var.append(4 / 5 * np.sum((np.log(loo) - np.log(loo).mean()) ** 2))
+    v = c ** 2 * np.array(var)
+    dof = v.sum() ** 2 / np.sum(v ** 2 / 4)
+    slope = c @ np.log([y[N == n].mean() for n in Ns])
+    half = stats.t.ppf(0.975, dof) * np.sqrt(v.sum())
+    fit = loglog_fit(N, y, on="means")
+    assert fit.slope == pytest.approx(slope, rel=1e-12) and fit.dof == pytest.approx(dof)
+    assert (fit.ci_low, fit.ci_high) == pytest.approx((slope - half, slope + half), rel=1e-10)
+    units = np.tile(np.arange(5), 4)
+    loo = []
+    for u in range(5):
+        keep = units != u
+        loo.append(c @ np.log([y[keep & (N == n)].mean() for n in Ns]))
+    half = stats.t.ppf(0.975, 4) * np.sqrt(4 / 5 * np.sum((np.array(loo) - np.mean(loo)) ** 2))
+    joint = loglog_fit(N, y, on="means", units=units)
+    assert joint.slope == fit.slope and joint.dof == 4.0
+    assert (joint.ci_low, joint.ci_high) == pytest.approx((slope - half, slope + half),
+                                                          rel=1e-10)
+
+
 def test_bootstrap_on_request():
     rng = np.random.default_rng(4)
     N = np.repeat([100.0, 200, 400, 800], 6)
