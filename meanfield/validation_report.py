@@ -5,13 +5,17 @@ Each script in ``validation/`` writes ``validation/out/<name>.json`` (or
 ``{"id", "claim", "paper", "assumptions", "value", "interval", "criterion",
 "judged", "pass", "figure"}`` (rows made by
 :func:`meanfield.analysis.claims.claim_row`).  This module runs them, side by
-side (:func:`run_validation`'s ``jobs``), and tabulates those claims.
+side (:func:`run_validation`'s ``jobs``), and tabulates those claims under a header
+that says where they were computed (:func:`provenance`): the commit and whether the
+tree was clean, the CPU, the threads each script ran with and the versions of the
+numerical libraries.  The same facts go to a JSON file beside the report.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -33,6 +37,97 @@ LONGEST_FIRST = ("pde_vs_sgd", "multilayer_rates", "sgd_vs_limit", "dropout_rate
 AFTER = {"dropout_rates": ("multilayer_rates",)}
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "NUMBA_NUM_THREADS")
+# distributions whose versions the results depend on (POT: the 'ot' module); read from
+# their metadata, not imported (torch takes seconds to import)
+_VERSIONED = ("numpy", "scipy", "numba", "torch", "POT")
+
+
+def _git(root, *args):
+    """Standard output of ``git -C root args``, or None when git fails."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def _version(dist):
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def provenance(root=None, threads=None) -> dict:
+    """Where a validation run is computed: a dict of plain values (JSON-ready).
+
+    Keys: ``commit`` (``git rev-parse HEAD`` of ``root``, None outside a git
+    checkout), ``clean`` (no line in ``git status --porcelain``: no change
+    to a tracked file and no untracked file outside .gitignore; None outside
+    a checkout), ``dirty_paths`` (up to 20 of those lines), ``cpu_model``
+    (/proc/cpuinfo), ``cores`` (``os.cpu_count()``), ``cores_usable`` (the
+    process's CPU affinity), ``platform``, ``python``, ``versions`` (numpy,
+    scipy, numba, torch and POT from their installed metadata, None when not
+    installed) and ``threads`` (as given).
+
+    Parameters
+    ----------
+    root : path, optional
+        The checkout (default: the one holding this package).
+    threads : dict, optional
+        The threads each script ran with, e.g. ``{script: {"OMP_NUM_THREADS": "1",
+        ...}}``, recorded as given.
+    """
+    root = Path(__file__).resolve().parents[1] if root is None else Path(root)
+    commit = _git(root, "rev-parse", "HEAD")
+    commit = commit.strip() if commit else None
+    status = _git(root, "status", "--porcelain") if commit else None
+    lines = [line for line in status.splitlines() if line.strip()] if status else []
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count()
+    return {"commit": commit, "clean": None if status is None else not lines,
+            "dirty_paths": lines[:20], "cpu_model": _cpu_model(), "cores": os.cpu_count(),
+            "cores_usable": usable, "platform": platform.platform(),
+            "python": platform.python_version(),
+            "versions": {d: _version(d) for d in _VERSIONED}, "threads": threads or {}}
+
+
+def _provenance_line(prov):
+    """The report header's sentence on :func:`provenance`."""
+    if prov["commit"] is None:
+        code = "not a git checkout (commit unknown)"
+    else:
+        code = (f"commit {prov['commit'][:12]}, "
+                + ("clean tree" if prov["clean"] else
+                   f"uncommitted changes ({len(prov['dirty_paths'])}"
+                   f"{'+' if len(prov['dirty_paths']) == 20 else ''} paths)"))
+    runs = {json.dumps(v, sort_keys=True) for v in prov["threads"].values() if v != "reused"}
+    if len(runs) == 1:
+        thr = ", ".join(f"{k}={v}" for k, v in json.loads(runs.pop()).items())
+    else:
+        thr = "per script in the JSON" if runs else "none run (all reused)"
+    reused = sorted(n for n, v in prov["threads"].items() if v == "reused")
+    if reused:
+        thr += f"; reused results ({', '.join(reused)}) ran earlier, threads not recorded"
+    versions = ", ".join(f"{k} {v or 'absent'}" for k, v in prov["versions"].items())
+    return (f"Computed at {code}; {prov['cpu_model']}, {prov['cores']} cores "
+            f"({prov['cores_usable']} usable); threads: {thr}; {versions}; "
+            f"Python {prov['python']}.")
 
 
 def validation_dir() -> Path:
@@ -110,13 +205,20 @@ def _run_order(names):
     return order
 
 
-def _run_scripts(to_run, folder, full, jobs, progress):
-    """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads;
-    return ``{name: (CompletedProcess, seconds)}``."""
+def _script_env(jobs):
+    """The environment of each script: the thread variables set to its share of the CPUs
+    (``CPUs // jobs``) where the user's environment does not set them."""
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = dict(os.environ)
     for var in _THREAD_VARS:  # a user's own setting wins
         env.setdefault(var, threads)
+    return env
+
+
+def _run_scripts(to_run, folder, full, jobs, progress):
+    """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads;
+    return ``{name: (CompletedProcess, seconds)}``."""
+    env = _script_env(jobs)
     futures = {}
 
     def one(name):
@@ -139,8 +241,14 @@ def _run_scripts(to_run, folder, full, jobs, progress):
 
 
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,
-                   scripts=SCRIPTS, reuse=False, jobs=None, progress=False):
+                   scripts=SCRIPTS, reuse=False, jobs=None, progress=False, allow_dirty=False):
     """Run the scripts (quick sizes unless ``full``); write and return the report.
+
+    The report's header and a JSON file beside it (``out`` with the suffix
+    ``.json``: ``{"provenance", "scripts", "pass", "counts"}``) record
+    :func:`provenance`: the commit, whether the tree was clean, the CPU, the
+    thread variables each script ran with (``"reused"`` for a stored result
+    tabulated again) and the library versions.
 
     Each claim is one row: its id, the claim, the paper and equation, whether
     its setting is inside the theorem's assumptions, the measured value with
@@ -172,6 +280,11 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         ``multilayer_rates`` ends, whose result it draws beside its own.
     progress : bool
         A progress bar over the scripts (on standard error).
+    allow_dirty : bool
+        Let a full run (``full=True``) go on from a tree with uncommitted
+        changes or outside a git checkout; otherwise it raises ValueError
+        before running anything, since its report could not name the code
+        that made it.  Quick runs record the state and never refuse.
 
     Returns
     -------
@@ -184,6 +297,14 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     unknown = [n for n in names if n not in scripts]
     if unknown:
         raise ValueError(f"--only must name scripts among {', '.join(scripts)}, got {unknown}")
+    prov = provenance()
+    if full and not allow_dirty and not prov["clean"]:
+        where = ("is not a git checkout" if prov["commit"] is None else
+                 f"has uncommitted changes ({', '.join(p.strip() for p in prov['dirty_paths'][:3])}"
+                 f"{', ...' if len(prov['dirty_paths']) > 3 else ''})")
+        raise ValueError(f"a full validation run records the commit it ran, and the tree "
+                         f"{where}: commit or stash first, or allow a dirty tree explicitly "
+                         f"(allow_dirty=True; meanfield validate --full --allow-dirty)")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     result_of = {n: folder / "out" / (f"{n}.json" if full else f"{n}_quick.json") for n in names}
@@ -191,14 +312,18 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     jobs = (max(1, min(os.cpu_count() or 1, len(to_run))) if jobs is None
             else _checks.positive_int("jobs", jobs))
     runs = _run_scripts(to_run, folder, full, jobs, progress) if to_run else {}
+    env = _script_env(jobs)
+    prov["threads"] = {n: ({v: env[v] for v in _THREAD_VARS} if n in runs else "reused")
+                       for n in names}
     lines = ["# meanfield validation report", "",
              f"Sizes: {'full' if full else 'quick'}; "
-             f"{time.strftime('%Y-%m-%d %H:%M')}. How each claim is judged, and why: "
-             "docs/validation.md.", "",
+             f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)} How each claim is "
+             "judged, and why: docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
              "| result | under the old rule | tightness | figure |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     ok, counts = True, {"PASS": 0, "FAIL": 0, "reported": 0}
+    summary = {}
     for name in names:
         result = result_of[name]
         proc, seconds = runs.get(name, (None, None))
@@ -212,8 +337,12 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             lines.append(f"| {name} | | (script failed, exit {proc and proc.returncode}: "
                          f"{_cell(tail[0])}) | | | | | | FAIL | | | |")
             counts["FAIL"] += 1
+            summary[name] = {"result": str(result), "failed": True,
+                             "exit": proc and proc.returncode}
             continue
         seconds = report.get("seconds", seconds)
+        summary[name] = {"result": str(result), "seconds": seconds, "reused": name not in runs,
+                         "pass": report.get("pass")}
         label = name if seconds is None else f"{name} ({seconds:.0f} s)"
         for c in claims:
             res = _result(c)
@@ -231,4 +360,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                   f"{counts['reported']} reported without a verdict."]
     text = "\n".join(lines) + "\n"
     out.write_text(text)
+    out.with_suffix(".json").write_text(json.dumps(
+        {"provenance": prov, "full": full, "scripts": summary, "counts": counts, "pass": ok},
+        indent=1) + "\n")
     return text, ok

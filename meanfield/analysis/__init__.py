@@ -1,4 +1,4 @@
-"""Rates in N, log-log fits and bootstrap intervals, and the shapes of the papers' bounds."""
+"""Rates in N, log-log fits with calibrated intervals, and the shapes of the papers' bounds."""
 
 from .bounds import BoundFit, connectivity_shape, dropout_shape, fit_constant
 from .rates import Extrapolation, RateFit, extrapolate, loglog_fit, ratio_interval

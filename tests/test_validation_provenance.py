@@ -1,0 +1,135 @@
+"""The validation report records where it was computed, and a full run refuses a dirty tree."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy
+
+from meanfield import validation_report
+from meanfield.validation_report import provenance, run_validation
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+
+
+def _git(root, *args):
+    return subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t",
+                           *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@needs_git
+def test_provenance_commit_and_clean_state(tmp_path):
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    _git(tmp_path, "add", "a.py")
+    _git(tmp_path, "commit", "-q", "-m", "a")
+    prov = provenance(tmp_path)
+    assert prov["commit"] == _git(tmp_path, "rev-parse", "HEAD") and len(prov["commit"]) == 40
+    assert prov["clean"] is True and prov["dirty_paths"] == []
+    (tmp_path / "a.py").write_text("x = 2\n")  # a tracked file changed
+    prov = provenance(tmp_path)
+    assert prov["clean"] is False and prov["dirty_paths"] == [" M a.py"]
+    _git(tmp_path, "checkout", "-q", "a.py")
+    (tmp_path / "new.py").write_text("")  # an untracked file a script could import
+    assert provenance(tmp_path)["dirty_paths"] == ["?? new.py"]
+    (tmp_path / ".gitignore").write_text("new.py\nout/\n")
+    _git(tmp_path, "add", ".gitignore")
+    _git(tmp_path, "commit", "-q", "-m", "ignore")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "r.json").write_text("{}")  # results are ignored: still clean
+    assert provenance(tmp_path)["clean"] is True
+
+
+def test_provenance_outside_a_checkout_and_the_machine(tmp_path, monkeypatch):
+    monkeypatch.setattr(validation_report, "_git", lambda root, *args: None)
+    torch_loaded = "torch" in sys.modules
+    prov = provenance(tmp_path, threads={"s": {"OMP_NUM_THREADS": "1"}})
+    assert prov["commit"] is None and prov["clean"] is None
+    assert prov["threads"] == {"s": {"OMP_NUM_THREADS": "1"}}
+    assert prov["cores"] == os.cpu_count() and 1 <= prov["cores_usable"] <= os.cpu_count()
+    assert isinstance(prov["cpu_model"], str) and prov["cpu_model"]
+    if os.path.exists("/proc/cpuinfo"):
+        models = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")]
+        assert not models or prov["cpu_model"] == models[0]
+    v = prov["versions"]
+    assert set(v) == {"numpy", "scipy", "numba", "torch", "POT"}
+    assert v["numpy"] == np.__version__ and v["scipy"] == scipy.__version__
+    import numba
+
+    assert v["numba"] == numba.__version__
+    # versions come from metadata: torch (and POT, which imports it) are not imported
+    assert ("torch" in sys.modules) == torch_loaded
+    json.dumps(prov)  # JSON-ready
+
+
+def _fake_script(folder, name, marker):
+    (folder / f"{name}.py").write_text(
+        "import json, pathlib\n"
+        "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+        f"(out / '{marker}').write_text('ran')\n"
+        "c = [{'claim': 'c', 'paper': 'P', 'value': 1.0, 'interval': None, 'pass': True, "
+        "'figure': ''}]\n"
+        f"for stem in ('{name}', '{name}_quick'):\n"
+        "    (out / f'{stem}.json').write_text(json.dumps({'claims': c, 'seconds': 2.0}))\n")
+
+
+def _dirty(monkeypatch, commit="0123456789abcdef0123456789abcdef01234567"):
+    real = provenance
+
+    def fake(root=None, threads=None):
+        prov = real(root, threads)
+        prov.update(commit=commit, clean=False if commit else None,
+                    dirty_paths=[" M meanfield/analysis/rates.py"] if commit else [])
+        return prov
+
+    monkeypatch.setattr(validation_report, "provenance", fake)
+
+
+def test_full_run_refuses_a_dirty_tree_before_running(tmp_path, monkeypatch):
+    _fake_script(tmp_path, "s", "ran.txt")
+    _dirty(monkeypatch)
+    with pytest.raises(ValueError, match="uncommitted changes .*meanfield/analysis/rates.py.*"
+                                         "allow_dirty=True"):
+        run_validation(full=True, out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))
+    assert not (tmp_path / "out" / "ran.txt").exists() and not (tmp_path / "r.md").exists()
+    _dirty(monkeypatch, commit=None)
+    with pytest.raises(ValueError, match="is not a git checkout"):
+        run_validation(full=True, out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))
+    # told otherwise, it runs and says so
+    text, ok = run_validation(full=True, out=tmp_path / "r.md", folder=tmp_path,
+                              scripts=("s",), allow_dirty=True)
+    assert ok and (tmp_path / "out" / "ran.txt").exists()
+    assert "not a git checkout (commit unknown)" in text.splitlines()[2]
+
+
+def test_report_header_and_json_record_the_run(tmp_path, monkeypatch):
+    _fake_script(tmp_path, "s", "ran.txt")
+    _dirty(monkeypatch)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))  # quick
+    header = text.splitlines()[2]
+    assert ok and header.startswith("Sizes: quick;")
+    assert "commit 0123456789ab, uncommitted changes (1 paths)" in header
+    assert "OMP_NUM_THREADS=1" in header and "NUMBA_NUM_THREADS=2" in header
+    assert f"numpy {np.__version__}" in header and f"scipy {scipy.__version__}" in header
+    rec = json.loads((tmp_path / "r.json").read_text())
+    assert rec["provenance"]["commit"].startswith("0123456789ab")
+    assert rec["provenance"]["clean"] is False
+    assert rec["provenance"]["threads"] == {"s": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                                                  "OPENBLAS_NUM_THREADS": "1",
+                                                  "NUMBA_NUM_THREADS": "2"}}
+    assert rec["scripts"]["s"]["reused"] is False and rec["scripts"]["s"]["seconds"] == 2.0
+    assert rec["full"] is False and rec["pass"] is True
+    # a stored result tabulated again ran earlier: its threads are not known
+    text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",), reuse=True)
+    rec = json.loads((tmp_path / "r.json").read_text())
+    assert rec["provenance"]["threads"] == {"s": "reused"} and rec["scripts"]["s"]["reused"]
+    assert "reused results (s) ran earlier, threads not recorded" in text.splitlines()[2]
