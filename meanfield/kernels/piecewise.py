@@ -724,3 +724,23 @@ def pl_series_sum(a0, a12, a1, d, rho, isc):
         f1 = f1 * rho + a1[n] * dn
         f12 = f12 * rho + a12[n] * dn
     return f * rho + a0[0] * d[0], f1 * rho + a1[0] * d[0], f12 * isc
+
+
+@njit(cache=True)
+def pl_series_pair(kr, pr, kc, pc, q11, q22, q12):
+    """(F, F1, F12) of one pair as the pair sums compute it (:func:`pl_block` of
+    :mod:`.block_sums`): Mehler's series (:func:`pl_series_sum`) where both neurons allow
+    it (:func:`pl_series_ok`) and ``|rho| <= _SER_RHO``, :func:`pl_pair` otherwise."""
+    if pl_series_ok(kr, pr, q11) and pl_series_ok(kc, pc, q22):
+        isr = 1.0 / math.sqrt(q11)
+        isc = 1.0 / math.sqrt(q22)
+        rho = (q12 * isr) * isc
+        if abs(rho) <= _SER_RHO:
+            a0 = np.empty(_SER_L)
+            a12 = np.empty(_SER_L)
+            a1 = np.empty(_SER_L)
+            d = np.empty(_SER_L)
+            pl_series_row(kr, pr, q11, a0, a12, a1)
+            pl_series_col(kc, pc, q22, d)
+            return pl_series_sum(a0, a12, a1, d, rho, isc)
+    return pl_pair(kr, pr, kc, pc, q11, q22, q12)
