@@ -1,5 +1,6 @@
 """Pair kernels of piecewise-linear activations (ReLU with the ramp, ramp/ramp): sums over
-kinks of truncated bivariate normal moments, with a rotated rule where those cancel."""
+kinks of truncated bivariate normal moments, with a rotated rule where those cancel, and
+for the pair sums Mehler's series in the correlation with per-neuron coefficients."""
 
 from __future__ import annotations
 
@@ -270,6 +271,10 @@ def pl_pair(kr, pr, kc, pc, q11, q22, q12):
       ``norm^2``: 4e-2 relative at norm 1e7, negative risks at 1e9) or kinks far on
       the left: :func:`_pl_rotated`, a one-dimensional quadrature of exact inner
       integrals, about 80 times slower (some 100 us a pair).
+
+    The pair sums (:func:`meanfield.kernels.gaussian.pair_sums`) use this for the pairs
+    with ``|rho| > 0.5`` or a neuron outside the second form's regime only, and
+    Mehler's series (:func:`pl_series_pair`) for the others.
     """
     if q11 <= 0.0:
         ig, igp = _pl_inner(kc, pc, 0.0, math.sqrt(max(q22, 0.0)))
@@ -605,7 +610,14 @@ def _pl_rotated_rule(kr, pr, kc, pc, s1, s2, rho, a2, vpiece, vx, vw):
 # C = s1 K sum_k |j_k| exp(-a_k^2 / 4) / sqrt(2 pi), so that the terms beyond N sum to at
 # most C_r C_c T(N, rho) (F), C_r C_c T / (s1 s2) (F12) and C_r C_c T / s1^2 (F1), with
 # T(N, rho) = |rho|^N / (N (1 - |rho|)).  _SER_N[i] is the smallest N >= 2 with
-# T <= 2^-60 at the upper end of |rho|-bin i (bins of 1/_SER_BINS).
+# T <= 2^-60 at the upper end of |rho|-bin i (bins of 1/_SER_BINS): 22 terms at
+# |rho| = 0.16, 56 at 0.5.  Accuracy (tests/test_pl_series.py, against mpmath): within
+# 1e-15 of the Cauchy-Schwarz scale (measured 3e-16; the closed form: 3.4e-14), and
+# within 1e-14 of the value where that is at least 1e-2 of its scale.  In the tails
+# (kinks 8 or more standard deviations out, values below 1e-7 of their scale) the
+# alternating terms leave only the bound on the scale, as Genz's absolute 1e-15 does for
+# the closed form.  Beyond |rho| = 0.5 the terms grow (and the cancellation with them);
+# random directions in d = 40 have |rho| <= 0.5 for 99.8% of pairs.
 
 _SER_RHO = 0.5  # the series is summed for |rho| <= _SER_RHO only
 _SER_BINS = 128
