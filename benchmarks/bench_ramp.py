@@ -1,7 +1,7 @@
 """The ramp's pair sums against ReLU's, same process: ns per pair of ``grad Psi``.
 
 One evaluation of the field ``grad Psi`` for M particles of Mei, Montanari &
-Nguyen's isotropic task (d = 40, delta = 0.5, frozen a; two mixture components, so
+Nguyen's isotropic task (d = 40 or ``--d``, delta = 0.5, frozen a; two mixture components, so
 two pair kernels per pair) is timed for ReLU (the vectorised arc-cosine block), the
 ramp as :func:`meanfield.kernels.gaussian.pair_sums` computes it (Mehler's series where
 ``|rho| <= 0.5``, the closed form elsewhere) and the ramp through the closed form
@@ -10,7 +10,7 @@ ramp as :func:`meanfield.kernels.gaussian.pair_sums` computes it (Mehler's serie
 series route from the closed one, and the share of pairs on the series.  Run with
 ``NUMBA_NUM_THREADS=1`` for per-core numbers.
 
-    python benchmarks/bench_ramp.py [--M 2000] [--repeat 3]
+    python benchmarks/bench_ramp.py [--M 2000] [--repeat 3] [--d 40]
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--M", type=int, default=2000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--d", type=int, default=40)
     args = p.parse_args(argv)
-    M, d = args.M, 40
+    M, d = args.M, args.d
     W = np.random.default_rng(0).normal(0.0, 0.8 / np.sqrt(d), (M, d))
     a = np.ones(M)
     ramp = isotropic_gaussians(d, 0.5, "ramp")
