@@ -8,8 +8,16 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..activations import ERF, RELU
+from ..activations import ERF, RELU, act_n_kinks
 from .closed_forms import _INV_2PI, _det2, _erf_scaled, angle
+from .piecewise import (
+    _SER_L,
+    _SER_RHO,
+    pl_series_col,
+    pl_series_ok,
+    pl_series_row,
+    pl_series_sum,
+)
 from .quadrature import _refuse_nonfinite, pair
 
 
@@ -81,6 +89,52 @@ def pair_block(kr, pr, kc, pc, Q, qr, qc, ac, quad, Fa, F1, grad):
         F1[i] = f1
 
 
+@njit(cache=True, parallel=True)
+def pl_columns(kind, p, q):
+    """Per column of a piecewise-linear pair sum: ``(ok, 1 / sqrt(q), d)``, d the
+    coefficients of Mehler's series (:func:`pl_series_col`) where ``ok``
+    (:func:`pl_series_ok`)."""
+    M = q.size
+    ok = np.zeros(M, dtype=np.bool_)
+    isq = np.zeros(M)
+    d = np.zeros((M, _SER_L))
+    for j in prange(M):
+        if pl_series_ok(kind, p, q[j]):
+            ok[j] = True
+            isq[j] = 1.0 / math.sqrt(q[j])
+            pl_series_col(kind, p, q[j], d[j])
+    return ok, isq, d
+
+
+@njit(cache=True, parallel=True)
+def pl_block(kr, pr, kc, pc, Q, qr, qc, okc, isc, D, ac, quad, Fa, F1, grad):
+    """Piecewise-linear pairs (ReLU with the ramp, ramp/ramp): Mehler's series
+    (:func:`pl_series_sum`) where both neurons allow it (:func:`pl_series_ok`) and
+    ``|rho| <= _SER_RHO``, :func:`pair` (the closed form) otherwise."""
+    R, M = Q.shape
+    for i in prange(R):
+        a0 = np.empty(_SER_L)
+        a12 = np.empty(_SER_L)
+        a1 = np.empty(_SER_L)
+        okr = pl_series_ok(kr, pr, qr[i])
+        isr = 0.0
+        if okr:
+            pl_series_row(kr, pr, qr[i], a0, a12, a1)
+            isr = 1.0 / math.sqrt(qr[i])
+        fa = 0.0
+        f1 = 0.0
+        for j in range(M):
+            rho = (Q[i, j] * isr) * isc[j]
+            if okr and okc[j] and abs(rho) <= _SER_RHO:
+                f, d1, d12 = pl_series_sum(a0, a12, a1, D[j], rho, isc[j])
+            else:
+                f, d1, d12 = pair(kr, pr, kc, pc, qr[i], qc[j], Q[i, j], quad)
+            fa += ac[j] * f
+            f1 += ac[j] * d1
+            if grad:
+                Q[i, j] = ac[j] * d12
+        Fa[i] = fa
+        F1[i] = f1
 
 
 @njit(cache=True, parallel=True)
@@ -159,6 +213,10 @@ def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24):
     if kr == kc and kr in (RELU, ERF):
         mr, Sr, iSr = _split_array(qr)
         mc, Sc, iSc = _split_array(qc)
+    series = (act_n_kinks(kr) > 0 and act_n_kinks(kc) > 0
+              and not (kr == RELU and kc == RELU))
+    if series:
+        okc, isc, D = pl_columns(kc, pc, qc)
     rows = int(max(1, min(R, block_bytes // (8 * M))))
     buf = np.empty((rows, M))
     for r0 in range(0, R, rows):
@@ -171,6 +229,9 @@ def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24):
         elif kr == ERF and kc == ERF:
             erf_block(Qb, mr[r0:r1], Sr[r0:r1], iSr[r0:r1], qr[r0:r1], mc, Sc, iSc, ac,
                       Fa[r0:r1], F1[r0:r1], grad)
+        elif series:
+            pl_block(kr, pr, kc, pc, Qb, qr[r0:r1], qc, okc, isc, D, ac, quad, Fa[r0:r1],
+                     F1[r0:r1], grad)
         else:
             pair_block(kr, pr, kc, pc, Qb, qr[r0:r1], qc, ac, quad, Fa[r0:r1], F1[r0:r1], grad)
         if grad:
