@@ -545,6 +545,9 @@ def _validate_parser(sub):
     p.add_argument("--jobs", type=int, default=None,
                    help="scripts run side by side, each with its share of the cores as "
                         "threads (default: the number of cores)")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="let --full run on a tree with uncommitted changes (the report then "
+                        "says so); without it a full run refuses such a tree")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_validate)
 
@@ -556,7 +559,8 @@ def _validate(args):
     from .validation_report import run_validation
 
     report, ok = run_validation(full=args.full, out=args.out, only=args.only, reuse=args.reuse,
-                                jobs=args.jobs, progress=not args.quiet)
+                                jobs=args.jobs, progress=not args.quiet,
+                                allow_dirty=args.allow_dirty)
     print(report)
     print(f"wrote {args.out}")
     return 0 if ok else 1

@@ -133,3 +133,23 @@ def test_report_header_and_json_record_the_run(tmp_path, monkeypatch):
     rec = json.loads((tmp_path / "r.json").read_text())
     assert rec["provenance"]["threads"] == {"s": "reused"} and rec["scripts"]["s"]["reused"]
     assert "reused results (s) ran earlier, threads not recorded" in text.splitlines()[2]
+
+
+def test_cli_full_run_on_a_dirty_tree_is_one_line_exit_2_unless_allowed(tmp_path, monkeypatch,
+                                                                        capsys):
+    import meanfield.validation_report as vr
+    from meanfield.cli import main
+
+    monkeypatch.setattr(vr, "provenance", lambda: {"clean": False, "commit": "abc",
+                                                   "dirty_paths": [" M meanfield/x.py"]})
+    ran = []
+    monkeypatch.setattr(vr, "_run_scripts", lambda *a, **k: ran.append(1), raising=False)
+    out = tmp_path / "r.md"
+    assert main(["validate", "--full", "--only", "lazy_gram", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--allow-dirty" in err[0] and "meanfield/x.py" in err[0]
+    assert not out.exists() and not ran
+    seen = {}
+    monkeypatch.setattr(vr, "run_validation", lambda **k: seen.update(k) or ("", True))
+    assert main(["validate", "--full", "--allow-dirty", "--out", str(out)]) == 0
+    assert seen["allow_dirty"] is True and seen["full"] is True
