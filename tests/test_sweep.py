@@ -15,7 +15,7 @@ from meanfield.experiments import (
     EXPERIMENTS,
     ConfigError,
     ResultStore,
-    load,
+    load_results as load,
     load_config,
     parse_config,
     run_sweep,
@@ -474,3 +474,26 @@ def test_a_new_stability_setting_is_one_field(monkeypatch, capsys):
         assert cell_id("stability", parse_config(sweep).cells()[0]) == before
     finally:
         kinds._registry.cache_clear()
+
+
+def test_a_couple_sweep_records_the_values_used_and_offers_the_sups(tmp_path):
+    """alpha and M left to their defaults are stored as the values used (alpha was NaN), and
+    couple_sups gives the per-cell sup over snapshots that the sweep's figure fits."""
+    import numpy as np
+
+    from meanfield.analysis import couple_sups
+    from meanfield.experiments import load_results
+
+    cfg = {"experiment": "couple", "fixed": {"d": 3, "T": 0.2, "snapshots": 3, "h": 0.1},
+           "grid": {"N": [10, 20], "seed": [0]}}
+    folder = tmp_path / "cp"
+    run_sweep(parse_config(cfg), folder, workers=1, progress=False)
+    table = load_results(folder)
+    assert np.allclose(table["alpha"], 1.0 / table["N"])
+    assert (table["M"] == 2000).all()
+    sups = couple_sups(table)
+    assert list(sups["N"]) == [10, 20] and "t" not in sups
+    for _, row in sups.iterrows():
+        rows = table[table["cell"] == row["cell"]]
+        assert row["sup_risk_gap"] == rows["risk_gap"].max()
+        assert row["sup_max_dist"] == rows["max_dist"].max() > 0

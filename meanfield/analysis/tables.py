@@ -3,6 +3,40 @@
 from __future__ import annotations
 
 
+#: The distances of a coupled run whose sup over snapshots its rate is fitted on.
+COUPLE_MEASURES = ("risk_gap", "max_dist", "mean_dist", "w2")
+
+
+def couple_sups(table):
+    """One row per coupled run (cell): the sup over its snapshots of each distance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A loaded ``couple`` sweep (:func:`meanfield.load_results`): one row per
+        snapshot, the cell's settings as columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cell's settings (as stored: ``alpha`` and ``M`` the values used) and
+        ``sup_risk_gap``, ``sup_max_dist``, ``sup_mean_dist``, ``sup_w2``: the
+        quantities whose rate in N the sweep's figure fits.
+
+    References
+    ----------
+    Shevchenko & Mondelli, ICML 2020, proof of Theorem 1: the coupling bound is on
+    the sup over ``t <= T`` of these distances.
+    """
+    cols = [c for c in COUPLE_MEASURES if c in table]
+    sups = table.groupby("cell", sort=False)[cols].max()
+    sups.columns = [f"sup_{c}" for c in cols]
+    per_snapshot = {"t", "step", "risk_sgd", "risk_limit", *COUPLE_MEASURES}
+    settings = table.drop_duplicates("cell").set_index("cell")
+    settings = settings[[c for c in settings.columns if c not in per_snapshot]]
+    return settings.join(sups).reset_index()
+
+
 def multilayer_summary(table):
     """Per-net eps_D at ``|A_l| = N/2`` and per-pair eps_C, from the cell rows.
 

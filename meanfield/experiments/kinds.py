@@ -102,7 +102,10 @@ def _couple_run(cell):
     from ..twolayer import run_coupled
 
     task, N, alpha, T, kwargs = couple_setup(cell)
-    return run_coupled(task, N, alpha, T, progress=False, **kwargs).to_frame()
+    table = run_coupled(task, N, alpha, T, progress=False, **kwargs).to_frame()
+    # the values used where a setting's default is computed (alpha = 1/N, M = max(4N, 2000)):
+    # the store keeps a cell's own column for a setting given as None
+    return table.assign(alpha=alpha, M=kwargs["M"])
 
 
 def _group_keys(table, options, skip):
@@ -126,15 +129,17 @@ def _left_out(name, why):
 
 
 def _couple_plot(table, out):
-    from ..analysis import loglog_fit
+    from ..analysis import couple_sups, loglog_fit
     from ..plotting import rate_plot, save_figure
     from ..tasks import describe_name
 
     written = []
-    per_cell = table.groupby(["cell", "N"], as_index=False)[["risk_gap", "max_dist"]].max()
-    per_cell = per_cell.merge(table.drop_duplicates("cell").drop(columns=["N"]), on="cell",
-                              suffixes=("", "_row"))
-    keys = _group_keys(per_cell, COUPLE_OPTIONS, {"N", "seed", "alpha"})
+    per_cell = couple_sups(table).rename(columns={"sup_risk_gap": "risk_gap",
+                                                  "sup_max_dist": "max_dist"})
+    skip = {"N", "seed", "alpha"}
+    if "M" in per_cell and (per_cell["M"] == (4 * per_cell["N"]).clip(lower=2000)).all():
+        skip.add("M")  # the default max(4 N, 2000), which varies with N
+    keys = _group_keys(per_cell, COUPLE_OPTIONS, skip)
     for name, g in _groups(per_cell, keys):
         if g["N"].nunique() < 2:
             _left_out(f"couple_rates_{name}", "a rate needs at least two values of N")

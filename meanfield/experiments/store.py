@@ -233,6 +233,8 @@ class ResultStore:
         cid = cell_id(experiment, cell)
         table = table.copy()
         for k, v in cell.items():
+            if v is None and k in table:  # a default computed in the cell: the value used
+                continue
             table[k] = json.dumps(v) if isinstance(v, (list, tuple)) else v
         table["cell"] = cid
         data = table.to_csv(index=False).encode()
