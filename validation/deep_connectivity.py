@@ -138,7 +138,7 @@ def main(argv=None):
     base = dict({k: v[1] for k, v in DEEP_OPTIONS.items()}, **common)
     pair = dict({k: v[1] for k, v in DEEP_PATH_OPTIONS.items()}, **common, N=pair_N, seed=0)
     try:  # loads the data set once, into the cache the cells read
-        check_cell(dict(base, N=widths[-1]), "deep")
+        check_cell(dict(base, N=widths[-1]), "deep_connectivity")
         check_cell(pair, "deep_paths")
     except DatasetNotFoundError as exc:
         print(f"deep_connectivity: {exc}", file=sys.stderr)

@@ -377,12 +377,13 @@ def _registry():
                                  _multilayer_run, _multilayer_plot,
                                  added=_added("multilayer.experiment", "MultilayerConfig")),
         "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
-                                        _torch_check("deep"),
+                                        _torch_check("deep_connectivity"),
                                         lambda c: _torch_experiments().deep_cell(c), _deep_plot),
         "deep_paths": Experiment("deep_paths", dict(DEEP_PATH_OPTIONS), _torch_check("deep_paths"),
                                  lambda c: _torch_experiments().deep_paths_cell(c),
                                  _deep_paths_plot),
-        "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS), _torch_check("path"),
+        "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS),
+                                     _torch_check("empirical_path"),
                                      lambda c: _torch_experiments().path_cell(c), _path_plot),
     }
 

@@ -56,8 +56,15 @@ def train_config(cell):
     raise ValueError(f"regime must be 'fixed' or 'paper', got {cell['regime']!r}")
 
 
+#: The torch experiments, by the names a sweep config gives them.
+KINDS = ("empirical", "empirical_path", "deep_connectivity", "deep_paths")
+
+
 def check_cell(cell, kind="empirical"):
-    """Validate a cell without training (the data set must be loadable)."""
+    """Validate a cell of experiment ``kind`` (one of :data:`KINDS`) without training (the
+    data set must be loadable)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     train_config(cell)
     for key in ("n_train", "n_test"):
         if key in cell:
@@ -69,12 +76,12 @@ def check_cell(cell, kind="empirical"):
                          f"{cell['batch_size']}")
     _checks.nonneg_int("seed", cell["seed"])
     pick_device(cell["device"])
-    init = cell["init1"] if kind == "path" else cell["init"]
+    init = cell["init1"] if kind == "empirical_path" else cell["init"]
     FullyConnectedNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
                  init=init, device="cpu", **_architecture(cell))
     if kind == "empirical":
         _checks.nonneg_int("random_halves", cell["random_halves"])
-    elif kind in ("deep", "deep_paths"):
+    elif kind in ("deep_connectivity", "deep_paths"):
         if kind == "deep_paths" and cell.get("bias") != "all":
             raise ValueError("bias must be 'all' for the path of Theorem 4.1 (a bias per hidden "
                              f"layer), got {cell.get('bias')!r}")
