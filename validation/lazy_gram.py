@@ -123,7 +123,10 @@ def lazy_vs_mf(X, ms, seeds):
         xs, ys = [], []
         for m in ms:
             for s in range(seeds):
-                run = train_two_layer(X, y, m, sc, eta=0.5, steps=200, rng=s)
+                # a stream per (m, seed), as in (a): with rng = s the nets of one seed
+                # shared a prefix of their weights across m, and the fit took them as
+                # independent runs
+                run = train_two_layer(X, y, m, sc, eta=0.5, steps=200, rng=1000 * m + s)
                 xs.append(m)
                 ys.append(run.relative_movement)
                 if s == 0:

@@ -54,7 +54,7 @@ def multilayer_summary(table):
     return per_net, pairs
 
 
-def dropout_change_fits(table, col="dloss_half"):
+def dropout_change_fits(table, col="dloss_half", units=None):
     """Rates in N of the change after dropping half of the neurons, one per snapshot.
 
     Fits the per-seed absolute changes ``|col|`` against N (on the per-N means
@@ -67,6 +67,12 @@ def dropout_change_fits(table, col="dloss_half"):
         Rows of the ``empirical`` experiment: ``N``, ``fraction`` (of T) and ``col``.
     col : str
         The change to fit (``dloss_half``: test loss; ``derror_half``: test error).
+    units : str or None
+        The column naming each run's independent unit (:func:`loglog_fit`'s
+        ``units``), default None: every net independent.  An ``empirical`` cell
+        seeds its data order, initial weights and dropout patterns from its
+        ``seed`` alone, so nets of one seed at different N share streams: give
+        them different seeds per N, or ``units="seed"``.
 
     Returns
     -------
@@ -89,5 +95,6 @@ def dropout_change_fits(table, col="dloss_half"):
             notes[float(frac)] = ("mean 0 at N = " + ", ".join(map(str, means.index[means <= 0]))
                                   + ": no fit")
         else:
-            fits[float(frac)] = loglog_fit(g["N"], y, on="auto")
+            fits[float(frac)] = loglog_fit(
+                g["N"], y, on="auto", units=None if units is None else g[units].to_numpy())
     return fits, notes
