@@ -59,7 +59,7 @@ html_theme_options = {
     "navbar_persistent": ["search-button"],
     # the wide tables (equation map, verdicts, options) get the whole width
     "secondary_sidebar_items": {"**": ["page-toc"], "theory": [], "cli": [],
-                                "validation/report": [], "index": []},
+                                "validation/report": [], "index": [], "api/generated/*": []},
 }
 # pages without sub-pages need no section navigation on the left
 html_sidebars = {page: [] for page in (
@@ -324,8 +324,9 @@ def _quickstart_outputs():
         message = text.getvalue().replace(str(out), "runs/first")
         (out / "message.txt").write_text(message)
         stamp.write_text(command + "\n")
-    rows = (out / "results.csv").read_text().splitlines()
-    (out / "results_head.csv").write_text("\n".join(rows[:6]) + "\n")
+    rows = [line.split(",") for line in (out / "results.csv").read_text().splitlines()[:6]]
+    shown = [rows[0]] + [[f"{float(v):.4g}" if v else v for v in row] for row in rows[1:]]
+    (out / "results_head.csv").write_text("\n".join(",".join(r) for r in shown) + "\n")
 
 
 _quickstart_outputs()
@@ -409,8 +410,9 @@ def _verdict_page(text):
     parts = [title, ""]
     parts += [f"**{n_pass} of {len(judged)} judged rows pass, {n_fail} fail; "
               f"{len(observed)} rows are reported without a verdict** "
-              f"({len(claims)} claims of the papers, {len(checks)} constructions checked to "
-              f"rounding, {len(observed)} observations).", ""]
+              f"({len(claims)} judged claims of the papers, {len(checks)} "
+              f"construction{'s' * (len(checks) != 1)} checked to rounding, "
+              f"{len(observed)} observations).", ""]
     parts += info + [""]
     parts += ["## Claims", "",
               "Statements of the papers judged by their rule "
@@ -448,6 +450,36 @@ def _verdict_page(text):
 def _report_page(app, docname, source):
     if docname == "validation/report":
         source[0] = _verdict_page(source[0])
+
+
+# ---------------------------------------------------------------------------
+# The CLI reference (sphinx-argparse) parses a command's description and epilog as
+# reStructuredText: the help's plain '|A|' would be a substitution, and the indented
+# example of 'sweep --help' a block quote.  Both are shown as the terminal shows them.
+
+def _patch_argparse():
+    import sphinxarg.ext as ext
+    from docutils import nodes
+
+    def as_shown(text):
+        if any(line.startswith("  ") for line in text.splitlines()):
+            return nodes.literal_block(text, text)
+        return nodes.paragraph(text, text)
+
+    def render_list(items, markdown_help, settings=None):
+        out = []
+        for x in items:
+            if isinstance(x, str):
+                out.append(as_shown(x))
+            elif isinstance(x, nodes.definition):
+                out.extend(x.children)
+        return out
+
+    ext.ArgParseDirective._nested_parse_paragraph = lambda self, text: as_shown(text)
+    ext.render_list = render_list
+
+
+_patch_argparse()
 
 
 def setup(app):

@@ -1,4 +1,4 @@
-"""
+r"""
 Dropout stability against N
 ===========================
 

@@ -1,17 +1,17 @@
-"""
+r"""
 SGD against its mean-field limit
 ================================
 
 One-pass SGD with :math:`N` neurons in mean-field scaling (Shevchenko &
-Mondelli, ICML 2020, eq. (3.3), step :math:`\\alpha = 1/N`) next to the
+Mondelli, ICML 2020, eq. (3.3), step :math:`\alpha = 1/N`) next to the
 nonlinear limit dynamics (Mei, Montanari & Nguyen, PNAS 2018, eqs.
 (12)-(13)), integrated with RK4 on a reference population of :math:`M`
 particles.  Each SGD neuron is coupled to the ideal particle started from the
 same initial weights.  By Mei, Misiakiewicz & Montanari (COLT 2019, Theorem
 1) the largest distance between the two and the risk gap
-:math:`\\lvert L_N(\\theta^k) - R(\\rho_t)\\rvert` are
-:math:`O\\big(N^{-1/2} + \\sqrt{\\alpha\\,(D + \\log N)}\\big)`: with
-:math:`\\alpha = 1/N`, of order :math:`N^{-1/2}` up to logarithms.  The
+:math:`\lvert L_N(\theta^k) - R(\rho_t)\rvert` are
+:math:`O\big(N^{-1/2} + \sqrt{\alpha\,(D + \log N)}\big)`: with
+:math:`\alpha = 1/N`, of order :math:`N^{-1/2}` up to logarithms.  The
 example runs several :math:`N` to show it.
 """
 
