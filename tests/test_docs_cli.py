@@ -36,7 +36,8 @@ def test_every_command_has_an_example():
 def test_cli_examples_run(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "meanfield").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m meanfield.cli "$@"\n')
+    script = f'#!/bin/sh\nexec "{sys.executable}" -m meanfield.cli "$@"\n'
+    (bin_dir / "meanfield").write_text(script)
     (bin_dir / "meanfield").chmod(0o755)
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
                PYTHONPATH=str(ROOT), MPLBACKEND="Agg",
