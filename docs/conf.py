@@ -59,7 +59,7 @@ html_theme_options = {
     "navbar_persistent": ["search-button"],
     # the wide tables (equation map, verdicts, options) get the whole width
     "secondary_sidebar_items": {"**": ["page-toc"], "theory": [], "cli": [],
-                                "validation/report": [], "index": [], "api/generated/*": []},
+                                "validation/report": [], "index": []},
 }
 # pages without sub-pages need no section navigation on the left
 html_sidebars = {page: [] for page in (
