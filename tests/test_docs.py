@@ -38,7 +38,9 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
                     ignore=shutil.ignore_patterns(*_GENERATED, "__pycache__"))
     shutil.copytree(ROOT / "examples", tmp_path / "examples",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    env = dict(os.environ, MEANFIELD_GALLERY_SMALL="1", MPLBACKEND="Agg",
+    # the package of this checkout, whatever the environment has installed
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, MEANFIELD_GALLERY_SMALL="1", MPLBACKEND="Agg", PYTHONPATH=path,
                NUMBA_NUM_THREADS=os.environ.get("NUMBA_NUM_THREADS", "2"))
     out = tmp_path / "html"
     proc = subprocess.run(
