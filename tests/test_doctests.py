@@ -14,6 +14,7 @@ import pytest
 NAMES = [
     "meanfield.tasks.gaussian.teacher_student",
     "meanfield.twolayer.coupling.run_coupled",
+    "meanfield.twolayer.limit.run_limit",
     "meanfield.twolayer.dropout.dropout_gap",
     "meanfield.twolayer.dropout.dropout_bias",
     "meanfield.twolayer.paths.seven_segment_path",
