@@ -400,10 +400,13 @@ def _verdict_page(text):
         interval = esc(r.get("interval", ""))
         return f"{value} {interval}".strip()
 
-    cols = [("verdict", verdict), ("claim", lambda r: esc(r["claim"])),
+    def claim(r):
+        return f'{esc(r["claim"])}<br><code class="claim-id">{esc(r["id"])}</code>'
+
+    cols = [("verdict", verdict), ("claim", claim),
             ("paper", lambda r: esc(r["paper"])), ("measured [interval]", measured),
             ("criterion", lambda r: esc(r["criterion"]))]
-    obs_cols = [("", verdict), ("observation", lambda r: esc(r["claim"])),
+    obs_cols = [("", verdict), ("observation", claim),
                 ("why not judged", lambda r: esc(r["assumptions"] if r["assumptions"] != "inside"
                                                  else r["criterion"])),
                 ("measured [interval]", measured)]
@@ -436,7 +439,7 @@ def _verdict_page(text):
         parts += ["## Figures", ""]
         for f in figures:
             name = Path(f).stem
-            parts += [f"```{{figure}} {f}", f":alt: {name}", ":width: 100%", "",
+            parts += [f"```{{figure}} {f}", f":alt: {name}", ":width: 75%", "",
                       f"`{name}`", "```", ""]
     full = [ln for ln in text.splitlines() if ln.startswith("|")]
     parts += ["## The full table", "",
