@@ -121,7 +121,8 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=11, h=0.05,
     .. math::
 
         \max_{i \le N} \lVert \theta_i^k - \bar\theta_i(t) \rVert, \qquad
-        \lvert L_N(\theta^k) - R(\rho_t) \rvert, \qquad
+        \lvert L_N(\theta^k) - R(\rho_t) \rvert,
+
         W_2\Big(\frac1N \sum_i \delta_{\theta_i^k},\,
                  \frac1N \sum_i \delta_{\bar\theta_i(t)}\Big),
 
