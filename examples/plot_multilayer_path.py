@@ -10,8 +10,6 @@ Lemmas 1-2; Theorem 2(B) of Shevchenko & Mondelli); the risk along the path
 is a Monte Carlo estimate with its standard error.
 """
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -21,13 +19,20 @@ from meanfield.multilayer import MCRisk, init_net, run_sgd
 from meanfield.multilayer.experiment import MCLoss, path_profile
 from meanfield.tasks import teacher_student
 
-SMALL = os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0")
 d, L = 10, 3
-N = 40 if SMALL else 100
-T = 2.0 if SMALL else 4.0
+N = 100
+T = 4.0
+n_mc = 4000          # Monte Carlo samples of the risk
+n_per_segment = 9    # points per segment of the path
+# sphinx_gallery_start_ignore
+import os  # noqa: E402
+
+if os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0"):
+    N, T, n_mc, n_per_segment = 40, 2.0, 2000, 5  # the test suite's sizes
+# sphinx_gallery_end_ignore
 
 task = teacher_student(d, "tanh", width=2)
-mc = MCRisk(task, 2000 if SMALL else 4000, rng=999)
+mc = MCRisk(task, n_mc, rng=999)
 
 # %%
 # Two nets, each from its own initial weights and data stream.
@@ -47,7 +52,7 @@ for seed in (0, 1):
 keep = draw_keep(N, N // 2, np.random.default_rng(5), n_hidden=L)
 path = dropout_connect(nets[0].weights, nets[1].weights, keep)
 eps_c, se, _ = barrier(path, MCLoss(mc, "sigmoid"), with_error=True)
-prof = path_profile(path, "sigmoid", mc, n_per_segment=5 if SMALL else 9)
+prof = path_profile(path, "sigmoid", mc, n_per_segment=n_per_segment)
 print(f"{path.n_segments} segments, eps_C = {eps_c:.4f} +- {se:.4f}")
 
 fig, ax = plt.subplots(figsize=(7, 3.5))

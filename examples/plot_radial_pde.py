@@ -10,8 +10,6 @@ by a monotone quantile map; here it is set against the particle limit of the
 same dynamics (M particles in d dimensions, RK4), whose radii follow the PDE.
 """
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -19,10 +17,16 @@ from meanfield.pde import radius_of_gaussian, sample_weights, solve_radial
 from meanfield.tasks import isotropic_gaussians
 from meanfield.twolayer import run_limit
 
-SMALL = os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0")
 d = 20
-M = 100 if SMALL else 200
-times = np.linspace(0.0, 0.5 if SMALL else 2.0, 9)
+M = 200
+T = 2.0
+# sphinx_gallery_start_ignore
+import os  # noqa: E402
+
+if os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0"):
+    M, T = 100, 0.5  # the test suite's sizes
+# sphinx_gallery_end_ignore
+times = np.linspace(0.0, T, 9)
 
 task = isotropic_gaussians(d, delta=0.5, activation="ramp")
 law = radius_of_gaussian(d, std=0.8)

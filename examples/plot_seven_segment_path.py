@@ -10,8 +10,6 @@ segments).  The loss along it therefore peaks at a vertex, and its barrier
 ``eps_C`` (eq. 3.5) is at most the larger dropout gap.
 """
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -20,9 +18,14 @@ from meanfield.dropout import draw_keep
 from meanfield.tasks import teacher_student
 from meanfield.twolayer import InitialLaw, run_sgd, seven_segment_path
 
-SMALL = os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0")
-N = 100 if SMALL else 400
-T = 0.5 if SMALL else 1.0
+N = 400
+T = 1.0
+# sphinx_gallery_start_ignore
+import os  # noqa: E402
+
+if os.environ.get("MEANFIELD_GALLERY_SMALL", "0") not in ("", "0"):
+    N, T = 100, 0.5  # the test suite's sizes
+# sphinx_gallery_end_ignore
 
 task = teacher_student(d=20, activation="relu", width=4)
 

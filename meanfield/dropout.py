@@ -237,6 +237,16 @@ def draw_keep(N, size, rng, n_hidden=None, n_draws=None, method="choice"):
     numpy.ndarray or list
         As described under ``method``.
 
+    Examples
+    --------
+    >>> from meanfield.dropout import draw_keep
+    >>> draw_keep(10, 5, 0)                          # |A| = 5 of N = 10, sorted
+    array([2, 3, 4, 5, 7])
+    >>> [A.size for A in draw_keep(10, [2, 5, 8], 0, method="nested")]   # A_1 in A_2 in A_3
+    [2, 5, 8]
+    >>> draw_keep(10, 5, 0, n_hidden=2, n_draws=3, method="ranks").shape
+    (3, 2, 10)
+
     References
     ----------
     Shevchenko & Mondelli (2020), Definition 3.1 (A independent of theta,

@@ -354,6 +354,28 @@ METHODS = {t.name: t for t in (EULER, HEUN, RK4)}
 
 
 def get_method(method) -> Tableau:
+    """The Butcher tableau of an explicit Runge-Kutta method.
+
+    Parameters
+    ----------
+    method : {'euler', 'heun', 'rk4'} or Tableau
+        A name (any case) or a tableau, returned as it is.
+
+    Returns
+    -------
+    Tableau
+
+    Raises
+    ------
+    ValueError
+        For any other name.
+
+    Examples
+    --------
+    >>> from meanfield.stepping import get_method
+    >>> get_method("RK4").name, get_method("rk4").order
+    ('rk4', 4)
+    """
     if isinstance(method, Tableau):
         return method
     if not isinstance(method, str) or method.lower() not in METHODS:

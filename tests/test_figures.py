@@ -263,11 +263,30 @@ def fig_pde_vs_sgd():
     return plotting.pde_vs_sgd_figure([case]), None
 
 
+
+def fig_rates_two_activations():
+    """The figure of validation/sgd_vs_limit.py: risk gap and largest distance of two
+    activations against N on one axes, each with its fitted line (8 legend entries)."""
+    rng = np.random.default_rng(3)
+    Ns = np.repeat([250, 500, 1000, 2000, 4000], 4)
+    fig = None
+    for k, act in enumerate(("erf", "relu")):
+        for what, c in (("risk gap", 0.02), ("max_i |theta_i - thetabar_i|", 0.6)):
+            y = c * (1 + k) * Ns ** -0.5 * rng.lognormal(0, 0.2, Ns.size)
+            fit = loglog_fit(Ns, y, n_boot=50)
+            fig = plotting.rate_plot(Ns, y, fit, label=f"{act}: {what}",
+                                     ax=None if fig is None else fig.axes[0])
+    fig.axes[0].set_ylabel("sup over snapshots")
+    return fig, None
+
+
 FIGURES = {f.__name__[4:]: f for f in (
     fig_dropout_vs_n, fig_dropout_vs_size, fig_connectivity_vs_n, fig_path_profile,
     fig_couple_rate_plot, fig_full_vs_dropout, fig_dropout_change_vs_n, fig_error_change_vs_n,
     fig_path_error, fig_multilayer_rates, fig_multilayer_risk, fig_ab_per_layer,
-    fig_ab_vs_width, fig_theorem41_paths, fig_noise_stability, fig_pde_vs_sgd)}
+    fig_ab_vs_width, fig_theorem41_paths, fig_noise_stability, fig_pde_vs_sgd,
+    fig_rates_two_activations)}
+
 
 
 # --- the checks -----------------------------------------------------------------------
@@ -334,6 +353,30 @@ def check_log_axes(fig):
             assert not minor, f"{name} axis has labelled minor ticks {minor}"
 
 
+def check_legends_clear(fig):
+    """No legend box covers a plotted point: a marker of a line or a point of a scatter."""
+    renderer, _ = _drawn(fig)
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or not leg.get_visible():
+            continue
+        box = leg.get_window_extent(renderer)
+        series = [(line.get_label(), line.get_transform(), np.column_stack(line.get_data()))
+                  for line in ax.get_lines() if line.get_visible()
+                  and line.get_marker() not in (None, "None", "", " ")]
+        series += [(c.get_label(), c.get_offset_transform(), c.get_offsets())
+                   for c in ax.collections if c.get_visible() and len(c.get_offsets())]
+        for label, transform, xy in series:
+            xy = np.asarray(xy, float)
+            if not xy.size:
+                continue
+            d = transform.transform(xy)
+            inside = (np.isfinite(d).all(axis=1) & (d[:, 0] >= box.x0) & (d[:, 0] <= box.x1)
+                      & (d[:, 1] >= box.y0) & (d[:, 1] <= box.y1))
+            assert not inside.any(), \
+                f"the legend of {ax.get_title()!r} covers {inside.sum()} point(s) of {label!r}"
+
+
 def check_titles(fig):
     for ax in fig.axes:
         for title in (ax.get_title(), ax.get_title("left"), fig._suptitle and
@@ -372,6 +415,7 @@ def test_figure_reads_cleanly(name, request):
         check_inside(fig)
         check_log_axes(fig)
         check_titles(fig)
+        check_legends_clear(fig)
     finally:
         plt.close(fig)
 
@@ -382,6 +426,7 @@ def test_risk_curves_title_in_words_and_t0_gap_explained(coupled):
         check_inside(fig)
         check_log_axes(fig)
         check_titles(fig)
+        check_legends_clear(fig)
         title = fig.axes[0].get_title()
         assert "teacher-student" in title and "relu" in title and "d = 4" in title, title
         words = " ".join(t.get_text() for t in _texts(fig))

@@ -22,7 +22,16 @@ def _arrays(**kw):
 
 
 def dropout_shape(size, N, alpha, D, z=1.0):
-    """``(sqrt(log|A|) + z) / sqrt|A| + sqrt(alpha) (sqrt(D + log N) + z)``, eq. (3.7) over K.
+    r"""``(sqrt(log|A|) + z) / sqrt|A| + sqrt(alpha) (sqrt(D + log N) + z)``, eq. (3.7) over K.
+
+    Theorem 1(A) of Shevchenko & Mondelli bounds ``eps_D`` by ``K`` times
+
+    .. math::
+
+        \frac{\sqrt{\log \lvert A\rvert} + z}{\sqrt{\lvert A\rvert}}
+        + \sqrt{\alpha}\,\big(\sqrt{D + \log N} + z\big)
+
+    with probability at least :math:`1 - e^{-z^2}`.
 
     Parameters
     ----------
@@ -37,6 +46,24 @@ def dropout_shape(size, N, alpha, D, z=1.0):
         lie in ``R^(D+1)``, so ``D = d`` (not d + 1).
     z : float
         Confidence parameter: the bound holds with probability 1 - exp(-z^2).
+
+    Returns
+    -------
+    numpy.ndarray
+        The shape, broadcast over the arguments.
+
+    Examples
+    --------
+    At ``|A| = N/2`` and ``alpha = 1/N`` the shape falls like ``N^(-1/2)`` up to logarithms:
+
+    >>> import numpy as np
+    >>> from meanfield.analysis import dropout_shape
+    >>> N = np.array([100, 400, 1600])
+    >>> s = dropout_shape(N // 2, N, 1 / N, D=20)
+    >>> np.round(s, 3)
+    array([1.017, 0.538, 0.283])
+    >>> np.round(np.diff(np.log(s)) / np.diff(np.log(N)), 2)     # local slopes
+    array([-0.46, -0.46])
     """
     v = _arrays(size=size, N=N, alpha=alpha, D=D, z=z)
     if np.any(v["size"] < 1) or np.any(v["N"] < v["size"]):

@@ -337,7 +337,11 @@ class PathVertices:
 
 
 def barrier(path, loss=None, n_grid=9, xatol=1e-3, with_error=False):
-    """``eps_C``: the largest loss along the path minus the larger loss of its two ends (>= 0).
+    r"""``eps_C``: the largest loss along the path minus the larger loss of its two ends (>= 0).
+
+    .. math::
+
+        \varepsilon_C = \max_{s \in [0, 1]} L(\pi(s)) - \max\{L(\pi(0)), L(\pi(1))\}.
 
     Parameters
     ----------
@@ -358,6 +362,21 @@ def barrier(path, loss=None, n_grid=9, xatol=1e-3, with_error=False):
         sample of the worst vertex's minus the worse end's losses, and the
         standard error that of this paired difference.  An exact loss has
         standard error 0.
+
+    Examples
+    --------
+    A path whose loss peaks at a vertex: the barrier is read off the vertices.
+
+    >>> import numpy as np
+    >>> import meanfield as mf
+    >>> from meanfield.dropout import draw_keep
+    >>> task = mf.teacher_student(d=10, activation="relu", width=2)
+    >>> a, W = mf.InitialLaw().sample(40, task.d, np.random.default_rng(0))
+    >>> a2, W2 = mf.InitialLaw().sample(40, task.d, np.random.default_rng(1))
+    >>> path = mf.seven_segment_path(task, a, W, a2, W2, draw_keep(40, 20, 2))
+    >>> L = path.vertex_losses()
+    >>> bool(np.isclose(mf.barrier(path), max(L.max() - max(L[0], L[-1]), 0.0)))
+    True
 
     References
     ----------

@@ -6,7 +6,7 @@ One module per experiment: :mod:`.coupling`, :mod:`.stability`,
 """
 
 from ._base import plt, rate_plot, save_figure
-from .coupling import risk_curves
+from .coupling import distance_curves, risk_curves
 from .deep import (
                    experiments_ab_per_layer,
                    experiments_ab_vs_width,
@@ -26,9 +26,9 @@ from .stability import (
                    stability_figures,
 )
 
-__all__ = ["plt", "save_figure", "rate_plot", "risk_curves", "dropout_vs_n", "dropout_vs_size",
-           "connectivity_vs_n", "dimension_ratios", "pair_path_figure",
-           "path_profile", "stability_figures",
+__all__ = ["plt", "save_figure", "rate_plot", "risk_curves", "distance_curves",
+           "dropout_vs_n", "dropout_vs_size", "connectivity_vs_n", "dimension_ratios",
+           "pair_path_figure", "path_profile", "stability_figures",
            "full_vs_dropout", "dropout_change_vs_n", "error_change_vs_n", "path_error_figure",
            "multilayer_rates", "multilayer_risk", "multilayer_figures", "experiments_ab_per_layer",
            "experiments_ab_vs_width", "theorem41_paths_figure", "noise_stability_figure",

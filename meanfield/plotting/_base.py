@@ -53,7 +53,7 @@ def rate_plot(x, y, fit, *, xlabel="N", ylabel="", label=None, ax=None):
     ax.set_ylabel(ylabel)
     _measured(ax.xaxis, xs)
     _finish_axes(ax)
-    ax.legend(fontsize=8)
+    _legend_clear(ax, 8)
     return fig
 
 
@@ -209,6 +209,40 @@ def _setting(table=None, **given):
         if v is not None:
             parts.append(fmt(v.item() if hasattr(v, "item") else v))
     return "; ".join(parts)
+
+
+def _points_covered(ax, box):
+    """How many plotted points (line markers, scatter points) of ``ax`` lie in ``box``."""
+    n = 0
+    series = [(line.get_transform(), np.column_stack(line.get_data()))
+              for line in ax.get_lines() if line.get_visible()
+              and line.get_marker() not in (None, "None", "", " ")]
+    series += [(c.get_offset_transform(), c.get_offsets())
+               for c in ax.collections if c.get_visible() and len(c.get_offsets())]
+    for transform, xy in series:
+        xy = np.asarray(xy, float)
+        if xy.size:
+            d = transform.transform(xy)
+            n += int((np.isfinite(d).all(axis=1) & (d[:, 0] >= box.x0) & (d[:, 0] <= box.x1)
+                      & (d[:, 1] >= box.y0) & (d[:, 1] <= box.y1)).sum())
+    return n
+
+
+_LEGEND_PLACES = ("upper right", "upper left", "lower left", "lower right", "center right",
+                  "center left", "upper center", "lower center")
+
+
+def _legend_clear(ax, fontsize=8):
+    """A legend that covers no plotted point: the first corner (or edge) of the axes where
+    its box is clear of every marker, else right of the axes.  A fixed place, not 'best':
+    'best' is chosen again at each draw, so a check at one size says nothing of the next."""
+    fig = ax.figure
+    for loc in _LEGEND_PLACES:
+        leg = ax.legend(fontsize=fontsize, loc=loc)
+        fig.canvas.draw()
+        if not _points_covered(ax, leg.get_window_extent(fig.canvas.get_renderer())):
+            return leg
+    return ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def _legend_outside(ax, fontsize=7):

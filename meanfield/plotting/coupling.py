@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ._base import _finish_axes, plt
+from ._base import _finish_axes, _legend_clear, plt
 
 
 def _task_words(c):
@@ -21,13 +21,58 @@ def _task_words(c):
     return f"{describe_name(m[1])}; {m[3]}; d = {m[2]}" if m else ""
 
 
+def _even_log_ticks(axis):
+    """Major ticks of a narrow log axis at 1, 1.5, 2, 3, 5, 7 x 10^k, nearly even in log
+    spacing, where 1-2-5 gives fewer than three (the default falls back to every mantissa:
+    0.2, then 0.1, 0.09, 0.08, 0.07)."""
+    import matplotlib.ticker as mticker
+
+    lo, hi = sorted(axis.get_view_interval())
+    if not (np.isfinite(lo) and lo > 0 and hi > lo):
+        return
+    ks = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+    in_view = [m * 10.0 ** k for k in ks for m in (1, 2, 5) if lo <= m * 10.0 ** k <= hi]
+    if len(in_view) >= 3:
+        return
+    ticks = [m * 10.0 ** k for k in ks for m in (1, 1.5, 2, 3, 5, 7) if lo <= m * 10.0 ** k <= hi]
+    if len(ticks) >= 2:
+        axis.set_major_locator(mticker.FixedLocator(ticks))
+
+
+def distance_curves(result, ax=None):
+    """The distances the coupling bounds, against time: ``max_i |theta_i^k - thetabar_i(t)|``,
+    their mean, the risk gap ``|L_N(theta^k) - R(rho_t)|`` and W2 between the two clouds
+    (when it was computed)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.0, 3.8))
+    t = result.sgd.times
+    ax.plot(t, result.max_dist, "o-", ms=3, label="max_i |theta_i - thetabar_i|")
+    ax.plot(t, result.mean_dist, "s-", ms=3, label="mean_i |theta_i - thetabar_i|")
+    w2 = np.asarray(result.w2, float)
+    if np.isfinite(w2).any():
+        ax.plot(t, w2, "^-", ms=3, label="W2 of the two clouds"
+                + ("" if getattr(result, "w2_exact", True) else " (sliced, a lower bound)"))
+    ax.plot(t, result.risk_gap, "d--", ms=3, label="risk gap |L_N - R(rho_t)|")
+    ax.set_xlabel("t = k alpha")
+    ax.set_ylabel("distance, gap")
+    ax.set_ylim(bottom=0)
+    ax.set_title("SGD against its ideal particles (coupled at t = 0)", fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.18), ncol=2, frameon=False)
+    return fig
+
+
 def risk_curves(result, ax=None):
-    """Risk vs time: SGD's exact ``L_N(theta^k)`` and the limit's ``R(rho_t)``.
+    """Risk vs time: SGD's exact ``L_N(theta^k)`` and the limit's ``R(rho_t)``; without
+    ``ax``, a second panel with the coupling's distances (:func:`distance_curves`).
 
     A note under the axes gives the gap at t = 0 and says where it comes from: the limit's
     risk is that of its own M reference particles, not of the N particles SGD starts from.
+    The risk axis is logarithmic, and says so.
     """
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.5, 3.8))
+    if ax is None:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.2),
+                                      gridspec_kw={"width_ratios": [1.1, 1.0]})
+    else:
+        fig, ax2 = ax.figure, None
     c = result.config
     N, M = c.get("N"), c.get("M")
     ax.plot(result.sgd.times, result.sgd.risk, "o-", ms=3, label=f"SGD L_N, N = {N}, "
@@ -35,10 +80,10 @@ def risk_curves(result, ax=None):
     ax.plot(result.limit.times, result.limit.risk, "s--", ms=3,
             label=f"limit R(rho_t) ({c.get('method')}, M = {M} particles)")
     ax.set_xlabel("t = k alpha")
-    ax.set_ylabel("population risk")
+    ax.set_ylabel("population risk (log scale)")
     ax.set_yscale("log")
     _finish_axes(ax)
-    ax.legend(fontsize=8)
+    _even_log_ticks(ax.yaxis)
     words = _task_words(c)
     ax.set_title(f"SGD and its mean-field limit: {words}; N = {N}" if words else
                  f"SGD and its mean-field limit, N = {N}", fontsize=8)
@@ -49,4 +94,8 @@ def risk_curves(result, ax=None):
                 f"starts from (their fluctuations and diagonal biases, O(1/N) and O(1/M), "
                 f"differ).",
                 transform=ax.transAxes, fontsize=7, va="top", ha="left")
+    if ax2 is not None:
+        distance_curves(result, ax2)
+        fig.tight_layout()
+    _legend_clear(ax, 8)
     return fig

@@ -10,6 +10,7 @@ from ._base import (
     _finish_axes,
     _floor,
     _label_widths,
+    _legend_clear,
     _log_errorbar,
     _mean_sd,
     _new,
@@ -65,7 +66,7 @@ def experiments_ab_vs_width(table, ax=None):
     _label_widths(ax, per["N"])
     ax.set_xlabel("width N")
     ax.set_ylabel("training loss")
-    ax.legend(fontsize=7)
+    _legend_clear(ax, 7)
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import _clip_notes, _finish_axes, _floor, _log_errorbar, plt
+from ._base import _clip_notes, _finish_axes, _floor, _legend_clear, _log_errorbar, plt
 
 
 def pde_vs_sgd_figure(cases):
@@ -54,4 +54,6 @@ def pde_vs_sgd_figure(cases):
         hx.set_ylabel("density")
         hx.legend(fontsize=7)
     fig.tight_layout()
+    for ax in axes[0]:  # after the layout: the legends of the risk panels clear of the points
+        _legend_clear(ax, 7)
     return fig

@@ -54,6 +54,9 @@ class Teacher:
 class GaussianTask:
     """Zero-mean Gaussian-mixture task with exact population quantities.
 
+    Use the constructors :func:`teacher_student`, :func:`isotropic_gaussians`
+    and :func:`anisotropic_gaussians`.
+
     Parameters
     ----------
     d : int
@@ -75,9 +78,6 @@ class GaussianTask:
         Gauss-Hermite nodes per axis for activations without closed forms.
     name : str
         Short description used in outputs.
-
-    Use the constructors :func:`teacher_student`, :func:`isotropic_gaussians`
-    and :func:`anisotropic_gaussians`.
 
     References
     ----------
@@ -428,6 +428,27 @@ def teacher_student(d, activation="relu", width=4, teacher_activation=None, teac
         Label noise standard deviation.
     input_cov : (d, d) array, optional
         Input covariance (default identity).
+    seed : int
+        Seed of the random teacher directions (used only when ``width > d``).
+    quad_order : int
+        Gauss-Hermite order of the pair kernels that have no closed form.
+
+    Returns
+    -------
+    GaussianTask
+        With the exact population functionals (``risk``, ``V``, ``U``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import meanfield as mf
+    >>> task = mf.teacher_student(d=10, activation="relu", width=2)
+    >>> a, W = mf.InitialLaw().sample(50, task.d, np.random.default_rng(0))
+    >>> print(f"{task.risk(a, W):.4f}")            # L_N(theta), exact
+    0.3059
+    >>> X, y = task.sample(3, np.random.default_rng(1))
+    >>> X.shape, y.shape
+    ((3, 10), (3,))
 
     References
     ----------

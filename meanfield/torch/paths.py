@@ -54,6 +54,10 @@ def _check_pair(net, net2):
 class DataLoss:
     """The loss on a data set of nets of ``net``'s architecture: a loss for paths.
 
+    ``DataLoss(...)(weights)`` is the mean loss of the net with the layer
+    matrices ``weights``; :meth:`outputs` and :meth:`measure` are the two
+    halves :meth:`meanfield.connectivity.PathVertices.profile` takes.
+
     Parameters
     ----------
     net : FullyConnectedNet
@@ -65,10 +69,6 @@ class DataLoss:
         ``cross_entropy`` or ``square``.
     batch_size : int
         Samples per forward pass.
-
-    ``DataLoss(...)(weights)`` is the mean loss of the net with the layer
-    matrices ``weights``; :meth:`outputs` and :meth:`measure` are the two
-    halves :meth:`meanfield.connectivity.PathVertices.profile` takes.
 
     References
     ----------

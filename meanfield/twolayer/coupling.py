@@ -113,11 +113,28 @@ def coupling_distances(sgd: Trajectory, limit: Trajectory, *, w2="auto", seed=0)
 
 def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05, method="rk4",
                 batch_size=1, schedule=None, train_a=True, seed=0, w2="auto", progress=True):
-    """Run SGD with N neurons and its coupled ideal particles to time T.
+    r"""Run SGD with N neurons and its coupled ideal particles to time T.
+
+    SGD (eq. (3.3) of Shevchenko & Mondelli) and the ideal particles of the
+    distributional dynamics start from the same weights :math:`\theta_i^0`;
+    at each snapshot :math:`t = k\alpha` the result holds
+
+    .. math::
+
+        \max_{i \le N} \lVert \theta_i^k - \bar\theta_i(t) \rVert, \qquad
+        \lvert L_N(\theta^k) - R(\rho_t) \rvert,
+
+        W_2\Big(\frac1N \sum_i \delta_{\theta_i^k},\,
+                 \frac1N \sum_i \delta_{\bar\theta_i(t)}\Big),
+
+    the first two :math:`O\big(N^{-1/2} + \sqrt{\alpha\,(D + \log N)}\big)`
+    by Theorem 1 of Mei, Misiakiewicz & Montanari.
 
     Parameters
     ----------
     task : GaussianTask
+        The data law, with its exact population risk (e.g.
+        :func:`meanfield.tasks.teacher_student`).
     N : int
         Neurons of the SGD network (and tagged particles).
     alpha : float
@@ -125,22 +142,52 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     T : float
         Horizon.
     M : int, optional
-        Reference population for rho_t (default ``max(4 N, 2000)``).
+        Reference population for :math:`\rho_t` (default ``max(4 N, 2000)``).
     init : InitialLaw, optional
-        rho_0 (default ``InitialLaw()``).
+        :math:`\rho_0` (default ``InitialLaw()``).
     n_snapshots : int
         Snapshots at ``k_j alpha``, ``k_j = round(j T / ((n_snapshots - 1) alpha))``;
         the limit is integrated to exactly these times.
-    h, method : float, str
-        Limit time step and integrator.
-    batch_size, schedule, train_a :
-        As in :class:`SGD`; schedule and train_a apply to both sides.
+    h : float
+        Time step of the limit's integrator.
+    method : {'rk4', 'heun', 'euler'}
+        The limit's integrator (:func:`meanfield.stepping.get_method`).
+    batch_size : int
+        SGD mini-batch size (as in :class:`SGD`).
+    schedule : callable, optional
+        The step-size schedule :math:`\xi(t)`, for both sides (default 1).
+    train_a : bool
+        Whether the output weights move, on both sides (default True).
     seed : int
         One seed for everything: SGD's initial weights (shared with the
         tagged particles), the reference population and SGD's data stream
-        come from independent children of it.
-    w2 : {'auto', 'exact', 'sliced'}
-        How W2 is computed (see :func:`meanfield.transport.wasserstein2`).
+        come from independent children of it.  Runs of one seed at several
+        N share their reference population's stream: fit rates across N
+        with ``units=seed`` (:func:`meanfield.analysis.loglog_fit`).
+    w2 : {'auto', 'exact', 'sliced', 'none'}
+        How W2 is computed (see :func:`meanfield.transport.wasserstein2`);
+        ``'none'`` skips it (the column is NaN).
+    progress : bool
+        Progress bars.
+
+    Returns
+    -------
+    CoupledResult
+        The two trajectories and, per snapshot, ``max_dist``, ``mean_dist``,
+        ``risk_gap`` and ``w2``; ``.to_frame()`` is the table that ``meanfield
+        couple`` writes to ``results.csv``, ``.summary()`` their suprema.
+
+    Examples
+    --------
+    >>> import meanfield as mf
+    >>> task = mf.teacher_student(d=10, activation="relu", width=2)
+    >>> res = mf.run_coupled(task, N=50, alpha=1 / 50, T=0.5, M=200, n_snapshots=3,
+    ...                      w2="none", progress=False)
+    >>> res.to_frame()[["t", "step", "risk_gap", "max_dist"]].round(3).shape
+    (3, 4)
+    >>> s = res.summary()
+    >>> bool(0 < s["sup_max_dist"] < 1), s["N"], s["M"]
+    (True, 50, 200)
 
     References
     ----------

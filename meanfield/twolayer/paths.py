@@ -140,6 +140,24 @@ def seven_segment_path(task, a, W, a2, W2, A):
         off the vertices, :func:`meanfield.connectivity.segment_kind`), the
         exact risk bound as its loss (:class:`PopulationRisk`).
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import meanfield as mf
+    >>> from meanfield.dropout import draw_keep
+    >>> from meanfield.twolayer import dropout_gap, dropout_loss
+    >>> task = mf.teacher_student(d=10, activation="relu", width=2)
+    >>> a, W = mf.InitialLaw().sample(40, task.d, np.random.default_rng(0))
+    >>> a2, W2 = mf.InitialLaw().sample(40, task.d, np.random.default_rng(1))
+    >>> A = draw_keep(40, 20, np.random.default_rng(2))
+    >>> path = mf.seven_segment_path(task, a, W, a2, W2, A)
+    >>> path.vertex_losses().shape                    # theta, 6 vertices between, theta'
+    (8,)
+    >>> eps_C = mf.barrier(path)
+    >>> gaps = [dropout_gap(task, a, W, A), dropout_gap(task, a2, W2, A)]
+    >>> bool(eps_C <= max(gaps) + 1e-12)              # Theorem 1(B) for this A
+    True
+
     References
     ----------
     Shevchenko & Mondelli (2020), Theorem 1(B); it is
@@ -158,6 +176,20 @@ def straight_path(task, a, W, a2, W2):
         With the exact risk bound as its loss (:class:`PopulationRisk`); its
         one segment is ``"general"`` unless the vertices say more
         (:func:`meanfield.connectivity.segment_kind`: ``"a"`` when ``W' = W``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import meanfield as mf
+    >>> from meanfield.twolayer.paths import straight_path
+    >>> task = mf.teacher_student(d=10, activation="relu", width=2)
+    >>> a, W = mf.InitialLaw().sample(40, task.d, np.random.default_rng(0))
+    >>> a2, W2 = mf.InitialLaw().sample(40, task.d, np.random.default_rng(1))
+    >>> line = straight_path(task, a, W, a2, W2)
+    >>> line.kinds
+    ('general',)
+    >>> bool(mf.barrier(line) >= 0)
+    True
 
     References
     ----------
