@@ -297,6 +297,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     unknown = [n for n in names if n not in scripts]
     if unknown:
         raise ValueError(f"--only must name scripts among {', '.join(scripts)}, got {unknown}")
+    if jobs is not None:  # every argument is checked before git or a script runs
+        _checks.positive_int("jobs", jobs)
     prov = provenance()
     if full and not allow_dirty and not prov["clean"]:
         where = ("is not a git checkout" if prov["commit"] is None else
@@ -320,9 +322,13 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
              f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)} How each claim is "
              "judged, and why: docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
-             "| result | under the old rule | tightness | figure |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    ok, counts = True, {"PASS": 0, "FAIL": 0, "reported": 0}
+             "| result | under the old rule | tightness | figure | check |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    from .analysis.claims import check_reason
+
+    # claims could fail if the paper's claim were false; checks (constructions, sanity
+    # gates, t = 0 rows) could not for that reason, and are counted apart
+    ok, counts = True, {"PASS": 0, "FAIL": 0, "reported": 0, "check PASS": 0, "check FAIL": 0}
     summary = {}
     for name in names:
         result = result_of[name]
@@ -335,7 +341,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             tail = ((proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc else
                     ["unreadable stored result"]) or ["no output"]
             lines.append(f"| {name} | | (script failed, exit {proc and proc.returncode}: "
-                         f"{_cell(tail[0])}) | | | | | | FAIL | | | |")
+                         f"{_cell(tail[0])}) | | | | | | FAIL | | | | |")
             counts["FAIL"] += 1
             summary[name] = {"result": str(result), "failed": True,
                              "exit": proc and proc.returncode}
@@ -346,7 +352,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         label = name if seconds is None else f"{name} ({seconds:.0f} s)"
         for c in claims:
             res = _result(c)
-            counts[res] += 1
+            check = c.get("check") or check_reason(c.get("id", "")) if res != "reported" else None
+            counts[f"check {res}" if check else res] += 1
             ok &= res != "FAIL"
             interval = c.get("interval")
             iv = f"[{_fmt(interval[0])}, {_fmt(interval[1])}]" if interval else ""
@@ -355,8 +362,10 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                 f"{_cell(c['paper'])} | {_cell(c.get('assumptions', ''))} | "
                 f"{_fmt(c['value'])} | {iv} | {_cell(c.get('criterion', ''))} | {res} | "
                 f"{_cell(_old_verdict(c))} | {_cell(c.get('tightness', ''))} | "
-                f"{_figure_link(c.get('figure'), folder, out.parent)} |")
+                f"{_figure_link(c.get('figure'), folder, out.parent)} | {_cell(check or '')} |")
     lines += ["", f"Judged claims: {counts['PASS']} passed, {counts['FAIL']} failed; "
+                  f"checks (rows that could not fail for the claim's reason): "
+                  f"{counts['check PASS']} passed, {counts['check FAIL']} failed; "
                   f"{counts['reported']} reported without a verdict."]
     text = "\n".join(lines) + "\n"
     out.write_text(text)

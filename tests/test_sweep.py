@@ -217,7 +217,8 @@ def test_validation_report_tabulates_claims(tmp_path):
     assert len(rows) == 2 and "PASS" in rows[0] and "[-0.600, -0.400]" in rows[0]
     assert "FAIL" in rows[1]
     assert "| broken | | (script failed, exit 3" in text
-    assert "Judged claims: 1 passed, 2 failed; 0 reported" in text
+    assert "Judged claims: 1 passed, 2 failed; checks" in text
+    assert "0 passed, 0 failed; 0 reported" in text
 
 
 def test_report_escapes_table_pipes(tmp_path):
@@ -231,7 +232,7 @@ def test_report_escapes_table_pipes(tmp_path):
         "(out / 'pipes_quick.json').write_text(json.dumps({'claims': c}))\n")
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("pipes",))
     row = [line for line in text.splitlines() if line.startswith("| pipes")][0]
-    assert ok and row.count(" | ") == 11 and "\\|A\\|" in row
+    assert ok and row.count(" | ") == 12 and "\\|A\\|" in row
 
 
 def test_report_rows_observations_figures_and_reuse(tmp_path):
@@ -247,7 +248,9 @@ def test_report_rows_observations_figures_and_reuse(tmp_path):
         "(out / 'obs_fig.png').write_bytes(b'png')\n"
         "c = [claim_row('dropout_rates/a/relu', 'eps_D slope', 'P', -0.2, (-0.4, 0.0), "
         "figure=str(out / 'obs_fig.png')),\n"
-        "     claim_row('dropout_rates/a/erf', 'eps_D slope', 'P', -0.5, (-0.6, -0.4))]\n"
+        "     claim_row('dropout_rates/a/erf', 'eps_D slope', 'P', -0.5, (-0.6, -0.4)),\n"
+        "     claim_row('dropout_rates/a/erf', 'eps_D slope', 'P', -0.5, (-0.6, -0.4), "
+        "case='t=0')]\n"
         "(out / 'obs_quick.json').write_text(json.dumps({'claims': c, 'seconds': 1.5}))\n")
     report = tmp_path / "site" / "report.md"
     text, ok = run_validation(out=report, folder=tmp_path, scripts=("obs",))
@@ -255,7 +258,10 @@ def test_report_rows_observations_figures_and_reuse(tmp_path):
     assert ok and "| reported |" in rows[0] and "| PASS |" in rows[1]
     assert "beyond: ReLU" in rows[0] and "[obs_fig](figures/obs_fig.png)" in rows[0]
     assert (report.parent / "figures" / "obs_fig.png").read_bytes() == b"png"
-    assert "Judged claims: 1 passed, 0 failed; 1 reported" in text
+    # the t = 0 row is a check (the central limit theorem), counted apart from the claims
+    assert "| PASS |" in rows[2] and "central limit theorem" in rows[2]
+    assert ("Judged claims: 1 passed, 0 failed; checks (rows that could not fail for the "
+            "claim's reason): 1 passed, 0 failed; 1 reported") in text
     again, _ = run_validation(out=report, folder=tmp_path, scripts=("obs",), reuse=True)
     assert (tmp_path / "out" / "runs.txt").read_text() == "x"
     assert again.splitlines()[5:] == text.splitlines()[5:]
@@ -386,11 +392,12 @@ def test_report_shows_old_verdicts_and_small_values(tmp_path):
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| old")]
     head = [h.strip("| ") for h in text.splitlines()[4].split(" | ")]
     col = {h: i for i, h in enumerate(head)}
-    assert ok and len(head) == 12
+    assert ok and len(head) == 13 and head[-1] == "check"
     assert rows[0][col["result"]] == "PASS"
     assert rows[0][col["under the old rule"]] == "FAIL (slope in [-0.65, -0.35])"
     assert rows[1][col["measured"]] == "0.000374" and rows[1][col["under the old rule"]] == ""
     assert rows[2][col["measured"]] == "0" and rows[2][col["result"]] == "PASS"
+    assert rows[2][col["check"]].startswith("a construction") and rows[0][col["check"]] == " |"
 
 
 def _marker_script(body):
