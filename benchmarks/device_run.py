@@ -174,10 +174,10 @@ def prepare(python_version="3.12"):
             subprocess.run([strip, "--strip-unneeded", str(so)], check=False)
     for cache in list(site.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
-    from meanfield.tasks.datasets import FASHION_MNIST_DIR, _IDX_FILES, _find_idx
+    from meanfield.tasks.datasets import FASHION_MNIST_DIR, IDX_FILES, find_idx
 
     src = Path(os.environ.get("MEANFIELD_FASHION_MNIST") or FASHION_MNIST_DIR)
-    found = [_find_idx(src, stem) for stem in _IDX_FILES.values()]
+    found = [find_idx(src, stem) for stem in IDX_FILES.values()]
     dst = STAGE / "fashion-mnist"
     if all(found):
         dst.mkdir(exist_ok=True)
