@@ -38,12 +38,13 @@ step, so a run cut short keeps what it measured), with the GPU's name, the
 torch and CUDA versions, every figure and the wall time of each step.
 
 On the GPU machine nothing can be installed and nothing downloaded: the image
-has torch, numba, scipy, scikit-learn and pytest but not POT, which
-``meanfield.twolayer`` imports.  ``--prepare`` (here, with network) stages
-POT for that machine's Python (3.12) and Fashion-MNIST in ``.devrun/`` (git
-ignores it; carry it to the device), and the run picks them up.  Without
-them the run still goes: a stand-in ``ot`` module (no step uses POT) and the
-digits data set, both reported.
+has torch, numba, scipy, scikit-learn and pytest but not POT, which no step
+imports but the torch tests' CLI couple test needs (W2; meanfield imports POT
+only inside ``meanfield.transport.wasserstein2``).  ``--prepare`` (here, with
+network) stages POT for that machine's Python (3.12) and Fashion-MNIST in
+``.devrun/`` (git ignores it; carry it to the device), and the run picks them
+up.  Without them the run still goes (that one test fails; the digits data
+set stands in), and the report says so.
 
     python benchmarks/device_run.py --prepare                     # here, once
     python3 benchmarks/device_run.py --out $OUT/device_run        # on the GPU (carry .devrun)
@@ -61,7 +62,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from datetime import datetime, timezone
@@ -99,13 +99,14 @@ TINY_TESTS = ["tests/test_torch.py::test_one_step_is_alpha_times_n_power_times_a
 
 def _stage_environment():
     """Point this process (and its pytest child) at the repository and at ``.devrun``; keep
-    POT from loading JAX, CuPy or TensorFlow (JAX would take most of the GPU's memory).
-    Returns notes for the report."""
-    notes = {}
+    POT, if a test imports it, from loading JAX, CuPy or TensorFlow (JAX would take most of
+    the GPU's memory).  Returns notes for the report."""
+    import importlib.metadata
+    import importlib.util
+
     for key in ("JAX", "CUPY", "TENSORFLOW"):
         os.environ.setdefault(f"POT_BACKEND_DISABLE_{key}", "1")
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    paths = [str(ROOT)]
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     site = STAGE / "site"
@@ -114,30 +115,24 @@ def _stage_environment():
     fm = STAGE / "fashion-mnist"
     if fm.is_dir() and not os.environ.get("MEANFIELD_FASHION_MNIST"):
         os.environ["MEANFIELD_FASHION_MNIST"] = str(fm)
-    try:
-        import ot  # noqa: F401
-
-        notes["pot"] = f"POT {getattr(ot, '__version__', '?')} from {Path(ot.__file__).parent}"
-    except Exception:  # noqa: BLE001 - missing, or a staged build that does not load
-        for mod in [m for m in sys.modules if m == "ot" or m.startswith("ot.")]:
-            del sys.modules[mod]
-        stub = Path(tempfile.mkdtemp(prefix="device_run_stub_")) / "ot"
-        stub.mkdir()
-        (stub / "__init__.py").write_text(
-            '"""Stand-in for POT, which this machine lacks (benchmarks/device_run.py)."""\n'
-            "def __getattr__(name):\n"
-            "    raise ImportError(f'POT is not installed here (ot.{name}); run "
-            "benchmarks/device_run.py --prepare where pip works and carry .devrun')\n")
-        sys.path.insert(1, str(stub.parent))
-        paths.insert(0, str(stub.parent))
-        notes["pot"] = ("POT is not installed: a stand-in `ot` module lets meanfield.twolayer "
-                        "import (no step uses POT)")
+    # no step imports POT (meanfield imports it only inside transport.wasserstein2 and the
+    # radial PDE's w1); of the torch tests, the CLI couple test needs it (W2)
+    spec = importlib.util.find_spec("ot")
+    if spec is None or spec.origin is None:
+        notes = {"pot": "POT is not installed: the torch tests' CLI couple test (W2 through "
+                        "POT) fails; --prepare stages it"}
+        staged = False
+    else:
+        where = Path(spec.origin).parent
+        version = next((d.version for d in importlib.metadata.distributions(
+            path=[str(where.parent)]) if (d.metadata["Name"] or "").lower() == "pot"), "?")
+        notes = {"pot": f"POT {version} at {where} (not imported here; the torch tests' CLI "
+                        "couple test uses it)"}
+        staged = site.is_dir() and where.resolve().is_relative_to(site.resolve())
     # PYTHONPATH comes before the child's own packages: the staged POT goes there only when
-    # this process took it from there (the image has none)
-    staged = "ot" in sys.modules and site.is_dir() and \
-        Path(sys.modules["ot"].__file__).resolve().is_relative_to(site.resolve())
+    # it is the one this process finds (the image has none)
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         + ([str(site)] if staged else []))
     return notes
 
@@ -146,12 +141,7 @@ def prepare(python_version="3.12"):
     """Stage POT (for the GPU image's Python) and Fashion-MNIST in .devrun/, ignored by git."""
     import importlib.metadata
 
-    STAGE.mkdir(exist_ok=True)
-    exclude = ROOT / ".git" / "info" / "exclude"
-    if exclude.parent.is_dir():
-        lines = exclude.read_text().splitlines() if exclude.exists() else []
-        if "/.devrun/" not in lines:
-            exclude.write_text("\n".join(lines + ["/.devrun/"]) + "\n")
+    STAGE.mkdir(exist_ok=True)  # /.devrun/ is in .gitignore
     version = importlib.metadata.version("pot")
     site = STAGE / "site"
     shutil.rmtree(site, ignore_errors=True)
