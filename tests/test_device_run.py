@@ -1,6 +1,7 @@
 """benchmarks/device_run.py (the GPU slot's one command) at --tiny sizes on the CPU, and the
 torch backend's training and evaluation loops on a device that is not the host."""
 
+import ast
 import json
 import math
 import subprocess
@@ -73,6 +74,27 @@ def test_tiny_run_reports_every_step_with_finite_figures(tmp_path):
     assert "+0.35%" in md and "| agreement | ok |" in md
     # the run's own clock agrees with ours (the report is written at the end)
     assert rep["wall_seconds"] <= wall
+
+
+def test_device_run_imports_no_private_name_of_meanfield():
+    """device_run.py and its parts (benchmarks/device/) import no private name of meanfield
+    (``from meanfield.x import _y``, ``import meanfield._x``)."""
+    files = [ROOT / "benchmarks" / "device_run.py",
+             *sorted((ROOT / "benchmarks" / "device").glob("*.py"))]
+    assert len(files) >= 4
+    private = []
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("meanfield"):
+                mods, names = node.module.split("."), [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                mods = [m for a in node.names if a.name.startswith("meanfield")
+                        for m in a.name.split(".")]
+                names = []
+            else:
+                continue
+            private += [f"{f.name}: {n}" for n in mods + names if n.startswith("_")]
+    assert not private, private
 
 
 class FakeDevice(TorchFunctionMode):

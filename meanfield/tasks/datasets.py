@@ -119,10 +119,17 @@ def read_idx(path) -> np.ndarray:
 
 
 def _find_idx(folder, stem):
+    """``folder / stem`` or ``folder / (stem + ".gz")``, whichever is a file, else None."""
     for name in (stem, stem + ".gz"):
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+#: The standard file names (without ``.gz``) of an IDX data set's four files, by role
+#: (``train_images``, ``train_labels``, ``test_images``, ``test_labels``).
+IDX_FILES = _IDX_FILES
+find_idx = _find_idx
 
 
 def load_idx_folder(folder, name, how_to_get):
@@ -205,5 +212,6 @@ def load_dataset(name, path=None) -> Dataset:
     return LOADERS[name](path)
 
 
-__all__ = ["Dataset", "DatasetNotFoundError", "FASHION_MNIST_DIR", "digits", "fashion_mnist",
-           "load_dataset", "load_idx_folder", "mnist", "read_idx", "standardise"]
+__all__ = ["Dataset", "DatasetNotFoundError", "FASHION_MNIST_DIR", "IDX_FILES", "digits",
+           "fashion_mnist", "find_idx", "load_dataset", "load_idx_folder", "mnist", "read_idx",
+           "standardise"]
