@@ -1,0 +1,93 @@
+"""Negative controls: the pipeline and rule of a judged claim, run where the claimed
+behaviour is absent by design, must FAIL (issue 29).  A control that passes is a failing
+test: its rule could not tell the claim from its absence.
+
+Each control runs the same functions as the validation script, at tiny sizes, with the one
+change that removes the behaviour the claim is about.
+"""
+
+import numpy as np
+import pytest
+
+from meanfield.analysis import loglog_fit
+from meanfield.analysis.claims import RULES
+
+
+def _lazy_movement(scaling, ms=(50, 200, 800), seeds=4):
+    """The relative movement of lazy_gram (c): two-layer GD, 200 steps, one stream per
+    (m, seed), the inputs of the script."""
+    from meanfield.lazy.networks import train_two_layer
+
+    X = np.random.default_rng(0).standard_normal((20, 10))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.tanh(X @ np.random.default_rng(11).standard_normal(10))
+    xs, ys = [], []
+    for m in ms:
+        for s in range(seeds):
+            run = train_two_layer(X, y, m, scaling, eta=0.5, steps=200, rng=1000 * m + s)
+            xs.append(m)
+            ys.append(run.relative_movement)
+    return loglog_fit(xs, ys)
+
+
+@pytest.fixture(scope="module")
+def lazy_fits():
+    return {sc: _lazy_movement(sc) for sc in ("ntk", "mf")}
+
+
+def test_ntk_rate_rule_fails_on_the_mean_field_movement(lazy_fits):
+    """lazy_gram/c/ntk (movement = O(m^-1/2)): on the mean-field net, whose neurons move O(1)
+    whatever m, the same rule must fail; on the NTK net it passes at these sizes."""
+    rule = RULES["lazy_gram/c/ntk"]
+    mf, ntk = lazy_fits["mf"], lazy_fits["ntk"]
+    assert not rule.judge(mf.slope, (mf.ci_low, mf.ci_high)), mf
+    assert rule.judge(ntk.slope, (ntk.ci_low, ntk.ci_high)), ntk
+
+
+def test_mean_field_equivalence_rule_fails_on_the_ntk_movement(lazy_fits):
+    """lazy_gram/c/mf (movement does not depend on m): on the NTK net, which moves like
+    m^-1/2, the equivalence rule must fail; on the mean-field net it passes."""
+    rule = RULES["lazy_gram/c/mf"]
+    mf, ntk = lazy_fits["mf"], lazy_fits["ntk"]
+    assert not rule.judge(ntk.slope, (ntk.ci_low, ntk.ci_high)), ntk
+    assert rule.judge(mf.slope, (mf.ci_low, mf.ci_high)), mf
+
+
+@pytest.fixture(scope="module")
+def fixed_size_eps():
+    """dropout_rates' pipeline (run_stability, per-network eps_D) with every net also
+    dropped to a fixed |A| = 8: eps_D at fixed |A| does not fall with N (3.7)."""
+    from meanfield.experiments.stability import run_stability
+    from meanfield.twolayer.experiment import StabilityConfig
+
+    Ns = (16, 32, 64, 128)
+    cfg = StabilityConfig(task="teacher-student", d=4, activation="erf", Ns=Ns, seeds=4,
+                          T=0.5, times=(1.0,), sweep_Ns=Ns, sweep_sizes=(8,), sweep_draws=4,
+                          straight_max_N=0, aligned_max_N=0)
+    return run_stability(cfg, progress=False)
+
+
+def test_rate_rule_fails_on_eps_D_at_fixed_size(fixed_size_eps):
+    """dropout_rates/a/erf (eps_D at |A| = N/2 = O(N^-1/2)): at a fixed |A| the first term of
+    (3.7), sqrt(log|A| / |A|), stays, and the same rule on the same pipeline must fail."""
+    rule = RULES["dropout_rates/a/erf"]
+    fixed = fixed_size_eps.per_network("sweep")
+    fit = loglog_fit(fixed["N"], fixed["eps_D"], on="means")
+    assert not rule.judge(fit.slope, (fit.ci_low, fit.ci_high)), fit
+
+
+def test_dimension_rule_fails_on_a_series_growing_in_d():
+    """dropout_rates/d/erf ('does not grow with d'): judged by ratio_interval on per-net
+    eps_D at d = 160 over d = 10.  Fed eps_D that grows like d^0.3 (ratio 16^0.3 = 2.3)
+    with the script's spread (8 nets a side, log-normal sd 0.4), the rule must fail."""
+    from meanfield.analysis import ratio_interval
+
+    rule = RULES["dropout_rates/d/erf"]
+    rng = np.random.default_rng(5)
+    fails = 0
+    for _ in range(200):
+        lo_d = 0.05 * np.exp(0.4 * rng.standard_normal(8))
+        hi_d = 0.05 * 16 ** 0.3 * np.exp(0.4 * rng.standard_normal(8))
+        ratio, interval = ratio_interval(hi_d, lo_d)
+        fails += not rule.judge(ratio, tuple(interval))
+    assert fails >= 190, fails  # the rule sees growth of 2.3x in at least 95% of draws
