@@ -55,6 +55,33 @@ _HELP = {
 }
 
 
+#: Examples in each command's --help; the same lines are on the documentation's command-line
+#: page, whose examples the test suite runs (tests/test_docs_cli.py; tests/test_cli_help.py
+#: checks that the two agree).
+EXAMPLES = {
+    "couple": ["meanfield couple --N 50 --M 200 --T 0.5 --snapshots 3 --quiet "
+               "--out runs/tiny-couple",
+               "meanfield couple --activation erf --task isotropic --N 50 --M 200 --T 0.5 "
+               "--snapshots 3 --quiet --out runs/tiny-erf"],
+    "stability": ["meanfield stability --Ns 40,80 --seeds 2 --T 0.2 --times 0 --quiet "
+                  "--out runs/tiny-stab"],
+    "path": ["meanfield path --N 40 --T 0.2 --points 5 --quiet --out runs/tiny-path"],
+}
+
+
+def _examples(command):
+    """The ``--help`` epilog of ``command``: its examples, one per line."""
+    return "examples (tiny sizes, seconds each):\n" + "\n".join(
+        f"  {line}" for line in EXAMPLES[command])
+
+
+def _described(text):
+    """``text`` wrapped for a parser whose epilog keeps its line breaks."""
+    import textwrap
+
+    return textwrap.fill(text, 79)
+
+
 def _out_option(p, default, what="output folder"):
     """``--out``, its default shown in the help."""
     p.add_argument("--out", type=Path, default=Path(default), help=f"{what} (default {default})")
@@ -107,9 +134,12 @@ def _save_figure(fig, stem):
 
 def _couple_parser(sub):
     p = sub.add_parser("couple", help=_HELP["couple"],
-                       description="Run one-pass SGD and its coupled ideal particles; write "
-                                   "results.csv (one row per snapshot), summary.json and "
-                                   "risk.png/.pdf into --out.")
+                       description=_described(
+                           "Run one-pass SGD and its coupled ideal particles; write "
+                           "results.csv (one row per snapshot), summary.json and "
+                           "risk.png/.pdf into --out."),
+                       epilog=_examples("couple"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     _out_option(p, "runs/couple")
     # where the pair sums run, not what is computed: a flag, not an option of the cell
     p.add_argument("--device", default=None,
@@ -214,7 +244,8 @@ def _couple(args):
     print(f"final risk: SGD {s['final_risk_sgd']:.5g}, limit {s['final_risk_limit']:.5g}; "
           f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
           f"sup W2 {s['sup_w2']:.3g}")
-    print(f"wrote {out / 'results.csv'}, {out / 'summary.json'}, {out / 'risk.png'}")
+    print(f"wrote {out / 'results.csv'}, {out / 'summary.json'}, {out / 'risk.png'}, "
+          f"{out / 'risk.pdf'}")
     return 0
 
 
@@ -236,15 +267,17 @@ def _stability_config(args, extra=(), keys=None):
 
 def _stability_parser(sub):
     p = sub.add_parser(
-        "stability", help=_HELP["stability"],
-        description="Train pairs of two-layer networks by SGD over a grid of N and seeds; "
+        "stability", help=_HELP["stability"], epilog=_examples("stability"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_described(
+                    "Train pairs of two-layer networks by SGD over a grid of N and seeds; "
                     "measure eps_D (|A| = N/2 at several times, and a sweep over |A|), eps_C "
                     "of the seven-segment path and the straight-line barriers. Writes "
                     "dropout.csv, paths.csv, summary.json and the figures dropout_vs_n, "
                     "dropout_vs_size (with --sweep-Ns) and connectivity_vs_n into --out. "
                     "Each finished cell is stored in --out as it finishes (a sweep results "
                     "folder): run the same command again to resume a stopped run; more "
-                    "--Ns or --seeds run only the new cells.")
+                    "--Ns or --seeds run only the new cells."))
     _out_option(p, "runs/stability")
     _add_options(p, stability_options())
     p.set_defaults(func=_stability)
@@ -298,13 +331,14 @@ _PATH_EXTRA = {"N": (int, 1600, "width of the two networks"),
 
 def _path_parser(sub):
     p = sub.add_parser(
-        "path", help=_HELP["path"],
-        description="Train one pair of networks (as a cell of 'stability'), build the "
+        "path", help=_HELP["path"], epilog=_examples("path"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_described("Train one pair of networks (as a cell of 'stability'), build the "
                     "seven-segment path through a random half A and the two straight-line "
                     "baselines, evaluate the exact loss densely along each; writes "
                     "path.csv, summary.json and path.png/.pdf into --out. The pair and its "
                     "three paths are one cell, stored in --out when it is done: the same "
-                    "command again reads it back instead of running it.")
+                    "command again reads it back instead of running it."))
     _out_option(p, "runs/path")
     options = stability_options()
     _add_options(p, {**{k: options[k] for k in _PATH_KEYS}, **_PATH_EXTRA},
@@ -369,7 +403,8 @@ def _path(args):
     print(f"eps_C {summary['eps_C']:.3g} (eps_D max {summary['eps_D_max']:.3g}); "
           f"straight-line barrier {summary['barrier_straight']:.3g}, aligned "
           f"{summary['barrier_aligned']:.3g}")
-    print(f"wrote {out / 'path.csv'}, {out / 'summary.json'}, {out / 'path.png'}")
+    print(f"wrote {out / 'path.csv'}, {out / 'summary.json'}, {out / 'path.png'}, "
+          f"{out / 'path.pdf'}")
     return 0
 
 
@@ -502,6 +537,9 @@ def _figures(folder, command):
 
     from .experiments import ResultStore, get_experiment
 
+    if not Path(folder).is_dir():
+        raise ConfigError(f"{folder} does not exist or is not a folder (give the --out of a "
+                          f"sweep, stability or path run)")
     store = ResultStore(folder)
     sweep = store.sweep()
     _check_out(folder / "figures", flag="figures folder")

@@ -157,3 +157,26 @@ def test_sweep_figure_titles_in_words_and_zero_gaps_drawn(tmp_path, monkeypatch)
     legend = [t.get_text() for t in figs[0].axes[0].get_legend().get_texts()]
     assert any("1 of 6 runs = 0" in t for t in legend) and any("fit: slope" in t for t in legend)
     plt.close("all")
+
+
+@pytest.mark.parametrize("command", ["couple", "stability", "path"])
+def test_help_examples_are_the_documented_ones(command, capsys):
+    """Each command's --help ends with its examples; the same lines are on the command-line
+    page, whose examples tests/test_docs_cli.py runs as written."""
+    from pathlib import Path
+
+    from meanfield.cli import EXAMPLES
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    assert EXAMPLES[command]
+    for line in EXAMPLES[command]:
+        assert f"  {line}" in out and line in page.splitlines()
+
+
+def test_plot_of_a_missing_folder_says_so(tmp_path, capsys):
+    assert main(["plot", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not exist" in err[0] and "holds no sweep" not in err[0]
