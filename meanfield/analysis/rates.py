@@ -28,7 +28,10 @@ class RateFit:
 
     ``method`` names the interval (``"t"`` or ``"bootstrap"``), ``dof`` its
     degrees of freedom (NaN for the bootstrap), ``n_boot`` the bootstrap's
-    draws (0 for a t-interval).
+    draws (0 for a t-interval); ``on`` says what was fitted (``"runs"`` or
+    ``"means"``) and ``units`` how many independent units the interval
+    counted (0: every run independent).  :meth:`settings` says all of it in
+    words, for a figure's legend.
     """
 
     slope: float
@@ -39,9 +42,17 @@ class RateFit:
     n_boot: int
     method: str = "bootstrap"
     dof: float = float("nan")
+    on: str = "runs"
+    units: int = 0
 
     def predict(self, x):
         return np.exp(self.intercept) * np.asarray(x, dtype=float) ** self.slope
+
+    def settings(self) -> str:
+        """How the fit was made, e.g. ``"runs, 95% t (3 dof), 4 units"``."""
+        how = "bootstrap" if self.method == "bootstrap" else f"t ({self.dof:.3g} dof)"
+        units = f", {self.units} units" if self.units else ", runs independent"
+        return f"{self.on}, {100 * self.level:.0f}% {how}{units}"
 
     def __str__(self):
         how = "bootstrap" if self.method == "bootstrap" else f"t, {self.dof:.3g} dof"
@@ -257,7 +268,8 @@ def loglog_fit(x, y, *, on="runs", units=None, method="t", n_boot=2000, level=0.
         W = _boot_weights(groups, units, x.size, n_boot, np.random.default_rng(seed))
         boots = _boot_slopes(lx, ly, y, groups, lxs, on, W)
         lo, hi = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
-        return RateFit(float(slope), float(icpt), float(lo), float(hi), level, n_boot)
+        return RateFit(float(slope), float(icpt), float(lo), float(hi), level, n_boot,
+                       on=on, units=0 if units is None else int(np.unique(units).size))
     if units is not None:
         names = np.unique(units)
         G = names.size
@@ -283,7 +295,8 @@ def loglog_fit(x, y, *, on="runs", units=None, method="t", n_boot=2000, level=0.
             lo, hi = _t_interval(slope, np.sqrt(v.sum()), dof, level)
             if not np.isfinite(dof):  # no spread: the fit is exact
                 lo = hi = float(slope)
-    return RateFit(float(slope), float(icpt), lo, hi, level, 0, "t", float(dof))
+    return RateFit(float(slope), float(icpt), lo, hi, level, 0, "t", float(dof), on=on,
+                   units=0 if units is None else int(np.unique(units).size))
 
 
 @dataclass(frozen=True)
@@ -303,6 +316,12 @@ class Extrapolation:
 
     def predict(self, N):
         return self.y_inf + self.c * np.asarray(N, dtype=float) ** (-self.power)
+
+    def settings(self) -> str:
+        """How the fit was made, e.g. ``"runs, 95% t (3 dof), 4 units"``."""
+        how = "bootstrap" if self.method == "bootstrap" else f"t ({self.dof:.3g} dof)"
+        units = f", {self.units} units" if self.units else ", runs independent"
+        return f"{self.on}, {100 * self.level:.0f}% {how}{units}"
 
     def __str__(self):
         return (f"extrapolated N -> inf: {self.y_inf:.5g} [{self.ci_low:.5g}, {self.ci_high:.5g}] "

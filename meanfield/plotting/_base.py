@@ -48,7 +48,8 @@ def rate_plot(x, y, fit, *, xlabel="N", ylabel="", label=None, ax=None):
     if fit is not None:
         grid = np.geomspace(xs.min(), xs.max(), 50)
         ax.loglog(grid, fit.predict(grid), "-", color=color,
-                  label=f"fit: slope {fit.slope:+.2f} [{fit.ci_low:+.2f}, {fit.ci_high:+.2f}]")
+                  label=f"fit: slope {fit.slope:+.2f} [{fit.ci_low:+.2f}, {fit.ci_high:+.2f}]"
+                        + (f"\n({fit.settings()})" if hasattr(fit, "settings") else ""))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _measured(ax.xaxis, xs)
