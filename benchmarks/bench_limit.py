@@ -86,7 +86,7 @@ def main(argv=None):
         lim.advance(1)
 
     step()  # compile
-    jax_line = "JAX: not installed (pip install -e .[bench]), no JAX column"
+    jax_line = "no JAX column (--no-jax, or jax not installed: pip install -e .[bench])"
     if jax is not None:
         one = ParticleLimit(task, a, W, h=0.01, method="euler")
         one.plan(0.01)

@@ -165,7 +165,7 @@ def main(argv=None):
               "(target x1)")
         ok = ok and worst_jax >= 1
     else:
-        print("JAX: not installed (pip install -e .[bench]), no JAX column")
+        print("no JAX column (--no-jax, or jax not installed: pip install -e .[bench])")
     return 0 if ok else 1
 
 
