@@ -29,14 +29,14 @@ def best_of_each(fns, repeat=3):
 
 def import_jax(threads=None):
     """jax with float64 enabled, or None when it is not installed (the optional
-    ``bench`` extra).  ``threads == 1`` keeps XLA's CPU backend on one thread,
-    to match numba run with NUMBA_NUM_THREADS=1; it must come before jax's
-    first import in the process."""
+    ``bench`` extra).  ``threads == 1`` keeps XLA's CPU backend on one thread
+    (--xla_cpu_multi_thread_eigen=false: a 2000 x 2000 matmul then takes as
+    much CPU time as wall time), to match numba run with NUMBA_NUM_THREADS=1;
+    it must come before jax's first import in the process."""
     if threads == 1 and "jax" not in __import__("sys").modules:
         flags = os.environ.get("XLA_FLAGS", "")
         if "xla_cpu_multi_thread_eigen" not in flags:
-            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1").strip()
+            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
     try:
         import jax
     except ImportError:
