@@ -46,10 +46,10 @@ def test_kernel_equals_numpy_eq_3_3(act, B, kernel, rng):
 @pytest.mark.parametrize("act", ["relu", "erf", "tanh", "ramp", "sigmoid", "softplus"])
 @pytest.mark.parametrize("B", [1, 3])
 def test_serial_and_parallel_builds_give_the_same_bits(act, B, rng):
-    """With one numba thread choose() runs the serial loop (the tiled batch-1 loop)
-    instead of the parallel one (the row loop) for the activations in
-    SERIAL_EQUALS_PARALLEL: the two builds must give the same bits there, and the
-    generic builds (any kind) for every activation.  N = 75: tiles of 16 and a
+    """With one numba thread choose() runs the serial loop (the tiled batch-1 loop,
+    or the row loop built serial) instead of the parallel one (the row loop) for
+    the activations in SERIAL_EQUALS_PARALLEL: the builds must give the same bits
+    there, and the generic builds (any kind) for every activation.  N = 75: tiles of 16 and a
     partial one, odd counts of active rows."""
     task = teacher_student(13, act, width=2)
     kind, p = task.activation.kind, task.activation.p
@@ -61,14 +61,16 @@ def test_serial_and_parallel_builds_give_the_same_bits(act, B, rng):
     for build_kind in [-1] + ([kind] if kind in k_sgd.SERIAL_EQUALS_PARALLEL else []):
         for train_a in (True, False):
             out = []
-            for f, par in ((serial, False), (parallel, True)):
+            builds = ((serial, False), (parallel, True)) + (((parallel, False),) if B == 1 else ())
+            for f, par in builds:
                 a, W = a0.copy(), W0.copy()
                 done = k_sgd._build(f, par, build_kind)(a, W, X, Y, s, B, kind, p, train_a,
                                                         0.0, np.random.default_rng(0))
                 out.append((done, a, W))
-            assert out[0][0] == out[1][0] == 200
-            np.testing.assert_array_equal(out[0][1], out[1][1])
-            np.testing.assert_array_equal(out[0][2], out[1][2])
+            for done, a, W in out[1:]:
+                assert done == out[0][0] == 200
+                np.testing.assert_array_equal(a, out[0][1])
+                np.testing.assert_array_equal(W, out[0][2])
 
 
 def test_one_thread_runs_the_serial_loop_where_it_gives_the_same_bits():
@@ -84,6 +86,9 @@ def test_one_thread_runs_the_serial_loop_where_it_gives_the_same_bits():
                                                                        SIGMOID)
         assert k_sgd.choose(10, 10, 1, 0.0, SIGMOID) is k_sgd._build(k_sgd._sgd_b1, False,
                                                                      SIGMOID)
+        # W beyond L2: the serial row loop
+        assert k_sgd.choose(10000, 100, 1, 0.0, RELU) is k_sgd._build(k_sgd._sgd_b1_rows, False,
+                                                                      RELU)
         if threads > 1:
             numba.set_num_threads(2)
             assert k_sgd.choose(100, 100, 1, 0.0) is k_sgd.sgd_b1_parallel

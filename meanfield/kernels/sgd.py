@@ -257,6 +257,12 @@ PARALLEL_MIN_WEIGHTS = 10_000
 #: choice between the two stays a matter of size alone.
 SERIAL_EQUALS_PARALLEL = (RELU, ERF, TANH, RAMP)
 
+#: Above this many weights the serial batch-1 loop goes row by row
+#: (:func:`_sgd_b1_rows`), the same bits: with W beyond L2 the tiled loop was
+#: 25% slower (N = 10000, d = 100, one thread: 1210 against 1600 steps/s; it
+#: first touches the active rows out of order), at N = 1000 it is as fast.
+TILED_MAX_WEIGHTS = 100_000
+
 
 def choose(N, d, batch_size, temperature, kind=None):
     """The loop SGD uses: the fused batch-1 loop without noise, else the batch
@@ -265,18 +271,18 @@ def choose(N, d, batch_size, temperature, kind=None):
     than one thread (with one, the parallel loop only adds its start-up per
     step: N = 100, d = 100 ran 25% slower), the latter only for activations in
     SERIAL_EQUALS_PARALLEL, so that the thread count never changes results.
-    With ``kind`` (an activation code) the loop is built for that activation
-    alone (compiled on first use, then cached on disk); it must then be called
-    with that kind."""
+    The serial batch-1 loop is the tiled one up to TILED_MAX_WEIGHTS weights,
+    the row loop above.  With ``kind`` (an activation code) the loop is built
+    for that activation alone (compiled on first use, then cached on disk); it
+    must then be called with that kind."""
     if temperature > 0:
         f, parallel = _sgd_batch, False
     else:
         parallel = N * d * batch_size >= PARALLEL_MIN_WEIGHTS and (
             numba.get_num_threads() > 1
             or (kind is not None and kind not in SERIAL_EQUALS_PARALLEL))
-        f = _sgd_batch if batch_size > 1 else _sgd_b1_rows if parallel else _sgd_b1
-    if kind is not None:
-        return _build(f, parallel, kind)
-    return {(_sgd_b1, False): sgd_b1_serial, (_sgd_b1_rows, True): sgd_b1_parallel,
-            (_sgd_batch, False): sgd_batch_serial, (_sgd_batch, True): sgd_batch_parallel}[
-        (f, parallel)]
+        if batch_size > 1:
+            f = _sgd_batch
+        else:
+            f = _sgd_b1 if not parallel and N * d <= TILED_MAX_WEIGHTS else _sgd_b1_rows
+    return _build(f, parallel, -1 if kind is None else kind)
