@@ -23,12 +23,14 @@ steps as one jit-compiled ``lax.scan`` over the same pre-drawn data in float64,
 its final weights checked equal to ours (to 1e-12 relative), timed
 interleaved with ours (best of 7 rounds).  Target (issue #28): ours / JAX >= 1
 at every N.  With NUMBA_NUM_THREADS=1 XLA is kept on one thread too.  On a
-2-core AMD EPYC (AVX2, shared, one thread) ours / JAX was 0.89, 1.12, 1.54 at
-N = 100, 1000, 10000 before and 1.13-1.18, 1.54-1.64, 1.42-1.60 (three runs)
-after two changes that keep every bit: with one thread the serial loop
-instead of the parallel one (its start-up per step cost 15-20% at N = 100),
-and the serial loop in tiles of 16 rows, the active rows listed without a
-branch and updated two at a time, sharing the loads of x (+9% at N = 100).
+2-core AMD EPYC (AVX2, shared, one thread) ours / JAX was 0.89-0.92,
+1.12-1.63, 1.54-1.96 at N = 100, 1000, 10000 before (three runs) and
+1.13-1.14, 1.43-1.60, 1.85-1.91 after two changes that keep every bit: with
+one thread the serial loop instead of the parallel one (its start-up per step
+cost 15-20% at N = 100), and up to 10^5 weights the serial loop in tiles of
+16 rows, the active rows listed without a branch and updated two at a time,
+sharing the loads of x (+9% at N = 100; beyond L2 it was slower, so the row
+loop stays there).
 The dot product stays the loop it was (a second pass over each row, in L1):
 its reduction order is what the stored results depend on.
 
