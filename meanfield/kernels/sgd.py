@@ -9,11 +9,12 @@ factor N there cancels the 1/N of the model):
 and returns the number of steps completed: fewer than asked means the
 prediction error of the next step was not finite.  Batch size 1 without
 noise fuses the update of step k with the forward pass of step k+1 so that
-``W`` is read and written once per step: serially in tiles of rows
-(:func:`_sgd_b1`), in parallel row by row (:func:`_sgd_b1_rows`), the two
-with the same arithmetic for each weight.  The batch loop is compiled twice,
-serial and parallel over neurons (the pattern of umap-learn's layouts); every
-loop on demand once more for a single activation; :func:`choose` picks one.
+``W`` is read and written once per step: in tiles of rows (:func:`_sgd_b1`,
+serial, W up to L2 size) or row by row (:func:`_sgd_b1_rows`, parallel, or
+serial for a larger W), the two with the same arithmetic for each weight.
+The batch loop is compiled twice, serial and parallel over neurons (the
+pattern of umap-learn's layouts); every loop on demand once more for a single
+activation; :func:`choose` picks one.
 All share one signature ``(a, W, X, Y, s, B, kind, p, train_a, tau, rng)``.
 Noise draws from a numpy Generator in a fixed order, in the serial batch loop.
 """
@@ -122,8 +123,9 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
 
 def _sgd_b1_rows(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
     """Batch 1, no noise (B, tau and rng unused): update of step k fused with
-    the forward pass of step k + 1, one row at a time; the parallel build (rows
-    split among threads).  Same bits as :func:`_sgd_b1`, row for row."""
+    the forward pass of step k + 1, one row at a time: the parallel build (rows
+    split among threads), and the serial one beyond TILED_MAX_WEIGHTS.  Same
+    bits as :func:`_sgd_b1`, row for row."""
     kind = kind if _KIND < 0 else _KIND
     n = X.shape[0]
     N, d = W.shape
