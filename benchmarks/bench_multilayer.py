@@ -7,7 +7,12 @@ the layers, ``W -= s N^2 outer(delta, h) / N``).  Also prints the growth
 exponent of time per step in N, expected near 2 (two N x N matrices per step).
 Both sides consume the same pre-drawn data, sigmoid, d = 20.
 
-    python benchmarks/bench_multilayer.py [--steps-scale 1.0]
+With jax installed (the optional ``bench`` extra), a JAX column for comparison
+(no target): the same steps as one jit-compiled ``lax.scan`` with ``jax.grad``
+of the batch loss, float64, its final weights checked equal to ours (1e-12
+relative), timed interleaved with ours.
+
+    python benchmarks/bench_multilayer.py [--steps-scale 1.0] [--no-jax]
 """
 
 from __future__ import annotations
@@ -24,13 +29,39 @@ from meanfield.multilayer import init_net, sgd_step
 from meanfield.tasks import teacher_student
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import best_of  # noqa: E402
+from _timing import best_of, best_of_each, import_jax, rel_diff  # noqa: E402
+
+
+def jax_loop(jax, W1, Wl, N):
+    """Eq. (4.3), batch 1, sigmoid, in JAX: ``Wm -= s N^2 grad |y - yhat(x)|^2``."""
+    jnp = jax.numpy
+    W1, Wl = jnp.asarray(W1), jnp.asarray(Wl)
+
+    def loss(Wm, x, y):
+        z = W1 @ x
+        for m in range(Wm.shape[0]):
+            z = Wm[m] @ jax.nn.sigmoid(z) / N
+        r = Wl @ jax.nn.sigmoid(z) / N - y
+        return jnp.sum(r * r)
+
+    def step(Wm, xys):
+        x, y, s = xys
+        return Wm - s * N ** 2 * jax.grad(loss)(Wm, x, y), None
+
+    @jax.jit
+    def run(Wm, X, Y, S):
+        return jax.lax.scan(step, Wm, (X, Y, S))[0]
+
+    return run
 
 
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--steps-scale", type=float, default=1.0)
+    p.add_argument("--no-jax", action="store_true", help="leave the JAX column out")
     args = p.parse_args(argv)
+    import numba
+    jax = None if args.no_jax else import_jax(numba.get_num_threads())
     d, L = 20, 3
     task = teacher_student(d, "tanh", width=2)
     rows = []
@@ -44,20 +75,37 @@ def main(argv=None):
         act = net.act
 
         def ours():
-            multilayer_sgd(net.weights[0], Wm0.copy(), net.weights[-1], X.reshape(steps, 1, d),
+            Wm = Wm0.copy()
+            multilayer_sgd(net.weights[0], Wm, net.weights[-1], X.reshape(steps, 1, d),
                            y.reshape(steps, 1, 1), s, act.kind, act.p)
+            return Wm
 
         def numpy_steps():
             cur = net.copy()
             for k in range(steps):
                 sgd_step(cur, X[k:k + 1], y[k:k + 1], s[k])
 
-        ours()  # compile
-        t_ours = best_of(ours, 3) / steps
+        Wm_ours = ours()  # compile
+        jax_col = " | jax n/a"
+        if jax is not None:
+            run = jax_loop(jax, net.weights[0], net.weights[-1], N)
+            args_j = [jax.device_put(v) for v in (Wm0, X, y.reshape(steps, 1), s)]
+
+            def theirs():
+                return jax.block_until_ready(run(*args_j))
+
+            diff = rel_diff(theirs(), Wm_ours)  # compiles
+            if not diff <= 1e-12:
+                raise SystemExit(f"N={N}: JAX and numba differ by {diff:.3g} (relative)")
+            t_ours, t_jax = (t / steps for t in best_of_each([ours, theirs], 3))
+            jax_col = (f" | jax {1 / t_jax:8.0f} steps/s (x{t_jax / t_ours:5.2f}, agree to "
+                       f"{diff:.1g})")
+        else:
+            t_ours = best_of(ours, 3) / steps
         t_np = best_of(numpy_steps, 3) / steps
         rows.append((N, t_ours, t_np))
         print(f"N={N:5d}: numba {1 / t_ours:8.0f} steps/s | numpy {1 / t_np:8.0f} steps/s "
-              f"(x{t_np / t_ours:5.1f})", flush=True)
+              f"(x{t_np / t_ours:5.1f})" + jax_col, flush=True)
     fit = loglog_fit([r[0] for r in rows], [r[1] for r in rows], n_boot=10)
     print(f"growth of time per step in N: exponent {fit.slope:.2f} (N = 250..2000; "
           "O(N^2) work)")

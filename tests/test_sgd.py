@@ -43,6 +43,59 @@ def test_kernel_equals_numpy_eq_3_3(act, B, kernel, rng):
     np.testing.assert_allclose(W1, ref[1], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("act", ["relu", "erf", "tanh", "ramp", "sigmoid", "softplus"])
+@pytest.mark.parametrize("B", [1, 3])
+def test_serial_and_parallel_builds_give_the_same_bits(act, B, rng):
+    """With one numba thread choose() runs the serial loop (the tiled batch-1 loop,
+    or the row loop built serial) instead of the parallel one (the row loop) for
+    the activations in SERIAL_EQUALS_PARALLEL: the builds must give the same bits
+    there, and the generic builds (any kind) for every activation.  N = 75: tiles of 16 and a
+    partial one, odd counts of active rows."""
+    task = teacher_student(13, act, width=2)
+    kind, p = task.activation.kind, task.activation.p
+    a0, W0 = InitialLaw().sample(75, task.d, rng)
+    X, Y = task.sample(200 * B, rng)
+    s = (0.5 + rng.random(200)) * 0.05
+    serial, parallel = ((k_sgd._sgd_b1, k_sgd._sgd_b1_rows) if B == 1
+                        else (k_sgd._sgd_batch, k_sgd._sgd_batch))
+    for build_kind in [-1] + ([kind] if kind in k_sgd.SERIAL_EQUALS_PARALLEL else []):
+        for train_a in (True, False):
+            out = []
+            builds = ((serial, False), (parallel, True)) + (((parallel, False),) if B == 1 else ())
+            for f, par in builds:
+                a, W = a0.copy(), W0.copy()
+                done = k_sgd._build(f, par, build_kind)(a, W, X, Y, s, B, kind, p, train_a,
+                                                        0.0, np.random.default_rng(0))
+                out.append((done, a, W))
+            for done, a, W in out[1:]:
+                assert done == out[0][0] == 200
+                np.testing.assert_array_equal(a, out[0][1])
+                np.testing.assert_array_equal(W, out[0][2])
+
+
+def test_one_thread_runs_the_serial_loop_where_it_gives_the_same_bits():
+    import numba
+
+    from meanfield.activations import RELU, SIGMOID
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert k_sgd.choose(100, 100, 1, 0.0) is k_sgd.sgd_b1_serial
+        assert k_sgd.choose(100, 100, 1, 0.0, RELU) is k_sgd._build(k_sgd._sgd_b1, False, RELU)
+        assert k_sgd.choose(100, 100, 1, 0.0, SIGMOID) is k_sgd._build(k_sgd._sgd_b1_rows, True,
+                                                                       SIGMOID)
+        assert k_sgd.choose(10, 10, 1, 0.0, SIGMOID) is k_sgd._build(k_sgd._sgd_b1, False,
+                                                                     SIGMOID)
+        # W beyond L2: the serial row loop
+        assert k_sgd.choose(10000, 100, 1, 0.0, RELU) is k_sgd._build(k_sgd._sgd_b1_rows, False,
+                                                                      RELU)
+        if threads > 1:
+            numba.set_num_threads(2)
+            assert k_sgd.choose(100, 100, 1, 0.0) is k_sgd.sgd_b1_parallel
+    finally:
+        numba.set_num_threads(threads)
+
+
 def test_stepper_consumes_the_documented_data_stream(rng):
     task = teacher_student(5, "erf", width=2)
     a, W = InitialLaw().sample(30, task.d, rng)
