@@ -178,7 +178,7 @@ class StabilityResult:
     """Tables of one experiment.
 
     ``dropout``: one row per (N, seed, net, t, size, draw) with ``L_N``,
-    ``L_A`` and ``eps_D``; ``kind`` is ``"half"`` (|A| = N/2) or ``"sweep"``.
+    ``L_A`` and ``eps_D``; ``kind`` is ``"half"`` (``|A| = N/2``) or ``"sweep"``.
     ``paths``: one row per (N, seed, draw of A) with the end losses, the
     vertex maximum of the seven-segment path through A, ``eps_C``, and (on
     draw 0) the baselines and the rescaled dropout gaps (NaN where not
