@@ -85,5 +85,5 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
     import meanfield
 
     api = (out / "api" / "index.html").read_text()
-    for name in ("teacher_student", "run_coupled", "barrier", "solve_radial", "load"):
+    for name in ("teacher_student", "run_coupled", "barrier", "solve_radial", "load_results"):
         assert name in api and name in meanfield.__all__
