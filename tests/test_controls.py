@@ -13,26 +13,24 @@ from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import RULES
 
 
-def _lazy_movement(scaling, ms=(50, 200, 800), seeds=4):
-    """The relative movement of lazy_gram (c): two-layer GD, 200 steps, one stream per
-    (m, seed), the inputs of the script."""
-    from meanfield.lazy.networks import train_two_layer
+def _lazy_gram():
+    """validation/lazy_gram.py as a module: the controls run its own functions."""
+    import importlib.util
+    from pathlib import Path
 
-    X = np.random.default_rng(0).standard_normal((20, 10))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    y = np.tanh(X @ np.random.default_rng(11).standard_normal(10))
-    xs, ys = [], []
-    for m in ms:
-        for s in range(seeds):
-            run = train_two_layer(X, y, m, scaling, eta=0.5, steps=200, rng=1000 * m + s)
-            xs.append(m)
-            ys.append(run.relative_movement)
-    return loglog_fit(xs, ys)
+    path = Path(__file__).resolve().parents[1] / "validation" / "lazy_gram.py"
+    spec = importlib.util.spec_from_file_location("lazy_gram", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def lazy_fits():
-    return {sc: _lazy_movement(sc) for sc in ("ntk", "mf")}
+    """The movement fits of lazy_gram (c) (its inputs, streams and fit) at m <= 800."""
+    script = _lazy_gram()
+    out, _ = script.lazy_vs_mf(script.inputs(), [50, 200, 800], 4)
+    return {sc: fit for sc, (_, _, fit) in out.items()}
 
 
 def test_ntk_rate_rule_fails_on_the_mean_field_movement(lazy_fits):

@@ -345,37 +345,30 @@ def _multilayer_plot(table, out):
     return written
 
 
-def _added(module, name):
-    """The settings of dataclass ``meanfield.<module>.<name>`` marked ``added``
-    (:func:`meanfield._settings.added_of`): left out of cell names at their defaults."""
-    import importlib
-
-    from .._settings import added_of
-
-    return added_of(getattr(importlib.import_module(f"..{module}", __package__), name))
-
-
 @functools.cache
 def _registry():
     """Every experiment by name, built on first use: importing this module runs no
     model code (the stability and multilayer options are read from their settings
     dataclasses, in the model packages)."""
+    from .._settings import added_of
+    from ..multilayer.experiment import MultilayerConfig
+    from ..twolayer.experiment import StabilityConfig
+
     return {
         "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
                              _couple_run, _couple_plot),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
                                 _stability_plot,
-                                added=_added("twolayer.experiment", "StabilityConfig")),
+                                added=added_of(StabilityConfig)),
         "pair_path": Experiment("pair_path", _pair_path_options(),
                                 lambda c: _pair_path_check(c) and None, _pair_path_run,
-                                _pair_path_plot,
-                                added=_added("twolayer.experiment", "StabilityConfig")),
+                                _pair_path_plot, added=added_of(StabilityConfig)),
         "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
                                 lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
         "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
                                  _multilayer_run, _multilayer_plot,
-                                 added=_added("multilayer.experiment", "MultilayerConfig")),
+                                 added=added_of(MultilayerConfig)),
         "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
                                         _torch_check("deep_connectivity"),
                                         lambda c: _torch_experiments().deep_cell(c), _deep_plot),
