@@ -187,13 +187,15 @@ def _check_q(q, what):
                          f"(norms above ~1.3e154 overflow when squared)")
 
 
-def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24):
+def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24, series=True):
     """Row sums of the pair kernel between the rows of ``Wr`` and ``Wc``.
 
     Returns ``Fa[i] = sum_j ac[j] F_ij``, ``F1[i] = sum_j ac[j] F1_ij`` and,
     when ``grad``, ``G[i] = sum_j ac[j] F12_ij Wc[j]`` (else None).  Works in
     row blocks so that the Gram buffer stays ~16 MB whatever the sizes: two
-    GEMMs per block plus one elementwise pass.
+    GEMMs per block plus one elementwise pass.  ``series=False`` takes the
+    closed form for every piecewise-linear pair (the reference that Mehler's
+    series, :func:`pl_block`, is checked and timed against).
     """
     R, d = Wr.shape
     M = Wc.shape[0]
@@ -213,7 +215,7 @@ def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24):
     if kr == kc and kr in (RELU, ERF):
         mr, Sr, iSr = _split_array(qr)
         mc, Sc, iSc = _split_array(qc)
-    series = (act_n_kinks(kr) > 0 and act_n_kinks(kc) > 0
+    series = (series and act_n_kinks(kr) > 0 and act_n_kinks(kc) > 0
               and not (kr == RELU and kc == RELU))
     if series:
         okc, isc, D = pl_columns(kc, pc, qc)
