@@ -191,6 +191,25 @@ def _result(c):
     return "PASS" if c["pass"] else "FAIL"
 
 
+def _controls(c):
+    """The row's negative controls with their verdicts (each must FAIL); "none yet" for a
+    judged claim without one."""
+    from .analysis.claims import check_reason
+
+    controls = c.get("controls") or []
+    if not controls:
+        return "none yet" if c.get("judged", True) and c.get("pass") is not None and not (
+            c.get("check") or check_reason(c.get("id", ""))) else ""
+    words = []
+    for x in controls:
+        iv = x.get("interval")
+        verdict = ("n/a" if x.get("pass") is None else
+                   "PASS (the rule cannot tell: the claim fails)" if x["pass"] else "FAIL")
+        words.append(f"{x['control']}: {_fmt(x.get('value'))}"
+                     + (f" [{_fmt(iv[0])}, {_fmt(iv[1])}]" if iv else "") + f", {verdict}")
+    return "; ".join(words)
+
+
 def _run_order(names):
     """``names`` longest first, each after the scripts it reads (:data:`AFTER`): a script
     waits only for one already started, so no worker waits for a script still queued."""
@@ -322,8 +341,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
              f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)} How each claim is "
              "judged, and why: docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
-             "| result | under the old rule | tightness | figure | check |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| result | under the old rule | tightness | figure | check | control |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     from .analysis.claims import check_reason
 
     # claims could fail if the paper's claim were false; checks (constructions, sanity
@@ -341,7 +360,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             tail = ((proc.stderr or proc.stdout).strip().splitlines()[-1:] if proc else
                     ["unreadable stored result"]) or ["no output"]
             lines.append(f"| {name} | | (script failed, exit {proc and proc.returncode}: "
-                         f"{_cell(tail[0])}) | | | | | | FAIL | | | | |")
+                         f"{_cell(tail[0])}) | | | | | | FAIL | | | | | |")
             counts["FAIL"] += 1
             summary[name] = {"result": str(result), "failed": True,
                              "exit": proc and proc.returncode}
@@ -362,7 +381,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                 f"{_cell(c['paper'])} | {_cell(c.get('assumptions', ''))} | "
                 f"{_fmt(c['value'])} | {iv} | {_cell(c.get('criterion', ''))} | {res} | "
                 f"{_cell(_old_verdict(c))} | {_cell(c.get('tightness', ''))} | "
-                f"{_figure_link(c.get('figure'), folder, out.parent)} | {_cell(check or '')} |")
+                f"{_figure_link(c.get('figure'), folder, out.parent)} | {_cell(check or '')} | "
+                f"{_cell(_controls(c))} |")
     lines += ["", f"Judged claims: {counts['PASS']} passed, {counts['FAIL']} failed; "
                   f"checks (rows that could not fail for the claim's reason): "
                   f"{counts['check PASS']} passed, {counts['check FAIL']} failed; "

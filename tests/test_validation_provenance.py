@@ -153,3 +153,28 @@ def test_cli_full_run_on_a_dirty_tree_is_one_line_exit_2_unless_allowed(tmp_path
     monkeypatch.setattr(vr, "run_validation", lambda **k: seen.update(k) or ("", True))
     assert main(["validate", "--full", "--allow-dirty", "--out", str(out)]) == 0
     assert seen["allow_dirty"] is True and seen["full"] is True
+
+
+def test_report_shows_each_claims_control_and_its_verdict(tmp_path, monkeypatch):
+    from meanfield.analysis.claims import claim_row, control_row
+
+    _fake_script(tmp_path, "s", "ran.txt")
+    _dirty(monkeypatch)
+    ctl = control_row("sgd_vs_limit/erf", "SGD at a fixed alpha = 0.05", 0.02, (-0.2, 0.25))
+    claims = [claim_row("sgd_vs_limit/erf", "gap", "P", -0.5, (-0.6, -0.4), controls=[ctl]),
+              claim_row("dropout_rates/c/erf", "eps_C", "P", -0.6, (-0.7, -0.5))]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "s_quick.json").write_text(json.dumps({"claims": claims}))
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                              reuse=True)
+    rows = [line for line in text.splitlines() if line.startswith("| s |")]
+    assert ok and rows[0].endswith(
+        "| SGD at a fixed alpha = 0.05: +0.020 [-0.200, +0.250], FAIL |")
+    assert rows[1].endswith("| none yet |")
+    # a control that passes its claim's rule fails the claim, and the report says why
+    ctl = control_row("sgd_vs_limit/erf", "SGD at a fixed alpha = 0.05", -0.6, (-0.8, -0.4))
+    claims = [claim_row("sgd_vs_limit/erf", "gap", "P", -0.5, (-0.6, -0.4), controls=[ctl])]
+    (tmp_path / "out" / "s_quick.json").write_text(json.dumps({"claims": claims}))
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                              reuse=True)
+    assert not ok and "PASS (the rule cannot tell: the claim fails)" in text

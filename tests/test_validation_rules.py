@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from meanfield.analysis.claims import KINDS, RULES, Rule, claim_row, verdict
+from meanfield.analysis.claims import KINDS, RULES, Rule, claim_row, control_row, verdict
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
 
@@ -40,6 +40,9 @@ def test_beyond_the_assumptions_is_never_judged():
     ("upper_rate", -0.35, -0.8, (-1.0, -0.36), True),
     ("upper_rate", -0.35, -0.5, (-0.7, -0.34), False),  # upper end above -0.35
     ("upper_rate", -0.35, -0.9, (-1.2, -0.6), True),    # steeper than -1/2 still passes
+    ("lower_rate", 0.35, 0.5, (0.36, 0.7), True),
+    ("lower_rate", 0.35, 0.5, (0.34, 0.7), False),      # lower end below 0.35
+    ("lower_rate", 0.35, 1.0, (0.8, 1.2), True),        # a faster fall as alpha -> 0 passes
     ("decay", 0.0, -0.2, (-0.4, -0.01), True),
     ("decay", 0.0, -0.2, (-0.4, 0.0), False),
     ("equivalence", 0.15, 0.0, (-0.14, 0.14), True),
@@ -85,5 +88,22 @@ def test_tightness_is_reported_for_rates_in_n_whatever_the_claim_says():
     assert rate["tightness"] == "interval contains -0.50"
     assert "tightness" not in fixed and "tightness" not in ratio
     assert {k for k, r in RULES.items() if r.rate and r.kind == "observation"} == {
-        "sgd_vs_limit/relu", "dropout_rates/a/relu", "dropout_rates/c/relu",
-        "multilayer_rates/a/fixed-alpha", "multilayer_rates/b/fixed-alpha"}
+        "sgd_vs_limit/relu", "sgd_vs_limit/coupling/relu", "dropout_rates/a/relu",
+        "dropout_rates/c/relu", "multilayer_rates/a/fixed-alpha", "multilayer_rates/b/fixed-alpha"}
+
+
+def test_a_claim_whose_control_passes_fails():
+    """A control runs the claim's rule where the behaviour is absent: it must FAIL, and a
+    claim whose control passes is not evidence, so it fails too."""
+    failing = control_row("sgd_vs_limit/erf", "fixed alpha", 0.02, (-0.2, 0.25))
+    passing = control_row("sgd_vs_limit/erf", "fixed alpha", -0.6, (-0.8, -0.4))
+    assert failing["pass"] is False and passing["pass"] is True
+    good = claim_row("sgd_vs_limit/erf", "gap", "MMM", -0.5, (-0.6, -0.4), controls=[failing])
+    assert good["pass"] is True and good["controls"] == [failing]
+    bad = claim_row("sgd_vs_limit/erf", "gap", "MMM", -0.5, (-0.6, -0.4), controls=[passing])
+    assert bad["pass"] is False and bad["control_passed"]
+    # an observation's control is reported without a verdict and changes nothing
+    seen = claim_row("sgd_vs_limit/relu", "gap", "MMM", -0.5, (-0.6, -0.4),
+                     controls=[control_row("sgd_vs_limit/relu", "fixed alpha", -0.6,
+                                           (-0.8, -0.4))])
+    assert seen["pass"] is None and seen["controls"][0]["pass"] is None

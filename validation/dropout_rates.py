@@ -100,7 +100,7 @@ from pathlib import Path
 import numpy as np
 
 from meanfield.analysis import dropout_shape, loglog_fit, ratio_interval
-from meanfield.analysis.claims import claim_row, verdict
+from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import dimension_ratios, save_figure
 from meanfield.experiments.stability import run_stability, save_stability
 from meanfield.twolayer.experiment import StabilityConfig
@@ -156,6 +156,15 @@ def size_rows(sweep):
     return rows
 
 
+def size_fit(sweep):
+    """The slope in |A| of eps_D at the largest N of the |A| sweep (last time), each network
+    a unit (it is seen at every |A|): claim (e)."""
+    n_max = sweep["N"].max()
+    g = sweep[(sweep["N"] == n_max) & (sweep["t"] == sweep["t"].max())]
+    units = g["seed"].astype(str) + "-" + g["net"].astype(str)
+    return loglog_fit(g["size"], g["eps_D"], units=units), int(n_max)
+
+
 def check_activation(act, common, main, progress, tag):
     res = run_stability(StabilityConfig(activation=act, **common, **main), progress=progress,
                         folder=OUT / f"dropout_rates{tag}_cells" / act)
@@ -165,12 +174,25 @@ def check_activation(act, common, main, progress, tag):
     eps_d = {k: f for k, f in fits.items() if k.startswith("eps_D")}
     sizes = size_rows(res.per_network("sweep"))
     pairs = res.per_pair()
+    Ns = sorted(res.per_network("sweep")["N"].unique())
+
+    def fixed_size_control(claim_id, r):
+        return [control_row(claim_id, f"eps_D at a fixed |A| = {r['size']}: slope in N "
+                            f"(N = {Ns[0]} ... {Ns[-1]})", r["fit"].slope,
+                            (r["fit"].ci_low, r["fit"].ci_high))]
+
     claims = [claim_row(f"dropout_rates/a/{act}", f"{act}: eps_D at |A| = N/2, t = {k[8:]}: "
                         "slope in N", PAPER + ", (3.7)", f.slope, (f.ci_low, f.ci_high),
-                        str(fig / "dropout_vs_n.png"), case=k[6:], old_rule=OLD_RATE,
-                        old_pass=bool(BAND[0] <= f.slope <= BAND[1]))
+                        str(fig / "dropout_vs_n.png"), case=k[6:],
+                        controls=fixed_size_control(f"dropout_rates/a/{act}", sizes[0]),
+                        old_rule=OLD_RATE, old_pass=bool(BAND[0] <= f.slope <= BAND[1]))
               for k, f in eps_d.items()]
-    Ns = sorted(res.per_network("sweep")["N"].unique())
+    fe, n_max = size_fit(res.per_network("sweep"))
+    claims.append(claim_row(
+        f"dropout_rates/e/{act}", f"{act}: eps_D in |A| at N = {n_max} (|A| = "
+        f"{sizes[0]['size']} ... {sizes[-1]['size']}): slope in |A|", PAPER + ", (3.7)",
+        fe.slope, (fe.ci_low, fe.ci_high), str(fig / "dropout_vs_size.png"),
+        controls=fixed_size_control(f"dropout_rates/e/{act}", sizes[-1])))
     claims += [claim_row(f"dropout_rates/b/{act}", f"{act}: eps_D at |A| = {r['size']}: slope "
                          f"in N (N = {Ns[0]} ... {Ns[-1]})", PAPER + ", (3.7)",
                          r["fit"].slope, (r["fit"].ci_low, r["fit"].ci_high),
@@ -189,6 +211,7 @@ def check_activation(act, common, main, progress, tag):
         "eps_D_by_size": [{**{k: v for k, v in r.items() if k != "fit"}, "slope": _fit(r["fit"])}
                           for r in sizes],
         "eps_C": _fit(f),
+        "eps_D_in_size": _fit(fe),
         "eps_C_local_slopes": local_slopes(pairs, "eps_C"),
         "eps_C_zero_fraction": float((res.paths["eps_C"] == 0).mean()),
         "eps_C_debiased": _fit(fits["eps_C_debiased"]),

@@ -12,6 +12,10 @@ The kinds of rule follow what the papers state:
   up to logarithms", passes when the upper end of the slope's 95% interval is
   at most the limit (-0.35).  Whether the slope sits near -1/2 is tightness,
   reported beside the verdict, not judged.
+* ``lower_rate``: the mirror of ``upper_rate`` for a quantity bounded by a
+  positive power of a small parameter, "X = O(alpha^(1/2))" as alpha -> 0:
+  passes when the lower end of the slope's 95% interval is at least the limit
+  (0.35).
 * ``decay``: "X decreases with N" (an empirical statement without a rate):
   the upper end of the slope's interval is below 0.
 * ``equivalence``: "X does not depend on N": the whole interval of the slope
@@ -42,7 +46,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-KINDS = ("upper_rate", "decay", "equivalence", "reaches", "at_most", "rounding", "observation")
+KINDS = ("upper_rate", "lower_rate", "decay", "equivalence", "reaches", "at_most", "rounding",
+         "observation")
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ class Rule:
         lo, hi = interval
         if self.kind == "upper_rate":
             return hi <= self.limit
+        if self.kind == "lower_rate":
+            return lo >= self.limit
         if self.kind == "decay":
             return hi < self.limit
         if self.kind == "equivalence":
@@ -129,8 +136,27 @@ def tightness(interval, target=-0.5):
             else f"interval {'below' if hi < target else 'above'} {target:+.2f}")
 
 
+def control_row(claim_id, control, value=None, interval=None):
+    """A claim's rule applied to its negative control: the same pipeline where the
+    claimed behaviour is absent by design.  It must FAIL (``pass`` False).
+
+    Parameters
+    ----------
+    claim_id : str
+        The claim's key of :data:`RULES`.
+    control : str
+        What the control changes, in words (e.g. "SGD at a fixed alpha = 0.05").
+    value, interval
+        As for :func:`claim_row`.
+    """
+    rule = RULES[claim_id]
+    return {"control": control, "value": value,
+            "interval": None if interval is None else [float(v) for v in interval],
+            "pass": rule.judge(value, interval)}
+
+
 def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, case=None,
-              **extra):
+              controls=None, **extra):
     """The report row of a claim, judged by its rule in :data:`RULES`.
 
     Parameters
@@ -145,6 +171,10 @@ def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, ca
         Its 95% interval.
     figure : str, optional
         The figure that shows it.
+    controls : list of dict, optional
+        Rows of :func:`control_row`.  A judged claim whose control passes its
+        rule is reported as failed (``control_passed``): the rule could not
+        tell the behaviour from its absence.
     case : str, optional
         The case of a rule that several rows share (a time, a dimension, a
         task): the row's id is ``claim_id[case]``.
@@ -163,6 +193,12 @@ def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, ca
            "interval": None if interval is None else [float(v) for v in interval],
            "judged": rule.judged, "pass": rule.judge(value, interval), "figure": figure}
     row["check"] = check_reason(row["id"])
+    if controls:
+        # a rule that also passes where the behaviour is absent cannot tell: the claim fails
+        row["controls"] = list(controls)
+        if rule.judged and any(c["pass"] for c in controls):
+            row["pass"] = False
+            row["control_passed"] = True
     if rule.rate:
         row["tightness"] = tightness(interval)
     row.update(extra)
@@ -207,6 +243,15 @@ RULES = {
     # Mei, Misiakiewicz & Montanari, Theorem 1 (used in Shevchenko & Mondelli's proof)
     "sgd_vs_limit/erf": _upper(),
     "sgd_vs_limit/relu": _seen(_RELU, rate=True),
+    # the quantity the coupling proof bounds: max_i |theta_i^k - thetabar_i(k alpha)|
+    "sgd_vs_limit/coupling/erf": _upper(),
+    "sgd_vs_limit/coupling/relu": _seen(_RELU, rate=True),
+    # its sqrt(alpha (D + log N)) term at fixed N: alpha = 0.001 ... 0.05 (4/N ... 200/N)
+    "sgd_vs_limit/alpha/erf": Rule(
+        "lower_rate", 0.35, "inside",
+        "lower end of the 95% interval of the coupling distance's slope in alpha (fixed N, "
+        "alpha = 0.001 ... 0.05) >= 0.35"),
+    "sgd_vs_limit/alpha/relu": _seen(_RELU),
     # Shevchenko & Mondelli Theorem 1: (3.7) eps_D, (3.8) eps_C, with alpha = 1/N
     # erf only: tanh and sigmoid have no closed-form kernel (quadrature, 180-450x erf's cost)
     "dropout_rates/a/erf": _upper(),
@@ -217,6 +262,13 @@ RULES = {
        for a in ("erf",)},
     "dropout_rates/b/relu": _seen(_RELU),
     "dropout_rates/c/erf": _upper(),
+    # (3.7)'s first term in |A| at fixed N: sqrt(log|A| / |A|), a local slope -0.38 over
+    # |A| = 25 ... 200, so a bound-shaped decay passes
+    "dropout_rates/e/erf": Rule(
+        "upper_rate", -0.35, "inside",
+        "upper end of the 95% interval of the slope of eps_D in |A| at the largest N of the "
+        "|A| sweep <= -0.35", rate=False),
+    "dropout_rates/e/relu": _seen(_RELU),
     "dropout_rates/c/relu": _seen(_RELU, rate=True),
     "dropout_rates/d/erf": Rule(
         "reaches", 1.0, "inside",
