@@ -89,3 +89,30 @@ def test_dimension_rule_fails_on_a_series_growing_in_d():
         ratio, interval = ratio_interval(hi_d, lo_d)
         fails += not rule.judge(ratio, tuple(interval))
     assert fails >= 190, fails  # the rule sees growth of 2.3x in at least 95% of draws
+
+
+def test_kernel_rate_rule_fails_in_mean_field_scaling():
+    """lazy_gram/d/ntk (the residuals follow the initial kernel's linear dynamics up to
+    O(m^-1/2)): in mean-field scaling the kernel moves with the neurons, so the same rule on
+    the same measure must fail; in NTK scaling it passes at these sizes."""
+    script = _lazy_gram()
+    out = script.kernel_rate(script.inputs(), [50, 200, 800], 3)
+    rule = RULES["lazy_gram/d/ntk"]
+    ntk, mf = out["ntk"][2], out["mf"][2]
+    assert not rule.judge(mf.slope, (mf.ci_low, mf.ci_high)), mf
+    assert rule.judge(ntk.slope, (ntk.ci_low, ntk.ci_high)), ntk
+
+
+def test_kernel_deviation_is_second_order_in_the_step():
+    """The linear prediction (I - (eta / n) H(0))^k r(0) is GD to first order in eta: halving
+    eta must divide the deviation of the first 3 steps by 4 (a wrong H(0), off by any O(1)
+    term, leaves a first-order error that halves instead)."""
+    from meanfield.lazy.networks import train_two_layer
+
+    script = _lazy_gram()
+    X = script.inputs()
+    y = np.tanh(X @ np.random.default_rng(11).standard_normal(X.shape[1]))
+    dev = [train_two_layer(X, y, 200, "ntk", "softplus", eta=eta, steps=3, rng=1)
+           .kernel_deviation for eta in (1e-3, 5e-4)]
+    assert dev[0] < 1e-8
+    np.testing.assert_allclose(dev[0] / dev[1], 4.0, rtol=0.02)

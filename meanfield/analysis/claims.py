@@ -295,6 +295,11 @@ RULES = {
     **{f"lazy_gram/b-large/{n}": _seen(
         "beyond: eta = 1 / lambda_max exceeds the step of Theorem 5.1")
        for n in ("fc", "resnet")},
+    # Du et al. Section 4: the residuals follow (I - eta H(0))^k r(0) as m grows
+    "lazy_gram/d/ntk": Rule(
+        "upper_rate", -0.35, "setting: m <= 6400, far below the width Theorem 5.1 asks "
+        "(m = Omega(n^4 / lambda_min^4)); what is measured is the mechanism of its proof, the "
+        "kernel staying at its initial value", _UPPER),
     "lazy_gram/c/ntk": _upper(),
     "lazy_gram/c/mf": Rule("equivalence", 0.15, "inside",
                            "95% interval of the movement's slope in m inside [-0.15, 0.15]"),
