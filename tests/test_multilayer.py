@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from meanfield import TORCH_HINT
@@ -195,6 +196,17 @@ def test_cell_table_and_extrapolation():
     y = 0.2 + 1.0 / np.sqrt(N) + 0.001 * np.random.default_rng(0).standard_normal(N.size)
     ex = extrapolate(N, y)
     assert ex.ci_low < 0.2 < ex.ci_high and ex.ci_high - ex.ci_low < 0.01
+
+
+def test_further_sizes_leave_the_kept_halves_as_they_were():
+    """Asking for an A_min sweep (``sizes``) adds rows and changes no other number of the
+    cell: the second net's halves were drawn after the first net's further sizes before."""
+    cfg = dict(d=5, N=16, T=1.0, n_mc=300, half_draws=2)
+    plain = multilayer_cell(MultilayerConfig(**cfg))
+    swept = multilayer_cell(MultilayerConfig(**cfg, sizes=(4, 6)))
+    halves = swept[(swept["table"] != "dropout") | (swept["size"] == 8)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(halves, plain)
+    assert sorted(swept[swept["table"] == "dropout"]["size"].unique()) == [4, 6, 8]
 
 
 def test_path_draws_average_kept_sets_and_keep_stored_cell_names():

@@ -51,6 +51,13 @@ N >= 1600 is left out: an N = 1600 cell takes about 150 s here (T / alpha =
 1600 steps of a 1600-wide net, and the Monte Carlo risks), 50 min for 20
 pairs, and an N = 3200 one about 7 min per net.
 
+(e) ``multilayer_rates/e/scaled-alpha[d=10]``: Theorem 2(A) in A_min: each
+    scaled-alpha cell also drops every hidden layer to |A_l| in {10, 20, 40}
+    (one kept set per net and size); at N = 800 the slope of eps_D in A_min
+    over {10, 20, 40, 400}, nets as units, judged as an upper bound.  Its
+    control, also shown beside (a) scaled-alpha: eps_D at the fixed
+    |A_l| = 20 fitted in N.
+
 (c) ``multilayer_rates/c`` (observation): eps_D(d_max) / eps_D(d_min) at
     the largest N of the fixed-alpha sweep (A_min = N/2; full: d = 160 vs
     10, quick: 40 vs 10) with a bootstrap interval, beside sqrt(d_max /
@@ -88,7 +95,7 @@ from pathlib import Path
 import numpy as np
 
 from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
-from meanfield.analysis.claims import claim_row, verdict
+from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.experiments import load_results as load, parse_config, run_sweep
 from meanfield.plotting import multilayer_figures, save_figure
 from meanfield.plotting import multilayer_rates as multilayer_rates_figure
@@ -101,16 +108,20 @@ ALPHA = 0.1
 ALPHA0 = 20.0
 T = 20.0
 PATH_DRAWS = 2
+#: further kept sizes |A_l| of the scaled-alpha sweep (claim (e)): none is N/2 of its Ns
+SIZES = (10, 20, 40)
+CONTROL_SIZE = 20
 
 
-def _sweep(ds, Ns, seeds, path_draws, **step):
+def _sweep(ds, Ns, seeds, path_draws, sizes=(), **step):
     """The multilayer sweep at fixed ``alpha`` or ``alpha0`` (the step alpha0 / N)."""
     return parse_config({"experiment": "multilayer",
                          "fixed": {"L": 3, **step, "batch_size": 10, "T": T,
                                    "n_mc": 4000, "half_draws": 3,
                                    # only when asked for: the stored single-set sweep
                                    # has no such key and would refuse the config
-                                   **({"path_draws": path_draws} if path_draws > 1 else {})},
+                                   **({"path_draws": path_draws} if path_draws > 1 else {}),
+                                   **({"sizes": list(sizes)} if sizes else {})},
                          "grid": {"d": ds, "N": Ns, "seed": seeds}})
 
 
@@ -149,6 +160,34 @@ def _rate_rows(setting, what, per_net, pairs, ds, figure):
     return rows
 
 
+def _size_rows(table, d, figure, fit_a):
+    """Claim (e): eps_D in A_min at the largest N, nets as units; the fixed-|A_l| control
+    (eps_D at |A_l| = CONTROL_SIZE in N), also attached to (a)'s row ``fit_a``."""
+    drop = table[(table["table"] == "dropout") & (table["d"] == d)]
+    per = drop.groupby(["N", "seed", "net", "size"], as_index=False)["eps_D"].mean()
+    n_max = per["N"].max()
+    top = per[per["N"] == n_max]
+    units = top["seed"].astype(str) + "-" + top["net"].astype(str)
+    fe = loglog_fit(top["size"], top["eps_D"], units=units)
+    fixed = per[per["size"] == CONTROL_SIZE]
+    fc = loglog_fit(fixed["N"], fixed["eps_D"], on="means")
+    sizes = sorted(int(s) for s in top["size"].unique())
+
+    def ctl(claim_id):
+        return [control_row(claim_id, f"eps_D at a fixed |A_l| = {CONTROL_SIZE}: slope in N "
+                            f"({fixed['N'].min()} ... {fixed['N'].max()})", fc.slope,
+                            (fc.ci_low, fc.ci_high))]
+
+    fit_a["controls"] = ctl("multilayer_rates/a/scaled-alpha")
+    if fit_a["judged"] and any(c["pass"] for c in fit_a["controls"]):
+        fit_a.update({"pass": False, "control_passed": True})
+    return claim_row(
+        "multilayer_rates/e/scaled-alpha", f"(e) eps_D in A_min at N = {n_max}, alpha = "
+        f"{ALPHA0:g} / N (|A_l| = {', '.join(map(str, sizes))}): slope in A_min",
+        PAPER + ", (4.4), Theorem 2(A)", fe.slope, (fe.ci_low, fe.ci_high), figure,
+        case=f"d={d}", controls=ctl("multilayer_rates/e/scaled-alpha"))
+
+
 def _means(per_net, pairs):
     return {"eps_D_mean": per_net.groupby(["d", "N"])["eps_D"].mean().unstack().to_dict(),
             "eps_C_mean": pairs.groupby(["d", "N"])["eps_C"].mean().unstack().to_dict()}
@@ -180,7 +219,8 @@ def main(argv=None):
     stem = "multilayer_rates_quick" if args.quick else "multilayer_rates"
     stem += f"_A{args.path_draws}" if args.path_draws > 1 else ""
     runs = {"fixed": (_sweep(ds, Ns, seeds, args.path_draws, alpha=ALPHA), OUT / stem),
-            "scaled": (_sweep(ds_s, Ns_s, seeds_s, args.path_draws, alpha0=ALPHA0),
+            "scaled": (_sweep(ds_s, Ns_s, seeds_s, args.path_draws, sizes=SIZES,
+                              alpha0=ALPHA0),
                        OUT / f"{stem}_scaled")}
     for sweep, folder in runs.values():
         rep = run_sweep(sweep, folder, workers=args.workers, scheduler=args.scheduler,
@@ -200,6 +240,9 @@ def main(argv=None):
                          str(figs[0]))
               + _rate_rows("scaled-alpha", f"alpha = {ALPHA0:g} / N, T = {T:g}", per_net_s,
                            pairs_s, ds_s, str(fig_s)))
+    for d in ds_s:
+        row_a = next(c for c in claims if c["id"] == f"multilayer_rates/a/scaled-alpha[d={d}]")
+        claims.append(_size_rows(table_s, d, str(fig_s), row_a))
     top = per_net[per_net["N"] == Ns[-1]]
     ratio, iv = ratio_interval(top[top["d"] == ds[-1]]["eps_D"].to_numpy(),
                                top[top["d"] == ds[0]]["eps_D"].to_numpy())

@@ -282,6 +282,11 @@ RULES = {
         rate=True),
     "multilayer_rates/a/scaled-alpha": _upper(),
     "multilayer_rates/b/scaled-alpha": _upper(),
+    # Theorem 2(A): (4.4)'s first term (sqrt(d) + z) / sqrt(A_min) at fixed N
+    "multilayer_rates/e/scaled-alpha": Rule(
+        "upper_rate", -0.35, "inside",
+        "upper end of the 95% interval of the slope of eps_D in A_min at the largest N <= -0.35",
+        rate=False),
     "multilayer_rates/c": _seen("inside", "reported beside the bound's shape sqrt(160 / 10)"),
     # Du et al. Definitions 5.1/6.1, Theorems 5.1/6.1; Chizat et al. (lazy training)
     **{f"lazy_gram/a/{n}": _upper() for n in ("fc", "resnet")},

@@ -189,10 +189,14 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         nets.append((run.nets[-1], run.risk[-1], run.risk_se[-1]))
     rows = []
     g = np.random.default_rng(seeds[4])
+    # the further sizes draw from a stream of their own, so that asking for them leaves the
+    # kept halves (and every number of a cell without them) as they were
+    g_sizes = np.random.default_rng(np.random.SeedSequence([cfg.seed, cfg.N, cfg.d, cfg.L, 1]))
     for i, (net, risk, se) in enumerate(nets):
-        plan = [(cfg.N // 2, k) for k in range(cfg.half_draws)] + [(int(s), 0) for s in cfg.sizes]
-        for size, draw in plan:
-            gap, gse = mc.gap(net, draw_keep(cfg.N, size, g, n_hidden=cfg.L))
+        plan = ([(cfg.N // 2, k, g) for k in range(cfg.half_draws)]
+                + [(int(s), 0, g_sizes) for s in cfg.sizes])
+        for size, draw, gen in plan:
+            gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L))
             rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
                          "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
     for draw, ps in enumerate(path_seeds):
