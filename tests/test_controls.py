@@ -116,3 +116,14 @@ def test_kernel_deviation_is_second_order_in_the_step():
            .kernel_deviation for eta in (1e-3, 5e-4)]
     assert dev[0] < 1e-8
     np.testing.assert_allclose(dev[0] / dev[1], 4.0, rtol=0.02)
+
+
+def test_depth_rule_fails_on_the_resnet_kernel():
+    """lazy_gram/e/fc (lambda_min(K^(H)) falls at least 2x per layer for the FC net): the
+    ResNet's kernel, whose lambda_min falls polynomially, must fail the same rule."""
+    script = _lazy_gram()
+    lam = script.depth(script.inputs(), list(range(1, 13)))
+    worst = {name: max(v[i + 1] / v[i] for i in range(1, len(v) - 1))
+             for name, v in lam.items()}
+    rule = RULES["lazy_gram/e/fc"]
+    assert rule.judge(worst["FC"]) and not rule.judge(worst["ResNet"]), worst

@@ -47,9 +47,14 @@ Rows whose rule changed carry ``old_rule`` and ``old_pass``: (a) and (c) ntk
 the slope's point in [-0.65, -0.35], (c) mf |slope| < 0.15 (the point), (b)
 the bound at eta = 1 / lambda_max.
 
-Also drawn, not judged: lambda_min(K^(H)) against H = 1 ... 12 for FC and
-ResNet (Du et al.: no inverse-exponential dependence on H for ResNets), and
-the two-layer loss curves of both scalings side by side.
+(e) ``lazy_gram/e/fc``: lambda_min(K^(H)) against H = 1 ... 12 for FC and
+    ResNet (Du et al.: width exponential in H for FC, polynomial for the
+    ResNet): the FC's falls at least 2x per layer over H = 2 ... 12 (largest
+    ratio of consecutive depths <= 0.5); its control, the ResNet's series
+    under the same rule, must fail.
+
+Also drawn, not judged: the two-layer loss curves of both scalings side by
+side.
 
 Writes validation/out/lazy_gram{,_quick}.{json,png,pdf} (the JSON with the
 claims, the verdict and "seconds") and prints PASS/FAIL per judged claim,
@@ -227,6 +232,13 @@ def main(argv=None):
         controls=[control_row("lazy_gram/d/ntk", "the same deviation in mean-field scaling: "
                               "slope in m", fm.slope, (fm.ci_low, fm.ci_high))]))
 
+    ratios = {name: [v[i + 1] / v[i] for i in range(1, len(v) - 1)] for name, v in lam.items()}
+    claims.append(claim_row(
+        "lazy_gram/e/fc", f"(e) FC: lambda_min(K^(H)) exponentially small in H (largest ratio "
+        f"of consecutive depths, H = {Hs[1]} ... {Hs[-1]})", PAPER + ", Thms 5.1 vs 6.1",
+        float(max(ratios["FC"])), None, "lambda_min_vs_H",
+        controls=[control_row("lazy_gram/e/fc", "the ResNet's K^(H) under the same rule",
+                              float(max(ratios["ResNet"])))]))
     stem = "lazy_gram_quick" if args.quick else "lazy_gram"
     OUT.mkdir(exist_ok=True)
     fig, axes = plt.subplots(1, 7, figsize=(34, 3.8))

@@ -305,6 +305,12 @@ RULES = {
         "upper_rate", -0.35, "setting: m <= 6400, far below the width Theorem 5.1 asks "
         "(m = Omega(n^4 / lambda_min^4)); what is measured is the mechanism of its proof, the "
         "kernel staying at its initial value", _UPPER),
+    # Du et al. Theorems 5.1 vs 6.1: width exponential in H for FC, polynomial for the
+    # ResNet, seen through lambda_min(K^(H)) (deterministic: the kernel recursion)
+    "lazy_gram/e/fc": Rule(
+        "at_most", 0.5, "inside",
+        "largest ratio lambda_min(K^(H+1)) / lambda_min(K^(H)) over H = 2 ... 11 <= 0.5 "
+        "(a fall by at least 2x per layer)"),
     "lazy_gram/c/ntk": _upper(),
     "lazy_gram/c/mf": Rule("equivalence", 0.15, "inside",
                            "95% interval of the movement's slope in m inside [-0.15, 0.15]"),
