@@ -29,6 +29,7 @@ from .dropout_paths import (
     lemma2_path,
     lemma2_path_same_keep,
     rescaled_dropout_connect,
+    theorem1_path,
     theorem3_path,
     to_dropout,
 )
@@ -39,4 +40,4 @@ from .vertices import SEGMENT_KINDS, PathVertices, barrier, check_net, segment_k
 __all__ = ["SEGMENT_KINDS", "PathVertices", "algorithm1", "barrier", "check_net",
            "claim51_swap", "dropout_connect", "embed_narrow", "lemma2_path",
            "lemma2_path_same_keep", "permute", "rescaled_dropout_connect", "segment_kind",
-           "theorem3_path", "theorem41_path", "to_dropout", "weight_matching"]
+           "theorem1_path", "theorem3_path", "theorem41_path", "to_dropout", "weight_matching"]

@@ -514,3 +514,37 @@ def theorem3_path(weights, kept, weights2, kept2, star, slots, p):
     last = PathVertices([B1, check_net(weights2)], ("general",),
                         ("Algorithm 1 (theta_B)", "theta_B"))
     return join(first, mid, last)
+
+
+def theorem1_path(weights, weights2, keep, keep2):
+    """Theorem 1 of Kuditipudi et al.: Lemma 1 from each net to its dropout network, Lemma 2
+    between the two.
+
+    ``theta_A -> dropout(theta_A)`` (:func:`to_dropout` on ``keep``), then
+    :func:`lemma2_path` to ``dropout(theta_B)`` on ``keep2``, then
+    :func:`to_dropout` of ``theta_B`` backwards: ``2 (1 + 5 (H - 1)) + 8``
+    segments (30 for three hidden layers).  Every segment moves the top layer
+    only or keeps the network function, so the loss peaks at a vertex, and the
+    vertices compute the two nets and their dropout networks at layers
+    ``>= i`` (Definition 1's ``theta_i``): the loss is at most
+    ``max(L(theta_A), L(theta_B)) + eps`` for nets that are eps-dropout stable
+    on these kept sets.
+
+    Parameters
+    ----------
+    weights, weights2 : list of numpy.ndarray
+        The two nets (layout of the module docstring).
+    keep, keep2 : array of int, or list of H arrays
+        Each net's kept neurons, at most N/2 per hidden layer.
+
+    Returns
+    -------
+    PathVertices
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Theorem 1, Lemmas 1 and 2, Figure 1.
+    """
+    first = to_dropout(weights, keep, "theta_A")
+    last = to_dropout(weights2, keep2, "theta_B").reversed()
+    return join(first, lemma2_path(first.weights[-1], last.weights[0], keep, keep2), last)
