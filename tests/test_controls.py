@@ -127,3 +127,74 @@ def test_depth_rule_fails_on_the_resnet_kernel():
              for name, v in lam.items()}
     rule = RULES["lazy_gram/e/fc"]
     assert rule.judge(worst["FC"]) and not rule.judge(worst["ResNet"]), worst
+
+@pytest.fixture(scope="module")
+def kuditipudi_nets():
+    """validation/kuditipudi.py's functions on digits at tiny sizes: nets of widths 16-64
+    (2 seeds, 10 epochs), the width-32 pair and an untrained narrow net of width 4."""
+    pytest.importorskip("torch")
+    import importlib.util
+    from pathlib import Path
+
+    from meanfield.torch import FullyConnectedNet, evaluate
+    from meanfield.torch.experiments import cell_data, train_net
+
+    path = Path(__file__).resolve().parents[1] / "validation" / "kuditipudi.py"
+    spec = importlib.util.spec_from_file_location("kuditipudi", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    s = dict(script.settings(True, False), epochs=10.0)
+    data = cell_data(script.cell_of(s, 2, "cpu"))
+    X, y = data.X_train, data.y_train
+    nets = {(N, seed): train_net(script.cell_of(s, N, "cpu"), data, "gaussian", seed)[0]
+            for N in (16, 32, 64) for seed in (0, 1)}
+    raw = FullyConnectedNet(data.d, 4, data.n_classes, depth=4, bias="input",
+                            parameterisation="standard", seed=101, device="cpu")
+    losses = {k: evaluate(n, X, y)["loss"] for k, n in nets.items()}
+    return script, nets, raw, losses, X, y, np.log(data.n_classes)
+
+
+def test_kuditipudi_width_rule_fails_at_a_fixed_kept_count(kuditipudi_nets):
+    """kuditipudi/dropout-width (the best-of-20 change at p = 1/2 falls with h): the same
+    nets kept to 8 units per layer at every width (rescaled by h / 8) must fail the rule."""
+    from meanfield.analysis import loglog_fit
+
+    script, nets, _, losses, X, y, _ = kuditipudi_nets
+    rows = []
+    for (N, seed), net in nets.items():
+        fixed, _ = script.best_of(net, X, y, 8, 20, [N, seed, 2])
+        rows.append((N, max(fixed.min() - losses[(N, seed)], 1e-6)))
+    Ns, dl = np.array(rows).T
+    fit = loglog_fit(Ns, dl)
+    assert not RULES["kuditipudi/dropout-width"].judge(fit.slope, (fit.ci_low, fit.ci_high)), fit
+
+
+def test_kuditipudi_segment_rule_fails_on_the_direct_line(kuditipudi_nets):
+    """kuditipudi/lemma3 and kuditipudi/theorem3 (a path's rise in units of the way to
+    ln C <= 0.2): the straight line between two independently trained nets must fail both."""
+    from meanfield.torch import evaluate_path, straight_path
+
+    script, nets, _, losses, X, y, chance = kuditipudi_nets
+    A, B = nets[(32, 0)], nets[(32, 1)]
+    top = float(evaluate_path(straight_path(A, B), A, X, y, n_per_segment=17)["loss"].max())
+    ref = max(losses[(32, 0)], losses[(32, 1)])
+    assert not RULES["kuditipudi/lemma3"].judge(script.excess(top, losses[(32, 0)], chance))
+    assert not RULES["kuditipudi/theorem3"].judge(script.excess(top, ref, chance))
+
+
+def test_kuditipudi_theorem3_rule_fails_through_an_untrained_narrow_net(kuditipudi_nets):
+    """kuditipudi/theorem3: the same path (Lemma 3 segments, Lemma 2 twice) through an
+    untrained theta* of the same width must fail (that the path through a trained theta*
+    passes is the quick run's claim, tests/test_validation_slow.py)."""
+    from meanfield.torch import evaluate_path
+
+    script, nets, raw, losses, X, y, chance = kuditipudi_nets
+    A, B = nets[(32, 0)], nets[(32, 1)]
+    sides = [script.lemma3_draws(n, X, y, script.P_LEMMA3, 6, 5, [k, 4])
+             for k, n in enumerate((A, B))]
+    sides = [(kept, seg.groupby("draw")["loss"].max()) for kept, seg in sides]
+    ref = max(losses[(32, 0)], losses[(32, 1)])
+    rule = RULES["kuditipudi/theorem3"]
+    path = script.through(A, B, raw, sides[0], sides[1], 4)
+    top = float(evaluate_path(path, A, X, y, n_per_segment=5)["loss"].max())
+    assert not rule.judge(script.excess(top, ref, chance)), top

@@ -116,6 +116,36 @@ def test_fashion_mnist_scripts_quick_pass(name):
 
 
 @pytest.mark.slow
+def test_kuditipudi_quick_rows_checks_and_controls():
+    """Quick sizes (scikit-learn digits, no Fashion-MNIST needed): every row, the three
+    claims pass with each control failing, the constructions hold to rounding."""
+    import json
+
+    pytest.importorskip("torch", reason=TORCH_HINT)
+    mod = _script("kuditipudi")
+    assert mod.main(["--quick", "--quiet"]) == 0
+    report = json.loads((mod.OUT / "kuditipudi_quick.json").read_text())
+    by_id = {c["id"]: c for c in report["claims"]}
+    claims = {"kuditipudi/dropout-width", "kuditipudi/lemma3", "kuditipudi/theorem3"}
+    checks = {"kuditipudi/theorem1-vertices", "kuditipudi/theorem1-bound",
+              "kuditipudi/theorem3-vertices"}
+    seen = {"kuditipudi/dropout-p", "kuditipudi/straight-line", "kuditipudi/noise-stability"}
+    assert set(by_id) == claims | checks | seen
+    for key in claims:
+        assert by_id[key]["pass"] is True and by_id[key]["check"] is None, by_id[key]
+        assert [c["pass"] for c in by_id[key]["controls"]] == [False] * len(
+            by_id[key]["controls"]) and by_id[key]["controls"], by_id[key]
+        assert "digits stands in" in by_id[key]["claim"]
+    for key in checks:
+        assert by_id[key]["pass"] is True and by_id[key]["check"], by_id[key]
+    assert all(by_id[k]["judged"] is False for k in seen)
+    assert by_id["kuditipudi/theorem3"]["n_segments"] == 18
+    lo, hi = by_id["kuditipudi/noise-stability"]["rho_median_interval"]
+    assert 0 < lo <= by_id["kuditipudi/noise-stability"]["rho"] <= hi
+    assert report["seconds"] > 0
+
+
+@pytest.mark.slow
 def test_multilayer_rates_quick_runs_and_reports_every_claim():
     """Quick sizes run end to end; the claims' verdicts are the script's to report."""
     import json

@@ -235,6 +235,10 @@ def _upper(assumptions="inside"):
     return Rule("upper_rate", -0.35, assumptions, _UPPER)
 
 
+_KUDITIPUDI = ("setting: fully connected ReLU nets on Fashion-MNIST (quick mode: scikit-learn "
+               "digits), not the paper's conv nets on MNIST or VGG-11 on CIFAR-10")
+
+
 def _seen(assumptions, text="reported, not judged", rate=False):
     return Rule("observation", None, assumptions, text, rate)
 
@@ -339,6 +343,44 @@ RULES = {
         "max training loss along the Theorem 4.1 path / the theorem's bound <= 1 + 1e-9 "
         "(both evaluated in float64)",
         check="a construction: the path's vertices are the bound's terms"),
+    # Kuditipudi et al. 2019: Definition 1, Lemmas 1-3, Theorems 1 and 3
+    "kuditipudi/dropout-width": Rule(
+        "decay", 0.0, _KUDITIPUDI,
+        "upper end of the 95% interval of the slope in h of the best-of-20 training-loss "
+        "change at p = 1/2 < 0"),
+    "kuditipudi/lemma3": Rule(
+        "at_most", 0.2, _KUDITIPUDI,
+        "lower quartile over Algorithm 1's draws (p = 0.2) of (max training loss along "
+        "the straight segment from theta to theta_1 - L(theta)) / (ln C - L(theta)) <= 0.2"),
+    "kuditipudi/theorem3": Rule(
+        "at_most", 0.2, _KUDITIPUDI,
+        "(max training loss along the path through theta* - max(L(theta_A), L(theta_B))) "
+        "/ (ln C - max(L(theta_A), L(theta_B))) <= 0.2"),
+    "kuditipudi/theorem1-vertices": Rule(
+        "rounding", 1e-9, "inside",
+        "max training loss on a grid of every segment of the Lemma 1 + Lemma 2 path / its "
+        "max at the vertices - 1 <= 1e-9 (forward passes, float64)",
+        check="a construction: every segment moves the top layer only or keeps the "
+              "network function, so the loss peaks at a vertex by Lemmas 1 and 2"),
+    "kuditipudi/theorem1-bound": Rule(
+        "at_most", 1.0 + 1e-9, "inside",
+        "max training loss along the Lemma 1 + Lemma 2 path / (max(L(theta_A), L(theta_B)) "
+        "+ eps), eps the measured dropout stability of the pair <= 1 + 1e-9 (float64)",
+        check="a construction: the path's vertices are the two nets and their dropout "
+              "networks, whose losses eps bounds by Definition 1"),
+    "kuditipudi/theorem3-vertices": Rule(
+        "rounding", 1e-9, "inside",
+        "max training loss on a grid of the Lemma 2 segments of the path through theta* / "
+        "max(L(theta_A1), L(theta*), L(theta_B1)) - 1 <= 1e-9 (forward passes, float64)",
+        check="a construction: Lemma 2's segments keep the network function or move only "
+              "the top layer"),
+    "kuditipudi/dropout-p": _seen(_KUDITIPUDI, "reported: best-of-20 loss change against p "
+                                  "at the pair's width (their Figure 2 left)"),
+    "kuditipudi/straight-line": _seen(_KUDITIPUDI, "reported beside the paper's 2.34 and 10% "
+                                      "accuracy (VGG-11, CIFAR-10)"),
+    "kuditipudi/noise-stability": _seen(
+        _KUDITIPUDI, "reported: Definitions 2-4 per layer as distributions (their Figure 3 "
+                     "left)"),
     # Mei, Montanari & Nguyen 2018: the radial PDE
     "pde_vs_sgd/a/relu": Rule(
         "at_most", 0.01, "inside",

@@ -23,17 +23,21 @@ References
 
 from .claim51 import claim51_swap
 from .dropout_paths import (
+    algorithm1,
     dropout_connect,
+    embed_narrow,
     lemma2_path,
     lemma2_path_same_keep,
     rescaled_dropout_connect,
+    theorem1_path,
+    theorem3_path,
     to_dropout,
 )
 from .matching import permute, weight_matching
 from .theorem41 import theorem41_path
 from .vertices import SEGMENT_KINDS, PathVertices, barrier, check_net, segment_kind
 
-__all__ = ["SEGMENT_KINDS", "PathVertices", "barrier", "check_net", "claim51_swap",
-           "dropout_connect", "lemma2_path", "lemma2_path_same_keep", "permute",
-           "rescaled_dropout_connect", "segment_kind", "theorem41_path", "to_dropout",
-           "weight_matching"]
+__all__ = ["SEGMENT_KINDS", "PathVertices", "algorithm1", "barrier", "check_net",
+           "claim51_swap", "dropout_connect", "embed_narrow", "lemma2_path",
+           "lemma2_path_same_keep", "permute", "rescaled_dropout_connect", "segment_kind",
+           "theorem1_path", "theorem3_path", "theorem41_path", "to_dropout", "weight_matching"]

@@ -58,7 +58,7 @@ import numpy as np
 
 from ..dropout import check_keep, dropout_rescale
 from .claim51 import check_moves, swap_steps
-from .vertices import PathBuilder, check_net, join
+from .vertices import PathBuilder, PathVertices, check_net, join
 
 
 def _keep_sets(keep, H, N):
@@ -367,3 +367,184 @@ def rescaled_dropout_connect(weights, weights2, keep, keep2, scale=1.0, scale2=1
                    "kept neurons moved onto theta's")
     return join(sides[0].path(), lemma2_path_same_keep(sides[0].cur, b2.cur, K1),
                 b2.path().reversed())
+
+
+def algorithm1(weights, kept, p):
+    """Kuditipudi et al.'s Algorithm 1 on layers 2..d: column j of ``A_i`` times ``delta_j``.
+
+    ``delta_j`` is 0 for a dropped neuron and ``1/(1 - p)`` for a kept one
+    (:func:`meanfield.dropout.dropout_rescale` with ``n_kept = 1 - p``); the
+    first layer (inputs) and the bias columns are unchanged.  A dropped
+    neuron's outgoing weights are then zero in every row, so the result is a
+    dropout network of ``kept`` in the sense of :func:`lemma2_path`.
+
+    Parameters
+    ----------
+    weights : list of numpy.ndarray
+        The net (layout of the module docstring).
+    kept : boolean array of shape (H, N)
+        Kept neurons of each hidden layer
+        (:func:`meanfield.dropout.draw_keep` with ``method="bernoulli"``).
+    p : float
+        The drop probability, in (0, 1).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``theta_1`` of Lemma 3.
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Algorithm 1 and Lemma 3.
+    """
+    W = check_net(weights)
+    H, N = len(W) - 1, W[0].shape[0]
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must lie in (0, 1), got {p!r}")
+    kept = np.asarray(kept)
+    if kept.shape != (H, N) or kept.dtype != bool:
+        raise ValueError(f"kept must be a boolean array of shape ({H}, {N}), got "
+                         f"{kept.dtype} {kept.shape}")
+    out = [W[0]]
+    for m in range(1, H + 1):
+        delta = dropout_rescale(kept[m - 1].astype(float), 1.0 - p)
+        w = W[m].copy()
+        w[:, :N] *= delta
+        out.append(w)
+    return out
+
+
+def embed_narrow(weights, N, slots, gains=None):
+    """A narrow net ``theta*`` (hidden width ``h* <= N``) as a width-N net on the neurons ``slots``.
+
+    Every other neuron is a pure zero neuron (zero incoming and outgoing
+    weights), so the wide net computes ``theta*`` and is a dropout network of
+    ``slots`` (:func:`lemma2_path`).
+
+    Parameters
+    ----------
+    weights : list of numpy.ndarray
+        ``theta*`` in the layout of the module docstring, hidden width h*.
+    N : int
+        The wide net's hidden width.
+    slots : list of H integer arrays of length h*
+        Where each hidden layer's neurons go.
+    gains : list of float, optional
+        Factor on each weight layer's outgoing weights, for the wide net's
+        layer factor: 1 in the standard parameterisation (default), ``N /
+        h*`` from the second layer on in mean-field scaling (its 1/N sums).
+
+    Returns
+    -------
+    list of numpy.ndarray
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Theorem 3 (the narrow network ``theta*``).
+    """
+    Ws = check_net(weights)
+    H, h = len(Ws) - 1, Ws[0].shape[0]
+    S = check_keep(slots, H, N, sort=False, name="slots")
+    if any(s.size != h for s in S):
+        raise ValueError(f"slots must hold h* = {h} neurons per hidden layer, got "
+                         f"{[s.size for s in S]}")
+    gains = [1.0] * (H + 1) if gains is None else [float(g) for g in gains]
+    if len(gains) != H + 1:
+        raise ValueError(f"gains must hold {H + 1} numbers, got {len(gains)}")
+    out = [np.zeros((N, Ws[0].shape[1]))]
+    out[0][S[0]] = gains[0] * Ws[0]
+    for m in range(1, H):
+        w = np.zeros((N, N + Ws[m].shape[1] - h))
+        w[np.ix_(S[m], S[m - 1])] = gains[m] * Ws[m][:, :h]
+        w[S[m], N:] = Ws[m][:, h:]  # biases, not rescaled
+        out.append(w)
+    top = np.zeros((Ws[H].shape[0], N))
+    top[:, S[H - 1]] = gains[H] * Ws[H]
+    return out + [top]
+
+
+def theorem3_path(weights, kept, weights2, kept2, star, slots, p):
+    """A path from ``theta_A`` to ``theta_B`` through the narrow net ``theta*`` (Theorem 3).
+
+    ``theta_A -> theta_A1`` (the straight segment of Lemma 3 to Algorithm 1's
+    dropout network, kind ``"general"``), :func:`lemma2_path` to ``theta*``
+    embedded on ``slots`` (:func:`embed_narrow`), :func:`lemma2_path` to
+    ``theta_B1`` and the straight segment to ``theta_B``: 18 segments.  The
+    paper's Theorem 3 counts 13; its construction is in its Section B, which
+    our text of the paper lacks, so this one is built from the main text's
+    recipe ("connecting theta_A and theta_B via the network theta*") with the
+    Lemma 2 of this module.  Outside the two straight segments the loss is at
+    most the largest of ``L(theta_A1)``, ``L(theta*)``, ``L(theta_B1)``: the
+    path's loss is at most ``max(L(theta_A) + e_A, L(theta_B) + e_B,
+    L(theta*))`` with ``e`` the largest rise along each straight segment,
+    which Lemma 3 bounds by ``O~(sqrt(p) epsilon)``.
+
+    Parameters
+    ----------
+    weights, weights2 : list of numpy.ndarray
+        ``theta_A`` and ``theta_B`` (layout of the module docstring).
+    kept, kept2 : boolean arrays of shape (H, N)
+        Algorithm 1's kept neurons for each; ``|kept_l| + h* <= N`` in every
+        hidden layer (Theorem 3's ``p >= 1.5 h*/h`` makes it likely).
+    star : list of numpy.ndarray
+        ``theta*`` already embedded at width N (:func:`embed_narrow`).
+    slots : list of H integer arrays
+        Its neurons.
+    p : float
+        Algorithm 1's drop probability.
+
+    Returns
+    -------
+    PathVertices
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Theorem 3, Lemmas 2 and 3, Algorithm 1.
+    """
+    A1 = algorithm1(weights, kept, p)
+    B1 = algorithm1(weights2, kept2, p)
+    K1 = [np.flatnonzero(k) for k in kept]
+    K2 = [np.flatnonzero(k) for k in kept2]
+    left = lemma2_path(A1, star, K1, slots)
+    right = lemma2_path(star, B1, slots, K2)
+    mid = PathVertices(left.weights + right.weights[1:], left.kinds + right.kinds,
+                       left.labels[:-1] + ("theta*",) + right.labels[1:])
+    first = PathVertices([check_net(weights), A1], ("general",),
+                         ("theta_A", "Algorithm 1 (theta_A)"))
+    last = PathVertices([B1, check_net(weights2)], ("general",),
+                        ("Algorithm 1 (theta_B)", "theta_B"))
+    return join(first, mid, last)
+
+
+def theorem1_path(weights, weights2, keep, keep2):
+    """Theorem 1 of Kuditipudi et al.: Lemma 1 from each net to its dropout network, Lemma 2
+    between the two.
+
+    ``theta_A -> dropout(theta_A)`` (:func:`to_dropout` on ``keep``), then
+    :func:`lemma2_path` to ``dropout(theta_B)`` on ``keep2``, then
+    :func:`to_dropout` of ``theta_B`` backwards: ``2 (1 + 5 (H - 1)) + 8``
+    segments (30 for three hidden layers).  Every segment moves the top layer
+    only or keeps the network function, so the loss peaks at a vertex, and the
+    vertices compute the two nets and their dropout networks at layers
+    ``>= i`` (Definition 1's ``theta_i``): the loss is at most
+    ``max(L(theta_A), L(theta_B)) + eps`` for nets that are eps-dropout stable
+    on these kept sets.
+
+    Parameters
+    ----------
+    weights, weights2 : list of numpy.ndarray
+        The two nets (layout of the module docstring).
+    keep, keep2 : array of int, or list of H arrays
+        Each net's kept neurons, at most N/2 per hidden layer.
+
+    Returns
+    -------
+    PathVertices
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Theorem 1, Lemmas 1 and 2, Figure 1.
+    """
+    first = to_dropout(weights, keep, "theta_A")
+    last = to_dropout(weights2, keep2, "theta_B").reversed()
+    return join(first, lemma2_path(first.weights[-1], last.weights[0], keep, keep2), last)

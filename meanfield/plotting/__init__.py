@@ -10,6 +10,7 @@ from .coupling import distance_curves, risk_curves
 from .deep import (
                    experiments_ab_per_layer,
                    experiments_ab_vs_width,
+                   kuditipudi_figure,
                    noise_stability_figure,
                    theorem41_paths_figure,
 )
@@ -32,4 +33,4 @@ __all__ = ["plt", "save_figure", "rate_plot", "risk_curves", "distance_curves",
            "full_vs_dropout", "dropout_change_vs_n", "error_change_vs_n", "path_error_figure",
            "multilayer_rates", "multilayer_risk", "multilayer_figures", "experiments_ab_per_layer",
            "experiments_ab_vs_width", "theorem41_paths_figure", "noise_stability_figure",
-           "pde_vs_sgd_figure"]
+           "kuditipudi_figure", "pde_vs_sgd_figure"]

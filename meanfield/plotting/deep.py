@@ -130,3 +130,57 @@ def noise_stability_figure(q, smooth=None, layer=2):
         ax.tick_params(labelsize=7)
     fig.tight_layout()
     return fig
+
+
+def kuditipudi_figure(sweep, by_p, segments, paths, chance=None):
+    """Kuditipudi et al. Figure 2 (left, centre) and Figure 3 (right) on our nets.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        One row per trained net: ``N``, ``dloss`` (best-of-20 training-loss
+        change at p = 1/2) and ``dloss_fixed`` (the same at a fixed number of
+        kept units, the control).
+    by_p : pandas.DataFrame
+        ``p`` and ``dloss`` (best of 20) at the pair's width.
+    segments : pandas.DataFrame
+        The straight segments of Lemma 3: ``draw``, ``t``, ``loss``.
+    paths : pandas.DataFrame
+        ``path`` (name), ``t`` (position in [0, 1]) and ``loss``.
+    chance : float, optional
+        ``ln C``, drawn as a level.
+    """
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.5))
+    ax = axes[0]
+    for col, color, label in (("dloss", "C0", "half of every layer (Definition 1)"),
+                              ("dloss_fixed", "C3", "fixed kept count (control)")):
+        g = sweep.groupby("N")[col]
+        ax.plot(sweep["N"], np.maximum(sweep[col], 1e-6), ".", color=color, alpha=0.5)
+        ax.plot(g.mean().index, np.maximum(g.mean().values, 1e-6), "o-", color=color,
+                label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden width h")
+    ax.set_ylabel("best-of-20 training-loss change")
+    _legend_clear(ax, 7)
+    ax = axes[1]
+    ax.plot(by_p["p"], by_p["dloss"], "o-")
+    ax.set_xlabel("dropout fraction p")
+    ax.set_ylabel("best-of-20 training-loss change")
+    ax.set_title("Figure 2 left", fontsize=8)
+    ax = axes[2]
+    for _, g in segments.groupby("draw"):
+        ax.plot(g["t"], g["loss"], "-", color="C0", lw=0.7, alpha=0.5)
+    ax.set_xlabel("t (theta -> Algorithm 1, p = 0.2)")
+    ax.set_ylabel("training loss")
+    ax.set_title("Lemma 3 segments (Figure 2 centre)", fontsize=8)
+    ax = axes[3]
+    for i, (name, g) in enumerate(paths.groupby("path", sort=False)):
+        ax.plot(g["t"], g["loss"], "-", color=f"C{i}", label=name)
+    if chance is not None:
+        ax.axhline(chance, color="grey", ls=":", lw=1, label="ln C (uniform prediction)")
+    ax.set_xlabel("position along the path")
+    ax.set_ylabel("training loss")
+    _legend_clear(ax, 7)
+    fig.tight_layout()
+    return fig
