@@ -50,6 +50,9 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
     N, d = W.shape
     z = np.empty(N)
     h = np.empty(N)
+    # sigma(z_i) of the forward pass, kept for the update of a_i at the same z_i: one
+    # activation call fewer per neuron and step (erf, tanh: a third of a step's time)
+    sv = np.empty(N)
     g = np.empty(N)
     live = np.empty(N, np.intp)
     x0 = X[0]
@@ -59,7 +62,8 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
         for j in range(d):
             acc += wi[j] * x0[j]
         z[i] = acc
-        h[i] = a[i] * act_value(kind, p, acc)
+        sv[i] = act_value(kind, p, acc)
+        h[i] = a[i] * sv[i]
     yhat = _sum(h)
     ntiles = (N + TILE - 1) // TILE
     for k in range(n):
@@ -81,7 +85,7 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
                 zi = z[i]
                 gw = c * a[i] * act_d1(kind, p, zi)
                 if train_a:
-                    a[i] += c * act_value(kind, p, zi)
+                    a[i] += c * sv[i]
                 g[i] = gw
                 live[m] = i
                 m += gw != 0.0
@@ -116,7 +120,8 @@ def _sgd_b1(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
                 for j in range(d):
                     acc += wi[j] * xn[j]
                 z[i] = acc
-                h[i] = a[i] * act_value(kind, p, acc)
+                sv[i] = act_value(kind, p, acc)
+                h[i] = a[i] * sv[i]
         yhat = _sum(h)
     return n
 
@@ -131,6 +136,7 @@ def _sgd_b1_rows(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
     N, d = W.shape
     z = np.empty(N)
     h = np.empty(N)
+    sv = np.empty(N)  # sigma(z_i), as in _sgd_b1
     x0 = X[0]
     for i in prange(N):
         wi = W[i]
@@ -138,7 +144,8 @@ def _sgd_b1_rows(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
         for j in range(d):
             acc += wi[j] * x0[j]
         z[i] = acc
-        h[i] = a[i] * act_value(kind, p, acc)
+        sv[i] = act_value(kind, p, acc)
+        h[i] = a[i] * sv[i]
     yhat = _sum(h)
     for k in range(n):
         err = Y[k] - yhat / N
@@ -154,7 +161,7 @@ def _sgd_b1_rows(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
             zi = z[i]
             gw = c * a[i] * act_d1(kind, p, zi)
             if train_a:
-                a[i] += c * act_value(kind, p, zi)
+                a[i] += c * sv[i]
             wi = W[i]
             # An inactive ReLU (or flat ramp) row (gw == 0, about half) is only
             # read, so its cache lines stay clean and are not written back.
@@ -170,7 +177,8 @@ def _sgd_b1_rows(a, W, X, Y, s, B, kind, p, train_a, tau, rng):
             for j in range(d):
                 acc += wi[j] * xn[j]
             z[i] = acc
-            h[i] = a[i] * act_value(kind, p, acc)
+            sv[i] = act_value(kind, p, acc)
+            h[i] = a[i] * sv[i]
         yhat = _sum(h)
     return n
 
