@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import _checks
-from .._settings import setting
+from .._settings import check_types, setting
 
 #: Laws of the initial weights (:class:`meanfield.torch.InitLaw`).
 INIT_LAWS = ("gaussian", "uniform", "bimodal")
@@ -99,24 +99,18 @@ class TrainingSettings:
         from ..activations import get_activation
         from ..tasks.datasets import LOADERS
 
+        check_types(self)
         one_of("dataset", self.dataset, tuple(LOADERS))
-        if not isinstance(self.data_path, str):
-            raise ValueError(f"data_path must be a folder name (a string), got "
-                             f"{self.data_path!r}")
         _at_least("N", self.N, 2, " to drop half of the neurons")
         get_activation(self.activation)
         one_of("loss", self.loss, LOSSES)
         one_of("regime", self.regime, REGIMES)
-        if self.regime == "fixed":
-            _checks.positive("alpha", self.alpha)
-            _checks.nonneg("epochs", self.epochs)
-        else:
-            _checks.positive("alpha0", self.alpha0)
-            _checks.positive("k0", self.k0)
+        # both regimes' settings, whichever runs: a bad value is a typo either way
+        _checks.positive("alpha", self.alpha)
+        _checks.nonneg("epochs", self.epochs)
+        _checks.positive("alpha0", self.alpha0)
+        _checks.positive("k0", self.k0)
         _checks.positive_int("batch_size", self.batch_size)
-        if not isinstance(self.device, str):
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:K', got "
-                             f"{self.device!r}")
         _checks.nonneg_int("seed", self.seed)
         _at_least("depth", getattr(self, "depth", 2), 2, " (weight layers)")
         return self
@@ -170,8 +164,6 @@ class _NguyenSettings(TrainingSettings):
 
     def check(self):
         super().check()
-        # Experiment A's subnetworks train with alpha whatever the regime
-        _checks.positive("alpha", self.alpha)
         one_of("parameterisation", self.parameterisation, PARAMETERISATIONS)
         one_of("bias", self.bias, BIASES)
         one_of("init", self.init, INIT_LAWS)

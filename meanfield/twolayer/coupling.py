@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import _checks
 from .._meta import __version__
-from .._settings import setting
+from .._settings import check_types, setting
 from ..stepping import Trajectory
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -293,6 +293,7 @@ class CoupleSettings:
         from ..stepping import get_method
         from ..tasks import isotropic_gaussians, teacher_student
 
+        check_types(self)
         if self.task not in ("teacher-student", "isotropic"):
             raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
         _checks.positive_int("d", self.d)
@@ -309,6 +310,10 @@ class CoupleSettings:
             raise ValueError(f"snapshots must be >= 2, got {self.snapshots}")
         M = max(4 * N, 2000) if self.M is None else _checks.positive_int("M", self.M)
         _checks.positive("h", self.h)
+        # both tasks' settings, whichever is built: a bad value is a typo either way
+        if not 0 <= self.delta < 1:
+            raise ValueError(f"delta must lie in [0, 1), got {self.delta}")
+        _checks.nonneg("noise_std", self.noise_std)
         _checks.positive_int("batch_size", self.batch_size)
         _checks.nonneg_int("seed", self.seed)
         get_method(self.method)
