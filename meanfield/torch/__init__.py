@@ -29,6 +29,8 @@ missing.
 
 import importlib
 import importlib.util
+import sys
+import types
 
 #: Where each public name lives; resolved on first use (PEP 562), so that the
 #: settings of the torch experiments (:mod:`.settings`, which needs no torch) are
@@ -75,3 +77,17 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package, whose public names win over its modules' names: importing the module
+    ``train.py`` (which the import system then sets as the attribute ``train``) leaves
+    ``meanfield.torch.train`` the function, as when this package imported every module."""
+
+    def __setattr__(self, name, value):
+        if name in _WHERE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
