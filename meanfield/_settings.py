@@ -61,3 +61,34 @@ def options_of(cls, skip=()) -> dict:
 def added_of(cls) -> dict:
     """``{name: default}`` of the fields of ``cls`` made with ``setting(..., added=True)``."""
     return {f.name: f.default for f in dataclasses.fields(cls) if f.metadata.get("added")}
+
+
+_KIND_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+               "ints": "a list of integers", "floats": "a list of numbers"}
+
+
+def check_types(settings) -> None:
+    """Raise ValueError naming the first field of ``settings`` whose value is not of its
+    option's type (:func:`options_of`): an integer (not a bool), a number, a string, a
+    bool, or a list (tuple) of them; None only where the default is None.
+
+    The command line and the sweep configs give values of these types already
+    (:func:`meanfield.experiments.options.coerce`); this says the same of settings
+    made in Python, before any range check compares them.
+    """
+    for name, (kind, default, _) in options_of(type(settings)).items():
+        v = getattr(settings, name)
+        if v is None and default is None:
+            continue
+        if kind in ("ints", "floats"):
+            elem = int if kind == "ints" else (int, float)
+            ok = isinstance(v, (tuple, list)) and all(
+                isinstance(x, elem) and not isinstance(x, bool) for x in v)
+        elif kind is float:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        elif kind is int:
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        else:
+            ok = isinstance(v, kind)
+        if not ok:
+            raise ValueError(f"{name} must be {_KIND_WORDS.get(kind, kind)}, got {v!r}")

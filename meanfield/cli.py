@@ -22,7 +22,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from . import _checks
 from ._meta import __version__
-from .experiments.options import (COUPLE_OPTIONS, EXPERIMENT_SUMMARIES, ConfigError, coerce,
+from .experiments.options import (EXPERIMENT_SUMMARIES, ConfigError, coerce, couple_options,
                                   option_help, stability_options)
 
 
@@ -146,7 +146,7 @@ def _couple_parser(sub):
                    help="run the pair sums (the limit's field, exact risks) with torch on this "
                         "device: auto, cpu, cuda or cuda:K; relu, erf and ramp students "
                         "(default: the numba kernels)")
-    _add_options(p, COUPLE_OPTIONS)
+    _add_options(p, couple_options())
     p.set_defaults(func=_couple)
 
 
@@ -210,13 +210,13 @@ def _settings(args, options, ignored=None):
 
 def _couple(args):
     out = _check_out(args.out)  # first, before the imports: a bad --out answers at once
-    from .experiments.kinds import couple_setup
     from .plotting import risk_curves
     from .stepping import DivergenceError
     from .twolayer import run_coupled
+    from .twolayer.coupling import CoupleSettings
 
-    cfg = _settings(args, COUPLE_OPTIONS)
-    task, N, alpha, T, kwargs = couple_setup(cfg)
+    cfg = _settings(args, couple_options())
+    task, N, alpha, T, kwargs = CoupleSettings(**cfg).setup()
     cfg["alpha"] = alpha
     if args.device is not None:
         try:

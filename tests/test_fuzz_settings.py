@@ -3,6 +3,7 @@ experiment either validate or end in one line and exit 2 (ConfigError for a conf
 a traceback and never a run with a setting the user did not give."""
 
 import math
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -125,3 +126,85 @@ def test_random_sweep_configs_validate_or_raise_config_error(experiment):
                 elif v is not None:
                     assert cell[k] == expected or cell[k] == float(expected)
     run()
+
+
+def _settings_classes():
+    from meanfield.torch.settings import SETTINGS
+    from meanfield.twolayer.coupling import CoupleSettings
+
+    return {"couple": CoupleSettings, **SETTINGS}
+
+
+#: A field's value: wrong types, edges, NaN and sizes typed with too many digits (10**12
+#: is refused before any work); the sizes in between that a run could take (a teacher of
+#: width 5000 takes seconds to build) are left out, to keep the test short.
+SETTING_VALUE = st.one_of(
+    st.integers(-3, 40), st.sampled_from([10 ** 12, 2 ** 63]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", "x", "relu", "none", "nan", "paper", "bimodal", "square", "all",
+                     "isotropic", "cuda:7", "mnist"]), st.booleans(), st.none(),
+    st.lists(st.one_of(st.integers(-1, 2), st.floats(-1, 2)), max_size=3).map(tuple))
+
+
+@pytest.mark.parametrize("experiment", ["couple", "empirical", "empirical_path",
+                                        "deep_connectivity", "deep_paths"])
+def test_random_settings_check_or_raise_value_error_naming_the_setting(experiment):
+    """Each settings dataclass, built with random values of its fields: ``check()`` accepts
+    them or raises ValueError, in one line, whose message names a field given (or a
+    quantity computed from fields given); it needs neither torch nor the data set."""
+    import dataclasses
+
+    cls = _settings_classes()[experiment]
+    names = [f.name for f in dataclasses.fields(cls)]
+    options = get_experiment(experiment).options
+    assert list(options) == names
+    # the quantities some messages name, and the fields they are computed from
+    derived = {"T / alpha": {"T", "alpha", "N"}, "T / h": {"T", "h"},
+               "the snapshots": {"N", "M", "d", "snapshots"}, "the teacher": {"d", "width"},
+               "activation": {"activation"}, "delta": {"delta", "task"}}
+
+    @FUZZ
+    @given(st.dictionaries(st.sampled_from(names), SETTING_VALUE, min_size=1, max_size=3))
+    def run(values):
+        settings = cls(**values)
+        try:
+            assert settings.check() is settings
+        except ValueError as e:
+            msg = str(e)
+            assert "\n" not in msg
+            named = [k for k in values if re.search(rf"\b{re.escape(k)}\b", msg)]
+            named += [k for k, keys in derived.items() if msg.startswith(k) and keys & set(values)]
+            assert named, (values, msg)
+            return
+        for k, v in values.items():  # accepted: each value given has its option's type
+            typ, default = options[k][:2]
+            assert getattr(settings, k) is v
+            if v is None:
+                assert default is None, (k, v)
+            elif typ == "floats":
+                assert all(0 <= f <= 1 for f in v), (k, v)
+            elif typ is float:
+                assert isinstance(v, (int, float)) and not isinstance(v, bool), (k, v)
+                assert math.isfinite(v), (k, v)
+            else:
+                assert isinstance(v, typ) and (typ is bool or not isinstance(v, bool)), (k, v)
+    run()
+
+
+@pytest.mark.parametrize("experiment", ["couple", "empirical", "empirical_path",
+                                        "deep_connectivity", "deep_paths"])
+def test_default_settings_pass_their_check_and_bad_ones_name_the_range(experiment):
+    cls = _settings_classes()[experiment]
+    assert cls().check() == cls()
+    with pytest.raises(ValueError, match=r"^N must be an integer >= (1|2)"):
+        cls(N=1 if experiment != "couple" else 0).check()
+    with pytest.raises(ValueError, match=r"^seed must be an integer >= 0, got -1"):
+        cls(seed=-1).check()
+    # every field, given a value no run can take (whether or not the run would read it),
+    # is refused with its name first
+    bad = {int: -1, float: math.nan, str: "?", bool: 1, "floats": (2.0,)}
+    for name, (typ, _, _) in get_experiment(experiment).options.items():
+        if name in ("data_path", "device"):  # any folder; the device: check_settings
+            continue
+        with pytest.raises(ValueError, match=rf"^{name}\b"):
+            cls(**{name: bad[typ]}).check()

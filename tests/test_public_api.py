@@ -46,22 +46,48 @@ def test_import_meanfield_compiles_and_imports_nothing_heavy():
     assert res.stdout.strip() == "[]", res.stdout
 
 
+#: Run first in a subprocess: torch is not installed (its import fails).
+_NO_TORCH = ("import sys\n"
+             "class NoTorch:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name == 'torch' or name.startswith('torch.'):\n"
+             "            raise ModuleNotFoundError(\"No module named 'torch'\")\n"
+             "sys.meta_path.insert(0, NoTorch())\n")
+
+
 def test_star_import_works_without_torch():
     """``from meanfield import *`` raised ImportError where torch is not installed (torch was
-    in __all__); meanfield.torch itself still says how to install it."""
-    code = ("import sys\n"
-            "class NoTorch:\n"  # torch is not installed: its import fails
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name == 'torch' or name.startswith('torch.'):\n"
-            "            raise ModuleNotFoundError(\"No module named 'torch'\")\n"
-            "sys.meta_path.insert(0, NoTorch())\n"
+    in __all__); a name of meanfield.torch that needs torch still says how to install it,
+    and the torch experiments' settings (no torch needed) import."""
+    code = (_NO_TORCH +
             "from meanfield import *\n"
             "import meanfield\n"
             "assert 'torch' not in meanfield.__all__ and callable(run_coupled)\n"
-            "try:\n    meanfield.torch\nexcept ImportError as e:\n"
-            "    assert 'pip install torch==' in str(e)\nelse:\n    raise SystemExit(1)\n")
+            "from meanfield.torch.settings import DeepSettings\n"
+            "assert DeepSettings(N=30).check().depth == 3\n"
+            "try:\n    meanfield.torch.FullyConnectedNet\nexcept ImportError as e:\n"
+            "    assert 'pip install torch==' in str(e), e\nelse:\n    raise SystemExit(1)\n"
+            "try:\n    from meanfield.torch import train\nexcept ImportError as e:\n"
+            "    assert 'pip install torch==' in str(e), e\nelse:\n    raise SystemExit(1)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_torch_experiments_without_torch_list_their_keys_and_exit_2_with_the_hint(tmp_path):
+    """Without torch, 'sweep --list empirical' prints the keys (read from the settings
+    dataclass, no torch needed); a torch sweep stops before any work, one line, exit 2."""
+    cfg = tmp_path / "e.toml"
+    cfg.write_text('experiment = "deep_paths"\n[grid]\nN = [20, 40]\n')
+    code = (_NO_TORCH +
+            "from meanfield.cli import main\n"
+            "assert main(['sweep', '--list', 'empirical']) == 0\n"
+            f"assert main(['sweep', {str(cfg)!r}, '--out', {str(tmp_path / 'o')!r}]) == 2\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "random_halves" in r.stdout and "snapshots" in r.stdout
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "needs torch" in err[0] and "pip install torch==" in err[0], err
+    assert not (tmp_path / "o").exists()
 
 
 def test_old_names_warn_and_still_work():

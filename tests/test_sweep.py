@@ -483,6 +483,47 @@ def test_a_new_stability_setting_is_one_field(monkeypatch, capsys):
         kinds._registry.cache_clear()
 
 
+def test_a_torch_setting_is_one_field_of_its_dataclass(monkeypatch, capsys):
+    """The torch experiments are registered from their settings dataclasses
+    (kinds.from_settings): a field added to EmpiricalSettings is a key of 'sweep --list
+    empirical' and of configs, checked by its dataclass, and (marked added) leaves the
+    names of stored cells as they were."""
+    import dataclasses
+
+    pytest.importorskip("torch", reason="a torch experiment's config check needs torch")
+    import meanfield.experiments.kinds as kinds
+    import meanfield.torch.settings as ts
+    from meanfield._settings import setting
+    from meanfield.cli import main
+    from meanfield.experiments import cell_id, parse_config
+
+    sweep = {"experiment": "empirical", "fixed": {"N": 8}, "grid": {"seed": [0, 1]}}
+    before = [cell_id("empirical", c) for c in parse_config(sweep).cells()]
+
+    @dataclasses.dataclass(frozen=True)
+    class WithTrial(ts.EmpiricalSettings):
+        trial_knob: int = setting(3, "a trial setting", added=True)
+
+        def check(self):
+            super().check()
+            if self.trial_knob > 4:
+                raise ValueError(f"trial_knob must be <= 4, got {self.trial_knob}")
+            return self
+
+    monkeypatch.setitem(ts.SETTINGS, "empirical", WithTrial)
+    kinds._registry.cache_clear()
+    try:
+        assert main(["sweep", "--list", "empirical"]) == 0
+        assert "a trial setting (default 3)" in capsys.readouterr().out
+        assert parse_config({**sweep, "fixed": {"N": 8, "trial_knob": 4}}).cells()[0][
+            "trial_knob"] == 4
+        with pytest.raises(ConfigError, match="trial_knob must be <= 4, got 5"):
+            parse_config({**sweep, "fixed": {"N": 8, "trial_knob": 5}})
+        assert [cell_id("empirical", c) for c in parse_config(sweep).cells()] == before
+    finally:
+        kinds._registry.cache_clear()
+
+
 def test_a_couple_sweep_records_the_values_used_and_offers_the_sups(tmp_path):
     """alpha and M left to their defaults are stored as the values used (alpha was NaN), and
     couple_sups gives the per-cell sup over snapshots that the sweep's figure fits."""

@@ -595,3 +595,32 @@ def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
     cfg.write_text(config.replace("N = 12", 'N = 12\nbias = "input"'))
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "q"), "--quiet"]) == 2
     assert "bias must be 'all'" in capsys.readouterr().err
+
+
+def test_torch_cells_take_their_settings_and_old_dicts_warn():
+    """A cell is its settings dataclass: the same table from the dataclass and (deprecated)
+    from the dict of its options, twice in a row (nothing carried between cells); another
+    experiment's settings are refused."""
+    import dataclasses
+
+    import pandas as pd
+
+    from meanfield.torch.experiments import check_cell, check_settings, empirical_cell
+    from meanfield.torch.settings import EmpiricalSettings, PathSettings
+
+    s = EmpiricalSettings(N=8, epochs=0.3, alpha=0.5, random_halves=2, snapshots=(0.0, 1.0),
+                          device="cpu", seed=3)
+    assert check_settings(s) is s
+    table = empirical_cell(s)
+    # 0.3 epochs of the 1348 training digits in batches of 100: 4 steps
+    assert table["step"].tolist() == [0, 4] and (table["loss_full"] > 0).all()
+    pd.testing.assert_frame_equal(empirical_cell(s), table)
+    with pytest.warns(DeprecationWarning, match="EmpiricalSettings"):
+        old = empirical_cell(dataclasses.asdict(s))
+    pd.testing.assert_frame_equal(old, table)
+    with pytest.warns(DeprecationWarning, match="check_settings"):
+        check_cell(dataclasses.asdict(s), "empirical")
+    with pytest.raises(TypeError, match="takes EmpiricalSettings, got PathSettings"):
+        empirical_cell(PathSettings())
+    with pytest.raises(ValueError, match="batch_size must be at most 1348"):
+        check_settings(dataclasses.replace(s, batch_size=5000))

@@ -69,6 +69,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,6 @@ import pandas as pd
 
 from meanfield import TORCH_HINT
 from meanfield.analysis.claims import claim_row, verdict
-from meanfield.experiments.options import DEEP_OPTIONS, DEEP_PATH_OPTIONS
 from meanfield.plotting import (
     experiments_ab_per_layer,
     experiments_ab_vs_width,
@@ -130,16 +130,17 @@ def main(argv=None):
         print("deep_connectivity: needs torch: " + TORCH_HINT,
               file=sys.stderr)
         return 2
-    from meanfield.torch.experiments import check_cell, deep_cell, deep_paths_cell
+    from meanfield.torch.experiments import check_settings, deep_cell, deep_paths_cell
+    from meanfield.torch.settings import DeepPathSettings, DeepSettings
 
     t0 = time.time()
     widths, seeds, pair_N, common = settings(args.quick, args.full)
     common["data_path"] = args.data or ""
-    base = dict({k: v[1] for k, v in DEEP_OPTIONS.items()}, **common)
-    pair = dict({k: v[1] for k, v in DEEP_PATH_OPTIONS.items()}, **common, N=pair_N, seed=0)
+    base = DeepSettings(**common)
+    pair = DeepPathSettings(**common, N=pair_N, seed=0)
     try:  # loads the data set once, into the cache the cells read
-        check_cell(dict(base, N=widths[-1]), "deep_connectivity")
-        check_cell(pair, "deep_paths")
+        check_settings(replace(base, N=widths[-1]))
+        check_settings(pair)
     except DatasetNotFoundError as exc:
         print(f"deep_connectivity: {exc}", file=sys.stderr)
         return 2
@@ -148,16 +149,16 @@ def main(argv=None):
     for N in widths:
         for s in seeds:
             t1 = time.time()
-            rows.append(deep_cell(dict(base, N=N, seed=s)).assign(N=N, seed=s, depth=3))
+            rows.append(deep_cell(replace(base, N=N, seed=s)).assign(N=N, seed=s, depth=3))
             if not args.quiet:
                 r = rows[-1].groupby("experiment")["train_loss"].max()
                 print(f"width {N:5d} seed {s}: trained {r['trained']:.4f}, A {r['A']:.4f}, "
                       f"B {r['B']:.4f} ({time.time() - t1:.0f} s)", flush=True)
     sweep = pd.concat(rows, ignore_index=True)
     t1 = time.time()
-    paths = deep_paths_cell(pair).assign(N=pair_N, depth=pair["depth"])
+    paths = deep_paths_cell(pair).assign(N=pair_N, depth=pair.depth)
     if not args.quiet:
-        print(f"pair of depth {pair['depth']}, width {pair_N}: {time.time() - t1:.0f} s")
+        print(f"pair of depth {pair.depth}, width {pair_N}: {time.time() - t1:.0f} s")
 
     t1 = time.time()
     stability = noise_stability_part(pair, OUT, args)
@@ -229,7 +230,7 @@ def main(argv=None):
               "mode": "quick" if args.quick else "full" if args.full else "default",
               "settings": {k: v for k, v in common.items() if k != "data_path"},
               "per_width": per_width.reset_index().to_dict(orient="list"),
-              "pair": {"N": pair_N, "depth": pair["depth"],
+              "pair": {"N": pair_N, "depth": pair.depth,
                        "n_segments": train_paths.groupby("path")["n_segments"].first()
                        .astype(int).to_dict(),
                        "test_error_max": paths[(paths["table"] == "path")
@@ -264,9 +265,9 @@ def noise_stability_part(pair, out, args):
         noise_stability_epsilon,
     )
 
-    cell = dict(pair, bias="input")
+    cell = replace(pair, bias="input")  # not a deep_paths cell: its check wants bias "all"
     data = cell_data(cell)
-    net, _ = train_net(cell, data, cell["init"], 100)
+    net, _ = train_net(cell, data, cell.init, 100)
     X = data.X_train[:1000]
     q = noise_stability(net, X)
     smooth = interlayer_smoothness(net, X, p=0.5, draws=4)

@@ -36,6 +36,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -43,9 +44,9 @@ import pandas as pd
 from meanfield import TORCH_HINT
 from meanfield.analysis import dropout_change_fits
 from meanfield.analysis.claims import claim_row, verdict
-from meanfield.experiments.options import EMPIRICAL_OPTIONS
 from meanfield.plotting import dropout_change_vs_n, full_vs_dropout, save_figure
 from meanfield.tasks.datasets import DatasetNotFoundError
+from meanfield.torch.settings import EmpiricalSettings
 
 OUT = Path(__file__).resolve().parent / "out"
 PAPER = "Shevchenko & Mondelli 2020, Section 5 (Figs. 1-2)"
@@ -70,16 +71,15 @@ def main(argv=None):
         print("empirical_dropout: needs torch: " + TORCH_HINT,
               file=sys.stderr)
         return 2
-    from meanfield.torch.experiments import check_cell, empirical_cell
+    from meanfield.torch.experiments import check_settings, empirical_cell
 
     t0 = time.time()
     Ns = [100, 200, 400, 800] + ([] if args.quick else [1600, 3200])
     seeds = range(2 if args.quick else 3)
-    base = {k: v[1] for k, v in EMPIRICAL_OPTIONS.items()}
-    base.update(dataset="fashion-mnist", data_path=args.data or "", alpha=0.2,
-                epochs=2.0 if args.quick else 3.0, device="cpu")
+    base = EmpiricalSettings(dataset="fashion-mnist", data_path=args.data or "", alpha=0.2,
+                             epochs=2.0 if args.quick else 3.0, device="cpu")
     try:  # loads the data set once, into the cache the cells read
-        check_cell(dict(base, N=Ns[-1]))
+        check_settings(replace(base, N=Ns[-1]))
     except DatasetNotFoundError as exc:
         print(f"empirical_dropout: {exc}", file=sys.stderr)
         return 2
@@ -94,7 +94,7 @@ def main(argv=None):
             # a seed per (N, s): a cell's seed sets its data order, initial weights and
             # dropout patterns, and the fit takes the nets as independent runs (with
             # seed = s the nets of one s shared all three across N)
-            cell = dict(base, N=N, seed=1000 * N + s, **schedule(N))
+            cell = replace(base, N=N, seed=1000 * N + s, **schedule(N))
             t1 = time.time()
             rows.append(empirical_cell(cell).assign(N=N, seed=s, depth=2))
             if not args.quiet:

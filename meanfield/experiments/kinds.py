@@ -18,8 +18,8 @@ from typing import Callable
 import pandas as pd
 
 from .. import _checks
-from .options import (COUPLE_OPTIONS, DEEP_OPTIONS, DEEP_PATH_OPTIONS, EMPIRICAL_OPTIONS,
-                      PATH_OPTIONS, ConfigError, multilayer_options, stability_options)
+from .._settings import added_of, options_of
+from .options import ConfigError, couple_options, multilayer_options, stability_options
 
 
 @dataclass(frozen=True)
@@ -56,52 +56,22 @@ class Experiment:
 def couple_setup(cfg):
     """Task, initial law and keyword arguments of :func:`run_coupled` from couple options.
 
-    Validates every option that a run would reject, without running.
+    .. deprecated:: 0.2
+        Use ``CoupleSettings(**cfg).setup()``
+        (:class:`meanfield.twolayer.coupling.CoupleSettings`).
     """
-    from ..stepping import get_method
-    from ..tasks import isotropic_gaussians, teacher_student
-    from ..twolayer import InitialLaw
+    from ..twolayer.coupling import CoupleSettings
 
-    if cfg["task"] not in ("teacher-student", "isotropic"):
-        raise ConfigError(f"task must be 'teacher-student' or 'isotropic', got {cfg['task']!r}")
-    _checks.positive_int("d", cfg["d"])
-    _checks.positive_int("width", cfg["width"])
-    _checks.at_most("width", cfg["width"], _checks.MAX_TEACHER_WIDTH,
-                    "the task sums width^2 teacher pairs when it is built")
-    N = _checks.positive_int("N", cfg["N"])
-    alpha = 1.0 / N if cfg["alpha"] is None else _checks.positive("alpha", cfg["alpha"])
-    T = _checks.positive("T", cfg["T"])
-    if alpha > T:
-        raise ConfigError(f"alpha must be <= T (at least one SGD step), got alpha={alpha}, T={T}")
-    if _checks.positive_int("snapshots", cfg["snapshots"]) < 2:
-        raise ConfigError(f"snapshots must be >= 2, got {cfg['snapshots']}")
-    M = max(4 * N, 2000) if cfg["M"] is None else _checks.positive_int("M", cfg["M"])
-    _checks.positive("h", cfg["h"])
-    _checks.positive_int("batch_size", cfg["batch_size"])
-    _checks.nonneg_int("seed", cfg["seed"])
-    get_method(cfg["method"])
-    _checks.at_most("T / alpha (SGD steps)", T / alpha, _checks.MAX_STEPS, "steps of one run")
-    _checks.at_most("T / h (limit steps)", T / cfg["h"], _checks.MAX_STEPS, "steps of one run")
-    # the snapshots of both clouds, each neuron (a, w): checked before the task is built
-    _checks.fits_in_memory("the snapshots", (N + M) * (cfg["d"] + 1) * cfg["snapshots"],
-                           "N, M, d or snapshots")
-    _checks.fits_in_memory("the teacher", cfg["d"] * cfg["width"], "d or width")
-    if cfg["task"] == "teacher-student":
-        task = teacher_student(cfg["d"], cfg["activation"], width=cfg["width"],
-                               noise_std=cfg["noise_std"])
-    else:
-        task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
-    init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
-    kwargs = dict(M=M, init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
-                  method=cfg["method"], batch_size=cfg["batch_size"],
-                  train_a=not cfg["frozen_a"], seed=cfg["seed"])
-    return task, N, alpha, T, kwargs
+    warnings.warn("couple_setup(cfg) is deprecated: use meanfield.twolayer.coupling."
+                  "CoupleSettings(**cfg).setup() (removed in 0.3)", DeprecationWarning,
+                  stacklevel=2)
+    return CoupleSettings(**cfg).setup()
 
 
-def _couple_run(cell):
+def _couple_run(settings):
     from ..twolayer import run_coupled
 
-    task, N, alpha, T, kwargs = couple_setup(cell)
+    task, N, alpha, T, kwargs = settings.setup()
     table = run_coupled(task, N, alpha, T, progress=False, **kwargs).to_frame()
     # the values used where a setting's default is computed (alpha = 1/N, M = max(4N, 2000)):
     # the store keeps a cell's own column for a setting given as None
@@ -139,7 +109,7 @@ def _couple_plot(table, out):
     skip = {"N", "seed", "alpha"}
     if "M" in per_cell and (per_cell["M"] == (4 * per_cell["N"]).clip(lower=2000)).all():
         skip.add("M")  # the default max(4 N, 2000), which varies with N
-    keys = _group_keys(per_cell, COUPLE_OPTIONS, skip)
+    keys = _group_keys(per_cell, couple_options(), skip)
     for name, g in _groups(per_cell, keys):
         if g["N"].nunique() < 2:
             _left_out(f"couple_rates_{name}", "a rate needs at least two values of N")
@@ -241,16 +211,6 @@ def _pair_path_plot(table, out):
 
 # --- empirical side: torch nets on real data (Section 5) ----------------------------
 
-def _torch_check(kind):
-    """``check(cell)`` of a torch experiment; a missing data set is a config error."""
-    def check(cell):
-        try:
-            _torch_experiments().check_cell(cell, kind)
-        except FileNotFoundError as exc:
-            raise ConfigError(str(exc)) from exc
-    return check
-
-
 def _torch_experiments():
     try:
         from ..torch import experiments
@@ -261,11 +221,33 @@ def _torch_experiments():
     return experiments
 
 
+def _torch_check(settings):
+    """Check torch settings: needs torch (else the install line), loads the data set (a
+    missing one is a config error)."""
+    experiments = _torch_experiments()
+    try:
+        experiments.check_settings(settings)
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _torch_cell(name):
+    """The cell function ``name`` of :mod:`meanfield.torch.experiments`, imported when a
+    cell runs."""
+    return lambda settings: getattr(_torch_experiments(), name)(settings)
+
+
+def _torch_options(name):
+    from ..torch.settings import SETTINGS
+
+    return options_of(SETTINGS[name])
+
+
 def _deep_plot(table, out):
     from ..plotting import experiments_ab_per_layer, experiments_ab_vs_width, save_figure
 
     written = []
-    keys = _group_keys(table, DEEP_OPTIONS, {"N", "seed", "depth"})
+    keys = _group_keys(table, _torch_options("deep_connectivity"), {"N", "seed", "depth"})
     for name, g in _groups(table, keys):
         for (depth, N), gd in g.groupby(["depth", "N"]):
             written += save_figure(experiments_ab_per_layer(gd),
@@ -281,7 +263,7 @@ def _deep_paths_plot(table, out):
     from ..plotting import save_figure, theorem41_paths_figure
 
     written = []
-    keys = _group_keys(table, DEEP_PATH_OPTIONS, set())
+    keys = _group_keys(table, _torch_options("deep_paths"), set())
     for name, g in _groups(table, keys):
         written += save_figure(theorem41_paths_figure(g), Path(out) / f"paths_{name}")
     return written
@@ -291,7 +273,7 @@ def _empirical_plot(table, out):
     from ..plotting import dropout_change_vs_n, error_change_vs_n, full_vs_dropout, save_figure
 
     written = []
-    keys = _group_keys(table, EMPIRICAL_OPTIONS, {"N", "seed", "depth"})
+    keys = _group_keys(table, _torch_options("empirical"), {"N", "seed", "depth"})
     for name, g in _groups(table, keys):
         if g["depth"].nunique() > 1 and g["N"].nunique() > 1:
             written += save_figure(error_change_vs_n(g), Path(out) / f"error_change_{name}")
@@ -308,7 +290,7 @@ def _path_plot(table, out):
     from ..plotting import path_error_figure, save_figure
 
     written = []
-    keys = _group_keys(table, PATH_OPTIONS, set())
+    keys = _group_keys(table, _torch_options("empirical_path"), set())
     for name, g in _groups(table, keys):
         paths = g[g["table"] == "path"].dropna(axis=1, how="all")
         hist = g[g["table"] == "hist"].dropna(axis=1, how="all")
@@ -317,20 +299,6 @@ def _path_plot(table, out):
 
 
 # --- multilayer dropout stability and connectivity (Theorem 2) -----------------------
-
-def _multilayer_config(cell):
-    from ..multilayer.experiment import MultilayerConfig
-
-    cfg = MultilayerConfig(**cell)
-    cfg.check()
-    return cfg
-
-
-def _multilayer_run(cell):
-    from ..multilayer.experiment import MultilayerConfig, multilayer_cell
-
-    return multilayer_cell(MultilayerConfig(**cell))
-
 
 def _multilayer_plot(table, out):
     from ..plotting import multilayer_figures
@@ -345,18 +313,38 @@ def _multilayer_plot(table, out):
     return written
 
 
+def from_settings(name, settings, cell, plot, check=None):
+    """The experiment ``name`` whose cells are instances of the frozen dataclass ``settings``.
+
+    Its options (names, types, defaults, help) are the fields of ``settings``
+    (:func:`meanfield._settings.options_of`), and so are the options added after
+    cells were stored (:func:`~meanfield._settings.added_of`).  A cell's options
+    become ``settings(**cell)``; it is checked by ``check(settings)`` (default
+    ``settings.check()``) and run by ``cell(settings) -> table``.
+    """
+    check = check or (lambda s: s.check())
+    return Experiment(name, options_of(settings), lambda c: check(settings(**c)) and None,
+                      lambda c: cell(settings(**c)), plot, added=added_of(settings))
+
+
 @functools.cache
 def _registry():
     """Every experiment by name, built on first use: importing this module runs no
-    model code (the stability and multilayer options are read from their settings
-    dataclasses, in the model packages)."""
-    from .._settings import added_of
-    from ..multilayer.experiment import MultilayerConfig
+    model code (the options are read from the settings dataclasses of the model
+    packages; the torch ones need no torch)."""
+    from ..multilayer.experiment import MultilayerConfig, multilayer_cell
+    from ..torch.settings import SETTINGS as TORCH
+    from ..twolayer.coupling import CoupleSettings
     from ..twolayer.experiment import StabilityConfig
 
+    torch_cells = {"empirical": ("empirical_cell", _empirical_plot),
+                   "deep_connectivity": ("deep_cell", _deep_plot),
+                   "deep_paths": ("deep_paths_cell", _deep_paths_plot),
+                   "empirical_path": ("path_cell", _path_plot)}
+    torch = {name: from_settings(name, TORCH[name], _torch_cell(fn), plot, check=_torch_check)
+             for name, (fn, plot) in torch_cells.items()}
     return {
-        "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
-                             _couple_run, _couple_plot),
+        "couple": from_settings("couple", CoupleSettings, _couple_run, _couple_plot),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
                                 _stability_plot,
@@ -364,20 +352,12 @@ def _registry():
         "pair_path": Experiment("pair_path", _pair_path_options(),
                                 lambda c: _pair_path_check(c) and None, _pair_path_run,
                                 _pair_path_plot, added=added_of(StabilityConfig)),
-        "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
-                                lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
-        "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
-                                 _multilayer_run, _multilayer_plot,
-                                 added=added_of(MultilayerConfig)),
-        "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
-                                        _torch_check("deep_connectivity"),
-                                        lambda c: _torch_experiments().deep_cell(c), _deep_plot),
-        "deep_paths": Experiment("deep_paths", dict(DEEP_PATH_OPTIONS), _torch_check("deep_paths"),
-                                 lambda c: _torch_experiments().deep_paths_cell(c),
-                                 _deep_paths_plot),
-        "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS),
-                                     _torch_check("empirical_path"),
-                                     lambda c: _torch_experiments().path_cell(c), _path_plot),
+        "empirical": torch["empirical"],
+        "multilayer": from_settings("multilayer", MultilayerConfig, multilayer_cell,
+                                    _multilayer_plot),
+        "deep_connectivity": torch["deep_connectivity"],
+        "deep_paths": torch["deep_paths"],
+        "empirical_path": torch["empirical_path"],
     }
 
 
@@ -402,4 +382,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Experiment", "get_experiment", "couple_setup"]
+__all__ = ["Experiment", "from_settings", "get_experiment", "couple_setup"]

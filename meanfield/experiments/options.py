@@ -1,9 +1,14 @@
 """Named options of each experiment: type, default and help, shared by the CLI and sweeps.
 
-Types are Python types, or ``"ints"`` / ``"floats"`` for lists.
+The options are read from the experiment's settings dataclass, in its model
+package, whose fields carry their help (:func:`meanfield._settings.options_of`):
+``name -> (type, default, help)``, types being Python types or ``"ints"`` /
+``"floats"`` for lists.  This module imports no model package until asked.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from .._settings import options_of
 
@@ -12,94 +17,12 @@ class ConfigError(ValueError):
     """A configuration key or value is not accepted; the message names both."""
 
 
-# name: (type, default, help)
-COUPLE_OPTIONS = {
-    "task": (str, "teacher-student", "teacher-student | isotropic"),
-    "d": (int, 20, "input dimension"),
-    "activation": (str, "relu", "student activation: relu, erf, tanh, sigmoid, softplus, ramp"),
-    "width": (int, 4, "teacher width (teacher-student)"),
-    "delta": (float, 0.5, "class separation (isotropic), in [0, 1)"),
-    "noise_std": (float, 0.0, "label noise standard deviation (teacher-student)"),
-    "N": (int, 500, "neurons of the SGD network"),
-    "M": (int, None, "reference particles carrying rho_t (default max(4 N, 2000), as "
-                     "run_coupled)"),
-    "alpha": (float, None, "SGD step size (default 1/N)"),
-    "T": (float, 2.0, "horizon t = k alpha"),
-    "h": (float, 0.05, "limit time step"),
-    "method": (str, "rk4", "limit integrator: euler, heun, rk4"),
-    "batch_size": (int, 1, "SGD mini-batch size"),
-    "frozen_a": (bool, False, "freeze output weights"),
-    "snapshots": (int, 21, "number of snapshots in [0, T]"),
-    "a_mean": (float, 0.0, "initial a ~ N(a_mean, a_std^2)"),
-    "a_std": (float, 1.0, "initial a ~ N(a_mean, a_std^2)"),
-    "w_std": (float, 1.0, "initial w ~ N(0, w_std^2 / d I)"),
-    "seed": (int, 0, "seed for weights, population and data"),
-}
+def couple_options():
+    """Options of :class:`~meanfield.twolayer.coupling.CoupleSettings`, one per field."""
+    from ..twolayer.coupling import CoupleSettings
 
-_TRAINING_OPTIONS = {
-    "dataset": (str, "digits", "digits | fashion-mnist | mnist"),
-    "data_path": (str, "", "folder of the IDX files (fashion-mnist: default the Debian "
-                           "package's; mnist: required)"),
-    "N": (int, 400, "neurons per hidden layer"),
-    "activation": (str, "relu", "hidden activation: relu, erf, tanh, sigmoid, softplus, ramp"),
-    "loss": (str, "cross_entropy", "cross_entropy | square"),
-    "regime": (str, "fixed", "fixed: alpha and epochs independent of N (eq. 3.3); paper: "
-                             "alpha = alpha0 / N for k0 * N epochs (Section 5)"),
-    "alpha": (float, 0.2, "SGD step (regime fixed)"),
-    "epochs": (float, 3.0, "passes over the training set (regime fixed)"),
-    "alpha0": (float, 100.0, "alpha = alpha0 / N (regime paper)"),
-    "k0": (float, 0.005, "k0 * N epochs (regime paper)"),
-    "batch_size": (int, 100, "mini-batch size"),
-    "device": (str, "auto", "auto | cpu | cuda | cuda:K"),
-    "seed": (int, 0, "seed of weights, data order and dropout patterns"),
-}
+    return options_of(CoupleSettings)
 
-#: Figures 1, 2 and 4 of Shevchenko & Mondelli: one trained net per cell.
-EMPIRICAL_OPTIONS = dict(
-    _TRAINING_OPTIONS,
-    depth=(int, 2, "weight layers: 2, 3 or 4 (any >= 2)"),
-    init=(str, "gaussian", "law of the initial weights: gaussian | uniform | bimodal"),
-    snapshots=("floats", (0.0, 0.35, 0.7, 1.0), "fractions of the run where nets are measured"),
-    random_halves=(int, 20, "random halves of each hidden layer evaluated in one pass"),
-)
-
-#: Nguyen, Bréchet & Mondelli Experiments A and B (Figures 3 a-c and 4): one trained net.
-_NGUYEN_OPTIONS = dict(
-    _TRAINING_OPTIONS,
-    alpha=(float, 0.1, "SGD step (regime fixed)"),
-    parameterisation=(str, "standard", "standard (their eq. 1) | mean_field"),
-    bias=(str, "all", "all (a bias per hidden layer, their eq. 1) | input | none"),
-    init=(str, "gaussian", "law of the initial weights: gaussian | uniform | bimodal"),
-    n_train=(int, 0, "training samples used, a seeded subset (0: all)"),
-    n_test=(int, 0, "test samples used, a seeded subset (0: all)"),
-    draws_a=(int, 5, "subsets I_l per layer in Experiment A (the paper: 20)"),
-    draws_b=(int, 50, "dropout draws per layer in Experiment B (the paper: 200)"),
-    sub_epochs=(float, None, "epochs of each re-trained subnetwork (Experiment A); default: "
-                             "those of the net (regime fixed)"),
-)
-
-DEEP_OPTIONS = dict(
-    _NGUYEN_OPTIONS,
-    depth=(int, 3, "weight layers (3: two hidden layers, as in their Figure 4)"),
-)
-
-#: Nguyen, Bréchet & Mondelli Figure 3 d: a pair of nets and the paths between them.
-DEEP_PATH_OPTIONS = dict(
-    _NGUYEN_OPTIONS,
-    depth=(int, 5, "weight layers (5: four hidden layers)"),
-    n_per_segment=(int, 17, "points evaluated on each segment (only straight lines cost "
-                             "forward passes)"),
-)
-
-#: Figure 3: a pair of nets and the paths between them.
-PATH_OPTIONS = dict(
-    _TRAINING_OPTIONS,
-    depth=(int, 2, "weight layers (2: the seven-segment path; more: its multilayer form)"),
-    init1=(str, "bimodal", "initial law of the first net"),
-    init2=(str, "gaussian", "initial law of the second net"),
-    n_per_segment=(int, 9, "points evaluated on each segment"),
-    aligned_max_N=(int, 1600, "largest N with the neuron-aligned straight line (O(N^3))"),
-)
 
 def stability_options():
     """Options of :class:`~meanfield.twolayer.experiment.StabilityConfig`, one per field,
@@ -180,3 +103,24 @@ def coerce(name, typ, v, source):
     if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
         raise ConfigError(f"{source}: key {name!r} must be {typ.__name__}, got {v!r}")
     return v
+
+
+#: Old option tables (name -> settings dataclass and module): read from the dataclasses,
+#: with a DeprecationWarning, for one release.
+_DEPRECATED = {"COUPLE_OPTIONS": ("twolayer.coupling", "CoupleSettings"),
+               "EMPIRICAL_OPTIONS": ("torch.settings", "EmpiricalSettings"),
+               "DEEP_OPTIONS": ("torch.settings", "DeepSettings"),
+               "DEEP_PATH_OPTIONS": ("torch.settings", "DeepPathSettings"),
+               "PATH_OPTIONS": ("torch.settings", "PathSettings")}
+
+
+def __getattr__(name):
+    if name not in _DEPRECATED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    where, cls = _DEPRECATED[name]
+    warnings.warn(f"{name} is deprecated: use meanfield._settings.options_of("
+                  f"meanfield.{where}.{cls}) (removed in 0.3)", DeprecationWarning,
+                  stacklevel=2)
+    return options_of(getattr(importlib.import_module(f"meanfield.{where}"), cls))

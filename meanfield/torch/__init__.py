@@ -19,32 +19,75 @@ CPU.
 
 Torch is an optional dependency: ``pip install torch==2.13.0`` (the CPU
 wheel; an unpinned torch on Linux is the multi-GB CUDA build), then
-``pip install 'meanfield[torch]'``.
+``pip install 'meanfield[torch]'``.  The settings of the torch experiments
+(:class:`EmpiricalSettings`, :class:`PathSettings`, :class:`DeepSettings`,
+:class:`DeepPathSettings`, with their checks) need no torch, so ``meanfield
+sweep --list empirical`` and a config's checks work without it; every other
+name here imports torch on first use, and says how to install it where it is
+missing.
 """
 
-try:
-    import torch as _torch  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised only without torch
-    from .._meta import TORCH_HINT
+import importlib
+import importlib.util
+import sys
+import types
 
-    raise ImportError(f"meanfield.torch needs PyTorch: {TORCH_HINT}") from exc
+#: Where each public name lives; resolved on first use (PEP 562), so that the
+#: settings of the torch experiments (:mod:`.settings`, which needs no torch) are
+#: read without importing torch, and a name that needs torch says how to install it.
+_WHERE = {
+    **dict.fromkeys(["best_rescaled_dropout", "evaluate", "first_half_masks",
+                     "random_half_masks"], "dropout"),
+    **dict.fromkeys(["INIT_LAWS", "InitLaw", "FullyConnectedNet", "pick_device"], "models"),
+    "on_device": "pairs",
+    **dict.fromkeys(["DataLoss", "best_dropout_path", "dropout_path", "evaluate_path",
+                     "straight_path", "theorem41"], "paths"),
+    **dict.fromkeys(["experiment_a", "subnet_bound"], "subnets"),
+    **dict.fromkeys(["DataStream", "TaskStream", "TrainConfig", "TrainResult", "train"],
+                    "train"),
+    **dict.fromkeys(["EmpiricalSettings", "PathSettings", "DeepSettings",
+                     "DeepPathSettings"], "settings"),
+}
 
-from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
-from .models import INIT_LAWS, InitLaw, FullyConnectedNet, pick_device
-from .pairs import on_device
-from .paths import (
-    DataLoss,
-    best_dropout_path,
-    dropout_path,
-    evaluate_path,
-    straight_path,
-    theorem41,
-)
-from .subnets import experiment_a, subnet_bound
-from .train import DataStream, TaskStream, TrainConfig, TrainResult, train
+__all__ = sorted(_WHERE, key=str.lower)
 
-__all__ = ["INIT_LAWS", "DataLoss", "DataStream", "InitLaw", "FullyConnectedNet", "TaskStream",
-           "TrainConfig", "TrainResult", "best_dropout_path", "best_rescaled_dropout",
-           "dropout_path", "evaluate", "evaluate_path", "experiment_a", "first_half_masks",
-           "on_device", "pick_device", "random_half_masks", "straight_path", "subnet_bound",
-           "theorem41", "train"]
+
+def _has_torch():
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f".{_WHERE[name]}", __name__)
+    except ImportError as exc:
+        if _has_torch():  # an error of its own, not a missing torch
+            raise
+        from .._meta import TORCH_HINT
+
+        raise ImportError(f"meanfield.torch.{name} needs PyTorch: {TORCH_HINT}") from exc
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package, whose public names win over its modules' names: importing the module
+    ``train.py`` (which the import system then sets as the attribute ``train``) leaves
+    ``meanfield.torch.train`` the function, as when this package imported every module."""
+
+    def __setattr__(self, name, value):
+        if name in _WHERE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

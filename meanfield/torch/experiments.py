@@ -7,8 +7,11 @@ the dropout path (seven segments for two layers) and the straight lines
 between them on the test set, with histograms of both nets' weights: Figure 3.
 ``deep_cell`` runs Experiments A and B of Nguyen, Bréchet & Mondelli on one
 net (their Figures 3 a-c and 4) and ``deep_paths_cell`` the paths between a
-pair (Figure 3 d).  All are registered as sweep experiments in
-:mod:`meanfield.experiments.kinds`.
+pair (Figure 3 d).  Each takes its settings dataclass
+(:mod:`meanfield.torch.settings`), which :func:`check_settings` checks before
+any work, and returns the cell's table; all are registered as sweep experiments
+in :mod:`meanfield.experiments.kinds`.  No state is shared between cells but the
+loaded data set (read-only).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -25,7 +29,9 @@ from .. import _checks
 from ..dropout import draw_keep
 from ..tasks.datasets import load_dataset
 from .dropout import evaluate, first_half_masks, random_half_masks
-from .models import InitLaw, FullyConnectedNet, pick_device
+from .models import FullyConnectedNet, pick_device
+from .settings import (REGIMES, SETTINGS, DeepPathSettings, DeepSettings, EmpiricalSettings,
+                       PathSettings, TrainingSettings, one_of)
 from .train import DataStream, TrainConfig, train
 
 
@@ -34,72 +40,85 @@ def _data(name, path):
     return load_dataset(name, path or None)
 
 
-def cell_data(cell):
+def _as_settings(cell, cls):
+    """``cell`` as settings of class ``cls``: a dict of options still works, with a
+    DeprecationWarning (the cells took dicts before the settings dataclasses)."""
+    if isinstance(cell, cls):
+        return cell
+    if isinstance(cell, TrainingSettings):
+        raise TypeError(f"this cell takes {cls.__name__}, got {type(cell).__name__}")
+    warnings.warn(f"a dict of options is deprecated here: pass {cls.__name__}(**options) "
+                  f"(meanfield.torch.settings); dicts stop working in 0.3",
+                  DeprecationWarning, stacklevel=3)
+    return cls(**cell)
+
+
+def cell_data(settings):
     """The cell's data set, or the seeded subset ``n_train`` / ``n_test`` of it (0: all)."""
-    data = _data(cell["dataset"], cell["data_path"])
-    n_train, n_test = cell.get("n_train") or None, cell.get("n_test") or None
+    data = _data(settings.dataset, settings.data_path)
+    n_train = getattr(settings, "n_train", 0) or None
+    n_test = getattr(settings, "n_test", 0) or None
     if n_train is None and n_test is None:
         return data
     return data.subset(n_train, n_test, seed=0)
 
 
-def train_config(cell):
+def train_config(settings):
     """The :class:`TrainConfig` of a cell: ``regime`` ``fixed`` (alpha, epochs) or ``paper``."""
-    N = _checks.positive_int("N", cell["N"])
-    snaps = tuple(cell.get("snapshots", (0.0, 1.0)))
-    if cell["regime"] == "fixed":
-        return TrainConfig(alpha=cell["alpha"], epochs=cell["epochs"], loss=cell["loss"],
-                           snapshots=snaps)
-    if cell["regime"] == "paper":
-        return TrainConfig.paper(N, cell["alpha0"], cell["k0"], loss=cell["loss"],
+    snaps = tuple(getattr(settings, "snapshots", (0.0, 1.0)))
+    if settings.regime == "paper":
+        return TrainConfig.paper(settings.N, settings.alpha0, settings.k0, loss=settings.loss,
                                  snapshots=snaps)
-    raise ValueError(f"regime must be 'fixed' or 'paper', got {cell['regime']!r}")
+    one_of("regime", settings.regime, REGIMES)
+    return TrainConfig(alpha=settings.alpha, epochs=settings.epochs, loss=settings.loss,
+                       snapshots=snaps)
 
 
-#: The torch experiments, by the names a sweep config gives them.
-KINDS = ("empirical", "empirical_path", "deep_connectivity", "deep_paths")
+def check_settings(settings):
+    """``settings.check()``, then what needs torch and the data set: the device, the data
+    set's files, ``batch_size`` and the subsets against its size, and the size of a run.
+
+    Runs no training; loads the data set (cached for the cells of this process).
+
+    Raises
+    ------
+    ValueError
+        Naming the setting and its valid range.
+    FileNotFoundError
+        When the data set's files are not where ``data_path`` says
+        (:class:`meanfield.tasks.datasets.DatasetNotFoundError`).
+    """
+    settings.check()
+    pick_device(settings.device)
+    data = cell_data(settings)
+    n = len(data.y_train)
+    if settings.batch_size > n:
+        raise ValueError(f"batch_size must be at most {n} (the training samples), got "
+                         f"{settings.batch_size}")
+    # a count typed with too many digits is said here, not after hours of training
+    _checks.at_most("epochs * n_train / batch_size (SGD steps)",
+                    settings.epochs_run * n / settings.batch_size, _checks.MAX_STEPS,
+                    "steps of one run")
+    N, depth = settings.N, settings.depth
+    _checks.fits_in_memory("the weights of one net",
+                           N * (data.d + 2) + (depth - 2) * N * (N + 1) + N * data.n_classes,
+                           "N or depth")
+    train_config(settings)
+    return settings
 
 
 def check_cell(cell, kind="empirical"):
-    """Validate a cell of experiment ``kind`` (one of :data:`KINDS`) without training (the
-    data set must be loadable)."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    train_config(cell)
-    for key in ("n_train", "n_test"):
-        if key in cell:
-            _checks.nonneg_int(key, cell[key])
-    data = cell_data(cell)
-    _checks.positive_int("batch_size", cell["batch_size"])
-    if cell["batch_size"] > len(data.y_train):
-        raise ValueError(f"batch_size must be at most {len(data.y_train)}, got "
-                         f"{cell['batch_size']}")
-    _checks.nonneg_int("seed", cell["seed"])
-    pick_device(cell["device"])
-    init = cell["init1"] if kind == "empirical_path" else cell["init"]
-    FullyConnectedNet(data.d, 2, data.n_classes, depth=cell["depth"], activation=cell["activation"],
-                 init=init, device="cpu", **_architecture(cell))
-    if kind == "empirical":
-        _checks.nonneg_int("random_halves", cell["random_halves"])
-    elif kind in ("deep_connectivity", "deep_paths"):
-        if kind == "deep_paths" and cell.get("bias") != "all":
-            raise ValueError("bias must be 'all' for the path of Theorem 4.1 (a bias per hidden "
-                             f"layer), got {cell.get('bias')!r}")
-        if kind == "deep_paths" and \
-                _checks.positive_int("n_per_segment", cell["n_per_segment"]) < 2:
-            raise ValueError(f"n_per_segment must be >= 2, got {cell['n_per_segment']}")
-        _checks.positive_int("draws_a", cell["draws_a"])
-        _checks.positive_int("draws_b", cell["draws_b"])
-        if cell["sub_epochs"] is not None:
-            _checks.positive("sub_epochs", cell["sub_epochs"])
-        elif cell["regime"] != "fixed":
-            raise ValueError("sub_epochs must be given when regime is 'paper'")
-    else:
-        InitLaw(cell["init2"])
-        if _checks.positive_int("n_per_segment", cell["n_per_segment"]) < 2:
-            raise ValueError(f"n_per_segment must be >= 2, got {cell['n_per_segment']}")
-    if cell["N"] < 2:
-        raise ValueError(f"N must be >= 2 to drop half of the neurons, got {cell['N']}")
+    """Validate a cell of experiment ``kind`` without training.
+
+    .. deprecated:: 0.2
+        Use ``check_settings(SETTINGS[kind](**cell))``
+        (:data:`meanfield.torch.settings.SETTINGS`).
+    """
+    warnings.warn("check_cell(cell, kind) is deprecated: use check_settings(settings) with the "
+                  "experiment's settings dataclass (meanfield.torch.settings.SETTINGS[kind])",
+                  DeprecationWarning, stacklevel=2)
+    one_of("kind", kind, tuple(SETTINGS))
+    check_settings(SETTINGS[kind](**cell))
 
 
 @contextlib.contextmanager
@@ -116,24 +135,24 @@ def _cell_threads():
         torch.set_num_threads(previous)
 
 
-def _architecture(cell):
+def _architecture(settings):
     """Parameterisation and bias of the cell's nets (mean field with an input bias when the
-    experiment has no such options)."""
-    return {"parameterisation": cell.get("parameterisation", "mean_field"),
-            "bias": cell.get("bias", "input")}
+    experiment has no such settings)."""
+    return {"parameterisation": getattr(settings, "parameterisation", "mean_field"),
+            "bias": getattr(settings, "bias", "input")}
 
 
-def train_net(cell, data, init, seed, callback=None):
-    """Train the net a cell describes (architecture, data stream and schedule from ``cell``)
+def train_net(settings, data, init, seed, callback=None):
+    """Train the net a cell describes (architecture, data stream and schedule from ``settings``)
     from initial law ``init`` and ``seed``; returns the net and its :class:`TrainResult`.
     ``callback`` is passed to :func:`train`."""
-    dev = pick_device(cell["device"])
+    dev = pick_device(settings.device)
     g = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
-    net = FullyConnectedNet(data.d, cell["N"], data.n_classes, depth=cell.get("depth", 2),
-                       activation=cell["activation"], init=init, seed=g, device=dev,
-                       **_architecture(cell))
-    stream = DataStream(data.X_train, data.y_train, cell["batch_size"], seed=g, device=dev)
-    res = train(net, stream, train_config(cell), callback=callback, progress=False)
+    net = FullyConnectedNet(data.d, settings.N, data.n_classes, depth=settings.depth,
+                            activation=settings.activation, init=init, seed=g, device=dev,
+                            **_architecture(settings))
+    stream = DataStream(data.X_train, data.y_train, settings.batch_size, seed=g, device=dev)
+    res = train(net, stream, train_config(settings), callback=callback, progress=False)
     return net, res
 
 
@@ -145,28 +164,29 @@ def empirical_cell(cell):
     ``dloss_half = loss_half - loss_full`` (the change in loss of Figure 2)
     and ``derror_half`` likewise (Figure 4).
     """
+    cell = _as_settings(cell, EmpiricalSettings)
     data = cell_data(cell)
-    mask_seed = np.random.SeedSequence([int(cell["seed"]), 11])
+    mask_seed = np.random.SeedSequence([int(cell.seed), 11])
 
     def measure(net, frac, t, step):
-        full = evaluate(net, data.X_test, data.y_test, cell["loss"])
-        half = evaluate(net, data.X_test, data.y_test, cell["loss"], masks=first_half_masks(net))
+        full = evaluate(net, data.X_test, data.y_test, cell.loss)
+        half = evaluate(net, data.X_test, data.y_test, cell.loss, masks=first_half_masks(net))
         row = {"fraction": frac, "t": t, "step": step,
-               "epoch": step * cell["batch_size"] / len(data.y_train),
+               "epoch": step * cell.batch_size / len(data.y_train),
                "loss_full": full["loss"], "error_full": full["error"],
                "loss_half": half["loss"][0], "error_half": half["error"][0]}
         row["dloss_half"] = row["loss_half"] - row["loss_full"]
         row["derror_half"] = row["error_half"] - row["error_full"]
-        if cell["random_halves"]:
-            masks = random_half_masks(net, cell["random_halves"], np.random.default_rng(mask_seed))
-            rnd = evaluate(net, data.X_test, data.y_test, cell["loss"], masks=masks)
+        if cell.random_halves:
+            masks = random_half_masks(net, cell.random_halves, np.random.default_rng(mask_seed))
+            rnd = evaluate(net, data.X_test, data.y_test, cell.loss, masks=masks)
             row["dloss_random_mean"] = float(np.mean(np.abs(rnd["loss"] - full["loss"])))
             row["dloss_random_max"] = float(np.max(np.abs(rnd["loss"] - full["loss"])))
             row["derror_random_mean"] = float(np.mean(rnd["error"] - full["error"]))
         return row
 
     with _cell_threads():
-        _, res = train_net(cell, data, cell["init"], cell["seed"], measure)
+        _, res = train_net(cell, data, cell.init, cell.seed, measure)
     table = pd.DataFrame(res.records)
     table["train_loss"] = res.train_loss
     return table
@@ -182,22 +202,23 @@ def path_cell(cell):
     ``aligned_max_N`` ``aligned``.  Rows with ``table == "hist"`` give
     histograms of the first-layer and of the output weights of both nets.
     """
+    cell = _as_settings(cell, PathSettings)
     from .paths import dropout_path, evaluate_path, straight_path
 
     data = cell_data(cell)
     with _cell_threads():
-        seed = int(cell["seed"])
-        net1, _ = train_net(cell, data, cell["init1"], 2 * seed)
-        net2, _ = train_net(cell, data, cell["init2"], 2 * seed + 1)
-        N = cell["N"]
+        seed = int(cell.seed)
+        net1, _ = train_net(cell, data, cell.init1, 2 * seed)
+        net2, _ = train_net(cell, data, cell.init2, 2 * seed + 1)
+        N = cell.N
         g = np.random.default_rng(np.random.SeedSequence([seed, 13]))
-        A = draw_keep(N, N // 2, g, n_hidden=cell["depth"] - 1)
+        A = draw_keep(N, N // 2, g, n_hidden=cell.depth - 1)
         paths = {"dropout": dropout_path(net1, net2, A),
                  "straight": straight_path(net1, net2)}
-        if N <= cell["aligned_max_N"] and cell["depth"] == 2:
+        if N <= cell.aligned_max_N and cell.depth == 2:
             paths["aligned"] = straight_path(net1, net2, aligned=True)
-        rows = [evaluate_path(p, net1, data.X_test, data.y_test, cell["loss"],
-                              cell["n_per_segment"]).assign(path=name, n_segments=p.n_segments)
+        rows = [evaluate_path(p, net1, data.X_test, data.y_test, cell.loss,
+                              cell.n_per_segment).assign(path=name, n_segments=p.n_segments)
                 for name, p in paths.items()]
         hist = []
         for which, net in (("theta1", net1), ("theta2", net2)):
@@ -215,8 +236,7 @@ def path_cell(cell):
 
 def _sub_config(cell):
     """Training of Experiment A's subnetworks: the cell's alpha for ``sub_epochs``."""
-    sub_epochs = cell["sub_epochs"] if cell["sub_epochs"] is not None else cell["epochs"]
-    return TrainConfig(alpha=cell["alpha"], epochs=sub_epochs, loss=cell["loss"])
+    return TrainConfig(alpha=cell.alpha, epochs=cell.sub_epochs_run, loss=cell.loss)
 
 
 def _experiments_ab(cell, net, data, seed, layers_b):
@@ -226,11 +246,11 @@ def _experiments_ab(cell, net, data, seed, layers_b):
 
     X, y = data.X_train, data.y_train
     g = np.random.SeedSequence([int(seed), 17]).spawn(2)
-    a = experiment_a(net, X, y, draws=cell["draws_a"], config=_sub_config(cell),
-                     loss=cell["loss"], seed=np.random.default_rng(g[0]),
-                     batch_size=cell["batch_size"])
+    a = experiment_a(net, X, y, draws=cell.draws_a, config=_sub_config(cell),
+                     loss=cell.loss, seed=np.random.default_rng(g[0]),
+                     batch_size=cell.batch_size)
     gb = g[1].spawn(net.depth)
-    b = {layer: best_rescaled_dropout(net, X, y, layer, draws=cell["draws_b"], loss=cell["loss"],
+    b = {layer: best_rescaled_dropout(net, X, y, layer, draws=cell.draws_b, loss=cell.loss,
                                       seed=np.random.default_rng(gb[layer]))
          for layer in layers_b}
     return a, b
@@ -245,14 +265,15 @@ def deep_cell(cell):
     Subnetworks train with the cell's alpha for ``sub_epochs`` epochs (default:
     as many as the net had), on the training set, like the net.
     """
+    cell = _as_settings(cell, DeepSettings)
     data = cell_data(cell)
     with _cell_threads():
-        net, _ = train_net(cell, data, cell["init"], cell["seed"])
-        test = evaluate(net, data.X_test, data.y_test, cell["loss"])
+        net, _ = train_net(cell, data, cell.init, cell.seed)
+        test = evaluate(net, data.X_test, data.y_test, cell.loss)
         rows = [{"experiment": "trained", "layer": -1,
-                 "train_loss": evaluate(net, data.X_train, data.y_train, cell["loss"])["loss"],
+                 "train_loss": evaluate(net, data.X_train, data.y_train, cell.loss)["loss"],
                  "test_loss": test["loss"], "test_error": test["error"]}]
-        a, b = _experiments_ab(cell, net, data, cell["seed"], range(1, net.depth))
+        a, b = _experiments_ab(cell, net, data, cell.seed, range(1, net.depth))
         rows += [{"experiment": "A", "layer": layer, "train_loss": r["loss"]}
                  for layer, r in enumerate(a)]
         rows += [{"experiment": "B", "layer": layer, "train_loss": r["loss"], "scale": r["scale"]}
@@ -284,27 +305,28 @@ def deep_paths_cell(cell):
     rounding.  ``train_loss_native`` keeps the values in the nets' dtype
     (Experiment A's as it trained, on standardised features).
     """
+    cell = _as_settings(cell, DeepPathSettings)
     from .paths import best_dropout_path, evaluate_path, straight_path, theorem41
     from .subnets import subnet_loss
 
     data = cell_data(cell)
-    seed = int(cell["seed"])
+    seed = int(cell.seed)
     X_train, y_train = data.X_train, data.y_train
     with _cell_threads():
         nets, bounds, rows = [], [], []
         for which, s in (("theta", 2 * seed), ("theta'", 2 * seed + 1)):
-            net, _ = train_net(cell, data, cell["init"], s)
+            net, _ = train_net(cell, data, cell.init, s)
             a, b = _experiments_ab(cell, net, data, s, [1])
             nets.append(net)
             bounds.append((a, b[1]))
             net64 = copy.deepcopy(net).to(torch.float64)
             rows.append({"table": "bound", "net": which, "experiment": "trained", "layer": -1,
-                         "train_loss": evaluate(net64, X_train, y_train, cell["loss"])["loss"],
+                         "train_loss": evaluate(net64, X_train, y_train, cell.loss)["loss"],
                          "train_loss_native": evaluate(net, X_train, y_train,
-                                                       cell["loss"])["loss"]})
+                                                       cell.loss)["loss"]})
             rows += [{"table": "bound", "net": which, "experiment": "A", "layer": layer,
                       "train_loss": subnet_loss(net64, X_train, y_train, layer, r["subset"],
-                                                r["xi"], cell["loss"]),
+                                                r["xi"], cell.loss),
                       "train_loss_native": r["loss"]} for layer, r in enumerate(a)]
             rows.append({"table": "bound", "net": which, "experiment": "B", "layer": 1,
                          "train_loss": b[1]["loss"], "train_loss_native": b[1]["loss"],
@@ -318,14 +340,14 @@ def deep_paths_cell(cell):
 
         def profile(path, name, split, table, n_per_segment, shortcut=True):
             X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
-            prof = evaluate_path(path, ref, X, y, cell["loss"], n_per_segment, shortcut) \
+            prof = evaluate_path(path, ref, X, y, cell.loss, n_per_segment, shortcut) \
                 .rename(columns={"loss": "path_loss", "error": "path_error"})
             frames.append(prof.assign(path=name, split=split, n_segments=path.n_segments,
                                       t=prof["s"] / path.n_segments, table=table))
 
         for name, path in paths.items():
             for split in ("train", "test"):
-                profile(path, name, split, "path", cell["n_per_segment"])
+                profile(path, name, split, "path", cell.n_per_segment)
         profile(paths["A"], "A", "train", "check", 3, shortcut=False)
     return pd.concat([pd.DataFrame(rows), pd.concat(frames, ignore_index=True)],
                      ignore_index=True)

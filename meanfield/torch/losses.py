@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-LOSSES = ("cross_entropy", "square")
+from .settings import LOSSES
 
 
 def check_loss(loss):

@@ -41,6 +41,7 @@ import torch
 from .. import _checks
 from ..activations import get_activation
 from ..dropout import check_keep, dropout_rescale, keep_masks
+from .settings import BIASES, INIT_LAWS, PARAMETERISATIONS
 
 
 def pick_device(device="auto") -> torch.device:
@@ -123,11 +124,6 @@ class InitLaw:
         return xi * (ref_scale * self.scale)
 
 
-INIT_LAWS = ("gaussian", "uniform", "bimodal")
-
-
-PARAMETERISATIONS = ("mean_field", "standard")
-BIASES = ("none", "input", "all")
 
 
 def _bias_kind(bias):

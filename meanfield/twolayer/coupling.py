@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import _checks
 from .._meta import __version__
+from .._settings import check_types, setting
 from ..stepping import Trajectory
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -225,6 +226,113 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
               "schedule": None if schedule is None else repr(schedule),
               "version": __version__}
     return CoupledResult(sgd, lim, *coupling_distances(sgd, lim, w2=w2, seed=seed), config=config)
+
+
+@dataclass(frozen=True)
+class CoupleSettings:
+    """Settings of one coupled run (``meanfield couple``, sweep experiment ``couple``).
+
+    Each field carries its help text (:func:`meanfield._settings.setting`):
+    the command line's flags, ``meanfield sweep --list couple`` and the checks
+    of a sweep config are made from these fields.  ``alpha = None`` is the step
+    ``1 / N`` and ``M = None`` the reference population ``max(4 N, 2000)`` of
+    :func:`run_coupled` (:attr:`step`, :attr:`references`).
+
+    References
+    ----------
+    Shevchenko & Mondelli, ICML 2020, eq. (3.3) (SGD) and the proof of Theorem 1
+    (the coupled ideal particles); Mei, Misiakiewicz & Montanari, COLT 2019,
+    Theorem 1.
+    """
+
+    task: str = setting("teacher-student", "teacher-student | isotropic")
+    d: int = setting(20, "input dimension")
+    activation: str = setting("relu", "student activation: relu, erf, tanh, sigmoid, softplus, "
+                                      "ramp")
+    width: int = setting(4, "teacher width (teacher-student)")
+    delta: float = setting(0.5, "class separation (isotropic), in [0, 1)")
+    noise_std: float = setting(0.0, "label noise standard deviation (teacher-student)")
+    N: int = setting(500, "neurons of the SGD network")
+    M: int | None = setting(None, "reference particles carrying rho_t (default max(4 N, 2000), "
+                                  "as run_coupled)", kind=int)
+    alpha: float | None = setting(None, "SGD step size (default 1/N)", kind=float)
+    T: float = setting(2.0, "horizon t = k alpha")
+    h: float = setting(0.05, "limit time step")
+    method: str = setting("rk4", "limit integrator: euler, heun, rk4")
+    batch_size: int = setting(1, "SGD mini-batch size")
+    frozen_a: bool = setting(False, "freeze output weights")
+    snapshots: int = setting(21, "number of snapshots in [0, T]")
+    a_mean: float = setting(0.0, "initial a ~ N(a_mean, a_std^2)")
+    a_std: float = setting(1.0, "initial a ~ N(a_mean, a_std^2)")
+    w_std: float = setting(1.0, "initial w ~ N(0, w_std^2 / d I)")
+    seed: int = setting(0, "seed for weights, population and data")
+
+    @property
+    def step(self) -> float:
+        """The SGD step: ``alpha``, or ``1 / N`` when it is None."""
+        return 1.0 / self.N if self.alpha is None else self.alpha
+
+    @property
+    def references(self) -> int:
+        """The reference particles: ``M``, or ``max(4 N, 2000)`` when it is None."""
+        return max(4 * self.N, 2000) if self.M is None else self.M
+
+    def check(self):
+        """Raise ValueError naming the first bad setting and its valid range; returns self.
+
+        Runs nothing: sizes that would not end or not fit in memory are said here,
+        and the task is built (which checks the activation, ``delta`` and
+        ``noise_std``), before any step.
+        """
+        self.setup()
+        return self
+
+    def setup(self):
+        """``(task, N, alpha, T, kwargs)`` of :func:`run_coupled`, once the settings are
+        checked (see :meth:`check`)."""
+        from ..stepping import get_method
+        from ..tasks import isotropic_gaussians, teacher_student
+
+        check_types(self)
+        if self.task not in ("teacher-student", "isotropic"):
+            raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
+        _checks.positive_int("d", self.d)
+        _checks.positive_int("width", self.width)
+        _checks.at_most("width", self.width, _checks.MAX_TEACHER_WIDTH,
+                        "the task sums width^2 teacher pairs when it is built")
+        N = _checks.positive_int("N", self.N)
+        alpha = 1.0 / N if self.alpha is None else _checks.positive("alpha", self.alpha)
+        T = _checks.positive("T", self.T)
+        if alpha > T:
+            raise ValueError(f"alpha must be <= T (at least one SGD step), got alpha={alpha}, "
+                             f"T={T}")
+        if _checks.positive_int("snapshots", self.snapshots) < 2:
+            raise ValueError(f"snapshots must be >= 2, got {self.snapshots}")
+        M = max(4 * N, 2000) if self.M is None else _checks.positive_int("M", self.M)
+        _checks.positive("h", self.h)
+        # both tasks' settings, whichever is built: a bad value is a typo either way
+        if not 0 <= self.delta < 1:
+            raise ValueError(f"delta must lie in [0, 1), got {self.delta}")
+        _checks.nonneg("noise_std", self.noise_std)
+        _checks.positive_int("batch_size", self.batch_size)
+        _checks.nonneg_int("seed", self.seed)
+        get_method(self.method)
+        _checks.at_most("T / alpha (SGD steps)", T / alpha, _checks.MAX_STEPS,
+                        "steps of one run")
+        _checks.at_most("T / h (limit steps)", T / self.h, _checks.MAX_STEPS, "steps of one run")
+        # the snapshots of both clouds, each neuron (a, w): checked before the task is built
+        _checks.fits_in_memory("the snapshots", (N + M) * (self.d + 1) * self.snapshots,
+                               "N, M, d or snapshots")
+        _checks.fits_in_memory("the teacher", self.d * self.width, "d or width")
+        if self.task == "teacher-student":
+            task = teacher_student(self.d, self.activation, width=self.width,
+                                   noise_std=self.noise_std)
+        else:
+            task = isotropic_gaussians(self.d, self.delta, self.activation)
+        init = InitialLaw(self.a_mean, self.a_std, self.w_std)
+        kwargs = dict(M=M, init=init, n_snapshots=self.snapshots, h=self.h, method=self.method,
+                      batch_size=self.batch_size, train_a=not self.frozen_a, seed=self.seed)
+        return task, N, alpha, T, kwargs
 
 
 def measure(sgd, limit, *, w2="auto", seed=0):
