@@ -19,7 +19,8 @@ import pandas as pd
 
 from .. import _checks
 from .options import (COUPLE_OPTIONS, DEEP_OPTIONS, DEEP_PATH_OPTIONS, EMPIRICAL_OPTIONS,
-                      PATH_OPTIONS, ConfigError, multilayer_options, stability_options)
+                      PATH_OPTIONS, ConfigError, multilayer_options, stability_options,
+                      upgrade_keys)
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,14 @@ class Experiment:
 def couple_setup(cfg):
     """Task, initial law and keyword arguments of :func:`run_coupled` from couple options.
 
-    Validates every option that a run would reject, without running.
+    Validates every option that a run would reject, without running.  A ``frozen_a`` key
+    (the option's name before 0.2) is read as ``train_a = not frozen_a``, with a warning.
     """
     from ..stepping import get_method
     from ..tasks import isotropic_gaussians, teacher_student
     from ..twolayer import InitialLaw
+
+    cfg = upgrade_keys(cfg, COUPLE_OPTIONS, "couple options")
 
     if cfg["task"] not in ("teacher-student", "isotropic"):
         raise ConfigError(f"task must be 'teacher-student' or 'isotropic', got {cfg['task']!r}")
@@ -94,7 +98,7 @@ def couple_setup(cfg):
     init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
     kwargs = dict(M=M, init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
                   method=cfg["method"], batch_size=cfg["batch_size"],
-                  train_a=not cfg["frozen_a"], seed=cfg["seed"])
+                  train_a=cfg["train_a"], seed=cfg["seed"])
     return task, N, alpha, T, kwargs
 
 
