@@ -40,7 +40,7 @@ for N in Ns:
     for seed in seeds:
         rng = np.random.default_rng(seed)
         a0, W0 = InitialLaw().sample(N, task.d, rng)
-        traj = run_sgd(task, a0, W0, 1.0 / N, [T], rng=seed, progress=False)
+        traj = run_sgd((a0, W0), task, 1.0 / N, [T], rng=seed, progress=False)
         a, W = traj.a[-1], traj.W[-1]
         # three draws of A on one net are not three independent runs: their mean
         # is one value per net, and the fit resamples nets within each N

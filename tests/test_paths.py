@@ -17,8 +17,8 @@ def _trained_pair(task, N=24):
     rng = np.random.default_rng(5)
     a, W = InitialLaw().sample(N, D, rng)
     a2, W2 = InitialLaw(a_mean=0.5, a_std=0.5, w_std=1.5).sample(N, D, rng)
-    t1 = run_sgd(task, a, W, 0.02, [0.3], rng=rng, progress=False)
-    t2 = run_sgd(task, a2, W2, 0.01, [0.6], rng=rng, progress=False)
+    t1 = run_sgd((a, W), task, 0.02, [0.3], rng=rng, progress=False)
+    t2 = run_sgd((a2, W2), task, 0.01, [0.6], rng=rng, progress=False)
     return t1.a[-1], t1.W[-1], t2.a[-1], t2.W[-1]
 
 

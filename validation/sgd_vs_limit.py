@@ -50,7 +50,7 @@ import pandas as pd
 from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import claim_row, verdict
 from meanfield.plotting import rate_plot, save_figure
-from meanfield.stepping import Trajectory
+from meanfield.stepping import TwoLayerRun
 from meanfield.tasks import teacher_student
 from meanfield.twolayer import InitialLaw, coupling_distances, run_limit, run_sgd
 
@@ -71,7 +71,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
         gens = [np.random.default_rng(c) for c in children]
         a_ref, W_ref = init.sample(M, d, gens[0])
         starts = [init.sample(N, d, gens[1 + 2 * i]) for i, N in enumerate(Ns)]
-        sgds = [run_sgd(task, a0, W0, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
+        sgds = [run_sgd((a0, W0), task, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
                 for i, (N, (a0, W0)) in enumerate(zip(Ns, starts))]
         lim = run_limit(task, a_ref, W_ref, times, np.concatenate([s[0] for s in starts]),
                         np.concatenate([s[1] for s in starts]), h=h, method="rk4",
@@ -79,7 +79,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
         off = np.cumsum([0] + list(Ns))
         for i, N in enumerate(Ns):
             sl = slice(off[i], off[i + 1])
-            tagged = Trajectory(sgds[i].times, sgds[i].steps, lim.a[:, sl], lim.W[:, sl],
+            tagged = TwoLayerRun(sgds[i].times, sgds[i].steps, lim.a[:, sl], lim.W[:, sl],
                                 lim.risk)
             mx, mean, gap, w2, _ = coupling_distances(sgds[i], tagged, w2="none")
             rows.append({"activation": activation, "seed": seed, "N": N, "alpha": 1.0 / N, "M": M,

@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     raise ImportError(f"meanfield.torch needs PyTorch: {TORCH_HINT}") from exc
 
 from .dropout import best_rescaled_dropout, evaluate, first_half_masks, random_half_masks
-from .models import INIT_LAWS, InitLaw, FullyConnectedNet, pick_device
+from .models import INIT_LAWS, InitialLaw, FullyConnectedNet, pick_device
 from .pairs import on_device
 from .paths import (
     DataLoss,
@@ -43,8 +43,18 @@ from .paths import (
 from .subnets import experiment_a, subnet_bound
 from .train import DataStream, TaskStream, TrainConfig, TrainResult, train
 
-__all__ = ["INIT_LAWS", "DataLoss", "DataStream", "InitLaw", "FullyConnectedNet", "TaskStream",
+__all__ = ["INIT_LAWS", "DataLoss", "DataStream", "InitialLaw", "FullyConnectedNet", "TaskStream",
            "TrainConfig", "TrainResult", "best_dropout_path", "best_rescaled_dropout",
            "dropout_path", "evaluate", "evaluate_path", "experiment_a", "first_half_masks",
            "on_device", "pick_device", "random_half_masks", "straight_path", "subnet_bound",
            "theorem41", "train"]
+
+
+#: Old name -> new name (one release, with a DeprecationWarning).
+_RENAMED = {"InitLaw": "InitialLaw"}
+
+
+def __getattr__(name):
+    from .._deprecation import renamed
+
+    return renamed(__name__, name, _RENAMED, globals())

@@ -25,7 +25,7 @@ from .. import _checks
 from ..dropout import draw_keep
 from ..tasks.datasets import load_dataset
 from .dropout import evaluate, first_half_masks, random_half_masks
-from .models import InitLaw, FullyConnectedNet, pick_device
+from .models import InitialLaw, FullyConnectedNet, pick_device
 from .train import DataStream, TrainConfig, train
 
 
@@ -95,7 +95,7 @@ def check_cell(cell, kind="empirical"):
         elif cell["regime"] != "fixed":
             raise ValueError("sub_epochs must be given when regime is 'paper'")
     else:
-        InitLaw(cell["init2"])
+        InitialLaw(cell["init2"])
         if _checks.positive_int("n_per_segment", cell["n_per_segment"]) < 2:
             raise ValueError(f"n_per_segment must be >= 2, got {cell['n_per_segment']}")
     if cell["N"] < 2:

@@ -282,7 +282,7 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
 
     Returns
     -------
-    (list of Trajectory, numpy.random.Generator)
+    (list of TwoLayerRun, numpy.random.Generator)
         The two trajectories (snapshots at ``cfg.times * T``) and the
         generator reserved for index sets, independent of both networks.
     """
@@ -293,7 +293,7 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
     nets = []
     for law, gi, gs in zip(cfg.laws(), (g_init1, g_init2), (g_sgd1, g_sgd2)):
         a0, W0 = law.sample(N, task.d, gi)
-        nets.append(run_sgd(task, a0, W0, cfg.alpha0 / N, times, rng=gs, progress=progress))
+        nets.append(run_sgd((a0, W0), task, cfg.alpha0 / N, times, rng=gs, progress=progress))
     return nets, g_sub
 
 
