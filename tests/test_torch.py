@@ -399,14 +399,14 @@ def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data, 
           progress=False)
     X, y = data.X_train[:300], data.y_train[:300]
     res = best_rescaled_dropout(net, X, y, layer=2, draws=12, seed=4)
-    assert torch.all(res["mask"][0] == 1) and res["mask"][1].sum() == 15
-    assert res["loss"] == pytest.approx(res["losses"].min()) and len(res["losses"]) == 12
+    assert torch.all(res.keep[0] == 1) and res.keep[1].sum() == 15
+    assert res.loss == pytest.approx(res.losses.min()) and len(res.losses) == 12
     with torch.no_grad():
-        out = net(X, res["mask"])
+        out = net(X, res.keep)
     yt = torch.as_tensor(y, device=torch_device)
     at = [float(per_sample(r * out, yt, "cross_entropy").mean())
-          for r in (res["scale"], 0.9 * res["scale"], 1.1 * res["scale"])]
-    assert at[0] == pytest.approx(res["loss"], rel=1e-9) and at[0] <= min(at[1:])
+          for r in (res.scale, 0.9 * res.scale, 1.1 * res.scale)]
+    assert at[0] == pytest.approx(res.loss, rel=1e-9) and at[0] <= min(at[1:])
     # the same draws, one pattern at a time, give the same losses at scale 1
     masks = random_half_masks(net, 12, 4)
     masks[:, 0] = 1

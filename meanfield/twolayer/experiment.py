@@ -38,7 +38,8 @@ from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..tasks import isotropic_gaussians, teacher_student
 from ..dropout import draw_keep
-from .dropout import dropout_bias, dropout_loss, nested_subsets, rescaled_dropout
+from .dropout import (TwoLayerNet, dropout_bias, dropout_loss, nested_subsets,
+                      rescaled_dropout)
 from .init import InitialLaw
 from .paths import aligned_path, seven_segment_path, straight_path
 from .sgd import run_sgd
@@ -377,7 +378,7 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         for draw in range(cfg.half_draws):
             # one A per draw, independent of both networks, shared by them
             A = draw_keep(N, half, g_sub)
-            LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
+            LA = tuple(dropout_loss(TwoLayerNet(task, tr.a[j], tr.W[j]), A) for tr in nets)
             LN = (nets[0].risk[j], nets[1].risk[j])
             if draw == 0:
                 bias = tuple(dropout_bias(task, tr.a[j], tr.W[j], half, risk=tr.risk[j])
@@ -414,7 +415,7 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         for net, (a, W, LN) in enumerate(((a1, W1, prow["L_1"]), (a2, W2, prow["L_2"])), 1):
             for draw in range(cfg.sweep_draws):
                 for size, S in zip(cfg.sweep_sizes, nested_subsets(N, cfg.sweep_sizes, g_sub)):
-                    LA = dropout_loss(task, a, W, S)
+                    LA = dropout_loss(TwoLayerNet(task, a, W), S)
                     rows.append({**base, "net": net, "t": cfg.T, "kind": "sweep", "size": size,
                                  "draw": draw, "L_N": LN, "L_A": LA, "eps_D": abs(LA - LN)})
     for p in prows:
