@@ -43,7 +43,6 @@ COUPLE_OPTIONS = {
 }
 
 
-
 @dataclass(frozen=True)
 class RenamedOption:
     """An option's former name, accepted for one release with a FutureWarning.
