@@ -28,7 +28,8 @@ import numpy as np
 from .. import _checks
 from .. import dropout as _dropout
 from .._deprecation import warn_renamed
-from ..dropout import RescaledDropout, check_size, draw_keep, dropout_rescale, first_half
+from ..dropout import RescaledDropout  # noqa: F401 - its former home; the result type now
+from ..dropout import check_size, draw_keep, dropout_rescale, first_half
 
 __all__ = ["TwoLayerNet", "dropout_bias", "dropout_gap", "dropout_loss",
            "first_half", "nested_subsets", "population_risk", "rescaled_dropout"]
