@@ -70,7 +70,7 @@ def bench_experiment_b(N, K, n=2000, d=784, depth=3, device="cpu"):
         return np.array(out)
 
     batched = best_rescaled_dropout(net, X, y, 1, draws=K, seed=0, max_scale=None)
-    np.testing.assert_allclose(batched["losses"], loop(), rtol=1e-4)
+    np.testing.assert_allclose(batched.losses, loop(), rtol=1e-4)
     t_batch = best_of(lambda: best_rescaled_dropout(net, X, y, 1, draws=K, seed=0,
                                                     max_scale=None), repeat=1)
     t_loop = best_of(loop, repeat=1)

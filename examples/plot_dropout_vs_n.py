@@ -17,7 +17,7 @@ from meanfield.analysis import loglog_fit
 from meanfield.dropout import draw_keep
 from meanfield.plotting import rate_plot
 from meanfield.tasks import teacher_student
-from meanfield.twolayer import InitialLaw, dropout_gap, run_sgd
+from meanfield.twolayer import InitialLaw, TwoLayerNet, dropout_gap, run_sgd
 
 Ns = [50, 100, 200, 400, 800]
 seeds = range(4)
@@ -40,11 +40,12 @@ for N in Ns:
     for seed in seeds:
         rng = np.random.default_rng(seed)
         a0, W0 = InitialLaw().sample(N, task.d, rng)
-        traj = run_sgd(task, a0, W0, 1.0 / N, [T], rng=seed, progress=False)
+        traj = run_sgd((a0, W0), task, 1.0 / N, [T], rng=seed, progress=False)
         a, W = traj.a[-1], traj.W[-1]
         # three draws of A on one net are not three independent runs: their mean
         # is one value per net, and the fit resamples nets within each N
-        gaps = [dropout_gap(task, a, W, A) for A in draw_keep(N, N // 2, rng, n_draws=3)]
+        net = TwoLayerNet(task, a, W)
+        gaps = [dropout_gap(net, A) for A in draw_keep(N, N // 2, rng, n_draws=3)]
         rows.append((N, np.mean(gaps)))
 N_arr, eps = np.array(rows).T
 fit = loglog_fit(N_arr, eps, n_boot=200)

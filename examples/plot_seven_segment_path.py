@@ -35,7 +35,7 @@ task = teacher_student(d=20, activation="relu", width=4)
 nets = []
 for seed in (0, 1):
     a0, W0 = InitialLaw().sample(N, task.d, np.random.default_rng(seed))
-    traj = run_sgd(task, a0, W0, 1.0 / N, [T], rng=100 + seed, progress=False)
+    traj = run_sgd((a0, W0), task, 1.0 / N, [T], rng=100 + seed, progress=False)
     nets.append((traj.a[-1], traj.W[-1]))
 (a, W), (a2, W2) = nets
 

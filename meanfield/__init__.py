@@ -33,13 +33,14 @@ from ._meta import TORCH_HINT, __version__  # noqa: F401 - the package's own nam
 _WHERE = {
     **dict.fromkeys(["GaussianTask", "teacher_student", "isotropic_gaussians",
                      "anisotropic_gaussians"], "tasks"),
-    **dict.fromkeys(["InitialLaw", "SGD", "run_sgd", "ParticleLimit", "run_limit", "run_coupled",
-                     "coupling_distances", "seven_segment_path", "TwoLayerNet", "PopulationRisk"],
+    **dict.fromkeys(["InitialLaw", "TwoLayerSGD", "run_sgd", "ParticleLimit", "run_limit",
+                     "run_coupled", "coupling_distances", "seven_segment_path", "TwoLayerNet",
+                     "PopulationRisk"],
                     "twolayer"),
     **dict.fromkeys(["Network", "draw_keep", "dropout_rescale", "dropout_loss", "dropout_gap",
                      "rescaled_dropout"], "dropout"),
     **dict.fromkeys(["PathVertices", "barrier"], "connectivity"),
-    **dict.fromkeys(["Stepper", "simulate", "DivergenceError", "Trajectory"], "stepping"),
+    **dict.fromkeys(["Stepper", "simulate", "DivergenceError", "TwoLayerRun"], "stepping"),
     **dict.fromkeys(["loglog_fit", "extrapolate"], "analysis"),
     **dict.fromkeys(["run_sweep", "load_config", "run_stability", "load_results"],
                     "experiments"),
@@ -56,7 +57,11 @@ __all__ = sorted(["__version__", "TORCH_HINT", *_WHERE,
                   *(m for m in _SUBMODULES if m != "torch")])
 
 #: Old name -> new name: they work for one release, with a DeprecationWarning.
-_RENAMED = {"load": "load_results", "measure": "coupling_distances"}
+_RENAMED = {"load": "load_results", "measure": "coupling_distances",
+            "Trajectory": "TwoLayerRun"}
+#: Old names whose call form changed too: they resolve to their own deprecated form, which
+#: warns when called (``SGD(task, a0, W0, alpha)`` is ``TwoLayerSGD((a0, W0), task, alpha)``).
+_OLD_FORMS = {"SGD": "twolayer"}
 
 
 def __getattr__(name):
@@ -64,6 +69,8 @@ def __getattr__(name):
         warnings.warn(f"meanfield.{name} is deprecated: use meanfield.{_RENAMED[name]} (the "
                       f"old name will be removed in 0.3)", DeprecationWarning, stacklevel=2)
         return __getattr__(_RENAMED[name])
+    if name in _OLD_FORMS:
+        return getattr(importlib.import_module(f".{_OLD_FORMS[name]}", __name__), name)
     if name in _WHERE:
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
     elif name in _SUBMODULES:

@@ -23,7 +23,7 @@ except ModuleNotFoundError:  # Python 3.10
 from . import _checks
 from ._meta import __version__
 from .experiments.options import (EXPERIMENT_SUMMARIES, ConfigError, coerce, couple_options,
-                                  option_help, stability_options)
+                                  option_help, renamed_in, stability_options, upgrade_keys)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -173,12 +173,16 @@ def _add_options(p, options, config_help=""):
     for name, (typ, default, hlp) in options.items():
         flag = "--" + name.replace("_", "-")
         hlp = option_help(typ, default, hlp)
-        if typ is bool:
-            p.add_argument(flag, action="store_true", default=None, help=hlp)
+        if typ is bool:  # on by default: --name and --no-name
+            p.add_argument(flag, action=argparse.BooleanOptionalAction if default else
+                           "store_true", default=None, help=hlp)
         elif typ in ("ints", "floats"):
             p.add_argument(flag, type=_list_flag(typ), default=None, metavar="LIST", help=hlp)
         else:
             p.add_argument(flag, type=typ, default=None, help=hlp)
+    for old in renamed_in(options):  # a flag's old name, for one release (not in --help)
+        p.add_argument("--" + old.replace("_", "-"), action="store_true", default=None,
+                       help=argparse.SUPPRESS)
 
 
 def _settings(args, options, ignored=None):
@@ -193,6 +197,7 @@ def _settings(args, options, ignored=None):
             data = tomllib.loads(args.config.read_text())
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise ConfigError(f"{source}: {e}") from None
+        data = upgrade_keys(data, options, source)
         for k, v in data.items():
             if k in ignored and k not in options:
                 coerce(k, ignored[k][0], v, source)
@@ -201,10 +206,9 @@ def _settings(args, options, ignored=None):
                 raise ConfigError(f"{source}: unknown key {k!r}; valid keys: "
                                   f"{', '.join(options)}")
             cfg[k] = coerce(k, options[k][0], v, source)
-    for k in options:
-        v = getattr(args, k)
-        if v is not None:
-            cfg[k] = v
+    flags = {k: getattr(args, k) for k in [*options, *renamed_in(options)]
+             if getattr(args, k) is not None}
+    cfg.update(upgrade_keys(flags, options, "flags", flags=True))
     return cfg
 
 

@@ -40,9 +40,10 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import numbers
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -334,7 +335,78 @@ def dropout_gap(net, keep, loss):
     return abs(loss(net, None) - dropout_loss(net, keep, loss))
 
 
-def rescaled_dropout(objectives, bracket=None, max_scale=None):
+@dataclasses.dataclass(frozen=True)
+class RescaledDropout:
+    """The best rescaled dropout network over several kept sets: one result for every backend.
+
+    ``scale`` multiplies the output of the dropout network (eq. (3.4), the
+    ``N/|A|`` rescaling included), so ``scale = 1`` is the plain dropout
+    network.  Returned by :func:`rescaled_dropout`,
+    :func:`meanfield.twolayer.dropout.rescaled_dropout` and
+    :func:`meanfield.torch.best_rescaled_dropout`.
+
+    Attributes
+    ----------
+    loss, scale : float
+        The least loss and its scale.
+    best : int
+        Index of the kept set of least loss.
+    losses, scales : numpy.ndarray
+        The least loss and its scale per kept set.
+    keep : array or None
+        The best kept set: an index array (two-layer), a 0/1 mask of shape
+        ``(n_hidden, N)`` (torch), or None when the caller gave only the losses.
+    fixed_losses : numpy.ndarray or None
+        The loss of each dropout network at scale 1, where the backend gives it.
+
+    Notes
+    -----
+    For one release the former forms still read, with a DeprecationWarning:
+    ``best, losses, scales = result`` (the tuple :func:`rescaled_dropout`
+    returned), ``result["loss"]``, ``result["mask"]`` (the torch dict) and
+    ``result.subset`` (the two-layer dataclass); ``keep`` is the mask and the
+    subset.
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Definition 1; Nguyen, Bréchet & Mondelli
+    (2021), Section 6, Experiment B.
+    """
+
+    loss: float
+    scale: float
+    best: int
+    losses: np.ndarray
+    scales: np.ndarray
+    keep: Any = None
+    fixed_losses: Any = None
+
+    def __iter__(self):
+        from ._deprecation import warn_renamed
+
+        warn_renamed("unpacking rescaled_dropout(...) as (best, losses, scales)",
+                     "its fields .best, .losses, .scales")
+        return iter((self.best, self.losses, self.scales))
+
+    def __getitem__(self, key):
+        from ._deprecation import warn_renamed
+
+        field = {"mask": "keep"}.get(key, key)
+        if not isinstance(key, str) or field not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(key)
+        warn_renamed(f"result[{key!r}] of best_rescaled_dropout", f"result.{field}")
+        return getattr(self, field)
+
+    @property
+    def subset(self):
+        """Deprecated name of :attr:`keep` (the two-layer result's kept set)."""
+        from ._deprecation import warn_renamed
+
+        warn_renamed("RescaledDropout.subset", "RescaledDropout.keep")
+        return self.keep
+
+
+def rescaled_dropout(objectives, bracket=None, max_scale=None, keeps=None, fixed_losses=None):
     """The best rescaled dropout network: per kept set the output scale of least loss.
 
     Kuditipudi et al. (Definition 1) keep half of the units and multiply the
@@ -361,12 +433,16 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None):
         search returns a large scale and a loss near 0; the paper's search
         is unbounded all the same.
 
+    keeps : sequence, optional
+        The kept set of each objective: the result's ``keep`` is the best one.
+    fixed_losses : array_like, optional
+        The loss of each dropout network at scale 1, passed on to the result.
+
     Returns
     -------
-    best : int
-        Index of the kept set of least loss.
-    losses, scales : numpy.ndarray
-        The least loss and its scale per kept set.
+    RescaledDropout
+        The best kept set's loss and scale, every set's, and (with ``keeps``)
+        the best kept set.
 
     References
     ----------
@@ -388,4 +464,10 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None):
         scales[k], losses[k] = res.x, res.fun
     if not len(losses):
         raise ValueError("objectives must hold at least one kept set")
-    return int(np.argmin(losses)), losses, scales
+    if keeps is not None and len(keeps) != len(objectives):
+        raise ValueError(f"keeps must give one kept set per objective ({len(objectives)}), "
+                         f"got {len(keeps)}")
+    best = int(np.argmin(losses))
+    return RescaledDropout(float(losses[best]), float(scales[best]), best, losses, scales,
+                           None if keeps is None else keeps[best],
+                           None if fixed_losses is None else np.asarray(fixed_losses))

@@ -3,9 +3,9 @@
 A :class:`Stepper` owns a state and advances it; :func:`simulate` owns the
 snapshot schedule, the progress bar, divergence handling (with the snapshots
 taken so far in ``DivergenceError.partial``) and the result it returns: a
-:class:`Trajectory` for the two-layer steppers, or whatever a ``collect``
+:class:`TwoLayerRun` for the two-layer steppers, or whatever a ``collect``
 function builds from the snapshot :class:`Row` s.  Everything that steps in
-time implements the contract: two-layer SGD (:class:`meanfield.twolayer.SGD`),
+time implements the contract: two-layer SGD (:class:`meanfield.twolayer.TwoLayerSGD`),
 the particle limit (:class:`meanfield.twolayer.ParticleLimit`), multilayer SGD
 (:class:`meanfield.multilayer.sgd.MultilayerSGD`), the radial PDE
 (:class:`meanfield.pde.radial.RadialFlow`), full-batch GD of the lazy regime
@@ -40,7 +40,7 @@ class DivergenceError(FloatingPointError):
         Index of the first step whose result was not finite.
     time : float
         Time before that step.
-    partial : Trajectory or None
+    partial : TwoLayerRun or None
         Every snapshot taken before the divergence.
     """
 
@@ -86,7 +86,7 @@ class Stepper(ABC):
     @abstractmethod
     def snapshot(self) -> Any:
         """A copy of the tracked state: ``(a, W)`` for the two-layer steppers
-        (what the default :class:`Trajectory` expects), any object otherwise."""
+        (what the default :class:`TwoLayerRun` expects), any object otherwise."""
 
     @abstractmethod
     def risk(self) -> Any:
@@ -147,8 +147,13 @@ class GridStepper(Stepper):
 
 
 @dataclass
-class Trajectory:
-    """Snapshots of a run: times, step counts, weights and exact risk."""
+class TwoLayerRun:
+    """Snapshots of a two-layer run (SGD or the particle limit): times, step counts, the
+    weights ``a`` (snapshots, N) and ``W`` (snapshots, N, d), and the exact risk.
+
+    The two-layer counterpart of :class:`meanfield.multilayer.MultilayerRun` and
+    :class:`meanfield.torch.TrainResult`; ``Trajectory`` is its former name.
+    """
 
     times: np.ndarray
     steps: np.ndarray
@@ -169,15 +174,15 @@ class Row(NamedTuple):
     """What :meth:`Stepper.risk` returned."""
 
 
-def trajectory(rows, config=None) -> Trajectory:
-    """The :class:`Trajectory` of snapshot rows whose states are ``(a, W)``."""
+def trajectory(rows, config=None) -> TwoLayerRun:
+    """The :class:`TwoLayerRun` of snapshot rows whose states are ``(a, W)``."""
     config = dict(config or {})
     if not rows:
-        return Trajectory(np.empty(0), np.empty(0, int), np.empty((0, 0)), np.empty((0, 0, 0)),
+        return TwoLayerRun(np.empty(0), np.empty(0, int), np.empty((0, 0)), np.empty((0, 0, 0)),
                           np.empty(0), config)
     t, k, states, r = zip(*rows)
     a, W = zip(*states)
-    return Trajectory(np.array(t), np.array(k), np.stack(a), np.stack(W), np.array(r), config)
+    return TwoLayerRun(np.array(t), np.array(k), np.stack(a), np.stack(W), np.array(r), config)
 
 
 def check_times(times, start=0.0):
@@ -215,7 +220,7 @@ def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
     desc : str, optional
         The bar's label, and the name in the compile notice.
     config : dict, optional
-        Stored in the default :class:`Trajectory`.
+        Stored in the default :class:`TwoLayerRun`.
     chunk_steps : int, optional
         Steps per :meth:`Stepper.advance` call (progress granularity).
         Results do not depend on it.
@@ -229,7 +234,7 @@ def simulate(stepper: Stepper, times, *, progress=True, desc=None, config=None,
 
     Returns
     -------
-    Trajectory or what ``collect`` returns
+    TwoLayerRun or what ``collect`` returns
 
     Raises
     ------
@@ -397,3 +402,13 @@ def rk_step(tab: Tableau, rhs, t, y, h):
         ks.append(rhs(t + ci * h, yi))
     return tuple(yc + h * sum(bi * k[c] for bi, k in zip(tab.b, ks))
                  for c, yc in enumerate(y))
+
+
+#: Old name -> new name (one release, with a DeprecationWarning).
+_RENAMED = {"Trajectory": "TwoLayerRun"}
+
+
+def __getattr__(name):
+    from ._deprecation import renamed
+
+    return renamed(__name__, name, _RENAMED, globals())

@@ -35,13 +35,14 @@ def main(out):
     a, W = InitialLaw().sample(50, task.d, np.random.default_rng(0))
     for B in (1, 4):  # the fused batch-1 loop and the mini-batch loop, serial
         res[f"sgd_B{B}"] = same(f"SGD B={B}", [run_sgd(
-            task, a, W, 0.01, ts, rng=3, batch_size=B, progress=False).W[-1] for ts in SCHEDULES])
+            (a, W), task, 0.01, ts, rng=3, batch_size=B, progress=False).W[-1]
+            for ts in SCHEDULES])
     # parallel over neurons (N d >= PARALLEL_MIN_WEIGHTS): also the thread count
     a, W = InitialLaw().sample(1500, task.d, np.random.default_rng(1))
     runs = []
     for threads in (1, numba.config.NUMBA_NUM_THREADS):
         numba.set_num_threads(threads)
-        runs += [run_sgd(task, a, W, 0.002, [t / 5 for t in ts], rng=3, progress=False).W[-1]
+        runs += [run_sgd((a, W), task, 0.002, [t / 5 for t in ts], rng=3, progress=False).W[-1]
                  for ts in SCHEDULES[:2]]
     res["sgd_parallel"] = same("parallel SGD", runs)
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from meanfield.tasks import teacher_student
 from meanfield.dropout import draw_keep as random_subset
-from meanfield.twolayer import dropout_gap, dropout_loss
+from meanfield.twolayer import TwoLayerNet, dropout_gap, dropout_loss
 
 TASK = teacher_student(5, "relu", width=2)
 
@@ -35,13 +35,13 @@ def test_dropout_loss_is_permutation_invariant(seed, N, data):
     A = random_subset(N, size, seed)
     perm = np.random.default_rng(seed).permutation(N)
     inv = np.argsort(perm)
-    assert dropout_loss(TASK, a[perm], W[perm], inv[A]) == pytest.approx(
-        dropout_loss(TASK, a, W, A), rel=1e-12, abs=1e-14)
+    assert dropout_loss(TwoLayerNet(TASK, a[perm], W[perm]), inv[A]) == pytest.approx(
+        dropout_loss(TwoLayerNet(TASK, a, W), A), rel=1e-12, abs=1e-14)
 
 
 def test_keeping_everything_gives_zero_gap():
     a, W = _net(0, 12)
-    assert dropout_gap(TASK, a, W, np.arange(12)) == 0.0
+    assert dropout_gap(TwoLayerNet(TASK, a, W), np.arange(12)) == 0.0
 
 
 def test_dropout_equals_rescaled_zeroed_network():
@@ -49,7 +49,8 @@ def test_dropout_equals_rescaled_zeroed_network():
     A = np.array([0, 3, 4, 9])
     scaled = np.zeros(10)
     scaled[A] = a[A] * 10 / 4
-    assert dropout_loss(TASK, a, W, A) == pytest.approx(TASK.risk(scaled, W), rel=1e-12)
+    assert dropout_loss(TwoLayerNet(TASK, a, W), A) == pytest.approx(TASK.risk(scaled, W),
+                                                                      rel=1e-12)
 
 
 @pytest.mark.parametrize("A,msg", [([], r"\|A\| must lie in \[1, N\]"),
@@ -61,7 +62,7 @@ def test_dropout_equals_rescaled_zeroed_network():
 def test_bad_subsets(A, msg):
     a, W = _net(2, 10)
     with pytest.raises(ValueError, match=msg):
-        dropout_loss(TASK, a, W, np.array(A, dtype=float if A == [0.5] else int))
+        dropout_loss(TwoLayerNet(TASK, a, W), np.array(A, dtype=float if A == [0.5] else int))
     with pytest.raises(ValueError, match="size must be an integer in"):
         random_subset(10, 0, 0)
 
@@ -94,7 +95,7 @@ def test_rescaled_dropout_finds_the_exact_optimal_scale():
     res = rescaled_dropout(TASK, a, W, 10, n_draws=6, rng=1)
     assert res.losses.size == 6 and res.loss == res.losses.min()
     assert np.all(res.losses <= res.fixed_losses + 1e-15)  # r = 1 is eq. (3.4)
-    A = res.subset
+    A = res.keep
     c = TASK.risk_coefficients(np.zeros(A.size), a[A], W[A])
     assert res.scale == pytest.approx(-c[1] / (2 * c[2]), rel=1e-6)
     full = np.zeros(20)
@@ -125,7 +126,8 @@ def test_dropout_bias_is_the_exact_mean_over_all_subsets(act):
     rng = np.random.default_rng(0)
     a, W = rng.standard_normal(10), rng.standard_normal((10, 4))
     L = task.risk(a, W)
-    mean = np.mean([dropout_loss(task, a, W, np.array(c)) for c in combinations(range(10), 3)])
+    net = TwoLayerNet(task, a, W)
+    mean = np.mean([dropout_loss(net, np.array(c)) for c in combinations(range(10), 3)])
     assert dropout_bias(task, a, W, 3) == pytest.approx(mean - L, rel=1e-12)
     assert dropout_bias(task, a, W, 3, risk=L) == pytest.approx(mean - L, rel=1e-12)
     assert dropout_bias(task, a, W, 10) == 0.0

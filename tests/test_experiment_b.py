@@ -18,11 +18,13 @@ SCALE_RTOL = 1e-6
 
 def test_default_search_is_unbounded_and_the_bound_is_an_opt_in():
     objectives = [lambda r: (r - 7.0) ** 2 + 1.0, lambda r: (r - 0.1) ** 2 + 0.5, 2.0]
-    best, losses, scales = rescaled_dropout(objectives, bracket=(0.5, 2.0))
+    res = rescaled_dropout(objectives, bracket=(0.5, 2.0))
+    best, losses, scales = res.best, res.losses, res.scales
+    assert res.loss == losses[1] and res.scale == scales[1] and res.keep is None
     np.testing.assert_allclose(scales, [7.0, 0.1, 1.0], rtol=SCALE_RTOL)
     np.testing.assert_allclose(losses, [1.0, 0.5, 2.0], rtol=1e-12)
     assert best == 1
-    _, _, bounded = rescaled_dropout(objectives, bracket=(0.5, 2.0), max_scale=4.0)
+    bounded = rescaled_dropout(objectives, bracket=(0.5, 2.0), max_scale=4.0).scales
     np.testing.assert_allclose(bounded, [4.0, 0.25, 1.0], rtol=1e-4)
     with pytest.raises(ValueError, match="max_scale must be None or a finite number > 1"):
         rescaled_dropout(objectives, max_scale=0.5)
@@ -42,9 +44,9 @@ def test_experiment_b_finds_a_scale_outside_one_quarter_to_four(c, depth, bias, 
     with torch.no_grad():
         y = c * net(X, masks)[0].cpu().numpy()
     res = best_rescaled_dropout(net, X, y, layer, draws=1, loss="square", seed=9)
-    assert torch.equal(res["mask"].cpu(), masks[0])
-    assert res["scale"] == pytest.approx(c, rel=SCALE_RTOL)
-    assert res["loss"] == pytest.approx(0.0, abs=1e-10 * float(np.mean(y ** 2)))
+    assert torch.equal(res.keep.cpu(), masks[0])
+    assert res.scale == pytest.approx(c, rel=SCALE_RTOL)
+    assert res.loss == pytest.approx(0.0, abs=1e-10 * float(np.mean(y ** 2)))
 
 
 def _plain_removal(W, X, mask, layer, bias):

@@ -5,7 +5,7 @@ import pytest
 
 from meanfield.tasks import teacher_student
 from meanfield.dropout import draw_keep as random_subset
-from meanfield.twolayer import InitialLaw, dropout_loss, run_sgd
+from meanfield.twolayer import InitialLaw, TwoLayerNet, dropout_loss, run_sgd
 from meanfield.connectivity import PathVertices
 from meanfield.twolayer.paths import align, aligned_path, seven_segment_path, straight_path
 
@@ -17,8 +17,8 @@ def _trained_pair(task, N=24):
     rng = np.random.default_rng(5)
     a, W = InitialLaw().sample(N, D, rng)
     a2, W2 = InitialLaw(a_mean=0.5, a_std=0.5, w_std=1.5).sample(N, D, rng)
-    t1 = run_sgd(task, a, W, 0.02, [0.3], rng=rng, progress=False)
-    t2 = run_sgd(task, a2, W2, 0.01, [0.6], rng=rng, progress=False)
+    t1 = run_sgd((a, W), task, 0.02, [0.3], rng=rng, progress=False)
+    t2 = run_sgd((a2, W2), task, 0.01, [0.6], rng=rng, progress=False)
     return t1.a[-1], t1.W[-1], t2.a[-1], t2.W[-1]
 
 
@@ -45,7 +45,7 @@ def test_segment_kinds_follow_the_construction(setting):
 def test_vertex_losses_match_direct_evaluation(setting):
     task, (a, W, a2, W2), A, path = setting
     vl = path.vertex_losses()
-    LA, LA2 = dropout_loss(task, a, W, A), dropout_loss(task, a2, W2, A)
+    LA, LA2 = dropout_loss(TwoLayerNet(task, a, W), A), dropout_loss(TwoLayerNet(task, a2, W2), A)
     expect = [task.risk(a, W), LA, LA, LA2, LA2, LA2, LA2, task.risk(a2, W2)]
     assert vl == pytest.approx(expect, rel=1e-12, abs=1e-15)
     for k in range(8):
@@ -99,7 +99,8 @@ def test_odd_N_and_bad_inputs():
     a, W = InitialLaw().sample(11, D, rng)
     a2, W2 = InitialLaw().sample(11, D, rng)
     p = seven_segment_path(task, a, W, a2, W2, [0, 3, 5, 7, 9])
-    assert p.vertex_losses()[1] == pytest.approx(dropout_loss(task, a, W, [0, 3, 5, 7, 9]))
+    assert p.vertex_losses()[1] == pytest.approx(dropout_loss(TwoLayerNet(task, a, W),
+                                                              [0, 3, 5, 7, 9]))
     with pytest.raises(ValueError, match="at most N/2 = 5"):
         seven_segment_path(task, a, W, a2, W2, np.arange(6))
     with pytest.raises(ValueError, match="same N"):

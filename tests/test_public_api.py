@@ -11,7 +11,7 @@ import meanfield
 
 #: Names that implement an object of the papers: their docstrings cite it.
 PAPER_OBJECTS = ["GaussianTask", "teacher_student", "isotropic_gaussians",
-                 "anisotropic_gaussians", "InitialLaw", "SGD", "run_sgd", "ParticleLimit",
+                 "anisotropic_gaussians", "InitialLaw", "TwoLayerSGD", "run_sgd", "ParticleLimit",
                  "run_limit", "coupling_distances", "run_coupled", "seven_segment_path",
                  "TwoLayerNet",
                  "PopulationRisk", "Network", "draw_keep", "dropout_rescale", "dropout_loss",

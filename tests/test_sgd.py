@@ -6,7 +6,7 @@ import pytest
 from meanfield.kernels import sgd as k_sgd
 from meanfield.stepping import DivergenceError
 from meanfield.tasks import teacher_student
-from meanfield.twolayer import SGD, InitialLaw, run_sgd
+from meanfield.twolayer import InitialLaw, TwoLayerSGD, run_sgd
 from meanfield._checks import spawn
 
 
@@ -99,7 +99,7 @@ def test_one_thread_runs_the_serial_loop_where_it_gives_the_same_bits():
 def test_stepper_consumes_the_documented_data_stream(rng):
     task = teacher_student(5, "erf", width=2)
     a, W = InitialLaw().sample(30, task.d, rng)
-    stepper = SGD(task, a, W, 0.02, rng=7)
+    stepper = TwoLayerSGD((a, W), task, 0.02, rng=7)
     stepper.plan(250 * 0.02)
     stepper.advance(250)
     data_rng, _ = spawn(7, 2)
@@ -111,13 +111,13 @@ def test_stepper_consumes_the_documented_data_stream(rng):
 def test_same_seed_bit_identical_and_snapshot_independent(rng):
     task = teacher_student(8, "relu")
     a, W = InitialLaw().sample(50, task.d, rng)
-    t1 = run_sgd(task, a, W, 0.01, [0.0, 1.0, 2.0], rng=3, progress=False)
-    t2 = run_sgd(task, a, W, 0.01, [0.0, 1.0, 2.0], rng=3, progress=False)
-    t3 = run_sgd(task, a, W, 0.01, np.linspace(0, 2, 7), rng=3, progress=False)
+    t1 = run_sgd((a, W), task, 0.01, [0.0, 1.0, 2.0], rng=3, progress=False)
+    t2 = run_sgd((a, W), task, 0.01, [0.0, 1.0, 2.0], rng=3, progress=False)
+    t3 = run_sgd((a, W), task, 0.01, np.linspace(0, 2, 7), rng=3, progress=False)
     np.testing.assert_array_equal(t1.W, t2.W)
     np.testing.assert_array_equal(t1.risk, t2.risk)
     np.testing.assert_array_equal(t1.W[-1], t3.W[-1])
-    t4 = run_sgd(task, a, W, 0.01, [2.0], rng=4, progress=False)
+    t4 = run_sgd((a, W), task, 0.01, [2.0], rng=4, progress=False)
     assert not np.array_equal(t1.W[-1], t4.W[0])
     assert t1.steps.tolist() == [0, 100, 200]
     assert t1.risk[-1] < t1.risk[0]      # it learns
@@ -126,7 +126,7 @@ def test_same_seed_bit_identical_and_snapshot_independent(rng):
 def test_frozen_output_weights_stay_fixed(rng):
     task = teacher_student(5, "tanh")
     a, W = InitialLaw().sample(20, task.d, rng)
-    tr = run_sgd(task, a, W, 0.01, [1.0], train_a=False, progress=False)
+    tr = run_sgd((a, W), task, 0.01, [1.0], train_a=False, progress=False)
     np.testing.assert_array_equal(tr.a[0], a)
     assert not np.array_equal(tr.W[0], W)
 
@@ -136,7 +136,7 @@ def test_noise_has_the_documented_variance():
     task = teacher_student(10, "relu")
     a, W = np.zeros(200), np.zeros((200, 10))
     alpha, tau, k = 0.01, 0.3, 100
-    tr = run_sgd(task, a, W, alpha, [k * alpha], temperature=tau, train_a=False, progress=False)
+    tr = run_sgd((a, W), task, alpha, [k * alpha], temperature=tau, train_a=False, progress=False)
     var = tr.W[0].var()
     expected = 4 * alpha * tau * k
     # 2000 i.i.d. Gaussians: the sample variance has relative sd sqrt(2/2000) = 0.032
@@ -146,21 +146,21 @@ def test_noise_has_the_documented_variance():
 def test_schedule_scales_the_step(rng):
     task = teacher_student(5, "erf")
     a, W = InitialLaw().sample(10, task.d, rng)
-    t1 = run_sgd(task, a, W, 0.01, [0.5], schedule=lambda t: 2.0 + 0 * t, progress=False, rng=1)
-    s = SGD(task, a, W, 0.01, rng=1)
+    t1 = run_sgd((a, W), task, 0.01, [0.5], schedule=lambda t: 2.0 + 0 * t, progress=False, rng=1)
+    s = TwoLayerSGD((a, W), task, 0.01, rng=1)
     data_rng, _ = spawn(1, 2)
     X, Y = task.sample(s._block, data_rng)
     ref = numpy_sgd(task, a, W, X[:50], Y[:50], 0.02)
     np.testing.assert_allclose(t1.W[0], ref[1], rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="schedule must return finite values >= 0"):
-        run_sgd(task, a, W, 0.01, [0.5], schedule=lambda t: -1.0, progress=False)
+        run_sgd((a, W), task, 0.01, [0.5], schedule=lambda t: -1.0, progress=False)
 
 
 def test_divergence_reports_the_step_and_keeps_snapshots(rng):
     task = teacher_student(10, "relu")
     a, W = InitialLaw(a_mean=1.0).sample(20, task.d, rng)
     with pytest.raises(DivergenceError) as info:
-        run_sgd(task, a, W, 5.0, [0.0, 5.0, 1e5], progress=False)
+        run_sgd((a, W), task, 5.0, [0.0, 5.0, 1e5], progress=False)
     err = info.value
     assert err.step >= 1
     assert len(err.partial.times) >= 1 and err.partial.times[0] == 0.0
@@ -174,10 +174,10 @@ def test_bad_arguments_name_themselves(rng):
                         ({"alpha": 0.1, "batch_size": 0}, "batch_size must be"),
                         ({"alpha": 0.1, "temperature": -1}, "temperature must be")]:
         with pytest.raises(ValueError, match=msg):
-            SGD(task, a, W, **kwargs)
+            TwoLayerSGD((a, W), task, **kwargs)
     with pytest.raises(ValueError, match="W must have shape"):
-        SGD(task, a, W[:, :3], 0.1)
+        TwoLayerSGD((a, W[:, :3]), task, 0.1)
     with pytest.raises(ValueError, match="N must be >= 1"):
-        SGD(task, a[:0], W[:0], 0.1)
+        TwoLayerSGD((a[:0], W[:0]), task, 0.1)
     with pytest.raises(ValueError, match="times must be non-decreasing"):
-        run_sgd(task, a, W, 0.1, [1.0, 0.5], progress=False)
+        run_sgd((a, W), task, 0.1, [1.0, 0.5], progress=False)

@@ -11,9 +11,10 @@ torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}"
 from meanfield.stepping import DivergenceError  # noqa: E402
 from meanfield.tasks import teacher_student  # noqa: E402
 from meanfield.tasks.datasets import digits  # noqa: E402
-from meanfield.torch import (DataLoss, DataStream, InitLaw, FullyConnectedNet,  # noqa: E402
+from meanfield.torch import (DataLoss, DataStream, FullyConnectedNet,  # noqa: E402
                              TaskStream, TrainConfig, evaluate, evaluate_path, first_half_masks,
                              random_half_masks, dropout_path, straight_path, train)
+from meanfield.torch import models as torch_models  # noqa: E402
 from meanfield.torch.losses import per_sample  # noqa: E402
 from meanfield.twolayer import InitialLaw, run_sgd  # noqa: E402
 from tests.conftest import sweep_and_load  # noqa: E402
@@ -82,7 +83,7 @@ def test_torch_matches_numba_core_step_by_step_on_the_same_samples(torch_device)
     task = teacher_student(6, "relu", width=2)
     a, W = InitialLaw().sample(40, task.d, np.random.default_rng(0))
     alpha = 1 / 40
-    core = run_sgd(task, a, W, alpha, [0.0, 0.5, 1.0], rng=11, progress=False)
+    core = run_sgd((a, W), task, alpha, [0.0, 0.5, 1.0], rng=11, progress=False)
     net = FullyConnectedNet(6, 40, 1, bias=False, dtype=torch.float64, device=torch_device)
     net.load_numpy([W, a[None]])
     res = train(net, TaskStream(task, 1, rng=11), TrainConfig(alpha=alpha, steps=40,
@@ -100,7 +101,7 @@ def test_torch_risk_curve_matches_core_within_seed_noise(torch_device):
     core, tor = [], []
     for s in range(5):
         a, W = InitialLaw().sample(N, task.d, np.random.default_rng(100 + s))
-        core.append(run_sgd(task, a, W, alpha, times, rng=200 + s, progress=False).risk)
+        core.append(run_sgd((a, W), task, alpha, times, rng=200 + s, progress=False).risk)
         net = FullyConnectedNet(8, N, 1, bias=False, activation="erf", dtype=torch.float64,
                            device=torch_device)
         a2, W2 = InitialLaw().sample(N, task.d, np.random.default_rng(300 + s))
@@ -255,9 +256,9 @@ def test_bad_inputs_raise_value_errors(rng, torch_device):
 def test_init_laws_have_unit_variance_and_bimodal_is_bimodal(torch_device):
     g = np.random.default_rng(0)
     for kind in ("gaussian", "uniform", "bimodal"):
-        xi = InitLaw(kind).sample((200000,), 1.0, g).numpy()
+        xi = torch_models.InitialLaw(kind).sample((200000,), 1.0, g).numpy()
         assert abs(xi.mean()) < 0.01 and xi.var() == pytest.approx(1.0, abs=0.01)
-    xi = InitLaw("bimodal").sample((200000,), 1.0, g).numpy()
+    xi = torch_models.InitialLaw("bimodal").sample((200000,), 1.0, g).numpy()
     assert np.mean(np.abs(xi) < 0.4) < 0.02  # 0.94% by design; a Gaussian puts 31% there
     # the same seed gives the same net on any dtype and device
     n32 = FullyConnectedNet(4, 6, 2, seed=9, dtype=torch.float32, device="cpu").numpy_weights()
@@ -398,14 +399,14 @@ def test_experiment_b_keeps_lower_layers_and_its_scale_minimises_the_loss(data, 
           progress=False)
     X, y = data.X_train[:300], data.y_train[:300]
     res = best_rescaled_dropout(net, X, y, layer=2, draws=12, seed=4)
-    assert torch.all(res["mask"][0] == 1) and res["mask"][1].sum() == 15
-    assert res["loss"] == pytest.approx(res["losses"].min()) and len(res["losses"]) == 12
+    assert torch.all(res.keep[0] == 1) and res.keep[1].sum() == 15
+    assert res.loss == pytest.approx(res.losses.min()) and len(res.losses) == 12
     with torch.no_grad():
-        out = net(X, res["mask"])
+        out = net(X, res.keep)
     yt = torch.as_tensor(y, device=torch_device)
     at = [float(per_sample(r * out, yt, "cross_entropy").mean())
-          for r in (res["scale"], 0.9 * res["scale"], 1.1 * res["scale"])]
-    assert at[0] == pytest.approx(res["loss"], rel=1e-9) and at[0] <= min(at[1:])
+          for r in (res.scale, 0.9 * res.scale, 1.1 * res.scale)]
+    assert at[0] == pytest.approx(res.loss, rel=1e-9) and at[0] <= min(at[1:])
     # the same draws, one pattern at a time, give the same losses at scale 1
     masks = random_half_masks(net, 12, 4)
     masks[:, 0] = 1

@@ -92,7 +92,7 @@ from meanfield.analysis.claims import RULES, claim_row, verdict
 from meanfield.pde import radius_of_gaussian, sample_weights, solve_radial
 from meanfield.tasks import isotropic_gaussians
 from meanfield.twolayer.limit import ParticleLimit
-from meanfield.twolayer.sgd import SGD
+from meanfield.twolayer.sgd import TwoLayerSGD
 
 OUT = Path(__file__).resolve().parent / "out"
 PAPER = "Mei, Montanari & Nguyen 2018, Fig. 1"
@@ -198,7 +198,7 @@ def run_case(name, d, act, times, Ns, seeds, M_part, n_test, alpha, quick, log, 
         runs, radii = [], []
         for s in seeds:
             W0 = sample_weights(law, N, d, 1000 * N + s)
-            stepper = SGD(task, np.ones(N), W0, alpha, train_a=False, rng=s)
+            stepper = TwoLayerSGD((np.ones(N), W0), task, alpha, train_a=False, rng=s)
             risk = []
             for t in times:
                 stepper.advance(stepper.plan(float(t)))

@@ -51,7 +51,7 @@ import pandas as pd
 from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import rate_plot, save_figure
-from meanfield.stepping import Trajectory
+from meanfield.stepping import TwoLayerRun
 from meanfield.tasks import teacher_student
 from meanfield.twolayer import InitialLaw, coupling_distances, run_limit, run_sgd
 
@@ -100,7 +100,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
                  np.random.SeedSequence([seed, 21]).spawn(len(Ns) + len(ALPHAS))]
         a_ref, W_ref = init.sample(M, d, gens[0])
         starts = [init.sample(N, d, gens[1 + 2 * i]) for i, N in enumerate(Ns)]
-        sgds = [run_sgd(task, a0, W0, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
+        sgds = [run_sgd((a0, W0), task, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
                 for i, (N, (a0, W0)) in enumerate(zip(Ns, starts))]
         lim = run_limit(task, a_ref, W_ref, times, np.concatenate([s[0] for s in starts]),
                         np.concatenate([s[1] for s in starts]), h=h, method="rk4",
@@ -109,26 +109,26 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
         tagged = []
         for i, N in enumerate(Ns):
             sl = slice(off[i], off[i + 1])
-            tagged.append(Trajectory(sgds[i].times, sgds[i].steps, lim.a[:, sl], lim.W[:, sl],
-                                     lim.risk))
+            tagged.append(TwoLayerRun(sgds[i].times, sgds[i].steps, lim.a[:, sl], lim.W[:, sl],
+                                      lim.risk))
             rows.append(_row(activation, seed, N, 1.0 / N, M, "main", sgds[i], tagged[i]))
-            control = run_sgd(task, *starts[i], CONTROL_ALPHA, times, rng=extra[i],
+            control = run_sgd(starts[i], task, CONTROL_ALPHA, times, rng=extra[i],
                               progress=False)
             rows.append(_row(activation, seed, N, CONTROL_ALPHA, M, "fixed-alpha", control,
-                             Trajectory(control.times, control.steps, lim.a[:, sl],
-                                        lim.W[:, sl], lim.risk)))
+                             TwoLayerRun(control.times, control.steps, lim.a[:, sl],
+                                         lim.W[:, sl], lim.risk)))
         N, sl = Ns[-1], slice(off[-2], off[-1])
         for j, alpha in enumerate(ALPHAS):
-            sweep = run_sgd(task, *starts[-1], alpha, times, rng=extra[len(Ns) + j],
+            sweep = run_sgd(starts[-1], task, alpha, times, rng=extra[len(Ns) + j],
                             progress=False)
             rows.append(_row(activation, seed, N, alpha, M, "alpha-sweep", sweep,
-                             Trajectory(sweep.times, sweep.steps, lim.a[:, sl], lim.W[:, sl],
-                                        lim.risk)))
+                             TwoLayerRun(sweep.times, sweep.steps, lim.a[:, sl], lim.W[:, sl],
+                                         lim.risk)))
             # particle i against the limit of particle i + 1: no coupling, so no sqrt(alpha)
             rows.append(_row(activation, seed, N, alpha, M, "uncoupled", sweep,
-                             Trajectory(sweep.times, sweep.steps,
-                                        np.roll(lim.a[:, sl], 1, axis=1),
-                                        np.roll(lim.W[:, sl], 1, axis=1), lim.risk)))
+                             TwoLayerRun(sweep.times, sweep.steps,
+                                         np.roll(lim.a[:, sl], 1, axis=1),
+                                         np.roll(lim.W[:, sl], 1, axis=1), lim.risk)))
         main = [r for r in rows[-(2 * len(Ns) + 2 * len(ALPHAS)):] if r["arm"] == "main"]
         print(f"{activation} seed {seed}: " + ", ".join(f"N={r['N']} gap={r['risk_gap']:.2e}"
                                              for r in main), flush=True)

@@ -138,7 +138,7 @@ def warm_numba():
             from meanfield.twolayer import run_sgd
 
             task = teacher_student(4, act, width=2)
-            run_sgd(task, np.ones(3), W, 0.1, [0.0, 0.2], rng=0, progress=False)
+            run_sgd((np.ones(3), W), task, 0.1, [0.0, 0.2], rng=0, progress=False)
         jobs.append(sgd_job)
     failed = 0
     for job in jobs:

@@ -30,7 +30,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from .kinds import get_experiment
-from .options import ConfigError, coerce
+from .options import ConfigError, coerce, stored_keys, upgrade_keys
 
 _TOP = ("experiment", "fixed", "grid")
 
@@ -71,10 +71,14 @@ def cell_id(experiment, cell) -> str:
 
     An option added to the experiment after cells were stored
     (``Experiment.added``) is left out while it has the value that reproduces
-    those cells, so results folders written before it keep their names.
+    those cells, so results folders written before it keep their names; a
+    renamed option (:data:`~meanfield.experiments.options.RENAMED_OPTIONS`) is
+    hashed under its old name and sense, for the same reason.
     """
-    added = get_experiment(experiment).added
+    exp = get_experiment(experiment)
+    added = exp.added
     cell = {k: v for k, v in cell.items() if not (k in added and v == added[k])}
+    cell = stored_keys(cell, exp.options)
     text = json.dumps({"experiment": experiment, **_plain(cell)}, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -96,7 +100,8 @@ def parse_config(data, source="config") -> SweepConfig:
     if "experiment" not in data:
         raise ConfigError(f"{source}: missing key 'experiment'")
     exp = get_experiment(data["experiment"])
-    fixed, grid = data.get("fixed", {}), data.get("grid", {})
+    fixed = upgrade_keys(data.get("fixed", {}), exp.options, f"{source} [fixed]")
+    grid = upgrade_keys(data.get("grid", {}), exp.options, f"{source} [grid]", grid=True)
     for name, part in (("fixed", fixed), ("grid", grid)):
         if not isinstance(part, dict):
             raise ConfigError(f"{source}: [{name}] must be a table, got {part!r}")
@@ -131,6 +136,30 @@ def _value(exp, k, v, source):
     if v is None or (exp.options[k][1] is None and v == "none"):
         return None
     return coerce(k, typ, v, source)
+
+
+def upgrade_stored(data):
+    """A stored sweep config (``sweep.json``) with renamed options under their new names,
+    silently: the file is the package's record, not the user's input."""
+    if not isinstance(data, dict) or "experiment" not in data:
+        return data
+    import warnings
+
+    options = get_experiment(data["experiment"]).options
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return {**data, **{part: upgrade_keys(data[part], options, part, grid=part == "grid")
+                           for part in ("fixed", "grid") if part in data}}
+
+
+def upgrade_table(experiment, table):
+    """A stored cell's table with renamed option columns under their new names and senses."""
+    from .options import renamed_in
+
+    for old, r in renamed_in(get_experiment(experiment).options).items():
+        if old in table.columns and r.new not in table.columns:
+            table[r.new] = table.pop(old).map(r.to_new)
+    return table
 
 
 def load_config(path) -> SweepConfig:

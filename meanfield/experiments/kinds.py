@@ -19,7 +19,8 @@ import pandas as pd
 
 from .. import _checks
 from .._settings import added_of, options_of
-from .options import ConfigError, couple_options, multilayer_options, stability_options
+from .options import (ConfigError, couple_options, multilayer_options, stability_options,
+                      upgrade_keys)
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,13 @@ def couple_setup(cfg):
     .. deprecated:: 0.2
         Use ``CoupleSettings(**cfg).setup()``
         (:class:`meanfield.twolayer.coupling.CoupleSettings`).
+
+    A ``frozen_a`` key (the option's name before 0.2) is read as ``train_a = not frozen_a``,
+    with a FutureWarning.
     """
     from ..twolayer.coupling import CoupleSettings
 
+    cfg = upgrade_keys(cfg, couple_options(), "couple options")
     warnings.warn("couple_setup(cfg) is deprecated: use meanfield.twolayer.coupling."
                   "CoupleSettings(**cfg).setup() (removed in 0.3)", DeprecationWarning,
                   stacklevel=2)

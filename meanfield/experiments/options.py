@@ -8,7 +8,10 @@ package, whose fields carry their help (:func:`meanfield._settings.options_of`):
 
 from __future__ import annotations
 
+import operator
 import warnings
+from dataclasses import dataclass
+from typing import Callable
 
 from .._settings import options_of
 
@@ -22,6 +25,83 @@ def couple_options():
     from ..twolayer.coupling import CoupleSettings
 
     return options_of(CoupleSettings)
+
+
+@dataclass(frozen=True)
+class RenamedOption:
+    """An option's former name, accepted for one release with a FutureWarning.
+
+    ``to_new`` maps a value given under the old name to the new option's;
+    ``to_old`` maps back, so that :func:`~meanfield.experiments.config.cell_id`
+    hashes a cell under the name and sense its stored cells were written with.
+    """
+
+    new: str
+    to_new: Callable
+    to_old: Callable
+
+
+#: Old option name -> its new name; applies to the option tables that hold the new name.
+#: ``frozen_a`` (couple, before 0.2): the same switch as Python's ``train_a``, inverted.
+RENAMED_OPTIONS = {"frozen_a": RenamedOption("train_a", operator.not_, operator.not_)}
+
+
+def renamed_in(options) -> dict:
+    """The entries of :data:`RENAMED_OPTIONS` whose new name is one of ``options``."""
+    return {old: r for old, r in RENAMED_OPTIONS.items() if r.new in options}
+
+
+def upgrade_keys(data, options, source, grid=False, flags=False):
+    """``data`` (a dict of option values) with old option names replaced by the new ones.
+
+    Each old name found gives a FutureWarning (end users see it by default)
+    naming ``source``; an old name given beside its new name raises
+    :class:`ConfigError`.  ``grid``: the values are lists, converted one by one;
+    ``flags``: the keys are command-line flags (the messages spell them so).
+    """
+    renamed = renamed_in(options)
+    if not isinstance(data, dict) or not renamed.keys() & data.keys():
+        return data
+    out = dict(data)
+    for old, r in renamed.items():
+        if old not in out:
+            continue
+        if flags:  # a bool flag given: the new flag that says the same
+            was, use = _flag(old, True), _flag(r.new, r.to_new(True))
+        else:
+            was, use = f"key {old!r}", (f"{r.new!r}" + (" = not " + old if r.to_new(True)
+                                                          is False else ""))
+        if r.new in out:
+            raise ConfigError(f"{source}: give {use} only ({was} is its deprecated name)")
+        v = out.pop(old)
+        out[r.new] = ([_converted(r, x) for x in v] if grid and isinstance(v, list)
+                      else _converted(r, v))
+        warnings.warn(f"{source}: {was} is deprecated (removed in 0.3): use {use} instead",
+                      FutureWarning, stacklevel=3)
+    return out
+
+
+def _converted(r, v):
+    """A bool under the old name in the new sense; anything else as given (coerce rejects it,
+    naming the new key)."""
+    return r.to_new(v) if isinstance(v, bool) else v
+
+
+def _flag(name, value):
+    return "--" + ("" if value else "no-") + name.replace("_", "-")
+
+
+def stored_keys(cell, options) -> dict:
+    """``cell`` under the option names and senses its stored cells were written with (the
+    inverse of :func:`upgrade_keys`), for a cell id that does not change with a rename."""
+    renamed = renamed_in(options)
+    if not renamed:
+        return cell
+    out = dict(cell)
+    for old, r in renamed.items():
+        if r.new in out:
+            out[old] = r.to_old(out.pop(r.new))
+    return out
 
 
 def stability_options():

@@ -44,7 +44,7 @@ except ImportError:  # Windows: no flock; folders are not locked there
 
 import pandas as pd
 
-from .config import SweepConfig, cell_id, parse_config
+from .config import SweepConfig, cell_id, parse_config, upgrade_stored, upgrade_table
 from .options import ConfigError
 
 
@@ -186,13 +186,13 @@ class ResultStore:
         path = self.folder / "sweep.json"
         if not path.exists():
             raise ConfigError(f"{self.folder} holds no sweep (no sweep.json)")
-        return parse_config(json.loads(path.read_text()), str(path))
+        return parse_config(upgrade_stored(json.loads(path.read_text())), str(path))
 
     def prepare(self, sweep: SweepConfig):
         """Create the folder for ``sweep``, or check that it already holds this sweep."""
         path = self.folder / "sweep.json"
         new = sweep.to_dict()
-        old = json.loads(path.read_text()) if path.exists() else None
+        old = upgrade_stored(json.loads(path.read_text())) if path.exists() else None
         if old is not None and old != new and not _grows(old, new):
             raise ConfigError(
                 f"{self.folder} holds results of a different sweep config "
@@ -277,7 +277,7 @@ class ResultStore:
             if meta is None:
                 missing += 1
                 continue
-            frames.append(pd.read_csv(io.BytesIO(data)))
+            frames.append(upgrade_table(sweep.experiment, pd.read_csv(io.BytesIO(data))))
         if missing:
             warnings.warn(f"{self.folder}: {missing} of {len(sweep.cells())} cells are not "
                           f"finished (or damaged) and are left out", stacklevel=2)

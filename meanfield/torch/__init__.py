@@ -38,7 +38,7 @@ import types
 _WHERE = {
     **dict.fromkeys(["best_rescaled_dropout", "evaluate", "first_half_masks",
                      "random_half_masks"], "dropout"),
-    **dict.fromkeys(["INIT_LAWS", "InitLaw", "FullyConnectedNet", "pick_device"], "models"),
+    **dict.fromkeys(["INIT_LAWS", "InitialLaw", "FullyConnectedNet", "pick_device"], "models"),
     "on_device": "pairs",
     **dict.fromkeys(["DataLoss", "best_dropout_path", "dropout_path", "evaluate_path",
                      "straight_path", "theorem41"], "paths"),
@@ -51,6 +51,9 @@ _WHERE = {
 
 __all__ = sorted(_WHERE, key=str.lower)
 
+#: Old name -> new name (one release, with a DeprecationWarning).
+_RENAMED = {"InitLaw": "InitialLaw"}
+
 
 def _has_torch():
     try:
@@ -60,6 +63,12 @@ def _has_torch():
 
 
 def __getattr__(name):
+    if name in _RENAMED:
+        from .._deprecation import warn_renamed
+
+        new = _RENAMED[name]
+        warn_renamed(f"{__name__}.{name}", f"{__name__}.{new}")
+        return globals()[new] if new in globals() else __getattr__(new)
     if name not in _WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:

@@ -194,9 +194,11 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
 
     Returns
     -------
-    dict
-        ``loss`` and ``scale`` of the best draw, its ``mask`` (depth - 1, N),
-        and ``losses`` of every draw (numpy array of length ``draws``).
+    meanfield.dropout.RescaledDropout
+        ``loss`` and ``scale`` of the best draw, its mask ``keep`` (depth - 1,
+        N), and ``losses`` and ``scales`` of every draw (length ``draws``).
+        (A dict before 0.2: ``result["mask"]`` still reads, with a
+        DeprecationWarning.)
 
     References
     ----------
@@ -222,7 +224,5 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
     def objective(o):
         return lambda r: float(per_sample(r * o, yt, loss).double().mean())
 
-    best, losses, scales = _dropout.rescaled_dropout([objective(o) for o in out],
-                                                     bracket=(0.5, 2.0), max_scale=max_scale)
-    return {"loss": float(losses[best]), "scale": float(scales[best]), "mask": masks[best],
-            "losses": losses}
+    return _dropout.rescaled_dropout([objective(o) for o in out], bracket=(0.5, 2.0),
+                                     max_scale=max_scale, keeps=masks)

@@ -276,7 +276,7 @@ def deep_cell(cell):
         a, b = _experiments_ab(cell, net, data, cell.seed, range(1, net.depth))
         rows += [{"experiment": "A", "layer": layer, "train_loss": r["loss"]}
                  for layer, r in enumerate(a)]
-        rows += [{"experiment": "B", "layer": layer, "train_loss": r["loss"], "scale": r["scale"]}
+        rows += [{"experiment": "B", "layer": layer, "train_loss": r.loss, "scale": r.scale}
                  for layer, r in b.items()]
     return pd.DataFrame(rows)
 
@@ -329,8 +329,8 @@ def deep_paths_cell(cell):
                                                 r["xi"], cell.loss),
                       "train_loss_native": r["loss"]} for layer, r in enumerate(a)]
             rows.append({"table": "bound", "net": which, "experiment": "B", "layer": 1,
-                         "train_loss": b[1]["loss"], "train_loss_native": b[1]["loss"],
-                         "scale": b[1]["scale"]})
+                         "train_loss": b[1].loss, "train_loss_native": b[1].loss,
+                         "scale": b[1].scale})
         paths = {"A": theorem41(nets[0], nets[1], bounds[0][0], bounds[1][0]),
                  "B": best_dropout_path(nets[0], nets[1], bounds[0][1], bounds[1][1]),
                  "straight": straight_path(nets[0], nets[1]),

@@ -80,8 +80,11 @@ def torch_activation(name, **params):
 
 
 @dataclass(frozen=True)
-class InitLaw:
-    """An i.i.d. law of the weight entries, independent of N.
+class InitialLaw:
+    """An i.i.d. law of the weight entries, independent of N (``InitLaw`` is its former name).
+
+    The torch backend's initial law, as :class:`meanfield.twolayer.InitialLaw`
+    is the two-layer particle system's.
 
     Each entry of a layer with reference scale ``s`` (``1/sqrt(fan_in)`` for the
     first layer, 1 for the others, so that ``<w_i, x>`` and the averages over
@@ -164,7 +167,7 @@ class FullyConnectedNet(torch.nn.Module):
         neuron); ``"none"`` (False).
     parameterisation : {"mean_field", "standard"}
         Factors 1/N on the sums after the first layer, or none.
-    init : InitLaw or str
+    init : InitialLaw or str
         Law of every weight entry.
     seed : int or numpy Generator
         The draws are made on the CPU in float64 and then cast and moved, so
@@ -187,9 +190,9 @@ class FullyConnectedNet(torch.nn.Module):
         self.parameterisation = parameterisation
         self.activation = activation
         self.sigma = torch_activation(activation)
-        law = InitLaw(init) if isinstance(init, str) else init
-        if not isinstance(law, InitLaw):
-            raise ValueError(f"init must be an InitLaw or one of {INIT_LAWS}, got {init!r}")
+        law = InitialLaw(init) if isinstance(init, str) else init
+        if not isinstance(law, InitialLaw):
+            raise ValueError(f"init must be an InitialLaw or one of {INIT_LAWS}, got {init!r}")
         self.init = law
         rng = _checks.generator(seed)
         fan0 = self.d + (self.bias != "none")
@@ -356,3 +359,13 @@ class FullyConnectedNet(torch.nn.Module):
         return (f"d={self.d}, N={self.N}, n_out={self.n_out}, depth={self.depth}, "
                 f"activation={self.activation!r}, bias={self.bias!r}, init={self.init.kind!r}, "
                 f"parameterisation={self.parameterisation!r}")
+
+
+#: Old name -> new name (one release, with a DeprecationWarning).
+_RENAMED = {"InitLaw": "InitialLaw"}
+
+
+def __getattr__(name):
+    from .._deprecation import renamed
+
+    return renamed(__name__, name, _RENAMED, globals())

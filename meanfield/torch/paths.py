@@ -168,9 +168,9 @@ def best_dropout_path(net, net2, best, best2):
     ----------
     net, net2 : FullyConnectedNet
         Same architecture.
-    best, best2 : dict
+    best, best2 : meanfield.dropout.RescaledDropout
         :func:`meanfield.torch.dropout.best_rescaled_dropout` of each net at
-        ``layer=1`` (half of every hidden layer dropped): its ``mask`` and
+        ``layer=1`` (half of every hidden layer dropped): its mask ``keep`` and
         ``scale`` define the path
         (:func:`meanfield.connectivity.rescaled_dropout_connect`).
 
@@ -185,13 +185,13 @@ def best_dropout_path(net, net2, best, best2):
     _check_pair(net, net2)
     keeps = []
     for name, b in (("best", best), ("best2", best2)):
-        mask = np.asarray(b["mask"].cpu() if torch.is_tensor(b["mask"]) else b["mask"])
+        mask = np.asarray(b.keep.cpu() if torch.is_tensor(b.keep) else b.keep)
         if mask.shape != (net.depth - 1, net.N) or (mask.sum(1) * 2 > net.N).any():
             raise ValueError(f"{name} must be Experiment B at layer 1: a mask of shape "
                              f"({net.depth - 1}, {net.N}) keeping at most half of every layer")
         keeps.append(mask_keep(mask))
     return rescaled_dropout_connect(net.numpy_weights(), net2.numpy_weights(), keeps[0],
-                                    keeps[1], best["scale"], best2["scale"])
+                                    keeps[1], best.scale, best2.scale)
 
 
 def straight_path(net, net2, aligned=False):

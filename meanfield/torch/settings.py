@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from .. import _checks
 from .._settings import check_types, setting
 
-#: Laws of the initial weights (:class:`meanfield.torch.InitLaw`).
+#: Laws of the initial weights (:class:`meanfield.torch.InitialLaw`).
 INIT_LAWS = ("gaussian", "uniform", "bimodal")
 #: ``mean_field`` (Shevchenko & Mondelli eq. 1.1) or ``standard`` (Nguyen et al. eq. 1).
 PARAMETERISATIONS = ("mean_field", "standard")

@@ -83,7 +83,7 @@ class TaskStream:
     """One-pass mini-batches drawn fresh from a task of :mod:`meanfield.tasks`.
 
     Draws exactly the samples, in the same order, that the numba core's
-    :class:`~meanfield.twolayer.SGD` draws from the same ``rng``, so the two
+    :class:`~meanfield.twolayer.TwoLayerSGD` draws from the same ``rng``, so the two
     backends can be compared step by step.
     """
 

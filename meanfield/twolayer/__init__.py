@@ -15,9 +15,10 @@ from .dropout import random_subset  # noqa: F401 - deprecated name, kept for one
 from .init import InitialLaw
 from .limit import ParticleLimit, run_limit
 from .paths import PopulationRisk, seven_segment_path, seven_segment_vertices
-from .sgd import SGD, run_sgd
+from .sgd import SGD  # noqa: F401 - deprecated form of TwoLayerSGD, kept for one release
+from .sgd import TwoLayerSGD, run_sgd
 
-__all__ = ["SGD", "CoupledResult", "InitialLaw", "ParticleLimit", "PopulationRisk",
-           "TwoLayerNet", "coupling_distances", "dropout_gap", "dropout_loss", "population_risk",
+__all__ = ["CoupledResult", "InitialLaw", "ParticleLimit", "PopulationRisk", "TwoLayerNet",
+           "TwoLayerSGD", "coupling_distances", "dropout_gap", "dropout_loss", "population_risk",
            "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
            "seven_segment_vertices"]

@@ -18,7 +18,7 @@ import pandas as pd
 from .. import _checks
 from .._meta import __version__
 from .._settings import check_types, setting
-from ..stepping import Trajectory
+from ..stepping import TwoLayerRun
 from ..transport import wasserstein2
 from .init import InitialLaw
 from .limit import run_limit
@@ -31,7 +31,7 @@ class CoupledResult:
 
     Attributes
     ----------
-    sgd, limit : Trajectory
+    sgd, limit : TwoLayerRun
         SGD snapshots (risk = exact ``L_N``) and the tagged ideal particles
         (risk = ``R(rho_t)`` from the reference population).
     max_dist, mean_dist : array
@@ -43,8 +43,8 @@ class CoupledResult:
     config : dict
     """
 
-    sgd: Trajectory
-    limit: Trajectory
+    sgd: TwoLayerRun
+    limit: TwoLayerRun
     max_dist: np.ndarray
     mean_dist: np.ndarray
     risk_gap: np.ndarray
@@ -82,7 +82,7 @@ def _cloud(a, W):
     return np.concatenate([a[:, None], W], axis=1)
 
 
-def coupling_distances(sgd: Trajectory, limit: Trajectory, *, w2="auto", seed=0):
+def coupling_distances(sgd: TwoLayerRun, limit: TwoLayerRun, *, w2="auto", seed=0):
     """Distances between matching snapshots of two trajectories of N particles.
 
     Returns ``(max_dist, mean_dist, risk_gap, w2, w2_exact)``; ``w2`` is
@@ -154,7 +154,7 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     method : {'rk4', 'heun', 'euler'}
         The limit's integrator (:func:`meanfield.stepping.get_method`).
     batch_size : int
-        SGD mini-batch size (as in :class:`SGD`).
+        SGD mini-batch size (as in :class:`TwoLayerSGD`).
     schedule : callable, optional
         The step-size schedule :math:`\xi(t)`, for both sides (default 1).
     train_a : bool
@@ -213,7 +213,7 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     a_ref, W_ref = init.sample(M, task.d, r_ref)
     steps = np.round(np.linspace(0.0, T, n_snapshots) / alpha).astype(np.int64)
     times = steps * alpha
-    sgd = run_sgd(task, a0, W0, alpha, times, batch_size=batch_size, schedule=schedule,
+    sgd = run_sgd((a0, W0), task, alpha, times, batch_size=batch_size, schedule=schedule,
                   train_a=train_a, rng=r_sgd, progress=progress)
     lim = run_limit(task, a_ref, W_ref, times, a0, W0, h=h, method=method, schedule=schedule,
                     train_a=train_a, progress=progress)
@@ -260,7 +260,8 @@ class CoupleSettings:
     h: float = setting(0.05, "limit time step")
     method: str = setting("rk4", "limit integrator: euler, heun, rk4")
     batch_size: int = setting(1, "SGD mini-batch size")
-    frozen_a: bool = setting(False, "freeze output weights")
+    train_a: bool = setting(True, "train the output weights a (default; --no-train-a keeps "
+                                  "them at their initial values)")
     snapshots: int = setting(21, "number of snapshots in [0, T]")
     a_mean: float = setting(0.0, "initial a ~ N(a_mean, a_std^2)")
     a_std: float = setting(1.0, "initial a ~ N(a_mean, a_std^2)")
@@ -331,7 +332,7 @@ class CoupleSettings:
             task = isotropic_gaussians(self.d, self.delta, self.activation)
         init = InitialLaw(self.a_mean, self.a_std, self.w_std)
         kwargs = dict(M=M, init=init, n_snapshots=self.snapshots, h=self.h, method=self.method,
-                      batch_size=self.batch_size, train_a=not self.frozen_a, seed=self.seed)
+                      batch_size=self.batch_size, train_a=self.train_a, seed=self.seed)
         return task, N, alpha, T, kwargs
 
 

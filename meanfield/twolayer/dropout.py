@@ -23,15 +23,15 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .. import _checks
 from .. import dropout as _dropout
+from .._deprecation import warn_renamed
+from ..dropout import RescaledDropout  # noqa: F401 - its former home; the result type now
 from ..dropout import check_size, draw_keep, dropout_rescale, first_half
 
-__all__ = ["RescaledDropout", "TwoLayerNet", "dropout_bias", "dropout_gap", "dropout_loss",
+__all__ = ["TwoLayerNet", "dropout_bias", "dropout_gap", "dropout_loss",
            "first_half", "nested_subsets", "population_risk", "rescaled_dropout"]
 
 
@@ -109,22 +109,66 @@ def population_risk(net, keep=None):
     return net.risk(keep)
 
 
-def dropout_loss(task, a, W, A):
+def _old_form(name, args, kwargs):
+    """``(net, keep, loss)`` of a call in the former form ``(task, a, W, A)``, with a
+    DeprecationWarning; None for a call in the new form."""
+    if args and isinstance(args[0], _dropout.Network) or "net" in kwargs:
+        return None
+    names = ("task", "a", "W", "A")
+    bound = dict(zip(names, args))
+    bound.update({k: kwargs.pop(k) for k in names if k in kwargs})
+    missing = [k for k in names if k not in bound]
+    if missing or kwargs or len(args) > 4:
+        raise TypeError(f"{name}(net, keep, loss=population_risk): got {len(args)} positional "
+                        f"arguments{', missing ' + ', '.join(missing) if missing else ''}")
+    warn_renamed(f"meanfield.twolayer.{name}(task, a, W, A)",
+                 f"{name}(TwoLayerNet(task, a, W), A)", stacklevel=4)
+    return TwoLayerNet(bound["task"], bound["a"], bound["W"]), bound["A"], population_risk
+
+
+def dropout_loss(*args, **kwargs):
     """``L_|A|(theta_A)`` of eq. (3.4): keep the neurons in A, output ``(1/|A|) sum_{i in A}``.
 
+    :func:`meanfield.dropout.dropout_loss` with the exact population risk as
+    the default loss: the same signature ``(net, keep, loss)`` on every backend.
     Equivalent to rescaling the kept output weights by ``N/|A|`` and zeroing the
-    others; exact through ``task.risk``.  :func:`meanfield.dropout.dropout_loss`
-    of :class:`TwoLayerNet` with :func:`population_risk`.
+    others; exact through ``task.risk``.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    keep : array_like of int
+        The kept neurons A.
+    loss : callable, optional
+        ``loss(net, keep)``; default :func:`population_risk`.
+
+    Notes
+    -----
+    The former call ``dropout_loss(task, a, W, A)`` works for one release,
+    with a DeprecationWarning.
 
     References
     ----------
     Shevchenko & Mondelli (2020), eq. (3.4).
     """
-    return _dropout.dropout_loss(TwoLayerNet(task, a, W), A, population_risk)
+    old = _old_form("dropout_loss", args, kwargs)
+    return _dropout.dropout_loss(*(old or _new_form(args, kwargs)))
 
 
-def dropout_gap(task, a, W, A):
+def _new_form(args, kwargs):
+    names = ("net", "keep", "loss")
+    bound = {**dict(zip(names, args)), **kwargs}
+    if len(args) > 3 or set(bound) - set(names) or not {"net", "keep"} <= set(bound):
+        raise TypeError(f"expected (net, keep, loss=population_risk), got {len(args)} "
+                        f"positional arguments and keywords {sorted(kwargs)}")
+    return bound["net"], bound["keep"], bound.get("loss", population_risk)
+
+
+def dropout_gap(*args, **kwargs):
     r"""``eps_D = |L_N(theta) - L_|A|(theta_A)|`` (Definition 3.1).
+
+    :func:`meanfield.dropout.dropout_gap` with the exact population risk as
+    the default loss: the same signature ``(net, keep, loss)`` on every backend.
 
     .. math::
 
@@ -134,36 +178,43 @@ def dropout_gap(task, a, W, A):
 
     Parameters
     ----------
-    task : GaussianTask
-    a, W : numpy.ndarray
-        The network: output weights (N,) and input weights (N, d).
-    A : array_like of int
-        The kept neurons, drawn independently of the network
+    net : TwoLayerNet
+        The network ``(a, W)`` on its task.
+    keep : array_like of int
+        The kept neurons A, drawn independently of the network
         (:func:`meanfield.dropout.draw_keep`).
+    loss : callable, optional
+        ``loss(net, keep)``; default :func:`population_risk`.
 
     Returns
     -------
     float
         ``eps_D`` for this A, exact.
 
+    Notes
+    -----
+    The former call ``dropout_gap(task, a, W, A)`` works for one release,
+    with a DeprecationWarning.
+
     Examples
     --------
     >>> import numpy as np
     >>> import meanfield as mf
     >>> from meanfield.dropout import draw_keep
-    >>> from meanfield.twolayer import dropout_gap, dropout_loss
+    >>> from meanfield.twolayer import TwoLayerNet, dropout_gap, dropout_loss
     >>> task = mf.teacher_student(d=10, activation="relu", width=2)
-    >>> a, W = mf.InitialLaw().sample(50, task.d, np.random.default_rng(0))
+    >>> net = TwoLayerNet(task, *mf.InitialLaw().sample(50, task.d, np.random.default_rng(0)))
     >>> A = draw_keep(50, 25, np.random.default_rng(1))     # a uniform half
-    >>> L_A = dropout_loss(task, a, W, A)
-    >>> bool(np.isclose(dropout_gap(task, a, W, A), abs(task.risk(a, W) - L_A)))
+    >>> L_A = dropout_loss(net, A)
+    >>> bool(np.isclose(dropout_gap(net, A), abs(net.risk() - L_A)))
     True
 
     References
     ----------
     Shevchenko & Mondelli (2020), Definition 3.1.
     """
-    return _dropout.dropout_gap(TwoLayerNet(task, a, W), A, population_risk)
+    old = _old_form("dropout_gap", args, kwargs)
+    return _dropout.dropout_gap(*(old or _new_form(args, kwargs)))
 
 
 def dropout_bias(task, a, W, size, risk=None):
@@ -199,13 +250,13 @@ def dropout_bias(task, a, W, size, risk=None):
     >>> import numpy as np
     >>> import meanfield as mf
     >>> from meanfield.dropout import draw_keep
-    >>> from meanfield.twolayer import dropout_gap, dropout_loss
+    >>> from meanfield.twolayer import TwoLayerNet, dropout_loss
     >>> from meanfield.twolayer.dropout import dropout_bias
     >>> task = mf.teacher_student(d=10, activation="relu", width=2)
     >>> a, W = mf.InitialLaw().sample(40, task.d, np.random.default_rng(0))
     >>> bias = dropout_bias(task, a, W, 20)
     >>> draws = draw_keep(40, 20, np.random.default_rng(1), n_draws=400)
-    >>> shifts = [dropout_loss(task, a, W, A) - task.risk(a, W) for A in draws]
+    >>> shifts = [dropout_loss(TwoLayerNet(task, a, W), A) - task.risk(a, W) for A in draws]
     >>> se = np.std(shifts) / np.sqrt(len(shifts))
     >>> print(f"exact {bias:.4f}, mean of 400 draws {np.mean(shifts):.4f} +- {se:.4f}")
     exact 0.0084, mean of 400 draws 0.0075 +- 0.0021
@@ -252,23 +303,6 @@ def nested_subsets(N, sizes, rng):
     return draw_keep(N, sizes, rng, method="nested")
 
 
-@dataclass(frozen=True)
-class RescaledDropout:
-    """Best rescaled dropout network over several random index sets.
-
-    ``scale`` multiplies the eq. (3.4) network, so ``scale = 1`` is the
-    fixed ``N/|A|`` rescaling and the output weights of the best network are
-    ``scale * N/|A| * a_A``.
-    """
-
-    loss: float
-    scale: float
-    subset: np.ndarray
-    losses: np.ndarray
-    scales: np.ndarray
-    fixed_losses: np.ndarray
-
-
 def rescaled_dropout(task, a, W, size, n_draws=20, rng=None, subsets=None):
     """Dropout with an optimised output scale, best of ``n_draws`` subsets (Kuditipudi et al.).
 
@@ -296,7 +330,10 @@ def rescaled_dropout(task, a, W, size, n_draws=20, rng=None, subsets=None):
 
     Returns
     -------
-    RescaledDropout
+    meanfield.dropout.RescaledDropout
+        With the best subset as ``keep`` (``subset`` before 0.2) and the
+        losses at scale 1 as ``fixed_losses``; the output weights of the best
+        network are ``scale * N/|A| * a_A``.
 
     References
     ----------
@@ -320,7 +357,16 @@ def rescaled_dropout(task, a, W, size, n_draws=20, rng=None, subsets=None):
     # same loss at every scale
     objectives = [float(c[0]) if c[2] <= 0.0 else (lambda r, c=c: c[0] + r * (c[1] + r * c[2]))
                   for c in coefs]
-    best, losses, scales = _dropout.rescaled_dropout(objectives)
     fixed = np.array([float(c.sum()) for c in coefs])
-    return RescaledDropout(float(losses[best]), float(scales[best]), subsets[best], losses,
-                           scales, fixed)
+    return _dropout.rescaled_dropout(objectives, keeps=subsets, fixed_losses=fixed)
+
+
+def _signature():
+    import inspect
+
+    P = inspect.Parameter
+    return inspect.Signature([P("net", P.POSITIONAL_OR_KEYWORD), P("keep", P.POSITIONAL_OR_KEYWORD),
+                              P("loss", P.POSITIONAL_OR_KEYWORD, default=population_risk)])
+
+
+dropout_loss.__signature__ = dropout_gap.__signature__ = _signature()

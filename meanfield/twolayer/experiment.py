@@ -38,7 +38,8 @@ from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..tasks import isotropic_gaussians, teacher_student
 from ..dropout import draw_keep
-from .dropout import dropout_bias, dropout_loss, nested_subsets, rescaled_dropout
+from .dropout import (TwoLayerNet, dropout_bias, dropout_loss, nested_subsets,
+                      rescaled_dropout)
 from .init import InitialLaw
 from .paths import aligned_path, seven_segment_path, straight_path
 from .sgd import run_sgd
@@ -282,7 +283,7 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
 
     Returns
     -------
-    (list of Trajectory, numpy.random.Generator)
+    (list of TwoLayerRun, numpy.random.Generator)
         The two trajectories (snapshots at ``cfg.times * T``) and the
         generator reserved for index sets, independent of both networks.
     """
@@ -293,7 +294,7 @@ def train_pair(task, cfg: StabilityConfig, N: int, seed: int, progress=False):
     nets = []
     for law, gi, gs in zip(cfg.laws(), (g_init1, g_init2), (g_sgd1, g_sgd2)):
         a0, W0 = law.sample(N, task.d, gi)
-        nets.append(run_sgd(task, a0, W0, cfg.alpha0 / N, times, rng=gs, progress=progress))
+        nets.append(run_sgd((a0, W0), task, cfg.alpha0 / N, times, rng=gs, progress=progress))
     return nets, g_sub
 
 
@@ -377,7 +378,7 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         for draw in range(cfg.half_draws):
             # one A per draw, independent of both networks, shared by them
             A = draw_keep(N, half, g_sub)
-            LA = tuple(dropout_loss(task, tr.a[j], tr.W[j], A) for tr in nets)
+            LA = tuple(dropout_loss(TwoLayerNet(task, tr.a[j], tr.W[j]), A) for tr in nets)
             LN = (nets[0].risk[j], nets[1].risk[j])
             if draw == 0:
                 bias = tuple(dropout_bias(task, tr.a[j], tr.W[j], half, risk=tr.risk[j])
@@ -414,7 +415,7 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         for net, (a, W, LN) in enumerate(((a1, W1, prow["L_1"]), (a2, W2, prow["L_2"])), 1):
             for draw in range(cfg.sweep_draws):
                 for size, S in zip(cfg.sweep_sizes, nested_subsets(N, cfg.sweep_sizes, g_sub)):
-                    LA = dropout_loss(task, a, W, S)
+                    LA = dropout_loss(TwoLayerNet(task, a, W), S)
                     rows.append({**base, "net": net, "t": cfg.T, "kind": "sweep", "size": size,
                                  "draw": draw, "L_N": LN, "L_A": LA, "eps_D": abs(LA - LN)})
     for p in prows:

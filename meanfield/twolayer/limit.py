@@ -162,7 +162,7 @@ def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=Tru
 
     Returns
     -------
-    Trajectory
+    TwoLayerRun
         The tagged particles at ``times`` (``a``, ``W``), and ``risk``:
         :math:`R(\rho_t)` from the reference population (the risk of the M-neuron
         net, so it carries that net's O(1/M) diagonal term).

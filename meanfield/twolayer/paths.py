@@ -145,7 +145,7 @@ def seven_segment_path(task, a, W, a2, W2, A):
     >>> import numpy as np
     >>> import meanfield as mf
     >>> from meanfield.dropout import draw_keep
-    >>> from meanfield.twolayer import dropout_gap, dropout_loss
+    >>> from meanfield.twolayer import TwoLayerNet, dropout_gap
     >>> task = mf.teacher_student(d=10, activation="relu", width=2)
     >>> a, W = mf.InitialLaw().sample(40, task.d, np.random.default_rng(0))
     >>> a2, W2 = mf.InitialLaw().sample(40, task.d, np.random.default_rng(1))
@@ -154,7 +154,7 @@ def seven_segment_path(task, a, W, a2, W2, A):
     >>> path.vertex_losses().shape                    # theta, 6 vertices between, theta'
     (8,)
     >>> eps_C = mf.barrier(path)
-    >>> gaps = [dropout_gap(task, a, W, A), dropout_gap(task, a2, W2, A)]
+    >>> gaps = [dropout_gap(TwoLayerNet(task, a, W), A), dropout_gap(TwoLayerNet(task, a2, W2), A)]
     >>> bool(eps_C <= max(gaps) + 1e-12)              # Theorem 1(B) for this A
     True
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import _checks
+from .._deprecation import warn_renamed
 from ..kernels import sgd as k_sgd
 from ..stepping import DivergenceError, Stepper, simulate
 
@@ -17,7 +20,20 @@ def step_sizes(alpha, schedule, k0, n):
     return alpha * np.ascontiguousarray(xi)
 
 
-class SGD(Stepper):
+def initial_weights(net, d):
+    """``(a0, W0)`` of ``net``: a :class:`~meanfield.twolayer.TwoLayerNet` or a pair
+    ``(a0, W0)`` (what :meth:`InitialLaw.sample` returns), checked against dimension ``d``."""
+    from .dropout import TwoLayerNet
+
+    if isinstance(net, TwoLayerNet):
+        return net.a, net.W
+    if not isinstance(net, (tuple, list)) or len(net) != 2:
+        raise ValueError(f"net must be a TwoLayerNet or a pair (a0, W0) of weight arrays, "
+                         f"got {type(net).__name__}")
+    return _checks.network(net[0], net[1], d, "0")
+
+
+class TwoLayerSGD(Stepper):
     """One-pass SGD for ``yhat = (1/N) sum_i a_i sigma(<w_i, x>)``.
 
     ``theta_i <- theta_i + (2 s_k / B) sum_b (y_b - yhat(x_b)) grad[a_i sigma(<w_i, x_b>)]``
@@ -25,12 +41,16 @@ class SGD(Stepper):
     optionally plus ``sqrt(4 s_k tau) N(0, I)`` (noisy SGD at temperature
     ``tau``, whose limit adds ``2 xi tau Laplacian(rho)`` to the PDE).
 
+    The two-layer counterpart of :class:`meanfield.multilayer.sgd.MultilayerSGD`
+    and :class:`meanfield.torch.train.TorchSGD`, with their argument order
+    ``(net, task, alpha)``; ``SGD(task, a0, W0, alpha)`` is its former name.
+
     Parameters
     ----------
+    net : TwoLayerNet or tuple (a0, W0)
+        Initial weights, shapes (N,) and (N, d); copied.
     task : GaussianTask
         Data distribution (sampled) and exact risk (snapshots).
-    a0, W0 : array
-        Initial weights, shapes (N,) and (N, d); copied.
     alpha : float
         Step-size scale, > 0.
     schedule : callable, optional
@@ -54,10 +74,10 @@ class SGD(Stepper):
     neural networks", PNAS 2018, noisy SGD (temperature tau).
     """
 
-    def __init__(self, task, a0, W0, alpha, *, schedule=None, batch_size=1, temperature=0.0,
+    def __init__(self, net, task, alpha, *, schedule=None, batch_size=1, temperature=0.0,
                  train_a=True, rng=0):
         self.task = task
-        a0, W0 = _checks.network(a0, W0, task.d, "0")
+        a0, W0 = initial_weights(net, task.d)
         if a0.size == 0:
             raise ValueError("N must be >= 1 (a0 is empty)")
         self.a = a0.copy()
@@ -111,19 +131,101 @@ class SGD(Stepper):
         return self.task.risk(self.a, self.W)
 
 
-def run_sgd(task, a0, W0, alpha, times, *, progress=True, **kwargs):
-    """Run :class:`SGD` and snapshot at ``times`` (rounded to multiples of alpha).
+class SGD(TwoLayerSGD):
+    """Deprecated form of :class:`TwoLayerSGD`: ``SGD(task, a0, W0, alpha, ...)`` is
+    ``TwoLayerSGD((a0, W0), task, alpha, ...)`` (removed in 0.3).
 
-    Returns a :class:`~meanfield.stepping.Trajectory` whose ``risk`` is the
-    exact ``L_N(theta^k)``.  Raises DivergenceError with the snapshots so far.
+    References
+    ----------
+    Shevchenko & Mondelli (2020), eq. (3.3).
+    """
+
+    def __init__(self, task, a0, W0, alpha, **kwargs):
+        warn_renamed("meanfield.twolayer.SGD(task, a0, W0, alpha)",
+                     "meanfield.twolayer.TwoLayerSGD((a0, W0), task, alpha)")
+        super().__init__((a0, W0), task, alpha, **kwargs)
+
+
+_NEW_FORM = ("net", "task", "alpha", "times")
+_OLD_FORM = ("task", "a0", "W0", "alpha", "times")
+
+
+def _sgd_arguments(args, kwargs):
+    """``net, task, alpha, times`` of a :func:`run_sgd` call, in the new form or the former
+    ``(task, a0, W0, alpha, times)`` (with a DeprecationWarning); ``kwargs`` keeps the rest."""
+    from .dropout import TwoLayerNet
+
+    old = "a0" in kwargs or (bool(args) and "net" not in kwargs
+                             and not isinstance(args[0], (TwoLayerNet, tuple, list)))
+    names = _OLD_FORM if old else _NEW_FORM
+    if len(args) > len(names):
+        raise TypeError(f"run_sgd takes {len(names)} positional arguments, got {len(args)}")
+    bound = dict(zip(names, args))
+    for k in names:
+        if k in kwargs:
+            if k in bound:
+                raise TypeError(f"run_sgd got multiple values for argument {k!r}")
+            bound[k] = kwargs.pop(k)
+    missing = [k for k in names if k not in bound]
+    if missing:
+        raise TypeError(f"run_sgd{_NEW_FORM}: missing {', '.join(missing)}".replace("'", ""))
+    if old:
+        warn_renamed("meanfield.twolayer.run_sgd(task, a0, W0, alpha, times)",
+                     "run_sgd((a0, W0), task, alpha, times)", stacklevel=4)
+        return (bound["a0"], bound["W0"]), bound["task"], bound["alpha"], bound["times"]
+    return bound["net"], bound["task"], bound["alpha"], bound["times"]
+
+
+def run_sgd(*args, progress=True, **kwargs):
+    """Run :class:`TwoLayerSGD` from ``net`` on ``task``; snapshot at ``times`` (rounded to
+    multiples of alpha).
+
+    The signature of :func:`meanfield.multilayer.run_sgd`: the initial net, the
+    data, the step scale, the snapshot times.
+
+    Parameters
+    ----------
+    net : TwoLayerNet or tuple (a0, W0)
+        Initial weights (not modified), e.g. ``InitialLaw().sample(N, d, rng)``.
+    task : GaussianTask
+    alpha : float
+        Step-size scale.
+    times : array_like
+        Non-decreasing snapshot times.
+    progress : bool
+    **kwargs
+        ``schedule``, ``batch_size``, ``temperature``, ``train_a``, ``rng`` of
+        :class:`TwoLayerSGD`.
+
+    Returns
+    -------
+    TwoLayerRun
+        Its ``risk`` is the exact ``L_N(theta^k)``.
+
+    Raises
+    ------
+    DivergenceError
+        With the snapshots so far.
+
+    Notes
+    -----
+    The former call ``run_sgd(task, a0, W0, alpha, times, ...)`` still works
+    for one release, with a DeprecationWarning.
 
     References
     ----------
     Shevchenko & Mondelli, "Landscape connectivity and dropout stability of SGD
     solutions for over-parameterized neural networks", ICML 2020, eq. (3.3).
     """
-    stepper = SGD(task, a0, W0, alpha, **kwargs)
+    net, task, alpha, times = _sgd_arguments(args, kwargs)
+    stepper = TwoLayerSGD(net, task, alpha, **kwargs)
     cfg = {"alpha": stepper.alpha, "batch_size": stepper.batch_size,
            "temperature": stepper.temperature, "train_a": stepper.train_a, "N": stepper.a.size}
     return simulate(stepper, times, progress=progress, desc=f"SGD N={stepper.a.size}",
                     config=cfg)
+
+
+run_sgd.__signature__ = inspect.Signature(
+    [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in _NEW_FORM]
+    + [inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=True),
+       inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])

@@ -1,0 +1,28 @@
+"""Old public names, kept working for one release with a DeprecationWarning.
+
+A module that renamed a name lists ``old -> new`` and ends with
+``def __getattr__(name): return renamed(__name__, name, _RENAMED, globals())``;
+docs/changelog.md lists every rename.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+#: The release that removes the old names.
+REMOVED_IN = "0.3"
+
+
+def warn_renamed(old, new, stacklevel=3, note=""):
+    """Warn that ``old`` (a dotted name) is deprecated in favour of ``new``."""
+    warnings.warn(f"{old} is deprecated: use {new}{note} (the old name will be removed in "
+                  f"{REMOVED_IN})", DeprecationWarning, stacklevel=stacklevel)
+
+
+def renamed(module, name, table, namespace):
+    """The module-level ``__getattr__`` of a module whose names ``table`` renamed: the new
+    object under the old name, with a DeprecationWarning; AttributeError for other names."""
+    if name in table:
+        warn_renamed(f"{module}.{name}", f"{module}.{table[name]}", stacklevel=4)
+        return namespace[table[name]]
+    raise AttributeError(f"module {module!r} has no attribute {name!r}")
