@@ -18,6 +18,7 @@ import pandas as pd
 from .. import _checks
 from .._meta import __version__
 from ..stepping import Trajectory
+from ..tasks.protocol import check_task
 from ..transport import wasserstein2
 from .init import InitialLaw
 from .limit import run_limit
@@ -132,9 +133,10 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
 
     Parameters
     ----------
-    task : GaussianTask
+    task : DataLaw
         The data law, with its exact population risk (e.g.
-        :func:`meanfield.tasks.teacher_student`).
+        :func:`meanfield.tasks.teacher_student`, or
+        :class:`meanfield.tasks.EmpiricalTask` for a data set).
     N : int
         Neurons of the SGD network (and tagged particles).
     alpha : float
@@ -196,6 +198,7 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     particles sharing theta_i^0).
     Mei, Misiakiewicz & Montanari, COLT 2019, Theorem 1 (coupling bound).
     """
+    check_task(task)
     N = _checks.positive_int("N", N)
     alpha = _checks.positive("alpha", alpha)
     T = _checks.positive("T", T)

@@ -7,6 +7,7 @@ import numpy as np
 from .. import _checks
 from ..kernels import sgd as k_sgd
 from ..stepping import DivergenceError, Stepper, simulate
+from ..tasks.protocol import check_task
 
 
 def step_sizes(alpha, schedule, k0, n):
@@ -27,8 +28,11 @@ class SGD(Stepper):
 
     Parameters
     ----------
-    task : GaussianTask
-        Data distribution (sampled) and exact risk (snapshots).
+    task : DataLaw
+        Data distribution (sampled) and exact risk (snapshots): a
+        :class:`~meanfield.tasks.GaussianTask`, or an
+        :class:`~meanfield.tasks.EmpiricalTask` (samples drawn uniformly with
+        replacement from its data set).
     a0, W0 : array
         Initial weights, shapes (N,) and (N, d); copied.
     alpha : float
@@ -56,7 +60,7 @@ class SGD(Stepper):
 
     def __init__(self, task, a0, W0, alpha, *, schedule=None, batch_size=1, temperature=0.0,
                  train_a=True, rng=0):
-        self.task = task
+        self.task = check_task(task)
         a0, W0 = _checks.network(a0, W0, task.d, "0")
         if a0.size == 0:
             raise ValueError("N must be >= 1 (a0 is empty)")
