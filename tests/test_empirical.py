@@ -4,8 +4,8 @@ Each protocol method is checked three ways: against a brute-force loop over the
 rows of a small data set (to rounding, rtol 1e-11), against the closed-form
 Gaussian task on a large sample of the same law (to Monte Carlo error: within 5
 standard errors of the per-sample terms, each error computed from the sample),
-and across block sizes (to rounding, rtol 1e-12; the outputs-based risk is
-bit-identical).  SGD, the particle limit and run_coupled take it.
+and across block sizes (to rounding, rtol 1e-12: BLAS may order a product's
+sums differently for another number of rows; bit-identical at a fixed block).  SGD, the particle limit and run_coupled take it.
 """
 
 import numpy as np
@@ -305,3 +305,39 @@ def test_run_coupled_on_digits():
     # the limit's risk is R of its reference population, exactly
     lim = ParticleLimit(task, *InitialLaw().sample(40, 64, np.random.default_rng(0)))
     assert lim.risk() == task._risk(*lim.population())
+
+
+# -- the command line -------------------------------------------------------------------
+def test_cli_couple_on_digits_and_npz(tmp_path, capsys):
+    import json
+
+    from meanfield.cli import main
+
+    out = tmp_path / "run"
+    assert main(["couple", "--task", "digits:0,1", "--activation", "erf", "--N", "20",
+                 "--M", "40", "--T", "0.2", "--snapshots", "2", "--quiet",
+                 "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["task_description"].startswith("digits:0,1 (n = ") and s["cli"]["d"] == 64
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    np.savez(tmp_path / "my.npz", X=X, y=np.sign(X[:, 1]))
+    assert main(["couple", "--data", str(tmp_path / "my.npz"), "--N", "10", "--M", "20",
+                 "--T", "0.1", "--snapshots", "2", "--quiet", "--out", str(out)]) == 0
+    assert json.loads((out / "summary.json").read_text())["cli"]["task"] == "my"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "digits:0,12"], "--task digits:0,12: classes must be two distinct integers"),
+    (["--data", "nowhere.npz"], "data: nowhere.npz is not a file"),
+    (["--task", "fashion-mnist:0,6"], "sudo apt-get install dataset-fashion-mnist"),
+    (["--task", "digits:0,1", "--device", "cpu"], "--device: the torch pair sums take"),
+])
+def test_cli_bad_data_is_one_line_and_exit_2(argv, message, tmp_path, capsys, monkeypatch):
+    from meanfield.cli import main
+
+    monkeypatch.setenv("MEANFIELD_FASHION_MNIST", str(tmp_path))    # an empty folder
+    monkeypatch.chdir(tmp_path)
+    assert main(["couple", *argv, "--quiet", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not (tmp_path / "o").exists()
