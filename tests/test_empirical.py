@@ -5,14 +5,14 @@ rows of a small data set (to rounding, rtol 1e-11), against the closed-form
 Gaussian task on a large sample of the same law (to Monte Carlo error: within 5
 standard errors of the per-sample terms, each error computed from the sample),
 and across block sizes (to rounding, rtol 1e-12: BLAS may order a product's
-sums differently for another number of rows; bit-identical at a fixed block).  SGD, the particle limit and run_coupled take it.
+sums differently for another number of rows; bit-identical at a fixed block).
+SGD, the particle limit, run_coupled and ``meanfield couple`` take it.
 """
 
 import numpy as np
 import pytest
 
 from meanfield._checks import spawn
-from meanfield.activations import get_activation
 from meanfield.tasks import (
     DataError,
     DataLaw,
@@ -46,9 +46,15 @@ def brute(task, a, W, a2, W2):
     s = task.activation
     n, d = task.X.shape
     N, N2 = a.size, a2.size
-    V = np.zeros(N); dVW = np.zeros((N, d)); U = np.zeros((N, N2)); dUW = np.zeros((N, N2, d))
-    psi = np.zeros(N); dpsi_a = np.zeros(N); dpsi_W = np.zeros((N, d))
-    risk = 0.0; sk = np.zeros(N)
+    V = np.zeros(N)
+    dVW = np.zeros((N, d))
+    U = np.zeros((N, N2))
+    dUW = np.zeros((N, N2, d))
+    psi = np.zeros(N)
+    dpsi_a = np.zeros(N)
+    dpsi_W = np.zeros((N, d))
+    risk = 0.0
+    sk = np.zeros(N)
     for x, y in zip(task.X, task.y):
         z, z2 = W @ x, W2 @ x
         sz, dz, sz2 = s(z), s.derivative(z), s(z2)
@@ -73,12 +79,19 @@ def test_every_method_equals_the_row_by_row_loop(act, rng):
     b = brute(task, a, W, a2, W2)
     ok = lambda got, want: np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-14)  # noqa
     V, dVa, dVW = task.grad_V(a, W)
-    ok(V, b["V"]); ok(dVa, b["V"] / a); ok(dVW, b["dVW"]); ok(task.V(a, W), b["V"])
+    ok(V, b["V"])
+    ok(dVa, b["V"] / a)
+    ok(dVW, b["dVW"])
+    ok(task.V(a, W), b["V"])
     ok(task.U(a, W, a2, W2), b["U"])
     dUa, dUW = task.grad1_U(a, W, a2, W2)
-    ok(dUa, b["U"] / a[:, None]); ok(dUW, b["dUW"])
+    ok(dUa, b["U"] / a[:, None])
+    ok(dUW, b["dUW"])
     P, Pa, PW = task.grad_psi(a, W, a2, W2)
-    ok(P, b["psi"]); ok(Pa, b["dpsi_a"]); ok(PW, b["dpsi_W"]); ok(task.psi(a, W, a2, W2), P)
+    ok(P, b["psi"])
+    ok(Pa, b["dpsi_a"])
+    ok(PW, b["dpsi_W"])
+    ok(task.psi(a, W, a2, W2), P)
     # Psi = V + mean_j U(., theta_j): the protocol's identity
     ok(P, b["V"] + b["U"].mean(axis=1))
     ok(task.risk(a, W), b["risk"])
@@ -91,7 +104,9 @@ def test_every_method_equals_the_row_by_row_loop(act, rng):
     # the limit's state: population = leading rows, two products instead of three
     A, WW = np.concatenate([a2, a]), np.concatenate([W2, W])
     Pp, Ppa, PpW = task._grad_psi(A, WW, A[:a2.size], WW[:a2.size])
-    ok(Pp[a2.size:], b["psi"]); ok(Ppa[a2.size:], b["dpsi_a"]); ok(PpW[a2.size:], b["dpsi_W"])
+    ok(Pp[a2.size:], b["psi"])
+    ok(Ppa[a2.size:], b["dpsi_a"])
+    ok(PpW[a2.size:], b["dpsi_W"])
 
 
 def test_grad_psi_is_the_gradient_of_psi(rng):
@@ -103,7 +118,8 @@ def test_grad_psi_is_the_gradient_of_psi(rng):
     fd_a = (task.psi(a + h, W, a2, W2) - task.psi(a - h, W, a2, W2)) / (2 * h)
     np.testing.assert_allclose(ga, fd_a, rtol=1e-7, atol=1e-9)
     for k in range(task.d):
-        E = np.zeros_like(W); E[:, k] = h
+        E = np.zeros_like(W)
+        E[:, k] = h
         fd = (task.psi(a, W + E, a2, W2) - task.psi(a, W - E, a2, W2)) / (2 * h)
         np.testing.assert_allclose(gW[:, k], fd, rtol=1e-6, atol=1e-9)
 
@@ -112,7 +128,8 @@ def test_sample_draws_rows_uniformly_with_replacement(rng):
     task = small(rng, n=5)
     X, y = task.sample(20000, np.random.default_rng(3))
     idx = np.random.default_rng(3).integers(0, 5, 20000)
-    np.testing.assert_array_equal(X, task.X[idx]); np.testing.assert_array_equal(y, task.y[idx])
+    np.testing.assert_array_equal(X, task.X[idx])
+    np.testing.assert_array_equal(y, task.y[idx])
     counts = np.bincount(idx, minlength=5)
     # each count is Binomial(20000, 1/5): sd 56.6; 5 sd = 283
     assert np.all(np.abs(counts - 4000) < 283)
@@ -168,7 +185,8 @@ def test_every_method_matches_the_gaussian_closed_form_to_monte_carlo_error(kind
 
 # -- block cuts ---------------------------------------------------------------------
 def test_block_size_changes_results_only_to_rounding(rng):
-    X = rng.standard_normal((301, 6)); y = rng.standard_normal(301)
+    X = rng.standard_normal((301, 6))
+    y = rng.standard_normal(301)
     a, W, a2, W2 = nets(rng, 6, (5, 8))
     A, WW = np.concatenate([a2, a]), np.concatenate([W2, W])
     res = {}
@@ -203,10 +221,12 @@ def test_bad_data_gets_one_clear_error(X, y, match):
 
 
 def test_npz_round_trip_and_bad_files(tmp_path, rng):
-    X = rng.standard_normal((10, 3)); y = rng.standard_normal(10)
+    X = rng.standard_normal((10, 3))
+    y = rng.standard_normal(10)
     np.savez(tmp_path / "ok.npz", X=X, y=y)
     t = EmpiricalTask.from_npz(tmp_path / "ok.npz", "erf")
-    np.testing.assert_array_equal(t.X, X); assert t.name == "ok"
+    np.testing.assert_array_equal(t.X, X)
+    assert t.name == "ok"
     ts = EmpiricalTask.from_spec(str(tmp_path / "ok.npz"), standardise=True)
     np.testing.assert_allclose(ts.X.mean(0), 0, atol=1e-12)
     np.testing.assert_allclose(ts.X.std(0), 1, rtol=1e-12)
@@ -248,7 +268,7 @@ def test_fashion_mnist_two_classes():
         assert "apt-get install dataset-fashion-mnist" in str(e)
         pytest.skip("Fashion-MNIST is not installed: sudo apt-get install dataset-fashion-mnist")
     assert (t.n, t.d) == (12000, 784) and set(np.unique(t.y)) == {-1.0, 1.0}
-    assert t.describe() == f"fashion-mnist:0,6 (n = 12000); erf; d = 784"
+    assert t.describe() == "fashion-mnist:0,6 (n = 12000); erf; d = 784"
 
 
 def test_missing_fashion_mnist_says_how_to_install(tmp_path):
@@ -270,7 +290,8 @@ def test_sgd_on_empirical_task_follows_eq_3_3_on_its_draws(rng):
     task = small(rng, "tanh", n=50)
     a, W = InitialLaw().sample(20, task.d, rng)
     st = SGD(task, a, W, 0.05, rng=4)
-    st.plan(100 * 0.05); st.advance(100)
+    st.plan(100 * 0.05)
+    st.advance(100)
     X, Y = task.sample(st._block, spawn(4, 2)[0])
     ref = numpy_sgd(task, a, W, X[:100], Y[:100], 0.05)
     np.testing.assert_allclose(st.a, ref[0], rtol=1e-10, atol=1e-12)

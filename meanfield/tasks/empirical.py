@@ -105,7 +105,9 @@ class EmpiricalTask:
     >>> X = rng.standard_normal((500, 5)); y = np.sign(X[:, 0])
     >>> task = EmpiricalTask(X, y, "erf", name="halfspace")
     >>> a, W = mf.InitialLaw().sample(20, task.d, np.random.default_rng(1))
-    >>> bool(np.isclose(task.risk(a, W), np.mean((y - mf.get_activation("erf")(X @ W.T) @ a / 20) ** 2)))
+    >>> from meanfield.activations import get_activation
+    >>> yhat = get_activation("erf")(X @ W.T) @ a / 20
+    >>> bool(np.isclose(task.risk(a, W), np.mean((y - yhat) ** 2)))
     True
 
     References
