@@ -362,3 +362,27 @@ def test_cli_bad_data_is_one_line_and_exit_2(argv, message, tmp_path, capsys, mo
     assert main(["couple", *argv, "--quiet", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and not (tmp_path / "o").exists()
+
+
+def test_dropout_and_paths_on_empirical_task(rng):
+    """Eq. (3.4) and the exact dropout shift against all subsets, and Theorem 1(B)'s
+    path, on a data set: the tools read only the protocol."""
+    from itertools import combinations
+
+    from meanfield.connectivity import barrier
+    from meanfield.twolayer import dropout_gap, dropout_loss, seven_segment_path
+    from meanfield.twolayer.dropout import dropout_bias
+
+    task = small(rng, "relu", n=40, d=3)
+    a, W, a2, W2 = nets(rng, 3, (6, 6))
+    A = np.array([0, 2, 3])
+    direct = np.mean((task.y - task.activation(task.X @ W[A].T) @ a[A] / 3) ** 2)
+    assert abs(dropout_loss(task, a, W, A) - direct) < 1e-13
+    assert abs(dropout_gap(task, a, W, A) - abs(task.risk(a, W) - direct)) < 1e-13
+    every = [dropout_loss(task, a, W, np.array(s)) for s in combinations(range(6), 3)]
+    assert abs(dropout_bias(task, a, W, 3) - (np.mean(every) - task.risk(a, W))) < 1e-12
+    path = seven_segment_path(task, a, W, a2, W2, A)
+    ends = path.vertex_losses()[[0, -1]]
+    np.testing.assert_allclose(ends, [task.risk(a, W), task.risk(a2, W2)], rtol=1e-12)
+    gaps = [dropout_gap(task, a, W, A), dropout_gap(task, a2, W2, A)]
+    assert 0.0 <= barrier(path) <= max(gaps) + 1e-12           # Theorem 1(B) for this A

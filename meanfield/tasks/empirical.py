@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import _checks
 from ..activations import get_activation
+from ..kernels import empirical as k_emp
 from . import datasets as _datasets
 
 #: Data rows per block.  The scratch memory of the field is about
@@ -283,24 +284,33 @@ class EmpiricalTask:
         act = self.activation
         P = W.shape[0]
         S = np.zeros(P)
-        G = np.zeros((P, self.d)) if grad else None
         M = 0 if a_ref is None else a_ref.size
+        if not grad:
+            for rows, Xb in self._blocks():
+                sZ = act(Xb @ W.T)
+                r = self.y[rows]
+                if M:
+                    f = sZ[:, :M] @ a_ref if prefix else act(Xb @ W_ref.T) @ a_ref
+                    r = r - f / M
+                S += r @ sZ
+            return S / self.n, None
+        G = np.zeros((P, self.d))
+        b = min(self.block, self.n)
+        Zbuf, Sbuf, rbuf = np.empty((b, P)), np.empty((b, P)), np.empty(b)
+        none = np.zeros(0)
         for rows, Xb in self._blocks():
-            Z = Xb @ W.T
-            sZ = act(Z)
-            r = self.y[rows]
-            if M:
-                f = sZ[:, :M] @ a_ref if prefix else act(Xb @ W_ref.T) @ a_ref
-                r = r - f / M
+            k = Xb.shape[0]
+            Z, sZ, r = Zbuf[:k], Sbuf[:k], rbuf[:k]
+            np.matmul(Xb, W.T, out=Z)
+            y = self.y[rows]
+            if M and not prefix:  # the population's output from a product of its own
+                y = y - act(Xb @ W_ref.T) @ a_ref / M
+            # sZ = sigma(Z), r = y - f_rho, Z <- sigma'(Z) r: one fused pass
+            k_emp.residual_rows(act.kind, act.p, Z, y, a_ref if prefix and M else none,
+                                M if prefix else 0, sZ, r)
             S += r @ sZ
-            if grad:
-                D = act.derivative(Z)
-                D *= r[:, None]
-                G += D.T @ Xb
-        S /= self.n
-        if grad:
-            G /= self.n
-        return S, G
+            G += Z.T @ Xb
+        return S / self.n, G / self.n
 
     @staticmethod
     def _is_prefix(W, W_ref):
