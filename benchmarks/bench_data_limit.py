@@ -66,14 +66,14 @@ def main(argv=None):
     args = p.parse_args(argv)
     task, what = load(args.n, args.d)
     X = task.X
-    print(f"data: {what}; n = {task.n}, d = {task.d}, block = {task.block} rows; erf student")
+    print(f"data: {what}; n = {task.n}, d = {task.d}; erf student; rows per block: "
+          + ", ".join(f"{task.rows_per_block(M)} at M = {M}" for M in args.M))
     print(f"{'M':>6} {'step s':>8} {'3 prod s':>9} {'ratio':>6} {'2 prod s':>9} {'ratio':>6} "
           f"{'numpy s':>8} {'speed-up':>8} {'rel diff':>9}")
     rows = []
     for M in args.M:
         A, W = InitialLaw().sample(M, task.d, np.random.default_rng(M))
         lim = ParticleLimit(task, A, W, h=0.1, method="euler")
-        D = np.empty((task.n, M))
 
         def step():
             return lim.step(0.0, 0.1, False)
@@ -96,7 +96,6 @@ def main(argv=None):
             diff = max(rel_diff(ours[0], ref[0]), rel_diff(ours[1], ref[1]))
             assert diff < 1e-10, diff
         t_np = ts[3] if len(ts) > 3 else float("nan")
-        del D
         print(f"{M:>6} {ts[0]:>8.3f} {ts[1]:>9.3f} {ts[0] / ts[1]:>6.2f} {ts[2]:>9.3f} "
               f"{ts[0] / ts[2]:>6.2f} {t_np:>8.3f} {t_np / ts[0]:>8.2f} {diff:>9.1e}")
         rows.append((M, *ts))

@@ -190,13 +190,17 @@ def test_block_size_changes_results_only_to_rounding(rng):
     a, W, a2, W2 = nets(rng, 6, (5, 8))
     A, WW = np.concatenate([a2, a]), np.concatenate([W2, W])
     res = {}
-    for block in (1, 7, 64, 301, 5000):
+    for block in (1, 7, 64, 301, 5000, None):
         t = EmpiricalTask(X, y, "tanh", block=block)
         res[block] = [t.risk(a, W), *t._grad_psi(A, WW, A[:8], WW[:8]), t.U(a, W, a2, W2),
                       t.self_kernel(W), t.risk_coefficients(a, a2[:5], W)]
     for block, r in res.items():
         for got, want in zip(r, res[301]):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    # the default: rows sized to 128 MiB of scratch for the particles at hand
+    t = EmpiricalTask(X, y, "tanh")
+    assert [t.rows_per_block(P) for P in (1, 2048, 3000, 8192, 10 ** 6)] == \
+        [4096, 4096, 2560, 1024, 256]
     # a fixed block gives the same bits every time
     t = EmpiricalTask(X, y, "tanh", block=7)
     again = t._grad_psi(A, WW, A[:8], WW[:8])
@@ -386,3 +390,21 @@ def test_dropout_and_paths_on_empirical_task(rng):
     np.testing.assert_allclose(ends, [task.risk(a, W), task.risk(a2, W2)], rtol=1e-12)
     gaps = [dropout_gap(task, a, W, A), dropout_gap(task, a2, W2, A)]
     assert 0.0 <= barrier(path) <= max(gaps) + 1e-12           # Theorem 1(B) for this A
+
+
+def test_field_bits_do_not_depend_on_the_numba_thread_count(rng):
+    import numba
+
+    task = small(rng, "erf", n=300, d=5, block=64)
+    a, W, a2, W2 = nets(rng, 5, (7, 9))
+    A, WW = np.concatenate([a2, a]), np.concatenate([W2, W])
+    before = numba.get_num_threads()
+    try:
+        out = []
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            out.append(task._grad_psi(A, WW, A[:9], WW[:9]))
+    finally:
+        numba.set_num_threads(before)
+    for x, y in zip(*out):
+        np.testing.assert_array_equal(x, y)
