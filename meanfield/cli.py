@@ -150,7 +150,7 @@ def _couple_parser(sub):
                    help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
                         "and y (n,), used as given (also --task digits[:I,J] or "
                         "fashion-mnist[:I,J]: two classes as +-1 labels, standardised; d is "
-                        "the data's)")
+                        "the data's) (default: the law --task names)")
     _add_options(p, COUPLE_OPTIONS)
     p.set_defaults(func=_couple)
 
