@@ -14,6 +14,12 @@ Data: two-class Fashion-MNIST (classes 0 and 6: n = 12000, d = 784) when Debian'
 the output).
 
     python benchmarks/bench_data_limit.py [--M 1000 4000] [--repeat 2]
+
+Measured 2026-12-06 on the shared 2-core development machine (loaded; best of 2,
+interleaved), two-class Fashion-MNIST: M = 1000: step 6.7 s, three products
+9.2 s (ratio 0.73), two products 5.3 s (1.27), numpy 9.1 s (ours 1.35x faster);
+M = 4000: 25.2 s, 30.2 s (0.83), 20.4 s (1.24), numpy 29.9 s (1.19x); new states
+equal to numpy's to 5e-16 relative.
 """
 
 from __future__ import annotations
