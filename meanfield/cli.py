@@ -146,8 +146,30 @@ def _couple_parser(sub):
                    help="run the pair sums (the limit's field, exact risks) with torch on this "
                         "device: auto, cpu, cuda or cuda:K; relu, erf and ramp students "
                         "(default: the numba kernels)")
+    p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
+                   help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
+                        "and y (n,), used as given (also --task digits[:I,J] or "
+                        "fashion-mnist[:I,J]: two classes as +-1 labels, standardised; d is "
+                        "the data's) (default: the law --task names)")
     _add_options(p, couple_options())
     p.set_defaults(func=_couple)
+
+
+def _data_task(cfg, data):
+    """The EmpiricalTask of ``--data FILE.npz`` or of ``--task digits[:I,J]`` /
+    ``fashion-mnist[:I,J]``; None for a Gaussian task.  Bad data and a missing data set
+    raise ValueError (one line, exit 2)."""
+    from .tasks import EmpiricalTask
+    from .tasks.datasets import DatasetNotFoundError
+
+    if data is not None:
+        return EmpiricalTask.from_npz(data, cfg["activation"])
+    if str(cfg["task"]).partition(":")[0] not in ("digits", "fashion-mnist"):
+        return None
+    try:
+        return EmpiricalTask.from_spec(cfg["task"], cfg["activation"])
+    except (DatasetNotFoundError, ValueError) as e:
+        raise ValueError(f"--task {cfg['task']}: {e}") from None
 
 
 def _list_flag(typ):
@@ -220,7 +242,13 @@ def _couple(args):
     from .twolayer.coupling import CoupleSettings
 
     cfg = _settings(args, couple_options())
-    task, N, alpha, T, kwargs = CoupleSettings(**cfg).setup()
+    data = _data_task(cfg, args.data)
+    task, N, alpha, T, kwargs = CoupleSettings(**cfg).setup(law=data)
+    if data is not None:
+        cfg["task"], cfg["d"] = data.name, data.d
+        if args.device is not None:
+            raise ValueError("--device: the torch pair sums take Gaussian tasks only; "
+                             "leave it out for --data or a data-set --task")
     cfg["alpha"] = alpha
     if args.device is not None:
         try:

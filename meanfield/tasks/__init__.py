@@ -1,5 +1,11 @@
-"""Data distributions P(x, y) and their exact population kernels."""
+"""Data distributions P(x, y) and their exact population kernels.
 
+Every task implements :class:`DataLaw`: the Gaussian tasks in closed form
+(:class:`GaussianTask`), a data set's empirical law as exact means over its
+rows (:class:`EmpiricalTask`).
+"""
+
+from .empirical import DataError, EmpiricalTask
 from .gaussian import (
                        GaussianTask,
                        Teacher,
@@ -8,6 +14,8 @@ from .gaussian import (
                        isotropic_gaussians,
                        teacher_student,
 )
+from .protocol import DataLaw, check_task
 
 __all__ = ["GaussianTask", "Teacher", "teacher_student", "isotropic_gaussians",
-           "anisotropic_gaussians", "describe_name"]
+           "anisotropic_gaussians", "describe_name", "DataLaw", "check_task", "EmpiricalTask",
+           "DataError"]

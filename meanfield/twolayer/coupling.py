@@ -19,6 +19,7 @@ from .. import _checks
 from .._meta import __version__
 from .._settings import check_types, setting
 from ..stepping import TwoLayerRun
+from ..tasks.protocol import check_task
 from ..transport import wasserstein2
 from .init import InitialLaw
 from .limit import run_limit
@@ -133,9 +134,10 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
 
     Parameters
     ----------
-    task : GaussianTask
+    task : DataLaw
         The data law, with its exact population risk (e.g.
-        :func:`meanfield.tasks.teacher_student`).
+        :func:`meanfield.tasks.teacher_student`, or
+        :class:`meanfield.tasks.EmpiricalTask` for a data set).
     N : int
         Neurons of the SGD network (and tagged particles).
     alpha : float
@@ -197,6 +199,7 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     particles sharing theta_i^0).
     Mei, Misiakiewicz & Montanari, COLT 2019, Theorem 1 (coupling bound).
     """
+    check_task(task)
     N = _checks.positive_int("N", N)
     alpha = _checks.positive("alpha", alpha)
     T = _checks.positive("T", T)
@@ -288,16 +291,24 @@ class CoupleSettings:
         self.setup()
         return self
 
-    def setup(self):
+    def setup(self, law=None):
         """``(task, N, alpha, T, kwargs)`` of :func:`run_coupled`, once the settings are
-        checked (see :meth:`check`)."""
+        checked (see :meth:`check`).
+
+        ``law``: a data law (:class:`~meanfield.tasks.protocol.DataLaw`, e.g. an
+        :class:`~meanfield.tasks.EmpiricalTask`) to run on instead of the Gaussian
+        task that ``task`` names; its dimension replaces ``d`` (the other task
+        settings are still checked: a bad value is a typo either way).
+        """
         from ..stepping import get_method
         from ..tasks import isotropic_gaussians, teacher_student
 
         check_types(self)
-        if self.task not in ("teacher-student", "isotropic"):
+        if law is not None:
+            law = check_task(law)
+        elif self.task not in ("teacher-student", "isotropic"):
             raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
-        _checks.positive_int("d", self.d)
+        d = _checks.positive_int("d", self.d if law is None else law.d)
         _checks.positive_int("width", self.width)
         _checks.at_most("width", self.width, _checks.MAX_TEACHER_WIDTH,
                         "the task sums width^2 teacher pairs when it is built")
@@ -322,10 +333,12 @@ class CoupleSettings:
                         "steps of one run")
         _checks.at_most("T / h (limit steps)", T / self.h, _checks.MAX_STEPS, "steps of one run")
         # the snapshots of both clouds, each neuron (a, w): checked before the task is built
-        _checks.fits_in_memory("the snapshots", (N + M) * (self.d + 1) * self.snapshots,
+        _checks.fits_in_memory("the snapshots", (N + M) * (d + 1) * self.snapshots,
                                "N, M, d or snapshots")
-        _checks.fits_in_memory("the teacher", self.d * self.width, "d or width")
-        if self.task == "teacher-student":
+        _checks.fits_in_memory("the teacher", d * self.width, "d or width")
+        if law is not None:
+            task = law
+        elif self.task == "teacher-student":
             task = teacher_student(self.d, self.activation, width=self.width,
                                    noise_std=self.noise_std)
         else:

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import _checks
 from ..stepping import DivergenceError, GridStepper, get_method, rk_step, simulate
+from ..tasks.protocol import check_task
 
 
 class ParticleLimit(GridStepper):
@@ -28,7 +29,10 @@ class ParticleLimit(GridStepper):
 
     Parameters
     ----------
-    task : GaussianTask
+    task : DataLaw
+        A :class:`~meanfield.tasks.GaussianTask` or an
+        :class:`~meanfield.tasks.EmpiricalTask` (whose field costs two products
+        of size n x d x (M + N) per evaluation).
     a_ref, W_ref : array
         Reference population (M,), (M, d): an i.i.d. sample of rho_0.
     a_tag, W_tag : array, optional
@@ -60,7 +64,7 @@ class ParticleLimit(GridStepper):
 
     def __init__(self, task, a_ref, W_ref, a_tag=None, W_tag=None, *, h=0.05, method="rk4",
                  schedule=None, train_a=True, temperature=0.0, rng=0):
-        self.task = task
+        self.task = check_task(task)
         a_ref, W_ref = _checks.network(a_ref, W_ref, task.d, "ref_")
         if a_ref.size == 0:
             raise ValueError("M must be >= 1 (a_ref is empty)")
@@ -146,7 +150,8 @@ def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=Tru
 
     Parameters
     ----------
-    task : GaussianTask
+    task : DataLaw
+        A :class:`~meanfield.tasks.GaussianTask` or an :class:`~meanfield.tasks.EmpiricalTask`.
     a_ref, W_ref : numpy.ndarray
         The reference population (M,), (M, d): an i.i.d. sample of :math:`\rho_0`.
     times : array_like

@@ -10,6 +10,7 @@ from .. import _checks
 from .._deprecation import warn_renamed
 from ..kernels import sgd as k_sgd
 from ..stepping import DivergenceError, Stepper, simulate
+from ..tasks.protocol import check_task
 
 
 def step_sizes(alpha, schedule, k0, n):
@@ -49,8 +50,11 @@ class TwoLayerSGD(Stepper):
     ----------
     net : TwoLayerNet or tuple (a0, W0)
         Initial weights, shapes (N,) and (N, d); copied.
-    task : GaussianTask
-        Data distribution (sampled) and exact risk (snapshots).
+    task : DataLaw
+        Data distribution (sampled) and exact risk (snapshots): a
+        :class:`~meanfield.tasks.GaussianTask`, or an
+        :class:`~meanfield.tasks.EmpiricalTask` (samples drawn uniformly with
+        replacement from its data set).
     alpha : float
         Step-size scale, > 0.
     schedule : callable, optional
@@ -76,7 +80,7 @@ class TwoLayerSGD(Stepper):
 
     def __init__(self, net, task, alpha, *, schedule=None, batch_size=1, temperature=0.0,
                  train_a=True, rng=0):
-        self.task = task
+        self.task = check_task(task)
         a0, W0 = initial_weights(net, task.d)
         if a0.size == 0:
             raise ValueError("N must be >= 1 (a0 is empty)")
@@ -187,7 +191,7 @@ def run_sgd(*args, progress=True, **kwargs):
     ----------
     net : TwoLayerNet or tuple (a0, W0)
         Initial weights (not modified), e.g. ``InitialLaw().sample(N, d, rng)``.
-    task : GaussianTask
+    task : DataLaw
     alpha : float
         Step-size scale.
     times : array_like
