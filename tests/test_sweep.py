@@ -232,7 +232,7 @@ def test_report_escapes_table_pipes(tmp_path):
         "(out / 'pipes_quick.json').write_text(json.dumps({'claims': c}))\n")
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("pipes",))
     row = [line for line in text.splitlines() if line.startswith("| pipes")][0]
-    assert ok and row.count(" | ") == 12 and "\\|A\\|" in row
+    assert ok and row.count(" | ") == 13 and "\\|A\\|" in row
 
 
 def test_report_rows_observations_figures_and_reuse(tmp_path):
@@ -392,12 +392,12 @@ def test_report_shows_old_verdicts_and_small_values(tmp_path):
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| old")]
     head = [h.strip("| ") for h in text.splitlines()[4].split(" | ")]
     col = {h: i for i, h in enumerate(head)}
-    assert ok and len(head) == 13 and head[-1] == "check"
+    assert ok and len(head) == 14 and head[-2:] == ["check", "control"]
     assert rows[0][col["result"]] == "PASS"
     assert rows[0][col["under the old rule"]] == "FAIL (slope in [-0.65, -0.35])"
     assert rows[1][col["measured"]] == "0.000374" and rows[1][col["under the old rule"]] == ""
     assert rows[2][col["measured"]] == "0" and rows[2][col["result"]] == "PASS"
-    assert rows[2][col["check"]].startswith("a construction") and rows[0][col["check"]] == " |"
+    assert rows[2][col["check"]].startswith("a construction") and rows[0][col["check"]] == ""
 
 
 def _marker_script(body):
