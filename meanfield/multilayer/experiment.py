@@ -195,8 +195,9 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
     for i, (net, risk, se) in enumerate(nets):
         plan = ([(cfg.N // 2, k, g) for k in range(cfg.half_draws)]
                 + [(int(s), 0, g_sizes) for s in cfg.sizes])
+        full = mc.losses(net)  # once per net, not once per kept set
         for size, draw, gen in plan:
-            gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L))
+            gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L), full=full)
             rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
                          "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
     for draw, ps in enumerate(path_seeds):
