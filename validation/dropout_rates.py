@@ -201,9 +201,17 @@ def check_activation(act, common, main, progress, tag):
                          range_of_means=r["range_of_means"], seed_std=r["seed_std"])
                for r in sizes]
     f = fits["eps_C"]
+    # the control: the straight line between the same two nets, whose midpoint is another
+    # network altogether (neuron i of one averaged with neuron i of the other), so its
+    # barrier does not vanish as N grows
+    fs = fits.get("barrier_straight")
     claims.append(claim_row(f"dropout_rates/c/{act}", f"{act}: eps_C of the seven-segment path "
                             "(mean over pairs): slope in N", PAPER + ", (3.8)", f.slope,
                             (f.ci_low, f.ci_high), str(fig / "connectivity_vs_n.png"),
+                            controls=[] if fs is None else [control_row(
+                                f"dropout_rates/c/{act}", "the straight line between the same "
+                                f"two nets (N <= {main['straight_max_N']}): slope in N",
+                                fs.slope, (fs.ci_low, fs.ci_high))],
                             old_rule=OLD_RATE, old_pass=bool(BAND[0] <= f.slope <= BAND[1])))
     report = {
         "claims": claims,
