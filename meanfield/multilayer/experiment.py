@@ -117,6 +117,9 @@ class MultilayerConfig:
     a_mean: float = setting(1.0, "mean of the initial middle and last weights")
     a_std: float = setting(1.0, "standard deviation of the initial middle and last weights")
     w_std: float = setting(1.0, "first layer w ~ N(0, w_std^2 / d I)")
+    a_law: str = setting("gaussian", "law of the middle and last initial weights: gaussian, "
+                                     "or uniform (bounded, as (B4) asks; the same mean and sd)",
+                         added=True)
     alpha: float = setting(0.1, "SGD step alpha (t = k alpha)")
     alpha0: float = setting(0.0, "when > 0, the SGD step is alpha0 / N in place of alpha "
                                "(Theorem 2's sqrt(alpha) terms then vanish like N^-1/2); 0: alpha",
@@ -151,7 +154,7 @@ class MultilayerConfig:
         for s in self.sizes:
             if not 1 <= int(s) <= self.N:
                 raise ValueError(f"sizes must lie in [1, N = {self.N}], got {s}")
-        init_net(self.d, 2, self.L, activation=self.activation)
+        init_net(self.d, 2, self.L, activation=self.activation, a_law=self.a_law)
         return teacher_student(self.d, self.teacher_activation, width=self.width,
                                noise_std=self.noise_std)
 
@@ -182,7 +185,8 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
     mc = MCRisk(task, cfg.n_mc, rng=np.random.SeedSequence([cfg.d, 999]).generate_state(1)[0])
     nets = []
     for i in range(2):
-        net0 = init_net(cfg.d, cfg.N, cfg.L, activation=cfg.activation, a_mean=cfg.a_mean,
+        net0 = init_net(cfg.d, cfg.N, cfg.L, activation=cfg.activation, a_law=cfg.a_law,
+                        a_mean=cfg.a_mean,
                         a_std=cfg.a_std, w_std=cfg.w_std, rng=np.random.default_rng(seeds[i]))
         run = run_sgd(net0, task, cfg.step, [cfg.T], mc=mc, batch_size=cfg.batch_size,
                       rng=np.random.default_rng(seeds[2 + i]), progress=progress)
