@@ -249,6 +249,15 @@ def main(argv=None):
     for d in ds_s:
         row_a = next(c for c in claims if c["id"] == f"multilayer_rates/a/scaled-alpha[d={d}]")
         claims.append(_size_rows(table_s, d, str(fig_s), row_a))
+        row_b = next(c for c in claims if c["id"] == f"multilayer_rates/b/scaled-alpha[d={d}]")
+        g = pairs_s[pairs_s["d"] == d]
+        if "barrier_straight" in g and g["barrier_straight"].notna().all():
+            fs = loglog_fit(g["N"], g["barrier_straight"], on="means")
+            row_b["controls"] = [control_row(
+                "multilayer_rates/b/scaled-alpha", "the straight line between the same two "
+                "nets: slope in N", fs.slope, (fs.ci_low, fs.ci_high))]
+            if row_b["judged"] and row_b["controls"][0]["pass"]:
+                row_b.update({"pass": False, "control_passed": True})
     top = per_net[per_net["N"] == Ns[-1]]
     ratio, iv = ratio_interval(top[top["d"] == ds[-1]]["eps_D"].to_numpy(),
                                top[top["d"] == ds[0]]["eps_D"].to_numpy())

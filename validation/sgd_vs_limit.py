@@ -17,8 +17,8 @@ not independent across N: the bootstrap resamples seeds jointly across N.
 Setting: teacher-student (student and teacher of the same activation), d = 20,
 teacher of 4 orthonormal neurons,
 rho_0: a uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1, bounded as
-assumption (A4) asks; N(0, 1) until 2026-12-06), w ~ N(0, I/d); T = 1, 11 snapshots; the limit is RK4
-with h = 0.1 on a reference population of M particles per seed (one
+assumption (A4) asks; N(0, 1) until 2026-12-06), w ~ N(0, I/d); T = 1,
+11 snapshots; the limit is RK4 with h = 0.1 on a reference population of M particles per seed (one
 population per seed serves every N: all tagged sets ride the same run).
 The reference population's own O(M^(-1/2)) error adds to the gap, so M must
 exceed the largest N; with M = 2.5 N_max it inflates the gap at N_max by

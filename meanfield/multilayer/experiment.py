@@ -164,6 +164,10 @@ class MultilayerConfig:
         return self.alpha0 / self.N if self.alpha0 > 0 else self.alpha
 
 
+#: Interior points of the straight line between the two nets of a cell
+STRAIGHT_POINTS = (0.25, 0.5, 0.75)
+
+
 def multilayer_cell(cfg: MultilayerConfig, progress=False):
     """Train a pair (independent initialisations and data), measure eps_D and eps_C at T.
 
@@ -173,7 +177,9 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         ``table == "dropout"`` rows: one per net, kept size and draw, with
         ``gap`` (signed), ``eps_D = |gap|`` and the paired standard error;
         ``table == "paths"``: one row with ``eps_C``, its standard error, the
-        two risks and the number of segments; every row carries ``risk`` and
+        two risks, the number of segments and ``barrier_straight`` (the largest
+        risk at t = 1/4, 1/2, 3/4 of the straight line between the two nets
+        over the larger end, clipped at 0); every row carries ``risk`` and
         ``risk_se`` of its net(s).
     """
     task = cfg.check()
@@ -204,6 +210,12 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
             gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L), full=full)
             rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
                          "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
+    # the straight line between the two nets, beside the path: the control of the eps_C
+    # rate (its points average unmatched neurons, a network of another law)
+    loss = MCLoss(mc, cfg.activation)
+    w1, w2 = nets[0][0].weights, nets[1][0].weights
+    straight = max(float(loss([(1 - t) * A + t * B for A, B in zip(w1, w2)]).mean())
+                   for t in STRAIGHT_POINTS) - max(nets[0][1], nets[1][1])
     for draw, ps in enumerate(path_seeds):
         path = connect(nets[0][0], nets[1][0], draw_keep(cfg.N, cfg.N // 2,
                                                          np.random.default_rng(ps),
@@ -211,5 +223,6 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         eps_c, cse, vrisk = barrier(path, MCLoss(mc, cfg.activation), with_error=True)
         rows.append({"table": "paths", "draw": draw, "eps_C": eps_c, "se": cse,
                      "risk": nets[0][1], "risk2": nets[1][1], "risk_se": nets[0][2],
-                     "max_vertex": float(vrisk.max()), "n_segments": path.n_segments})
+                     "max_vertex": float(vrisk.max()), "n_segments": path.n_segments,
+                     "barrier_straight": max(straight, 0.0)})
     return pd.DataFrame(rows)
