@@ -125,3 +125,23 @@ def schedule_value(schedule, t):
         raise ValueError(f"schedule must return finite values >= 0, got "
                          f"xi({t.ravel()[bad]:.6g}) = {xi.ravel()[bad]}")
     return xi
+
+
+#: Laws of initial output (and middle) weights: ``gaussian``, or ``uniform``, of bounded support
+#: as Shevchenko & Mondelli's assumptions (A4) and (B4) ask.
+A_LAWS = ("gaussian", "uniform")
+
+
+def a_law(law):
+    """``law`` if it is one of :data:`A_LAWS`, else ValueError naming them."""
+    if law not in A_LAWS:
+        raise ValueError(f"a_law must be one of {', '.join(A_LAWS)}, got {law!r}")
+    return law
+
+
+def standardised_draws(law, shape, rng):
+    """Draws of mean 0 and variance 1 from ``law`` (:data:`A_LAWS`): standard normal, or
+    uniform on [-sqrt 3, sqrt 3]."""
+    if a_law(law) == "uniform":
+        return np.sqrt(3.0) * rng.uniform(-1.0, 1.0, shape)
+    return rng.standard_normal(shape)

@@ -61,7 +61,7 @@ def fixed_size_eps():
     Ns = (16, 32, 64, 128)
     cfg = StabilityConfig(task="teacher-student", d=4, activation="erf", Ns=Ns, seeds=4,
                           T=0.5, times=(1.0,), sweep_Ns=Ns, sweep_sizes=(8,), sweep_draws=4,
-                          straight_max_N=0, aligned_max_N=0)
+                          straight_max_N=max(Ns), aligned_max_N=0)
     return run_stability(cfg, progress=False)
 
 
@@ -72,6 +72,25 @@ def test_rate_rule_fails_on_eps_D_at_fixed_size(fixed_size_eps):
     fixed = fixed_size_eps.per_network("sweep")
     fit = loglog_fit(fixed["N"], fixed["eps_D"], on="means")
     assert not rule.judge(fit.slope, (fit.ci_low, fit.ci_high)), fit
+
+
+def test_connectivity_rule_fails_on_the_straight_line(fixed_size_eps):
+    """dropout_rates/c/erf (eps_C of the seven-segment path = O(N^-1/2)): the straight line
+    between the same two nets averages neuron i of one with neuron i of the other, a network
+    of another law, so its barrier does not vanish and the same rule must fail."""
+    fit = fixed_size_eps.fits()["barrier_straight"]
+    assert not RULES["dropout_rates/c/erf"].judge(fit.slope, (fit.ci_low, fit.ci_high)), fit
+
+
+def test_gram_rate_rule_fails_against_the_other_architectures_limit():
+    """lazy_gram/a/<fc|resnet> (||G^(H)(0) - K^(H)|| / ||K^(H)|| = O(m^-1/2)): the same nets
+    against the other architecture's K^(H), a limit they do not approach, must fail."""
+    script = _lazy_gram()
+    out = script.gram_convergence(script.inputs(), [125, 250, 500], 6)
+    for name in ("FC", "ResNet"):
+        fit = out[f"{name} control"][2]
+        assert not RULES[f"lazy_gram/a/{name.lower()}"].judge(
+            fit.slope, (fit.ci_low, fit.ci_high)), (name, fit)
 
 
 def test_dimension_rule_fails_on_a_series_growing_in_d():

@@ -16,8 +16,9 @@ not independent across N: the bootstrap resamples seeds jointly across N.
 
 Setting: teacher-student (student and teacher of the same activation), d = 20,
 teacher of 4 orthonormal neurons,
-rho_0: a ~ N(0, 1), w ~ N(0, I/d); T = 1, 11 snapshots; the limit is RK4
-with h = 0.1 on a reference population of M particles per seed (one
+rho_0: a uniform on [-sqrt 3, sqrt 3] (mean 0, variance 1, bounded as
+assumption (A4) asks; N(0, 1) until 2026-12-06), w ~ N(0, I/d); T = 1,
+11 snapshots; the limit is RK4 with h = 0.1 on a reference population of M particles per seed (one
 population per seed serves every N: all tagged sets ride the same run).
 The reference population's own O(M^(-1/2)) error adds to the gap, so M must
 exceed the largest N; with M = 2.5 N_max it inflates the gap at N_max by
@@ -90,7 +91,8 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
     sweep's data come from streams of their own, which leaves the main arm's numbers as
     they were."""
     task = teacher_student(d, activation, width=4)
-    init = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0)
+    # a bounded law of a, as assumption (A4) asks (|a_i^0| <= sqrt 3)
+    init = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
     times = np.linspace(0.0, T, 11)
     rows = []
     for seed in range(seeds):

@@ -50,7 +50,9 @@ def multilayer_summary(table):
     paths = table[table["table"] == "paths"]
     pairs = paths.groupby(["d", "N", "seed"], as_index=False, sort=False).agg(
         eps_C=("eps_C", "mean"), se=("se", "mean"), risk=("risk", "first"),
-        risk2=("risk2", "first"), draws=("eps_C", "size"))
+        risk2=("risk2", "first"), draws=("eps_C", "size"),
+        **({"barrier_straight": ("barrier_straight", "first")}
+           if "barrier_straight" in paths else {}))
     return per_net, pairs
 
 

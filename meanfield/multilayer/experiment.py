@@ -117,6 +117,9 @@ class MultilayerConfig:
     a_mean: float = setting(1.0, "mean of the initial middle and last weights")
     a_std: float = setting(1.0, "standard deviation of the initial middle and last weights")
     w_std: float = setting(1.0, "first layer w ~ N(0, w_std^2 / d I)")
+    a_law: str = setting("gaussian", "law of the middle and last initial weights: gaussian, "
+                                     "or uniform (bounded, as (B4) asks; the same mean and sd)",
+                         added=True)
     alpha: float = setting(0.1, "SGD step alpha (t = k alpha)")
     alpha0: float = setting(0.0, "when > 0, the SGD step is alpha0 / N in place of alpha "
                                "(Theorem 2's sqrt(alpha) terms then vanish like N^-1/2); 0: alpha",
@@ -151,7 +154,7 @@ class MultilayerConfig:
         for s in self.sizes:
             if not 1 <= int(s) <= self.N:
                 raise ValueError(f"sizes must lie in [1, N = {self.N}], got {s}")
-        init_net(self.d, 2, self.L, activation=self.activation)
+        init_net(self.d, 2, self.L, activation=self.activation, a_law=self.a_law)
         return teacher_student(self.d, self.teacher_activation, width=self.width,
                                noise_std=self.noise_std)
 
@@ -159,6 +162,10 @@ class MultilayerConfig:
     def step(self):
         """The SGD step: ``alpha0 / N`` when ``alpha0 > 0``, else ``alpha``."""
         return self.alpha0 / self.N if self.alpha0 > 0 else self.alpha
+
+
+#: Interior points of the straight line between the two nets of a cell
+STRAIGHT_POINTS = (0.25, 0.5, 0.75)
 
 
 def multilayer_cell(cfg: MultilayerConfig, progress=False):
@@ -170,7 +177,9 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         ``table == "dropout"`` rows: one per net, kept size and draw, with
         ``gap`` (signed), ``eps_D = |gap|`` and the paired standard error;
         ``table == "paths"``: one row with ``eps_C``, its standard error, the
-        two risks and the number of segments; every row carries ``risk`` and
+        two risks, the number of segments and ``barrier_straight`` (the largest
+        risk at t = 1/4, 1/2, 3/4 of the straight line between the two nets
+        over the larger end, clipped at 0); every row carries ``risk`` and
         ``risk_se`` of its net(s).
     """
     task = cfg.check()
@@ -182,7 +191,8 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
     mc = MCRisk(task, cfg.n_mc, rng=np.random.SeedSequence([cfg.d, 999]).generate_state(1)[0])
     nets = []
     for i in range(2):
-        net0 = init_net(cfg.d, cfg.N, cfg.L, activation=cfg.activation, a_mean=cfg.a_mean,
+        net0 = init_net(cfg.d, cfg.N, cfg.L, activation=cfg.activation, a_law=cfg.a_law,
+                        a_mean=cfg.a_mean,
                         a_std=cfg.a_std, w_std=cfg.w_std, rng=np.random.default_rng(seeds[i]))
         run = run_sgd(net0, task, cfg.step, [cfg.T], mc=mc, batch_size=cfg.batch_size,
                       rng=np.random.default_rng(seeds[2 + i]), progress=progress)
@@ -195,10 +205,17 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
     for i, (net, risk, se) in enumerate(nets):
         plan = ([(cfg.N // 2, k, g) for k in range(cfg.half_draws)]
                 + [(int(s), 0, g_sizes) for s in cfg.sizes])
+        full = mc.losses(net)  # once per net, not once per kept set
         for size, draw, gen in plan:
-            gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L))
+            gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L), full=full)
             rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
                          "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
+    # the straight line between the two nets, beside the path: the control of the eps_C
+    # rate (its points average unmatched neurons, a network of another law)
+    loss = MCLoss(mc, cfg.activation)
+    w1, w2 = nets[0][0].weights, nets[1][0].weights
+    straight = max(float(loss([(1 - t) * A + t * B for A, B in zip(w1, w2)]).mean())
+                   for t in STRAIGHT_POINTS) - max(nets[0][1], nets[1][1])
     for draw, ps in enumerate(path_seeds):
         path = connect(nets[0][0], nets[1][0], draw_keep(cfg.N, cfg.N // 2,
                                                          np.random.default_rng(ps),
@@ -206,5 +223,6 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         eps_c, cse, vrisk = barrier(path, MCLoss(mc, cfg.activation), with_error=True)
         rows.append({"table": "paths", "draw": draw, "eps_C": eps_c, "se": cse,
                      "risk": nets[0][1], "risk2": nets[1][1], "risk_se": nets[0][2],
-                     "max_vertex": float(vrisk.max()), "n_segments": path.n_segments})
+                     "max_vertex": float(vrisk.max()), "n_segments": path.n_segments,
+                     "barrier_straight": max(straight, 0.0)})
     return pd.DataFrame(rows)

@@ -114,10 +114,12 @@ class MultilayerNet:
         return (z, zs[:-1]) if cache else z
 
 
-def init_net(d, N, L=3, d_out=1, activation="sigmoid", a_mean=1.0, a_std=1.0, w_std=1.0, rng=0):
+def init_net(d, N, L=3, d_out=1, activation="sigmoid", a_mean=1.0, a_std=1.0, w_std=1.0, rng=0,
+             a_law="gaussian"):
     """i.i.d. initial weights, independent of N: ``W_1 ~ N(0, w_std^2 / d)``,
-    middle and last entries ``~ N(a_mean, a_std^2)`` (the bounded laws of (B4)
-    are approximated by Gaussians of the same scale).
+    middle and last entries of mean ``a_mean`` and sd ``a_std``: Gaussian, or with
+    ``a_law="uniform"`` uniform on ``a_mean +- sqrt(3) a_std``, the bounded support
+    that (B4) asks for.
 
     Why the defaults: with zero-mean middle weights every hidden unit of layer
     >= 2 starts at ``O(N^(-1/2))`` and, with ``sigma(0) = 0`` (tanh), the net
@@ -139,6 +141,7 @@ def init_net(d, N, L=3, d_out=1, activation="sigmoid", a_mean=1.0, a_std=1.0, w_
     d_out = _checks.positive_int("d_out", d_out)
     g = _checks.generator(rng)
     W = [g.standard_normal((N, d)) * (w_std / np.sqrt(d))]
-    W += [a_mean + g.standard_normal((N, N)) * a_std for _ in range(L - 1)]
-    W.append(a_mean + g.standard_normal((d_out, N)) * a_std)
+    _checks.a_law(a_law)
+    W += [a_mean + _checks.standardised_draws(a_law, (N, N), g) * a_std for _ in range(L - 1)]
+    W.append(a_mean + _checks.standardised_draws(a_law, (d_out, N), g) * a_std)
     return MultilayerNet(W, activation)

@@ -104,9 +104,12 @@ class MCRisk:
         ell = self.losses(net, keep)
         return float(ell.mean()), float(ell.std(ddof=1) / np.sqrt(self.n))
 
-    def gap(self, net, keep):
-        """``(L_|A|(theta_A) - L_N(theta), paired standard error)``."""
-        diff = self.losses(net, keep) - self.losses(net)
+    def gap(self, net, keep, full=None):
+        """``(L_|A|(theta_A) - L_N(theta), paired standard error)``.
+
+        ``full``: the full net's :meth:`losses`, when the caller has them (a net
+        dropped to several kept sets needs its full forward pass once)."""
+        diff = self.losses(net, keep) - (self.losses(net) if full is None else full)
         return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(self.n))
 
 

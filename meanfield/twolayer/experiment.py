@@ -79,6 +79,9 @@ class StabilityConfig:
                          kind="floats")
     law2: tuple | None = setting(None, "a_mean,a_std,w_std of theta''s initial law (default: "
                                        "none, the same as law)", kind="floats")
+    a_law: str = setting("gaussian", "law of the initial output weights a: gaussian, or "
+                                     "uniform (bounded, as assumption (A4) asks; the same mean "
+                                     "and sd)", added=True)
     sweep_Ns: tuple = setting((), "widths at which eps_D is swept over |A| (default: none, "
                                   "no sweep)", kind="ints")
     sweep_sizes: tuple = setting((25, 50, 100, 200), "the |A| of the sweep", kind="ints")
@@ -98,6 +101,7 @@ class StabilityConfig:
 
     def validate(self):
         """Raise ValueError naming the first bad field and its accepted values."""
+        _checks.a_law(self.a_law)
         if self.task not in ("teacher-student", "isotropic"):
             raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
         for name in ("d", "width", "seeds", "sweep_draws", "half_draws", "n_grid"):
@@ -140,7 +144,8 @@ class StabilityConfig:
         return self
 
     def laws(self):
-        return InitialLaw(*self.law), InitialLaw(*(self.law2 or self.law))
+        return (InitialLaw(*self.law, a_law=self.a_law),
+                InitialLaw(*(self.law2 or self.law), a_law=self.a_law))
 
     def make_task(self):
         if self.task == "teacher-student":
