@@ -545,12 +545,13 @@ def _figures(folder, command):
     _check_out(folder / "figures", flag="figures folder")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = store.load()
-        written = ([] if table.empty else
-                   get_experiment(sweep.experiment).plot(table, folder / "figures"))
+        tables = store.load_tables()
+        empty = all(t.empty for t in tables.values())
+        written = [] if empty else get_experiment(sweep.experiment).plot(tables,
+                                                                         folder / "figures")
     for w in caught:  # the store's notes, then any figure group left out: never silent
         print(f"meanfield {command}: {w.message}", file=sys.stderr)
-    if table.empty:
+    if empty:
         raise ConfigError(f"{folder} holds no finished cells yet")
     if written:
         print("wrote " + ", ".join(str(p) for p in written))

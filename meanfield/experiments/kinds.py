@@ -2,8 +2,9 @@
 
 Each :class:`Experiment` names its cell options (the keys a sweep config may
 fix or grid over), checks one cell's settings without running it, runs one
-cell into a tidy table, and draws the standard figures from the stored
-tables.  Cells carry every setting they need, seed included, so a cell gives
+cell into one tidy table or several named ones (each stored in its own file,
+:mod:`meanfield.experiments.store`), and draws the standard figures from the
+stored tables.  Cells carry every setting they need, seed included, so a cell gives
 the same table wherever and whenever it runs.
 """
 
@@ -34,9 +35,12 @@ class Experiment:
     check : callable
         ``check(cell)`` raises ValueError naming the bad key; runs nothing.
     run : callable
-        ``run(cell) -> pandas.DataFrame``, the cell's tidy table.
+        ``run(cell) -> pandas.DataFrame``, the cell's tidy table, or a dict
+        ``{name: DataFrame}`` of its tables (stored one file each).
     plot : callable
-        ``plot(table, out_folder) -> list of Paths`` from the loaded results.
+        ``plot(tables, out_folder) -> list of Paths`` from the loaded results,
+        ``tables`` as :meth:`~meanfield.experiments.store.ResultStore.load_tables`
+        gives them (``{name: DataFrame}``).
     added : dict
         Options added after cells of this experiment were stored, with the value
         that reproduces those cells; :func:`~meanfield.experiments.config.cell_id`
@@ -185,24 +189,30 @@ def _stability_run(cell):
 
     cfg = _stability_config(cell)
     rows, prows = stability_cell(cfg.make_task(), cfg, cell["N"], cell["seed"])
-    # timing goes to the cell's record, so that the table depends on the settings alone
-    paths = pd.DataFrame(prows).drop(columns=["seconds"])
-    return pd.concat([pd.DataFrame(rows).assign(table="dropout"), paths.assign(table="paths")],
-                     ignore_index=True)
+    # timing goes to the cell's record, so that the tables depend on the settings alone
+    return {"dropout": pd.DataFrame(rows), "paths": pd.DataFrame(prows).drop(columns=["seconds"])}
 
 
-def _stability_plot(table, out):
+def _same_cells(tables, name, g):
+    """The rows of ``tables[name]`` from the cells of ``g`` (a group of another table)."""
+    t = tables[name]
+    return t[t["cell"].isin(set(g["cell"]))]
+
+
+def _stability_plot(tables, out):
     from ..plotting import stability_figures
     from ..twolayer.experiment import StabilityResult
 
     written = []
     options = _stability_cell_options()
-    keys = _group_keys(table, options, {"N", "seed"})
-    for name, g in _groups(table, keys):
+    dropout = tables["dropout"]
+    keys = _group_keys(dropout, options, {"N", "seed"})
+    for name, g in _groups(dropout, keys):
         if g["N"].nunique() < 2:
             _left_out(name, "rates in N need at least two values of N")
             continue
-        written += stability_figures(StabilityResult.from_table(g), Path(out) / name)
+        res = StabilityResult.from_tables({"dropout": g, "paths": _same_cells(tables, "paths", g)})
+        written += stability_figures(res, Path(out) / name)
     return written
 
 
@@ -304,15 +314,14 @@ def _empirical_plot(table, out):
     return written
 
 
-def _path_plot(table, out):
+def _path_plot(tables, out):
     from ..plotting import path_error_figure, save_figure
 
     written = []
-    keys = _group_keys(table, PATH_OPTIONS, set())
-    for name, g in _groups(table, keys):
-        paths = g[g["table"] == "path"].dropna(axis=1, how="all")
-        hist = g[g["table"] == "hist"].dropna(axis=1, how="all")
-        written += save_figure(path_error_figure(paths, hist), Path(out) / f"path_{name}")
+    keys = _group_keys(tables["path"], PATH_OPTIONS, set())
+    for name, g in _groups(tables["path"], keys):
+        hist = _same_cells(tables, "hist", g)
+        written += save_figure(path_error_figure(g, hist), Path(out) / f"path_{name}")
     return written
 
 
@@ -345,6 +354,17 @@ def _multilayer_plot(table, out):
     return written
 
 
+def _one_table(plot):
+    """``plot(tables, out)`` of an experiment whose cells write one table, from its
+    ``plot(table, out)``."""
+    @functools.wraps(plot)
+    def plot_tables(tables, out):
+        from .store import ONE_TABLE
+
+        return plot(tables[ONE_TABLE], out)
+    return plot_tables
+
+
 @functools.cache
 def _registry():
     """Every experiment by name, built on first use: importing this module runs no
@@ -356,25 +376,27 @@ def _registry():
 
     return {
         "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
-                             _couple_run, _couple_plot),
+                             _couple_run, _one_table(_couple_plot)),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
                                 _stability_plot,
                                 added=added_of(StabilityConfig)),
         "pair_path": Experiment("pair_path", _pair_path_options(),
                                 lambda c: _pair_path_check(c) and None, _pair_path_run,
-                                _pair_path_plot, added=added_of(StabilityConfig)),
+                                _one_table(_pair_path_plot), added=added_of(StabilityConfig)),
         "empirical": Experiment("empirical", dict(EMPIRICAL_OPTIONS), _torch_check("empirical"),
-                                lambda c: _torch_experiments().empirical_cell(c), _empirical_plot),
+                                lambda c: _torch_experiments().empirical_cell(c),
+                                _one_table(_empirical_plot)),
         "multilayer": Experiment("multilayer", multilayer_options(), _multilayer_config,
-                                 _multilayer_run, _multilayer_plot,
+                                 _multilayer_run, _one_table(_multilayer_plot),
                                  added=added_of(MultilayerConfig)),
         "deep_connectivity": Experiment("deep_connectivity", dict(DEEP_OPTIONS),
                                         _torch_check("deep_connectivity"),
-                                        lambda c: _torch_experiments().deep_cell(c), _deep_plot),
+                                        lambda c: _torch_experiments().deep_cell(c),
+                                        _one_table(_deep_plot)),
         "deep_paths": Experiment("deep_paths", dict(DEEP_PATH_OPTIONS), _torch_check("deep_paths"),
                                  lambda c: _torch_experiments().deep_paths_cell(c),
-                                 _deep_paths_plot),
+                                 _one_table(_deep_paths_plot)),
         "empirical_path": Experiment("empirical_path", dict(PATH_OPTIONS),
                                      _torch_check("empirical_path"),
                                      lambda c: _torch_experiments().path_cell(c), _path_plot),

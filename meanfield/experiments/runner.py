@@ -53,7 +53,8 @@ class SweepReport:
 
 
 def execute_cell(experiment, cell, threads=1):
-    """Run one cell (in a worker); returns ``(table, meta)``.
+    """Run one cell (in a worker); returns ``(tables, meta)``: the cell's DataFrame, or its
+    dict of named DataFrames (:func:`~meanfield.experiments.store.cell_tables`).
 
     Numba and BLAS both run with ``threads`` threads: the summation order of
     their parallel reductions (and of OpenBLAS's threaded GEMM) depends on the
