@@ -11,6 +11,7 @@ the same table wherever and whenever it runs.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,8 @@ class Experiment:
 def couple_setup(cfg):
     """Task, initial law and keyword arguments of :func:`run_coupled` from couple options.
 
-    Validates every option that a run would reject, without running.
+    Validates every option that a run would reject, without running.  With a
+    ``device``, the task's pair sums run there (:func:`meanfield.torch.pairs.on_device`).
     """
     from ..stepping import get_method
     from ..tasks import isotropic_gaussians, teacher_student
@@ -95,6 +97,15 @@ def couple_setup(cfg):
                                noise_std=cfg["noise_std"])
     else:
         task = isotropic_gaussians(cfg["d"], cfg["delta"], cfg["activation"])
+    device = cfg.get("device")
+    if device is not None:
+        if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+            raise ConfigError(f"device must be auto, cpu, cuda or cuda:K, got {device!r}")
+        try:
+            from ..torch.pairs import on_device
+        except ImportError as e:
+            raise ConfigError(f"device needs torch: {e}") from None
+        task = on_device(task, device)
     init = InitialLaw(cfg["a_mean"], cfg["a_std"], cfg["w_std"])
     kwargs = dict(M=M, init=init, n_snapshots=cfg["snapshots"], h=cfg["h"],
                   method=cfg["method"], batch_size=cfg["batch_size"],
@@ -106,10 +117,11 @@ def _couple_run(cell):
     from ..twolayer import run_coupled
 
     task, N, alpha, T, kwargs = couple_setup(cell)
-    table = run_coupled(task, N, alpha, T, progress=False, **kwargs).to_frame()
+    res = run_coupled(task, N, alpha, T, progress=False, **kwargs)
     # the values used where a setting's default is computed (alpha = 1/N, M = max(4N, 2000)):
-    # the store keeps a cell's own column for a setting given as None
-    return table.assign(alpha=alpha, M=kwargs["M"])
+    # the store keeps a cell's own column for a setting given as None; and whether W2 is
+    # exact (or sliced), which the table alone does not say
+    return res.to_frame().assign(alpha=alpha, M=kwargs["M"], w2_exact=res.w2_exact)
 
 
 def _group_keys(table, options, skip):
@@ -376,7 +388,7 @@ def _registry():
 
     return {
         "couple": Experiment("couple", dict(COUPLE_OPTIONS), lambda c: couple_setup(c) and None,
-                             _couple_run, _one_table(_couple_plot)),
+                             _couple_run, _one_table(_couple_plot), added={"device": None}),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
                                 _stability_plot,

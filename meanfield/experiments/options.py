@@ -34,6 +34,10 @@ COUPLE_OPTIONS = {
     "a_std": (float, 1.0, "initial a ~ N(a_mean, a_std^2)"),
     "w_std": (float, 1.0, "initial w ~ N(0, w_std^2 / d I)"),
     "seed": (int, 0, "seed for weights, population and data"),
+    # where the pair sums run; a setting of the cell, so the runner runs it where asked
+    "device": (str, None, "run the pair sums (the limit's field, exact risks) with torch on "
+                          "this device: auto, cpu, cuda or cuda:K; relu, erf and ramp "
+                          "students (default: the numba kernels)"),
 }
 
 _TRAINING_OPTIONS = {

@@ -11,6 +11,8 @@ Layout::
                                  for each table its file, SHA-256 and column dtypes;
                                  written last
     FOLDER/failed/<id>.json      a cell that failed twice: settings and error
+    FOLDER/failed/<id>.csv       what it computed before it failed, when its error
+                                 carries that (a diverging run's snapshots)
     FOLDER/.lock                 the PID of the process writing to the folder
 
 Every file is written to a temporary name in the same folder and renamed
@@ -348,13 +350,18 @@ class ResultStore:
         record = {"cell": cid, "experiment": experiment, "settings": cell, **meta,
                   "tables": entries}
         _atomic_write(self.cells_dir / f"{cid}.json", json.dumps(record, indent=2).encode())
-        try:
-            (self.failed_dir / f"{cid}.json").unlink()
-        except FileNotFoundError:
-            pass
+        for stale in (f"{cid}.json", f"{cid}.csv"):
+            try:
+                (self.failed_dir / stale).unlink()
+            except FileNotFoundError:
+                pass
 
-    def write_failure(self, experiment, cell, error: str):
+    def write_failure(self, experiment, cell, error: str, partial: pd.DataFrame | None = None):
+        """Record a failed cell: its settings and error, and ``partial``, what it computed
+        before it failed (``failed/<id>.csv``), when there is any."""
         cid = cell_id(experiment, cell)
+        if partial is not None:
+            _atomic_write(self.failed_dir / f"{cid}.csv", partial.to_csv(index=False))
         _atomic_write(self.failed_dir / f"{cid}.json", json.dumps(
             {"cell": cid, "experiment": experiment, "settings": cell, "error": error},
             indent=2).encode())

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import _checks
 from .._meta import __version__
-from ..stepping import Trajectory
+from ..stepping import Trajectory, get_method
 from ..transport import wasserstein2
 from .init import InitialLaw
 from .limit import run_limit
@@ -56,17 +56,9 @@ class CoupledResult:
         return self.sgd.times
 
     def summary(self) -> dict:
-        """Sup over snapshots of each distance, final risks, and the config."""
-        return {
-            "sup_max_dist": float(self.max_dist.max()),
-            "sup_mean_dist": float(self.mean_dist.max()),
-            "sup_risk_gap": float(self.risk_gap.max()),
-            "sup_w2": float(self.w2.max()),
-            "w2_exact": bool(self.w2_exact),
-            "final_risk_sgd": float(self.sgd.risk[-1]),
-            "final_risk_limit": float(self.limit.risk[-1]),
-            **self.config,
-        }
+        """Sup over snapshots of each distance, final risks, and the config
+        (:func:`coupled_summary` of :meth:`to_frame`)."""
+        return coupled_summary(self.to_frame(), self.w2_exact, self.config)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per snapshot."""
@@ -75,6 +67,35 @@ class CoupledResult:
             "risk_limit": self.limit.risk, "risk_gap": self.risk_gap,
             "max_dist": self.max_dist, "mean_dist": self.mean_dist, "w2": self.w2,
         })
+
+
+def coupled_summary(table, w2_exact, config) -> dict:
+    """Sup over snapshots of each distance, final risks, and ``config``, from the table of
+    :meth:`CoupledResult.to_frame` (one row per snapshot, in time order): what ``meanfield
+    couple`` writes to ``summary.json``."""
+    return {
+        "sup_max_dist": float(table["max_dist"].max()),
+        "sup_mean_dist": float(table["mean_dist"].max()),
+        "sup_risk_gap": float(table["risk_gap"].max()),
+        "sup_w2": float(table["w2"].max()),
+        "w2_exact": bool(w2_exact),
+        "final_risk_sgd": float(table["risk_sgd"].iloc[-1]),
+        "final_risk_limit": float(table["risk_limit"].iloc[-1]),
+        **config,
+    }
+
+
+def coupled_config(task, N, M, alpha, T, *, h, method, batch_size, train_a, init, seed,
+                   schedule=None) -> dict:
+    """The settings of a :func:`run_coupled` run as its result records them
+    (``CoupledResult.config``), ``M`` and ``init`` as given to it resolved."""
+    describe = getattr(task, "describe", None)
+    return {"task": repr(task), "task_description": describe() if describe else repr(task),
+            "N": N, "M": M, "alpha": alpha, "T": T, "h": h,
+            "method": get_method(method).name, "batch_size": batch_size, "train_a": train_a,
+            "init": vars(init) if hasattr(init, "__dict__") else repr(init), "seed": seed,
+            "schedule": None if schedule is None else repr(schedule),
+            "version": __version__}
 
 
 def _cloud(a, W):
@@ -217,13 +238,8 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     lim = run_limit(task, a_ref, W_ref, times, a0, W0, h=h, method=method, schedule=schedule,
                     train_a=train_a, progress=progress)
     lim.times = sgd.times.copy()  # equal up to round-off; keep one clock
-    describe = getattr(task, "describe", None)
-    config = {"task": repr(task), "task_description": describe() if describe else repr(task),
-              "N": N, "M": M, "alpha": alpha, "T": T, "h": h,
-              "method": lim.config["method"], "batch_size": batch_size, "train_a": train_a,
-              "init": vars(init) if hasattr(init, "__dict__") else repr(init), "seed": seed,
-              "schedule": None if schedule is None else repr(schedule),
-              "version": __version__}
+    config = coupled_config(task, N, M, alpha, T, h=h, method=method, batch_size=batch_size,
+                            train_a=train_a, init=init, seed=seed, schedule=schedule)
     return CoupledResult(sgd, lim, *coupling_distances(sgd, lim, w2=w2, seed=seed), config=config)
 
 
