@@ -38,6 +38,7 @@ process is taken over without any clean-up.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -159,7 +160,15 @@ def read_table(data: bytes, dtypes: dict | None = None) -> pd.DataFrame:
     """
     if not data.strip():
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (dtypes or {}).items()})
-    return pd.read_csv(io.BytesIO(data), dtype=dtypes or None)
+    # dtype objects, not names: pandas looks a name up among every registered dtype, which
+    # took most of the time of loading a sweep
+    dtypes = {c: _dtype(t) for c, t in dtypes.items()} if dtypes else None
+    return pd.read_csv(io.BytesIO(data), dtype=dtypes)
+
+
+@functools.lru_cache(maxsize=None)
+def _dtype(name):
+    return pd.api.types.pandas_dtype(name)
 
 
 def split_legacy(table: pd.DataFrame) -> dict:
@@ -397,17 +406,39 @@ class ResultStore:
                     for n, t in split_legacy(read_table(data)).items():
                         parts.setdefault(n, []).append(t)
                 else:
-                    parts.setdefault(name, []).append(read_table(data, dtypes))
+                    parts.setdefault(name, []).append((data, dtypes))
         if missing:
             warnings.warn(f"{self.folder}: {missing} of {len(sweep.cells())} cells are not "
                           f"finished (or damaged) and are left out", stacklevel=2)
-        return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+        return {name: pd.concat(_parsed(items), ignore_index=True)
+                for name, items in parts.items()}
 
     def load(self, sweep: SweepConfig | None = None, table=None) -> pd.DataFrame:
         """One table of every finished cell of ``sweep`` (default: the stored one):
         :func:`load_results`."""
-        tables = self.load_tables(sweep)
-        return _pick(tables, table, self.folder, stacklevel=3)
+        return _pick(self.load_tables(sweep), table, self.folder, stacklevel=3)
+
+
+def _parsed(items):
+    """DataFrames of ``items`` (frames, or ``(csv bytes, dtypes)`` of :func:`table_bytes`) in
+    order; a run of CSVs with the same header and dtypes is parsed as one text, since
+    parsing each cell's few rows alone cost several times more than the rows themselves."""
+    out, run = [], None  # run: [header, dtypes, [bodies]] of the CSVs not parsed yet
+    for item in items:
+        if not isinstance(item, tuple):
+            out.append(item)
+            continue
+        data, dtypes = item
+        header, _, body = data.partition(b"\n")
+        if run is not None and run[0] == header and run[1] == dtypes:
+            run[2].append(body)
+            continue
+        if run is not None:
+            out.append(read_table(run[0] + b"\n" + b"".join(run[2]), run[1]))
+        run = [header, dtypes, [body]]
+    if run is not None:
+        out.append(read_table(run[0] + b"\n" + b"".join(run[2]), run[1]))
+    return out
 
 
 def _pick(tables, table, folder, stacklevel):
