@@ -75,7 +75,18 @@ def test_divergence_exits_1_and_keeps_snapshots(tmp_path, capsys):
                "--a-mean", "1", "--out", str(out), "--quiet"])
     assert rc == 1
     assert "step" in capsys.readouterr().err
-    assert len(pd.read_csv(out / "partial.csv")) >= 1
+    part = pd.read_csv(out / "partial.csv")
+    assert len(part) >= 1 and list(part.columns) == ["t", "step", "risk"]
+    # the runner keeps them beside the failed cell, and the error survives a trip through
+    # pickle (a Dask worker's) with its fields
+    (stored,) = (out / "failed").glob("*.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(stored), part)
+    import pickle
+
+    from meanfield.stepping import DivergenceError
+
+    e = pickle.loads(pickle.dumps(DivergenceError(7, 0.5)))
+    assert (e.step, e.time) == (7, 0.5) and e.partial_table().empty
 
 
 def test_stability_and_path_write_tables_and_figures(tmp_path, capsys):
