@@ -22,7 +22,7 @@ import time
 
 import pandas as pd
 
-from meanfield.experiments import load_results as load, parse_config, run_sweep
+from meanfield.experiments import load_tables, parse_config, run_sweep
 
 
 def config(n_cells):
@@ -48,7 +48,8 @@ def main(argv=None):
             rep = run_sweep(sweep, folder, workers=workers, progress=False)
             times[workers] = time.perf_counter() - t0
             print(f"{workers} worker(s): {rep}")
-        same = load(os.path.join(tmp, "w1")).equals(load(os.path.join(tmp, "w2")))
+        one, two = (load_tables(os.path.join(tmp, f"w{w}")) for w in (1, 2))
+        same = one.keys() == two.keys() and all(one[k].equals(two[k]) for k in one)
     ratio = times[1] / times[2]
     print(f"cores: {os.cpu_count()}; {args.cells} cells: 1 worker {times[1]:.1f} s, "
           f"2 workers {times[2]:.1f} s (cluster start included): speed-up {ratio:.2f}x "

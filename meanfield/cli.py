@@ -137,15 +137,12 @@ def _couple_parser(sub):
                        description=_described(
                            "Run one-pass SGD and its coupled ideal particles; write "
                            "results.csv (one row per snapshot), summary.json and "
-                           "risk.png/.pdf into --out."),
+                           "risk.png/.pdf into --out. The run is one cell (experiment "
+                           "couple), stored in --out when it is done: the same command "
+                           "again reads it back instead of running it."),
                        epilog=_examples("couple"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _out_option(p, "runs/couple")
-    # where the pair sums run, not what is computed: a flag, not an option of the cell
-    p.add_argument("--device", default=None,
-                   help="run the pair sums (the limit's field, exact risks) with torch on this "
-                        "device: auto, cpu, cuda or cuda:K; relu, erf and ramp students "
-                        "(default: the numba kernels)")
     p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
                    help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
                         "and y (n,), used as given (also --task digits[:I,J] or "
@@ -234,29 +231,100 @@ def _settings(args, options, ignored=None):
     return cfg
 
 
+def _one_sweep(command, experiment, cfg, options):
+    """The sweep of one cell: ``cfg``'s settings (those given by ``options`` that differ
+    from their defaults fixed)."""
+    from .experiments import parse_config
+
+    fixed = {k: v for k, v in cfg.items() if k in options and v != options[k][1]}
+    return parse_config({"experiment": experiment, "fixed": fixed}, f"{command} settings")
+
+
+def _one_cell(command, experiment, cfg, options, out, quiet):
+    """Run the sweep of one cell, ``cfg``'s settings (those given by ``options`` that differ
+    from their defaults fixed), into the results folder ``out`` in this process, with
+    numba's threads; the cell already stored there is read back instead.  Returns
+    ``(store, sweep, report)``; hold ``store.lock()`` around the call and the reading."""
+    import numba
+
+    from .experiments import ResultStore, run_sweep
+
+    sweep = _one_sweep(command, experiment, cfg, options)
+    store = ResultStore(out)
+    _resume_note(command, store, sweep, quiet)
+    # a failed cell is not retried: a diverging run would diverge again
+    report = run_sweep(sweep, out, workers=1, retries=0, progress=not quiet,
+                       threads_per_cell=numba.get_num_threads())
+    return store, sweep, report
+
+
 def _couple(args):
     out = _check_out(args.out)  # first, before the imports: a bad --out answers at once
+    from .experiments import ResultStore, cell_id
+    from .experiments.kinds import _couple_setup
+    from .plotting import risk_curves
+    from .twolayer.coupling import CoupleSettings, coupled_config, coupled_summary
+
+    options = couple_options()
+    cfg = _settings(args, options)
+    data = _data_task(cfg, args.data)
+    if data is not None:  # the data law is not a setting of a cell: run here, no store
+        return _couple_data(args, cfg, data, out)
+    # every check, before any work
+    task, N, alpha, T, kwargs = _couple_setup(CoupleSettings(**cfg))
+    sweep = _one_sweep("couple", "couple", cfg, options)
+    cid = cell_id("couple", sweep.cells()[0])
+    with ResultStore(out).lock():  # the cell, then the files built from it
+        store, sweep, report = _one_cell("couple", "couple", cfg, options, out, args.quiet)
+        if report.interrupted:
+            print(f"meanfield couple: interrupted; nothing of this run is stored in {out} "
+                  f"yet; run the same command again to start it again", file=sys.stderr)
+            return 130
+        if report.failed:
+            err = store.failures()["error"].iloc[0]
+            partial = store.failed_dir / f"{cid}.csv"
+            if partial.exists():  # a diverging run: the snapshots it took
+                _write(out / "partial.csv", partial.read_bytes())
+                err += f"; snapshots so far written to {out / 'partial.csv'}"
+            print(f"meanfield couple: {err}", file=sys.stderr)
+            return 1
+        table = store.load(sweep)
+        res = table[[c for c in table.columns
+                     if c not in options and c not in ("cell", "w2_exact")]]
+        _write(out / "results.csv", res.to_csv(index=False))
+        config = coupled_config(task, N, kwargs["M"], alpha, T, h=kwargs["h"],
+                                method=kwargs["method"], batch_size=kwargs["batch_size"],
+                                train_a=kwargs["train_a"], init=kwargs["init"],
+                                seed=kwargs["seed"])
+        s = coupled_summary(res, bool(table["w2_exact"].iloc[0]), config)
+        cfg["alpha"] = alpha
+        if cfg["device"] is None:  # the flag as before: recorded when given
+            del cfg["device"]
+        _write(out / "summary.json", json.dumps({**s, "cli": cfg, "version": __version__},
+                                                indent=2, default=str))
+        _save_figure(risk_curves(res, config=s), out / "risk")
+    print(f"final risk: SGD {s['final_risk_sgd']:.5g}, limit {s['final_risk_limit']:.5g}; "
+          f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
+          f"sup W2 {s['sup_w2']:.3g}")
+    print(f"wrote {out}/results.csv, summary.json, risk.png")
+    return 0
+
+
+def _couple_data(args, cfg, data, out):
+    """``meanfield couple`` on a data law (``--data`` or a data-set ``--task``): run in this
+    process and written to ``out``, without the store (an EmpiricalTask is not a setting
+    a cell can hold)."""
     from .plotting import risk_curves
     from .stepping import DivergenceError
     from .twolayer import run_coupled
     from .twolayer.coupling import CoupleSettings
 
-    cfg = _settings(args, couple_options())
-    data = _data_task(cfg, args.data)
+    if cfg["device"] is not None:
+        raise ValueError("--device: the torch pair sums take Gaussian tasks only; leave it out "
+                         "for --data or a data-set --task")
     task, N, alpha, T, kwargs = CoupleSettings(**cfg).setup(law=data)
-    if data is not None:
-        cfg["task"], cfg["d"] = data.name, data.d
-        if args.device is not None:
-            raise ValueError("--device: the torch pair sums take Gaussian tasks only; "
-                             "leave it out for --data or a data-set --task")
-    cfg["alpha"] = alpha
-    if args.device is not None:
-        try:
-            from .torch.pairs import on_device
-        except ImportError as e:
-            raise ValueError(f"--device needs torch: {e}") from None
-        task = on_device(task, args.device)
-        cfg["device"] = args.device
+    cfg["task"], cfg["d"], cfg["alpha"] = data.name, data.d, alpha
+    del cfg["device"]  # setup refuses a device with a data law
     out.mkdir(parents=True, exist_ok=True)
     try:
         res = run_coupled(task, N, alpha, T, progress=not args.quiet, **kwargs)
@@ -381,10 +449,7 @@ def _path_parser(sub):
 
 def _path(args):
     out = _check_out(args.out)
-    import numba
-
-    from .experiments import ResultStore, get_experiment, parse_config, run_sweep
-    from .experiments.stability import non_default_settings
+    from .experiments import ResultStore, get_experiment
     from .plotting import pair_path_figure
 
     cfg, extra = _stability_config(args, _PATH_EXTRA, keys=_PATH_KEYS)
@@ -394,16 +459,10 @@ def _path(args):
     points = _checks.positive_int("points", extra["points"])
     seed = _checks.nonneg_int("pair_seed", extra["pair_seed"])
     # one cell (experiment pair_path): the pair is trained once for its three paths
-    options = get_experiment("pair_path").options
-    fixed = non_default_settings(cfg, options)
-    fixed.update({k: v for k, v in {"N": N, "seed": seed, "points": points}.items()
-                  if v != options[k][1]})
-    sweep = parse_config({"experiment": "pair_path", "fixed": fixed}, "path settings")
-    store = ResultStore(out)
-    with store.lock():
-        _resume_note("path", store, sweep, args.quiet)
-        report = run_sweep(sweep, out, workers=1, retries=0, progress=not args.quiet,
-                           threads_per_cell=numba.get_num_threads())
+    settings = {**cfg.to_dict(), "N": N, "seed": seed, "points": points}
+    with ResultStore(out).lock():
+        store, sweep, report = _one_cell("path", "pair_path", settings,
+                                         get_experiment("pair_path").options, out, args.quiet)
         if report.interrupted:
             print(f"meanfield path: interrupted; nothing of this pair is stored in {out} "
                   f"yet; run the same command again to start it again", file=sys.stderr)
@@ -577,12 +636,13 @@ def _figures(folder, command):
     _check_out(folder / "figures", flag="figures folder")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = store.load()
-        written = ([] if table.empty else
-                   get_experiment(sweep.experiment).plot(table, folder / "figures"))
+        tables = store.load_tables()
+        empty = all(t.empty for t in tables.values())
+        written = [] if empty else get_experiment(sweep.experiment).plot(tables,
+                                                                         folder / "figures")
     for w in caught:  # the store's notes, then any figure group left out: never silent
         print(f"meanfield {command}: {w.message}", file=sys.stderr)
-    if table.empty:
+    if empty:
         raise ConfigError(f"{folder} holds no finished cells yet")
     if written:
         print("wrote " + ", ".join(str(p) for p in written))

@@ -52,6 +52,19 @@ class DivergenceError(FloatingPointError):
                          f"{0 if partial is None else len(partial.times)} snapshots kept in "
                          f".partial")
 
+    def __reduce__(self):  # from a Dask worker: rebuilt from its fields, not its message
+        return type(self), (self.step, self.time, self.partial)
+
+    def partial_table(self):
+        """The snapshots taken before the divergence: a DataFrame of ``t``, ``step`` and
+        ``risk`` (no rows without them).  The runner stores it beside the failed cell."""
+        import pandas as pd
+
+        p = self.partial
+        if p is None:
+            return pd.DataFrame({"t": [], "step": [], "risk": []})
+        return pd.DataFrame({"t": p.times, "step": p.steps, "risk": p.risk})
+
 
 class Stepper(ABC):
     """Contract for anything :func:`simulate` can drive.

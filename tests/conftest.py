@@ -23,16 +23,18 @@ def make_task(kind, act, d=5):
 
 def sweep_and_load(tmp_path, name, config):
     """Write ``config`` to ``name.toml``, run ``meanfield sweep --plot`` on one worker into the
-    folder ``name`` (exit status 0 asserted) and return ``(table, folder)``."""
-    from meanfield import load_results as load
+    folder ``name`` (exit status 0 asserted) and return ``(table, folder)``; ``table`` is
+    ``{name: DataFrame}`` when the experiment's cells write several tables."""
     from meanfield.cli import main
+    from meanfield.experiments import load_tables
 
     cfg = tmp_path / f"{name}.toml"
     cfg.write_text(config)
     out = tmp_path / name
     assert main(["sweep", str(cfg), "--out", str(out), "--workers", "1", "--quiet",
                  "--plot"]) == 0
-    return load(out), out
+    tables = load_tables(out)
+    return (tables if len(tables) > 1 else tables["results"]), out
 
 
 @pytest.fixture

@@ -28,6 +28,37 @@ def test_couple_writes_table_summary_and_figure(tmp_path):
     assert (out / "risk.png").stat().st_size > 1000 and (out / "risk.pdf").exists()
 
 
+def test_couple_runs_its_one_cell_through_the_runner_and_reads_it_back(tmp_path, monkeypatch,
+                                                                       capsys):
+    """flags -> settings -> the runner -> the report: results.csv is run_coupled's table to
+    the bit, the cell is stored in --out, and the same command again runs nothing."""
+    import meanfield.twolayer
+    from meanfield.experiments import ResultStore
+    from meanfield.tasks import teacher_student
+
+    argv = ["couple", "--N", "30", "--M", "60", "--T", "0.2", "--snapshots", "3", "--d", "4",
+            "--seed", "1", "--quiet", "--out", str(tmp_path / "c")]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    direct = meanfield.twolayer.run_coupled(teacher_student(4, "relu", width=4), 30, 1 / 30,
+                                            0.2, M=60, n_snapshots=3, seed=1, progress=False)
+    got = pd.read_csv(tmp_path / "c" / "results.csv")
+    pd.testing.assert_frame_equal(got, direct.to_frame(), check_exact=True)
+    s = json.loads((tmp_path / "c" / "summary.json").read_text())
+    assert s["sup_max_dist"] == direct.summary()["sup_max_dist"] and s["M"] == 60
+    store = ResultStore(tmp_path / "c")
+    assert store.sweep().experiment == "couple" and len(store.finished()) == 1
+
+    def refuse(*a, **k):
+        raise AssertionError("the stored cell was run again")
+
+    monkeypatch.setattr(meanfield.twolayer, "run_coupled", refuse)
+    (tmp_path / "c" / "results.csv").unlink()
+    assert main(argv) == 0
+    assert capsys.readouterr().out == first
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "c" / "results.csv"), got)
+
+
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert main(["couple", "--N", "0", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -44,7 +75,18 @@ def test_divergence_exits_1_and_keeps_snapshots(tmp_path, capsys):
                "--a-mean", "1", "--out", str(out), "--quiet"])
     assert rc == 1
     assert "step" in capsys.readouterr().err
-    assert len(pd.read_csv(out / "partial.csv")) >= 1
+    part = pd.read_csv(out / "partial.csv")
+    assert len(part) >= 1 and list(part.columns) == ["t", "step", "risk"]
+    # the runner keeps them beside the failed cell, and the error survives a trip through
+    # pickle (a Dask worker's) with its fields
+    (stored,) = (out / "failed").glob("*.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(stored), part)
+    import pickle
+
+    from meanfield.stepping import DivergenceError
+
+    e = pickle.loads(pickle.dumps(DivergenceError(7, 0.5)))
+    assert (e.step, e.time) == (7, 0.5) and e.partial_table().empty
 
 
 def test_stability_and_path_write_tables_and_figures(tmp_path, capsys):

@@ -77,11 +77,11 @@ def test_random_flags_validate_or_exit_2_in_one_line(command, tmp_path_factory, 
         out, err = capsys.readouterr()
         if code is None:  # accepted: the work starts with the settings given
             assert seen and err == ""
-            if command == "couple":
+            if command == "couple":  # the runner gets the one cell of the settings given
                 _, args, kwargs = seen[0]
                 given_N = [v for f, v in pairs if f == "--N"]
                 if given_N:
-                    assert args[1] == int(given_N[-1])
+                    assert args[0].cells()[0]["N"] == int(given_N[-1])
             return
         assert code == 2, (argv, code, err)
         lines = err.strip().splitlines()

@@ -148,7 +148,8 @@ def test_couple_cell_ids_do_not_change_with_the_rename():
 
 
 def test_a_folder_stored_with_frozen_a_resumes_and_loads_as_train_a(tmp_path):
-    """sweep.json and the cell's table as written before the rename."""
+    """sweep.json and the cell's table as written before the rename (and so in the store's
+    layout of then: one cells/<id>.csv per cell, its hash in the record)."""
     import pandas as pd
 
     from meanfield.experiments import ResultStore
@@ -162,13 +163,17 @@ def test_a_folder_stored_with_frozen_a_resumes_and_loads_as_train_a(tmp_path):
     store.write_cell("couple", cell, pd.DataFrame({"t": [0.0], "risk_sgd": [0.25]}), {})
     cid = cell_id("couple", cell)
     csv, meta = tmp_path / "cells" / f"{cid}.csv", tmp_path / "cells" / f"{cid}.json"
-    old = pd.read_csv(csv).rename(columns={"train_a": "frozen_a"})
+    new_csv = tmp_path / "cells" / cid / "results.csv"
+    old = pd.read_csv(new_csv).rename(columns={"train_a": "frozen_a"})
     old["frozen_a"] = ~old["frozen_a"]
     data = old.to_csv(index=False).encode()
     csv.write_bytes(data)
+    new_csv.unlink()
+    (tmp_path / "cells" / cid).rmdir()
     import hashlib
 
     record = json.loads(meta.read_text())
+    del record["tables"]
     record["sha256"] = hashlib.sha256(data).hexdigest()
     meta.write_text(json.dumps(record))
     (tmp_path / "sweep.json").write_text(json.dumps(

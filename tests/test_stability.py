@@ -152,7 +152,7 @@ def test_stored_run_equals_the_in_memory_run_and_resumes(tmp_path, result, monke
 
 def _whole_or_absent(folder):
     """Every file a run left in ``folder`` is whole: tables and records parse (and are not
-    empty), a cell's table has its record's hash, figures end where their format ends.
+    empty), each table of a cell has its record's hash, figures end where their format ends.
     Hidden names (the lock, temporary files and folders) are never read."""
     n = 0
     for p in sorted(folder.rglob("*")):
@@ -171,8 +171,11 @@ def _whole_or_absent(folder):
             raise AssertionError(f"unexpected file {p}")
         n += 1
     for rec in (folder / "cells").glob("*.json"):
-        digest = hashlib.sha256(rec.with_suffix(".csv").read_bytes()).hexdigest()
-        assert digest == json.loads(rec.read_text())["sha256"], rec
+        tables = json.loads(rec.read_text())["tables"]
+        assert tables, rec
+        for t in tables.values():  # each table of a finished cell is its own whole file
+            digest = hashlib.sha256((rec.parent / t["file"]).read_bytes()).hexdigest()
+            assert digest == t["sha256"], rec
     return n
 
 

@@ -15,8 +15,9 @@ from meanfield.experiments import (
     EXPERIMENTS,
     ConfigError,
     ResultStore,
-    load_results as load,
+    load_results,
     load_config,
+    load_tables,
     parse_config,
     run_sweep,
 )
@@ -40,7 +41,14 @@ def reference(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ref")
     rep = run_sweep(parse_config(SMALL), folder, workers=1, progress=False)
     assert rep.done == 4 and rep.failed == 0
-    return load(folder)
+    return load_tables(folder)
+
+
+def _same(tables, reference):
+    """Every table equal to the reference's, bit for bit, dtypes included."""
+    assert tables.keys() == reference.keys() == {"dropout", "paths"}
+    for name in tables:
+        pd.testing.assert_frame_equal(tables[name], reference[name], check_exact=True)
 
 
 def test_config_is_read_and_expanded(tmp_path):
@@ -96,7 +104,7 @@ def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, refe
     rep = run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
     assert (rep.done, rep.skipped, rep.failed) == (1, 3, 0)
     assert ResultStore(tmp_path).failures().empty
-    pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
+    _same(load_tables(tmp_path), reference)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM],
@@ -139,20 +147,20 @@ def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
     assert rep.skipped == n_before and rep.done == n_cells - n_before
     fresh = tmp_path / "fresh"
     run_sweep(sweep, fresh, workers=1, progress=False)
-    pd.testing.assert_frame_equal(load(out), load(fresh), check_exact=True)
+    _same(load_tables(out), load_tables(fresh))
 
 
 def test_damaged_table_is_never_read_and_is_rerun(tmp_path, reference):
     sweep = parse_config(SMALL)
     run_sweep(sweep, tmp_path, workers=1, progress=False)
-    victim = sorted((tmp_path / "cells").glob("*.csv"))[0]
+    victim = sorted((tmp_path / "cells").glob("*/paths.csv"))[0]
     victim.write_bytes(victim.read_bytes()[:100])  # a torn write
     with pytest.warns(UserWarning, match="1 of 4 cells are not finished"):
-        partial = load(tmp_path)
-    assert partial["cell"].nunique() == 3
+        partial = load_tables(tmp_path)
+    assert partial["dropout"]["cell"].nunique() == partial["paths"]["cell"].nunique() == 3
     rep = run_sweep(sweep, tmp_path, workers=1, progress=False)
     assert (rep.done, rep.skipped) == (1, 3)
-    pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
+    _same(load_tables(tmp_path), reference)
 
 
 def test_folder_of_another_sweep_is_refused(tmp_path):
@@ -167,7 +175,7 @@ def test_grown_grid_keeps_finished_cells_and_runs_only_the_new_ones(tmp_path, re
     run_sweep(parse_config(first), tmp_path, workers=1, progress=False)
     rep = run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
     assert (rep.done, rep.skipped) == (3, 1)
-    pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
+    _same(load_tables(tmp_path), reference)
     # a grid that drops an old value is another sweep
     shrunk = {**SMALL, "grid": {"N": [640], "seed": [0, 1, 2]}}
     with pytest.raises(ConfigError, match="grow its grid"):
@@ -177,7 +185,7 @@ def test_grown_grid_keeps_finished_cells_and_runs_only_the_new_ones(tmp_path, re
 def test_one_and_two_dask_workers_give_identical_tables(tmp_path, reference):
     rep = run_sweep(parse_config(SMALL), tmp_path, workers=2, progress=False)
     assert rep.done == 4
-    pd.testing.assert_frame_equal(load(tmp_path), reference, check_exact=True)
+    _same(load_tables(tmp_path), reference)
 
 
 def test_plot_draws_the_standard_figures(tmp_path, reference, capsys):
@@ -190,7 +198,7 @@ def test_plot_draws_the_standard_figures(tmp_path, reference, capsys):
            "grid": {"N": [10, 20], "seed": [0, 1]}}
     folder = tmp_path / "cp"
     run_sweep(parse_config(cfg), folder, workers=1, progress=False)
-    table = load(folder)
+    table = load_results(folder)
     assert set(table["N"]) == {10, 20} and len(table) == 4 * 3
     assert main(["plot", str(folder)]) == 0
     assert (folder / "figures" / "couple_rates_all.png").exists()
@@ -545,3 +553,100 @@ def test_a_couple_sweep_records_the_values_used_and_offers_the_sups(tmp_path):
         rows = table[table["cell"] == row["cell"]]
         assert row["sup_risk_gap"] == rows["risk_gap"].max()
         assert row["sup_max_dist"] == rows["max_dist"].max() > 0
+
+
+#: A stability sweep (d = 4, N = 16 and 32, seed 0, straight-line barrier measured, sweep rows
+#: at N = 32) written by meanfield 0.1.0 at 5ff1ea8, before 0.2: one CSV per cell whose two
+#: kinds of row are told apart by a ``table`` column (host and pid in the records blanked).
+LEGACY = os.path.join(os.path.dirname(__file__), "data", "stability_before_0_2")
+
+
+def test_each_table_of_a_cell_is_its_own_file_and_reads_back_with_its_dtypes(tmp_path):
+    import json
+
+    import numpy as np
+
+    from meanfield.experiments.store import read_table, table_bytes
+
+    sweep = parse_config({**SMALL, "grid": {"N": [16], "seed": [0]}})
+    run_sweep(sweep, tmp_path, workers=1, progress=False)
+    (cid,) = ResultStore(tmp_path).finished(sweep)
+    assert sorted(p.name for p in (tmp_path / "cells" / cid).iterdir()) == ["dropout.csv",
+                                                                           "paths.csv"]
+    record = json.loads((tmp_path / "cells" / f"{cid}.json").read_text())
+    assert set(record["tables"]) == {"dropout", "paths"}
+    tables = load_tables(tmp_path)
+    assert "table" not in tables["dropout"] and "table" not in tables["paths"]
+    for name, ints in (("dropout", ["N", "seed", "net", "size", "draw"]),
+                       ("paths", ["N", "seed", "draw"])):
+        assert all(tables[name][c].dtype == "int64" for c in ints), name
+        assert tables[name].dtypes.astype(str).to_dict() == record["tables"][name]["dtypes"]
+    pd.testing.assert_frame_equal(load_results(tmp_path, table="paths"), tables["paths"])
+    with pytest.raises(ValueError, match=r"one of dropout, paths \(the tables of .*\), got 'path'"):
+        load_results(tmp_path, table="path")
+    with pytest.warns(DeprecationWarning, match="pass table=NAME"):
+        both = load_results(tmp_path)
+    assert set(both["table"]) == {"dropout", "paths"}
+    # the helper that writes every table: text that looks like a number stays text, an int
+    # column stays int, a float is read back to the same bits, NaN included
+    t = pd.DataFrame({"i": [1, 2], "f": [0.1 + 0.2, np.nan], "s": ["007", "12"],
+                      "b": [True, False], "j": ['[1, 2]', "[3]"]})
+    data, dtypes = table_bytes(t)
+    pd.testing.assert_frame_equal(read_table(data, dtypes), t, check_exact=True)
+    assert read_table(data)["s"].iloc[0] == 7  # what a CSV alone gives
+
+
+def test_a_folder_written_before_0_2_still_loads_and_resumes(tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from meanfield.experiments.stability import run_stability
+    from meanfield.twolayer.experiment import DROPOUT_COLUMNS, PATH_COLUMNS, StabilityConfig
+
+    old = tmp_path / "old"
+    shutil.copytree(LEGACY, old)
+    assert not any(p.is_dir() for p in (old / "cells").iterdir())  # the layout before 0.2
+    sweep = ResultStore(old).sweep()
+    assert len(ResultStore(old).finished(sweep)) == 2
+    before = load_tables(old)
+    assert set(before) == {"dropout", "paths"}
+    run_sweep(sweep, tmp_path / "new", workers=1, progress=False)
+    new = load_tables(tmp_path / "new")
+    for name in ("dropout", "paths"):
+        assert "table" not in before[name]
+        # the same rows, numbers and integer columns as the cells computed today; the old
+        # file places the columns empty in every row (law2 unset, aligned barrier not
+        # measured) in both parts, and reads them as floats
+        for col in new[name].columns:
+            a, b = before[name][col], new[name][col]
+            if b.isna().all():
+                assert a.isna().all(), (name, col)
+                continue
+            pd.testing.assert_series_equal(a, b, check_exact=True, obj=f"{name}.{col}")
+    assert (before["dropout"]["kind"] == "sweep").sum() == 2 * 4 * 2
+    assert np.isnan(before["dropout"].loc[before["dropout"]["kind"] == "sweep", "bias"]).all()
+    # resumed with more seeds: the two stored cells are kept, two new ones written as files
+    grown = parse_config({**sweep.to_dict(), "grid": {"N": [16, 32], "seed": [0, 1]}})
+    rep = run_sweep(grown, old, workers=1, progress=False)
+    assert (rep.skipped, rep.done) == (2, 2)
+    mixed = load_tables(old)
+    for name in ("dropout", "paths"):
+        kept = mixed[name][mixed[name]["seed"] == 0].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept[new[name].columns], new[name][new[name].columns]
+                                      .astype(kept[new[name].columns].dtypes.to_dict()),
+                                      check_exact=True)
+        assert mixed[name]["N"].dtype == mixed[name]["draw"].dtype == "int64"
+    # run_stability on the old folder: nothing run again, its tables as a fresh run's
+    cfg = StabilityConfig(d=4, T=0.3, half_draws=2, sweep_Ns=(32,), sweep_sizes=(2, 4),
+                          aligned_max_N=0, Ns=(16, 32), seeds=1)
+    legacy = tmp_path / "again"
+    shutil.copytree(LEGACY, legacy)
+    res = run_stability(cfg, progress=False, folder=legacy)
+    assert res.complete and len(res.failed) == 0
+    store = ResultStore(legacy)
+    assert all(store.record(cid)["host"] == "example" for cid in store.finished())  # not rerun
+    assert list(res.dropout.columns) == list(DROPOUT_COLUMNS)
+    assert list(res.paths.columns) == list(PATH_COLUMNS)
+    assert res.dropout["net"].dtype == res.paths["draw"].dtype == "int64"
+    assert res.paths.loc[res.paths["draw"] == 0, "barrier_straight"].notna().all()

@@ -361,7 +361,9 @@ def test_empirical_sweeps_run_and_plot_from_one_command(tmp_path, capsys):
     table, _ = sweep_and_load(
         tmp_path, "p", 'experiment = "empirical_path"\n[fixed]\ndataset = "digits"\nN = 30\n'
         'epochs = 2.0\nalpha = 0.5\nn_per_segment = 3\n[grid]\nseed = [0]\n')
-    paths = table[table["table"] == "path"]
+    assert set(table) == {"path", "hist"} and "table" not in table["path"]
+    paths = table["path"]
+    assert paths["n_segments"].dtype == "int64" and table["hist"]["count"].dtype == "int64"
     assert set(paths["path"]) == {"dropout", "straight", "aligned"}
     assert len(paths[paths["path"] == "dropout"]) == 7 * 2 + 1
     assert (tmp_path / "p" / "figures" / "path_all.png").exists()

@@ -2,8 +2,9 @@
 
 Each :class:`Experiment` names its cell options (the keys a sweep config may
 fix or grid over), checks one cell's settings without running it, runs one
-cell into a tidy table, and draws the standard figures from the stored
-tables.  Cells carry every setting they need, seed included, so a cell gives
+cell into one tidy table or several named ones (each stored in its own file,
+:mod:`meanfield.experiments.store`), and draws the standard figures from the
+stored tables.  Cells carry every setting they need, seed included, so a cell gives
 the same table wherever and whenever it runs.
 """
 
@@ -35,9 +36,12 @@ class Experiment:
     check : callable
         ``check(cell)`` raises ValueError naming the bad key; runs nothing.
     run : callable
-        ``run(cell) -> pandas.DataFrame``, the cell's tidy table.
+        ``run(cell) -> pandas.DataFrame``, the cell's tidy table, or a dict
+        ``{name: DataFrame}`` of its tables (stored one file each).
     plot : callable
-        ``plot(table, out_folder) -> list of Paths`` from the loaded results.
+        ``plot(tables, out_folder) -> list of Paths`` from the loaded results,
+        ``tables`` as :meth:`~meanfield.experiments.store.ResultStore.load_tables`
+        gives them (``{name: DataFrame}``).
     added : dict
         Options added after cells of this experiment were stored, with the value
         that reproduces those cells; :func:`~meanfield.experiments.config.cell_id`
@@ -63,6 +67,9 @@ def couple_setup(cfg):
 
     A ``frozen_a`` key (the option's name before 0.2) is read as ``train_a = not frozen_a``,
     with a FutureWarning.
+
+    With a ``device``, the task's pair sums run there
+    (:func:`meanfield.torch.pairs.on_device`).
     """
     from ..twolayer.coupling import CoupleSettings
 
@@ -70,17 +77,32 @@ def couple_setup(cfg):
     warnings.warn("couple_setup(cfg) is deprecated: use meanfield.twolayer.coupling."
                   "CoupleSettings(**cfg).setup() (removed in 0.3)", DeprecationWarning,
                   stacklevel=2)
-    return CoupleSettings(**cfg).setup()
+    return _couple_setup(CoupleSettings(**cfg))
+
+
+def _couple_setup(settings):
+    """``settings.setup()`` (:class:`~meanfield.twolayer.coupling.CoupleSettings`), the task's
+    pair sums moved to ``settings.device`` when one is given: the twolayer package imports
+    no torch, so the device is applied here."""
+    task, N, alpha, T, kwargs = settings.setup()
+    if settings.device is not None:
+        try:
+            from ..torch.pairs import on_device
+        except ImportError as e:
+            raise ConfigError(f"device needs torch: {e}") from None
+        task = on_device(task, settings.device)
+    return task, N, alpha, T, kwargs
 
 
 def _couple_run(settings):
     from ..twolayer import run_coupled
 
-    task, N, alpha, T, kwargs = settings.setup()
-    table = run_coupled(task, N, alpha, T, progress=False, **kwargs).to_frame()
+    task, N, alpha, T, kwargs = _couple_setup(settings)
+    res = run_coupled(task, N, alpha, T, progress=False, **kwargs)
     # the values used where a setting's default is computed (alpha = 1/N, M = max(4N, 2000)):
-    # the store keeps a cell's own column for a setting given as None
-    return table.assign(alpha=alpha, M=kwargs["M"])
+    # the store keeps a cell's own column for a setting given as None; and whether W2 is
+    # exact (or sliced), which the table alone does not say
+    return res.to_frame().assign(alpha=alpha, M=kwargs["M"], w2_exact=res.w2_exact)
 
 
 def _group_keys(table, options, skip):
@@ -160,24 +182,30 @@ def _stability_run(cell):
 
     cfg = _stability_config(cell)
     rows, prows = stability_cell(cfg.make_task(), cfg, cell["N"], cell["seed"])
-    # timing goes to the cell's record, so that the table depends on the settings alone
-    paths = pd.DataFrame(prows).drop(columns=["seconds"])
-    return pd.concat([pd.DataFrame(rows).assign(table="dropout"), paths.assign(table="paths")],
-                     ignore_index=True)
+    # timing goes to the cell's record, so that the tables depend on the settings alone
+    return {"dropout": pd.DataFrame(rows), "paths": pd.DataFrame(prows).drop(columns=["seconds"])}
 
 
-def _stability_plot(table, out):
+def _same_cells(tables, name, g):
+    """The rows of ``tables[name]`` from the cells of ``g`` (a group of another table)."""
+    t = tables[name]
+    return t[t["cell"].isin(set(g["cell"]))]
+
+
+def _stability_plot(tables, out):
     from ..plotting import stability_figures
     from ..twolayer.experiment import StabilityResult
 
     written = []
     options = _stability_cell_options()
-    keys = _group_keys(table, options, {"N", "seed"})
-    for name, g in _groups(table, keys):
+    dropout = tables["dropout"]
+    keys = _group_keys(dropout, options, {"N", "seed"})
+    for name, g in _groups(dropout, keys):
         if g["N"].nunique() < 2:
             _left_out(name, "rates in N need at least two values of N")
             continue
-        written += stability_figures(StabilityResult.from_table(g), Path(out) / name)
+        res = StabilityResult.from_tables({"dropout": g, "paths": _same_cells(tables, "paths", g)})
+        written += stability_figures(res, Path(out) / name)
     return written
 
 
@@ -291,15 +319,14 @@ def _empirical_plot(table, out):
     return written
 
 
-def _path_plot(table, out):
+def _path_plot(tables, out):
     from ..plotting import path_error_figure, save_figure
 
     written = []
-    keys = _group_keys(table, _torch_options("empirical_path"), set())
-    for name, g in _groups(table, keys):
-        paths = g[g["table"] == "path"].dropna(axis=1, how="all")
-        hist = g[g["table"] == "hist"].dropna(axis=1, how="all")
-        written += save_figure(path_error_figure(paths, hist), Path(out) / f"path_{name}")
+    keys = _group_keys(tables["path"], _torch_options("empirical_path"), set())
+    for name, g in _groups(tables["path"], keys):
+        hist = _same_cells(tables, "hist", g)
+        written += save_figure(path_error_figure(g, hist), Path(out) / f"path_{name}")
     return written
 
 
@@ -332,6 +359,17 @@ def from_settings(name, settings, cell, plot, check=None):
                       lambda c: cell(settings(**c)), plot, added=added_of(settings))
 
 
+def _one_table(plot):
+    """``plot(tables, out)`` of an experiment whose cells write one table, from its
+    ``plot(table, out)``."""
+    @functools.wraps(plot)
+    def plot_tables(tables, out):
+        from .store import ONE_TABLE
+
+        return plot(tables[ONE_TABLE], out)
+    return plot_tables
+
+
 @functools.cache
 def _registry():
     """Every experiment by name, built on first use: importing this module runs no
@@ -342,24 +380,25 @@ def _registry():
     from ..twolayer.coupling import CoupleSettings
     from ..twolayer.experiment import StabilityConfig
 
-    torch_cells = {"empirical": ("empirical_cell", _empirical_plot),
-                   "deep_connectivity": ("deep_cell", _deep_plot),
-                   "deep_paths": ("deep_paths_cell", _deep_paths_plot),
+    torch_cells = {"empirical": ("empirical_cell", _one_table(_empirical_plot)),
+                   "deep_connectivity": ("deep_cell", _one_table(_deep_plot)),
+                   "deep_paths": ("deep_paths_cell", _one_table(_deep_paths_plot)),
                    "empirical_path": ("path_cell", _path_plot)}
     torch = {name: from_settings(name, TORCH[name], _torch_cell(fn), plot, check=_torch_check)
              for name, (fn, plot) in torch_cells.items()}
     return {
-        "couple": from_settings("couple", CoupleSettings, _couple_run, _couple_plot),
+        "couple": from_settings("couple", CoupleSettings, _couple_run, _one_table(_couple_plot),
+                                check=_couple_setup),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
                                 _stability_plot,
                                 added=added_of(StabilityConfig)),
         "pair_path": Experiment("pair_path", _pair_path_options(),
                                 lambda c: _pair_path_check(c) and None, _pair_path_run,
-                                _pair_path_plot, added=added_of(StabilityConfig)),
+                                _one_table(_pair_path_plot), added=added_of(StabilityConfig)),
         "empirical": torch["empirical"],
         "multilayer": from_settings("multilayer", MultilayerConfig, multilayer_cell,
-                                    _multilayer_plot),
+                                    _one_table(_multilayer_plot)),
         "deep_connectivity": torch["deep_connectivity"],
         "deep_paths": torch["deep_paths"],
         "empirical_path": torch["empirical_path"],

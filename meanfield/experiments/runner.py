@@ -53,7 +53,8 @@ class SweepReport:
 
 
 def execute_cell(experiment, cell, threads=1):
-    """Run one cell (in a worker); returns ``(table, meta)``.
+    """Run one cell (in a worker); returns ``(tables, meta)``: the cell's DataFrame, or its
+    dict of named DataFrames (:func:`~meanfield.experiments.store.cell_tables`).
 
     Numba and BLAS both run with ``threads`` threads: the summation order of
     their parallel reductions (and of OpenBLAS's threaded GEMM) depends on the
@@ -78,6 +79,13 @@ def execute_cell(experiment, cell, threads=1):
 
 def _error_text(exc):
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _partial(exc):
+    """What a failed cell computed before it failed, when its error carries it as a table
+    (``partial_table()``: :class:`~meanfield.stepping.DivergenceError`), else None."""
+    table = getattr(exc, "partial_table", None)
+    return table() if callable(table) else None
 
 
 def _holding_folder(run):
@@ -155,7 +163,7 @@ def _run_here(experiment, todo, store, threads, retries, report, bar):
                 table, meta = execute_cell(experiment, cell, threads)
             except Exception as e:  # noqa: BLE001 - any failure of a cell is recorded
                 if attempt == retries:
-                    store.write_failure(experiment, cell, _error_text(e))
+                    store.write_failure(experiment, cell, _error_text(e), _partial(e))
                     report.failed += 1
                 continue
             store.write_cell(experiment, cell, table, meta)
@@ -234,7 +242,8 @@ def _run_dask(experiment, todo, store, threads, retries, report, bar, workers, s
                 store.write_cell(experiment, cell, table, meta)
                 report.done += 1
             else:
-                store.write_failure(experiment, cell, _error_text(fut.exception()))
+                exc = fut.exception()
+                store.write_failure(experiment, cell, _error_text(exc), _partial(exc))
                 report.failed += 1
             fut.release()
             bar.update(1)

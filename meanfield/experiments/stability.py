@@ -31,7 +31,7 @@ from ..twolayer.experiment import (DROPOUT_COLUMNS, PATH_COLUMNS, StabilityConfi
 from .config import SweepConfig, cell_id, parse_config
 from .kinds import get_experiment
 from .runner import run_sweep
-from .store import ResultStore
+from .store import ResultStore, split_legacy
 
 def non_default_settings(cfg, options) -> dict:
     """The fields of settings dataclass ``cfg`` among ``options`` (a cell's options) that
@@ -53,10 +53,14 @@ def stability_sweep(cfg: StabilityConfig) -> SweepConfig:
                         "stability settings")
 
 
-def stability_result(table, config=None) -> StabilityResult:
-    """A :class:`StabilityResult` from a loaded stability table (rows of both kinds):
-    :meth:`StabilityResult.from_table`."""
-    return StabilityResult.from_table(table, config)
+def stability_result(tables, config=None) -> StabilityResult:
+    """A :class:`StabilityResult` from the loaded tables of a stability folder,
+    ``{"dropout": ..., "paths": ...}`` (:func:`~meanfield.experiments.store.load_tables`):
+    :meth:`StabilityResult.from_tables`.  One DataFrame holding both, told apart by a
+    ``table`` column (the layout before 0.2), is split first."""
+    if isinstance(tables, pd.DataFrame):
+        tables = split_legacy(tables)
+    return StabilityResult.from_tables(tables, config)
 
 
 def run_stability(cfg: StabilityConfig | None = None, *, progress=True, folder=None,
@@ -106,16 +110,17 @@ def run_stability(cfg: StabilityConfig | None = None, *, progress=True, folder=N
                                threads_per_cell=numba.get_num_threads())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # unfinished cells: complete=False says so
-                table = store.load(sweep)
+                tables = store.load_tables(sweep)
             ids = {cell_id(sweep.experiment, c) for c in sweep.cells()}
             failed = store.failures()
-            seconds = {cid: store.record(cid)["seconds"] for cid in set(table.get("cell", ()))}
+            seconds = {cid: store.record(cid)["seconds"]
+                       for cid in set(tables["paths"]["cell"])} if tables else {}
     cols = ["N", "seed", "error"]
     failed = (failed[failed["cell"].isin(ids)][cols].sort_values(["N", "seed"])
               .reset_index(drop=True) if len(failed) else pd.DataFrame(columns=cols))
     dropout, paths = pd.DataFrame(), pd.DataFrame()
-    if len(table):
-        res = StabilityResult.from_table(table, cfg.to_dict())
+    if tables:
+        res = StabilityResult.from_tables(tables, cfg.to_dict())
         name = cfg.make_task().name  # the store's task column holds the setting
         dropout = res.dropout.assign(task=name)[list(DROPOUT_COLUMNS)]
         paths = res.paths.assign(task=name)

@@ -1,20 +1,32 @@
-"""Results folder of a sweep: one table per finished cell, written atomically.
+"""Results folder of a sweep: one file per table of each finished cell, written atomically.
 
 Layout::
 
     FOLDER/sweep.json            the sweep config (a folder holds one sweep)
-    FOLDER/cells/<id>.csv        the cell's tidy table, settings as columns
+    FOLDER/cells/<id>/<name>.csv one tidy table of the cell, settings as columns:
+                                 ``results.csv`` when the cell returns one table,
+                                 one file per name when it returns several (a
+                                 stability cell: ``dropout.csv`` and ``paths.csv``)
     FOLDER/cells/<id>.json       its settings, seed, package version, timing, and
-                                 the SHA-256 of the CSV; written last
+                                 for each table its file, SHA-256 and column dtypes;
+                                 written last
     FOLDER/failed/<id>.json      a cell that failed twice: settings and error
+    FOLDER/failed/<id>.csv       what it computed before it failed, when its error
+                                 carries that (a diverging run's snapshots)
     FOLDER/.lock                 the PID of the process writing to the folder
 
 Every file is written to a temporary name in the same folder and renamed
 into place, so a killed process leaves either a whole file or a temporary
 one that nothing reads (and that the next process to lock the folder
 removes).  A cell counts as finished only when its JSON record exists and the
-CSV's hash matches it, so a damaged table is never read as a result (and is
-run again on resume).
+hash of every table it lists matches, so a damaged table is never read as a
+result (and its cell is run again on resume).
+
+The dtypes in the record are those of the table the cell returned, so a table
+reads back with them (an integer column stays an integer column) without any
+knowledge of the experiment.  Folders written before 0.2 hold one
+``cells/<id>.csv`` per cell, its kinds of row told apart by a ``table``
+column; they still load (:func:`split_legacy`).
 
 One process at a time writes to a folder: :meth:`ResultStore.lock` holds an
 exclusive ``flock`` on ``FOLDER/.lock`` and writes its PID there, so a second
@@ -26,6 +38,7 @@ process is taken over without any clean-up.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -42,6 +55,7 @@ try:
 except ImportError:  # Windows: no flock; folders are not locked there
     fcntl = None
 
+import numpy as np
 import pandas as pd
 
 from .config import SweepConfig, cell_id, parse_config, upgrade_stored, upgrade_table
@@ -77,7 +91,10 @@ def _holder(path: Path) -> str:
 
 def _remove_leftovers(folder: Path):
     """Temporary files (and folders) of writes that a killed process never renamed."""
-    for sub in (folder, folder / "cells", folder / "failed"):
+    cells = folder / "cells"
+    subs = [folder, cells, folder / "failed"]
+    subs += [p for p in cells.iterdir() if p.is_dir()] if cells.is_dir() else []
+    for sub in subs:
         for p in sub.glob(".*.tmp") if sub.is_dir() else ():
             try:
                 shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
@@ -105,6 +122,91 @@ def _differences(old: dict, new: dict) -> str:
             if a.get(k) != b.get(k):
                 out.append(f"{part} {k}: {a.get(k, 'unset')} -> {b.get(k, 'unset')}")
     return "; ".join(out) or "same settings"
+
+
+#: The name of a cell's table when its cell function returns one DataFrame.
+ONE_TABLE = "results"
+
+
+def cell_tables(result) -> dict:
+    """A cell function's return value as ``{name: DataFrame}``: one DataFrame is the
+    table :data:`ONE_TABLE`; a dict names its tables (file names: letters, digits, _ and -).
+    """
+    tables = {ONE_TABLE: result} if isinstance(result, pd.DataFrame) else result
+    if not isinstance(tables, dict) or not tables or not all(
+            isinstance(t, pd.DataFrame) for t in tables.values()):
+        raise TypeError(f"a cell must return a DataFrame or a dict of DataFrames, got "
+                        f"{type(result).__name__}")
+    for name in tables:
+        if not (isinstance(name, str) and name and name[0] != "."
+                and all(c.isalnum() or c in "_-" for c in name)):
+            raise ValueError(f"table names must be letters, digits, _ and -, got {name!r}")
+    return tables
+
+
+def table_bytes(table: pd.DataFrame):
+    """``(csv bytes, dtypes)`` of ``table``: what :func:`read_table` reads back, dtypes
+    included (a CSV alone turns an integer column into floats once it holds a NaN, and
+    cannot tell the text "1" from the number)."""
+    return (table.to_csv(index=False).encode(),
+            {str(c): str(t) for c, t in table.dtypes.items()})
+
+
+def read_table(data: bytes, dtypes: dict | None = None) -> pd.DataFrame:
+    """The table of :func:`table_bytes`, every column with its recorded dtype.
+
+    pandas writes each float in the shortest form that reads back to the same bits, so
+    a stored table equals the one computed (``tests/test_sweep.py`` checks it).
+    """
+    if not data.strip():
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (dtypes or {}).items()})
+    # dtype objects, not names: pandas looks a name up among every registered dtype, which
+    # took most of the time of loading a sweep
+    dtypes = {c: _dtype(t) for c, t in dtypes.items()} if dtypes else None
+    return pd.read_csv(io.BytesIO(data), dtype=dtypes)
+
+
+@functools.lru_cache(maxsize=None)
+def _dtype(name):
+    return pd.api.types.pandas_dtype(name)
+
+
+def split_legacy(table: pd.DataFrame) -> dict:
+    """``{name: DataFrame}`` of a table in the layout before 0.2, whose kinds of row were
+    told apart by a ``table`` column; one without it is the table :data:`ONE_TABLE`.
+
+    Each part keeps the columns with a value in its rows, and those empty in every
+    row of the file (which the file cannot place).  Such a file did not record its
+    dtypes: a column that only some kinds of row had was read as floats (NaN in the
+    others), so in each part such a column holding only whole numbers is read as
+    integers again (the integer columns of every experiment; a float column of one
+    kind of row whose values all happen to be whole numbers, e.g. times ``t = 0, 1``,
+    reads as integers too, with the same values).
+    """
+    if "table" not in table:
+        return {ONE_TABLE: table}
+    table = table.drop(columns="table").assign(_kind=table["table"])
+    empty = table.columns[table.isna().all()]
+    out = {}
+    for name, rows in table.groupby("_kind", sort=False):
+        rows = rows.drop(columns="_kind")
+        rows = rows[[c for c in rows.columns if c in empty or rows[c].notna().any()]]
+        lost = [c for c in rows.columns if table[c].isna().any() and rows[c].notna().all()
+                and rows[c].dtype.kind == "f" and np.isfinite(rows[c]).all()
+                and (rows[c] == np.round(rows[c])).all()]
+        out[str(name)] = rows.astype({c: "int64" for c in lost}).reset_index(drop=True)
+    return out
+
+
+def joined(tables: dict) -> pd.DataFrame:
+    """The tables of :meth:`ResultStore.load_tables` as one DataFrame: one table as it
+    is; several stacked with a ``table`` column naming each row's table (the layout
+    before 0.2)."""
+    if not tables:
+        return pd.DataFrame()
+    if len(tables) == 1:
+        return next(iter(tables.values()))
+    return pd.concat([t.assign(table=name) for name, t in tables.items()], ignore_index=True)
 
 
 class ResultStore:
@@ -207,16 +309,24 @@ class ResultStore:
 
     # -- cells ------------------------------------------------------------------
     def _record(self, cid):
-        """The JSON record of a finished cell, or None when it is missing or damaged."""
-        meta_path, csv_path = self.cells_dir / f"{cid}.json", self.cells_dir / f"{cid}.csv"
+        """``(record, {name: (bytes, dtypes)})`` of a finished cell, or ``(None, None)``
+        when its record is missing or damaged or a table does not match its hash."""
         try:
-            meta = json.loads(meta_path.read_text())
-            data = csv_path.read_bytes()
-        except (OSError, ValueError):
+            meta = json.loads((self.cells_dir / f"{cid}.json").read_text())
+            if "tables" in meta:
+                files = {name: (self.cells_dir / t["file"], t["sha256"], t.get("dtypes"))
+                         for name, t in meta["tables"].items()}
+            else:  # before 0.2: one CSV per cell
+                files = {None: (self.cells_dir / f"{cid}.csv", meta.get("sha256"), None)}
+            tables = {}
+            for name, (path, sha, dtypes) in files.items():
+                data = path.read_bytes()
+                if hashlib.sha256(data).hexdigest() != sha:
+                    return None, None
+                tables[name] = (data, dtypes)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None, None
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-            return None, None
-        return meta, data
+        return meta, tables
 
     def record(self, cid):
         """The JSON record (settings, seed, version, timing) of a finished cell, or None."""
@@ -228,27 +338,39 @@ class ResultStore:
         ids = {cell_id(sweep.experiment, c) for c in sweep.cells()}
         return {cid for cid in ids if self._record(cid)[0] is not None}
 
-    def write_cell(self, experiment, cell, table: pd.DataFrame, meta: dict):
-        """Store a finished cell: its table with the settings as columns, then its record."""
+    def write_cell(self, experiment, cell, result, meta: dict):
+        """Store a finished cell: each table (``result``: a DataFrame, or a dict of them by
+        name) with the settings as columns in its own file, then the record."""
         cid = cell_id(experiment, cell)
-        table = table.copy()
-        for k, v in cell.items():
-            if v is None and k in table:  # a default computed in the cell: the value used
-                continue
-            table[k] = json.dumps(v) if isinstance(v, (list, tuple)) else v
-        table["cell"] = cid
-        data = table.to_csv(index=False).encode()
-        _atomic_write(self.cells_dir / f"{cid}.csv", data)
+        folder = self.cells_dir / cid
+        folder.mkdir(exist_ok=True)
+        entries = {}
+        for name, table in cell_tables(result).items():
+            table = table.copy()
+            for k, v in cell.items():
+                if v is None and k in table:  # a default computed in the cell: the value used
+                    continue
+                table[k] = json.dumps(v) if isinstance(v, (list, tuple)) else v
+            table["cell"] = cid
+            data, dtypes = table_bytes(table)
+            _atomic_write(folder / f"{name}.csv", data)
+            entries[name] = {"file": f"{cid}/{name}.csv",
+                             "sha256": hashlib.sha256(data).hexdigest(), "dtypes": dtypes}
         record = {"cell": cid, "experiment": experiment, "settings": cell, **meta,
-                  "sha256": hashlib.sha256(data).hexdigest()}
+                  "tables": entries}
         _atomic_write(self.cells_dir / f"{cid}.json", json.dumps(record, indent=2).encode())
-        try:
-            (self.failed_dir / f"{cid}.json").unlink()
-        except FileNotFoundError:
-            pass
+        for stale in (f"{cid}.json", f"{cid}.csv"):
+            try:
+                (self.failed_dir / stale).unlink()
+            except FileNotFoundError:
+                pass
 
-    def write_failure(self, experiment, cell, error: str):
+    def write_failure(self, experiment, cell, error: str, partial: pd.DataFrame | None = None):
+        """Record a failed cell: its settings and error, and ``partial``, what it computed
+        before it failed (``failed/<id>.csv``), when there is any."""
         cid = cell_id(experiment, cell)
+        if partial is not None:
+            _atomic_write(self.failed_dir / f"{cid}.csv", partial.to_csv(index=False))
         _atomic_write(self.failed_dir / f"{cid}.json", json.dumps(
             {"cell": cid, "experiment": experiment, "settings": cell, "error": error},
             indent=2).encode())
@@ -264,79 +386,150 @@ class ResultStore:
             rows.append({"cell": rec["cell"], "error": rec["error"], **rec["settings"]})
         return pd.DataFrame(rows)
 
-    def load(self, sweep: SweepConfig | None = None) -> pd.DataFrame:
-        """One table of every finished cell of ``sweep`` (default: the stored one), in grid
-        order.
+    def load_tables(self, sweep: SweepConfig | None = None) -> dict:
+        """``{name: DataFrame}``: each table of every finished cell of ``sweep`` (default:
+        the stored one), the cells in grid order, each column with the dtype it was
+        computed with.
 
-        Damaged or missing cells are left out with a warning.
+        Damaged or missing cells are left out with a warning; with none finished, the
+        dict is empty.
         """
         sweep = sweep or self.sweep()
-        frames, missing = [], 0
+        parts, missing = {}, 0
         for cell in sweep.cells():
-            meta, data = self._record(cell_id(sweep.experiment, cell))
+            meta, tables = self._record(cell_id(sweep.experiment, cell))
             if meta is None:
                 missing += 1
                 continue
-            frames.append(upgrade_table(sweep.experiment, pd.read_csv(io.BytesIO(data))))
+            for name, (data, dtypes) in tables.items():
+                if name is None:  # a cell stored before 0.2
+                    for n, t in split_legacy(read_table(data)).items():
+                        parts.setdefault(n, []).append(t)
+                else:
+                    parts.setdefault(name, []).append((data, dtypes))
         if missing:
             warnings.warn(f"{self.folder}: {missing} of {len(sweep.cells())} cells are not "
                           f"finished (or damaged) and are left out", stacklevel=2)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        # each parsed run of cells has one header: renamed option columns are upgraded
+        # there, before cells stored under the old and the new name are stacked
+        return {name: pd.concat([upgrade_table(sweep.experiment, t) for t in _parsed(items)],
+                                ignore_index=True)
+                for name, items in parts.items()}
+
+    def load(self, sweep: SweepConfig | None = None, table=None) -> pd.DataFrame:
+        """One table of every finished cell of ``sweep`` (default: the stored one):
+        :func:`load_results`."""
+        return _pick(self.load_tables(sweep), table, self.folder, stacklevel=3)
 
 
-def load_results(folder) -> pd.DataFrame:
-    """All finished results of the sweep stored in ``folder``, as one pandas DataFrame.
+def _parsed(items):
+    """DataFrames of ``items`` (frames, or ``(csv bytes, dtypes)`` of :func:`table_bytes`) in
+    order; a run of CSVs with the same header and dtypes is parsed as one text, since
+    parsing each cell's few rows alone cost several times more than the rows themselves."""
+    out, run = [], None  # run: [header, dtypes, [bodies]] of the CSVs not parsed yet
+    for item in items:
+        if not isinstance(item, tuple):
+            out.append(item)
+            continue
+        data, dtypes = item
+        header, _, body = data.partition(b"\n")
+        if run is not None and run[0] == header and run[1] == dtypes:
+            run[2].append(body)
+            continue
+        if run is not None:
+            out.append(read_table(run[0] + b"\n" + b"".join(run[2]), run[1]))
+        run = [header, dtypes, [body]]
+    if run is not None:
+        out.append(read_table(run[0] + b"\n" + b"".join(run[2]), run[1]))
+    return out
+
+
+def _pick(tables, table, folder, stacklevel):
+    """Table ``table`` of ``tables``, or with ``table=None`` the only one."""
+    if table is not None:
+        if table not in tables:
+            if not tables:
+                return pd.DataFrame()
+            raise ValueError(f"table must be one of {', '.join(tables)} (the tables of "
+                             f"{folder}), got {table!r}")
+        return tables[table]
+    if len(tables) > 1:
+        warnings.warn(f"{folder} holds the tables {', '.join(tables)}: pass table=NAME (or "
+                      f"use load_tables); without it they are stacked with a 'table' column, "
+                      f"which goes in 0.3", DeprecationWarning, stacklevel=stacklevel + 1)
+    return joined(tables)
+
+
+def load_results(folder, table=None) -> pd.DataFrame:
+    """Finished results of the sweep stored in ``folder``: one table, as a pandas DataFrame.
 
     Parameters
     ----------
     folder : str or Path
         A results folder (the ``--out`` of ``meanfield sweep``, ``stability``
         or ``path``).
+    table : str, optional
+        Which table, for an experiment whose cells write several (below).
+        Default: the only one.  For such an experiment, without ``table`` the
+        tables are stacked with a ``table`` column naming each row's table, as
+        before 0.2, with a DeprecationWarning (this goes in 0.3): pass
+        ``table`` or use :func:`load_tables`.
 
     Returns
     -------
     pandas.DataFrame
-        The rows of every finished cell's table, the cells in grid order (no
-        rows when none has finished; unfinished or damaged cells are left out
-        with a warning).  Columns:
+        The rows of that table of every finished cell, the cells in grid order,
+        each column with the dtype its cell computed it with (no rows when none
+        has finished; unfinished or damaged cells are left out with a warning).
+        Columns:
 
         ``cell``
-            The cell's id: its table is ``folder/cells/<cell>.csv``.
+            The cell's id: its tables are ``folder/cells/<cell>/<table>.csv``.
         one column per key of the experiment
             The cell's setting, the same in each of its rows (``meanfield
             sweep --list KIND`` lists the keys); a list setting is a JSON
             string, e.g. ``"[0.0, 0.5, 1.0]"``.
-        ``table``
-            Present when the experiment's cells write two kinds of row: it
-            says which kind a row is; a column the other kind has is empty
-            (NaN) in it, so select one kind before aggregating::
-
-                dropout = df[df["table"] == "dropout"].dropna(axis=1, how="all")
-
-            ``stability`` and ``multilayer``: ``"dropout"`` (eps_D of one
-            net at one kept size, draw and, for stability, time) and
-            ``"paths"`` (eps_C of the pair, one row per kept set drawn);
-            :func:`meanfield.experiments.kinds.stability_result` splits a
-            stability table into both.  ``empirical_path``: ``"path"``
-            (loss and error along each path) and ``"hist"`` (weight
-            histograms).  ``deep_paths``: ``"path"``, ``"check"`` (path A
-            by forward passes at its vertices and segment midpoints) and
-            ``"bound"`` (each net's trained loss and Experiments A and B).
         the measured columns
             Those of the experiment's cell function (e.g. ``eps_D``,
             ``eps_C``, ``risk``; ``kind`` half/sweep in stability's dropout
-            rows, dense/vertex/barrier in ``pair_path``), described in its
+            table, dense/vertex/barrier in ``pair_path``), described in its
             docstring: :func:`meanfield.twolayer.experiment.stability_cell`,
             :func:`~meanfield.twolayer.experiment.path_cell`,
             :func:`meanfield.multilayer.experiment.multilayer_cell` and the
             torch cells of :mod:`meanfield.torch.experiments`.
+
+        The tables: ``results`` for an experiment whose cells write one;
+        ``stability``: ``"dropout"`` (eps_D of one net at one kept size, draw
+        and time) and ``"paths"`` (eps_C of the pair, one row per kept set
+        drawn), which :func:`meanfield.experiments.stability.stability_result`
+        turns into a :class:`~meanfield.twolayer.experiment.StabilityResult`;
+        ``empirical_path``: ``"path"`` (loss and error along each path) and
+        ``"hist"`` (weight histograms).  ``multilayer`` and ``deep_paths``
+        still write one table whose ``table`` column names each row's kind
+        (``"dropout"``/``"paths"``; ``"path"``/``"check"``/``"bound"``): select
+        one kind before aggregating, e.g.
+        ``df[df["table"] == "paths"].dropna(axis=1, how="all")``.
+
+    Raises
+    ------
+    ConfigError
+        When ``folder`` holds no sweep (no ``sweep.json``).
+    ValueError
+        When ``table`` is not one of the stored tables (the message lists them).
+    """
+    return _pick(ResultStore(folder).load_tables(), table, folder, stacklevel=2)
+
+
+def load_tables(folder) -> dict:
+    """Every table of the sweep stored in ``folder``: ``{name: DataFrame}``, each as
+    :func:`load_results` with ``table=name`` gives it (empty when no cell has finished).
 
     Raises
     ------
     ConfigError
         When ``folder`` holds no sweep (no ``sweep.json``).
     """
-    return ResultStore(folder).load()
+    return ResultStore(folder).load_tables()
 
 
 def load(folder) -> pd.DataFrame:

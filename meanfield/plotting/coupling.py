@@ -39,19 +39,30 @@ def _even_log_ticks(axis):
         axis.set_major_locator(mticker.FixedLocator(ticks))
 
 
+def _columns(result):
+    """The per-snapshot columns of a coupled run (:meth:`CoupledResult.to_frame`'s, and
+    ``w2_exact``), from the result or from that table (e.g. a stored couple cell's)."""
+    if hasattr(result, "to_frame"):
+        return result.to_frame(), getattr(result, "w2_exact", True)
+    exact = result["w2_exact"].iloc[0] if "w2_exact" in result else True
+    return result.reset_index(drop=True), bool(exact)
+
+
 def distance_curves(result, ax=None):
     """The distances the coupling bounds, against time: ``max_i |theta_i^k - thetabar_i(t)|``,
     their mean, the risk gap ``|L_N(theta^k) - R(rho_t)|`` and W2 between the two clouds
-    (when it was computed)."""
+    (when it was computed).  ``result``: a :class:`~meanfield.twolayer.CoupledResult` or
+    its table (``to_frame()``, one row per snapshot)."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.0, 3.8))
-    t = result.sgd.times
-    ax.plot(t, result.max_dist, "o-", ms=3, label="max_i |theta_i - thetabar_i|")
-    ax.plot(t, result.mean_dist, "s-", ms=3, label="mean_i |theta_i - thetabar_i|")
-    w2 = np.asarray(result.w2, float)
+    table, w2_exact = _columns(result)
+    t = table["t"].to_numpy(float)
+    ax.plot(t, table["max_dist"], "o-", ms=3, label="max_i |theta_i - thetabar_i|")
+    ax.plot(t, table["mean_dist"], "s-", ms=3, label="mean_i |theta_i - thetabar_i|")
+    w2 = table["w2"].to_numpy(float)
     if np.isfinite(w2).any():
         ax.plot(t, w2, "^-", ms=3, label="W2 of the two clouds"
-                + ("" if getattr(result, "w2_exact", True) else " (sliced, a lower bound)"))
-    ax.plot(t, result.risk_gap, "d--", ms=3, label="risk gap |L_N - R(rho_t)|")
+                + ("" if w2_exact else " (sliced, a lower bound)"))
+    ax.plot(t, table["risk_gap"], "d--", ms=3, label="risk gap |L_N - R(rho_t)|")
     ax.set_xlabel("t = k alpha")
     ax.set_ylabel("distance, gap")
     ax.set_ylim(bottom=0)
@@ -60,9 +71,13 @@ def distance_curves(result, ax=None):
     return fig
 
 
-def risk_curves(result, ax=None):
+def risk_curves(result, ax=None, config=None):
     """Risk vs time: SGD's exact ``L_N(theta^k)`` and the limit's ``R(rho_t)``; without
     ``ax``, a second panel with the coupling's distances (:func:`distance_curves`).
+
+    ``result`` is a :class:`~meanfield.twolayer.CoupledResult`, or its table
+    (``to_frame()``; a stored couple cell's) with the run's ``config`` (its ``config``
+    attribute, :func:`meanfield.twolayer.coupling.coupled_config`).
 
     A note under the axes gives the gap at t = 0 and says where it comes from: the limit's
     risk is that of its own M reference particles, not of the N particles SGD starts from.
@@ -73,11 +88,13 @@ def risk_curves(result, ax=None):
                                       gridspec_kw={"width_ratios": [1.1, 1.0]})
     else:
         fig, ax2 = ax.figure, None
-    c = result.config
+    c = result.config if config is None else config
     N, M = c.get("N"), c.get("M")
-    ax.plot(result.sgd.times, result.sgd.risk, "o-", ms=3, label=f"SGD L_N, N = {N}, "
+    table, _ = _columns(result)
+    t = table["t"].to_numpy(float)
+    ax.plot(t, table["risk_sgd"], "o-", ms=3, label=f"SGD L_N, N = {N}, "
             f"alpha = {c.get('alpha', float('nan')):.3g}")
-    ax.plot(result.limit.times, result.limit.risk, "s--", ms=3,
+    ax.plot(t, table["risk_limit"], "s--", ms=3,
             label=f"limit R(rho_t) ({c.get('method')}, M = {M} particles)")
     ax.set_xlabel("t = k alpha")
     ax.set_ylabel("population risk (log scale)")
@@ -87,7 +104,7 @@ def risk_curves(result, ax=None):
     words = _task_words(c)
     ax.set_title(f"SGD and its mean-field limit: {words}; N = {N}" if words else
                  f"SGD and its mean-field limit, N = {N}", fontsize=8)
-    gap = np.asarray(getattr(result, "risk_gap", []), float)
+    gap = table["risk_gap"].to_numpy(float)
     if gap.size:
         ax.text(0.0, -0.2, f"At t = 0 the gap is {gap[0]:.2g}: R(rho_0) is the risk of the "
                 f"limit's own M = {M} reference particles,\nnot of the N = {N} that SGD "

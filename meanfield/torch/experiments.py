@@ -195,11 +195,11 @@ def empirical_cell(cell):
 def path_cell(cell):
     """Two nets (``init1`` and ``init2`` laws, independent seeds), the paths between them.
 
-    Rows with ``table == "path"`` give loss and error at points of each
-    path: ``dropout`` (:func:`dropout_path` with one random kept half per
-    hidden layer, the same in both nets; the seven-segment path for
-    ``depth = 2``), ``straight``, and for two-layer nets up to
-    ``aligned_max_N`` ``aligned``.  Rows with ``table == "hist"`` give
+    Returns two tables, ``{"path": ..., "hist": ...}`` (stored one file each):
+    ``path`` gives loss and error at points of each path: ``dropout``
+    (:func:`dropout_path` with one random kept half per hidden layer, the same
+    in both nets; the seven-segment path for ``depth = 2``), ``straight``, and
+    for two-layer nets up to ``aligned_max_N`` ``aligned``.  ``hist`` gives
     histograms of the first-layer and of the output weights of both nets.
     """
     cell = _as_settings(cell, PathSettings)
@@ -229,9 +229,7 @@ def path_cell(cell):
                 counts, edges = np.histogram(w, bins=60)
                 hist.append(pd.DataFrame({"net": which, "layer": layer, "bin_lo": edges[:-1],
                                           "bin_hi": edges[1:], "count": counts}))
-    return pd.concat([pd.concat(rows, ignore_index=True).assign(table="path"),
-                      pd.concat(hist, ignore_index=True).assign(table="hist")],
-                     ignore_index=True)
+    return {"path": pd.concat(rows, ignore_index=True), "hist": pd.concat(hist, ignore_index=True)}
 
 
 def _sub_config(cell):

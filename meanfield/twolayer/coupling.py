@@ -10,6 +10,7 @@ the risk gap ``|L_N(theta^k) - R(rho_{k alpha})|`` are
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 from .. import _checks
 from .._meta import __version__
 from .._settings import check_types, setting
-from ..stepping import TwoLayerRun
+from ..stepping import TwoLayerRun, get_method
 from ..tasks.protocol import check_task
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -58,17 +59,9 @@ class CoupledResult:
         return self.sgd.times
 
     def summary(self) -> dict:
-        """Sup over snapshots of each distance, final risks, and the config."""
-        return {
-            "sup_max_dist": float(self.max_dist.max()),
-            "sup_mean_dist": float(self.mean_dist.max()),
-            "sup_risk_gap": float(self.risk_gap.max()),
-            "sup_w2": float(self.w2.max()),
-            "w2_exact": bool(self.w2_exact),
-            "final_risk_sgd": float(self.sgd.risk[-1]),
-            "final_risk_limit": float(self.limit.risk[-1]),
-            **self.config,
-        }
+        """Sup over snapshots of each distance, final risks, and the config
+        (:func:`coupled_summary` of :meth:`to_frame`)."""
+        return coupled_summary(self.to_frame(), self.w2_exact, self.config)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per snapshot."""
@@ -77,6 +70,35 @@ class CoupledResult:
             "risk_limit": self.limit.risk, "risk_gap": self.risk_gap,
             "max_dist": self.max_dist, "mean_dist": self.mean_dist, "w2": self.w2,
         })
+
+
+def coupled_summary(table, w2_exact, config) -> dict:
+    """Sup over snapshots of each distance, final risks, and ``config``, from the table of
+    :meth:`CoupledResult.to_frame` (one row per snapshot, in time order): what ``meanfield
+    couple`` writes to ``summary.json``."""
+    return {
+        "sup_max_dist": float(table["max_dist"].max()),
+        "sup_mean_dist": float(table["mean_dist"].max()),
+        "sup_risk_gap": float(table["risk_gap"].max()),
+        "sup_w2": float(table["w2"].max()),
+        "w2_exact": bool(w2_exact),
+        "final_risk_sgd": float(table["risk_sgd"].iloc[-1]),
+        "final_risk_limit": float(table["risk_limit"].iloc[-1]),
+        **config,
+    }
+
+
+def coupled_config(task, N, M, alpha, T, *, h, method, batch_size, train_a, init, seed,
+                   schedule=None) -> dict:
+    """The settings of a :func:`run_coupled` run as its result records them
+    (``CoupledResult.config``), ``M`` and ``init`` as given to it resolved."""
+    describe = getattr(task, "describe", None)
+    return {"task": repr(task), "task_description": describe() if describe else repr(task),
+            "N": N, "M": M, "alpha": alpha, "T": T, "h": h,
+            "method": get_method(method).name, "batch_size": batch_size, "train_a": train_a,
+            "init": vars(init) if hasattr(init, "__dict__") else repr(init), "seed": seed,
+            "schedule": None if schedule is None else repr(schedule),
+            "version": __version__}
 
 
 def _cloud(a, W):
@@ -221,13 +243,8 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     lim = run_limit(task, a_ref, W_ref, times, a0, W0, h=h, method=method, schedule=schedule,
                     train_a=train_a, progress=progress)
     lim.times = sgd.times.copy()  # equal up to round-off; keep one clock
-    describe = getattr(task, "describe", None)
-    config = {"task": repr(task), "task_description": describe() if describe else repr(task),
-              "N": N, "M": M, "alpha": alpha, "T": T, "h": h,
-              "method": lim.config["method"], "batch_size": batch_size, "train_a": train_a,
-              "init": vars(init) if hasattr(init, "__dict__") else repr(init), "seed": seed,
-              "schedule": None if schedule is None else repr(schedule),
-              "version": __version__}
+    config = coupled_config(task, N, M, alpha, T, h=h, method=method, batch_size=batch_size,
+                            train_a=train_a, init=init, seed=seed, schedule=schedule)
     return CoupledResult(sgd, lim, *coupling_distances(sgd, lim, w2=w2, seed=seed), config=config)
 
 
@@ -270,6 +287,12 @@ class CoupleSettings:
     a_std: float = setting(1.0, "initial a ~ N(a_mean, a_std^2)")
     w_std: float = setting(1.0, "initial w ~ N(0, w_std^2 / d I)")
     seed: int = setting(0, "seed for weights, population and data")
+    # where the pair sums run; a setting of the cell, so the runner runs it where asked.
+    # Added after cells were stored: at None a cell keeps its id
+    device: str | None = setting(None, "run the pair sums (the limit's field, exact risks) "
+                                       "with torch on this device: auto, cpu, cuda or cuda:K; "
+                                       "relu, erf and ramp students (default: the numba "
+                                       "kernels)", kind=str, added=True)
 
     @property
     def step(self) -> float:
@@ -299,6 +322,9 @@ class CoupleSettings:
         :class:`~meanfield.tasks.EmpiricalTask`) to run on instead of the Gaussian
         task that ``task`` names; its dimension replaces ``d`` (the other task
         settings are still checked: a bad value is a typo either way).
+
+        ``device`` is checked here and used by the runner, which moves the task's pair
+        sums there (``meanfield.torch.pairs.on_device``: this package imports no torch).
         """
         from ..stepping import get_method
         from ..tasks import isotropic_gaussians, teacher_student
@@ -343,6 +369,12 @@ class CoupleSettings:
                                    noise_std=self.noise_std)
         else:
             task = isotropic_gaussians(self.d, self.delta, self.activation)
+        if self.device is not None:
+            if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+                raise ValueError(f"device must be auto, cpu, cuda or cuda:K, got {self.device!r}")
+            if law is not None:
+                raise ValueError("device: the torch pair sums take Gaussian tasks only; leave "
+                                 "it out for a data task")
         init = InitialLaw(self.a_mean, self.a_std, self.w_std)
         kwargs = dict(M=M, init=init, n_snapshots=self.snapshots, h=self.h, method=self.method,
                       batch_size=self.batch_size, train_a=self.train_a, seed=self.seed)

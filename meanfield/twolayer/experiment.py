@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -200,26 +201,40 @@ class StabilityResult:
     _KEYS = ("task", "activation", "N", "seed", "alpha")
 
     @classmethod
-    def from_table(cls, table, config=None):
-        """The result held by a loaded stability table (:func:`meanfield.load_results` of a
-        ``meanfield stability`` folder): rows of both kinds, told apart by ``table``.
+    def from_tables(cls, tables, config=None):
+        """The result held by the loaded tables of a ``meanfield stability`` folder
+        (:func:`meanfield.experiments.load_tables`): ``{"dropout": ..., "paths": ...}``.
 
-        Each part gets back its own columns, in the order of :data:`DROPOUT_COLUMNS`
-        and :data:`PATH_COLUMNS` (then the settings that vary), with its integer
-        columns as integers.
+        Each table's columns are put in the order of :data:`DROPOUT_COLUMNS` and
+        :data:`PATH_COLUMNS`, then the settings; the dtypes are the stored ones.
+        Without ``config``, ``d`` and ``alpha0`` (what :meth:`bound_fits` needs) are
+        read from the tables' setting columns.
         """
-        def part(name, cols):
-            rows = table[table["table"] == name]
+        def ordered(rows, cols):
             own = [c for c in cols if c in rows]
-            rest = [c for c in rows.columns if c not in cols and c != "table"
-                    and rows[c].notna().any()]
-            rows = rows[own + rest].reset_index(drop=True)
-            return rows.astype({c: "int64" for c in _INT_COLUMNS if c in own})
+            return rows[own + [c for c in rows.columns if c not in cols]].reset_index(drop=True)
 
+        dropout = ordered(tables["dropout"], DROPOUT_COLUMNS)
         if config is None:
-            first = table.iloc[0]
+            first = dropout.iloc[0]
             config = {"d": int(first["d"]), "alpha0": float(first["alpha0"])}
-        return cls(part("dropout", DROPOUT_COLUMNS), part("paths", PATH_COLUMNS), dict(config))
+        return cls(dropout, ordered(tables["paths"], PATH_COLUMNS), dict(config))
+
+    @classmethod
+    def from_table(cls, table, config=None):
+        """Deprecated (removed in 0.3): the result held by the rows of both tables stacked
+        with a ``table`` column, the layout of a results folder before 0.2; use
+        :meth:`from_tables` on :func:`meanfield.experiments.load_tables`."""
+        warnings.warn("StabilityResult.from_table is deprecated: use from_tables on "
+                      "meanfield.experiments.load_tables(folder)", DeprecationWarning,
+                      stacklevel=2)
+
+        def part(name):
+            rows = table[table["table"] == name]
+            rows = rows[[c for c in rows.columns if c != "table" and rows[c].notna().any()]]
+            return rows.astype({c: "int64" for c in _INT_COLUMNS if c in rows})
+
+        return cls.from_tables({"dropout": part("dropout"), "paths": part("paths")}, config)
 
     def per_network(self, kind="half"):
         """``eps_D`` averaged over the draws of A: one row per (N, seed, net, t, size)."""
