@@ -153,12 +153,19 @@ def upgrade_stored(data):
 
 
 def upgrade_table(experiment, table):
-    """A stored cell's table with renamed option columns under their new names and senses."""
+    """A stored cell's table with renamed option columns under their new names and senses,
+    and the columns of options added since it was stored at their defaults (the values
+    that reproduce it: ``Experiment.added``), so that old and new cells stack."""
     from .options import renamed_in
 
-    for old, r in renamed_in(get_experiment(experiment).options).items():
+    exp = get_experiment(experiment)
+    for old, r in renamed_in(exp.options).items():
         if old in table.columns and r.new not in table.columns:
             table[r.new] = table.pop(old).map(r.to_new)
+    if len(table.columns) and "cell" in table.columns:  # a cell's table: settings as columns
+        for k, default in exp.added.items():
+            if k not in table.columns:
+                table[k] = json.dumps(default) if isinstance(default, (list, tuple)) else default
     return table
 
 
