@@ -142,7 +142,9 @@ def _couple_parser(sub):
                            "again reads it back instead of running it."),
                        epilog=_examples("couple"),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    _out_option(p, "runs/couple")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"output folder (default {_COUPLE_OUT}/<cell id>: a folder per "
+                        f"settings, so a run with other flags does not meet this one's)")
     p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
                    help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
                         "and y (n,), used as given (also --task digits[:I,J] or "
@@ -258,8 +260,13 @@ def _one_cell(command, experiment, cfg, options, out, quiet):
     return store, sweep, report
 
 
+#: Where ``meanfield couple`` writes without ``--out``: a folder per settings below it.
+_COUPLE_OUT = Path("runs/couple")
+
+
 def _couple(args):
-    out = _check_out(args.out)  # first, before the imports: a bad --out answers at once
+    # first, before the imports: a bad --out answers at once
+    out = _check_out(_COUPLE_OUT if args.out is None else args.out)
     from .experiments import ResultStore, cell_id
     from .experiments.kinds import _couple_setup
     from .plotting import risk_curves
@@ -269,11 +276,15 @@ def _couple(args):
     cfg = _settings(args, options)
     data = _data_task(cfg, args.data)
     if data is not None:  # the data law is not a setting of a cell: run here, no store
+        if args.out is None:
+            out = _check_out(_COUPLE_OUT / cell_id("couple", {**cfg, "data": str(args.data)}))
         return _couple_data(args, cfg, data, out)
     # every check, before any work
     task, N, alpha, T, kwargs = _couple_setup(CoupleSettings(**cfg))
     sweep = _one_sweep("couple", "couple", cfg, options)
     cid = cell_id("couple", sweep.cells()[0])
+    if args.out is None:  # one folder per settings: new flags are a new run, not a clash
+        out = _check_out(_COUPLE_OUT / cid)
     with ResultStore(out).lock():  # the cell, then the files built from it
         store, sweep, report = _one_cell("couple", "couple", cfg, options, out, args.quiet)
         if report.interrupted:

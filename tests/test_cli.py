@@ -59,6 +59,36 @@ def test_couple_runs_its_one_cell_through_the_runner_and_reads_it_back(tmp_path,
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "c" / "results.csv"), got)
 
 
+def test_couple_without_out_writes_a_folder_per_settings(tmp_path, monkeypatch, capsys):
+    """Re-running couple with new flags into the default --out is a new run, not a clash
+    with the stored one; an explicit --out keeps refusing a different config."""
+    from meanfield.experiments import cell_id
+
+    monkeypatch.chdir(tmp_path)
+    base = ["couple", "--M", "60", "--T", "0.2", "--snapshots", "3", "--d", "4", "--quiet"]
+    assert main(base + ["--N", "30"]) == 0
+    assert main(base + ["--N", "20"]) == 0
+    folders = sorted(p.name for p in (tmp_path / "runs" / "couple").iterdir())
+    ids = sorted(cell_id("couple", {**_couple_defaults(), "M": 60, "T": 0.2, "snapshots": 3,
+                                    "d": 4, "N": n}) for n in (30, 20))
+    assert folders == ids
+    for f in folders:
+        s = json.loads((tmp_path / "runs" / "couple" / f / "summary.json").read_text())
+        assert s["N"] in (20, 30) and len(pd.read_csv(tmp_path / "runs" / "couple" / f
+                                                      / "results.csv")) == 3
+    capsys.readouterr()
+    out = ["--out", str(tmp_path / "mine")]
+    assert main(base + ["--N", "30"] + out) == 0
+    assert main(base + ["--N", "20"] + out) == 2
+    assert "different sweep config" in capsys.readouterr().err
+
+
+def _couple_defaults():
+    from meanfield.experiments.options import couple_options
+
+    return {k: v[1] for k, v in couple_options().items()}
+
+
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert main(["couple", "--N", "0", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
