@@ -82,15 +82,19 @@ def _row(activation, seed, N, alpha, M, arm, sgd, tagged):
             "final_risk_sgd": sgd.risk[-1], "final_risk_limit": tagged.risk[-1]}
 
 
-def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
+def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=None,
+        alphas=ALPHAS):
     """One row per (seed, N, arm).  Arms: ``main`` (alpha = 1/N), ``fixed-alpha`` (the
     control: alpha = CONTROL_ALPHA at every N), ``alpha-sweep`` (alpha in ALPHAS at N_max)
     and ``uncoupled`` (the same SGD runs against the limit particles of other initial
     conditions: the control of the alpha slope).  Every arm starts from the main arm's
     initial weights, so all ride the one reference population; the controls' and the
     sweep's data come from streams of their own, which leaves the main arm's numbers as
-    they were."""
-    task = teacher_student(d, activation, width=4)
+    they were.  ``task``: another data law (``d`` is then the task's; ``activation`` only
+    labels the rows); ``alphas``: the sweep's steps (none: no sweep)."""
+    if task is None:
+        task = teacher_student(d, activation, width=4)
+    d = task.d
     # a bounded law of a, as assumption (A4) asks (|a_i^0| <= sqrt 3)
     init = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
     times = np.linspace(0.0, T, 11)
@@ -99,7 +103,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
         children = np.random.SeedSequence([seed, 20]).spawn(1 + 2 * len(Ns))
         gens = [np.random.default_rng(c) for c in children]
         extra = [np.random.default_rng(c) for c in
-                 np.random.SeedSequence([seed, 21]).spawn(len(Ns) + len(ALPHAS))]
+                 np.random.SeedSequence([seed, 21]).spawn(len(Ns) + len(alphas))]
         a_ref, W_ref = init.sample(M, d, gens[0])
         starts = [init.sample(N, d, gens[1 + 2 * i]) for i, N in enumerate(Ns)]
         sgds = [run_sgd((a0, W0), task, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
@@ -120,7 +124,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
                              TwoLayerRun(control.times, control.steps, lim.a[:, sl],
                                          lim.W[:, sl], lim.risk)))
         N, sl = Ns[-1], slice(off[-2], off[-1])
-        for j, alpha in enumerate(ALPHAS):
+        for j, alpha in enumerate(alphas):
             sweep = run_sgd(starts[-1], task, alpha, times, rng=extra[len(Ns) + j],
                             progress=False)
             rows.append(_row(activation, seed, N, alpha, M, "alpha-sweep", sweep,
@@ -131,13 +135,13 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True):
                              TwoLayerRun(sweep.times, sweep.steps,
                                          np.roll(lim.a[:, sl], 1, axis=1),
                                          np.roll(lim.W[:, sl], 1, axis=1), lim.risk)))
-        main = [r for r in rows[-(2 * len(Ns) + 2 * len(ALPHAS)):] if r["arm"] == "main"]
+        main = [r for r in rows[-(2 * len(Ns) + 2 * len(alphas)):] if r["arm"] == "main"]
         print(f"{activation} seed {seed}: " + ", ".join(f"N={r['N']} gap={r['risk_gap']:.2e}"
                                              for r in main), flush=True)
     return pd.DataFrame(rows)
 
 
-def fit_all(df):
+def fit_all(df, alpha_sweep=True):
     """Log-log fits, seeds resampled jointly across N (one reference population per seed):
     the three distances of the main arm and the risk gap and coupling distance of the
     fixed-alpha control in N; the coupling distance of the alpha sweep and of its
@@ -148,8 +152,9 @@ def fit_all(df):
 
     fits = {k: fit("main", k) for k in ("risk_gap", "max_dist", "mean_dist")}
     fits.update({f"control_{k}": fit("fixed-alpha", k) for k in ("risk_gap", "max_dist")})
-    fits["alpha_max_dist"] = fit("alpha-sweep", "max_dist", x="alpha")
-    fits["uncoupled_max_dist"] = fit("uncoupled", "max_dist", x="alpha")
+    if alpha_sweep:
+        fits["alpha_max_dist"] = fit("alpha-sweep", "max_dist", x="alpha")
+        fits["uncoupled_max_dist"] = fit("uncoupled", "max_dist", x="alpha")
     return fits
 
 

@@ -256,6 +256,9 @@ RULES = {
         "lower end of the 95% interval of the coupling distance's slope in alpha (fixed N, "
         "alpha = 0.001 ... 0.05) >= 0.35"),
     "sgd_vs_limit/alpha/relu": _seen(_RELU),
+    # the same two quantities on a real data set's empirical law (any data law qualifies)
+    "data_limit/risk": _upper(),
+    "data_limit/coupling": _upper(),
     # Shevchenko & Mondelli Theorem 1: (3.7) eps_D, (3.8) eps_C, with alpha = 1/N
     # erf only: tanh and sigmoid have no closed-form kernel (quadrature, 180-450x erf's cost)
     "dropout_rates/a/erf": _upper(),
