@@ -342,3 +342,18 @@ def test_unknown_or_abbreviated_option_is_one_line_exit_2(argv, bad, capsys, mon
     lines = err.strip().splitlines()
     assert out == "" and len(lines) == 1, err
     assert lines[0].startswith(f"meanfield {argv[0]}: error: ") and bad in lines[0]
+
+
+def test_python_dash_m_meanfield_is_the_command_line():
+    """``python -m meanfield`` runs the same parser as the ``meanfield`` script (it had no
+    ``__main__`` and failed with 'cannot be directly executed')."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "meanfield", "validate", "--help"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("usage: meanfield validate")
+    bad = subprocess.run([sys.executable, "-m", "meanfield", "couple", "--n", "20"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith(
+        "meanfield couple: error:")
