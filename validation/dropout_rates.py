@@ -195,10 +195,17 @@ def check_activation(act, common, main, progress, tag):
         f"{sizes[0]['size']} ... {sizes[-1]['size']}): slope in |A|", PAPER + ", (3.7)",
         fe.slope, (fe.ci_low, fe.ci_high), str(fig / "dropout_vs_size.png"),
         controls=fixed_size_control(f"dropout_rates/e/{act}", sizes[-1])))
+    # the control of the equivalence rule (b): eps_D at |A| = N/2, which does fall with N
+    key = max(eps_d, key=lambda k: float(k[8:]))
+    t_last, f_half = key[8:], eps_d[key]
     claims += [claim_row(f"dropout_rates/b/{act}", f"{act}: eps_D at |A| = {r['size']}: slope "
                          f"in N (N = {Ns[0]} ... {Ns[-1]})", PAPER + ", (3.7)",
                          r["fit"].slope, (r["fit"].ci_low, r["fit"].ci_high),
                          str(fig / "dropout_vs_size.png"), case=f"|A|={r['size']}",
+                         controls=[control_row(
+                             f"dropout_rates/b/{act}", f"eps_D at |A| = N/2 (t = {t_last}): "
+                             "slope in N, where it falls", f_half.slope,
+                             (f_half.ci_low, f_half.ci_high))],
                          old_rule=OLD_FLAT, old_pass=bool(r["range_of_means"] < r["seed_std"]),
                          range_of_means=r["range_of_means"], seed_std=r["seed_std"])
                for r in sizes]
