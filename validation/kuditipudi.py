@@ -59,7 +59,7 @@ import pandas as pd
 from meanfield import TORCH_HINT
 from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import claim_row, control_row, verdict
-from meanfield.experiments.options import DEEP_OPTIONS
+from meanfield.torch.settings import DeepSettings
 from meanfield.plotting import kuditipudi_figure, noise_stability_figure, save_figure
 from meanfield.tasks.datasets import DatasetNotFoundError
 
@@ -93,13 +93,14 @@ def stand_in(s):
         " stands in for MNIST / CIFAR-10 (FC ReLU nets, 3 hidden layers)"
 
 
-def cell_of(s, N, device):
-    """The training cell of :func:`meanfield.torch.experiments.train_net`."""
-    base = {k: v[1] for k, v in DEEP_OPTIONS.items()}
-    return dict(base, dataset=s["dataset"], data_path=s.get("data_path", ""),
-                n_train=s["n_train"], n_test=0 if s["n_train"] == 0 else 1000, N=N, depth=4,
-                epochs=s["epochs"], alpha=0.1, batch_size=100, bias="input",
-                parameterisation="standard", activation="relu", device=device)
+def cell_of(s, N, device, **changes):
+    """The training settings of :func:`meanfield.torch.experiments.train_net`
+    (:class:`meanfield.torch.settings.DeepSettings`)."""
+    return DeepSettings(**{**dict(
+        dataset=s["dataset"], data_path=s.get("data_path", ""), n_train=s["n_train"],
+        n_test=0 if s["n_train"] == 0 else 1000, N=N, depth=4, epochs=s["epochs"], alpha=0.1,
+        batch_size=100, bias="input", parameterisation="standard", activation="relu",
+        device=device), **changes})
 
 
 def best_of(net, X, y, size, draws, seed):
@@ -205,14 +206,14 @@ def main(argv=None):
     )
     from meanfield.dropout import mask_keep
     from meanfield.torch import FullyConnectedNet, evaluate, evaluate_path, straight_path
-    from meanfield.torch.experiments import cell_data, check_cell, train_net
+    from meanfield.torch.experiments import cell_data, check_settings, train_net
 
     t0 = time.time()
     s = settings(args.quick, args.full)
     s["data_path"] = args.data or ""
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
     try:
-        check_cell(dict(cell_of(s, 2, "cpu"), seed=0), "deep_connectivity")
+        check_settings(cell_of(s, 2, "cpu"))
     except DatasetNotFoundError as exc:
         print(f"kuditipudi: {exc}", file=sys.stderr)
         return 2
@@ -273,7 +274,7 @@ def main(argv=None):
     say(f"noise stability: {time.time() - t0:.0f} s")
     # --- Theorem 3: the path through a narrow theta*; controls: direct line, untrained theta*
     h = s["h_star"]
-    star_cell = dict(cell_of(s, h, args.device), epochs=3 * s["epochs"])
+    star_cell = cell_of(s, h, args.device, epochs=3 * s["epochs"])
     star, _ = train_net(star_cell, data, "gaussian", 100)
     L_star = evaluate(star, X, y)["loss"]
     raw = FullyConnectedNet(data.d, h, data.n_classes, depth=4, bias="input",
