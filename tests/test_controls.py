@@ -139,9 +139,10 @@ def test_kernel_deviation_is_second_order_in_the_step():
 
 def test_depth_rule_fails_on_the_resnet_kernel():
     """lazy_gram/e/fc (lambda_min(K^(H)) falls at least 2x per layer for the FC net): the
-    ResNet's kernel, whose lambda_min falls polynomially, must fail the same rule."""
+    ResNet's kernel, whose lambda_min falls polynomially, must fail the same rule.  Depths
+    1 ... 7 (the script's 12 take 27 s; the ResNet's ratio already reaches 0.73 by H = 7)."""
     script = _lazy_gram()
-    lam = script.depth(script.inputs(), list(range(1, 13)))
+    lam = script.depth(script.inputs(), list(range(1, 8)))
     worst = {name: max(v[i + 1] / v[i] for i in range(1, len(v) - 1))
              for name, v in lam.items()}
     rule = RULES["lazy_gram/e/fc"]
