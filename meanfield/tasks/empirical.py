@@ -201,8 +201,8 @@ class EmpiricalTask:
             Folder of the Fashion-MNIST IDX files.
 
         The kept inputs are standardised per pixel on the kept rows (constant pixels
-        only centred), so SGD and the limit see the same data at the scale
-        ``|x|^2 ~ d`` of the mean-field theory.
+        only centred), so SGD and the limit see the same data, each input of squared
+        norm about d, the scale of the mean-field theory.
 
         Raises
         ------
