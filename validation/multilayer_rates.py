@@ -98,7 +98,7 @@ from pathlib import Path
 import numpy as np
 
 from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
-from meanfield.analysis.claims import claim_row, control_row, verdict
+from meanfield.analysis.claims import add_controls, claim_row, control_row, verdict
 from meanfield.experiments import load_results as load, parse_config, run_sweep
 from meanfield.plotting import multilayer_figures, save_figure
 from meanfield.plotting import multilayer_rates as multilayer_rates_figure
@@ -183,9 +183,7 @@ def _size_rows(table, d, figure, fit_a):
                             f"({fixed['N'].min()} ... {fixed['N'].max()})", fc.slope,
                             (fc.ci_low, fc.ci_high))]
 
-    fit_a["controls"] = ctl("multilayer_rates/a/scaled-alpha")
-    if fit_a["judged"] and any(c["pass"] for c in fit_a["controls"]):
-        fit_a.update({"pass": False, "control_passed": True})
+    add_controls(fit_a, ctl("multilayer_rates/a/scaled-alpha"))
     return claim_row(
         "multilayer_rates/e/scaled-alpha", f"(e) eps_D in A_min at N = {n_max}, alpha = "
         f"{ALPHA0:g} / N (|A_l| = {', '.join(map(str, sizes))}): slope in A_min",
@@ -253,11 +251,9 @@ def main(argv=None):
         g = pairs_s[pairs_s["d"] == d]
         if "barrier_straight" in g and g["barrier_straight"].notna().all():
             fs = loglog_fit(g["N"], g["barrier_straight"], on="means")
-            row_b["controls"] = [control_row(
+            add_controls(row_b, [control_row(
                 "multilayer_rates/b/scaled-alpha", "the straight line between the same two "
-                "nets: slope in N", fs.slope, (fs.ci_low, fs.ci_high))]
-            if row_b["judged"] and row_b["controls"][0]["pass"]:
-                row_b.update({"pass": False, "control_passed": True})
+                "nets: slope in N", fs.slope, (fs.ci_low, fs.ci_high))])
     top = per_net[per_net["N"] == Ns[-1]]
     ratio, iv = ratio_interval(top[top["d"] == ds[-1]]["eps_D"].to_numpy(),
                                top[top["d"] == ds[0]]["eps_D"].to_numpy())

@@ -155,6 +155,17 @@ def control_row(claim_id, control, value=None, interval=None):
             "pass": rule.judge(value, interval)}
 
 
+def add_controls(row, controls):
+    """Attach rows of :func:`control_row` to the claim ``row`` (from :func:`claim_row`), for a
+    control computed after its claim.  A rule that also passes where the behaviour is absent
+    cannot tell: a judged claim with a passing control fails (``control_passed``)."""
+    row["controls"] = list(controls)
+    if row["judged"] and any(c["pass"] for c in controls):
+        row["pass"] = False
+        row["control_passed"] = True
+    return row
+
+
 def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, case=None,
               controls=None, **extra):
     """The report row of a claim, judged by its rule in :data:`RULES`.
@@ -194,11 +205,7 @@ def claim_row(claim_id, claim, paper, value=None, interval=None, figure=None, ca
            "judged": rule.judged, "pass": rule.judge(value, interval), "figure": figure}
     row["check"] = check_reason(row["id"])
     if controls:
-        # a rule that also passes where the behaviour is absent cannot tell: the claim fails
-        row["controls"] = list(controls)
-        if rule.judged and any(c["pass"] for c in controls):
-            row["pass"] = False
-            row["control_passed"] = True
+        add_controls(row, controls)
     if rule.rate:
         row["tightness"] = tightness(interval)
     row.update(extra)
