@@ -41,12 +41,20 @@ _D = (100, 200, 400, 800, 1600)
 # (name, N grid, runs per N, kind): kind "runs", "joint" (units shared across N, runs
 # fitted), "means" (log-normal, CV 1) or "zeros" (eps_C-like, 30% zeros)
 DESIGNS = [
-    ("sgd_vs_limit quick", (250, 500, 1000, 2000), 6, "joint"),
-    ("sgd_vs_limit full", (250, 500, 1000, 2000, 4000), 10, "joint"),
+    ("sgd_vs_limit relu quick", (250, 500, 1000, 2000), 6, "joint"),
+    ("sgd_vs_limit relu full", (250, 500, 1000, 2000, 4000), 10, "joint"),
+    # erf's risk gap and coupling distance (the judged rows): 16 seeds at both sizes
+    ("sgd_vs_limit erf quick", (250, 500, 1000, 2000), 16, "joint"),
+    ("sgd_vs_limit erf full", (250, 500, 1000, 2000, 4000), 16, "joint"),
+    # the slope in alpha at N_max: ALPHAS of validation/sgd_vs_limit.py, every seed at each
+    ("sgd_vs_limit/alpha", (0.001, 0.0025, 0.00625, 0.02, 0.05), 16, "joint"),
     ("dropout_rates/a quick", _D, 12, "means"),
     ("dropout_rates/a full", _D + (3200, 6400, 12800), 20, "means"),
     ("dropout_rates/b quick", (200, 400, 800, 1600), 12, "means"),
     ("dropout_rates/b full", (1600, 3200, 6400, 12800), 20, "means"),
+    # (e): eps_D in |A| at the largest N, each of the 2 nets of a pair a unit seen at every |A|
+    ("dropout_rates/e quick", (6, 12, 25), 12, "joint"),
+    ("dropout_rates/e full", (25, 50, 100, 200), 20, "joint"),
     ("dropout_rates/c quick", _D, 6, "zeros"),
     ("dropout_rates/c full", _D + (3200, 6400, 12800), 10, "zeros"),
     ("multilayer_rates/a fixed quick", (100, 200, 400), 4, "runs"),
@@ -57,6 +65,14 @@ DESIGNS = [
     ("multilayer_rates/b fixed full", (200, 400, 800, 1600), 10, "zeros"),
     ("multilayer_rates/b scaled quick", (100, 200, 400, 800), 6, "zeros"),
     ("multilayer_rates/b scaled full", (100, 200, 400, 800), 20, "zeros"),
+    # (e): eps_D in A_min at N = 800: |A_l| = 10, 20, 40 and the halves (400), nets as units
+    ("multilayer_rates/e scaled quick", (10, 20, 40, 400), 12, "joint"),
+    ("multilayer_rates/e scaled full", (10, 20, 40, 400), 40, "joint"),
+    ("data_limit quick", (100, 200, 400, 800), 10, "joint"),
+    ("data_limit full", (250, 500, 1000, 2000), 10, "joint"),
+    ("kuditipudi quick", (16, 32, 64, 128), 2, "runs"),
+    ("kuditipudi default", (32, 64, 128, 256, 512), 3, "runs"),
+    ("kuditipudi full", (32, 64, 128, 256, 512, 1024), 3, "runs"),
     ("lazy_gram/a quick", (125, 250, 500, 1000, 2000), 40, "runs"),
     ("lazy_gram/a full", (125, 250, 500, 1000, 2000, 4000), 40, "runs"),
     ("lazy_gram/c quick", (100, 400, 1600), 3, "runs"),
