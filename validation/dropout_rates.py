@@ -329,7 +329,8 @@ def dimension_sweep(dsweep, progress, tag, quick):
         rows.append({"label": f"multilayer (Thm 2), sigmoid: N = {ml['N']}, d = {d1} vs {d0}",
                      "ratio": ml["ratio"], "interval": ml["interval"],
                      "shape": ml["sqrt_d_shape"],
-                     "shape_label": f"(4.4): sqrt({d1} / {d0}) = {ml['sqrt_d_shape']:.2f}"})
+                     "shape_label": f"(4.4)'s first term at z = 0: sqrt({d1} / {d0}) = "
+                                    f"{ml['sqrt_d_shape']:.2f}"})
     fig = dimension_ratios(rows, note=note)
     png = save_figure(fig, OUT / f"dropout_rates{tag}_d" / "dimension_ratios")[0]
     claim = claim_row(

@@ -258,17 +258,20 @@ def main(argv=None):
     ratio, iv = ratio_interval(top[top["d"] == ds[-1]]["eps_D"].to_numpy(),
                                top[top["d"] == ds[0]]["eps_D"].to_numpy())
     shape = float(np.sqrt(ds[-1] / ds[0]))
+    # (4.4)'s first term is (sqrt(d) + z) / sqrt(A_min): its ratio is 4.00 only at z = 0
+    shape_z1 = float((np.sqrt(ds[-1]) + 1.0) / (np.sqrt(ds[0]) + 1.0))
     claims.append(claim_row(
         "multilayer_rates/c", f"(c) eps_D(d = {ds[-1]}) / eps_D(d = {ds[0]}) at N = {Ns[-1]}, "
-        f"alpha = {ALPHA:g} (|A_l| = N/2), beside sqrt({ds[-1]} / {ds[0]}) = {shape:.2f}, "
-        "the shape of (4.4)'s leading term", PAPER + ", (4.4)", ratio, iv, str(figs[0]),
-        sqrt_d_shape=shape))
+        f"alpha = {ALPHA:g} (|A_l| = N/2), beside the shape of (4.4)'s first term, "
+        f"(sqrt({ds[-1]}) + z) / (sqrt({ds[0]}) + z): {shape:.2f} at z = 0, {shape_z1:.2f} at "
+        "z = 1", PAPER + ", (4.4)", ratio, iv, str(figs[0]),
+        sqrt_d_shape=shape, sqrt_d_shape_z1=shape_z1))
     ext = {int(d): extrapolate(g["N"], g["risk"]) for d, g in per_net.groupby("d")}
     ext_s = {int(d): extrapolate(g["N"], g["risk"]) for d, g in per_net_s.groupby("d")}
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok, "quick": args.quick,
               "ratio_d": {"d": [ds[0], ds[-1]], "N": Ns[-1], "ratio": ratio, "interval": iv,
-                          "sqrt_d_shape": shape},
+                          "sqrt_d_shape": shape, "sqrt_d_shape_z1": shape_z1},
               "risk_extrapolation": {d: [e.y_inf, e.ci_low, e.ci_high] for d, e in ext.items()},
               **_means(per_net, pairs),
               "scaled_alpha": {"alpha0": ALPHA0, "T": T, "d": ds_s, "N": Ns_s,
