@@ -49,6 +49,9 @@ def test_beyond_the_assumptions_is_never_judged():
     ("equivalence", 0.15, 0.0, (-0.3, 0.3), False),     # a wide interval is not evidence
     ("reaches", 1.0, 1.2, (0.99, 1.5), True),
     ("reaches", 1.0, 1.6, (1.01, 2.0), False),
+    ("bounded", 1.5, 1.0, (0.8, 1.3), True),
+    ("bounded", 1.5, 1.0, (0.5, 2.0), False),           # no growth seen, but a wide interval
+    ("bounded", 1.5, 0.6, (0.4, 0.9), True),            # a fall with d is no growth
     ("at_most", 1.0, 1.0, None, True),
     ("at_most", 1.0, 1.0 + 1e-12, None, False),
     ("rounding", 1e-9, 5e-10, None, True),
