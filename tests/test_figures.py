@@ -174,30 +174,30 @@ def fig_path_error():
     return plotting.path_error_figure(pd.concat(rows), pd.concat(hist)), None
 
 
-def multilayer_table():
+def multilayer_tables():
     rng = np.random.default_rng(3)
-    rows = []
+    rows, path_rows = [], []
     for d in (5, 10):
         for N in (16, 32, 64):
             for seed in (0, 1):
                 for net in (1, 2):
                     for size in (4, N // 2, N):
                         e = 0.0 if size == N else _eps(rng, size)
-                        rows.append({"table": "dropout", "d": d, "N": N, "seed": seed,
+                        rows.append({"d": d, "N": N, "seed": seed,
                                      "net": net, "size": size, "eps_D": e,
                                      "risk": 0.2 + 0.5 / N ** 0.5})
                 eC = 0.0 if (d, N) == (10, 32) else _eps(rng, N, 0.05)
-                rows.append({"table": "paths", "d": d, "N": N, "seed": seed, "eps_C": eC,
-                             "se": 1e-3, "risk": 0.2, "risk2": 0.2})
-    return pd.DataFrame(rows)
+                path_rows.append({"d": d, "N": N, "seed": seed, "eps_C": eC,
+                                  "se": 1e-3, "risk": 0.2, "risk2": 0.2})
+    return {"dropout": pd.DataFrame(rows), "paths": pd.DataFrame(path_rows)}
 
 
 def fig_multilayer_rates():
-    return plotting.multilayer_rates(multilayer_table()), None
+    return plotting.multilayer_rates(multilayer_tables()), None
 
 
 def fig_multilayer_risk():
-    return plotting.multilayer_risk(multilayer_table()), None
+    return plotting.multilayer_risk(multilayer_tables()), None
 
 
 def deep_table():
@@ -225,16 +225,18 @@ def fig_ab_vs_width():
 
 
 def fig_theorem41_paths():
-    rows = [{"table": "bound", "net": w, "experiment": e, "layer": layer, "train_loss": v}
-            for w in (1, 2) for e, layer, v in (("trained", -1, 0.01), ("A", 1, 0.05),
-                                                 ("A", 2, 0.04), ("B", 1, 0.2))]
+    bound = [{"net": w, "experiment": e, "layer": layer, "train_loss": v}
+             for w in (1, 2) for e, layer, v in (("trained", -1, 0.01), ("A", 1, 0.05),
+                                                  ("A", 2, 0.04), ("B", 1, 0.2))]
+    rows = []
     for name, K in (("A", 13), ("B", 5), ("straight", 1), ("aligned", 1)):
         s = np.linspace(0, K, 2 * K + 1)
         for split in ("train", "test"):
-            rows += [{"table": "path", "path": name, "split": split, "n_segments": K, "s": si,
+            rows += [{"path": name, "split": split, "n_segments": K, "s": si,
                       "t": si / K, "path_loss": 0.01 + 0.05 * np.sin(np.pi * si / K),
                       "path_error": 0.02 + 0.01 * np.sin(np.pi * si / K)} for si in s]
-    return plotting.theorem41_paths_figure(pd.DataFrame(rows)), None
+    return plotting.theorem41_paths_figure({"path": pd.DataFrame(rows),
+                                            "bound": pd.DataFrame(bound)}), None
 
 
 def fig_noise_stability():

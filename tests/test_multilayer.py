@@ -1,6 +1,7 @@
 """Multilayer model (1.1)/(4.1), SGD (4.3), Monte Carlo risk, dropout and the path."""
 
 import dataclasses
+import os
 
 import numpy as np
 import pandas as pd
@@ -186,12 +187,21 @@ def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
 
 
 def test_cell_table_and_extrapolation():
-    df = multilayer_cell(MultilayerConfig(d=5, N=16, T=1.0, n_mc=500, half_draws=2,
-                                          sizes=(4,)))
-    drop = df[df["table"] == "dropout"]
+    tables = multilayer_cell(MultilayerConfig(d=5, N=16, T=1.0, n_mc=500, half_draws=2,
+                                              sizes=(4,)))
+    assert set(tables) == {"dropout", "paths"}
+    drop, paths = tables["dropout"], tables["paths"]
     assert len(drop) == 2 * 3 and set(drop["size"]) == {8, 4}
     np.testing.assert_allclose(drop["eps_D"], drop["gap"].abs())
-    assert len(df[df["table"] == "paths"]) == 1
+    assert len(paths) == 1 and paths["n_segments"].iloc[0] > 0
+    # each table has its own columns, integers as integers (no 'table' column, no NaN
+    # padding from the other table's columns)
+    assert list(drop.columns) == ["net", "size", "draw", "gap", "eps_D", "se", "risk",
+                                  "risk_se"]
+    assert list(paths.columns) == ["draw", "eps_C", "se", "risk", "risk2", "risk_se",
+                                   "max_vertex", "n_segments", "barrier_straight"]
+    assert all(drop[c].dtype == "int64" for c in ("net", "size", "draw"))
+    assert paths["n_segments"].dtype == "int64"
     N = np.repeat([100, 400, 1600], 4)
     y = 0.2 + 1.0 / np.sqrt(N) + 0.001 * np.random.default_rng(0).standard_normal(N.size)
     ex = extrapolate(N, y)
@@ -204,9 +214,10 @@ def test_further_sizes_leave_the_kept_halves_as_they_were():
     cfg = dict(d=5, N=16, T=1.0, n_mc=300, half_draws=2)
     plain = multilayer_cell(MultilayerConfig(**cfg))
     swept = multilayer_cell(MultilayerConfig(**cfg, sizes=(4, 6)))
-    halves = swept[(swept["table"] != "dropout") | (swept["size"] == 8)].reset_index(drop=True)
-    pd.testing.assert_frame_equal(halves, plain)
-    assert sorted(swept[swept["table"] == "dropout"]["size"].unique()) == [4, 6, 8]
+    halves = swept["dropout"][swept["dropout"]["size"] == 8].reset_index(drop=True)
+    pd.testing.assert_frame_equal(halves, plain["dropout"])
+    pd.testing.assert_frame_equal(swept["paths"], plain["paths"])
+    assert sorted(swept["dropout"]["size"].unique()) == [4, 6, 8]
 
 
 def test_path_draws_average_kept_sets_and_keep_stored_cell_names():
@@ -216,13 +227,12 @@ def test_path_draws_average_kept_sets_and_keep_stored_cell_names():
     cfg = dict(d=5, N=16, T=2.0, n_mc=500, half_draws=1, seed=3)
     one = multilayer_cell(MultilayerConfig(**cfg))
     three = multilayer_cell(MultilayerConfig(**cfg, path_draws=3))
-    p1, p3 = (df[df["table"] == "paths"] for df in (one, three))
+    p1, p3 = one["paths"], three["paths"]
     assert list(p3["draw"]) == [0, 1, 2]
     # the first kept set is the one a cell drew before path_draws existed
     assert p3["eps_C"].iloc[0] == p1["eps_C"].iloc[0]
     assert p3["max_vertex"].nunique() == 3  # the other sets give other paths
-    table = three.assign(d=5, N=16, seed=3)
-    pairs = multilayer_summary(table)[1]
+    pairs = multilayer_summary({k: t.assign(d=5, N=16, seed=3) for k, t in three.items()})[1]
     assert len(pairs) == 1 and pairs["draws"].iloc[0] == 3
     assert pairs["eps_C"].iloc[0] == pytest.approx(p3["eps_C"].mean(), abs=1e-15)
     # path_draws = 1 leaves a cell's name as it was before the option existed
@@ -247,8 +257,9 @@ def test_alpha0_is_a_step_proportional_to_one_over_n_and_keeps_stored_cell_names
     other = multilayer_cell(MultilayerConfig(**cfg))
     import pandas as pd
 
-    pd.testing.assert_frame_equal(scaled, fixed)
-    assert not np.allclose(scaled["risk"], other["risk"])
+    for name in ("dropout", "paths"):
+        pd.testing.assert_frame_equal(scaled[name], fixed[name])
+    assert not np.allclose(scaled["dropout"]["risk"], other["dropout"]["risk"])
     base = {k: v for k, v in {**dataclasses.asdict(MultilayerConfig()), **cfg}.items()
             if k != "alpha0"}
     assert cell_id("multilayer", {**base, "alpha0": 0.0}) == cell_id("multilayer", base)
@@ -263,7 +274,7 @@ def test_multilayer_sweep_runs_and_plots(tmp_path, capsys):
     table, out = sweep_and_load(
         tmp_path, "m", 'experiment = "multilayer"\n[fixed]\nT = 2.0\nn_mc = 300\nsizes = [4]\n'
         '[grid]\nd = [4, 8]\nN = [12, 24]\nseed = [0]\n')
-    assert len(table[table["table"] == "paths"]) == 4
+    assert len(table["paths"]) == 4 and "table" not in table["paths"]
     figs = {p.name for p in (out / "figures" / "all").glob("*.png")}
     assert figs == {"multilayer_rates.png", "multilayer_risk.png",
                     "multilayer_dropout_vs_size.png"}
@@ -271,3 +282,87 @@ def test_multilayer_sweep_runs_and_plots(tmp_path, capsys):
     cfg.write_text('experiment = "multilayer"\n[fixed]\nL = 2\n[grid]\nN = [12]\n')
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "bad")]) == 2
     assert "L must be >= 3" in capsys.readouterr().err
+
+
+#: A multilayer sweep (d = 4, T = 0.5, n_mc = 200, one kept half per net and size 3,
+#: N = 8 and 12, seed 0) written at 2fc3c08, when a multilayer cell stored one
+#: ``cells/<id>/results.csv`` whose ``table`` column told its dropout and paths rows apart
+#: (host and pid in the records blanked).
+STACKED = os.path.join(os.path.dirname(__file__), "data", "multilayer_stacked")
+
+
+def test_a_folder_of_stacked_multilayer_cells_loads_split_and_resumes(tmp_path):
+    """The old layout loads as the two tables a cell writes today, with the numbers and
+    integer columns a fresh run gives, without a warning; its cells keep their ids, so a
+    grown grid runs only the new cell, and the mixed folder loads and plots."""
+    import shutil
+    import warnings
+
+    from meanfield.experiments import (get_experiment, load_results, load_tables, parse_config,
+                                       run_sweep)
+    from meanfield.experiments.store import ResultStore
+
+    old = tmp_path / "old"
+    shutil.copytree(STACKED, old)
+    assert sorted(p.name for p in (old / "cells").glob("*/*.csv")) == ["results.csv"] * 2
+    sweep = ResultStore(old).sweep()
+    assert ResultStore(old).finished(sweep) == {"2782f24a6490091d", "5786e543ff392954"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        before = load_tables(old)
+    assert set(before) == {"dropout", "paths"}
+    run_sweep(sweep, tmp_path / "new", workers=1, progress=False)
+    new = load_tables(tmp_path / "new")
+    assert ResultStore(tmp_path / "new").finished(sweep) == ResultStore(old).finished(sweep)
+    for name, ints in (("dropout", ["net", "size", "draw", "N", "seed"]),
+                       ("paths", ["draw", "n_segments", "N", "seed"])):
+        assert "table" not in before[name] and set(before[name]) == set(new[name])
+        assert len(before[name]) == len(new[name]) == {"dropout": 8, "paths": 2}[name]
+        assert all(before[name][c].dtype == "int64" for c in ints), name
+        for col in new[name].columns:
+            a, b = before[name][col], new[name][col]
+            # barrier_straight is 0.0 in both cells: whole numbers in a column the other
+            # table lacked read back as integers (split_legacy), with the same values
+            pd.testing.assert_series_equal(a, b, check_exact=True, obj=f"{name}.{col}",
+                                           check_dtype=col != "barrier_straight")
+    # resumed with a third N: the two stored cells are kept, one new one written as files
+    grown = sweep.to_dict()
+    grown = parse_config({**grown, "grid": {**grown["grid"], "N": [8, 12, 16]}})
+    rep = run_sweep(grown, old, workers=1, progress=False)
+    assert (rep.skipped, rep.done) == (2, 1)
+    mixed = load_tables(old)
+    assert sorted(mixed["paths"]["N"]) == [8, 12, 16] and mixed["dropout"]["N"].nunique() == 3
+    pd.testing.assert_frame_equal(load_results(old, table="paths"), mixed["paths"])
+    kept = mixed["dropout"][mixed["dropout"]["N"] < 16].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept[new["dropout"].columns], new["dropout"],
+                                  check_exact=True)
+    figs = get_experiment("multilayer").plot(mixed, tmp_path / "figures")
+    assert {p.name for p in figs} == {"multilayer_rates.png", "multilayer_risk.png",
+                                      "multilayer_dropout_vs_size.png"}
+
+
+def test_a_stacked_table_is_deprecated_input_of_the_summary_and_figures():
+    """One table with a 'table' column, as cells returned before: the same summary, with a
+    DeprecationWarning; a dict without a needed table, or a table without that column, is
+    refused naming the tables."""
+    from meanfield.analysis import multilayer_summary
+    from meanfield.plotting import theorem41_paths_figure
+
+    cfg = dict(d=5, N=16, T=1.0, n_mc=300, half_draws=2, seed=1)
+    tables = {k: t.assign(d=5, N=16, seed=1)
+              for k, t in multilayer_cell(MultilayerConfig(**cfg)).items()}
+    per_net, pairs = multilayer_summary(tables)
+    assert list(per_net["net"]) == [0, 1] and len(pairs) == 1
+    np.testing.assert_allclose(per_net["eps_D"], tables["dropout"].groupby("net")["eps_D"].mean(),
+                               rtol=1e-15)
+    stacked = pd.concat([t.assign(table=k) for k, t in tables.items()], ignore_index=True)
+    with pytest.warns(DeprecationWarning, match="multilayer_summary: one table with a 'table' "
+                                                "column is deprecated"):
+        old_net, old_pairs = multilayer_summary(stacked)
+    # the same numbers (net is a float column there, as it was: NaN in the paths rows)
+    pd.testing.assert_frame_equal(old_net, per_net, check_exact=True, check_dtype=False)
+    pd.testing.assert_frame_equal(old_pairs, pairs, check_exact=True)
+    with pytest.raises(ValueError, match="tables must hold dropout, paths, got dropout"):
+        multilayer_summary({"dropout": tables["dropout"]})
+    with pytest.raises(TypeError, match="theorem41_paths_figure: tables must be a dict"):
+        theorem41_paths_figure(tables["paths"])

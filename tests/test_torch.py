@@ -568,21 +568,29 @@ def test_deep_connectivity_sweep_runs_and_plots(tmp_path, capsys):
 def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
     """Figure 3 d through `meanfield sweep --plot` (digits, tiny): four paths, each from the
     first net to the second, on both splits; path A stays below the bound of Theorem 4.1."""
+    import warnings
+
+    import pandas as pd
+
     from meanfield.cli import main
+    from meanfield.experiments import load_tables
+    from meanfield.experiments.store import ResultStore
 
     config = ('experiment = "deep_paths"\n[fixed]\ndataset = "digits"\nN = 12\ndepth = 4\n'
               'epochs = 3.0\ndraws_a = 1\ndraws_b = 4\nn_train = 400\nn_per_segment = 3\n'
               '[grid]\nseed = [0]\n')
     t, out = sweep_and_load(tmp_path, "p", config)
-    paths = t[t["table"] == "path"]
+    assert set(t) == {"path", "check", "bound"} and not any("table" in x for x in t.values())
+    paths = t["path"]
     assert set(paths["path"]) == {"A", "B", "straight", "aligned"}
     assert set(paths["split"]) == {"train", "test"}
+    assert paths["n_segments"].dtype == t["bound"]["layer"].dtype == "int64"
     seg = paths.groupby("path")["n_segments"].first()
     assert seg["A"] in (2 * (2 + 6 * 2) + 5, 2 * (2 + 6 * 2) + 8) and seg["straight"] == 1
-    b = t[(t["table"] == "bound") & t["experiment"].isin(["A", "trained"])]["train_loss"].max()
+    b = t["bound"][t["bound"]["experiment"].isin(["A", "trained"])]["train_loss"].max()
     train_a = paths[(paths["path"] == "A") & (paths["split"] == "train")]
     assert train_a["path_loss"].max() <= b * (1 + 1e-9)  # both evaluated in float64
-    check = t[t["table"] == "check"]  # path A by forward passes: vertices and midpoints
+    check = t["check"]  # path A by forward passes: vertices and midpoints
     assert len(check) == 2 * seg["A"] + 1 and (check["kind"].isin(["a", "w0", "swap"])).all()
     np.testing.assert_allclose(check["path_loss"].to_numpy(),
                                train_a.set_index("s").loc[check["s"], "path_loss"].to_numpy(),
@@ -593,6 +601,23 @@ def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
         np.testing.assert_allclose(g.first(), ends.first(), rtol=1e-5)
         np.testing.assert_allclose(g.last(), ends.last(), rtol=1e-5)
     assert (out / "figures" / "paths_all.png").exists()
+    # the cell as it was stored before deep_paths cells wrote one file per table: one
+    # results.csv whose 'table' column names each row's table; it loads split, the same
+    # numbers in the same tables, integer columns as integers
+    old, old_sweep = ResultStore(tmp_path / "old"), ResultStore(out).sweep()
+    old.prepare(old_sweep)
+    (cell,) = old_sweep.cells()
+    stacked = pd.concat([t[name].assign(table=name) for name in ("bound", "path", "check")],
+                        ignore_index=True)
+    old.write_cell("deep_paths", cell, stacked, {"seed": 0})
+    assert [p.name for p in old.cells_dir.glob("*/*.csv")] == ["results.csv"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split = load_tables(old.folder)
+    assert set(split) == set(t)
+    for name in t:
+        assert set(split[name].columns) == set(t[name].columns), name
+        pd.testing.assert_frame_equal(split[name][t[name].columns], t[name], check_exact=True)
     # Theorem 4.1's path needs a bias per hidden layer: a config error, exit 2
     cfg = tmp_path / "q.toml"
     cfg.write_text(config.replace("N = 12", 'N = 12\nbias = "input"'))

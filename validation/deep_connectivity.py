@@ -58,9 +58,10 @@ epsilon of Definition 4.
 Quick mode (``--quick``, a slow test): widths 25 .. 800, 1 seed, 2000 training
 images; a pair of width 60.
 
-Writes validation/out/deep_connectivity{,_quick}.{csv,json} (the JSON: the
-claim rows, the verdict, the run time in "seconds") and figures; prints each
-claim with PASS or FAIL and the overall verdict.
+Writes validation/out/deep_connectivity{,_quick}.json (the claim rows, the
+verdict, the run time in "seconds"), the tables ``..._sweep.csv`` (Experiments A
+and B) and ``..._paths_{path,check,bound}.csv`` (the pair's tables), and
+figures; prints each claim with PASS or FAIL and the overall verdict.
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def main(argv=None):
                       f"B {r['B']:.4f} ({time.time() - t1:.0f} s)", flush=True)
     sweep = pd.concat(rows, ignore_index=True)
     t1 = time.time()
-    paths = deep_paths_cell(pair).assign(N=pair_N, depth=pair.depth)
+    # the pair's tables: path, check (path A by forward passes) and bound
+    paths = {name: t.assign(N=pair_N, depth=pair.depth)
+             for name, t in deep_paths_cell(pair).items()}
     if not args.quiet:
         print(f"pair of depth {pair.depth}, width {pair_N}: {time.time() - t1:.0f} s")
 
@@ -169,7 +172,8 @@ def main(argv=None):
         "deep_connectivity_full" if args.full else "deep_connectivity"
     OUT.mkdir(exist_ok=True)
     sweep.to_csv(OUT / f"{stem}_sweep.csv", index=False)
-    paths.to_csv(OUT / f"{stem}_paths.csv", index=False)
+    for name, t in paths.items():
+        t.to_csv(OUT / f"{stem}_paths_{name}.csv", index=False)
     save_figure(experiments_ab_vs_width(sweep), OUT / f"{stem}_ab_vs_width")
     save_figure(experiments_ab_per_layer(sweep[sweep["N"] == widths[-1]]),
                 OUT / f"{stem}_ab_per_layer")
@@ -190,14 +194,13 @@ def main(argv=None):
         B_within_sweep=n_b is not None)]
     # (b) path A on the training set, in float64: its points (vertex outputs interpolated
     # along the segments) and the forward passes at vertices and segment midpoints
-    bound_rows = paths[(paths["table"] == "bound")
-                       & paths["experiment"].isin(["A", "trained"])]
+    bound_rows = paths["bound"][paths["bound"]["experiment"].isin(["A", "trained"])]
     bound = float(bound_rows["train_loss"].max())
     top = bound_rows.loc[bound_rows["train_loss"].idxmax()]
-    train_paths = paths[(paths["table"] == "path") & (paths["split"] == "train")]
+    train_paths = paths["path"][paths["path"]["split"] == "train"]
     maxima = train_paths.groupby("path")["path_loss"].max().to_dict()
     path_a = train_paths[train_paths["path"] == "A"]
-    check = paths[paths["table"] == "check"]
+    check = paths["check"]
     along = pd.concat([path_a, check])
     vertices = along[along["label"].fillna("") != ""]
     max_along, max_vertex = float(along["path_loss"].max()), float(vertices["path_loss"].max())
@@ -233,8 +236,7 @@ def main(argv=None):
               "pair": {"N": pair_N, "depth": pair.depth,
                        "n_segments": train_paths.groupby("path")["n_segments"].first()
                        .astype(int).to_dict(),
-                       "test_error_max": paths[(paths["table"] == "path")
-                                               & (paths["split"] == "test")]
+                       "test_error_max": paths["path"][paths["path"]["split"] == "test"]
                        .groupby("path")["path_error"].max().to_dict()},
               "noise_stability": stability, "seconds": time.time() - t0}
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=_plain))

@@ -99,7 +99,7 @@ import numpy as np
 
 from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
 from meanfield.analysis.claims import add_controls, claim_row, control_row, verdict
-from meanfield.experiments import load_results as load, parse_config, run_sweep
+from meanfield.experiments import load_tables, parse_config, run_sweep
 from meanfield.plotting import multilayer_figures, save_figure
 from meanfield.plotting import multilayer_rates as multilayer_rates_figure
 
@@ -165,10 +165,10 @@ def _rate_rows(setting, what, per_net, pairs, ds, figure):
     return rows
 
 
-def _size_rows(table, d, figure, fit_a):
+def _size_rows(tables, d, figure, fit_a):
     """Claim (e): eps_D in A_min at the largest N, nets as units; the fixed-|A_l| control
     (eps_D at |A_l| = CONTROL_SIZE in N), also attached to (a)'s row ``fit_a``."""
-    drop = table[(table["table"] == "dropout") & (table["d"] == d)]
+    drop = tables["dropout"][tables["dropout"]["d"] == d]
     per = drop.groupby(["N", "seed", "net", "size"], as_index=False)["eps_D"].mean()
     n_max = per["N"].max()
     top = per[per["N"] == n_max]
@@ -232,11 +232,12 @@ def main(argv=None):
         if rep.failed or rep.interrupted:
             print(f"multilayer_rates: {rep}", file=sys.stderr)
             return 1
-    table, table_s = (load(folder) for _, folder in runs.values())
-    per_net, pairs = multilayer_summary(table)
-    per_net_s, pairs_s = multilayer_summary(table_s)
-    figs = multilayer_figures(table, OUT / stem / "figures")
-    fig = multilayer_rates_figure(table_s)
+    # {"dropout": ..., "paths": ...} of each sweep
+    tables, tables_s = (load_tables(folder) for _, folder in runs.values())
+    per_net, pairs = multilayer_summary(tables)
+    per_net_s, pairs_s = multilayer_summary(tables_s)
+    figs = multilayer_figures(tables, OUT / stem / "figures")
+    fig = multilayer_rates_figure(tables_s)
     fig.axes[0].set_title(fig.axes[0].get_title() + f"; alpha = {ALPHA0:g} / N, T = {T:g}",
                           fontsize=8)
     fig_s = save_figure(fig, OUT / f"{stem}_scaled" / "figures" / "multilayer_rates_scaled")[0]
@@ -246,7 +247,7 @@ def main(argv=None):
                            pairs_s, ds_s, str(fig_s)))
     for d in ds_s:
         row_a = next(c for c in claims if c["id"] == f"multilayer_rates/a/scaled-alpha[d={d}]")
-        claims.append(_size_rows(table_s, d, str(fig_s), row_a))
+        claims.append(_size_rows(tables_s, d, str(fig_s), row_a))
         row_b = next(c for c in claims if c["id"] == f"multilayer_rates/b/scaled-alpha[d={d}]")
         g = pairs_s[pairs_s["d"] == d]
         if "barrier_straight" in g and g["barrier_straight"].notna().all():

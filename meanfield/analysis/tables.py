@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+from .._deprecation import REMOVED_IN
+
 
 #: The distances of a coupled run whose sup over snapshots its rate is fitted on.
 COUPLE_MEASURES = ("risk_gap", "max_dist", "mean_dist", "w2")
@@ -37,17 +41,78 @@ def couple_sups(table):
     return settings.join(sups).reset_index()
 
 
-def multilayer_summary(table):
+def as_tables(tables, names, caller):
+    """``tables`` as ``{name: DataFrame}`` holding the tables ``names``.
+
+    Parameters
+    ----------
+    tables : dict or pandas.DataFrame
+        A dict of tables by name, as a cell function returns them or
+        :func:`meanfield.experiments.load_tables` loads them, is returned as it
+        is.  One DataFrame whose ``table`` column names each row's table (what
+        ``multilayer`` and ``deep_paths`` cells returned before they returned a
+        dict) is split on that column, with a DeprecationWarning.
+    names : tuple of str
+        The tables the caller needs.
+    caller : str
+        The function's name, for the messages.
+
+    Raises
+    ------
+    ValueError
+        When a table of ``names`` is missing (the message lists those given).
+    TypeError
+        When ``tables`` is neither a dict nor a DataFrame with a ``table`` column.
+    """
+    if not isinstance(tables, dict):
+        if "table" not in getattr(tables, "columns", ()):
+            raise TypeError(f"{caller}: tables must be a dict {{name: DataFrame}} with "
+                            f"{', '.join(names)}, got {type(tables).__name__}")
+        warnings.warn(f"{caller}: one table with a 'table' column is deprecated: pass the "
+                      f"dict of tables ({', '.join(names)}) that the cell function or "
+                      f"meanfield.experiments.load_tables gives (removed in {REMOVED_IN})",
+                      DeprecationWarning, stacklevel=3)
+        tables = {str(n): rows.drop(columns="table")
+                  for n, rows in tables.groupby("table", sort=False)}
+    missing = [n for n in names if n not in tables]
+    if missing:
+        raise ValueError(f"{caller}: tables must hold {', '.join(names)}, got "
+                         f"{', '.join(tables) or 'none'}")
+    return tables
+
+
+def multilayer_summary(tables):
     """Per-net eps_D at ``|A_l| = N/2`` and per-pair eps_C, from the cell rows.
 
     Both are means over the cell's kept sets (``half_draws`` per net,
     ``path_draws`` per pair); ``se`` is the mean of the paths' Monte Carlo
     standard errors and ``draws`` their number.
+
+    Parameters
+    ----------
+    tables : dict
+        ``{"dropout": ..., "paths": ...}`` of a loaded ``multilayer`` sweep
+        (:func:`meanfield.experiments.load_tables`), or of cells
+        (:func:`meanfield.multilayer.experiment.multilayer_cell`) with ``d``,
+        ``N`` and ``seed`` columns.  One table with a ``table`` column is
+        deprecated (:func:`as_tables`).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Per net (``d``, ``N``, ``seed``, ``net``): ``eps_D`` and ``risk``; per
+        pair (``d``, ``N``, ``seed``): ``eps_C``, ``se``, ``risk``, ``risk2``,
+        ``draws`` and, when the cells measured it, ``barrier_straight``.
+
+    References
+    ----------
+    Shevchenko & Mondelli, ICML 2020, Theorem 2: eqs. (4.4) (eps_D) and (4.5) (eps_C).
     """
-    drop = table[table["table"] == "dropout"]
+    tables = as_tables(tables, ("dropout", "paths"), "multilayer_summary")
+    drop = tables["dropout"]
     half = drop[drop["size"] == drop["N"] // 2]
     per_net = half.groupby(["d", "N", "seed", "net"], as_index=False)[["eps_D", "risk"]].mean()
-    paths = table[table["table"] == "paths"]
+    paths = tables["paths"]
     pairs = paths.groupby(["d", "N", "seed"], as_index=False, sort=False).agg(
         eps_C=("eps_C", "mean"), se=("se", "mean"), risk=("risk", "first"),
         risk2=("risk2", "first"), draws=("eps_C", "size"),

@@ -292,13 +292,14 @@ def _deep_plot(table, out):
     return written
 
 
-def _deep_paths_plot(table, out):
+def _deep_paths_plot(tables, out):
     from ..plotting import save_figure, theorem41_paths_figure
 
     written = []
-    keys = _group_keys(table, _torch_options("deep_paths"), set())
-    for name, g in _groups(table, keys):
-        written += save_figure(theorem41_paths_figure(g), Path(out) / f"paths_{name}")
+    keys = _group_keys(tables["path"], _torch_options("deep_paths"), set())
+    for name, g in _groups(tables["path"], keys):
+        pair = {"path": g, "bound": _same_cells(tables, "bound", g)}
+        written += save_figure(theorem41_paths_figure(pair), Path(out) / f"paths_{name}")
     return written
 
 
@@ -332,14 +333,17 @@ def _path_plot(tables, out):
 
 # --- multilayer dropout stability and connectivity (Theorem 2) -----------------------
 
-def _multilayer_plot(table, out):
+def _multilayer_plot(tables, out):
     from ..plotting import multilayer_figures
 
     written = []
-    keys = _group_keys(table, multilayer_options(), {"N", "seed", "d", "sizes"})
-    for name, g in _groups(table, keys):
+    dropout = tables["dropout"]
+    keys = _group_keys(dropout, multilayer_options(), {"N", "seed", "d", "sizes"})
+    for name, g in _groups(dropout, keys):
         if g["N"].nunique() > 1:
-            written += multilayer_figures(g, Path(out) / name)
+            written += multilayer_figures({"dropout": g,
+                                           "paths": _same_cells(tables, "paths", g)},
+                                          Path(out) / name)
         else:
             _left_out(name, "rates in N need at least two values of N")
     return written
@@ -382,7 +386,7 @@ def _registry():
 
     torch_cells = {"empirical": ("empirical_cell", _one_table(_empirical_plot)),
                    "deep_connectivity": ("deep_cell", _one_table(_deep_plot)),
-                   "deep_paths": ("deep_paths_cell", _one_table(_deep_paths_plot)),
+                   "deep_paths": ("deep_paths_cell", _deep_paths_plot),
                    "empirical_path": ("path_cell", _path_plot)}
     torch = {name: from_settings(name, TORCH[name], _torch_cell(fn), plot, check=_torch_check)
              for name, (fn, plot) in torch_cells.items()}
@@ -398,7 +402,7 @@ def _registry():
                                 _one_table(_pair_path_plot), added=added_of(StabilityConfig)),
         "empirical": torch["empirical"],
         "multilayer": from_settings("multilayer", MultilayerConfig, multilayer_cell,
-                                    _one_table(_multilayer_plot)),
+                                    _multilayer_plot),
         "deep_connectivity": torch["deep_connectivity"],
         "deep_paths": torch["deep_paths"],
         "empirical_path": torch["empirical_path"],

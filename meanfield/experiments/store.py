@@ -26,7 +26,9 @@ The dtypes in the record are those of the table the cell returned, so a table
 reads back with them (an integer column stays an integer column) without any
 knowledge of the experiment.  Folders written before 0.2 hold one
 ``cells/<id>.csv`` per cell, its kinds of row told apart by a ``table``
-column; they still load (:func:`split_legacy`).
+column, and ``multilayer`` and ``deep_paths`` cells stored before they wrote
+one file per table hold one ``cells/<id>/results.csv`` with such a column;
+both still load, split into their tables (:func:`split_legacy`).
 
 One process at a time writes to a folder: :meth:`ResultStore.lock` holds an
 exclusive ``flock`` on ``FOLDER/.lock`` and writes its PID there, so a second
@@ -172,16 +174,19 @@ def _dtype(name):
 
 
 def split_legacy(table: pd.DataFrame) -> dict:
-    """``{name: DataFrame}`` of a table in the layout before 0.2, whose kinds of row were
-    told apart by a ``table`` column; one without it is the table :data:`ONE_TABLE`.
+    """``{name: DataFrame}`` of a stacked table, whose kinds of row are told apart by a
+    ``table`` column (a cell stored before 0.2, or a ``multilayer`` or ``deep_paths``
+    cell stored as one ``results.csv`` before they wrote one file per table); one without
+    it is the table :data:`ONE_TABLE`.
 
     Each part keeps the columns with a value in its rows, and those empty in every
-    row of the file (which the file cannot place).  Such a file did not record its
-    dtypes: a column that only some kinds of row had was read as floats (NaN in the
-    others), so in each part such a column holding only whole numbers is read as
-    integers again (the integer columns of every experiment; a float column of one
-    kind of row whose values all happen to be whole numbers, e.g. times ``t = 0, 1``,
-    reads as integers too, with the same values).
+    row of the file (which the file cannot place).  In a stacked table a column that
+    only some kinds of row had is floats (NaN in the others; a file before 0.2 did
+    not record dtypes, a later one recorded those floats), so in each part such a
+    column holding only whole numbers is read as integers again (the integer columns
+    of every experiment; a float column of one kind of row whose values all happen
+    to be whole numbers, e.g. times ``t = 0, 1``, reads as integers too, with the
+    same values).
     """
     if "table" not in table:
         return {ONE_TABLE: table}
@@ -405,6 +410,11 @@ class ResultStore:
                 if name is None:  # a cell stored before 0.2
                     for n, t in split_legacy(read_table(data)).items():
                         parts.setdefault(n, []).append(t)
+                elif name == ONE_TABLE and "table" in (dtypes or {}):
+                    # one stacked table (multilayer and deep_paths cells stored before
+                    # they wrote one file per table): its parts under their names
+                    for n, t in split_legacy(read_table(data, dtypes)).items():
+                        parts.setdefault(n, []).append(t)
                 else:
                     parts.setdefault(name, []).append((data, dtypes))
         if missing:
@@ -504,11 +514,14 @@ def load_results(folder, table=None) -> pd.DataFrame:
         drawn), which :func:`meanfield.experiments.stability.stability_result`
         turns into a :class:`~meanfield.twolayer.experiment.StabilityResult`;
         ``empirical_path``: ``"path"`` (loss and error along each path) and
-        ``"hist"`` (weight histograms).  ``multilayer`` and ``deep_paths``
-        still write one table whose ``table`` column names each row's kind
-        (``"dropout"``/``"paths"``; ``"path"``/``"check"``/``"bound"``): select
-        one kind before aggregating, e.g.
-        ``df[df["table"] == "paths"].dropna(axis=1, how="all")``.
+        ``"hist"`` (weight histograms); ``multilayer``: ``"dropout"`` (eps_D
+        of one net at one kept size and draw) and ``"paths"`` (eps_C of the
+        pair, one row per kept set); ``deep_paths``: ``"path"`` (loss and
+        error along each path), ``"check"`` (path A by forward passes) and
+        ``"bound"`` (the nets' losses and Experiments A and B).  Cells stored
+        as one table with a ``table`` column (before 0.2, and ``multilayer``
+        and ``deep_paths`` cells before they wrote one file per table) load
+        split into these tables.
 
     Raises
     ------

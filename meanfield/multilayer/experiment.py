@@ -173,14 +173,17 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
 
     Returns
     -------
-    pandas.DataFrame
-        ``table == "dropout"`` rows: one per net, kept size and draw, with
-        ``gap`` (signed), ``eps_D = |gap|`` and the paired standard error;
-        ``table == "paths"``: one row with ``eps_C``, its standard error, the
-        two risks, the number of segments and ``barrier_straight`` (the largest
-        risk at t = 1/4, 1/2, 3/4 of the straight line between the two nets
-        over the larger end, clipped at 0); every row carries ``risk`` and
-        ``risk_se`` of its net(s).
+    dict
+        Two tables, ``{"dropout": ..., "paths": ...}`` (stored one file each,
+        :mod:`meanfield.experiments.store`).  ``dropout``: one row per net
+        (``net`` 0 or 1), kept size and draw, with ``gap`` (signed),
+        ``eps_D = |gap|``, its paired standard error ``se``, and the net's
+        ``risk`` and ``risk_se``.  ``paths``: one row per kept set (``draw``,
+        ``path_draws`` of them) with ``eps_C``, its standard error ``se``, the
+        two risks ``risk`` and ``risk2``, ``risk_se`` of the first net,
+        ``max_vertex`` (the largest vertex risk), ``n_segments`` and
+        ``barrier_straight`` (the largest risk at t = 1/4, 1/2, 3/4 of the
+        straight line between the two nets over the larger end, clipped at 0).
     """
     task = cfg.check()
     root = np.random.SeedSequence([cfg.seed, cfg.N, cfg.d, cfg.L])
@@ -197,7 +200,7 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         run = run_sgd(net0, task, cfg.step, [cfg.T], mc=mc, batch_size=cfg.batch_size,
                       rng=np.random.default_rng(seeds[2 + i]), progress=progress)
         nets.append((run.nets[-1], run.risk[-1], run.risk_se[-1]))
-    rows = []
+    drop_rows, path_rows = [], []
     g = np.random.default_rng(seeds[4])
     # the further sizes draw from a stream of their own, so that asking for them leaves the
     # kept halves (and every number of a cell without them) as they were
@@ -208,8 +211,8 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
         full = mc.losses(net)  # once per net, not once per kept set
         for size, draw, gen in plan:
             gap, gse = mc.gap(net, draw_keep(cfg.N, size, gen, n_hidden=cfg.L), full=full)
-            rows.append({"table": "dropout", "net": i, "size": size, "draw": draw, "gap": gap,
-                         "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
+            drop_rows.append({"net": i, "size": size, "draw": draw, "gap": gap,
+                              "eps_D": abs(gap), "se": gse, "risk": risk, "risk_se": se})
     # the straight line between the two nets, beside the path: the control of the eps_C
     # rate (its points average unmatched neurons, a network of another law)
     loss = MCLoss(mc, cfg.activation)
@@ -221,8 +224,8 @@ def multilayer_cell(cfg: MultilayerConfig, progress=False):
                                                          np.random.default_rng(ps),
                                                          n_hidden=cfg.L))
         eps_c, cse, vrisk = barrier(path, MCLoss(mc, cfg.activation), with_error=True)
-        rows.append({"table": "paths", "draw": draw, "eps_C": eps_c, "se": cse,
-                     "risk": nets[0][1], "risk2": nets[1][1], "risk_se": nets[0][2],
-                     "max_vertex": float(vrisk.max()), "n_segments": path.n_segments,
-                     "barrier_straight": max(straight, 0.0)})
-    return pd.DataFrame(rows)
+        path_rows.append({"draw": draw, "eps_C": eps_c, "se": cse, "risk": nets[0][1],
+                          "risk2": nets[1][1], "risk_se": nets[0][2],
+                          "max_vertex": float(vrisk.max()), "n_segments": path.n_segments,
+                          "barrier_straight": max(straight, 0.0)})
+    return {"dropout": pd.DataFrame(drop_rows), "paths": pd.DataFrame(path_rows)}

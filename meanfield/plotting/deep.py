@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..analysis.tables import as_tables
 from ._base import (
     _clip_notes,
     _finish_axes,
@@ -70,18 +71,19 @@ def experiments_ab_vs_width(table, ax=None):
     return fig
 
 
-def theorem41_paths_figure(table):
+def theorem41_paths_figure(tables):
     """Figure 3 d of Nguyen, Bréchet & Mondelli: training loss and test error along the paths.
 
-    ``table`` is :func:`meanfield.torch.experiments.deep_paths_cell`'s output
-    for one pair.  Path A (Theorem 4.1) with its vertices marked, path B
-    (through the best rescaled dropout networks), the straight line and the
-    line after weight matching; the dashed level is the bound of Theorem 4.1
-    from Experiment A, the larger of the two nets' maxima over layers and
-    their trained losses.
+    ``tables`` is :func:`meanfield.torch.experiments.deep_paths_cell`'s output
+    for one pair, ``{"path": ..., "bound": ...}`` (its ``check`` table is not
+    drawn; one table with a ``table`` column is deprecated).  Path A (Theorem
+    4.1) with its vertices marked, path B (through the best rescaled dropout
+    networks), the straight line and the line after weight matching; the dashed
+    level is the bound of Theorem 4.1 from Experiment A, the larger of the two
+    nets' maxima over layers and their trained losses.
     """
-    paths = table[table["table"] == "path"]
-    bound = table[table["table"] == "bound"]
+    tables = as_tables(tables, ("path", "bound"), "theorem41_paths_figure")
+    paths, bound = tables["path"], tables["bound"]
     level = bound[bound["experiment"].isin(["A", "trained"])]["train_loss"].max()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, split, col, ylabel in ((axes[0], "train", "path_loss", "training loss"),

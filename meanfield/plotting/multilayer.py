@@ -6,21 +6,24 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.tables import multilayer_summary
+from ..analysis.tables import as_tables, multilayer_summary
 from ._base import _label_widths, _legend_outside, _new, _title, rate_plot, save_figure
 from .stability import dropout_vs_size
 
 
-def multilayer_rates(table, ax=None):
+def multilayer_rates(tables, ax=None):
     """eps_D (``|A_l| = N/2``) and eps_C against N, one colour per d, with fitted slopes.
 
-    eps_C is fitted on its means (it is exactly 0 when the path peaks at an
-    end); where a mean is 0 its points are drawn without a fit.
+    ``tables`` is ``{"dropout": ..., "paths": ...}`` of a loaded ``multilayer``
+    sweep (:func:`meanfield.analysis.multilayer_summary`).  eps_C is fitted on
+    its means (it is exactly 0 when the path peaks at an end); where a mean is 0
+    its points are drawn without a fit.
     """
     from ..analysis import loglog_fit
 
+    tables = as_tables(tables, ("dropout", "paths"), "multilayer_rates")
     fig, ax = _new(ax, (6.0, 4.2))
-    per_net, pairs = multilayer_summary(table)
+    per_net, pairs = multilayer_summary(tables)
     for i, (d, g) in enumerate(per_net.groupby("d")):
         means = g.groupby("N")["eps_D"].mean()
         fit = None
@@ -41,17 +44,22 @@ def multilayer_rates(table, ax=None):
             ax.loglog(pos.index, pos.values, "s", ms=5, mfc="none",
                       label=f"eps_C, d = {d} (0 at N = {zero})")
     _label_widths(ax, per_net["N"])
-    _title(ax, "multilayer: dropout of half of each layer, and the path barrier", table)
+    _title(ax, "multilayer: dropout of half of each layer, and the path barrier",
+           tables["dropout"])
     _legend_outside(ax)
     return fig
 
 
-def multilayer_risk(table, ax=None):
-    """Risk at T against N with the extrapolation ``L_inf + c N^(-1/2)`` (labelled as such)."""
+def multilayer_risk(tables, ax=None):
+    """Risk at T against N with the extrapolation ``L_inf + c N^(-1/2)`` (labelled as such).
+
+    ``tables`` as for :func:`multilayer_rates`.
+    """
     from ..analysis import extrapolate
 
+    tables = as_tables(tables, ("dropout", "paths"), "multilayer_risk")
     fig, ax = _new(ax)
-    per_net, _ = multilayer_summary(table)
+    per_net, _ = multilayer_summary(tables)
     for i, (d, g) in enumerate(per_net.groupby("d")):
         m = g.groupby("N")["risk"].agg(["mean", "std"])
         ax.errorbar(m.index, m["mean"], m["std"], fmt="o", capsize=3, color=f"C{i}",
@@ -66,19 +74,22 @@ def multilayer_risk(table, ax=None):
     _label_widths(ax, per_net["N"])
     ax.set_xlabel("N")
     ax.set_ylabel("risk at T (Monte Carlo)")
-    _title(ax, "large-N extrapolation, not the exact limit", table)
+    _title(ax, "large-N extrapolation, not the exact limit", tables["dropout"])
     _legend_outside(ax)
     return fig
 
 
-def multilayer_figures(table, out):
-    """The standard multilayer figures into folder ``out``; their PNG paths."""
+def multilayer_figures(tables, out):
+    """The standard multilayer figures of ``tables`` (as for :func:`multilayer_rates`) into
+    folder ``out``; their PNG paths."""
     out = Path(out)
-    figs = {"multilayer_rates": multilayer_rates(table), "multilayer_risk": multilayer_risk(table)}
-    drop = table[table["table"] == "dropout"]
+    tables = as_tables(tables, ("dropout", "paths"), "multilayer_figures")
+    figs = {"multilayer_rates": multilayer_rates(tables),
+            "multilayer_risk": multilayer_risk(tables)}
+    drop = tables["dropout"]
     if drop["size"].nunique() > 1:
         per = drop.groupby(["N", "seed", "net", "size"], as_index=False)["eps_D"].mean()
         fig = figs["multilayer_dropout_vs_size"] = dropout_vs_size(per)
         fig.axes[0].set_xlabel("A_min = |A_l|")
-        _title(fig.axes[0], "dropout of |A_l| neurons in each layer (mean, seed sd)", table)
+        _title(fig.axes[0], "dropout of |A_l| neurons in each layer (mean, seed sd)", drop)
     return [save_figure(fig, out / name)[0] for name, fig in figs.items()]

@@ -9,7 +9,8 @@ between them on the test set, with histograms of both nets' weights: Figure 3.
 net (their Figures 3 a-c and 4) and ``deep_paths_cell`` the paths between a
 pair (Figure 3 d).  Each takes its settings dataclass
 (:mod:`meanfield.torch.settings`), which :func:`check_settings` checks before
-any work, and returns the cell's table; all are registered as sweep experiments
+any work, and returns the cell's table (``path_cell`` and ``deep_paths_cell``:
+a dict of named tables, stored one file each); all are registered as sweep experiments
 in :mod:`meanfield.experiments.kinds`.  No state is shared between cells but the
 loaded data set (read-only).
 """
@@ -284,17 +285,18 @@ def deep_paths_cell(cell):
 
     Paths: ``A`` (Theorem 4.1 from each net's Experiment A), ``B`` (through
     each net's best rescaled dropout network of Experiment B at layer 1),
-    ``straight`` and ``aligned`` (after weight matching).  Rows with
-    ``table == "path"`` give ``path_loss`` and ``path_error`` (``loss`` names the
+    ``straight`` and ``aligned`` (after weight matching).  Returns three tables,
+    ``{"path": ..., "check": ..., "bound": ...}`` (stored one file each).
+    ``path`` gives ``path_loss`` and ``path_error`` (``loss`` names the
     loss function) on the training and the test set
     (``split``) along each path, at its vertices (``label``) and
     ``n_per_segment`` points of every segment; ``t`` is the position in [0, 1].
-    Rows with ``table == "check"`` give path ``A`` on the training set at the
+    ``check`` gives path ``A`` on the training set at the
     vertices and the midpoint of every segment, each by a forward pass (the
-    ``"path"`` rows take the points of its segments from the vertex outputs,
+    ``path`` table takes the points of its segments from the vertex outputs,
     :func:`meanfield.torch.paths.evaluate_path`), which checks the construction.
-    Rows with ``table == "bound"`` give each net's trained loss and Experiments A
-    and B per layer.
+    ``bound`` gives each net's trained loss and Experiments A and B per layer
+    (``scale``: Experiment B's rescaling, on its rows only).
 
     The nets train in their dtype (float32 by default), and the paths and the
     bound rows of ``trained`` and ``A`` are evaluated in float64 (copies of the
@@ -311,41 +313,43 @@ def deep_paths_cell(cell):
     seed = int(cell.seed)
     X_train, y_train = data.X_train, data.y_train
     with _cell_threads():
-        nets, bounds, rows = [], [], []
+        nets, bounds, bound_rows = [], [], []
         for which, s in (("theta", 2 * seed), ("theta'", 2 * seed + 1)):
             net, _ = train_net(cell, data, cell.init, s)
             a, b = _experiments_ab(cell, net, data, s, [1])
             nets.append(net)
             bounds.append((a, b[1]))
             net64 = copy.deepcopy(net).to(torch.float64)
-            rows.append({"table": "bound", "net": which, "experiment": "trained", "layer": -1,
-                         "train_loss": evaluate(net64, X_train, y_train, cell.loss)["loss"],
-                         "train_loss_native": evaluate(net, X_train, y_train,
-                                                       cell.loss)["loss"]})
-            rows += [{"table": "bound", "net": which, "experiment": "A", "layer": layer,
-                      "train_loss": subnet_loss(net64, X_train, y_train, layer, r["subset"],
-                                                r["xi"], cell.loss),
-                      "train_loss_native": r["loss"]} for layer, r in enumerate(a)]
-            rows.append({"table": "bound", "net": which, "experiment": "B", "layer": 1,
-                         "train_loss": b[1].loss, "train_loss_native": b[1].loss,
-                         "scale": b[1].scale})
+            bound_rows.append({"net": which, "experiment": "trained", "layer": -1,
+                               "train_loss": evaluate(net64, X_train, y_train,
+                                                      cell.loss)["loss"],
+                               "train_loss_native": evaluate(net, X_train, y_train,
+                                                             cell.loss)["loss"]})
+            bound_rows += [{"net": which, "experiment": "A", "layer": layer,
+                            "train_loss": subnet_loss(net64, X_train, y_train, layer,
+                                                      r["subset"], r["xi"], cell.loss),
+                            "train_loss_native": r["loss"]} for layer, r in enumerate(a)]
+            bound_rows.append({"net": which, "experiment": "B", "layer": 1,
+                               "train_loss": b[1].loss, "train_loss_native": b[1].loss,
+                               "scale": b[1].scale})
         paths = {"A": theorem41(nets[0], nets[1], bounds[0][0], bounds[1][0]),
                  "B": best_dropout_path(nets[0], nets[1], bounds[0][1], bounds[1][1]),
                  "straight": straight_path(nets[0], nets[1]),
                  "aligned": straight_path(nets[0], nets[1], aligned=True)}
         ref = copy.deepcopy(nets[0]).to(torch.float64)  # the architecture, in float64
-        frames = []
+        frames = {"path": [], "check": []}
 
         def profile(path, name, split, table, n_per_segment, shortcut=True):
             X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
             prof = evaluate_path(path, ref, X, y, cell.loss, n_per_segment, shortcut) \
                 .rename(columns={"loss": "path_loss", "error": "path_error"})
-            frames.append(prof.assign(path=name, split=split, n_segments=path.n_segments,
-                                      t=prof["s"] / path.n_segments, table=table))
+            frames[table].append(prof.assign(path=name, split=split,
+                                             n_segments=path.n_segments,
+                                             t=prof["s"] / path.n_segments))
 
         for name, path in paths.items():
             for split in ("train", "test"):
                 profile(path, name, split, "path", cell.n_per_segment)
         profile(paths["A"], "A", "train", "check", 3, shortcut=False)
-    return pd.concat([pd.DataFrame(rows), pd.concat(frames, ignore_index=True)],
-                     ignore_index=True)
+    return {**{table: pd.concat(f, ignore_index=True) for table, f in frames.items()},
+            "bound": pd.DataFrame(bound_rows)}
