@@ -26,3 +26,21 @@ def renamed(module, name, table, namespace):
         warn_renamed(f"{module}.{name}", f"{module}.{table[name]}", stacklevel=4)
         return namespace[table[name]]
     raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+
+def renamed_keyword(old, new):
+    """Decorator: the keyword ``old`` of a function still works for one release, as ``new``,
+    with a DeprecationWarning; giving both is a TypeError."""
+    import functools
+
+    def wrap(func):
+        @functools.wraps(func)
+        def call(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(f"{func.__name__}() got both {old}= (deprecated) and {new}=")
+                warn_renamed(f"{func.__name__}({old}=...)", f"{func.__name__}({new}=...)")
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+        return call
+    return wrap

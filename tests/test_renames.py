@@ -218,3 +218,23 @@ def test_couple_flags_and_config_accept_frozen_a_with_a_warning(tmp_path, capsys
         *_, old = couple_setup({**old_cell, "frozen_a": True})
     assert new["train_a"] is old["train_a"] is False
     assert list(couple_options()).index("train_a") == list(couple_options()).index("batch_size") + 1
+
+
+def test_multilayer_summary_keyword_table_is_tables_with_a_warning():
+    """The multilayer and deep_paths readers' first parameter became ``tables`` (a dict of
+    tables); ``table=`` still works for one release, with the same result."""
+    from pathlib import Path
+
+    from meanfield.analysis import multilayer_summary
+    from meanfield.experiments import load_tables
+
+    tables = load_tables(Path(__file__).parent / "data" / "multilayer_stacked")
+    new = multilayer_summary(tables)
+    with pytest.warns(DeprecationWarning, match=r"multilayer_summary\(table=...\)"):
+        old = multilayer_summary(table=tables)
+    for a, b in zip(new, old):
+        assert a.equals(b)
+    with pytest.raises(TypeError, match="both"):
+        multilayer_summary(tables=tables, table=tables)
+    with pytest.raises(TypeError, match="multiple values"):
+        multilayer_summary(tables, table=tables)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from .._deprecation import REMOVED_IN
+from .._deprecation import REMOVED_IN, renamed_keyword
 
 
 #: The distances of a coupled run whose sup over snapshots its rate is fitted on.
@@ -81,6 +81,7 @@ def as_tables(tables, names, caller):
     return tables
 
 
+@renamed_keyword("table", "tables")
 def multilayer_summary(tables):
     """Per-net eps_D at ``|A_l| = N/2`` and per-pair eps_C, from the cell rows.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecation import renamed_keyword
 from ..analysis.tables import as_tables
 from ._base import (
     _clip_notes,
@@ -71,6 +72,7 @@ def experiments_ab_vs_width(table, ax=None):
     return fig
 
 
+@renamed_keyword("table", "tables")
 def theorem41_paths_figure(tables):
     """Figure 3 d of Nguyen, Bréchet & Mondelli: training loss and test error along the paths.
 

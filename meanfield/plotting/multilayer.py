@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .._deprecation import renamed_keyword
 from ..analysis.tables import as_tables, multilayer_summary
 from ._base import _label_widths, _legend_outside, _new, _title, rate_plot, save_figure
 from .stability import dropout_vs_size
 
 
+@renamed_keyword("table", "tables")
 def multilayer_rates(tables, ax=None):
     """eps_D (``|A_l| = N/2``) and eps_C against N, one colour per d, with fitted slopes.
 
@@ -50,6 +52,7 @@ def multilayer_rates(tables, ax=None):
     return fig
 
 
+@renamed_keyword("table", "tables")
 def multilayer_risk(tables, ax=None):
     """Risk at T against N with the extrapolation ``L_inf + c N^(-1/2)`` (labelled as such).
 
@@ -79,6 +82,7 @@ def multilayer_risk(tables, ax=None):
     return fig
 
 
+@renamed_keyword("table", "tables")
 def multilayer_figures(tables, out):
     """The standard multilayer figures of ``tables`` (as for :func:`multilayer_rates`) into
     folder ``out``; their PNG paths."""
