@@ -49,6 +49,43 @@ def test_two_layer_sgd_is_the_old_sgd_with_multilayer_argument_order():
     assert "SGD" not in meanfield.__all__ and "TwoLayerSGD" in meanfield.__all__
 
 
+def test_particle_limit_and_run_limit_take_net_then_task_and_the_old_order_warns():
+    from meanfield.twolayer import ParticleLimit, run_limit
+
+    (a, W), (a0, W0) = _weights(30, 1), _weights(4, 2)
+    kw = {"h": 0.1, "progress": False}
+    new = run_limit((a, W), TASK, [0.0, 0.3], (a0, W0), **kw)
+    same = run_limit(TwoLayerNet(TASK, a, W), task=TASK, times=[0.0, 0.3],
+                     tagged=TwoLayerNet(TASK, a0, W0), **kw)
+    with pytest.warns(DeprecationWarning, match=r"run_limit\(\(a_ref, W_ref\), task, times"):
+        old = run_limit(TASK, a, W, [0.0, 0.3], a0, W0, **kw)
+    with pytest.warns(DeprecationWarning, match="run_limit"):
+        old_kw = run_limit(TASK, a, W, times=[0.0, 0.3], a_tag=a0, W_tag=W0, **kw)
+    for run in (same, old, old_kw):
+        np.testing.assert_array_equal(run.W, new.W)
+        np.testing.assert_array_equal(run.risk, new.risk)
+    assert new.W.shape == (2, 4, TASK.d) and not np.array_equal(new.W[1], W0)
+    with pytest.warns(DeprecationWarning, match="run_limit"):
+        untagged = run_limit(TASK, a, W, [0.3], **kw)
+    assert untagged.risk[0] == run_limit((a, W), TASK, [0.3], **kw).risk[0] == new.risk[1]
+    with pytest.raises(TypeError, match="missing times"):
+        run_limit((a, W), TASK)
+    with pytest.raises(TypeError, match="both a_tag and W_tag"):
+        run_limit(TASK, a, W, [0.3], a0, **kw)
+    lim = ParticleLimit((a, W), TASK, (a0, W0), h=0.1)
+    with pytest.warns(DeprecationWarning, match=r"ParticleLimit\(\(a_ref, W_ref\), task"):
+        former = ParticleLimit(TASK, a, W, a0, W0, h=0.1)
+    for stepper in (lim, former):
+        stepper.plan(0.3)
+        stepper.advance(3)
+    np.testing.assert_array_equal(lim.snapshot()[1], former.snapshot()[1])
+    np.testing.assert_array_equal(lim.snapshot()[1], new.W[1])
+    with pytest.raises(ValueError, match="tagged must be a TwoLayerNet or a pair"):
+        ParticleLimit((a, W), TASK, a0)
+    with pytest.raises(ValueError, match=r"ref_W must have shape \(N, 4\)"):
+        ParticleLimit((a, W[:, :3]), TASK)
+
+
 def test_trajectory_is_two_layer_run():
     from meanfield.stepping import TwoLayerRun
 

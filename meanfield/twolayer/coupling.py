@@ -240,7 +240,7 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     times = steps * alpha
     sgd = run_sgd((a0, W0), task, alpha, times, batch_size=batch_size, schedule=schedule,
                   train_a=train_a, rng=r_sgd, progress=progress)
-    lim = run_limit(task, a_ref, W_ref, times, a0, W0, h=h, method=method, schedule=schedule,
+    lim = run_limit((a_ref, W_ref), task, times, (a0, W0), h=h, method=method, schedule=schedule,
                     train_a=train_a, progress=progress)
     lim.times = sgd.times.copy()  # equal up to round-off; keep one clock
     config = coupled_config(task, N, M, alpha, T, h=h, method=method, batch_size=batch_size,
