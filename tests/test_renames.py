@@ -133,10 +133,10 @@ def test_twolayer_dropout_loss_and_gap_take_net_keep_loss():
 
 
 def test_rescaled_dropout_returns_one_dataclass_and_the_old_forms_warn():
-    from meanfield.dropout import RescaledDropout, rescaled_dropout
+    from meanfield.dropout import RescaledDropout, best_scales, draw_keep
     from meanfield.twolayer.dropout import rescaled_dropout as two_layer
 
-    res = rescaled_dropout([lambda r: (r - 3.0) ** 2 + 1.0, 0.5], keeps=["A", "B"])
+    res = best_scales([lambda r: (r - 3.0) ** 2 + 1.0, 0.5], keeps=["A", "B"])
     assert isinstance(res, RescaledDropout)
     assert (res.best, res.loss, res.scale, res.keep) == (1, 0.5, 1.0, "B")
     assert res.scales[0] == pytest.approx(3.0, rel=1e-6)
@@ -150,13 +150,82 @@ def test_rescaled_dropout_returns_one_dataclass_and_the_old_forms_warn():
     with pytest.raises(KeyError):
         res["nonsense"]  # noqa: B018
     a, W = _weights(20, 3)
-    two = two_layer(TASK, a, W, 10, n_draws=4, rng=1)
+    two = two_layer(TwoLayerNet(TASK, a, W), draw_keep(20, 10, 1, n_draws=4))
     assert isinstance(two, RescaledDropout) and two.loss == two.losses.min()
     with pytest.warns(DeprecationWarning, match="RescaledDropout.keep"):
         assert two.subset is two.keep
     full = np.zeros(20)
     full[two.keep] = two.scale * a[two.keep] * 20 / two.keep.size
     assert TASK.risk(full, W) == pytest.approx(two.loss, rel=1e-10)
+
+
+def test_rescaled_dropout_has_one_signature_on_every_backend_and_the_old_forms_warn():
+    import inspect
+
+    from meanfield import dropout as top
+    from meanfield.twolayer.dropout import population_risk
+    from meanfield.twolayer.dropout import rescaled_dropout as two_layer
+
+    pytest.importorskip("torch")
+    import meanfield.torch as mt
+
+    names = ["net", "keeps", "loss", "max_scale", "bracket"]
+    for f in (top.rescaled_dropout, two_layer, mt.rescaled_dropout):
+        assert list(inspect.signature(f).parameters) == names, f
+    a, W = _weights(20, 3)
+    net, keeps = TwoLayerNet(TASK, a, W), top.draw_keep(20, 10, 1, n_draws=2)
+    exact = two_layer(net, keeps)  # the closed-form quadratic in the scale
+    # Brent on task.risk itself (one kept set: some 30 exact risks)
+    generic = top.rescaled_dropout(net, keeps[1:], population_risk)
+    assert generic.keep is keeps[1]
+    assert generic.loss == pytest.approx(exact.losses[1], rel=1e-10)
+    assert generic.scale == pytest.approx(exact.scales[1], rel=1e-6)
+    assert generic.fixed_losses[0] == pytest.approx(exact.fixed_losses[1], rel=1e-12)
+    assert exact.scales[1] != pytest.approx(1.0, abs=1e-3)  # the search moved the scale
+    # the former two-layer form: the same draws, the same bits
+    with pytest.warns(DeprecationWarning, match=r"rescaled_dropout\(TwoLayerNet\(task, a, W\), "
+                                                r"keeps\)"):
+        old = two_layer(TASK, a, W, 10, n_draws=2, rng=1)
+    with pytest.warns(DeprecationWarning, match="draw_keep"):
+        old_sub = two_layer(TASK, a, W, 10, subsets=keeps)
+    for r in (old, old_sub):
+        np.testing.assert_array_equal(r.losses, exact.losses)
+        np.testing.assert_array_equal(r.keep, exact.keep)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="rng is required"):
+        two_layer(TASK, a, W, 10)
+    # the former top-level form: best_scales
+    objectives = [lambda r: (r - 2.0) ** 2, 3.0]
+    with pytest.warns(DeprecationWarning, match=r"best_scales\(objectives"):
+        old_top = top.rescaled_dropout(objectives, None, None, ["x", "y"])
+    assert (old_top.best, old_top.keep) == (0, "x")
+    assert old_top.scale == pytest.approx(2.0, rel=1e-6) == top.best_scales(objectives).scale
+    with pytest.raises(ValueError, match="loss must be a callable"):
+        top.rescaled_dropout(net, keeps, "square")
+
+
+def test_torch_rescaled_dropout_takes_masks_or_kept_sets_and_is_experiment_b():
+    torch = pytest.importorskip("torch")
+    import meanfield.torch as mt
+
+    net = mt.FullyConnectedNet(4, 10, 3, depth=3, seed=1, dtype=torch.float64)
+    X = np.random.default_rng(0).standard_normal((30, 4))
+    y = np.random.default_rng(1).integers(0, 3, 30)
+    b = mt.best_rescaled_dropout(net, X, y, 1, draws=3, seed=5)
+    masks = mt.random_half_masks(net, 3, 5)
+    loss = mt.DataLoss(net, X, y)
+    same = mt.rescaled_dropout(net, masks, loss)
+    np.testing.assert_array_equal(same.losses, b.losses)
+    assert torch.equal(same.keep, b.keep) and same.scale == b.scale
+    sets = [[np.flatnonzero(row) for row in m.numpy()] for m in masks]
+    as_sets = mt.rescaled_dropout(net, sets, loss)
+    np.testing.assert_array_equal(as_sets.losses, b.losses)
+    assert [k.tolist() for k in as_sets.keep] == [k.tolist() for k in sets[b.best]]
+    # the loss at scale 1 is the dropout network's own loss on the data
+    np.testing.assert_allclose(b.fixed_losses, mt.evaluate(net, X, y, masks=masks)["loss"],
+                               rtol=1e-12)
+    assert b.loss <= b.fixed_losses[b.best] + 1e-15
+    with pytest.raises(ValueError, match="loss must be a meanfield.torch.DataLoss"):
+        mt.rescaled_dropout(net, masks, "cross_entropy")
 
 
 # --- couple: frozen_a -> train_a ------------------------------------------------------------
