@@ -79,7 +79,7 @@ def main(argv=None):
     rows = []
     for M in args.M:
         A, W = InitialLaw().sample(M, task.d, np.random.default_rng(M))
-        lim = ParticleLimit(task, A, W, h=0.1, method="euler")
+        lim = ParticleLimit((A, W), task, h=0.1, method="euler")
 
         def step():
             return lim.step(0.0, 0.1, False)

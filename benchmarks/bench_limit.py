@@ -79,7 +79,7 @@ def main(argv=None):
     M, d = args.M, args.d
     task = teacher_student(d, "relu", width=4)
     a, W = InitialLaw().sample(M, d, np.random.default_rng(0))
-    lim = ParticleLimit(task, a, W, h=0.01, method="euler")
+    lim = ParticleLimit((a, W), task, h=0.01, method="euler")
 
     def step():
         lim.plan(lim.time + 0.01)
@@ -88,7 +88,7 @@ def main(argv=None):
     step()  # compile
     jax_line = "no JAX column (--no-jax, or jax not installed: pip install -e .[bench])"
     if jax is not None:
-        one = ParticleLimit(task, a, W, h=0.01, method="euler")
+        one = ParticleLimit((a, W), task, h=0.01, method="euler")
         one.plan(0.01)
         one.advance(1)
         A1, W1 = one.current()

@@ -39,7 +39,7 @@ law = radius_of_gaussian(d, std=0.8)
 sol = solve_radial(task, law, times, M=1000, h=0.02)
 W0 = sample_weights(law, M, d, 0)
 # the tagged particles (whose weights are returned) are the population itself
-particles = run_limit(task, np.ones(M), W0, times, np.ones(M), W0, h=0.05, train_a=False,
+particles = run_limit((np.ones(M), W0), task, times, (np.ones(M), W0), h=0.05, train_a=False,
                       progress=False)
 radii = np.linalg.norm(particles.W, axis=2)
 print("risk, PDE:      ", np.round(sol.risk, 4))

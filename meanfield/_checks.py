@@ -32,8 +32,13 @@ def at_most(name: str, value, limit, why: str):
     """``value``, after raising ValueError naming ``name``, the limit and ``why`` when it is
     above ``limit`` (a size typed with too many digits: said before any work)."""
     if value > limit:
-        raise ValueError(f"{name} must be <= {limit:.3g} ({why}), got {value:.3g}")
+        raise ValueError(f"{name} must be <= {_number(limit)} ({why}), got {_number(value)}")
     return value
+
+
+def _number(x):
+    """An integer in full (a width of 10001 is not "1e+04"), a float to 3 digits."""
+    return str(x) if isinstance(x, numbers.Integral) else f"{x:.3g}"
 
 
 def fits_in_memory(what: str, n_floats, names: str, share=0.5) -> None:

@@ -44,3 +44,22 @@ def renamed_keyword(old, new):
             return func(*args, **kwargs)
         return call
     return wrap
+
+
+def bind_form(name, names, args, kwargs, required=None):
+    """Bind the positional ``args`` and the keywords of ``kwargs`` named in ``names`` (a call
+    form of ``name``): a dict of the bound values; the keywords bound are removed from
+    ``kwargs``, the others stay for the caller.  ``required`` (default: all of ``names``)
+    must be bound; TypeError as Python's own for too many, repeated or missing arguments."""
+    if len(args) > len(names):
+        raise TypeError(f"{name} takes {len(names)} positional arguments, got {len(args)}")
+    bound = dict(zip(names, args))
+    for k in names:
+        if k in kwargs:
+            if k in bound:
+                raise TypeError(f"{name} got multiple values for argument {k!r}")
+            bound[k] = kwargs.pop(k)
+    missing = [k for k in (names if required is None else required) if k not in bound]
+    if missing:
+        raise TypeError(f"{name}({', '.join(names)}): missing {', '.join(missing)}")
+    return bound

@@ -406,24 +406,32 @@ class RescaledDropout:
         return self.keep
 
 
-def rescaled_dropout(objectives, bracket=None, max_scale=None, keeps=None, fixed_losses=None):
+def rescaled_dropout(*args, **kwargs):
     """The best rescaled dropout network: per kept set the output scale of least loss.
 
     Kuditipudi et al. (Definition 1) keep half of the units and multiply the
     dropout network's output by a scalar chosen for the lowest loss;
     Experiment B of Nguyen, Bréchet & Mondelli takes the best of several
-    random kept sets.  The caller gives, per kept set, the loss as a function
-    of the scale ``r``; each is minimised by Brent's method without bounds,
+    random kept sets.  Per kept set, the loss as a function of the scale ``r``
+    is minimised by Brent's method without bounds,
     ``scipy.optimize.minimize_scalar(method="brent")``, the search of Nguyen
-    et al., Section 6, Experiment B, step (ii).
+    et al., Section 6, Experiment B, step (ii) (:func:`best_scales`).
+
+    One signature on every backend: :func:`meanfield.twolayer.dropout.rescaled_dropout`
+    (the exact population risk, in closed form) and
+    :func:`meanfield.torch.rescaled_dropout` (a loss on data, every draw's
+    outputs in one batched pass) take the same arguments.
 
     Parameters
     ----------
-    objectives : sequence
-        Per kept set, ``f(r) -> float``, or a float where the loss does not
-        depend on ``r`` (a dropout network with zero output: its scale is 1).
-    bracket : tuple, optional
-        Brent's starting bracket (scipy's default when None).
+    net : Network
+    keeps : sequence
+        The kept sets, one per draw (e.g. :func:`draw_keep` with ``n_draws``),
+        each as ``loss`` takes it.
+    loss : callable
+        ``loss(net, keep, scale) -> float``: the loss of the dropout network of
+        ``net`` on ``keep`` (eq. (3.4), the ``N/|A|`` rescaling included) with
+        its output multiplied by ``scale``.
     max_scale : float, optional
         Opt-in bound, not the paper's search: when Brent's minimiser leaves
         ``[1 / max_scale, max_scale]``, search that interval instead
@@ -432,25 +440,84 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None, keeps=None, fixed
         error the cross-entropy falls as the scale grows, and the unbounded
         search returns a large scale and a loss near 0; the paper's search
         is unbounded all the same.
-
-    keeps : sequence, optional
-        The kept set of each objective: the result's ``keep`` is the best one.
-    fixed_losses : array_like, optional
-        The loss of each dropout network at scale 1, passed on to the result.
+    bracket : tuple, optional
+        Brent's starting bracket (scipy's default when None).
 
     Returns
     -------
     RescaledDropout
-        The best kept set's loss and scale, every set's, and (with ``keeps``)
-        the best kept set.
+        The best kept set's loss and scale, every set's, the best kept set
+        ``keep`` and the losses at scale 1 (``fixed_losses``).
+
+    Notes
+    -----
+    The former call ``rescaled_dropout(objectives, bracket, max_scale, keeps,
+    fixed_losses)``, on the losses as functions of the scale, works for one
+    release with a DeprecationWarning; it is :func:`best_scales`.
 
     References
     ----------
     Kuditipudi et al. (2019), Definition 1; Nguyen, Bréchet & Mondelli
     (2021), Section 6, Experiment B.
     """
-    if max_scale is not None and not (np.isfinite(max_scale) and max_scale > 1.0):
-        raise ValueError(f"max_scale must be None or a finite number > 1, got {max_scale!r}")
+    from ._deprecation import bind_form, warn_renamed
+
+    if (args and not isinstance(args[0], Network)) or "objectives" in kwargs:
+        old = bind_form("rescaled_dropout", _OLD_RESCALED, args, kwargs,
+                        required=["objectives"])
+        if kwargs:
+            raise TypeError(f"rescaled_dropout got unexpected keywords {sorted(kwargs)}")
+        warn_renamed("meanfield.dropout.rescaled_dropout(objectives, ...)",
+                     "rescaled_dropout(net, keeps, loss) with loss(net, keep, scale), or "
+                     "best_scales(objectives, ...) for the losses as functions of the scale")
+        return best_scales(**old)
+    new = bind_form("rescaled_dropout", ("net", "keeps", "loss"), args, kwargs)
+    unknown = set(kwargs) - {"max_scale", "bracket"}
+    if unknown:
+        raise TypeError(f"rescaled_dropout got unexpected keywords {sorted(unknown)}")
+    net, keeps, loss = new["net"], new["keeps"], new["loss"]
+    _check_max_scale(kwargs.get("max_scale"))
+    if not callable(loss):
+        raise ValueError(f"loss must be a callable loss(net, keep, scale), got {loss!r}")
+    keeps = list(keeps)
+    objectives = [lambda r, k=k: loss(net, k, r) for k in keeps]
+    return best_scales(objectives, keeps=keeps,
+                       fixed_losses=[loss(net, k, 1.0) for k in keeps], **kwargs)
+
+
+#: The arguments of the former ``rescaled_dropout(objectives, ...)``, in order.
+_OLD_RESCALED = ("objectives", "bracket", "max_scale", "keeps", "fixed_losses")
+
+
+def best_scales(objectives, *, keeps=None, fixed_losses=None, bracket=None, max_scale=None):
+    """Per kept set the output scale of least loss, the losses given as functions of the scale.
+
+    The search of :func:`rescaled_dropout` (Brent's method without bounds,
+    Nguyen et al., Section 6, Experiment B, step (ii)), for a caller that has
+    the loss of each dropout network as a function of the scale ``r``.
+
+    Parameters
+    ----------
+    objectives : sequence
+        Per kept set, ``f(r) -> float``, or a float where the loss does not
+        depend on ``r`` (a dropout network with zero output: its scale is 1).
+    keeps : sequence, optional
+        The kept set of each objective: the result's ``keep`` is the best one.
+    fixed_losses : array_like, optional
+        The loss of each dropout network at scale 1, passed on to the result.
+    bracket, max_scale
+        As in :func:`rescaled_dropout`.
+
+    Returns
+    -------
+    RescaledDropout
+
+    References
+    ----------
+    Kuditipudi et al. (2019), Definition 1; Nguyen, Bréchet & Mondelli
+    (2021), Section 6, Experiment B.
+    """
+    _check_max_scale(max_scale)
     from scipy.optimize import minimize_scalar
 
     losses, scales = np.empty(len(objectives)), np.empty(len(objectives))
@@ -471,3 +538,24 @@ def rescaled_dropout(objectives, bracket=None, max_scale=None, keeps=None, fixed
     return RescaledDropout(float(losses[best]), float(scales[best]), best, losses, scales,
                            None if keeps is None else keeps[best],
                            None if fixed_losses is None else np.asarray(fixed_losses))
+
+
+def _check_max_scale(max_scale):
+    if max_scale is not None and not (np.isfinite(max_scale) and max_scale > 1.0):
+        raise ValueError(f"max_scale must be None or a finite number > 1, got {max_scale!r}")
+
+
+def _rescaled_signature(loss=None):
+    """``(net, keeps, loss, *, max_scale=None, bracket=None)``: the signature
+    :func:`rescaled_dropout` has on every backend (what help() and the docs show), with
+    the backend's default ``loss`` where it has one."""
+    import inspect
+
+    P = inspect.Parameter
+    return inspect.Signature(
+        [P("net", P.POSITIONAL_OR_KEYWORD), P("keeps", P.POSITIONAL_OR_KEYWORD),
+         P("loss", P.POSITIONAL_OR_KEYWORD, **({} if loss is None else {"default": loss})),
+         P("max_scale", P.KEYWORD_ONLY, default=None), P("bracket", P.KEYWORD_ONLY, default=None)])
+
+
+rescaled_dropout.__signature__ = _rescaled_signature()

@@ -49,7 +49,7 @@ def main(out):
 
     a, W = InitialLaw().sample(200, task.d, np.random.default_rng(2))
     res["limit"] = same("particle limit", [run_limit(
-        task, a, W, [t / 4 for t in ts], a[:10], W[:10], h=0.05, progress=False).W[-1]
+        (a, W), task, [t / 4 for t in ts], (a[:10], W[:10]), h=0.05, progress=False).W[-1]
         for ts in SCHEDULES])
 
     ptask = isotropic_gaussians(20, 0.5, "ramp")

@@ -4,6 +4,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -357,3 +358,46 @@ def test_python_dash_m_meanfield_is_the_command_line():
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith(
         "meanfield couple: error:")
+
+
+def test_couple_check_builds_no_task_even_for_the_widest_teacher(monkeypatch):
+    """A teacher of width 10^4 (the largest allowed) sums 10^8 teacher pairs when built:
+    the check of a couple cell took 9 s building it.  It checks the settings as values."""
+    import meanfield.tasks as tasks
+    from meanfield.experiments.kinds import get_experiment
+    from meanfield.twolayer.coupling import CoupleSettings
+
+    def build(*args, **kwargs):
+        raise AssertionError("a check built the task")
+
+    with monkeypatch.context() as m:
+        m.setattr(tasks, "teacher_student", build)
+        m.setattr(tasks, "isotropic_gaussians", build)
+        t = time.perf_counter()
+        assert CoupleSettings(width=10_000).check().width == 10_000
+        get_experiment("couple").check({"width": 10_000})
+        get_experiment("couple").check({"task": "isotropic", "activation": "ramp"})
+        assert time.perf_counter() - t < 0.5
+        with pytest.raises(ValueError, match="activation"):
+            CoupleSettings(activation="relux").check()
+        with pytest.raises(ValueError, match="width must be <= 10000 .*, got 10001"):
+            CoupleSettings(width=10_001).check()
+    # the run's task is the one it was: E y^2 of three orthonormal ReLU units, averaged,
+    # is (3 E relu^2 + 6 (E relu)^2) / 9 = 1/6 + 1/(3 pi)
+    task = CoupleSettings(d=5, width=3).setup()[0]
+    assert task.ey2 == pytest.approx(1 / 6 + 1 / (3 * np.pi), rel=1e-12)
+
+
+def test_couple_device_without_torch_is_one_line_with_the_install_hint(tmp_path, capsys,
+                                                                       monkeypatch):
+    """It said "No module named 'torch'" and nothing of how to install it.  Torch missing:
+    its modules (and those of meanfield that import it) cannot be imported."""
+    for name in [m for m in sys.modules if m == "torch" or m.startswith("torch.")] + [
+            "torch", "meanfield.torch.pairs", "meanfield.torch.models"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    out = tmp_path / "o"
+    assert main(["couple", "--device", "cuda", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "device=cuda needs torch" in err[0], err
+    assert "pip install torch==" in err[0] and "for a GPU" in err[0], err
+    assert not out.exists()

@@ -89,10 +89,12 @@ def test_first_half_and_nested_subsets():
 
 
 def test_rescaled_dropout_finds_the_exact_optimal_scale():
-    from meanfield.twolayer.dropout import rescaled_dropout
+    from meanfield.dropout import draw_keep
+    from meanfield.twolayer.dropout import TwoLayerNet, rescaled_dropout
 
     a, W = _net(3, 20)
-    res = rescaled_dropout(TASK, a, W, 10, n_draws=6, rng=1)
+    net = TwoLayerNet(TASK, a, W)
+    res = rescaled_dropout(net, draw_keep(20, 10, 1, n_draws=6))
     assert res.losses.size == 6 and res.loss == res.losses.min()
     assert np.all(res.losses <= res.fixed_losses + 1e-15)  # r = 1 is eq. (3.4)
     A = res.keep
@@ -101,10 +103,10 @@ def test_rescaled_dropout_finds_the_exact_optimal_scale():
     full = np.zeros(20)
     full[A] = res.scale * a[A] * 20 / A.size
     assert TASK.risk(full, W) == pytest.approx(res.loss, rel=1e-10)
-    same = rescaled_dropout(TASK, a, W, 10, subsets=[A])
+    same = rescaled_dropout(net, [A])
     assert same.loss == pytest.approx(res.loss, rel=1e-12)
-    with pytest.raises(ValueError, match="rng is required"):
-        rescaled_dropout(TASK, a, W, 10)
+    with pytest.raises(ValueError, match="keeps must hold at least one"):
+        rescaled_dropout(net, [])
 
 
 def test_risk_skips_zero_output_weights_exactly():

@@ -309,11 +309,11 @@ def test_limit_on_a_large_sample_tracks_the_gaussian_limit():
     n = 20000 (measured 6e-3), while a 200-row sample is off by more (measured 0.04)."""
     gt = teacher_student(3, "erf", width=2)
     a, W = InitialLaw().sample(60, 3, np.random.default_rng(1))
-    ref = run_limit(gt, a, W, [0.0, 1.0], a, W, h=0.25, progress=False)
+    ref = run_limit((a, W), gt, [0.0, 1.0], (a, W), h=0.25, progress=False)
     gaps = {}
     for n in (20_000, 200):
         et = EmpiricalTask(*gt.sample(n, np.random.default_rng(2)), "erf")
-        lim = run_limit(et, a, W, [0.0, 1.0], a, W, h=0.25, progress=False)
+        lim = run_limit((a, W), et, [0.0, 1.0], (a, W), h=0.25, progress=False)
         gaps[n] = np.abs(lim.W[-1] - ref.W[-1]).max()
         assert lim.risk[0] == et.risk(a, W)             # R(rho_0) of the reference population
     assert np.abs(ref.W[-1] - W).max() > 0.5           # the particles did move
@@ -328,7 +328,7 @@ def test_run_coupled_on_digits():
     assert res.config["task_description"] == "digits:0,1 (n = 200); erf; d = 64"
     assert res.sgd.risk[-1] < res.sgd.risk[0] and res.limit.risk[-1] < res.limit.risk[0]
     # the limit's risk is R of its reference population, exactly
-    lim = ParticleLimit(task, *InitialLaw().sample(40, 64, np.random.default_rng(0)))
+    lim = ParticleLimit(InitialLaw().sample(40, 64, np.random.default_rng(0)), task)
     assert lim.risk() == task._risk(*lim.population())
 
 

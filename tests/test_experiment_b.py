@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from meanfield import TORCH_HINT
-from meanfield.dropout import rescaled_dropout
+from meanfield.dropout import best_scales
 
 torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_HINT}")
 
@@ -18,16 +18,16 @@ SCALE_RTOL = 1e-6
 
 def test_default_search_is_unbounded_and_the_bound_is_an_opt_in():
     objectives = [lambda r: (r - 7.0) ** 2 + 1.0, lambda r: (r - 0.1) ** 2 + 0.5, 2.0]
-    res = rescaled_dropout(objectives, bracket=(0.5, 2.0))
+    res = best_scales(objectives, bracket=(0.5, 2.0))
     best, losses, scales = res.best, res.losses, res.scales
     assert res.loss == losses[1] and res.scale == scales[1] and res.keep is None
     np.testing.assert_allclose(scales, [7.0, 0.1, 1.0], rtol=SCALE_RTOL)
     np.testing.assert_allclose(losses, [1.0, 0.5, 2.0], rtol=1e-12)
     assert best == 1
-    bounded = rescaled_dropout(objectives, bracket=(0.5, 2.0), max_scale=4.0).scales
+    bounded = best_scales(objectives, bracket=(0.5, 2.0), max_scale=4.0).scales
     np.testing.assert_allclose(bounded, [4.0, 0.25, 1.0], rtol=1e-4)
     with pytest.raises(ValueError, match="max_scale must be None or a finite number > 1"):
-        rescaled_dropout(objectives, max_scale=0.5)
+        best_scales(objectives, max_scale=0.5)
 
 
 @pytest.mark.parametrize("c", [7.0, 0.1])

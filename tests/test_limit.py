@@ -35,10 +35,10 @@ def test_particle_limit_shows_its_order(method):
     p = get_method(method).order
 
     def final(h):
-        tr = run_limit(task, a, W, [0.8], a[:5], W[:5], h=h, method=method, progress=False)
+        tr = run_limit((a, W), task, [0.8], (a[:5], W[:5]), h=h, method=method, progress=False)
         return np.concatenate([tr.a[0], tr.W[0].ravel()])
 
-    ref = run_limit(task, a, W, [0.8], a[:5], W[:5], h=0.005, method="rk4", progress=False)
+    ref = run_limit((a, W), task, [0.8], (a[:5], W[:5]), h=0.005, method="rk4", progress=False)
     ref = np.concatenate([ref.a[0], ref.W[0].ravel()])
     e1, e2 = (np.abs(final(h) - ref).max() for h in (0.1, 0.05))
     assert np.log2(e1 / e2) == pytest.approx(p, abs=0.35)
@@ -47,8 +47,8 @@ def test_particle_limit_shows_its_order(method):
 def test_tagged_particle_equal_to_a_reference_particle_follows_it():
     task = teacher_student(5, "relu", width=2)
     a, W = InitialLaw().sample(50, task.d, np.random.default_rng(1))
-    tr = run_limit(task, a, W, [0.0, 0.5, 1.0], a[:3], W[:3], h=0.1, progress=False)
-    lim = ParticleLimit(task, a, W, h=0.1)
+    tr = run_limit((a, W), task, [0.0, 0.5, 1.0], (a[:3], W[:3]), h=0.1, progress=False)
+    lim = ParticleLimit((a, W), task, h=0.1)
     lim.plan(1.0)
     lim.advance(10)
     ref_a, ref_W = lim.population()
@@ -61,15 +61,15 @@ def test_tagged_particle_equal_to_a_reference_particle_follows_it():
 def test_lands_exactly_on_snapshot_times():
     task = teacher_student(3, "erf")
     a, W = InitialLaw().sample(10, 3, np.random.default_rng(0))
-    tr = run_limit(task, a, W, [0.0, 0.13, 0.3], h=0.05, progress=False)
+    tr = run_limit((a, W), task, [0.0, 0.13, 0.3], h=0.05, progress=False)
     np.testing.assert_allclose(tr.times, [0.0, 0.13, 0.3], rtol=0, atol=1e-15)
 
 
 def test_limit_noise_variance():
     task = teacher_student(10, "relu")
     a, W = np.zeros(200), np.zeros((200, 10))
-    tr = run_limit(task, a, W, [1.0], h=0.1, method="euler", temperature=0.2, train_a=False,
-                   progress=False, a_tag=a, W_tag=W)
+    tr = run_limit((a, W), task, [1.0], h=0.1, method="euler", temperature=0.2, train_a=False,
+                   progress=False, tagged=(a, W))
     assert tr.W[0].var() == pytest.approx(4 * 0.2 * 1.0, rel=5 * np.sqrt(2 / 2000))
 
 
@@ -77,13 +77,13 @@ def test_bad_arguments():
     task = teacher_student(3, "relu")
     a, W = InitialLaw().sample(4, 3, np.random.default_rng(0))
     with pytest.raises(ValueError, match="method must be one of"):
-        ParticleLimit(task, a, W, method="rk45")
+        ParticleLimit((a, W), task, method="rk45")
     with pytest.raises(ValueError, match="h must be"):
-        ParticleLimit(task, a, W, h=0)
+        ParticleLimit((a, W), task, h=0)
     with pytest.raises(ValueError, match="method must be 'euler' when temperature"):
-        ParticleLimit(task, a, W, temperature=0.1)
+        ParticleLimit((a, W), task, temperature=0.1)
     with pytest.raises(ValueError, match="M must be >= 1"):
-        ParticleLimit(task, a[:0], W[:0])
+        ParticleLimit((a[:0], W[:0]), task)
 
 
 def test_arrays_checked_once_at_the_boundary(monkeypatch):
@@ -100,9 +100,9 @@ def test_arrays_checked_once_at_the_boundary(monkeypatch):
     counts = []
     for steps in (2, 8):
         calls.clear()
-        lim = ParticleLimit(task, a, W, a[:3], W[:3], h=0.05)
+        lim = ParticleLimit((a, W), task, (a[:3], W[:3]), h=0.05)
         at_start = len(calls)
-        run_limit(task, a, W, [0.0, 0.05 * steps], a[:3], W[:3], h=0.05, progress=False)
+        run_limit((a, W), task, [0.0, 0.05 * steps], (a[:3], W[:3]), h=0.05, progress=False)
         counts.append((at_start, len(calls)))
         assert lim.M == 20
     # two checks (reference and tagged) per construction, nothing per RK stage or risk
@@ -114,6 +114,6 @@ def test_a_stage_that_leaves_the_finite_range_is_a_divergence():
     from meanfield.stepping import DivergenceError
 
     task = teacher_student(3, "erf", width=1)
-    lim = ParticleLimit(task, np.ones(2), np.ones((2, 3)), h=0.1)
+    lim = ParticleLimit((np.ones(2), np.ones((2, 3))), task, h=0.1)
     with pytest.raises(DivergenceError):
         lim.field(0.0, (np.array([np.nan, 1.0]), np.ones((2, 3))))

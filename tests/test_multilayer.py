@@ -94,6 +94,29 @@ def test_bad_layer_sizes_and_subsets_raise(rng):
         MultilayerConfig(N=1).check()
 
 
+def test_a_cell_at_d_a_million_checks_without_the_d_by_d_identity():
+    """The default teacher's rows e_1 .. e_width were cut from np.eye(d), a d x d matrix:
+    7.3 TiB and a MemoryError at d = 10^6.  The same weights, bit for bit, at ordinary d."""
+    import tracemalloc
+
+    for d, width in [(1, 1), (3, 2), (20, 2), (20, 20), (50, 7)]:
+        t = teacher_student(d, "relu", width=width)  # relu: closed-form pair sums, fast
+        np.testing.assert_array_equal(t.teacher.V, np.eye(d)[:width])
+        assert t.teacher.V.shape == (width, d) and t.teacher.V.flags.c_contiguous
+    ref = teacher_student(6, "erf", width=3, teacher_W=np.eye(6)[:3])
+    a, W = np.ones(5), np.random.default_rng(0).standard_normal((5, 6))
+    assert teacher_student(6, "erf", width=3).risk(a, W) == ref.risk(a, W)
+    tracemalloc.start()
+    try:
+        task = MultilayerConfig(d=10**6).check()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert task.d == 10**6 and task.teacher.V.shape == (2, 10**6)
+    assert task.teacher.V[1, 1] == 1.0 and task.teacher.V.sum() == 2.0
+    assert peak < 200e6  # a few (2, d) arrays, not d^2
+
+
 def test_mc_risk_standard_error_covers_a_second_sample():
     task = teacher_student(6, "tanh", width=2)
     net = init_net(6, 30, rng=4)

@@ -112,7 +112,7 @@ def test_pde_matches_the_full_space_particle_limit():
     times = np.linspace(0.0, 2.0, 5)
     sol = solve_radial(task, law, times, M=400)
     W = sample_weights(law, 800, 10, 3)
-    stepper = ParticleLimit(task, np.ones(800), W, h=0.05, train_a=False)
+    stepper = ParticleLimit((np.ones(800), W), task, h=0.05, train_a=False)
     traj = simulate(stepper, times, progress=False)
     np.testing.assert_allclose(traj.risk, sol.risk, rtol=5e-3)
     r = np.linalg.norm(stepper.population()[1], axis=1)

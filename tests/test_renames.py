@@ -49,6 +49,43 @@ def test_two_layer_sgd_is_the_old_sgd_with_multilayer_argument_order():
     assert "SGD" not in meanfield.__all__ and "TwoLayerSGD" in meanfield.__all__
 
 
+def test_particle_limit_and_run_limit_take_net_then_task_and_the_old_order_warns():
+    from meanfield.twolayer import ParticleLimit, run_limit
+
+    (a, W), (a0, W0) = _weights(30, 1), _weights(4, 2)
+    kw = {"h": 0.1, "progress": False}
+    new = run_limit((a, W), TASK, [0.0, 0.3], (a0, W0), **kw)
+    same = run_limit(TwoLayerNet(TASK, a, W), task=TASK, times=[0.0, 0.3],
+                     tagged=TwoLayerNet(TASK, a0, W0), **kw)
+    with pytest.warns(DeprecationWarning, match=r"run_limit\(\(a_ref, W_ref\), task, times"):
+        old = run_limit(TASK, a, W, [0.0, 0.3], a0, W0, **kw)
+    with pytest.warns(DeprecationWarning, match="run_limit"):
+        old_kw = run_limit(TASK, a, W, times=[0.0, 0.3], a_tag=a0, W_tag=W0, **kw)
+    for run in (same, old, old_kw):
+        np.testing.assert_array_equal(run.W, new.W)
+        np.testing.assert_array_equal(run.risk, new.risk)
+    assert new.W.shape == (2, 4, TASK.d) and not np.array_equal(new.W[1], W0)
+    with pytest.warns(DeprecationWarning, match="run_limit"):
+        untagged = run_limit(TASK, a, W, [0.3], **kw)
+    assert untagged.risk[0] == run_limit((a, W), TASK, [0.3], **kw).risk[0] == new.risk[1]
+    with pytest.raises(TypeError, match="missing times"):
+        run_limit((a, W), TASK)
+    with pytest.raises(TypeError, match="both a_tag and W_tag"):
+        run_limit(TASK, a, W, [0.3], a0, **kw)
+    lim = ParticleLimit((a, W), TASK, (a0, W0), h=0.1)
+    with pytest.warns(DeprecationWarning, match=r"ParticleLimit\(\(a_ref, W_ref\), task"):
+        former = ParticleLimit(TASK, a, W, a0, W0, h=0.1)
+    for stepper in (lim, former):
+        stepper.plan(0.3)
+        stepper.advance(3)
+    np.testing.assert_array_equal(lim.snapshot()[1], former.snapshot()[1])
+    np.testing.assert_array_equal(lim.snapshot()[1], new.W[1])
+    with pytest.raises(ValueError, match="tagged must be a TwoLayerNet or a pair"):
+        ParticleLimit((a, W), TASK, a0)
+    with pytest.raises(ValueError, match=r"ref_W must have shape \(N, 4\)"):
+        ParticleLimit((a, W[:, :3]), TASK)
+
+
 def test_trajectory_is_two_layer_run():
     from meanfield.stepping import TwoLayerRun
 
@@ -96,10 +133,10 @@ def test_twolayer_dropout_loss_and_gap_take_net_keep_loss():
 
 
 def test_rescaled_dropout_returns_one_dataclass_and_the_old_forms_warn():
-    from meanfield.dropout import RescaledDropout, rescaled_dropout
+    from meanfield.dropout import RescaledDropout, best_scales, draw_keep
     from meanfield.twolayer.dropout import rescaled_dropout as two_layer
 
-    res = rescaled_dropout([lambda r: (r - 3.0) ** 2 + 1.0, 0.5], keeps=["A", "B"])
+    res = best_scales([lambda r: (r - 3.0) ** 2 + 1.0, 0.5], keeps=["A", "B"])
     assert isinstance(res, RescaledDropout)
     assert (res.best, res.loss, res.scale, res.keep) == (1, 0.5, 1.0, "B")
     assert res.scales[0] == pytest.approx(3.0, rel=1e-6)
@@ -113,13 +150,82 @@ def test_rescaled_dropout_returns_one_dataclass_and_the_old_forms_warn():
     with pytest.raises(KeyError):
         res["nonsense"]  # noqa: B018
     a, W = _weights(20, 3)
-    two = two_layer(TASK, a, W, 10, n_draws=4, rng=1)
+    two = two_layer(TwoLayerNet(TASK, a, W), draw_keep(20, 10, 1, n_draws=4))
     assert isinstance(two, RescaledDropout) and two.loss == two.losses.min()
     with pytest.warns(DeprecationWarning, match="RescaledDropout.keep"):
         assert two.subset is two.keep
     full = np.zeros(20)
     full[two.keep] = two.scale * a[two.keep] * 20 / two.keep.size
     assert TASK.risk(full, W) == pytest.approx(two.loss, rel=1e-10)
+
+
+def test_rescaled_dropout_has_one_signature_on_every_backend_and_the_old_forms_warn():
+    import inspect
+
+    from meanfield import dropout as top
+    from meanfield.twolayer.dropout import population_risk
+    from meanfield.twolayer.dropout import rescaled_dropout as two_layer
+
+    pytest.importorskip("torch")
+    import meanfield.torch as mt
+
+    names = ["net", "keeps", "loss", "max_scale", "bracket"]
+    for f in (top.rescaled_dropout, two_layer, mt.rescaled_dropout):
+        assert list(inspect.signature(f).parameters) == names, f
+    a, W = _weights(20, 3)
+    net, keeps = TwoLayerNet(TASK, a, W), top.draw_keep(20, 10, 1, n_draws=2)
+    exact = two_layer(net, keeps)  # the closed-form quadratic in the scale
+    # Brent on task.risk itself (one kept set: some 30 exact risks)
+    generic = top.rescaled_dropout(net, keeps[1:], population_risk)
+    assert generic.keep is keeps[1]
+    assert generic.loss == pytest.approx(exact.losses[1], rel=1e-10)
+    assert generic.scale == pytest.approx(exact.scales[1], rel=1e-6)
+    assert generic.fixed_losses[0] == pytest.approx(exact.fixed_losses[1], rel=1e-12)
+    assert exact.scales[1] != pytest.approx(1.0, abs=1e-3)  # the search moved the scale
+    # the former two-layer form: the same draws, the same bits
+    with pytest.warns(DeprecationWarning, match=r"rescaled_dropout\(TwoLayerNet\(task, a, W\), "
+                                                r"keeps\)"):
+        old = two_layer(TASK, a, W, 10, n_draws=2, rng=1)
+    with pytest.warns(DeprecationWarning, match="draw_keep"):
+        old_sub = two_layer(TASK, a, W, 10, subsets=keeps)
+    for r in (old, old_sub):
+        np.testing.assert_array_equal(r.losses, exact.losses)
+        np.testing.assert_array_equal(r.keep, exact.keep)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="rng is required"):
+        two_layer(TASK, a, W, 10)
+    # the former top-level form: best_scales
+    objectives = [lambda r: (r - 2.0) ** 2, 3.0]
+    with pytest.warns(DeprecationWarning, match=r"best_scales\(objectives"):
+        old_top = top.rescaled_dropout(objectives, None, None, ["x", "y"])
+    assert (old_top.best, old_top.keep) == (0, "x")
+    assert old_top.scale == pytest.approx(2.0, rel=1e-6) == top.best_scales(objectives).scale
+    with pytest.raises(ValueError, match="loss must be a callable"):
+        top.rescaled_dropout(net, keeps, "square")
+
+
+def test_torch_rescaled_dropout_takes_masks_or_kept_sets_and_is_experiment_b():
+    torch = pytest.importorskip("torch")
+    import meanfield.torch as mt
+
+    net = mt.FullyConnectedNet(4, 10, 3, depth=3, seed=1, dtype=torch.float64)
+    X = np.random.default_rng(0).standard_normal((30, 4))
+    y = np.random.default_rng(1).integers(0, 3, 30)
+    b = mt.best_rescaled_dropout(net, X, y, 1, draws=3, seed=5)
+    masks = mt.random_half_masks(net, 3, 5)
+    loss = mt.DataLoss(net, X, y)
+    same = mt.rescaled_dropout(net, masks, loss)
+    np.testing.assert_array_equal(same.losses, b.losses)
+    assert torch.equal(same.keep, b.keep) and same.scale == b.scale
+    sets = [[np.flatnonzero(row) for row in m.numpy()] for m in masks]
+    as_sets = mt.rescaled_dropout(net, sets, loss)
+    np.testing.assert_array_equal(as_sets.losses, b.losses)
+    assert [k.tolist() for k in as_sets.keep] == [k.tolist() for k in sets[b.best]]
+    # the loss at scale 1 is the dropout network's own loss on the data
+    np.testing.assert_allclose(b.fixed_losses, mt.evaluate(net, X, y, masks=masks)["loss"],
+                               rtol=1e-12)
+    assert b.loss <= b.fixed_losses[b.best] + 1e-15
+    with pytest.raises(ValueError, match="loss must be a meanfield.torch.DataLoss"):
+        mt.rescaled_dropout(net, masks, "cross_entropy")
 
 
 # --- couple: frozen_a -> train_a ------------------------------------------------------------

@@ -136,7 +136,7 @@ def test_particle_limit_on_device_follows_the_host_run(act, torch_device):
     W = rng.normal(0, 0.8 / np.sqrt(10), (40, 10))
     runs = []
     for t in (task, dev_task):
-        lim = ParticleLimit(t, np.ones(40), W, h=0.1, train_a=False)
+        lim = ParticleLimit((np.ones(40), W), t, h=0.1, train_a=False)
         lim.plan(0.3)
         lim.advance(3)
         runs.append((lim.population()[1], lim.risk()))

@@ -125,7 +125,7 @@ def particle_run(task, law, M, times, seed, progress=False):
     """The particle limit (RK4, h = 0.05) from M weights drawn from ``law``; at each time the
     off-diagonal risk (:func:`particle_risk`) and the full risk of the M-neuron net."""
     W = sample_weights(law, M, task.d, seed)
-    stepper = ParticleLimit(task, np.ones(M), W, h=0.05, train_a=False)
+    stepper = ParticleLimit((np.ones(M), W), task, h=0.05, train_a=False)
     off, full = [], []
     with tqdm(total=float(times[-1]), desc=f"particles M={M}", unit="t", disable=not progress,
               bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} [{elapsed}<{remaining}]") as bar:

@@ -108,8 +108,8 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
         starts = [init.sample(N, d, gens[1 + 2 * i]) for i, N in enumerate(Ns)]
         sgds = [run_sgd((a0, W0), task, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
                 for i, (N, (a0, W0)) in enumerate(zip(Ns, starts))]
-        lim = run_limit(task, a_ref, W_ref, times, np.concatenate([s[0] for s in starts]),
-                        np.concatenate([s[1] for s in starts]), h=h, method="rk4",
+        lim = run_limit((a_ref, W_ref), task, times, (np.concatenate([s[0] for s in starts]),
+                        np.concatenate([s[1] for s in starts])), h=h, method="rk4",
                         progress=progress)
         off = np.cumsum([0] + list(Ns))
         tagged = []

@@ -405,7 +405,7 @@ def step_pair_sums(ctx, step):
                   f"{est:.0f} s (4 x grad_psi) > {step.left():.0f} s left")
         return
     task, a, W = _isotropic("relu", M)
-    lim = ParticleLimit(on_device(task, ctx.device), a, W, h=0.05, train_a=False)
+    lim = ParticleLimit((a, W), on_device(task, ctx.device), h=0.05, train_a=False)
     lim.plan(0.05)
     t = time.perf_counter()
     lim.advance(1)
@@ -519,7 +519,7 @@ def step_particle_vs_pde(ctx, step):
     W = sample_weights(law, M, d, 1)
     t = time.perf_counter()  # first calls: numba kernels (unless cached), the device
     particle_risk(dev, W[:64])
-    small = ParticleLimit(dev, np.ones(64), W[:64], h=h, train_a=False)
+    small = ParticleLimit((np.ones(64), W[:64]), dev, h=h, train_a=False)
     small.plan(h)
     small.advance(1)
     res["warmup_seconds"] = time.perf_counter() - t
@@ -536,7 +536,7 @@ def step_particle_vs_pde(ctx, step):
                   f"{t_est:.0f} s, the shortest run 15 of them > {step.left():.0f} s left")
         M, W = M_fit, W[:M_fit]
         res["M"] = M
-    lim = ParticleLimit(dev, np.ones(M), W, h=h, train_a=False)
+    lim = ParticleLimit((np.ones(M), W), dev, h=h, train_a=False)
     t = time.perf_counter()
     off, full = particle_risk(dev, lim.population()[1])
     t_risk = time.perf_counter() - t

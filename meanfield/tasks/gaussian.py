@@ -460,7 +460,9 @@ def teacher_student(d, activation="relu", width=4, teacher_activation=None, teac
     width = _checks.positive_int("width", width)
     if teacher_W is None:
         if width <= d:
-            teacher_W = np.eye(d)[:width]
+            # the rows e_1 .. e_width of I_d, without building I_d (d x d: 8 TB at d = 10^6)
+            teacher_W = np.zeros((width, d))
+            teacher_W[np.arange(width), np.arange(width)] = 1.0
         else:
             teacher_W = np.random.default_rng(seed).standard_normal((width, d)) / np.sqrt(d)
     if teacher_b is None:

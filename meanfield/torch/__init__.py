@@ -37,7 +37,7 @@ import types
 #: read without importing torch, and a name that needs torch says how to install it.
 _WHERE = {
     **dict.fromkeys(["best_rescaled_dropout", "evaluate", "first_half_masks",
-                     "random_half_masks"], "dropout"),
+                     "random_half_masks", "rescaled_dropout"], "dropout"),
     **dict.fromkeys(["INIT_LAWS", "InitialLaw", "FullyConnectedNet", "pick_device"], "models"),
     "on_device": "pairs",
     **dict.fromkeys(["DataLoss", "best_dropout_path", "dropout_path", "evaluate_path",

@@ -212,17 +212,71 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
        stability of SGD solutions for over-parameterized neural networks",
        ICML 2020: eq. (3.4).
     """
+    from .paths import DataLoss
+
     check_loss(loss)
     L = net.depth - 1
     if not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L:
         raise ValueError(f"layer must be an integer in [1, {L}], got {layer!r}")
     masks = random_half_masks(net, draws, seed)
     masks[:, :layer - 1] = 1.0
-    yt = as_targets(y, net.device, net.dtype)
-    out = _outputs(net, X, masks)
+    return rescaled_dropout(net, masks, DataLoss(net, X, y, loss), max_scale=max_scale)
+
+
+def rescaled_dropout(net, keeps, loss, *, max_scale=None, bracket=(0.5, 2.0)):
+    """The best rescaled dropout network of ``net`` over the kept sets ``keeps``, on data.
+
+    :func:`meanfield.dropout.rescaled_dropout` on this backend, with its
+    signature: per kept set the output scale of least loss on the data of
+    ``loss`` (Brent's method without bounds), every draw's outputs from
+    batched passes, the scalar search then only rescaling stored outputs.
+    :func:`best_rescaled_dropout` draws the kept sets of Experiment B and
+    calls it.
+
+    Parameters
+    ----------
+    net : FullyConnectedNet
+    keeps : tensor of shape (K, depth - 1, N), or sequence
+        0/1 masks, one pattern per draw (:func:`random_half_masks`), or K kept
+        sets, each an index array or one array per hidden layer
+        (:func:`meanfield.dropout.draw_keep`).
+    loss : DataLoss
+        The data set and the loss (:class:`meanfield.torch.DataLoss`; its net
+        supplies nothing here).
+    max_scale : float, optional
+        As in :func:`meanfield.dropout.rescaled_dropout`.
+    bracket : tuple
+        Brent's starting bracket; (0.5, 2.0), around the plain dropout network.
+
+    Returns
+    -------
+    meanfield.dropout.RescaledDropout
+        ``keep`` is the best draw as given (a mask of shape (depth - 1, N) for
+        masks); ``fixed_losses`` the loss of every draw at scale 1.
+
+    References
+    ----------
+    Nguyen, Bréchet & Mondelli (2021), Section 6, Experiment B; Kuditipudi et
+    al. (2019), Definition 1; Shevchenko & Mondelli (2020), eq. (3.4).
+    """
+    from .paths import DataLoss
+
+    if not isinstance(loss, DataLoss):
+        raise ValueError(f"loss must be a meanfield.torch.DataLoss(net, X, y, loss) (the data "
+                         f"and the loss), got {type(loss).__name__}")
+    if torch.is_tensor(keeps):
+        masks = keeps
+    else:  # kept sets: their 0/1 patterns
+        keeps = list(keeps)
+        masks = [keep_masks(_dropout.check_keep(k, net.n_hidden, net.N), net.N) for k in keeps]
+        masks = torch.from_numpy(np.stack(masks).astype(np.float32)) if masks else keeps
+    if not len(masks):
+        raise ValueError("keeps must hold at least one kept set")
+    out = _outputs(net, loss.X, masks, batch_size=loss.batch_size)
 
     def objective(o):
-        return lambda r: float(per_sample(r * o, yt, loss).double().mean())
+        return lambda r: float(per_sample(r * o, loss.y, loss.loss).double().mean())
 
-    return _dropout.rescaled_dropout([objective(o) for o in out], bracket=(0.5, 2.0),
-                                     max_scale=max_scale, keeps=masks)
+    objectives = [objective(o) for o in out]
+    return _dropout.best_scales(objectives, keeps=keeps, bracket=bracket, max_scale=max_scale,
+                                fixed_losses=[f(1.0) for f in objectives])

@@ -487,9 +487,24 @@ def on_device(task, device="auto", block=None):
     """
     # the student pairs with itself and, through V, with the teacher
     acts = [task.activation] + ([task.teacher.activation] if task.teacher is not None else [])
-    for other in acts:
-        if not DevicePairSums.supports(task.activation.kind, other.kind):
+    return task.with_pair_sums(device_pair_sums(acts, device, block))
+
+
+def device_pair_sums(activations, device="auto", block=None):
+    """The :class:`DevicePairSums` of a task whose student activation is ``activations[0]``
+    and pairs with each of ``activations`` (itself, a teacher's): what :func:`on_device`
+    gives the task, checked without the task (building one can be the longer work).
+
+    Raises
+    ------
+    ValueError
+        When a pair has no closed-form kernel here (see :func:`on_device`), or the
+        device is not there.
+    """
+    student = activations[0]
+    for other in activations:
+        if not DevicePairSums.supports(student.kind, other.kind):
             raise ValueError(f"task: device pair sums exist for relu and ramp (any mix) and "
-                             f"erf/erf; this task needs {task.activation.name}/{other.name} "
-                             f"(activations {', '.join(map(str, acts))})")
-    return task.with_pair_sums(DevicePairSums(device, block))
+                             f"erf/erf; this task needs {student.name}/{other.name} "
+                             f"(activations {', '.join(map(str, activations))})")
+    return DevicePairSums(device, block)

@@ -240,7 +240,7 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
     times = steps * alpha
     sgd = run_sgd((a0, W0), task, alpha, times, batch_size=batch_size, schedule=schedule,
                   train_a=train_a, rng=r_sgd, progress=progress)
-    lim = run_limit(task, a_ref, W_ref, times, a0, W0, h=h, method=method, schedule=schedule,
+    lim = run_limit((a_ref, W_ref), task, times, (a0, W0), h=h, method=method, schedule=schedule,
                     train_a=train_a, progress=progress)
     lim.times = sgd.times.copy()  # equal up to round-off; keep one clock
     config = coupled_config(task, N, M, alpha, T, h=h, method=method, batch_size=batch_size,
@@ -307,14 +307,15 @@ class CoupleSettings:
     def check(self):
         """Raise ValueError naming the first bad setting and its valid range; returns self.
 
-        Runs nothing: sizes that would not end or not fit in memory are said here,
-        and the task is built (which checks the activation, ``delta`` and
-        ``noise_std``), before any step.
+        Runs nothing and builds nothing: sizes that would not end or not fit in
+        memory are said here, before any step.  The task's settings are checked as
+        values (the activation by name), not by building the task: a teacher of the
+        largest width sums 10^8 teacher pairs for its second moment, seconds of work.
         """
-        self.setup()
+        self.setup(_build=False)
         return self
 
-    def setup(self, law=None):
+    def setup(self, law=None, *, _build=True):
         """``(task, N, alpha, T, kwargs)`` of :func:`run_coupled`, once the settings are
         checked (see :meth:`check`).
 
@@ -326,6 +327,7 @@ class CoupleSettings:
         ``device`` is checked here and used by the runner, which moves the task's pair
         sums there (``meanfield.torch.pairs.on_device``: this package imports no torch).
         """
+        from ..activations import get_activation
         from ..stepping import get_method
         from ..tasks import isotropic_gaussians, teacher_student
 
@@ -362,8 +364,11 @@ class CoupleSettings:
         _checks.fits_in_memory("the snapshots", (N + M) * (d + 1) * self.snapshots,
                                "N, M, d or snapshots")
         _checks.fits_in_memory("the teacher", d * self.width, "d or width")
+        get_activation(self.activation)  # the one check of building the task left
         if law is not None:
             task = law
+        elif not _build:  # check(): every check above and below, nothing built
+            task = None
         elif self.task == "teacher-student":
             task = teacher_student(self.d, self.activation, width=self.width,
                                    noise_std=self.noise_std)

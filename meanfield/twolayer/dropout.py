@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _checks
 from .. import dropout as _dropout
-from .._deprecation import warn_renamed
+from .._deprecation import bind_form, warn_renamed
 from ..dropout import RescaledDropout  # noqa: F401 - its former home; the result type now
 from ..dropout import check_size, draw_keep, dropout_rescale, first_half
 
@@ -88,25 +88,29 @@ class TwoLayerNet:
         act = self.task.activation(np.asarray(X, dtype=np.float64) @ W.T)
         return dropout_rescale(act @ a, a.size)
 
-    def risk(self, keep=None):
+    def risk(self, keep=None, scale=1.0):
         """The exact population risk ``L_N(theta)`` (eq. 3.2), or ``L_|A|(theta_A)`` (eq. 3.4)
-        of the dropout network: the risk of the ``|A|``-neuron network of the kept neurons."""
+        of the dropout network: the risk of the ``|A|``-neuron network of the kept neurons;
+        with ``scale``, of that network with its output multiplied by ``scale``
+        (Kuditipudi et al., Definition 1)."""
         A = self._kept(keep)
-        return self.task.risk(self.a, self.W) if A is None else self.task.risk(self.a[A],
-                                                                               self.W[A])
+        a, W = (self.a, self.W) if A is None else (self.a[A], self.W[A])
+        return self.task.risk(a if scale == 1.0 else scale * a, W)
 
 
-def population_risk(net, keep=None):
+def population_risk(net, keep=None, scale=1.0):
     """The two-layer loss: the exact population risk of ``net`` or of its dropout network.
 
-    The ``loss(net, keep)`` of :func:`meanfield.dropout.dropout_loss` for
-    :class:`TwoLayerNet`.
+    The ``loss(net, keep)`` of :func:`meanfield.dropout.dropout_loss` and the
+    ``loss(net, keep, scale)`` of :func:`meanfield.dropout.rescaled_dropout` for
+    :class:`TwoLayerNet` (``scale`` multiplies the output).
 
     References
     ----------
-    Shevchenko & Mondelli (2020), eqs. (3.2) and (3.4).
+    Shevchenko & Mondelli (2020), eqs. (3.2) and (3.4); Kuditipudi et al. (2019),
+    Definition 1 (the scale).
     """
-    return net.risk(keep)
+    return net.risk(keep, scale)
 
 
 def _old_form(name, args, kwargs):
@@ -303,62 +307,99 @@ def nested_subsets(N, sizes, rng):
     return draw_keep(N, sizes, rng, method="nested")
 
 
-def rescaled_dropout(task, a, W, size, n_draws=20, rng=None, subsets=None):
-    """Dropout with an optimised output scale, best of ``n_draws`` subsets (Kuditipudi et al.).
+def rescaled_dropout(*args, **kwargs):
+    """Dropout with an optimised output scale, the best of several kept sets (Kuditipudi et al.).
 
     Kuditipudi et al. (2019), Definition 1 keep half of the units and rescale
-    their outputs by a factor chosen for the lowest loss.  For each random A
-    of the given size the scale r minimises ``L(r) = L_|A|(r theta_A)`` (a
-    applied to the output weights), found with ``scipy.optimize.minimize_scalar``
-    (Brent).  For the square loss ``L(r)`` is the exact quadratic of
-    :meth:`GaussianTask.risk_coefficients`, so each evaluation costs O(1)
-    after two kernel sums, and Brent's parabolic step lands on the minimum.
+    their outputs by a factor chosen for the lowest loss.  For each kept set A
+    the scale r minimises ``L(r) = L_|A|(r theta_A)`` (a applied to the output
+    weights), found with ``scipy.optimize.minimize_scalar`` (Brent).  For the
+    exact population risk ``L(r)`` is the quadratic of
+    :meth:`GaussianTask.risk_coefficients`, so each evaluation costs O(1) after
+    two kernel sums, and Brent's parabolic step lands on the minimum.
+
+    :func:`meanfield.dropout.rescaled_dropout`, the same signature on every
+    backend, with the exact population risk as the default loss.
 
     Parameters
     ----------
-    task : GaussianTask
-    a, W : numpy.ndarray
-        Network of width N.
-    size : int
-        ``|A|`` in [1, N].
-    n_draws : int
-        Number of random subsets tried (Kuditipudi et al. use 20).
-    rng : numpy.random.Generator or int
-        Source of the subsets (independent of the network).
-    subsets : sequence of index arrays, optional
-        Use these instead of drawing ``n_draws`` random ones.
+    net : TwoLayerNet
+        The network ``(a, W)`` of width N on its task.
+    keeps : sequence of index arrays
+        The kept sets A, drawn independently of the network, e.g.
+        ``draw_keep(N, size, rng, n_draws=20)`` (Kuditipudi et al. use 20).
+    loss : callable, optional
+        ``loss(net, keep, scale)``; default :func:`population_risk` (the
+        closed-form quadratic above; another loss goes to the generic search).
+    max_scale, bracket
+        As in :func:`meanfield.dropout.rescaled_dropout`.
 
     Returns
     -------
     meanfield.dropout.RescaledDropout
-        With the best subset as ``keep`` (``subset`` before 0.2) and the
+        With the best kept set as ``keep`` (``subset`` before 0.2) and the
         losses at scale 1 as ``fixed_losses``; the output weights of the best
         network are ``scale * N/|A| * a_A``.
+
+    Notes
+    -----
+    The former call ``rescaled_dropout(task, a, W, size, n_draws=20, rng=None,
+    subsets=None)`` works for one release, with a DeprecationWarning: it is
+    ``rescaled_dropout(TwoLayerNet(task, a, W), subsets or draw_keep(N, size, rng,
+    n_draws=n_draws))``.
 
     References
     ----------
     Kuditipudi et al. (2019), Definition 1; the search over kept sets and
-    scales is :func:`meanfield.dropout.rescaled_dropout`.
+    scales is :func:`meanfield.dropout.best_scales`.
     """
-    a, W = _checks.network(a, W, task.d)
-    N = a.size
-    if subsets is None:
-        size = check_size("size", size, N)
-        n_draws = _checks.positive_int("n_draws", n_draws)
-        if rng is None:
-            raise ValueError("rng is required when subsets are not given")
-        subsets = draw_keep(N, size, rng, n_draws=n_draws)
+    if (args and not isinstance(args[0], _dropout.Network)) or "task" in kwargs:
+        net, keeps = _old_rescaled(args, kwargs)
+        loss = population_risk
     else:
-        subsets = [_dropout.check_keep(A, 1, N, sort=False, name="A")[0] for A in subsets]
-        if not subsets:
-            raise ValueError("subsets must hold at least one index set")
+        bound = bind_form("rescaled_dropout", ("net", "keeps", "loss"), args, kwargs,
+                          required=("net", "keeps"))
+        net, keeps, loss = bound["net"], bound["keeps"], bound.get("loss", population_risk)
+    unknown = set(kwargs) - {"max_scale", "bracket"}
+    if unknown:
+        raise TypeError(f"rescaled_dropout got unexpected keywords {sorted(unknown)}")
+    if loss is not population_risk:
+        return _dropout.rescaled_dropout(net, keeps, loss, **kwargs)
+    if not isinstance(net, TwoLayerNet):
+        raise ValueError(f"net must be a TwoLayerNet (the exact risk is its task's), got "
+                         f"{type(net).__name__}")
+    task, a, W = net.task, net.a, net.W
+    subsets = [_dropout.check_keep(A, 1, net.N, sort=False, name="A")[0] for A in keeps]
+    if not subsets:
+        raise ValueError("keeps must hold at least one kept set")
     coefs = [task.risk_coefficients(np.zeros(A.size), a[A], W[A]) for A in subsets]
     # L(r) = c0 + r (c1 + r c2); a kept output that is identically zero (c2 = 0) has the
     # same loss at every scale
     objectives = [float(c[0]) if c[2] <= 0.0 else (lambda r, c=c: c[0] + r * (c[1] + r * c[2]))
                   for c in coefs]
     fixed = np.array([float(c.sum()) for c in coefs])
-    return _dropout.rescaled_dropout(objectives, keeps=subsets, fixed_losses=fixed)
+    return _dropout.best_scales(objectives, keeps=subsets, fixed_losses=fixed, **kwargs)
+
+
+def _old_rescaled(args, kwargs):
+    """``(net, keeps)`` of a call in the former form ``(task, a, W, size, n_draws=20,
+    rng=None, subsets=None)``, with a DeprecationWarning; ``kwargs`` keeps the rest."""
+    names = ("task", "a", "W", "size", "n_draws", "rng", "subsets")
+    bound = {"n_draws": 20, "rng": None, "subsets": None,
+             **bind_form("rescaled_dropout", names, args, kwargs, required=names[:3])}
+    warn_renamed("meanfield.twolayer.dropout.rescaled_dropout(task, a, W, size, n_draws, rng, "
+                 "subsets)", "rescaled_dropout(TwoLayerNet(task, a, W), keeps) with keeps = "
+                 "subsets or draw_keep(N, size, rng, n_draws=n_draws)", stacklevel=4)
+    net = TwoLayerNet(bound["task"], bound["a"], bound["W"])
+    if bound["subsets"] is not None:
+        return net, bound["subsets"]
+    if "size" not in bound:
+        raise TypeError("rescaled_dropout(task, a, W, size, ...): missing size")
+    size = check_size("size", bound["size"], net.N)
+    n_draws = _checks.positive_int("n_draws", bound["n_draws"])
+    if bound["rng"] is None:
+        raise ValueError("rng is required when subsets are not given")
+    return net, draw_keep(net.N, size, bound["rng"], n_draws=n_draws)
 
 
 def _signature():
@@ -370,3 +411,4 @@ def _signature():
 
 
 dropout_loss.__signature__ = dropout_gap.__signature__ = _signature()
+rescaled_dropout.__signature__ = _dropout._rescaled_signature(population_risk)

@@ -429,7 +429,8 @@ def stability_cell(task, cfg: StabilityConfig, N: int, seed: int):
         prow["barrier_aligned"] = aligned_path(task, a1, W1, a2, W2).barrier(n_grid=cfg.n_grid)
     if cfg.rescaled_draws:
         for net, (a, W, LN) in enumerate(((a1, W1, prow["L_1"]), (a2, W2, prow["L_2"])), 1):
-            best = rescaled_dropout(task, a, W, half, cfg.rescaled_draws, g_sub)
+            best = rescaled_dropout(TwoLayerNet(task, a, W),
+                                    draw_keep(N, half, g_sub, n_draws=cfg.rescaled_draws))
             prow[f"rescaled_{net}"] = best.loss - LN
     if N in cfg.sweep_Ns:
         for net, (a, W, LN) in enumerate(((a1, W1, prow["L_1"]), (a2, W2, prow["L_2"])), 1):

@@ -17,26 +17,34 @@ from __future__ import annotations
 
 import math
 
+import inspect
+
 import numpy as np
 
 from .. import _checks
+from .._deprecation import bind_form, warn_renamed
 from ..stepping import DivergenceError, GridStepper, get_method, rk_step, simulate
 from ..tasks.protocol import check_task
+from .sgd import initial_weights, is_net
 
 
 class ParticleLimit(GridStepper):
     """Particle discretisation of the distributional dynamics.
 
+    The argument order of :class:`~meanfield.twolayer.TwoLayerSGD`: the net (here
+    the reference population), then the task.
+
     Parameters
     ----------
+    net : TwoLayerNet or tuple (a_ref, W_ref)
+        Reference population, shapes (M,), (M, d): an i.i.d. sample of rho_0
+        (e.g. ``InitialLaw().sample(M, d, rng)``).
     task : DataLaw
         A :class:`~meanfield.tasks.GaussianTask` or an
         :class:`~meanfield.tasks.EmpiricalTask` (whose field costs two products
         of size n x d x (M + N) per evaluation).
-    a_ref, W_ref : array
-        Reference population (M,), (M, d): an i.i.d. sample of rho_0.
-    a_tag, W_tag : array, optional
-        Tagged particles (N,), (N, d); they feel rho_t but not each other.
+    tagged : TwoLayerNet or tuple (a_tag, W_tag), optional
+        Tagged particles, shapes (N,), (N, d); they feel rho_t but not each other.
     h : float
         Time step.  The state steps on the grid ``t_k = k h`` whatever the
         snapshot times; a snapshot between grid points is a partial step
@@ -53,6 +61,11 @@ class ParticleLimit(GridStepper):
     rng : Generator or int
         Brownian increments (only used when temperature > 0).
 
+    Notes
+    -----
+    The former call ``ParticleLimit(task, a_ref, W_ref, a_tag=None, W_tag=None, ...)``
+    still works for one release, with a DeprecationWarning.
+
     References
     ----------
     Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
@@ -62,15 +75,19 @@ class ParticleLimit(GridStepper):
     nonlinear dynamics of the ideal particles.
     """
 
-    def __init__(self, task, a_ref, W_ref, a_tag=None, W_tag=None, *, h=0.05, method="rk4",
-                 schedule=None, train_a=True, temperature=0.0, rng=0):
+    def __init__(self, *args, **kwargs):
+        net, task, tagged = _limit_arguments("ParticleLimit", _STEPPER_FORMS, args, kwargs)
+        self._setup(net, task, tagged, **kwargs)
+
+    def _setup(self, net, task, tagged=None, *, h=0.05, method="rk4", schedule=None, train_a=True,
+               temperature=0.0, rng=0):
         self.task = check_task(task)
-        a_ref, W_ref = _checks.network(a_ref, W_ref, task.d, "ref_")
+        a_ref, W_ref = initial_weights(net, task.d, "ref_")
         if a_ref.size == 0:
             raise ValueError("M must be >= 1 (a_ref is empty)")
-        if a_tag is None:
-            a_tag, W_tag = np.empty(0), np.empty((0, task.d))
-        a_tag, W_tag = _checks.network(a_tag, W_tag, task.d, "tag_")
+        if tagged is None:
+            tagged = np.empty(0), np.empty((0, task.d))
+        a_tag, W_tag = initial_weights(tagged, task.d, "tag_", "tagged")
         self.M = a_ref.size
         self.state = (np.concatenate([a_ref, a_tag]), np.concatenate([W_ref, W_tag]))
         self.h = _checks.positive("h", h)
@@ -135,8 +152,41 @@ class ParticleLimit(GridStepper):
         return self.task._risk(A[: self.M], W[: self.M])
 
 
-def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=True, **kwargs):
-    r"""Run :class:`ParticleLimit` and snapshot the tagged particles at ``times``.
+#: The call forms ``(new, former)`` of ParticleLimit and of run_limit.
+_STEPPER_FORMS = (("net", "task", "tagged"), ("task", "a_ref", "W_ref", "a_tag", "W_tag"))
+_RUN_FORMS = (("net", "task", "times", "tagged"),
+              ("task", "a_ref", "W_ref", "times", "a_tag", "W_tag"))
+
+
+def _limit_arguments(name, forms, args, kwargs):
+    """``net, task, tagged`` (and ``times`` for run_limit) of a call in the new form, net
+    first, or the former one, task first (with a DeprecationWarning); ``kwargs`` keeps
+    the rest."""
+    new, former = forms
+    old = "a_ref" in kwargs or (bool(args) and "net" not in kwargs and not is_net(args[0]))
+    names = former if old else new
+    bound = bind_form(name, names, args, kwargs,
+                      required=[k for k in names if k not in ("tagged", "a_tag", "W_tag")])
+    if old:
+        tag = [k for k in ("a_tag", "W_tag") if bound.get(k) is not None]
+        if len(tag) == 1:
+            raise TypeError(f"{name}: give both a_tag and W_tag, or neither")
+        new_call = f"{name}((a_ref, W_ref), task{', times' if 'times' in names else ''}"
+        warn_renamed(f"meanfield.twolayer.{name}(task, a_ref, W_ref"
+                     f"{', times' if 'times' in names else ''}, a_tag, W_tag)",
+                     f"{new_call}, tagged=(a_tag, W_tag))", stacklevel=4)
+        bound["net"] = bound["a_ref"], bound["W_ref"]
+        bound["tagged"] = (bound["a_tag"], bound["W_tag"]) if tag else None
+    out = bound["net"], bound["task"], bound.get("tagged")
+    return (*out, bound["times"]) if "times" in names else out
+
+
+def run_limit(*args, progress=True, **kwargs):
+    r"""Run :class:`ParticleLimit` from the reference population ``net`` on ``task``;
+    snapshot the tagged particles at ``times``.
+
+    The argument order of :func:`~meanfield.twolayer.run_sgd`: the net, the
+    data, then the snapshot times.
 
     The particles follow the distributional dynamics of Mei, Montanari & Nguyen,
 
@@ -150,15 +200,16 @@ def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=Tru
 
     Parameters
     ----------
+    net : TwoLayerNet or tuple (a_ref, W_ref)
+        The reference population, shapes (M,), (M, d): an i.i.d. sample of
+        :math:`\rho_0`.
     task : DataLaw
         A :class:`~meanfield.tasks.GaussianTask` or an :class:`~meanfield.tasks.EmpiricalTask`.
-    a_ref, W_ref : numpy.ndarray
-        The reference population (M,), (M, d): an i.i.d. sample of :math:`\rho_0`.
     times : array_like
         Non-decreasing snapshot times.
-    a_tag, W_tag : numpy.ndarray, optional
-        Tagged particles (N,), (N, d), moved by the same field (SGD's initial
-        neurons, for the coupling).
+    tagged : TwoLayerNet or tuple (a_tag, W_tag), optional
+        Tagged particles, shapes (N,), (N, d), moved by the same field (SGD's
+        initial neurons, for the coupling).
     progress : bool
         Progress bar.
     **kwargs
@@ -178,19 +229,34 @@ def run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, *, progress=Tru
     >>> import meanfield as mf
     >>> task = mf.teacher_student(d=10, activation="relu", width=2)
     >>> a_ref, W_ref = mf.InitialLaw().sample(200, task.d, np.random.default_rng(0))
-    >>> lim = mf.run_limit(task, a_ref, W_ref, [0, 0.5, 1.0], h=0.05, progress=False)
+    >>> lim = mf.run_limit((a_ref, W_ref), task, [0, 0.5, 1.0], h=0.05, progress=False)
     >>> lim.risk.round(4)
     array([0.3155, 0.1937, 0.11  ])
     >>> bool(np.isclose(lim.risk[0], task.risk(a_ref, W_ref)))   # R(rho_0) of the M particles
     True
+
+    Notes
+    -----
+    The former call ``run_limit(task, a_ref, W_ref, times, a_tag=None, W_tag=None, ...)``
+    still works for one release, with a DeprecationWarning.
 
     References
     ----------
     Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
     neural networks", PNAS 2018, eqs. (12)-(13).
     """
-    stepper = ParticleLimit(task, a_ref, W_ref, a_tag, W_tag, **kwargs)
+    net, task, tagged, times = _limit_arguments("run_limit", _RUN_FORMS, args, kwargs)
+    stepper = ParticleLimit(net, task, tagged, **kwargs)
     cfg = {"M": stepper.M, "h": stepper.h, "method": stepper.method.name,
            "train_a": stepper.train_a, "temperature": stepper.temperature}
     return simulate(stepper, times, progress=progress, desc=f"limit M={stepper.M}", config=cfg,
                     chunk_steps=1)
+
+
+# what help() and the docs show: the new forms (the former ones are read by _limit_arguments)
+ParticleLimit.__init__.__signature__ = inspect.signature(ParticleLimit._setup)
+run_limit.__signature__ = inspect.Signature(
+    [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in _RUN_FORMS[0][:3]]
+    + [inspect.Parameter("tagged", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
+       inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=True),
+       inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])

@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 
 from .. import _checks
-from .._deprecation import warn_renamed
+from .._deprecation import bind_form, warn_renamed
 from ..kernels import sgd as k_sgd
 from ..stepping import DivergenceError, Stepper, simulate
 from ..tasks.protocol import check_task
@@ -21,17 +21,26 @@ def step_sizes(alpha, schedule, k0, n):
     return alpha * np.ascontiguousarray(xi)
 
 
-def initial_weights(net, d):
-    """``(a0, W0)`` of ``net``: a :class:`~meanfield.twolayer.TwoLayerNet` or a pair
-    ``(a0, W0)`` (what :meth:`InitialLaw.sample` returns), checked against dimension ``d``."""
+def initial_weights(net, d, prefix="0", name="net"):
+    """``(a, W)`` of ``net``: a :class:`~meanfield.twolayer.TwoLayerNet` or a pair
+    ``(a, W)`` (what :meth:`InitialLaw.sample` returns), checked against dimension ``d``
+    (errors name the arrays ``{prefix}a`` / ``{prefix}W`` and the argument ``name``)."""
     from .dropout import TwoLayerNet
 
     if isinstance(net, TwoLayerNet):
-        return net.a, net.W
+        net = net.a, net.W
     if not isinstance(net, (tuple, list)) or len(net) != 2:
-        raise ValueError(f"net must be a TwoLayerNet or a pair (a0, W0) of weight arrays, "
+        raise ValueError(f"{name} must be a TwoLayerNet or a pair (a, W) of weight arrays, "
                          f"got {type(net).__name__}")
-    return _checks.network(net[0], net[1], d, "0")
+    return _checks.network(net[0], net[1], d, prefix)
+
+
+def is_net(obj):
+    """Whether ``obj`` is a net of the two-layer call forms (a TwoLayerNet or a pair): what
+    tells the new call forms, net first, from the former ones, task first."""
+    from .dropout import TwoLayerNet
+
+    return isinstance(obj, (TwoLayerNet, tuple, list))
 
 
 class TwoLayerSGD(Stepper):
@@ -157,22 +166,8 @@ _OLD_FORM = ("task", "a0", "W0", "alpha", "times")
 def _sgd_arguments(args, kwargs):
     """``net, task, alpha, times`` of a :func:`run_sgd` call, in the new form or the former
     ``(task, a0, W0, alpha, times)`` (with a DeprecationWarning); ``kwargs`` keeps the rest."""
-    from .dropout import TwoLayerNet
-
-    old = "a0" in kwargs or (bool(args) and "net" not in kwargs
-                             and not isinstance(args[0], (TwoLayerNet, tuple, list)))
-    names = _OLD_FORM if old else _NEW_FORM
-    if len(args) > len(names):
-        raise TypeError(f"run_sgd takes {len(names)} positional arguments, got {len(args)}")
-    bound = dict(zip(names, args))
-    for k in names:
-        if k in kwargs:
-            if k in bound:
-                raise TypeError(f"run_sgd got multiple values for argument {k!r}")
-            bound[k] = kwargs.pop(k)
-    missing = [k for k in names if k not in bound]
-    if missing:
-        raise TypeError(f"run_sgd{_NEW_FORM}: missing {', '.join(missing)}".replace("'", ""))
+    old = "a0" in kwargs or (bool(args) and "net" not in kwargs and not is_net(args[0]))
+    bound = bind_form("run_sgd", _OLD_FORM if old else _NEW_FORM, args, kwargs)
     if old:
         warn_renamed("meanfield.twolayer.run_sgd(task, a0, W0, alpha, times)",
                      "run_sgd((a0, W0), task, alpha, times)", stacklevel=4)
