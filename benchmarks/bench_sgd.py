@@ -37,8 +37,18 @@ its reduction order is what the stored results depend on.
 The data draw is timed on neither side: the kernel and the JAX scan read the
 same pre-drawn (X, Y).  The package's stepper (TwoLayerSGD) draws its own data,
 in blocks of 2^20 / d samples, and that draw is not in the numba column.
+At N = 100 that draw (``task.sample``, d = 100) took 5.8-10 us per step against
+the kernel's 12.5-15 us on the same loaded machine.
 ``--activation erf`` runs the same comparison with sigma = erf (the package's
 erf, no rescaling; the targets above were set for ReLU).
+
+Measured 2026-12-07 on the shared 2-core machine at a load average of 6.5-7.5
+(one thread, three runs, ours / JAX worst-best): ReLU 1.14-1.16, 0.72-1.51,
+1.91-2.12 at N = 100, 1000, 10000 (N = 1000, W of 800 kB sharing the caches
+with other jobs, is the noisy one); erf 0.81-0.84, 0.78-1.10, 1.50-1.94.  For
+erf every row is updated (no inactive rows to skip), and at N = 100 the scalar
+math.erf and math.exp per neuron were 40% of a step (a copy of the loop with
+a cheap stand-in for sigma and sigma' took 17 us of 28 us per step).
 
     python benchmarks/bench_sgd.py [--steps-scale 1.0] [--no-jax] [--activation erf]
 """
@@ -178,16 +188,26 @@ def main(argv=None):
               flush=True)
     fit = loglog_fit([r[0] for r in rows], [r[1] for r in rows], n_boot=10)
     print(f"growth of time per step in N: exponent {fit.slope:.2f} (N = 100..10000)")
+    # The targets were set for ReLU; for erf the same lines say "no target" instead
+    judged = args.activation == "relu"
+
+    def verdict(passed):
+        return ("PASS" if passed else "FAIL") if judged else "erf"
+
+    def target(x):
+        return f" (target {x})" if judged else " (no target for erf)"
+
     worst = min(r[2] / r[1] for r in rows)
-    print(f"{'PASS' if worst >= 5 else 'FAIL'}: numba vs numpy at least x{worst:.1f} (target x5)")
+    print(f"{verdict(worst >= 5)}: numba vs numpy at least x{worst:.1f}" + target("x5"))
     ok = worst >= 5
     if jax is not None:
         worst_jax = min(r[4] / r[1] for r in rows)
-        print(f"{'PASS' if worst_jax >= 1 else 'FAIL'}: numba vs JAX at least x{worst_jax:.2f} "
-              "(target x1)")
+        print(f"{verdict(worst_jax >= 1)}: numba vs JAX at least x{worst_jax:.2f}"
+              + target("x1"))
         ok = ok and worst_jax >= 1
     else:
         print("no JAX column (--no-jax, or jax not installed: pip install -e .[bench])")
+    ok = ok or not judged
     return 0 if ok else 1
 
 
