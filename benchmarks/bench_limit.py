@@ -9,7 +9,9 @@ With jax installed (the optional ``bench`` extra), a JAX column for comparison
 (no target): the same Euler step from the ReLU arc-cosine closed form written
 in JAX (jit, float64, rows in blocks of at most 1000 so that no M x M
 temporary is formed), its new state checked equal to ours (1e-12 relative),
-timed interleaved with ours.
+timed interleaved with ours.  Measured 2026-12-07 on the shared 2-core machine
+(loaded, one thread, three runs): ours / JAX 1.24-1.33 at M = 2000 and
+1.07-1.23 at M = 8000, new states agreeing to 1e-16.
 
     python benchmarks/bench_limit.py [--M 10000] [--d 100] [--no-jax]
 """
