@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import meanfield.twolayer
 from meanfield.cli import main
 from meanfield.experiments import ConfigError, cell_id, parse_config
 from meanfield.stepping import TwoLayerRun
@@ -45,11 +44,12 @@ def fake_run(monkeypatch):
     drawn (seconds of matplotlib): its config is listed in ``fake_run.figures``."""
     import meanfield.cli
     import meanfield.plotting
+    import meanfield.twolayer
 
     calls = _Calls()
     figures = calls.figures
     monkeypatch.setattr(meanfield.plotting, "risk_curves",
-                        lambda res, config: figures.append(config))
+                        lambda res, config=None: figures.append(config))
     monkeypatch.setattr(meanfield.cli, "_save_figure", lambda fig, stem: None)
 
     def run(task, N, alpha, T, *, M, init, n_snapshots, seed, **kwargs):
