@@ -145,13 +145,18 @@ def _couple_parser(sub):
     p.add_argument("--out", type=Path, default=None,
                    help=f"output folder (default {_COUPLE_OUT}/<cell id>: a folder per "
                         f"settings, so a run with other flags does not meet this one's)")
-    p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
-                   help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
-                        "and y (n,), used as given; the same as --task FILE.npz (the cell "
-                        "records the file's path and sha256: a changed file is a new run) "
-                        "(default: the law --task names)")
+    _data_option(p)
     _add_options(p, couple_options())
     p.set_defaults(func=_couple)
+
+
+def _data_option(p):
+    """``--data FILE.npz``: the same as ``--task FILE.npz``, the file's hash filled in."""
+    p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
+                   help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
+                        "and y (n,), used as given; the same as --task FILE.npz (the cells "
+                        "record the file's path and sha256: a changed file is a new run) "
+                        "(default: the law --task names)")
 
 
 def _data_settings(args, cfg, options):
@@ -160,7 +165,7 @@ def _data_settings(args, cfg, options):
     so that the cell's id changes with the file.  Checked before any work."""
     from .tasks import file_sha256
 
-    if args.data is not None:
+    if getattr(args, "data", None) is not None:
         if cfg["task"] != options["task"][1]:
             raise ConfigError(f"--data and --task {cfg['task']} both name the data law; "
                               f"give one")
@@ -364,7 +369,7 @@ def _stability_config(args, extra=(), keys=None):
         ignored = {k: v for k, v in options.items() if k not in keys}
         options = {k: options[k] for k in keys}
     options.update(extra)
-    cfg = _settings(args, options, ignored)
+    cfg = _data_settings(args, _settings(args, options, ignored), options)
     rest = {k: cfg.pop(k) for k in dict(extra)}
     return StabilityConfig(**cfg), rest
 
@@ -383,6 +388,7 @@ def _stability_parser(sub):
                     "folder): run the same command again to resume a stopped run; more "
                     "--Ns or --seeds run only the new cells."))
     _out_option(p, "runs/stability")
+    _data_option(p)
     _add_options(p, stability_options())
     p.set_defaults(func=_stability)
 
@@ -404,6 +410,7 @@ def _stability(args):
     sweep = stability_sweep(cfg)
     store = ResultStore(out)
     with store.lock():  # the cells, then the tables built from them
+        _refuse_changed_data(store, sweep)
         _resume_note("stability", store, sweep, args.quiet)
         res = run_stability(cfg, progress=not args.quiet, folder=out)
         summary, written = save_stability(res, out)
@@ -425,7 +432,7 @@ def _stability(args):
 
 #: The fields of StabilityConfig that one trained pair and its paths depend on.
 _PATH_KEYS = ("task", "d", "activation", "width", "noise_std", "delta", "T", "alpha0", "law",
-              "law2", "n_grid", "base_seed")
+              "law2", "n_grid", "base_seed", "data_sha256")
 
 _PATH_EXTRA = {"N": (int, 1600, "width of the two networks"),
                "pair_seed": (int, 0, ("which pair to connect: the pair index (seed) of a "
@@ -444,6 +451,7 @@ def _path_parser(sub):
                     "three paths are one cell, stored in --out when it is done: the same "
                     "command again reads it back instead of running it."))
     _out_option(p, "runs/path")
+    _data_option(p)
     options = stability_options()
     _add_options(p, {**{k: options[k] for k in _PATH_KEYS}, **_PATH_EXTRA},
                  config_help="; a 'stability' config serves too: its other keys (Ns, seeds, "

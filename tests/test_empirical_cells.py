@@ -184,3 +184,78 @@ def test_bad_data_flags_are_one_line_before_any_work(argv, message, tmp_path, fa
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists() and not fake_run
+
+
+# -- stability and path on a data task ---------------------------------------------------
+def test_stability_settings_take_a_data_task(tmp_path):
+    from meanfield.twolayer.experiment import StabilityConfig
+
+    X = write_npz(tmp_path / "my.npz")
+    sha = file_sha256(tmp_path / "my.npz")
+    cfg = StabilityConfig(task=str(tmp_path / "my.npz"), data_sha256=sha, Ns=(4,), seeds=1)
+    task = cfg.make_task()
+    np.testing.assert_array_equal(task.X, X)
+    assert cfg.d == 3 and "data_sha256" in cfg.to_dict()     # the data's d, not the default 20
+    assert "data_sha256" not in StabilityConfig().to_dict()   # recorded only when given
+    with pytest.raises(DataError, match=r"data_sha256: an \.npz task needs"):
+        StabilityConfig(task=str(tmp_path / "my.npz"))
+    with pytest.raises(ValueError, match="data_sha256 pins an .npz task's file"):
+        StabilityConfig(data_sha256=sha)
+
+
+TINY_STAB = ["--Ns", "8", "--seeds", "1", "--T", "0.2", "--times", "0", "--quiet"]
+
+
+def test_stability_on_an_npz_is_stored_resumes_and_refuses_a_changed_file(tmp_path, capsys,
+                                                                         monkeypatch):
+    import meanfield.twolayer.experiment as st
+
+    write_npz(tmp_path / "my.npz")
+    out = tmp_path / "stab"
+    argv = ["stability", "--data", str(tmp_path / "my.npz"), *TINY_STAB, "--out", str(out)]
+    assert main(argv) == 0
+    table = pd.read_csv(out / "dropout.csv")
+    assert set(table["task"]) == {"my"} and set(table["N"]) == {8}
+    config = json.loads((out / "summary.json").read_text())["config"]
+    assert config["d"] == 3 and config["data_sha256"] == file_sha256(tmp_path / "my.npz")
+
+    def refuse(*a, **k):
+        raise AssertionError("a stored cell was run again")
+
+    monkeypatch.setattr(st, "train_pair", refuse)
+    assert main(argv) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "dropout.csv"), table)
+    capsys.readouterr()
+    write_npz(tmp_path / "my.npz", seed=1)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "my.npz has changed since the run stored in" in err
+
+
+def test_path_on_an_npz_trains_the_pair_on_the_file(tmp_path, monkeypatch):
+    import meanfield.cli
+    import meanfield.plotting
+    import meanfield.twolayer.experiment as st
+
+    X = write_npz(tmp_path / "my.npz")
+    monkeypatch.setattr(meanfield.plotting, "pair_path_figure", lambda table: None)
+    monkeypatch.setattr(meanfield.cli, "_save_figure", lambda fig, stem: None)
+    real_train, tasks, trained = st.train_pair, [], []
+
+    def train(task, *a, **k):
+        tasks.append(task)
+        trained.append(real_train(task, *a, **k))
+        return trained[-1]
+
+    monkeypatch.setattr(st, "train_pair", train)
+    out = tmp_path / "path"
+    assert main(["path", "--data", str(tmp_path / "my.npz"), "--N", "4", "--points", "2",
+                 "--T", "0.2", "--quiet", "--out", str(out)]) == 0
+    (task,) = tasks
+    np.testing.assert_array_equal(task.X, X)
+    s = json.loads((out / "summary.json").read_text())
+    assert s["config"]["task"] == str(tmp_path / "my.npz") and s["config"]["d"] == 3
+    # the ends of the seven-segment path are the two trained nets' exact risks on the data
+    ends = [task.risk(run.a[-1], run.W[-1]) for run in trained[0][0]]
+    vl = list(s["vertices"].values())
+    np.testing.assert_allclose([vl[0], vl[-1]], ends, rtol=1e-12)

@@ -96,11 +96,19 @@ def data_law(task, activation="relu", sha256=None) -> EmpiricalTask:
         raise DataError(f"data_sha256: an .npz task needs its file's sha256 (meanfield.tasks."
                         f"file_sha256, or sha256sum {spec}), so that a changed file is a new "
                         f"cell; got none for task {spec}")
-    now = file_sha256(spec)
+    now = file_sha256(spec)  # every call: the content, not a time stamp, says it is the same
     if now != str(sha256).lower():
         raise DataError(f"data: {spec} has changed: its sha256 is {now[:12]}..., the "
                         f"settings record {str(sha256)[:12]}... (data_sha256); restore the "
                         f"file, or run on the new one in a new output folder")
+    return _npz_law(spec, str(activation), now)
+
+
+@functools.lru_cache(maxsize=4)
+def _npz_law(spec, activation, sha256):
+    """The task of the ``.npz`` file ``spec`` whose content has ``sha256`` (just checked),
+    kept for the next call on the same content: the checks of every cell, then the runs,
+    parse it once."""
     return EmpiricalTask.from_npz(spec, activation)
 
 
