@@ -162,8 +162,9 @@ def _data_option(p):
 def _data_settings(args, cfg, options):
     """``cfg`` with the data task of ``--data FILE.npz`` (or ``--task FILE.npz``) as plain
     settings: ``task`` the file's path and ``data_sha256`` its content's hash (unless given),
-    so that the cell's id changes with the file.  Checked before any work."""
-    from .tasks import file_sha256
+    so that the cell's id changes with the file; and, for any data task, ``d`` the data's.
+    Checked (the data read) before any work."""
+    from .tasks import data_law, file_sha256, is_data_spec
 
     if getattr(args, "data", None) is not None:
         if cfg["task"] != options["task"][1]:
@@ -175,6 +176,12 @@ def _data_settings(args, cfg, options):
         cfg = {**cfg, "task": str(args.data)}
     if str(cfg["task"]).strip().endswith(".npz") and cfg.get("data_sha256") is None:
         cfg = {**cfg, "data_sha256": file_sha256(cfg["task"])}
+    if is_data_spec(cfg["task"]):
+        d = data_law(cfg["task"], cfg["activation"], cfg.get("data_sha256")).d
+        if cfg["d"] not in (options["d"][1], d):
+            raise ConfigError(f"--d {cfg['d']}: task {cfg['task']} has d = {d}, the data's; "
+                              f"leave --d out")
+        cfg = {**cfg, "d": d}
     return cfg
 
 

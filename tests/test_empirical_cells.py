@@ -75,7 +75,7 @@ def test_an_npz_task_is_built_in_the_cell_from_path_and_hash(tmp_path):
     X = write_npz(tmp_path / "my.npz")
     sha = hashlib.sha256((tmp_path / "my.npz").read_bytes()).hexdigest()
     assert file_sha256(tmp_path / "my.npz") == sha
-    s = CoupleSettings(task=str(tmp_path / "my.npz"), data_sha256=sha, N=6, T=0.5)
+    s = CoupleSettings(task=str(tmp_path / "my.npz"), data_sha256=sha, d=3, N=6, T=0.5)
     task, N, alpha, T, kw = s.setup()
     assert isinstance(task, EmpiricalTask) and (task.n, task.d) == (30, 3)
     np.testing.assert_array_equal(task.X, X)            # as given, not standardised
@@ -93,6 +93,11 @@ def test_an_npz_task_is_built_in_the_cell_from_path_and_hash(tmp_path):
         s.setup()
     with pytest.raises(DataError, match=r"data_sha256: an \.npz task needs its file's sha256"):
         CoupleSettings(task=str(tmp_path / "my.npz")).setup()
+    write_npz(tmp_path / "my.npz")
+    # the stored table's d is the cell's setting: a data task's must be the data's
+    with pytest.raises(ValueError, match="d must be the data's dimension for task .*my.npz: "
+                                         r"set d = 3 \(got 20\)"):
+        CoupleSettings(task=str(tmp_path / "my.npz"), data_sha256=sha).setup()
     with pytest.raises(ValueError, match="data_sha256 pins an .npz task's file; task "
                                          "teacher-student is none"):
         CoupleSettings(data_sha256=sha).setup()
@@ -115,11 +120,12 @@ def test_a_sweep_config_of_npz_cells_is_checked_before_any_work(tmp_path):
     sha = file_sha256(tmp_path / "my.npz")
     sweep = parse_config({"experiment": "couple",
                           "fixed": {"task": str(tmp_path / "my.npz"), "data_sha256": sha,
-                                    "T": 0.5}, "grid": {"N": [4, 8]}})
+                                    "d": 3, "T": 0.5}, "grid": {"N": [4, 8]}})
     assert [c["data_sha256"] for c in sweep.cells()] == [sha, sha]
     with pytest.raises(ConfigError, match=r"cell \{'N': 4\}: data: .*my.npz has changed"):
         parse_config({"experiment": "couple",
-                      "fixed": {"task": str(tmp_path / "my.npz"), "data_sha256": "ab" * 32},
+                      "fixed": {"task": str(tmp_path / "my.npz"), "data_sha256": "ab" * 32,
+                                "d": 3},
                       "grid": {"N": [4, 8]}})
 
 
@@ -175,6 +181,7 @@ def test_couple_without_out_gives_a_changed_file_its_own_folder(tmp_path, fake_r
     (["--data", "my.npz", "--task", "isotropic"], "--data and --task isotropic both name"),
     (["--data", "my.txt"], "--data my.txt: give an .npz file"),
     (["--data", "my.npz", "--data-sha256", "ab" * 32], "data: my.npz has changed"),
+    (["--data", "my.npz", "--d", "5"], "--d 5: task my.npz has d = 3, the data's; leave --d"),
 ])
 def test_bad_data_flags_are_one_line_before_any_work(argv, message, tmp_path, fake_run,
                                                      monkeypatch, capsys):
@@ -192,13 +199,17 @@ def test_stability_settings_take_a_data_task(tmp_path):
 
     X = write_npz(tmp_path / "my.npz")
     sha = file_sha256(tmp_path / "my.npz")
-    cfg = StabilityConfig(task=str(tmp_path / "my.npz"), data_sha256=sha, Ns=(4,), seeds=1)
+    cfg = StabilityConfig(task=str(tmp_path / "my.npz"), data_sha256=sha, d=3, Ns=(4,),
+                          seeds=1)
     task = cfg.make_task()
     np.testing.assert_array_equal(task.X, X)
-    assert cfg.d == 3 and "data_sha256" in cfg.to_dict()     # the data's d, not the default 20
+    assert cfg.to_dict()["data_sha256"] == sha
+    with pytest.raises(ValueError, match=r"d must be the data's dimension .* set d = 3 "
+                                         r"\(got 20\)"):
+        StabilityConfig(task=str(tmp_path / "my.npz"), data_sha256=sha)
     assert "data_sha256" not in StabilityConfig().to_dict()   # recorded only when given
     with pytest.raises(DataError, match=r"data_sha256: an \.npz task needs"):
-        StabilityConfig(task=str(tmp_path / "my.npz"))
+        StabilityConfig(task=str(tmp_path / "my.npz"), d=3)
     with pytest.raises(ValueError, match="data_sha256 pins an .npz task's file"):
         StabilityConfig(data_sha256=sha)
 

@@ -112,6 +112,15 @@ def _npz_law(spec, activation, sha256):
     return EmpiricalTask.from_npz(spec, activation)
 
 
+def check_data_dimension(task, d, law):
+    """Raise ValueError unless the setting ``d`` is the dimension of ``law``, the data law that
+    the setting ``task`` names: a cell's stored table, its memory checks and the bounds'
+    shapes read ``d``, so a data task's must be its data's (the command line fills it in)."""
+    if d != law.d:
+        raise ValueError(f"d must be the data's dimension for task {task}: set d = {law.d} "
+                         f"(got {d})")
+
+
 @functools.lru_cache(maxsize=4)
 def _dataset_law(spec, activation, fashion_dir):
     """An installed data set's task, kept for the next call with the same arguments (a
@@ -121,4 +130,5 @@ def _dataset_law(spec, activation, fashion_dir):
     return EmpiricalTask.from_spec(spec, activation)
 
 
-__all__ = ["DATASETS", "DATA_TASKS_HELP", "is_data_spec", "file_sha256", "data_law"]
+__all__ = ["DATASETS", "DATA_TASKS_HELP", "is_data_spec", "file_sha256", "data_law",
+           "check_data_dimension"]

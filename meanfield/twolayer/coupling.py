@@ -20,7 +20,7 @@ from .. import _checks
 from .._meta import __version__
 from .._settings import check_types, setting
 from ..stepping import TwoLayerRun, get_method
-from ..tasks.data_specs import DATA_TASKS_HELP, data_law, is_data_spec
+from ..tasks.data_specs import DATA_TASKS_HELP, check_data_dimension, data_law, is_data_spec
 from ..tasks.protocol import check_task
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -267,7 +267,8 @@ class CoupleSettings:
     """
 
     task: str = setting("teacher-student", "teacher-student | isotropic | " + DATA_TASKS_HELP)
-    d: int = setting(20, "input dimension (of a Gaussian task)")
+    d: int = setting(20, "input dimension (a data task's must be its data's: the command line "
+                         "fills it in)")
     activation: str = setting("relu", "student activation: relu, erf, tanh, sigmoid, softplus, "
                                       "ramp")
     width: int = setting(4, "teacher width (teacher-student)")
@@ -384,6 +385,7 @@ class CoupleSettings:
         _checks.at_most("T / h (limit steps)", T / self.h, _checks.MAX_STEPS, "steps of one run")
         if law is None and data:  # read once the cheap checks pass: it may take seconds
             law = data_law(self.task, self.activation, self.data_sha256)
+            check_data_dimension(self.task, self.d, law)  # the stored table's d is the data's
         d = self.d if law is None else law.d
         # the snapshots of both clouds, each neuron (a, w): checked before the task is built
         _checks.fits_in_memory("the snapshots", (N + M) * (d + 1) * self.snapshots,

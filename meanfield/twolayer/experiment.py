@@ -38,7 +38,7 @@ from .. import _checks
 from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..tasks import isotropic_gaussians, teacher_student
-from ..tasks.data_specs import DATA_TASKS_HELP, data_law, is_data_spec
+from ..tasks.data_specs import DATA_TASKS_HELP, check_data_dimension, data_law, is_data_spec
 from ..dropout import draw_keep
 from .dropout import (TwoLayerNet, dropout_bias, dropout_loss, nested_subsets,
                       rescaled_dropout)
@@ -64,7 +64,8 @@ class StabilityConfig:
     """
 
     task: str = setting("teacher-student", "teacher-student | isotropic | " + DATA_TASKS_HELP)
-    d: int = setting(20, "input dimension (of a Gaussian task; a data task's is the data's)")
+    d: int = setting(20, "input dimension (a data task's must be its data's: the command line "
+                         "fills it in)")
     activation: str = setting("relu", "student activation: relu, erf, tanh, sigmoid, "
                                       "softplus, ramp")
     width: int = setting(4, "teacher width (teacher-student)")
@@ -147,7 +148,7 @@ class StabilityConfig:
         _checks.at_most("width", self.width, _checks.MAX_TEACHER_WIDTH,
                         "the task sums width^2 teacher pairs when it is built")
         if data:  # read once the cheap checks pass (kept for the next call: data_law)
-            normal("d", self.make_task().d)  # the data's: the memory checks and the fits use it
+            check_data_dimension(self.task, self.d, self.make_task())
         _checks.at_most("T N / alpha0 (SGD steps at the largest N)",
                         self.T * max(self.Ns) / self.alpha0, _checks.MAX_STEPS,
                         "steps of one run")
