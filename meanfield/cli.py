@@ -145,30 +145,62 @@ def _couple_parser(sub):
     p.add_argument("--out", type=Path, default=None,
                    help=f"output folder (default {_COUPLE_OUT}/<cell id>: a folder per "
                         f"settings, so a run with other flags does not meet this one's)")
-    p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
-                   help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
-                        "and y (n,), used as given (also --task digits[:I,J] or "
-                        "fashion-mnist[:I,J]: two classes as +-1 labels, standardised; d is "
-                        "the data's) (default: the law --task names)")
+    _data_option(p)
     _add_options(p, couple_options())
     p.set_defaults(func=_couple)
 
 
-def _data_task(cfg, data):
-    """The EmpiricalTask of ``--data FILE.npz`` or of ``--task digits[:I,J]`` /
-    ``fashion-mnist[:I,J]``; None for a Gaussian task.  Bad data and a missing data set
-    raise ValueError (one line, exit 2)."""
-    from .tasks import EmpiricalTask
-    from .tasks.datasets import DatasetNotFoundError
+def _data_option(p):
+    """``--data FILE.npz``: the same as ``--task FILE.npz``, the file's hash filled in."""
+    p.add_argument("--data", type=Path, default=None, metavar="FILE.npz",
+                   help="run on the empirical law of a data set: an .npz of arrays X (n, d) "
+                        "and y (n,), used as given; the same as --task FILE.npz (the cells "
+                        "record the file's path and sha256: a changed file is a new run) "
+                        "(default: the law --task names)")
 
-    if data is not None:
-        return EmpiricalTask.from_npz(data, cfg["activation"])
-    if str(cfg["task"]).partition(":")[0] not in ("digits", "fashion-mnist"):
-        return None
+
+def _data_settings(args, cfg, options):
+    """``cfg`` with the data task of ``--data FILE.npz`` (or ``--task FILE.npz``) as plain
+    settings: ``task`` the file's path and ``data_sha256`` its content's hash (unless given),
+    so that the cell's id changes with the file; and, for any data task, ``d`` the data's.
+    Checked (the data read) before any work."""
+    from .tasks import data_law, file_sha256, is_data_spec
+
+    if getattr(args, "data", None) is not None:
+        if cfg["task"] != options["task"][1]:
+            raise ConfigError(f"--data and --task {cfg['task']} both name the data law; "
+                              f"give one")
+        if args.data.suffix != ".npz":
+            raise ConfigError(f"--data {args.data}: give an .npz file (numpy.savez(FILE, X=X, "
+                              f"y=y) writes one)")
+        cfg = {**cfg, "task": str(args.data)}
+    if str(cfg["task"]).strip().endswith(".npz") and cfg.get("data_sha256") is None:
+        cfg = {**cfg, "data_sha256": file_sha256(cfg["task"])}
+    if is_data_spec(cfg["task"]):
+        d = data_law(cfg["task"], cfg["activation"], cfg.get("data_sha256")).d
+        if cfg["d"] not in (options["d"][1], d):
+            raise ConfigError(f"--d {cfg['d']}: task {cfg['task']} has d = {d}, the data's; "
+                              f"leave --d out")
+        cfg = {**cfg, "d": d}
+    return cfg
+
+
+def _refuse_changed_data(store, sweep):
+    """Raise ConfigError when ``store`` holds a run on the same ``.npz`` file as ``sweep`` but
+    on other content (the settings' ``data_sha256`` differ): one line saying so, where the
+    store would name every differing setting."""
+    path = store.folder / "sweep.json"
     try:
-        return EmpiricalTask.from_spec(cfg["task"], cfg["activation"])
-    except (DatasetNotFoundError, ValueError) as e:
-        raise ValueError(f"--task {cfg['task']}: {e}") from None
+        old = json.loads(path.read_text()).get("fixed", {})
+    except (OSError, ValueError, AttributeError):
+        return
+    new = sweep.fixed
+    if (new.get("data_sha256") and old.get("task") == new.get("task")
+            and old.get("data_sha256") not in (None, new["data_sha256"])):
+        raise ConfigError(f"data: {new['task']} has changed since the run stored in "
+                          f"{store.folder} (sha256 {old['data_sha256'][:12]}... then, "
+                          f"{new['data_sha256'][:12]}... now); restore the file, or give a "
+                          f"new --out for the new one")
 
 
 def _list_flag(typ):
@@ -253,11 +285,36 @@ def _one_cell(command, experiment, cfg, options, out, quiet):
 
     sweep = _one_sweep(command, experiment, cfg, options)
     store = ResultStore(out)
+    _refuse_changed_data(store, sweep)
     _resume_note(command, store, sweep, quiet)
     # a failed cell is not retried: a diverging run would diverge again
     report = run_sweep(sweep, out, workers=1, retries=0, progress=not quiet,
                        threads_per_cell=numba.get_num_threads())
     return store, sweep, report
+
+
+def _unfinished(command, store, sweep, report, out, what):
+    """The exit status of a one-cell run (:func:`_one_cell`) whose cell is not stored, after
+    one line on stderr: 130 when it was interrupted (nothing of ``what`` is stored), 1 when
+    it failed (the error; what it computed before, e.g. a diverging run's snapshots, copied
+    to ``out/partial.csv``).  None when the cell is stored."""
+    if report.interrupted:
+        print(f"meanfield {command}: interrupted; nothing of {what} is stored in {out} "
+              f"yet; run the same command again to start it again", file=sys.stderr)
+        return 130
+    if not report.failed:
+        return None
+    from .experiments import cell_id
+
+    err = store.failures()["error"].iloc[0]
+    partial = store.failed_dir / f"{cell_id(sweep.experiment, sweep.cells()[0])}.csv"
+    if partial.exists():
+        _write(out / "partial.csv", partial.read_bytes())
+        err += f"; snapshots so far written to {out / 'partial.csv'}"
+    else:
+        err += f" (see {out / 'failed'})"
+    print(f"meanfield {command}: {err}", file=sys.stderr)
+    return 1
 
 
 #: Where ``meanfield couple`` writes without ``--out``: a folder per settings below it.
@@ -273,13 +330,8 @@ def _couple(args):
     from .twolayer.coupling import CoupleSettings, coupled_config, coupled_summary
 
     options = couple_options()
-    cfg = _settings(args, options)
-    data = _data_task(cfg, args.data)
-    if data is not None:  # the data law is not a setting of a cell: run here, no store
-        if args.out is None:
-            out = _check_out(_COUPLE_OUT / cell_id("couple", {**cfg, "data": str(args.data)}))
-        return _couple_data(args, cfg, data, out)
-    # every check, before any work
+    cfg = _data_settings(args, _settings(args, options), options)
+    # every check, before any work (a data task is read here: bad data is one line)
     task, N, alpha, T, kwargs = _couple_setup(CoupleSettings(**cfg))
     sweep = _one_sweep("couple", "couple", cfg, options)
     cid = cell_id("couple", sweep.cells()[0])
@@ -287,30 +339,22 @@ def _couple(args):
         out = _check_out(_COUPLE_OUT / cid)
     with ResultStore(out).lock():  # the cell, then the files built from it
         store, sweep, report = _one_cell("couple", "couple", cfg, options, out, args.quiet)
-        if report.interrupted:
-            print(f"meanfield couple: interrupted; nothing of this run is stored in {out} "
-                  f"yet; run the same command again to start it again", file=sys.stderr)
-            return 130
-        if report.failed:
-            err = store.failures()["error"].iloc[0]
-            partial = store.failed_dir / f"{cid}.csv"
-            if partial.exists():  # a diverging run: the snapshots it took
-                _write(out / "partial.csv", partial.read_bytes())
-                err += f"; snapshots so far written to {out / 'partial.csv'}"
-            print(f"meanfield couple: {err}", file=sys.stderr)
-            return 1
+        status = _unfinished("couple", store, sweep, report, out, "this run")
+        if status is not None:
+            return status
         table = store.load(sweep)
-        res = table[[c for c in table.columns
-                     if c not in options and c not in ("cell", "w2_exact")]]
+        res = table[[c for c in table.columns if c not in options
+                     and c not in ("cell", "w2_exact", "task_description")]]
         _write(out / "results.csv", res.to_csv(index=False))
         config = coupled_config(task, N, kwargs["M"], alpha, T, h=kwargs["h"],
                                 method=kwargs["method"], batch_size=kwargs["batch_size"],
                                 train_a=kwargs["train_a"], init=kwargs["init"],
                                 seed=kwargs["seed"])
         s = coupled_summary(res, bool(table["w2_exact"].iloc[0]), config)
-        cfg["alpha"] = alpha
-        if cfg["device"] is None:  # the flag as before: recorded when given
-            del cfg["device"]
+        cfg["alpha"], cfg["d"] = alpha, task.d  # the values used
+        for k in ("device", "data_sha256"):  # recorded when given, as before they existed
+            if cfg[k] is None:
+                del cfg[k]
         _write(out / "summary.json", json.dumps({**s, "cli": cfg, "version": __version__},
                                                 indent=2, default=str))
         _save_figure(risk_curves(res, config=s), out / "risk")
@@ -318,45 +362,6 @@ def _couple(args):
           f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
           f"sup W2 {s['sup_w2']:.3g}")
     print(f"wrote {out}/results.csv, summary.json, risk.png")
-    return 0
-
-
-def _couple_data(args, cfg, data, out):
-    """``meanfield couple`` on a data law (``--data`` or a data-set ``--task``): run in this
-    process and written to ``out``, without the store (an EmpiricalTask is not a setting
-    a cell can hold)."""
-    from .plotting import risk_curves
-    from .stepping import DivergenceError
-    from .twolayer import run_coupled
-    from .twolayer.coupling import CoupleSettings
-
-    if cfg["device"] is not None:
-        raise ValueError("--device: the torch pair sums take Gaussian tasks only; leave it out "
-                         "for --data or a data-set --task")
-    task, N, alpha, T, kwargs = CoupleSettings(**cfg).setup(law=data)
-    cfg["task"], cfg["d"], cfg["alpha"] = data.name, data.d, alpha
-    del cfg["device"]  # setup refuses a device with a data law
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        res = run_coupled(task, N, alpha, T, progress=not args.quiet, **kwargs)
-    except DivergenceError as e:
-        import pandas as pd
-        part = e.partial
-        _write(out / "partial.csv", pd.DataFrame(
-            {"t": part.times, "step": part.steps, "risk": part.risk}).to_csv(index=False))
-        print(f"meanfield couple: {e}; snapshots so far written to {out / 'partial.csv'}",
-              file=sys.stderr)
-        return 1
-    _write(out / "results.csv", res.to_frame().to_csv(index=False))
-    s = res.summary()
-    _write(out / "summary.json", json.dumps({**s, "cli": cfg, "version": __version__},
-                                            indent=2, default=str))
-    _save_figure(risk_curves(res), out / "risk")
-    print(f"final risk: SGD {s['final_risk_sgd']:.5g}, limit {s['final_risk_limit']:.5g}; "
-          f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
-          f"sup W2 {s['sup_w2']:.3g}")
-    print(f"wrote {out / 'results.csv'}, {out / 'summary.json'}, {out / 'risk.png'}, "
-          f"{out / 'risk.pdf'}")
     return 0
 
 
@@ -371,7 +376,7 @@ def _stability_config(args, extra=(), keys=None):
         ignored = {k: v for k, v in options.items() if k not in keys}
         options = {k: options[k] for k in keys}
     options.update(extra)
-    cfg = _settings(args, options, ignored)
+    cfg = _data_settings(args, _settings(args, options, ignored), options)
     rest = {k: cfg.pop(k) for k in dict(extra)}
     return StabilityConfig(**cfg), rest
 
@@ -390,6 +395,7 @@ def _stability_parser(sub):
                     "folder): run the same command again to resume a stopped run; more "
                     "--Ns or --seeds run only the new cells."))
     _out_option(p, "runs/stability")
+    _data_option(p)
     _add_options(p, stability_options())
     p.set_defaults(func=_stability)
 
@@ -411,6 +417,7 @@ def _stability(args):
     sweep = stability_sweep(cfg)
     store = ResultStore(out)
     with store.lock():  # the cells, then the tables built from them
+        _refuse_changed_data(store, sweep)
         _resume_note("stability", store, sweep, args.quiet)
         res = run_stability(cfg, progress=not args.quiet, folder=out)
         summary, written = save_stability(res, out)
@@ -432,7 +439,7 @@ def _stability(args):
 
 #: The fields of StabilityConfig that one trained pair and its paths depend on.
 _PATH_KEYS = ("task", "d", "activation", "width", "noise_std", "delta", "T", "alpha0", "law",
-              "law2", "n_grid", "base_seed")
+              "law2", "n_grid", "base_seed", "data_sha256")
 
 _PATH_EXTRA = {"N": (int, 1600, "width of the two networks"),
                "pair_seed": (int, 0, ("which pair to connect: the pair index (seed) of a "
@@ -451,6 +458,7 @@ def _path_parser(sub):
                     "three paths are one cell, stored in --out when it is done: the same "
                     "command again reads it back instead of running it."))
     _out_option(p, "runs/path")
+    _data_option(p)
     options = stability_options()
     _add_options(p, {**{k: options[k] for k in _PATH_KEYS}, **_PATH_EXTRA},
                  config_help="; a 'stability' config serves too: its other keys (Ns, seeds, "
@@ -474,14 +482,9 @@ def _path(args):
     with ResultStore(out).lock():
         store, sweep, report = _one_cell("path", "pair_path", settings,
                                          get_experiment("pair_path").options, out, args.quiet)
-        if report.interrupted:
-            print(f"meanfield path: interrupted; nothing of this pair is stored in {out} "
-                  f"yet; run the same command again to start it again", file=sys.stderr)
-            return 130
-        if report.failed:
-            err = store.failures()["error"].iloc[0]
-            print(f"meanfield path: {err} (see {out / 'failed'})", file=sys.stderr)
-            return 1
+        status = _unfinished("path", store, sweep, report, out, "this pair")
+        if status is not None:
+            return status
         table = store.load(sweep)
         _write(out / "path.csv", table.loc[table["kind"] == "dense", ["path", "s", "loss"]]
                .to_csv(index=False))

@@ -38,7 +38,8 @@ def test_path_help_lists_only_the_options_of_a_path(capsys):
     assert not flags & STABILITY_ONLY
     assert flags == {"--out", "--config", "--quiet", "--task", "--d", "--activation",
                      "--width", "--noise-std", "--delta", "--T", "--alpha0", "--law", "--law2",
-                     "--n-grid", "--base-seed", "--N", "--pair-seed", "--points"}
+                     "--n-grid", "--base-seed", "--N", "--pair-seed", "--points", "--data",
+                     "--data-sha256"}
 
 
 def test_each_subcommand_lists_its_own_options(capsys):

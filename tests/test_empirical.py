@@ -353,6 +353,7 @@ def test_couple_settings_run_on_a_data_law(rng):
 
 # -- the command line -------------------------------------------------------------------
 def test_cli_couple_on_digits_and_npz(tmp_path, capsys):
+    import hashlib
     import json
 
     from meanfield.cli import main
@@ -366,16 +367,21 @@ def test_cli_couple_on_digits_and_npz(tmp_path, capsys):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 4))
     np.savez(tmp_path / "my.npz", X=X, y=np.sign(X[:, 1]))
+    out = tmp_path / "run-npz"  # --out is the cell's results folder: one per settings
     assert main(["couple", "--data", str(tmp_path / "my.npz"), "--N", "10", "--M", "20",
                  "--T", "0.1", "--snapshots", "2", "--quiet", "--out", str(out)]) == 0
-    assert json.loads((out / "summary.json").read_text())["cli"]["task"] == "my"
+    s = json.loads((out / "summary.json").read_text())
+    # the cell records the file's path and content; the figure and summary name the data
+    assert s["cli"]["task"] == str(tmp_path / "my.npz") and s["cli"]["d"] == 4
+    assert s["cli"]["data_sha256"] == hashlib.sha256((tmp_path / "my.npz").read_bytes()).hexdigest()
+    assert s["task_description"] == "my (n = 60); relu; d = 4"
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--task", "digits:0,12"], "--task digits:0,12: classes must be two distinct integers"),
+    (["--task", "digits:0,12"], "task digits:0,12: classes must be two distinct integers"),
     (["--data", "nowhere.npz"], "data: nowhere.npz is not a file"),
     (["--task", "fashion-mnist:0,6"], "sudo apt-get install dataset-fashion-mnist"),
-    (["--task", "digits:0,1", "--device", "cpu"], "--device: the torch pair sums take"),
+    (["--task", "digits:0,1", "--device", "cpu"], "device: the torch pair sums take"),
 ])
 def test_cli_bad_data_is_one_line_and_exit_2(argv, message, tmp_path, capsys, monkeypatch):
     from meanfield.cli import main

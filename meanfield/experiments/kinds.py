@@ -121,6 +121,7 @@ def _couple_setup(settings):
 
 
 def _couple_run(settings):
+    from ..tasks import is_data_spec
     from ..twolayer import run_coupled
 
     task, N, alpha, T, kwargs = _couple_setup(settings)
@@ -128,7 +129,10 @@ def _couple_run(settings):
     # the values used where a setting's default is computed (alpha = 1/N, M = max(4N, 2000)):
     # the store keeps a cell's own column for a setting given as None; and whether W2 is
     # exact (or sliced), which the table alone does not say
-    return res.to_frame().assign(alpha=alpha, M=kwargs["M"], w2_exact=res.w2_exact)
+    table = res.to_frame().assign(alpha=alpha, M=kwargs["M"], w2_exact=res.w2_exact)
+    if is_data_spec(settings.task):  # the data set in words (its n and d: the d column is
+        table["task_description"] = task.describe()  # the setting's, unused by a data task)
+    return table
 
 
 def _group_keys(table, options, skip):
@@ -154,7 +158,7 @@ def _left_out(name, why):
 def _couple_plot(table, out):
     from ..analysis import couple_sups, loglog_fit
     from ..plotting import rate_plot, save_figure
-    from ..tasks import describe_name
+    from ..tasks import describe_name, is_data_spec
 
     written = []
     per_cell = couple_sups(table).rename(columns={"sup_risk_gap": "risk_gap",
@@ -173,8 +177,11 @@ def _couple_plot(table, out):
         fig = rate_plot(g["N"], g["risk_gap"], fit, ylabel="sup_t |L_N - R(rho_t)|",
                         label="risk gap")
         row = g.iloc[0]
-        title = (f"SGD vs its limit: {describe_name(row.get('task', ''))}, "
-                 f"{row.get('activation', '')}, d = {row.get('d', '')}")
+        if is_data_spec(row.get("task", "")):  # its d is the data's
+            title = f"SGD vs its limit: {row.get('task_description', row['task'])}"
+        else:
+            title = (f"SGD vs its limit: {describe_name(row.get('task', ''))}, "
+                     f"{row.get('activation', '')}, d = {row.get('d', '')}")
         extra = [f"{k} {row[k]}" for k in keys if k not in ("task", "activation", "d")]
         fig.axes[0].set_title(", ".join([title] + extra), fontsize=8)
         written += save_figure(fig, Path(out) / f"couple_rates_{name}")

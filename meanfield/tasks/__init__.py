@@ -2,9 +2,11 @@
 
 Every task implements :class:`DataLaw`: the Gaussian tasks in closed form
 (:class:`GaussianTask`), a data set's empirical law as exact means over its
-rows (:class:`EmpiricalTask`).
+rows (:class:`EmpiricalTask`).  An experiment's ``task`` setting names either
+(:mod:`meanfield.tasks.data_specs`).
 """
 
+from .data_specs import data_law, file_sha256, is_data_spec
 from .empirical import DataError, EmpiricalTask
 from .gaussian import (
                        GaussianTask,
@@ -18,4 +20,4 @@ from .protocol import DataLaw, check_task
 
 __all__ = ["GaussianTask", "Teacher", "teacher_student", "isotropic_gaussians",
            "anisotropic_gaussians", "describe_name", "DataLaw", "check_task", "EmpiricalTask",
-           "DataError"]
+           "DataError", "data_law", "file_sha256", "is_data_spec"]

@@ -20,6 +20,7 @@ from .. import _checks
 from .._meta import __version__
 from .._settings import check_types, setting
 from ..stepping import TwoLayerRun, get_method
+from ..tasks.data_specs import DATA_TASKS_HELP, check_data_dimension, data_law, is_data_spec
 from ..tasks.protocol import check_task
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -265,8 +266,9 @@ class CoupleSettings:
     Theorem 1.
     """
 
-    task: str = setting("teacher-student", "teacher-student | isotropic")
-    d: int = setting(20, "input dimension")
+    task: str = setting("teacher-student", "teacher-student | isotropic | " + DATA_TASKS_HELP)
+    d: int = setting(20, "input dimension (a data task's must be its data's: the command line "
+                         "fills it in)")
     activation: str = setting("relu", "student activation: relu, erf, tanh, sigmoid, softplus, "
                                       "ramp")
     width: int = setting(4, "teacher width (teacher-student)")
@@ -293,6 +295,13 @@ class CoupleSettings:
                                        "with torch on this device: auto, cpu, cuda or cuda:K; "
                                        "relu, erf and ramp students (default: the numba "
                                        "kernels)", kind=str, added=True)
+    # the content of an .npz task's file: in the cell's name, so that a changed file is a
+    # new cell (and is refused where the old one's cells are stored). Added after cells
+    # were stored: at None (every Gaussian or data-set task) a cell keeps its id
+    data_sha256: str | None = setting(None, "sha256 of the .npz file that task names (meanfield "
+                                            "couple --data fills it in; required for a file, "
+                                            "checked against it before the cell runs)",
+                                      kind=str, added=True)
 
     @property
     def step(self) -> float:
@@ -319,10 +328,14 @@ class CoupleSettings:
         """``(task, N, alpha, T, kwargs)`` of :func:`run_coupled`, once the settings are
         checked (see :meth:`check`).
 
+        A ``task`` that names a data set or an ``.npz`` file is built here, in the cell
+        (:func:`meanfield.tasks.data_law`; a file must still have the ``data_sha256``
+        the settings record); its dimension replaces ``d``.
+
         ``law``: a data law (:class:`~meanfield.tasks.protocol.DataLaw`, e.g. an
-        :class:`~meanfield.tasks.EmpiricalTask`) to run on instead of the Gaussian
-        task that ``task`` names; its dimension replaces ``d`` (the other task
-        settings are still checked: a bad value is a typo either way).
+        :class:`~meanfield.tasks.EmpiricalTask`) to run on instead of the task that
+        ``task`` names; its dimension replaces ``d`` (the other task settings are
+        still checked: a bad value is a typo either way).
 
         ``device`` is checked here and used by the runner, which moves the task's pair
         sums there (``meanfield.torch.pairs.on_device``: this package imports no torch).
@@ -332,11 +345,23 @@ class CoupleSettings:
         from ..tasks import isotropic_gaussians, teacher_student
 
         check_types(self)
+        data = law is not None or is_data_spec(self.task)
         if law is not None:
             law = check_task(law)
-        elif self.task not in ("teacher-student", "isotropic"):
-            raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
-        d = _checks.positive_int("d", self.d if law is None else law.d)
+        elif not data and self.task not in ("teacher-student", "isotropic"):
+            raise ValueError(f"task must be 'teacher-student', 'isotropic', digits[:I,J], "
+                             f"fashion-mnist[:I,J] or a FILE.npz, got {self.task!r}")
+        if self.data_sha256 is not None and not str(self.task).strip().endswith(".npz"):
+            raise ValueError(f"data_sha256 pins an .npz task's file; task {self.task} is none, "
+                             f"so leave data_sha256 out")
+        if self.device is not None:
+            if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+                raise ValueError(f"device must be auto, cpu, cuda or cuda:K, got {self.device!r}")
+            if data:
+                raise ValueError("device: the torch pair sums take Gaussian tasks only; leave "
+                                 "it out for a data task")
+        if not data:
+            _checks.positive_int("d", self.d)
         _checks.positive_int("width", self.width)
         _checks.at_most("width", self.width, _checks.MAX_TEACHER_WIDTH,
                         "the task sums width^2 teacher pairs when it is built")
@@ -360,6 +385,10 @@ class CoupleSettings:
         _checks.at_most("T / alpha (SGD steps)", T / alpha, _checks.MAX_STEPS,
                         "steps of one run")
         _checks.at_most("T / h (limit steps)", T / self.h, _checks.MAX_STEPS, "steps of one run")
+        if law is None and data:  # read once the cheap checks pass: it may take seconds
+            law = data_law(self.task, self.activation, self.data_sha256)
+            check_data_dimension(self.task, self.d, law)  # the stored table's d is the data's
+        d = self.d if law is None else law.d
         # the snapshots of both clouds, each neuron (a, w): checked before the task is built
         _checks.fits_in_memory("the snapshots", (N + M) * (d + 1) * self.snapshots,
                                "N, M, d or snapshots")
@@ -374,12 +403,6 @@ class CoupleSettings:
                                    noise_std=self.noise_std)
         else:
             task = isotropic_gaussians(self.d, self.delta, self.activation)
-        if self.device is not None:
-            if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
-                raise ValueError(f"device must be auto, cpu, cuda or cuda:K, got {self.device!r}")
-            if law is not None:
-                raise ValueError("device: the torch pair sums take Gaussian tasks only; leave "
-                                 "it out for a data task")
         init = InitialLaw(self.a_mean, self.a_std, self.w_std)
         kwargs = dict(M=M, init=init, n_snapshots=self.snapshots, h=self.h, method=self.method,
                       batch_size=self.batch_size, train_a=self.train_a, seed=self.seed)

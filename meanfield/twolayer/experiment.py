@@ -38,6 +38,7 @@ from .. import _checks
 from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..tasks import isotropic_gaussians, teacher_student
+from ..tasks.data_specs import DATA_TASKS_HELP, check_data_dimension, data_law, is_data_spec
 from ..dropout import draw_keep
 from .dropout import (TwoLayerNet, dropout_bias, dropout_loss, nested_subsets,
                       rescaled_dropout)
@@ -62,8 +63,9 @@ class StabilityConfig:
     uses ``law``.
     """
 
-    task: str = setting("teacher-student", "teacher-student | isotropic")
-    d: int = setting(20, "input dimension")
+    task: str = setting("teacher-student", "teacher-student | isotropic | " + DATA_TASKS_HELP)
+    d: int = setting(20, "input dimension (a data task's must be its data's: the command line "
+                         "fills it in)")
     activation: str = setting("relu", "student activation: relu, erf, tanh, sigmoid, "
                                       "softplus, ramp")
     width: int = setting(4, "teacher width (teacher-student)")
@@ -96,6 +98,12 @@ class StabilityConfig:
     n_grid: int = setting(7, "interior points searched on a straight line before refining "
                              "the maximum")
     base_seed: int = setting(0, "base seed of every cell (cells differ by N and pair index)")
+    # the content of an .npz task's file, in the cells' names (see CoupleSettings.data_sha256);
+    # added after cells were stored: at None (every other task) a cell keeps its id
+    data_sha256: str | None = setting(None, "sha256 of the .npz file that task names (the "
+                                            "command line's --data fills it in; required for "
+                                            "a file, checked against it before any cell runs)",
+                                      kind=str, added=True)
 
     def __post_init__(self):
         self.validate()
@@ -103,8 +111,13 @@ class StabilityConfig:
     def validate(self):
         """Raise ValueError naming the first bad field and its accepted values."""
         _checks.a_law(self.a_law)
-        if self.task not in ("teacher-student", "isotropic"):
-            raise ValueError(f"task must be 'teacher-student' or 'isotropic', got {self.task!r}")
+        data = is_data_spec(self.task)
+        if not data and self.task not in ("teacher-student", "isotropic"):
+            raise ValueError(f"task must be 'teacher-student', 'isotropic', digits[:I,J], "
+                             f"fashion-mnist[:I,J] or a FILE.npz, got {self.task!r}")
+        if self.data_sha256 is not None and not str(self.task).strip().endswith(".npz"):
+            raise ValueError(f"data_sha256 pins an .npz task's file; task {self.task} is none, "
+                             f"so leave data_sha256 out")
         for name in ("d", "width", "seeds", "sweep_draws", "half_draws", "n_grid"):
             _checks.positive_int(name, getattr(self, name))
         if self.seeds > MAX_SEEDS:
@@ -134,6 +147,8 @@ class StabilityConfig:
         normal("law2", None if self.law2 is None else _law("law2", self.law2))
         _checks.at_most("width", self.width, _checks.MAX_TEACHER_WIDTH,
                         "the task sums width^2 teacher pairs when it is built")
+        if data:  # read once the cheap checks pass (kept for the next call: data_law)
+            check_data_dimension(self.task, self.d, self.make_task())
         _checks.at_most("T N / alpha0 (SGD steps at the largest N)",
                         self.T * max(self.Ns) / self.alpha0, _checks.MAX_STEPS,
                         "steps of one run")
@@ -149,13 +164,21 @@ class StabilityConfig:
                 InitialLaw(*(self.law2 or self.law), a_law=self.a_law))
 
     def make_task(self):
+        """The task ``task`` names: a Gaussian task, or the EmpiricalTask of a data set or an
+        ``.npz`` file (:func:`meanfield.tasks.data_law`, which checks ``data_sha256``)."""
+        if is_data_spec(self.task):
+            return data_law(self.task, self.activation, self.data_sha256)
         if self.task == "teacher-student":
             return teacher_student(self.d, self.activation, width=self.width,
                                    noise_std=self.noise_std)
         return isotropic_gaussians(self.d, self.delta, self.activation)
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        """The fields as a dict; ``data_sha256`` only when given (as before it existed)."""
+        out = dataclasses.asdict(self)
+        if out["data_sha256"] is None:
+            del out["data_sha256"]
+        return out
 
 
 def _int_tuple(name, v, low, empty=False):
