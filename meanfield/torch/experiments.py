@@ -20,6 +20,7 @@ import contextlib
 import copy
 import functools
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,8 @@ def empirical_cell(cell):
 
 
 def path_cell(cell):
-    """Two nets (``init1`` and ``init2`` laws, independent seeds), the paths between them.
+    """Two nets (``init1`` and ``init2`` laws, independent seeds; the second trained for
+    ``duration2`` times as long), the paths between them.
 
     Returns two tables, ``{"path": ..., "hist": ...}`` (stored one file each):
     ``path`` gives loss and error at points of each path: ``dropout``
@@ -222,7 +224,9 @@ def path_cell(cell):
     with _cell_threads():
         seed = int(cell.seed)
         net1, _ = train_net(cell, data, cell.init1, 2 * seed)
-        net2, _ = train_net(cell, data, cell.init2, 2 * seed + 1)
+        # T' = duration2 T: Theorem 1(B) lets the two runs differ in length as in law
+        cell2 = replace(cell, epochs=cell.epochs * cell.duration2, k0=cell.k0 * cell.duration2)
+        net2, _ = train_net(cell2, data, cell.init2, 2 * seed + 1)
         N = cell.N
         g = np.random.default_rng(np.random.SeedSequence([seed, 13]))
         A = draw_keep(N, N // 2, g, n_hidden=cell.depth - 1)

@@ -232,6 +232,9 @@ class PathSettings(TrainingSettings):
     init1: str = setting("bimodal", "initial law of the first net")
     init2: str = setting("gaussian", "initial law of the second net")
     n_per_segment: int = setting(9, "points evaluated on each segment")
+    duration2: float = setting(1.0, "the second net's training time as a fraction of the "
+                                    "first's (T' = duration2 T: epochs, or k0, scaled)",
+                               added=True)
     kept_sizes: tuple = setting((), "further |A| per hidden layer: each adds the dropout path "
                                     "'dropout-<k>' through dropout networks keeping k neurons",
                                 kind="ints", added=True)
@@ -244,6 +247,7 @@ class PathSettings(TrainingSettings):
         one_of("init2", self.init2, INIT_LAWS)
         _at_least("n_per_segment", self.n_per_segment, 2)
         _checks.nonneg_int("aligned_max_N", self.aligned_max_N)
+        _checks.positive("duration2", self.duration2)
         ks = self.kept_sizes
         if not isinstance(ks, (tuple, list)) or not all(
                 isinstance(k, (int,)) and not isinstance(k, bool) and 1 <= k <= self.N // 2
