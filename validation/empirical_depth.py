@@ -1,4 +1,4 @@
-"""Dropout stability against width for two-, three- and four-layer nets (Shevchenko & Mondelli, Fig. 4).
+"""Dropout stability against width, two to four layers (Shevchenko & Mondelli, Fig. 4).
 
 Mean-field ReLU nets with 1, 2 and 3 hidden layers (``depth`` = 2, 3, 4 weight
 layers), every layer trained with the mean-field gradient scaling (x N for
