@@ -129,8 +129,9 @@ def main(argv=None):
                    help="Section 5's schedule: alpha = alpha0 / N for k0 N epochs")
     p.add_argument("--alpha0", type=float, default=20.0,
                    help="alpha0 of --paper-schedule (default 20)")
-    p.add_argument("--k0", type=float, default=0.005,
-                   help="k0 of --paper-schedule (default 0.005)")
+    p.add_argument("--k0", type=float, default=0.01,
+                   help="k0 of --paper-schedule (default 0.01: with alpha0 = 20, the full "
+                        "run's alpha = 0.2 for 1 epoch at N = 100)")
     args = p.parse_args(argv)
     n_min = 25 if args.quick else 100
     if args.max_n is not None and args.max_n < 2 * n_min:
