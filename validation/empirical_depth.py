@@ -76,7 +76,7 @@ def run_depths(base, depths, Ns, seeds, log=None):
     return pd.concat(rows, ignore_index=True)
 
 
-def depth_claims(table, figure=None, setting=None):
+def depth_claims(table, figure=None, setting=None, task="Fashion-MNIST"):
     """The rows of the claims: per depth the slope of |change in test error| in N at the
     end of training, with its fixed-|A| control, and the paper's Figure 4 beside it."""
     end = table[table["fraction"] == table["fraction"].max()]
@@ -97,18 +97,20 @@ def depth_claims(table, figure=None, setting=None):
                 None if ctl is None else (ctl.ci_low, ctl.ci_high)))
         fits[depth] = fit
         claims.append(claim_row(
-            "empirical_depth/a", f"{depth} layers: slope in N of |change in test error| after "
-                                 "dropping half of every hidden layer, at T",
+            "empirical_depth/a", f"{task}, {depth} layers: slope in N of |change in test "
+                                 "error| after dropping half of every hidden layer, at T",
             PAPER, None if fit is None else fit.slope,
             None if fit is None else (fit.ci_low, fit.ci_high), figure=figure,
             case=f"depth={depth}", controls=controls, **setting))
         last = g[g["N"] == largest]["derror_half"]
         at_paper = (float(np.exp(fit.intercept) * 12800.0 ** fit.slope)
                     if fit is not None else None)
+        fit_words = "" if at_paper is None else f", the fit extrapolated to 12800: {at_paper:.2%}"
         claims.append(claim_row(
             "empirical_depth/paper",
-            f"{depth} layers: change in test error at N = {largest} (mean over seeds; "
-            f"interval: min and max); the paper at N = 12800: {PAPER_12800.get(depth, '-')}",
+            f"{task}, {depth} layers: change in test error at N = {largest} (mean over seeds; "
+            f"interval: min and max{fit_words}); the paper at N = 12800: "
+            f"{PAPER_12800.get(depth, '-')}",
             PAPER, float(last.mean()), (float(last.min()), float(last.max())),
             figure=figure, case=f"depth={depth}", extrapolated_12800=at_paper, **setting))
     return claims, fits
@@ -172,7 +174,8 @@ def main(argv=None):
     save_figure(error_change_vs_n(table), OUT / f"{stem}_error_change")
     setting = ({"assumptions": f"setting: Section 5's schedule, alpha = {args.alpha0:g} / N for "
                                f"{args.k0:g} N epochs"} if args.paper_schedule else {})
-    claims, fits = depth_claims(table, str(OUT / f"{stem}_error_change.png"), setting)
+    claims, fits = depth_claims(table, str(OUT / f"{stem}_error_change.png"), setting,
+                                "scikit-learn digits" if args.quick else "Fashion-MNIST")
     end = table[table["fraction"] == table["fraction"].max()]
     summary = end.groupby(["depth", "N"])[["error_full", "error_half", "derror_half",
                                            "derror_kept"]].mean()

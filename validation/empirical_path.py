@@ -72,9 +72,10 @@ def path_summary(paths):
     return pd.DataFrame(rows)
 
 
-def path_claims(summary, figure=None):
+def path_claims(summary, figure=None, task="Fashion-MNIST"):
     """The rows: the worst pair's excess, with the 4-neuron control, and the straight line."""
     worst = summary.loc[summary["excess"].idxmax()]
+    n = int(summary["N"].iloc[0]) if "N" in summary else "?"
     ctl_col = f"excess_dropout-{KEPT_CONTROL}"
     controls = []
     if ctl_col in summary:
@@ -83,17 +84,17 @@ def path_claims(summary, figure=None):
             f"{KEPT_CONTROL} random neurons per hidden layer, against the level of the half path",
             float(summary[ctl_col].max())))
     claims = [claim_row(
-        "empirical_path/a", "max test error along the dropout path - (max end error + max "
-        "dropout change in test error), worst pair", PAPER, float(worst["excess"]),
+        "empirical_path/a", f"{task}, N = {n}: max test error along the dropout path - (max "
+        "end error + max dropout change in test error), worst pair", PAPER, float(worst["excess"]),
         figure=figure, controls=controls, pairs=len(summary),
         level=float(worst["level"]), peak=float(worst["peak"]), ends=float(worst["ends"]),
         drop=float(worst["drop"]), drop_loss=float(worst["drop_loss"]),
         excess_vs_loss_level=float(summary["excess_vs_loss_level"].max()))]
     if "excess_straight" in summary:
         claims.append(claim_row(
-            "empirical_path/straight", "straight line: max test error - max end error "
-            "(worst pair)", PAPER, float((summary["peak_straight"] - summary["ends"]).max()),
-            figure=figure))
+            "empirical_path/straight", f"{task}, N = {n}: straight line: max test error - max "
+            "end error (worst pair)", PAPER,
+            float((summary["peak_straight"] - summary["ends"]).max()), figure=figure))
     return claims
 
 
@@ -150,8 +151,9 @@ def main(argv=None):
     first = paths[(paths["seed"] == 0) & (paths["path"].isin(["dropout", "straight"]))]
     hist0 = hists[0]
     save_figure(path_error_figure(first, hist0), OUT / f"{stem}_fig3")
-    summary = path_summary(paths)
-    claims = path_claims(summary, str(OUT / f"{stem}_fig3.png"))
+    summary = path_summary(paths).assign(N=base.N)
+    claims = path_claims(summary, str(OUT / f"{stem}_fig3.png"),
+                         "scikit-learn digits" if args.quick else "Fashion-MNIST")
     report = {"claims": claims, "pass": verdict(claims), "quick": args.quick,
               "N": base.N, "pairs": args.pairs, "dataset": base.dataset,
               "epochs": base.epochs, "alpha": base.alpha,
