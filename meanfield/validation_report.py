@@ -28,12 +28,13 @@ from tqdm.auto import tqdm
 from . import _checks
 
 SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates",
-           "deep_connectivity", "kuditipudi", "data_limit", "pde_vs_sgd")
+           "deep_connectivity", "kuditipudi", "data_limit", "pde_vs_sgd", "empirical_depth",
+           "empirical_path")
 # Started first, the longest: side by side the run then ends with short ones, not one long
 # one alone.
 LONGEST_FIRST = ("pde_vs_sgd", "multilayer_rates", "sgd_vs_limit", "dropout_rates",
-                 "deep_connectivity", "data_limit", "kuditipudi", "empirical_dropout",
-                 "lazy_gram")
+                 "deep_connectivity", "empirical_depth", "data_limit", "kuditipudi",
+                 "empirical_path", "empirical_dropout", "lazy_gram")
 # dropout_rates draws multilayer_rates' d ratio (from its result file) beside its own
 AFTER = {"dropout_rates": ("multilayer_rates",)}
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",

@@ -202,7 +202,7 @@ def test_default_settings_pass_their_check_and_bad_ones_name_the_range(experimen
         cls(seed=-1).check()
     # every field, given a value no run can take (whether or not the run would read it),
     # is refused with its name first
-    bad = {int: -1, float: math.nan, str: "?", bool: 1, "floats": (2.0,)}
+    bad = {int: -1, float: math.nan, str: "?", bool: 1, "floats": (2.0,), "ints": (-1,)}
     for name, (typ, _, _) in get_experiment(experiment).options.items():
         if name in ("data_path", "device"):  # any folder; the device: check_settings
             continue

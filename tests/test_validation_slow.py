@@ -186,3 +186,24 @@ def test_pde_vs_sgd_quick_runs_and_reports_every_claim():
                and "old_pass" in by_id[i] for i in reported)
     assert all(np.isfinite(by_id[f"pde_vs_sgd/b[{c}]"]["c_over_N_T"]) for c in cases)
     assert report["seconds"] > 0
+
+
+@pytest.mark.slow
+def test_empirical_depth_and_path_quick_rows_and_controls():
+    """Figures 4 and 3 at quick sizes (scikit-learn digits): a judged row per depth and the
+    path's row, each passing with its control failing; the paper's rows reported."""
+    import json
+
+    pytest.importorskip("torch", reason=TORCH_HINT)
+    for name, ids in (("empirical_depth", {f"empirical_depth/{k}[depth={d}]"
+                                           for k in ("a", "paper") for d in (2, 3, 4)}),
+                      ("empirical_path", {"empirical_path/a", "empirical_path/straight"})):
+        mod = _script(name)
+        assert mod.main(["--quick", "--quiet"]) == 0
+        report = json.loads((mod.OUT / f"{name}_quick.json").read_text())
+        by_id = {c["id"]: c for c in report["claims"]}
+        assert set(by_id) == ids
+        for c in by_id.values():
+            if c["judged"]:
+                assert c["pass"] is True and c["controls"], c
+                assert [x["pass"] for x in c["controls"]] == [False] * len(c["controls"])

@@ -256,6 +256,11 @@ _KUDITIPUDI = ("setting: fully connected ReLU nets on Fashion-MNIST (quick mode:
                "digits), not the paper's conv nets on MNIST or VGG-11 on CIFAR-10")
 
 
+_FIG34 = ("setting: two- to four-layer ReLU nets on Fashion-MNIST (quick mode: scikit-learn "
+          "digits), step alpha for a fixed number of epochs at every N, not Section 5's "
+          "MNIST and CIFAR-10 with alpha0 / N for k0 N epochs")
+
+
 def _seen(assumptions, text="reported, not judged", rate=False):
     return Rule("observation", None, assumptions, text, rate)
 
@@ -360,6 +365,22 @@ RULES = {
     "empirical_dropout/fig1-error": _seen(
         "setting: Fashion-MNIST stands in for MNIST; alpha = 0.2 for 3 epochs",
         "reported beside the paper's Figure 1 (MNIST: under 2% full, about 3% dropout)"),
+    # Shevchenko & Mondelli Section 5, Figure 4 (two, three and four layers) and Figure 3
+    "empirical_depth/a": Rule(
+        "decay", 0.0, _FIG34,
+        "upper end of the 95% interval of the log-log slope in N of |change in test error| "
+        "after dropping half of every hidden layer, at the end of training, < 0 (per depth)"),
+    "empirical_depth/paper": _seen(
+        _FIG34, "reported beside the paper's Figure 4 at N = 12800 (MNIST: +0.35% two "
+                "layers, +0.4% three; CIFAR-10: +1% three, +3.6% four)"),
+    "empirical_path/a": Rule(
+        "at_most", 1e-9, _FIG34,
+        "max test error along the dropout path (|A| = N/2, bimodal- to Gaussian-initialised "
+        "net) - (max end error + max dropout change in test error) <= 1e-9 (0 to rounding), "
+        "worst pair"),
+    "empirical_path/straight": _seen(
+        _FIG34, "reported: the straight line's largest test error above the ends (the paper "
+                "shows no straight line)"),
     # Nguyen, Brechet & Mondelli, Figure 4 and Theorem 4.1
     "deep_connectivity/a": Rule(
         "at_most", 0.25, "inside",

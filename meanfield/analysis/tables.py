@@ -166,3 +166,48 @@ def dropout_change_fits(table, col="dloss_half", units=None):
             fits[float(frac)] = loglog_fit(
                 g["N"], y, on="auto", units=None if units is None else g[units].to_numpy())
     return fits, notes
+
+
+def dropout_path_level(profile, col="error"):
+    """The level Figure 3 compares a dropout path with, and the path's excess over it.
+
+    The path ``theta -> dropout(theta) -> dropout(theta') -> theta'`` of
+    :func:`meanfield.connectivity.dropout_connect` has ``K = 2 n1 + 5``
+    segments, its dropout networks at vertices ``n1`` and ``K - n1``.  The
+    level is the larger value at the two ends plus the larger change from
+    dropout (the two dropout networks against their own nets, at least 0).
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        One dropout path's rows of :func:`meanfield.torch.experiments.path_cell`
+        (or :func:`meanfield.torch.paths.evaluate_path` with ``n_segments``):
+        ``s`` (vertices at integers), ``n_segments`` and ``col``.
+    col : str
+        ``"error"`` or ``"loss"``.
+
+    Returns
+    -------
+    dict
+        ``ends`` (larger end value), ``drop`` (larger dropout change),
+        ``level = ends + drop``, ``peak`` (largest value along the path) and
+        ``excess = peak - level`` (<= 0 when the path stays below the level).
+
+    References
+    ----------
+    Shevchenko & Mondelli, ICML 2020, Theorem 1(B) (eq. 3.6 with eps_C from
+    the dropout networks on the path) and Figure 3 (the red dashed level).
+    """
+    import numpy as np
+
+    K = int(profile["n_segments"].iloc[0])
+    if K < 5 or (K - 5) % 2:
+        raise ValueError(f"profile must be a dropout path (2 n1 + 5 segments), got {K}")
+    v = profile[np.isclose(profile["s"] % 1, 0)].set_index("s")[col]
+    n1 = (K - 5) // 2
+    first, last = float(v.loc[0.0]), float(v.loc[float(K)])
+    ends = max(first, last)
+    drop = max(float(v.loc[float(n1)]) - first, float(v.loc[float(K - n1)]) - last, 0.0)
+    peak = float(profile[col].max())
+    return {"ends": ends, "drop": drop, "level": ends + drop, "peak": peak,
+            "excess": peak - (ends + drop)}

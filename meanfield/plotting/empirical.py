@@ -85,6 +85,8 @@ def path_error_figure(paths, hist):
     and 6 of the seven-segment path), the level Figure 3 of Shevchenko &
     Mondelli compares the path with.
     """
+    from ..analysis import dropout_path_level
+
     fig = plt.figure(figsize=(11, 3.8))
     ax = fig.add_subplot(1, 3, (1, 2))
     for i, (name, g) in enumerate(paths.groupby("path", sort=False)):
@@ -92,11 +94,8 @@ def path_error_figure(paths, hist):
         ax.plot(g["s"] / K, 100 * g["error"], "-", color=f"C{i}", label=f"{name} ({int(K)} seg.)")
         if name == "dropout":
             v = g[np.isclose(g["s"] % 1, 0)].set_index("s")["error"]
-            ends = max(v.iloc[0], v.iloc[-1])
-            n1 = (int(K) - 5) // 2  # vertices n1 and K - n1: the two dropout networks
-            drop = max(v.loc[float(n1)] - v.iloc[0], v.loc[float(K - n1)] - v.iloc[-1], 0.0)
             ax.plot(v.index / K, 100 * v.values, "o", color=f"C{i}", ms=4)
-            ax.axhline(100 * (ends + drop), color="C3", ls="--", lw=1,
+            ax.axhline(100 * dropout_path_level(g)["level"], color="C3", ls="--", lw=1,
                        label="max end error + dropout change")
     ax.set_xlabel("position along the path")
     ax.set_ylabel("test error (%)")

@@ -21,13 +21,14 @@ import contextlib
 import copy
 import functools
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import torch
 
 from .. import _checks
-from ..dropout import draw_keep
+from ..dropout import draw_keep, keep_masks
 from ..tasks.datasets import load_dataset
 from .dropout import evaluate, first_half_masks, random_half_masks
 from .models import FullyConnectedNet, pick_device
@@ -163,7 +164,11 @@ def empirical_cell(cell):
     Dropout keeps the first half of every hidden layer (Figure 1) and, for
     ``random_halves`` > 0, that many random halves evaluated in one pass.
     ``dloss_half = loss_half - loss_full`` (the change in loss of Figure 2)
-    and ``derror_half`` likewise (Figure 4).
+    and ``derror_half`` likewise (Figure 4).  With ``kept`` > 0, ``loss_kept``,
+    ``error_kept``, ``dloss_kept`` and ``derror_kept`` are those of the dropout
+    network keeping the first ``kept`` neurons of every hidden layer (rescaled
+    by ``N / kept``): a fixed |A| at every N, where Theorems 1(A) and 2(A)
+    bound the change by a term of |A| alone, so it need not fall with N.
     """
     cell = _as_settings(cell, EmpiricalSettings)
     data = cell_data(cell)
@@ -178,6 +183,13 @@ def empirical_cell(cell):
                "loss_half": half["loss"][0], "error_half": half["error"][0]}
         row["dloss_half"] = row["loss_half"] - row["loss_full"]
         row["derror_half"] = row["error_half"] - row["error_full"]
+        if cell.kept:
+            first = [np.arange(cell.kept)] * net.n_hidden
+            kept = evaluate(net, data.X_test, data.y_test, cell.loss,
+                            masks=torch.from_numpy(keep_masks(first, net.N))[None])
+            row.update(loss_kept=kept["loss"][0], error_kept=kept["error"][0],
+                       dloss_kept=kept["loss"][0] - full["loss"],
+                       derror_kept=kept["error"][0] - full["error"])
         if cell.random_halves:
             masks = random_half_masks(net, cell.random_halves, np.random.default_rng(mask_seed))
             rnd = evaluate(net, data.X_test, data.y_test, cell.loss, masks=masks)
@@ -194,13 +206,16 @@ def empirical_cell(cell):
 
 
 def path_cell(cell):
-    """Two nets (``init1`` and ``init2`` laws, independent seeds), the paths between them.
+    """Two nets (``init1`` and ``init2`` laws, independent seeds; the second trained for
+    ``duration2`` times as long), the paths between them.
 
     Returns two tables, ``{"path": ..., "hist": ...}`` (stored one file each):
     ``path`` gives loss and error at points of each path: ``dropout``
     (:func:`dropout_path` with one random kept half per hidden layer, the same
-    in both nets; the seven-segment path for ``depth = 2``), ``straight``, and
-    for two-layer nets up to ``aligned_max_N`` ``aligned``.  ``hist`` gives
+    in both nets; the seven-segment path for ``depth = 2``), ``straight``, for
+    two-layer nets up to ``aligned_max_N`` ``aligned``, and for each k of
+    ``kept_sizes`` ``dropout-<k>``: the same construction through dropout
+    networks keeping k random neurons per hidden layer.  ``hist`` gives
     histograms of the first-layer and of the output weights of both nets.
     """
     cell = _as_settings(cell, PathSettings)
@@ -210,12 +225,18 @@ def path_cell(cell):
     with _cell_threads():
         seed = int(cell.seed)
         net1, _ = train_net(cell, data, cell.init1, 2 * seed)
-        net2, _ = train_net(cell, data, cell.init2, 2 * seed + 1)
+        # T' = duration2 T: Theorem 1(B) lets the two runs differ in length as in law
+        cell2 = replace(cell, epochs=cell.epochs * cell.duration2, k0=cell.k0 * cell.duration2)
+        net2, _ = train_net(cell2, data, cell.init2, 2 * seed + 1)
         N = cell.N
         g = np.random.default_rng(np.random.SeedSequence([seed, 13]))
         A = draw_keep(N, N // 2, g, n_hidden=cell.depth - 1)
         paths = {"dropout": dropout_path(net1, net2, A),
                  "straight": straight_path(net1, net2)}
+        for k in cell.kept_sizes:  # own streams: the half above is drawn as before
+            gk = np.random.default_rng(np.random.SeedSequence([seed, 13, int(k)]))
+            paths[f"dropout-{k}"] = dropout_path(
+                net1, net2, draw_keep(N, int(k), gk, n_hidden=cell.depth - 1))
         if N <= cell.aligned_max_N and cell.depth == 2:
             paths["aligned"] = straight_path(net1, net2, aligned=True)
         rows = [evaluate_path(p, net1, data.X_test, data.y_test, cell.loss,

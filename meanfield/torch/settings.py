@@ -133,10 +133,17 @@ class EmpiricalSettings(TrainingSettings):
     snapshots: tuple = setting((0.0, 0.35, 0.7, 1.0), "fractions of the run where nets are "
                                                       "measured", kind="floats")
     random_halves: int = setting(20, "random halves of each hidden layer evaluated in one pass")
+    kept: int = setting(0, "also measure the dropout network keeping the first `kept` neurons "
+                           "of every hidden layer, the same |A| at every N (0: not measured)",
+                       added=True)
 
     def check(self):
         super().check()
         one_of("init", self.init, INIT_LAWS)
+        _checks.nonneg_int("kept", self.kept)
+        if self.kept > self.N // 2:
+            raise ValueError(f"kept must be at most N // 2 = {self.N // 2} (a dropout network "
+                             f"keeps at most half of every hidden layer), got {self.kept}")
         fr = self.snapshots
         if not isinstance(fr, (tuple, list)) or not fr or not all(
                 isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f <= 1
@@ -225,6 +232,12 @@ class PathSettings(TrainingSettings):
     init1: str = setting("bimodal", "initial law of the first net")
     init2: str = setting("gaussian", "initial law of the second net")
     n_per_segment: int = setting(9, "points evaluated on each segment")
+    duration2: float = setting(1.0, "the second net's training time as a fraction of the "
+                                    "first's (T' = duration2 T: epochs, or k0, scaled)",
+                               added=True)
+    kept_sizes: tuple = setting((), "further |A| per hidden layer: each adds the dropout path "
+                                    "'dropout-<k>' through dropout networks keeping k neurons",
+                                kind="ints", added=True)
     aligned_max_N: int = setting(1600, "largest N with the neuron-aligned straight line "
                                        "(O(N^3))")
 
@@ -234,6 +247,13 @@ class PathSettings(TrainingSettings):
         one_of("init2", self.init2, INIT_LAWS)
         _at_least("n_per_segment", self.n_per_segment, 2)
         _checks.nonneg_int("aligned_max_N", self.aligned_max_N)
+        _checks.positive("duration2", self.duration2)
+        ks = self.kept_sizes
+        if not isinstance(ks, (tuple, list)) or not all(
+                isinstance(k, (int,)) and not isinstance(k, bool) and 1 <= k <= self.N // 2
+                for k in ks):
+            raise ValueError(f"kept_sizes must be integers in [1, N // 2 = {self.N // 2}], "
+                             f"got {ks!r}")
         return self
 
 
