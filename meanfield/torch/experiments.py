@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 
 from .. import _checks
-from ..dropout import draw_keep
+from ..dropout import draw_keep, keep_masks
 from ..tasks.datasets import load_dataset
 from .dropout import evaluate, first_half_masks, random_half_masks
 from .models import FullyConnectedNet, pick_device
@@ -162,7 +162,11 @@ def empirical_cell(cell):
     Dropout keeps the first half of every hidden layer (Figure 1) and, for
     ``random_halves`` > 0, that many random halves evaluated in one pass.
     ``dloss_half = loss_half - loss_full`` (the change in loss of Figure 2)
-    and ``derror_half`` likewise (Figure 4).
+    and ``derror_half`` likewise (Figure 4).  For ``fixed_kept`` = K > 0,
+    ``loss_fixed`` and ``dloss_fixed`` are those of the first K neurons of every
+    hidden layer (rescaled by N / K): a dropout network of fixed size, whose
+    change does not fall with N (a K-neuron net), the negative control of the
+    rate in N of ``dloss_half``.
     """
     cell = _as_settings(cell, EmpiricalSettings)
     data = cell_data(cell)
@@ -177,6 +181,12 @@ def empirical_cell(cell):
                "loss_half": half["loss"][0], "error_half": half["error"][0]}
         row["dloss_half"] = row["loss_half"] - row["loss_full"]
         row["derror_half"] = row["error_half"] - row["error_full"]
+        if cell.fixed_kept:
+            keep = keep_masks([np.arange(cell.fixed_kept)] * net.n_hidden, net.N)
+            fixed = evaluate(net, data.X_test, data.y_test, cell.loss,
+                             masks=torch.from_numpy(keep.astype(np.float32))[None])
+            row["loss_fixed"] = fixed["loss"][0]
+            row["dloss_fixed"] = row["loss_fixed"] - row["loss_full"]
         if cell.random_halves:
             masks = random_half_masks(net, cell.random_halves, np.random.default_rng(mask_seed))
             rnd = evaluate(net, data.X_test, data.y_test, cell.loss, masks=masks)

@@ -133,6 +133,9 @@ class EmpiricalSettings(TrainingSettings):
     snapshots: tuple = setting((0.0, 0.35, 0.7, 1.0), "fractions of the run where nets are "
                                                       "measured", kind="floats")
     random_halves: int = setting(20, "random halves of each hidden layer evaluated in one pass")
+    fixed_kept: int = setting(0, "if > 0, also keep only the first fixed_kept neurons of every "
+                                 "hidden layer (a fixed |A| in N: the control of the N-rate)",
+                              added=True)
 
     def check(self):
         super().check()
@@ -143,6 +146,9 @@ class EmpiricalSettings(TrainingSettings):
                 for f in fr):
             raise ValueError(f"snapshots must be fractions in [0, 1], at least one, got {fr!r}")
         _checks.nonneg_int("random_halves", self.random_halves)
+        _checks.nonneg_int("fixed_kept", self.fixed_kept)
+        if self.fixed_kept > self.N:
+            raise ValueError(f"fixed_kept must be in [0, N = {self.N}], got {self.fixed_kept}")
         return self
 
 
