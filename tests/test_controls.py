@@ -311,3 +311,25 @@ def test_fixed_kept_is_checked():
 
     with pytest.raises(ValueError, match=r"fixed_kept must be in \[0, N = 8\], got 9"):
         check_settings(EmpiricalSettings(N=8, fixed_kept=9, device="cpu"))
+
+
+def test_deep_connectivity_rule_fails_with_experiment_b_in_a_place():
+    """deep_connectivity/a (A's 10% width <= 1/4 of B's): on the stored quick run's per-width
+    means (2026-12-06) the claim passes (A from width 100, B never: 100 / 800), and with B's
+    losses in A's place (no re-optimised subnetworks) the script's threshold gives no width,
+    which fails; with B within 10% from 400 the control is 1, which fails too."""
+    import pandas as pd
+
+    script = _script("deep_connectivity")
+    rule = RULES["deep_connectivity/a"]
+    per_width = pd.DataFrame(
+        {"trained": [0.268, 0.246, 0.209, 0.191, 0.159, 0.131],
+         "A": [0.436, 0.301, 0.215, 0.139, 0.067, 0.030],
+         "B": [1.410, 0.684, 0.689, 0.520, 0.378, 0.242]},
+        index=pd.Index([25, 50, 100, 200, 400, 800], name="N"))
+    n_a, n_b = script.threshold(per_width, "A"), script.threshold(per_width, "B")
+    assert (n_a, n_b) == (100, None) and rule.judge(n_a / 800)
+    assert not rule.judge(n_b)  # the control: B in A's place, no width
+    reached = per_width.assign(B=per_width["B"].where(per_width.index < 400, 0.1))
+    n_b = script.threshold(reached, "B")
+    assert n_b == 400 and not rule.judge(script.threshold(reached, "B") / n_b)

@@ -19,7 +19,9 @@ Claims, each judged by its rule in :data:`meanfield.analysis.claims.RULES`
     seeds) is within 10% of the trained training loss (``A <= 1.1 L``)
     divided by the smallest width where Experiment B's is; when B is never
     within 10% in the sweep, B's width is taken as the largest of the sweep.
-    Experiment B's Brent search for the output scale is unbounded.
+    Experiment B's Brent search for the output scale is unbounded.  Its
+    negative control is Experiment B's losses in A's place (no re-optimised
+    subnetworks), which fails by construction (a ratio of 1, or no width).
 ``deep_connectivity/b-vertices`` (``rounding`` 1e-9): one pair of nets with 4
     hidden layers of width 200, the path of Theorem 4.1 built from the two
     nets' Experiment A subnetworks (Section 5).  Every segment keeps the
