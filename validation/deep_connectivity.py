@@ -19,7 +19,9 @@ Claims, each judged by its rule in :data:`meanfield.analysis.claims.RULES`
     seeds) is within 10% of the trained training loss (``A <= 1.1 L``)
     divided by the smallest width where Experiment B's is; when B is never
     within 10% in the sweep, B's width is taken as the largest of the sweep.
-    Experiment B's Brent search for the output scale is unbounded.
+    Experiment B's Brent search for the output scale is unbounded.  Its
+    negative control is Experiment B's losses in A's place (no re-optimised
+    subnetworks), which fails by construction (a ratio of 1, or no width).
 ``deep_connectivity/b-vertices`` (``rounding`` 1e-9): one pair of nets with 4
     hidden layers of width 200, the path of Theorem 4.1 built from the two
     nets' Experiment A subnetworks (Section 5).  Every segment keeps the
@@ -77,7 +79,7 @@ import numpy as np
 import pandas as pd
 
 from meanfield import TORCH_HINT
-from meanfield.analysis.claims import claim_row, verdict
+from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import (
     experiments_ab_per_layer,
     experiments_ab_vs_width,
@@ -185,13 +187,22 @@ def main(argv=None):
     per_width = per_net.groupby("N")[["trained", "A", "B"]].mean()
     n_a, n_b = threshold(per_width, "A"), threshold(per_width, "B")
     n_b_eff = n_b if n_b is not None else widths[-1]
+    # (a)'s negative control: Experiment B in A's place (the re-optimisation of the subnetworks
+    # removed, so no advantage by design): the rule must fail (value None when B is never
+    # within 10%, else 1)
+    control = control_row(
+        "deep_connectivity/a", "Experiment B's losses in place of Experiment A's (no "
+        "re-optimised subnetworks: the two sides equal by design; "
+        + ("B never within 10% in the sweep: no width" if n_b is None
+           else f"B within 10% from width {n_b}") + ")",
+        None if n_b is None else n_b / n_b_eff)
     claims = [claim_row(
         "deep_connectivity/a",
         "(a) smallest width with Experiment A within 10% of the trained loss / that of "
         "Experiment B (B's: the largest width of the sweep when never within 10%)",
         f"{PAPER}, Figure 4", None if n_a is None else n_a / n_b_eff,
         figure=str(OUT / f"{stem}_ab_vs_width.png"), width_A=n_a, width_B=n_b,
-        B_within_sweep=n_b is not None)]
+        B_within_sweep=n_b is not None, controls=[control])]
     # (b) path A on the training set, in float64: its points (vertex outputs interpolated
     # along the segments) and the forward passes at vertices and segment midpoints
     bound_rows = paths["bound"][paths["bound"]["experiment"].isin(["A", "trained"])]

@@ -19,6 +19,9 @@ Claims (rules in docs/validation.md):
     half of the neurons and rescaling the rest, |L_N/2 - L_N| at the end of
     training, decreases with N: the upper end of the 95% bootstrap interval of
     its log-log slope is below 0;
+    Its negative control: the same nets and fit with the first 50 neurons kept
+    at every N (rescaled by N / 50) in place of N/2, a 50-neuron net whose
+    change does not fall with N: the rule must fail on it;
 (b) ``empirical_dropout/b``: the full network's test error at the largest N,
     mean over seeds, is at most 0.15 (the nets compared are accurate ones);
     the change in test error of the dropout half is reported beside it.
@@ -46,13 +49,15 @@ import pandas as pd
 
 from meanfield import TORCH_HINT
 from meanfield.analysis import dropout_change_fits
-from meanfield.analysis.claims import claim_row, verdict
+from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import dropout_change_vs_n, full_vs_dropout, save_figure
 from meanfield.tasks.datasets import DatasetNotFoundError
 from meanfield.torch.settings import EmpiricalSettings
 
 OUT = Path(__file__).resolve().parent / "out"
 PAPER = "Shevchenko & Mondelli 2020, Section 5 (Figs. 1-2)"
+#: |A| of (a)'s negative control: N / 2 at the smallest N
+FIXED_KEPT = 50
 
 
 def main(argv=None):
@@ -79,8 +84,10 @@ def main(argv=None):
     t0 = time.time()
     Ns = [100, 200, 400, 800] + ([] if args.quick else [1600, 3200])
     seeds = range(2 if args.quick else 3)
+    # kept: every net also dropped to its first FIXED_KEPT neurons, the control of (a)
     base = EmpiricalSettings(dataset="fashion-mnist", data_path=args.data or "", alpha=0.2,
-                             epochs=2.0 if args.quick else 3.0, device="cpu")
+                             epochs=2.0 if args.quick else 3.0, device="cpu",
+                             kept=FIXED_KEPT)
     try:  # loads the data set once, into the cache the cells read
         check_settings(replace(base, N=Ns[-1]))
     except DatasetNotFoundError as exc:
@@ -117,6 +124,10 @@ def main(argv=None):
     save_figure(full_vs_dropout(table), OUT / f"{stem}_full_vs_dropout")
     end = table[table["fraction"] == 1.0]
     fit = fits[1.0]
+    # (a)'s negative control: the same nets, fit and rule with the first FIXED_KEPT neurons
+    # kept at every N (rescaled by N / FIXED_KEPT): a FIXED_KEPT-neuron net, whose change in
+    # loss does not fall with N, so the rule must fail
+    ctrl = dropout_change_fits(table, col="dloss_kept")[0][1.0]
     err = end[end["N"] == Ns[-1]]["error_full"]
     gap = (end[end["N"] == Ns[-1]]["error_half"] - end[end["N"] == Ns[-1]]["error_full"])
     setting = ({"assumptions": f"setting: Section 5's schedule, alpha = {args.alpha0:g} / N for "
@@ -126,7 +137,13 @@ def main(argv=None):
                   "(a) |L_N/2 - L_N| on the test set at T decreases with N (log-log slope)",
                   PAPER, fit.slope, (fit.ci_low, fit.ci_high),
                   figure=str(OUT / f"{stem}_change_vs_n.png"), **setting,
-                  old_rule="slope < -0.3", old_pass=bool(fit.slope < -0.3)),
+                  old_rule="slope < -0.3", old_pass=bool(fit.slope < -0.3),
+                  controls=[control_row(
+                      "empirical_dropout/a",
+                      f"|L_A - L_N| at a fixed |A| = {FIXED_KEPT} (the first {FIXED_KEPT} "
+                      f"neurons, rescaled by N / {FIXED_KEPT}) in place of N/2: a "
+                      f"{FIXED_KEPT}-neuron net at every N", ctrl.slope,
+                      (ctrl.ci_low, ctrl.ci_high))]),
         claim_row("empirical_dropout/b",
                   f"(b) full-network test error at N = {Ns[-1]} (mean over seeds; interval: "
                   "min and max)",
@@ -169,6 +186,10 @@ def main(argv=None):
         res = "reported" if c["pass"] is None else "PASS" if c["pass"] else "FAIL"
         print(f"{res}  {c['claim']}: {c['value']:+.4f} "
               f"[{iv[0]:+.4f}, {iv[1]:+.4f}]")
+        for k in c.get("controls", []):
+            lo, hi = k["interval"]
+            print(f"  control ({k['control']}): {k['value']:+.4f} [{lo:+.4f}, {hi:+.4f}]: "
+                  + ("PASS (the rule cannot tell)" if k["pass"] else "FAIL, as it must"))
     print(f"time {report['seconds']:.0f} s")
     print("PASS" if report["pass"] else "FAIL")
     return 0 if report["pass"] else 1
