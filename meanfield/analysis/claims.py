@@ -281,6 +281,10 @@ RULES = {
     # the same two quantities on a real data set's empirical law (any data law qualifies)
     "data_limit/risk": _upper(),
     "data_limit/coupling": _upper(),
+    # Shevchenko & Mondelli (3.7)-(3.8) on the same data: eps_D at |A| = N/2 at time T and
+    # eps_C of the seven-segment path, alpha = 1/N (set 2026-12-07, before any run)
+    "data_limit/dropout": _upper(),
+    "data_limit/connectivity": _upper(),
     # Shevchenko & Mondelli Theorem 1: (3.7) eps_D, (3.8) eps_C, with alpha = 1/N
     # erf only: tanh and sigmoid have no closed-form kernel (quadrature, 180-450x erf's cost)
     "dropout_rates/a/erf": _upper(),
