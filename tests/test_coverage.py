@@ -70,6 +70,11 @@ DESIGNS = [
     ("multilayer_rates/e scaled full", (10, 20, 40, 400), 40, "joint"),
     ("data_limit quick", (100, 200, 400, 800), 10, "joint"),
     ("data_limit full", (250, 500, 1000, 2000), 10, "joint"),
+    # eps_D at |A| = N/2 (nets: 2 per pair) and eps_C (pairs) on the data, in N
+    ("data_limit/dropout quick", _D, 20, "means"),
+    ("data_limit/dropout full", (125, 250, 500, 1000), 10, "means"),
+    ("data_limit/connectivity quick", _D, 10, "zeros"),
+    ("data_limit/connectivity full", (125, 250, 500, 1000), 5, "zeros"),
     ("kuditipudi quick", (16, 32, 64, 128), 2, "runs"),
     ("kuditipudi default", (32, 64, 128, 256, 512), 3, "runs"),
     ("kuditipudi full", (32, 64, 128, 256, 512, 1024), 3, "runs"),

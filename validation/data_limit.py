@@ -26,15 +26,39 @@ bound does not vanish), which must FAIL.  The pipeline is
 reference population of M particles per seed carries rho_t, seeds are the
 units of a jackknife t-interval.
 
+On the same data, Shevchenko & Mondelli's Theorem 1 (bounded labels and a
+sub-Gaussian gradient in w under the data law, (A2): a finite data set with
+labels +-1 has both) with alpha = 1/N makes both terms of (3.7) and (3.8)
+O(N^(-1/2)) up to logarithms, D = d:
+
+* ``data_limit/dropout[<data>]``: the slope in N of eps_D at |A| = N/2 at
+  t = T (4 independent A per net; fitted on the means over nets), judged as
+  an upper rate; control: eps_D at a fixed |A| = 12 (16 nested draws per
+  net) in N, where the first term of (3.7), sqrt(log|A| / |A|), stays;
+* ``data_limit/connectivity[<data>]``: the slope in N of eps_C of the
+  seven-segment path through A (mean over pairs), judged as an upper rate;
+  control: the barrier of the straight line between the same two nets.
+
+The pipeline is ``validation/dropout_rates.py``'s (``run_stability`` with the
+data set as the ``task`` setting, its ``size_rows``, ``size_control``,
+``straight_control`` and ``local_slopes``); the pairs are theta and theta'
+trained from independent draws of the same initial law, with their own SGD
+samples.
+
 Setting: erf student (bounded, differentiable: assumption A3), a uniform on
 [-sqrt 3, sqrt 3] (bounded: A4), w ~ N(0, I/d), T = 1, RK4 with h = 0.1.
 Quick (``--quick``): scikit-learn's digits, classes 0 and 1 (360 images,
-d = 64), N = 100 ... 800, M = 2000, 10 seeds.  Default: Fashion-MNIST
-classes 0 and 6 (T-shirt and shirt, 12000 images, d = 784; Debian's
-``dataset-fashion-mnist``), N = 250 ... 2000, M = 5000, 10 seeds; without
-the data set the script says how to install it and exits 2.
+d = 64), N = 100 ... 800, M = 2000, 10 seeds; the stability rows at N = 100
+... 1600, 10 pairs.  Default: Fashion-MNIST classes 0 and 6 (T-shirt and
+shirt, 12000 images, d = 784; Debian's ``dataset-fashion-mnist``), N = 250
+... 2000, M = 5000, 10 seeds; the stability rows at N = 125 ... 1000, 5 pairs
+(about 10 CPU minutes: one pair at N = 1000 takes about 54 s on one
+thread, more than half of it the straight line's barrier).  Without the data
+set the script says how to install it and exits 2.
 
-Writes validation/out/data_limit{,_quick}.{csv,json,png,pdf}.
+Writes validation/out/data_limit{,_quick}.{csv,json,png,pdf}; the stability
+cells (resumable) under validation/out/data_limit{,_quick}_cells/ and their
+tables and figures under validation/out/data_limit{,_quick}_stability/.
 """
 
 from __future__ import annotations
@@ -46,16 +70,110 @@ import time
 from pathlib import Path
 
 
+import dropout_rates as dr
+import numpy as np
 import sgd_vs_limit as svl
 from meanfield.analysis.claims import claim_row, control_row, verdict
+from meanfield.experiments.stability import run_stability, save_stability
 from meanfield.plotting import plt, rate_plot, save_figure
 from meanfield.tasks import EmpiricalTask
 from meanfield.tasks.datasets import DatasetNotFoundError
+from meanfield.twolayer.experiment import StabilityConfig
 
 OUT = Path(__file__).resolve().parent / "out"
 PAPER = "Mei, Misiakiewicz & Montanari 2019 Thm 1 (any data law); Shevchenko & Mondelli 2020"
-QUICK = dict(spec="digits:0,1", Ns=(100, 200, 400, 800), M=2000, seeds=10)
-FULL = dict(spec="fashion-mnist:0,6", Ns=(250, 500, 1000, 2000), M=5000, seeds=10)
+SM = "Shevchenko & Mondelli 2020, Thm 1"
+# ``stability``: the grid of the dropout and connectivity rows (N >= 8 FIXED_SIZE at every N)
+QUICK = dict(spec="digits:0,1", Ns=(100, 200, 400, 800), M=2000, seeds=10,
+             stability=dict(Ns=(100, 200, 400, 800, 1600), seeds=10))
+FULL = dict(spec="fashion-mnist:0,6", Ns=(250, 500, 1000, 2000), M=5000, seeds=10,
+            stability=dict(Ns=(125, 250, 500, 1000), seeds=5))
+FIXED_SIZE = 12  # the |A| of the dropout row's control
+
+
+def stability_config(spec, d, Ns, seeds):
+    """The :class:`StabilityConfig` of the dropout and connectivity rows on data ``spec``.
+
+    erf (A3), a uniform on [-sqrt 3, sqrt 3] (bounded: A4), alpha = 1/N, T = 1;
+    eps_D at t = T only (the judged time), 4 draws of A of size N/2 per net; the
+    control's fixed |A| = ``FIXED_SIZE`` at every N (16 nested draws per net) and the
+    straight line at every N; no aligned line (O(N^3)) and no rescaled dropout.
+    """
+    return StabilityConfig(task=spec, d=d, activation="erf", a_law="uniform", T=1.0,
+                           alpha0=1.0, times=(1.0,), half_draws=4, Ns=tuple(Ns), seeds=seeds,
+                           sweep_Ns=tuple(Ns), sweep_sizes=(FIXED_SIZE,), sweep_draws=16,
+                           straight_max_N=max(Ns), aligned_max_N=0, rescaled_draws=0)
+
+
+def _nan_fit_row(cid, claim, paper, fits, key, figure, data, controls, **extra):
+    """A claim row from ``fits[key]``; NaN (judged FAIL) where there is no fit (a mean of
+    0 at some N leaves the log-log fit undefined)."""
+    f = fits.get(key)
+    value, iv = (np.nan, (np.nan, np.nan)) if f is None else (f.slope, (f.ci_low, f.ci_high))
+    return claim_row(cid, claim, paper, value, iv, figure, case=data, controls=controls,
+                     **extra)
+
+
+def stability_claims(res, data, fig):
+    """The rows ``data_limit/dropout[data]`` and ``data_limit/connectivity[data]`` of a
+    :class:`~meanfield.twolayer.experiment.StabilityResult` run by :func:`stability_config`,
+    each with its control, and the numbers reported beside them: ``(claims, details)``.
+
+    ``fig`` is the folder of ``save_stability``'s figures.
+
+    References
+    ----------
+    .. [1] A. Shevchenko and M. Mondelli, "Landscape connectivity and dropout stability
+       of SGD solutions for over-parameterized neural networks", ICML 2020, Theorem 1,
+       eqs. (3.7)-(3.8).
+    """
+    fits = res.fits()
+    nets = res.per_network()
+    t_last = nets["t"].max()
+    key = f"eps_D t={t_last:g}"
+    sweep = res.per_network("sweep")
+    sizes = dr.size_rows(sweep)
+    Ns = sorted(int(n) for n in sweep["N"].unique())
+    straight_max = int(res.paths.dropna(subset=["barrier_straight"])["N"].max())
+    pairs = res.per_pair()
+    zero_eps_C = [int(n) for n, m in pairs.groupby("N")["eps_C"].mean().items() if m <= 0]
+    claims = [
+        _nan_fit_row("data_limit/dropout", f"{data}, erf: eps_D at |A| = N/2, t = {t_last:g}: "
+                     f"slope in N (N = {Ns[0]} ... {Ns[-1]})", SM + ", (3.7)", fits, key,
+                     str(Path(fig) / "dropout_vs_n.png"), data,
+                     dr.size_control("data_limit/dropout", sizes[0], Ns)),
+        _nan_fit_row("data_limit/connectivity", f"{data}, erf: eps_C of the seven-segment path "
+                     f"(mean over pairs): slope in N (N = {Ns[0]} ... {Ns[-1]})",
+                     SM + ", (3.8)", fits, "eps_C", str(Path(fig) / "connectivity_vs_n.png"),
+                     data, dr.straight_control("data_limit/connectivity", fits, straight_max),
+                     zero_mean_at_N=zero_eps_C),
+    ]
+    last = nets[nets["t"] == t_last]
+    details = {
+        "Ns": Ns, "pairs_per_N": int(pairs.groupby("N").size().min()),
+        "eps_D_half_means": {int(n): float(v) for n, v in
+                             last.groupby("N")["eps_D"].mean().items()},
+        "eps_D_fixed_size_means": sizes[0]["means"], "fixed_size": sizes[0]["size"],
+        "means": pairs.groupby("N")[["eps_C", "barrier_straight", "L_1", "L_2"]]
+        .mean().to_dict(),
+        "eps_C_zero_fraction": float((res.paths["eps_C"] == 0).mean()),
+        "eps_C_local_slopes": dr.local_slopes(pairs, "eps_C"),
+        "fits": {k: dr._fit(f) for k, f in fits.items()},
+        "final_risk_mean": float(pairs[["L_1", "L_2"]].mean().mean()),
+        "complete": res.complete, "failed_cells": len(res.failed),
+    }
+    return claims, details
+
+
+def run_stability_rows(spec, d, grid, stem, progress):
+    """Run (or resume) the stability cells of ``grid`` on data ``spec``, save their tables
+    and figures and return :func:`stability_claims`."""
+    cfg = stability_config(spec, d, **grid)
+    cells = OUT / f"{stem}_cells" / spec.replace(":", "_").replace(",", "-")
+    res = run_stability(cfg, progress=progress, folder=cells)
+    fig = OUT / f"{stem}_stability"
+    save_stability(res, fig)
+    return stability_claims(res, spec, fig)
 
 
 def _claims(fits, data, png):
@@ -75,7 +193,8 @@ def _claims(fits, data, png):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="digits 0 vs 1, N <= 800, 10 seeds (about a minute)")
+                   help="digits 0 vs 1: N <= 800, 10 seeds; stability N <= 1600, 10 pairs "
+                        "(a few minutes)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     s = QUICK if args.quick else FULL
@@ -103,12 +222,17 @@ def main(argv=None):
     ax.legend(fontsize=6)
     png = str(save_figure(fig, OUT / stem)[0])
     claims = _claims(fits, s["spec"], png)
+    t1 = time.time()
+    stab_claims, stab = run_stability_rows(s["spec"], int(task.d), s["stability"], stem,
+                                           not args.quiet)
+    stab["seconds"] = time.time() - t1
+    claims += stab_claims
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok, "quick": args.quick, "data": s["spec"],
               "n": int(task.n), "d": int(task.d), "Ns": list(s["Ns"]), "M": s["M"],
               "seeds": s["seeds"],
               "fits": {k: [f.slope, f.ci_low, f.ci_high] for k, f in fits.items()},
-              "seconds": time.time() - t0}
+              "stability": stab, "seconds": time.time() - t0}
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=float))
     for c in claims:
         res = "PASS" if c["pass"] else "FAIL"

@@ -163,6 +163,26 @@ def size_rows(sweep):
     return rows
 
 
+def size_control(claim_id, row, Ns):
+    """The control of a rate in N of eps_D at |A| = N/2: eps_D at the fixed |A| of ``row``
+    (a row of :func:`size_rows`) in N, where the first term of (3.7),
+    sqrt(log|A| / |A|), stays; ``Ns`` the sweep's widths.  A list of one control row."""
+    f = row["fit"]
+    return [control_row(claim_id, f"eps_D at a fixed |A| = {row['size']}: slope in N "
+                        f"(N = {Ns[0]} ... {Ns[-1]})", f.slope, (f.ci_low, f.ci_high))]
+
+
+def straight_control(claim_id, fits, max_N):
+    """The control of eps_C's rate in N: the barrier of the straight line between the same
+    two nets (``fits["barrier_straight"]``, at N <= ``max_N``), whose midpoint is another
+    network altogether (neuron i of one averaged with neuron i of the other), so its barrier
+    does not vanish as N grows.  A list of one control row, or none without that fit."""
+    fs = fits.get("barrier_straight")
+    return [] if fs is None else [control_row(
+        claim_id, f"the straight line between the same two nets (N <= {max_N}): slope in N",
+        fs.slope, (fs.ci_low, fs.ci_high))]
+
+
 def size_fit(sweep):
     """The slope in |A| of eps_D at the largest N of the |A| sweep (last time), each network
     a unit (it is seen at every |A|): claim (e)."""
@@ -184,9 +204,7 @@ def check_activation(act, common, main, progress, tag):
     Ns = sorted(res.per_network("sweep")["N"].unique())
 
     def fixed_size_control(claim_id, r):
-        return [control_row(claim_id, f"eps_D at a fixed |A| = {r['size']}: slope in N "
-                            f"(N = {Ns[0]} ... {Ns[-1]})", r["fit"].slope,
-                            (r["fit"].ci_low, r["fit"].ci_high))]
+        return size_control(claim_id, r, Ns)
 
     claims = [claim_row(f"dropout_rates/a/{act}", f"{act}: eps_D at |A| = N/2, t = {k[8:]}: "
                         "slope in N", PAPER + ", (3.7)", f.slope, (f.ci_low, f.ci_high),
@@ -215,17 +233,11 @@ def check_activation(act, common, main, progress, tag):
                          range_of_means=r["range_of_means"], seed_std=r["seed_std"])
                for r in sizes]
     f = fits["eps_C"]
-    # the control: the straight line between the same two nets, whose midpoint is another
-    # network altogether (neuron i of one averaged with neuron i of the other), so its
-    # barrier does not vanish as N grows
-    fs = fits.get("barrier_straight")
     claims.append(claim_row(f"dropout_rates/c/{act}", f"{act}: eps_C of the seven-segment path "
                             "(mean over pairs): slope in N", PAPER + ", (3.8)", f.slope,
                             (f.ci_low, f.ci_high), str(fig / "connectivity_vs_n.png"),
-                            controls=[] if fs is None else [control_row(
-                                f"dropout_rates/c/{act}", "the straight line between the same "
-                                f"two nets (N <= {main['straight_max_N']}): slope in N",
-                                fs.slope, (fs.ci_low, fs.ci_high))],
+                            controls=straight_control(f"dropout_rates/c/{act}", fits,
+                                                      main["straight_max_N"]),
                             old_rule=OLD_RATE, old_pass=bool(BAND[0] <= f.slope <= BAND[1])))
     report = {
         "claims": claims,
