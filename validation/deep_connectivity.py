@@ -49,8 +49,9 @@ evaluated in float32); they carry ``old_rule`` and ``old_pass``, its verdict
 on this run's (float64) numbers.
 
 ``deep_connectivity/layers`` (``at_most`` 1.1), their Figure 3 a-c: one deep FCN
-    (quick: L = 4, width 32, 2 nets on 1000 images; default: L = 6, width 100,
-    3 nets on 2000; ``--full``: L = 6, width 128, 5 nets on 4000; the paper:
+    (quick: L = 4, width 32, 2 nets on 1000 images; default: L = 6, width 64,
+    3 nets on 2000; ``--full``: L = 6, width 100, 3 nets on 2000; all 30
+    epochs; the paper:
     L = 11, width 245, 10 nets, :data:`FIG3_SIZES` ``"paper"``), Experiments A
     and B at every layer of each net.  The value is the mean over the nets of
     max over l of A_l / L(theta'); its control, Experiment B's numbers of the
@@ -59,8 +60,8 @@ on this run's (float64) numbers.
     Figure 3 d: the largest training loss along path A, beside paths B,
     straight and aligned and the two nets' trained losses.
 ``deep_connectivity/sqrt-n`` (observation), Corollary 4.3: 2 hidden layers on
-    N training images (quick: 250 .. 1000; default and ``--full``: 500 ..
-    4000); widths on a grid of factor sqrt(2) from 4, run upwards until
+    N training images (quick: 250 .. 1000; default: 500 .. 2000; ``--full``:
+    500 .. 4000); widths from 16 on a grid of factor 2, run upwards until
     Experiment A's bound (max over layers, over the net's loss, mean over
     seeds) is within 10%; the interpolated crossing width
     (:func:`meanfield.analysis.width_crossing`) and its log-log slope in N,
@@ -130,24 +131,33 @@ def settings(quick, full):
     return widths, seeds, pair_N, common
 
 
-_SQRT2_WIDTHS = (4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 724, 1024)
-#: Sizes of Figure 3 a-c (``layers``: depth L, width, nets, training images, draws of
-#: Experiments A and B) and of Corollary 4.3 (``sqrt_n``: training images, widths tried
-#: upwards, seeds, draws of A), per mode.  ``paper`` is the paper's Figure 3 a-b (MNIST:
-#: L = 11, width 245, 10 nets, all images, T_A = 20, T_B = 200) and N up to 16000, for a GPU.
+_SQRT2_WIDTHS = (16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 724, 1024)
+#: Sizes of Figure 3 a-c (``layers``: depth L, width, nets, training images, epochs,
+#: draws of Experiments A and B) and of Corollary 4.3 (``sqrt_n``: training images, widths
+#: tried upwards, seeds, epochs, draws of A), per mode; subnetworks train 3x the epochs.
+#: Both train longer than the width sweep's nets (the paper trains "beyond the point where
+#: the dataset is perfectly separated"), the same epochs at every N, and the widths start
+#: at 16: below it the nets do not fit the data and A's ratio to their loss is near 1 for
+#: that reason.  ``paper`` is the paper's Figure 3 a-b (MNIST: L = 11, width 245, 10 nets,
+#: all images, T_A = 20, T_B = 200) and N up to 16000, for a GPU.
 FIG3_SIZES = {
-    "quick": {"layers": dict(depth=4, N=32, nets=2, n_train=1000, draws_a=1, draws_b=10),
-              "sqrt_n": dict(n_train=(250, 500, 1000), widths=_SQRT2_WIDTHS[:9], seeds=(0,),
-                             draws_a=1)},
-    "default": {"layers": dict(depth=6, N=100, nets=3, n_train=2000, draws_a=2, draws_b=50),
-                "sqrt_n": dict(n_train=(500, 1000, 2000, 4000), widths=_SQRT2_WIDTHS[:13],
-                               seeds=(0, 1), draws_a=2)},
-    "full": {"layers": dict(depth=6, N=128, nets=5, n_train=4000, draws_a=2, draws_b=100),
-             "sqrt_n": dict(n_train=(500, 1000, 2000, 4000), widths=_SQRT2_WIDTHS[:13],
-                            seeds=(0, 1, 2), draws_a=2)},
-    "paper": {"layers": dict(depth=11, N=245, nets=10, n_train=0, draws_a=20, draws_b=200),
+    "quick": {"layers": dict(depth=4, N=32, nets=2, n_train=1000, epochs=30.0, draws_a=1,
+                             draws_b=10),
+              "sqrt_n": dict(n_train=(250, 500, 1000), widths=(16, 32, 64, 128, 256),
+                             seeds=(0,), epochs=40.0, draws_a=1)},
+    "default": {"layers": dict(depth=6, N=64, nets=3, n_train=2000, epochs=30.0, draws_a=1,
+                               draws_b=30),
+                "sqrt_n": dict(n_train=(500, 1000, 2000), widths=(16, 32, 64, 128, 256, 512),
+                               seeds=(0,), epochs=40.0, draws_a=1)},
+    "full": {"layers": dict(depth=6, N=100, nets=3, n_train=2000, epochs=30.0, draws_a=2,
+                            draws_b=50),
+             "sqrt_n": dict(n_train=(500, 1000, 2000, 4000),
+                            widths=(16, 32, 64, 128, 256, 512), seeds=(0,), epochs=40.0,
+                            draws_a=1)},
+    "paper": {"layers": dict(depth=11, N=245, nets=10, n_train=0, epochs=40.0, draws_a=20,
+                             draws_b=200),
               "sqrt_n": dict(n_train=(1000, 2000, 4000, 8000, 16000), widths=_SQRT2_WIDTHS,
-                             seeds=(0, 1, 2), draws_a=20)},
+                             seeds=(0, 1, 2), epochs=40.0, draws_a=20)},
 }
 
 
@@ -342,14 +352,21 @@ def layers_settings(base, size, seed=0):
     """The ``deep_cell`` settings of one net of Figure 3 a-c (``size``: ``FIG3_SIZES[mode]
     ["layers"]``)."""
     return replace(base, depth=size["depth"], N=size["N"], n_train=size["n_train"],
-                   draws_a=size["draws_a"], draws_b=size["draws_b"], seed=seed)
+                   draws_a=size["draws_a"], draws_b=size["draws_b"], seed=seed,
+                   **_epochs(base, size))
 
 
 def sqrt_n_settings(base, size, n_train, width, seed=0):
     """The ``deep_cell`` settings of one net of the Corollary 4.3 sweep (2 hidden layers;
     Experiment B is not used there, so one draw)."""
     return replace(base, depth=3, N=width, n_train=n_train, draws_a=size["draws_a"],
-                   draws_b=1, seed=seed)
+                   draws_b=1, seed=seed, **_epochs(base, size))
+
+
+def _epochs(base, size):
+    """The part's epochs, and 3x for Experiment A's subnetworks (the base's when not given)."""
+    epochs = size.get("epochs", base.epochs)
+    return {"epochs": epochs, "sub_epochs": 3 * epochs}
 
 
 def layers_part(base, size, out, stem, quiet=False, cell=None):
