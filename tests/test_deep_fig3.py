@@ -96,11 +96,13 @@ def test_layers_part_judges_the_mean_per_net_ratio_with_b_as_its_control(tmp_pat
     assert (tmp_path / "t_layers.png").exists()
 
 
-def test_sqrt_n_part_stops_at_the_crossing_and_fits_its_slope(tmp_path, script):
+def test_sqrt_n_part_stops_at_the_crossing_and_fits_its_slope(tmp_path, script, monkeypatch):
     """Corollary 4.3's sweep: widths upwards until A is within 10%, then the interpolated
     crossing, whose log-log slope in N is exactly 1/2 for the closed form."""
     from meanfield.torch.settings import DeepSettings
 
+    saved = {}  # the figure is drawn, not rendered to files (seconds of the test's time)
+    monkeypatch.setattr(script, "save_figure", lambda fig, stem: saved.update({stem: fig}))
     calls = []
     widths = (4, 8, 16, 32, 64, 128)
     row, ratios = script.sqrt_n_part(DeepSettings(dataset="digits", device="cpu"),
@@ -114,4 +116,13 @@ def test_sqrt_n_part_stops_at_the_crossing_and_fits_its_slope(tmp_path, script):
                                rtol=1e-9)
     assert row["censored"] == [None, None, None]
     assert row["value"] == pytest.approx(0.5, abs=1e-9) and row["judged"] is False
-    assert (tmp_path / "t_sqrt_n.png").exists()
+    assert row["figure"] == str(tmp_path / "t_sqrt_n.png")
+    assert len(saved[tmp_path / "t_sqrt_n"].axes) == 2
+
+
+def test_fig3d_row_reports_path_a_beside_the_others(script):
+    row = script.fig3d_row({"A": 0.02, "B": 1.5, "straight": 2.3, "aligned": 0.9},
+                           [0.018, 0.02], 0.02, "paths.png")
+    assert row["id"] == "deep_connectivity/fig3d" and row["judged"] is False
+    assert row["pass"] is None and row["value"] == 0.02 and row["B_over_A"] == 75.0
+    assert row["path_maxima"]["straight"] == 2.3 and row["trained"] == [0.018, 0.02]
