@@ -118,6 +118,13 @@ def test_sqrt_n_part_stops_at_the_crossing_and_fits_its_slope(tmp_path, script, 
     assert row["value"] == pytest.approx(0.5, abs=1e-9) and row["judged"] is False
     assert row["figure"] == str(tmp_path / "t_sqrt_n.png")
     assert len(saved[tmp_path / "t_sqrt_n"].axes) == 2
+    # widths up to 32 do not reach N = 1600's crossing (76): None there (not NaN), no fit
+    row, _ = script.sqrt_n_part(DeepSettings(dataset="digits", device="cpu"),
+                                dict(n_train=(100, 1600), widths=(4, 8, 16, 32), seeds=(0,),
+                                     draws_a=1), tmp_path, "u", quiet=True,
+                                cell=_fake_deep_cell([]))
+    assert row["crossing"][1] is None and row["censored"] == [None, "above"]
+    assert row["value"] is None and row["interval"] is None
 
 
 def test_fig3d_row_reports_path_a_beside_the_others(script):

@@ -455,12 +455,17 @@ def sqrt_n_part(base, size, out, stem, quiet=False, level=1.1, cell=None):
         None if fit is None else fit.slope,
         None if fit is None or not np.isfinite(fit.ci_low) else (fit.ci_low, fit.ci_high),
         figure=str(figure.with_suffix(".png")), paper_slope=0.5,
-        n_train=crossings["n_train"].tolist(), crossing=crossings["crossing"].tolist(),
-        grid_width=crossings["grid"].tolist(),
+        n_train=crossings["n_train"].tolist(), crossing=_finite(crossings["crossing"]),
+        grid_width=_finite(crossings["grid"]),
         censored=[c if isinstance(c, str) else None for c in crossings["censored"]],
         fitted_on=fitted["n_train"].tolist(), seeds=len(size["seeds"]),
         fit="" if fit is None else str(fit))
     return row, ratios
+
+
+def _finite(values):
+    """Plain floats, None where a value is missing (no NaN in the JSON)."""
+    return [None if v is None or not np.isfinite(v) else float(v) for v in values]
 
 
 def _deep_cell():
