@@ -287,6 +287,7 @@ def main(argv=None):
     sqrt_n_row, _ = sqrt_n_part(base, fig3["sqrt_n"], OUT, stem, args.quiet)
     t_sqrt_n = time.time() - t1
     trained_pair = bound_rows.loc[bound_rows["experiment"] == "trained", "train_loss"]
+    theorem_row = claims[-1]  # b-theorem, printed below
     claims += [layers_row, fig3d_row(maxima, trained_pair, bound, fig_paths), sqrt_n_row]
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok,
@@ -304,7 +305,7 @@ def main(argv=None):
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=_plain))
     print(per_width.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"(a) A within 10% from width {n_a}, B from {n_b}")
-    print(f"(b) bound {bound:.6g} ({claims[-1]['bound_attained_by']}); max along path A "
+    print(f"(b) bound {bound:.6g} ({theorem_row['bound_attained_by']}); max along path A "
           f"{max_along:.6g}, at its vertices {max_vertex:.6g} ({peak['label']}); maxima of the "
           "other paths: " + ", ".join(f"{k} {v:.4f}" for k, v in others.items()))
     print(f"(c) noise stability (not judged): epsilon {stability['epsilon']:.3g}, "
@@ -488,7 +489,7 @@ def fig3d_row(maxima, trained, bound, figure, test_error_max=None):
         path_maxima={k: float(v) for k, v in maxima.items()},
         trained=[float(v) for v in trained], bound=float(bound),
         B_over_A=float(maxima["B"] / maxima["A"]) if "B" in maxima else None,
-        test_error_max=test_error_max)
+        **({} if test_error_max is None else {"test_error_max": test_error_max}))
 
 
 def _plain(v):

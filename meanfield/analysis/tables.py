@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-
 
 #: The distances of a coupled run whose sup over snapshots its rate is fitted on.
 COUPLE_MEASURES = ("risk_gap", "max_dist", "mean_dist", "w2")
@@ -131,6 +129,8 @@ def experiment_ratios(table, net="seed"):
     over l of Experiment A's bounds is the min max inf term of Theorem 4.1,
     compared with the trained loss (their Figure 3 a-c).
     """
+    import pandas as pd  # here: the analysis package imports no pandas for its rules
+
     rows = {}
     for key, g in table.groupby(net):
         trained = g.loc[g["experiment"] == "trained", "train_loss"]
