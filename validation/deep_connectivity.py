@@ -51,11 +51,11 @@ on this run's (float64) numbers.
 ``deep_connectivity/layers`` (``at_most`` 1.1), their Figure 3 a-c: one deep FCN
     (quick: L = 4, width 32, 2 nets on 1000 images; default: L = 6, width 64,
     3 nets on 2000; ``--full``: L = 6, width 100, 3 nets on 2000; all 30
-    epochs; the paper:
-    L = 11, width 245, 10 nets, :data:`FIG3_SIZES` ``"paper"``), Experiments A
-    and B at every layer of each net.  The value is the mean over the nets of
-    max over l of A_l / L(theta'); its control, Experiment B's numbers of the
-    same nets under the same rule, must FAIL.
+    epochs; the paper's L = 11, width 245, 10 nets are :data:`FIG3_SIZES`
+    ``"paper"``, for a GPU), Experiments A and B at every layer of each net.
+    The value is the mean over the nets of max over l of A_l / L(theta'); its
+    control, Experiment B's numbers of the same nets under the same rule, must
+    FAIL.
 ``deep_connectivity/fig3d`` (observation): the pair's paths above as their
     Figure 3 d: the largest training loss along path A, beside paths B,
     straight and aligned and the two nets' trained losses.
@@ -75,7 +75,9 @@ nets), over 1000 training images: their distributions (their Figure 3) and
 epsilon of Definition 4.
 
 Quick mode (``--quick``, a slow test): widths 25 .. 800, 1 seed, 2000 training
-images; a pair of width 60.
+images; a pair of width 60; the Figure 3 and Corollary 4.3 parts add about 2.5
+minutes (37 s and 109 s on one thread of the shared machine, 2026-12-07;
+``--full``: 218 s and 242 s).
 
 Writes validation/out/deep_connectivity{,_quick}.{csv,json} (the JSON: the
 claim rows, the verdict, the run time in "seconds") and figures; prints each
