@@ -50,6 +50,25 @@ The two (b) rows replace one rule (max along the path <= bound + 5%,
 evaluated in float32); they carry ``old_rule`` and ``old_pass``, its verdict
 on this run's (float64) numbers.
 
+``deep_connectivity/layers`` (``at_most`` 1.1), their Figure 3 a-c: one deep FCN
+    (quick: L = 4, width 32, 2 nets on 1000 images; default: L = 6, width 64,
+    3 nets on 2000; ``--full``: L = 6, width 100, 3 nets on 2000; all 30
+    epochs; the paper's L = 11, width 245, 10 nets are :data:`FIG3_SIZES`
+    ``"paper"``, for a GPU), Experiments A and B at every layer of each net.
+    The value is the mean over the nets of max over l of A_l / L(theta'); its
+    control, Experiment B's numbers of the same nets under the same rule, must
+    FAIL.
+``deep_connectivity/fig3d`` (observation): the pair's paths above as their
+    Figure 3 d: the largest training loss along path A, beside paths B,
+    straight and aligned and the two nets' trained losses.
+``deep_connectivity/sqrt-n`` (observation), Corollary 4.3: 2 hidden layers on
+    N training images (quick: 250 .. 1000; default: 500 .. 2000; ``--full``:
+    500 .. 4000); widths from 16 on a grid of factor 2, run upwards until
+    Experiment A's bound (max over layers, over the net's loss, mean over
+    seeds) is within 10%; the interpolated crossing width
+    (:func:`meanfield.analysis.width_crossing`) and its log-log slope in N,
+    beside 1/2.
+
 Also reported, not judged: (c) the noise-stability quantities of Kuditipudi et
 al. (Definitions 2-4; layer cushion, interlayer cushion, activation
 contraction, interlayer smoothness under Algorithm 1 with p = 1/2) of a net
@@ -58,7 +77,9 @@ nets), over 1000 training images: their distributions (their Figure 3) and
 epsilon of Definition 4.
 
 Quick mode (``--quick``, a slow test): widths 25 .. 800, 1 seed, 2000 training
-images; a pair of width 60.
+images; a pair of width 60; the Figure 3 and Corollary 4.3 parts add about 2.5
+minutes (37 s and 109 s on one thread of the shared machine, 2026-12-07;
+``--full``: 218 s and 242 s).
 
 Writes validation/out/deep_connectivity{,_quick}.json (the claim rows, the
 verdict, the run time in "seconds"), the tables ``..._sweep.csv`` (Experiments A
@@ -79,6 +100,7 @@ import numpy as np
 import pandas as pd
 
 from meanfield import TORCH_HINT
+from meanfield.analysis import experiment_ratios, loglog_fit, width_crossing
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import (
     experiments_ab_per_layer,
@@ -86,6 +108,7 @@ from meanfield.plotting import (
     noise_stability_figure,
     save_figure,
     theorem41_paths_figure,
+    width_threshold_figure,
 )
 from meanfield.tasks.datasets import DatasetNotFoundError
 
@@ -111,6 +134,36 @@ def settings(quick, full):
                   n_train=n_train, n_test=n_test, draws_a=draws_a, draws_b=draws_b,
                   device="cpu", parameterisation="standard", bias="all", activation="relu")
     return widths, seeds, pair_N, common
+
+
+_SQRT2_WIDTHS = (16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 724, 1024)
+#: Sizes of Figure 3 a-c (``layers``: depth L, width, nets, training images, epochs,
+#: draws of Experiments A and B) and of Corollary 4.3 (``sqrt_n``: training images, widths
+#: tried upwards, seeds, epochs, draws of A), per mode; subnetworks train 3x the epochs.
+#: Both train longer than the width sweep's nets (the paper trains "beyond the point where
+#: the dataset is perfectly separated"), the same epochs at every N, and the widths start
+#: at 16: below it the nets do not fit the data and A's ratio to their loss is near 1 for
+#: that reason.  ``paper`` is the paper's Figure 3 a-b (MNIST: L = 11, width 245, 10 nets,
+#: all images, T_A = 20, T_B = 200) and N up to 16000, for a GPU.
+FIG3_SIZES = {
+    "quick": {"layers": dict(depth=4, N=32, nets=2, n_train=1000, epochs=30.0, draws_a=1,
+                             draws_b=10),
+              "sqrt_n": dict(n_train=(250, 500, 1000), widths=(16, 32, 64, 128, 256),
+                             seeds=(0,), epochs=40.0, draws_a=1)},
+    "default": {"layers": dict(depth=6, N=64, nets=3, n_train=2000, epochs=30.0, draws_a=1,
+                               draws_b=30),
+                "sqrt_n": dict(n_train=(500, 1000, 2000), widths=(16, 32, 64, 128, 256, 512),
+                               seeds=(0,), epochs=40.0, draws_a=1)},
+    "full": {"layers": dict(depth=6, N=100, nets=3, n_train=2000, epochs=30.0, draws_a=2,
+                            draws_b=50),
+             "sqrt_n": dict(n_train=(500, 1000, 2000, 4000),
+                            widths=(16, 32, 64, 128, 256, 512), seeds=(0,), epochs=40.0,
+                            draws_a=1)},
+    "paper": {"layers": dict(depth=11, N=245, nets=10, n_train=0, epochs=40.0, draws_a=20,
+                             draws_b=200),
+              "sqrt_n": dict(n_train=(1000, 2000, 4000, 8000, 16000), widths=_SQRT2_WIDTHS,
+                             seeds=(0, 1, 2), epochs=40.0, draws_a=20)},
+}
 
 
 def threshold(per_width, col, tol=0.10):
@@ -141,9 +194,13 @@ def main(argv=None):
     common["data_path"] = args.data or ""
     base = DeepSettings(**common)
     pair = DeepPathSettings(**common, N=pair_N, seed=0)
+    fig3 = FIG3_SIZES["quick" if args.quick else "full" if args.full else "default"]
     try:  # loads the data set once, into the cache the cells read
         check_settings(replace(base, N=widths[-1]))
         check_settings(pair)
+        check_settings(layers_settings(base, fig3["layers"]))
+        check_settings(sqrt_n_settings(base, fig3["sqrt_n"], max(fig3["sqrt_n"]["n_train"]),
+                                       max(fig3["sqrt_n"]["widths"])))
     except DatasetNotFoundError as exc:
         print(f"deep_connectivity: {exc}", file=sys.stderr)
         return 2
@@ -239,6 +296,15 @@ def main(argv=None):
                   + (f" at layer {int(top['layer'])}" if top["experiment"] == "A" else ""),
                   bound_native=float(bound_rows["train_loss_native"].max()),
                   others=others, **old)]
+    # Figure 3 a-c, 3 d and Corollary 4.3 (their own nets; 3 d: the pair above)
+    t1 = time.time()
+    layers_row, _ = layers_part(base, fig3["layers"], OUT, stem, args.quiet)
+    t_layers, t1 = time.time() - t1, time.time()
+    sqrt_n_row, _ = sqrt_n_part(base, fig3["sqrt_n"], OUT, stem, args.quiet)
+    t_sqrt_n = time.time() - t1
+    trained_pair = bound_rows.loc[bound_rows["experiment"] == "trained", "train_loss"]
+    theorem_row = claims[-1]  # b-theorem, printed below
+    claims += [layers_row, fig3d_row(maxima, trained_pair, bound, fig_paths), sqrt_n_row]
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok,
               "mode": "quick" if args.quick else "full" if args.full else "default",
@@ -249,11 +315,12 @@ def main(argv=None):
                        .astype(int).to_dict(),
                        "test_error_max": paths["path"][paths["path"]["split"] == "test"]
                        .groupby("path")["path_error"].max().to_dict()},
-              "noise_stability": stability, "seconds": time.time() - t0}
+              "noise_stability": stability, "seconds": time.time() - t0,
+              "fig3_seconds": {"layers": t_layers, "sqrt_n": t_sqrt_n}}
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=_plain))
     print(per_width.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"(a) A within 10% from width {n_a}, B from {n_b}")
-    print(f"(b) bound {bound:.6g} ({claims[-1]['bound_attained_by']}); max along path A "
+    print(f"(b) bound {bound:.6g} ({theorem_row['bound_attained_by']}); max along path A "
           f"{max_along:.6g}, at its vertices {max_vertex:.6g} ({peak['label']}); maxima of the "
           "other paths: " + ", ".join(f"{k} {v:.4f}" for k, v in others.items()))
     print(f"(c) noise stability (not judged): epsilon {stability['epsilon']:.3g}, "
@@ -264,6 +331,10 @@ def main(argv=None):
         print(f"{res:8s} {c['id']}: {v}  ({c['criterion']})"
               + (f" (old rule {c['old_rule']}: {'PASS' if c['old_pass'] else 'FAIL'})"
                  if "old_pass" in c else ""))
+    print(f"(a-c) max A / L {layers_row['value']:.4g} (control B: "
+          f"{layers_row['controls'][0]['value']:.4g}), {t_layers:.0f} s; (Cor. 4.3) crossing "
+          f"widths {sqrt_n_row['crossing']} at N = {sqrt_n_row['n_train']}: "
+          f"{sqrt_n_row['fit'] or 'no fit'}, {t_sqrt_n:.0f} s")
     print(f"time {report['seconds']:.0f} s")
     print("PASS" if report["pass"] else "FAIL")
     return 0 if report["pass"] else 1
@@ -291,6 +362,149 @@ def noise_stability_part(pair, out, args):
             "layer_cushion_min": mu.tolist(),
             "interlayer_cushion_min": q["min_interlayer_cushion"].min(axis=0).tolist(),
             "activation_contraction_max": float(q["activation_contraction"].max())}
+
+
+def layers_settings(base, size, seed=0):
+    """The ``deep_cell`` settings of one net of Figure 3 a-c (``size``: ``FIG3_SIZES[mode]
+    ["layers"]``)."""
+    return replace(base, depth=size["depth"], N=size["N"], n_train=size["n_train"],
+                   draws_a=size["draws_a"], draws_b=size["draws_b"], seed=seed,
+                   **_epochs(base, size))
+
+
+def sqrt_n_settings(base, size, n_train, width, seed=0):
+    """The ``deep_cell`` settings of one net of the Corollary 4.3 sweep (2 hidden layers;
+    Experiment B is not used there, so one draw)."""
+    return replace(base, depth=3, N=width, n_train=n_train, draws_a=size["draws_a"],
+                   draws_b=1, seed=seed, **_epochs(base, size))
+
+
+def _epochs(base, size):
+    """The part's epochs, and 3x for Experiment A's subnetworks (the base's when not given)."""
+    epochs = size.get("epochs", base.epochs)
+    return {"epochs": epochs, "sub_epochs": 3 * epochs}
+
+
+def layers_part(base, size, out, stem, quiet=False, cell=None):
+    """Figure 3 a-c: Experiments A and B at every layer of ``size["nets"]`` deep nets.
+
+    Returns the claim row ``deep_connectivity/layers`` (with its control, Experiment B's
+    numbers under the same rule) and the cells' table (``seed`` names the net).  ``cell``
+    runs one net (default: the registered
+    :func:`meanfield.torch.experiments.deep_cell`).
+    """
+    deep_cell = cell or _deep_cell()
+
+    frames = []
+    for s in range(size["nets"]):
+        t1 = time.time()
+        one = layers_settings(base, size, s)
+        frames.append(deep_cell(one).assign(N=one.N, seed=s, depth=one.depth))
+        if not quiet:
+            r = experiment_ratios(frames[-1]).iloc[0]
+            print(f"depth {one.depth} width {one.N} net {s}: trained {r['trained']:.4g}, "
+                  f"max A / L {r['A_ratio']:.3f} (layer {r['A_layer']}), max B / L "
+                  f"{r['B_ratio']:.3f} ({time.time() - t1:.0f} s)", flush=True)
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(out / f"{stem}_layers.csv", index=False)
+    figure = out / f"{stem}_layers"
+    save_figure(experiments_ab_per_layer(table), figure)
+    ratios = experiment_ratios(table)
+    per_layer = table[table["experiment"] != "trained"].groupby(
+        ["experiment", "layer"])["train_loss"].mean()
+    a, b = float(ratios["A_ratio"].mean()), float(ratios["B_ratio"].mean())
+    control = control_row("deep_connectivity/layers",
+                          "Experiment B's numbers of the same nets (max over l >= 1 of "
+                          "B_l / L(theta')): kept neurons with a tuned scale, not re-trained", b)
+    row = claim_row(
+        "deep_connectivity/layers",
+        f"(a-c) max over layers of Experiment A's bound / the trained loss, mean over "
+        f"{size['nets']} nets (L = {size['depth']}, width {size['N']}, "
+        f"{size['n_train'] or 'all'} training images)",
+        f"{PAPER}, Section 5 and Figure 3 a-c (MNIST L = 11 width 245, CIFAR-10 L = 6 width "
+        "500, 10 nets: A 'always close to the reference')", a,
+        figure=str(figure.with_suffix(".png")), controls=[control],
+        nets=size["nets"], depth=size["depth"], width=size["N"], n_train=size["n_train"],
+        A_ratio_per_net=ratios["A_ratio"].tolist(), A_layer_per_net=ratios["A_layer"].tolist(),
+        B_ratio_per_net=ratios["B_ratio"].tolist(), trained_mean=float(ratios["trained"].mean()),
+        A_per_layer=per_layer.get("A", pd.Series(dtype=float)).to_dict(),
+        B_per_layer=per_layer.get("B", pd.Series(dtype=float)).to_dict())
+    return row, table
+
+
+def sqrt_n_part(base, size, out, stem, quiet=False, level=1.1, cell=None):
+    """Corollary 4.3: for each number of training images, widths upwards until Experiment A
+    is within 10% of the trained loss (mean over seeds of the per-net ratio); the crossing
+    width's log-log slope in N.  Returns the row ``deep_connectivity/sqrt-n`` and the table
+    of ratios per (n_train, width).  ``cell`` as for :func:`layers_part`."""
+    deep_cell = cell or _deep_cell()
+
+    ratio_rows, crossings = [], []
+    for n in size["n_train"]:
+        for w in size["widths"]:
+            t1 = time.time()
+            cells = [deep_cell(sqrt_n_settings(base, size, n, w, s)).assign(seed=s)
+                     for s in size["seeds"]]
+            r = experiment_ratios(pd.concat(cells, ignore_index=True))
+            ratio_rows.append({"n_train": n, "N": w, "ratio": float(r["A_ratio"].mean()),
+                               "trained": float(r["trained"].mean())})
+            if not quiet:
+                print(f"N = {n} samples, width {w}: max A / L {ratio_rows[-1]['ratio']:.3f} "
+                      f"({time.time() - t1:.0f} s)", flush=True)
+            if ratio_rows[-1]["ratio"] <= level:
+                break
+        g = pd.DataFrame([r for r in ratio_rows if r["n_train"] == n])
+        crossings.append({"n_train": n, **width_crossing(g["N"], g["ratio"], level)})
+    ratios, crossings = pd.DataFrame(ratio_rows), pd.DataFrame(crossings)
+    ratios.to_csv(out / f"{stem}_sqrt_n.csv", index=False)
+    ok = crossings[crossings["crossing"].notna()]
+    fitted = ok[ok["censored"].isna()] if ok["censored"].isna().sum() >= 2 else ok
+    fit = loglog_fit(fitted["n_train"], fitted["crossing"]) if len(fitted) >= 2 else None
+    figure = out / f"{stem}_sqrt_n"
+    save_figure(width_threshold_figure(ratios, crossings, fit, level), figure)
+    row = claim_row(
+        "deep_connectivity/sqrt-n",
+        "(Cor. 4.3) log-log slope in the number of training samples N of the smallest width "
+        "(2 hidden layers) with Experiment A within 10% of the trained loss (interpolated)",
+        f"{PAPER}, Corollary 4.3 (widths Omega(sqrt(N)) suffice) and Figure 4 (about 200 "
+        "neurons for MNIST, 500 for CIFAR-10: 'roughly sqrt(N)')",
+        None if fit is None else fit.slope,
+        None if fit is None or not np.isfinite(fit.ci_low) else (fit.ci_low, fit.ci_high),
+        figure=str(figure.with_suffix(".png")), paper_slope=0.5,
+        n_train=crossings["n_train"].tolist(), crossing=_finite(crossings["crossing"]),
+        grid_width=_finite(crossings["grid"]),
+        censored=[c if isinstance(c, str) else None for c in crossings["censored"]],
+        fitted_on=fitted["n_train"].tolist(), seeds=len(size["seeds"]),
+        fit="" if fit is None else str(fit))
+    return row, ratios
+
+
+def _finite(values):
+    """Plain floats, None where a value is missing (no NaN in the JSON)."""
+    return [None if v is None or not np.isfinite(v) else float(v) for v in values]
+
+
+def _deep_cell():
+    from meanfield.torch.experiments import deep_cell
+
+    return deep_cell
+
+
+def fig3d_row(maxima, trained, bound, figure, test_error_max=None):
+    """The row ``deep_connectivity/fig3d``: the pair's paths as their Figure 3 d.
+
+    ``maxima``: the largest training loss along each path (``A``, ``B``, ``straight``,
+    ``aligned``); ``trained``: the two nets' training losses; ``bound``: Theorem 4.1's
+    bound from Experiment A (all float64)."""
+    return claim_row(
+        "deep_connectivity/fig3d",
+        "(d) max training loss along path A (Theorem 4.1) between the pair; paths B, straight "
+        "and aligned beside it", f"{PAPER}, Figure 3 d (CIFAR-10, L = 6: path A 'close to "
+        "zero', path B 'a large loss')", float(maxima["A"]), figure=figure,
+        path_maxima={k: float(v) for k, v in maxima.items()},
+        trained=[float(v) for v in trained], bound=float(bound),
+        B_over_A=float(maxima["B"] / maxima["A"]) if "B" in maxima else None,
+        **({} if test_error_max is None else {"test_error_max": test_error_max}))
 
 
 def _plain(v):

@@ -259,6 +259,9 @@ _KUDITIPUDI = ("setting: fully connected ReLU nets on Fashion-MNIST (quick mode:
 _FIG34 = ("setting: two- to four-layer ReLU nets on Fashion-MNIST (quick mode: scikit-learn "
           "digits), step alpha for a fixed number of epochs at every N, not Section 5's "
           "MNIST and CIFAR-10 with alpha0 / N for k0 N epochs")
+_NGUYEN_DEEP = ("setting: fully connected ReLU nets on Fashion-MNIST, shallower and narrower "
+                "than the paper's (MNIST: L = 11, width 245; CIFAR-10: L = 6, width 500), on a "
+                "subset of the training set")
 
 
 def _seen(assumptions, text="reported, not judged", rate=False):
@@ -399,6 +402,20 @@ RULES = {
         "max training loss along the Theorem 4.1 path / the theorem's bound <= 1 + 1e-9 "
         "(both evaluated in float64)",
         check="a construction: the path's vertices are the bound's terms"),
+    # Nguyen, Brechet & Mondelli, Figure 3 (a)-(c): Experiment A per layer of one deep FCN,
+    # several trained nets; its control is Experiment B's numbers under the same rule
+    "deep_connectivity/layers": Rule(
+        "at_most", 1.1, _NGUYEN_DEEP,
+        "mean over the trained nets of max over layers l of A_l / L(theta') <= 1.1 "
+        "(Experiment A's bound within 10% of the trained loss at every layer)"),
+    "deep_connectivity/fig3d": _seen(
+        "inside", "reported: max training loss along paths A (Theorem 4.1) and B (dropout) "
+                  "between one pair, beside the paper's Figure 3 d (path A near the trained "
+                  "loss, path B a large loss)"),
+    "deep_connectivity/sqrt-n": _seen(
+        _NGUYEN_DEEP, "reported: log-log slope in N (training samples) of the smallest width "
+                      "with Experiment A within 10% of the trained loss, beside Corollary "
+                      "4.3's 1/2"),
     # Kuditipudi et al. 2019: Definition 1, Lemmas 1-3, Theorems 1 and 3
     "kuditipudi/dropout-width": Rule(
         "decay", 0.0, _KUDITIPUDI,

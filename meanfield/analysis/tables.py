@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from .._deprecation import REMOVED_IN, renamed_keyword
 
 
@@ -211,3 +213,97 @@ def dropout_path_level(profile, col="error"):
     peak = float(profile[col].max())
     return {"ends": ends, "drop": drop, "level": ends + drop, "peak": peak,
             "excess": peak - (ends + drop)}
+
+
+def experiment_ratios(table, net="seed"):
+    """Per trained net: Experiments A and B of Nguyen, Bréchet & Mondelli against its own loss.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of ``deep_cell`` (:func:`meanfield.torch.experiments.deep_cell`) for
+        one architecture: ``experiment`` (``trained``, ``A``, ``B``), ``layer``,
+        ``train_loss``, and the column ``net`` naming the trained net.
+    net : str
+        The column that tells the nets apart (default ``seed``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``net``: ``trained`` (the net's training loss L(theta')),
+        ``A_max`` and ``B_max`` (the largest training loss over layers),
+        ``A_ratio`` and ``B_ratio`` (those maxima over ``trained``) and
+        ``A_layer``, ``B_layer`` (the layer where each maximum is).
+
+    References
+    ----------
+    Q. Nguyen, P. Bréchet and M. Mondelli, NeurIPS 2021, Section 5: the maximum
+    over l of Experiment A's bounds is the min max inf term of Theorem 4.1,
+    compared with the trained loss (their Figure 3 a-c).
+    """
+    import pandas as pd  # here: the analysis package imports no pandas for its rules
+
+    rows = {}
+    for key, g in table.groupby(net):
+        trained = g.loc[g["experiment"] == "trained", "train_loss"]
+        if len(trained) != 1:
+            raise ValueError(f"each net needs one 'trained' row, {net} = {key!r} has "
+                             f"{len(trained)}")
+        row = {"trained": float(trained.iloc[0])}
+        for exp in ("A", "B"):
+            e = g[g["experiment"] == exp]
+            if len(e):
+                top = e.loc[e["train_loss"].idxmax()]
+                row[f"{exp}_max"] = float(top["train_loss"])
+                row[f"{exp}_ratio"] = row[f"{exp}_max"] / row["trained"]
+                row[f"{exp}_layer"] = int(top["layer"])
+        rows[key] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = net
+    return out
+
+
+def width_crossing(widths, ratios, level=1.1):
+    """Where a ratio falling with width first reaches ``level``, on the grid and interpolated.
+
+    Parameters
+    ----------
+    widths : array_like
+        Widths of a sweep (> 0, any order).
+    ratios : array_like
+        The ratio at each width (> 0), e.g. Experiment A's bound over the trained
+        loss (:func:`experiment_ratios`, mean over nets).
+    level : float
+        The level, > 0 (1.1: within 10%).
+
+    Returns
+    -------
+    dict
+        ``grid``: the smallest width with ratio <= level (None when none is);
+        ``crossing``: the width where log ratio, linear in log width between the
+        last width above the level and ``grid``, equals log level (``grid``
+        itself when the first width of the sweep is already at or below it);
+        ``censored``: ``"below"`` in that case, ``"above"`` when no width
+        reaches the level, else None.
+    """
+    w = np.asarray(widths, dtype=float)
+    r = np.asarray(ratios, dtype=float)
+    if w.shape != r.shape or w.size == 0:
+        raise ValueError(f"widths and ratios must have the same length >= 1, got {w.size} "
+                         f"and {r.size}")
+    if np.any(w <= 0) or np.any(~np.isfinite(r)) or np.any(r <= 0):
+        raise ValueError("widths must be > 0 and ratios finite and > 0")
+    if not level > 0:
+        raise ValueError(f"level must be > 0, got {level!r}")
+    order = np.argsort(w)
+    w, r = w[order], r[order]
+    below = np.flatnonzero(r <= level)
+    if below.size == 0:
+        return {"grid": None, "crossing": None, "censored": "above"}
+    k = int(below[0])
+    if k == 0:
+        return {"grid": float(w[0]), "crossing": float(w[0]), "censored": "below"}
+    lw, lr = np.log(w[k - 1:k + 1]), np.log(r[k - 1:k + 1])
+    t = (np.log(level) - lr[0]) / (lr[1] - lr[0])
+    return {"grid": float(w[k]), "crossing": float(np.exp(lw[0] + t * (lw[1] - lw[0]))),
+            "censored": None}

@@ -13,6 +13,7 @@ from .deep import (
                    kuditipudi_figure,
                    noise_stability_figure,
                    theorem41_paths_figure,
+                   width_threshold_figure,
 )
 from .empirical import dropout_change_vs_n, error_change_vs_n, full_vs_dropout, path_error_figure
 from .multilayer import multilayer_figures, multilayer_rates, multilayer_risk
@@ -33,4 +34,4 @@ __all__ = ["plt", "save_figure", "rate_plot", "risk_curves", "distance_curves",
            "full_vs_dropout", "dropout_change_vs_n", "error_change_vs_n", "path_error_figure",
            "multilayer_rates", "multilayer_risk", "multilayer_figures", "experiments_ab_per_layer",
            "experiments_ab_vs_width", "theorem41_paths_figure", "noise_stability_figure",
-           "kuditipudi_figure", "pde_vs_sgd_figure"]
+           "kuditipudi_figure", "pde_vs_sgd_figure", "width_threshold_figure"]

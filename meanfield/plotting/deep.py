@@ -188,3 +188,59 @@ def kuditipudi_figure(sweep, by_p, segments, paths, chance=None):
     _legend_clear(ax, 7)
     fig.tight_layout()
     return fig
+
+
+def width_threshold_figure(ratios, crossings, fit=None, level=1.1):
+    """Corollary 4.3 of Nguyen, Bréchet & Mondelli: the width where Experiment A's bound
+    reaches the trained loss, against the number of training samples.
+
+    Parameters
+    ----------
+    ratios : pandas.DataFrame
+        ``n_train``, ``N`` (width) and ``ratio``: Experiment A's maximum over layers
+        over the trained loss, mean over nets
+        (:func:`meanfield.analysis.experiment_ratios`).
+    crossings : pandas.DataFrame
+        ``n_train`` and ``crossing`` (:func:`meanfield.analysis.width_crossing`), the
+        widths fitted; rows with ``censored`` set are drawn hollow.
+    fit : RateFit, optional
+        The log-log fit of ``crossing`` in ``n_train``, drawn with its slope.
+    level : float
+        The ratio's level (drawn dashed in the left panel).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax = axes[0]
+    for i, (n, g) in enumerate(ratios.sort_values("N").groupby("n_train")):
+        ax.plot(g["N"], g["ratio"], "o-", color=f"C{i}", ms=3, label=f"N = {n} samples")
+    ax.axhline(level, color="grey", ls="--", lw=1, label=f"ratio {level:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _label_widths(ax, ratios["N"])
+    ax.set_xlabel("width (2 hidden layers)")
+    ax.set_ylabel("max over layers of A_l / L(theta')")
+    _legend_clear(ax, 7)
+    ax = axes[1]
+    c = crossings.dropna(subset=["crossing"])
+    censored = c["censored"].notna() if "censored" in c else np.zeros(len(c), bool)
+    ax.plot(c.loc[~censored, "n_train"], c.loc[~censored, "crossing"], "o", color="C0",
+            label="crossing (interpolated)")
+    if censored.any():
+        ax.plot(c.loc[censored, "n_train"], c.loc[censored, "crossing"], "o", mfc="none",
+                color="C0", label="at the sweep's first width")
+    if "grid" in c:
+        ax.plot(c["n_train"], c["grid"], "_", color="C1", ms=10, label="grid width")
+    if len(c):
+        n = np.geomspace(c["n_train"].min(), c["n_train"].max(), 20)
+        mid = np.exp(np.mean(np.log(c["crossing"])))
+        n0 = np.exp(np.mean(np.log(c["n_train"])))
+        ax.plot(n, mid * np.sqrt(n / n0), ":", color="grey", label="slope 1/2 (Cor. 4.3)")
+        if fit is not None:
+            ax.plot(n, fit.predict(n), "-", color="C0", lw=1, label=f"fit: {fit}")
+    if len(c):  # a log axis needs data: a sweep may find no crossing
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel("training samples N")
+    ax.set_ylabel(f"width with A within {100 * (level - 1):.0f}% of L(theta')")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
