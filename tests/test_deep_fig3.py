@@ -133,3 +133,15 @@ def test_fig3d_row_reports_path_a_beside_the_others(script):
     assert row["id"] == "deep_connectivity/fig3d" and row["judged"] is False
     assert row["pass"] is None and row["value"] == 0.02 and row["B_over_A"] == 75.0
     assert row["path_maxima"]["straight"] == 2.3 and row["trained"] == [0.018, 0.02]
+
+
+def test_the_peak_vertex_of_path_a_is_one_row_when_the_tables_share_an_index(script):
+    """deep_paths' path and check tables are stored apart, each indexed from 0; their peak
+    vertex was every row sharing its index label (a Series where the report needs a
+    name), which the JSON report could not write (quick run of 2026-12-07)."""
+    path_a = pd.DataFrame({"s": [0.0, 0.5, 1.0], "path_loss": [0.3, 0.25, 0.2],
+                           "label": ["theta", None, "xi_1"]})
+    check = pd.DataFrame({"s": [0.0, 0.5], "path_loss": [0.3, 0.26], "label": ["theta", None]})
+    along, vertices, peak = script.along_path_a(path_a, check)
+    assert len(along) == 5 and isinstance(peak["label"], str)
+    assert peak["label"] == "theta" and peak["path_loss"] == 0.3

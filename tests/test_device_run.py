@@ -39,6 +39,7 @@ def _numbers(x, path=""):
         yield path, float(x)
 
 
+@pytest.mark.slow  # 42 s on a fresh clone: the device script's every step, end to end
 def test_tiny_run_reports_every_step_with_finite_figures(tmp_path):
     out = tmp_path / "dr"
     t = time.perf_counter()

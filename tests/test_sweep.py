@@ -107,7 +107,11 @@ def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, refe
     _same(load_tables(tmp_path), reference)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM],
+# SIGKILL (nothing runs on the way out) in the default suite; the two signals the runner
+# handles cost 12 s each and run with -m slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL,
+                                 pytest.param(signal.SIGINT, marks=pytest.mark.slow),
+                                 pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
                          ids=["SIGKILL", "SIGINT", "SIGTERM"])
 def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
     cfg = _toml(tmp_path / "s.toml", N=(16, 32, 48, 64), seeds=tuple(range(12)), T=0.6)

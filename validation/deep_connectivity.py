@@ -269,10 +269,8 @@ def main(argv=None):
     maxima = train_paths.groupby("path")["path_loss"].max().to_dict()
     path_a = train_paths[train_paths["path"] == "A"]
     check = paths["check"]
-    along = pd.concat([path_a, check])
-    vertices = along[along["label"].fillna("") != ""]
+    along, vertices, peak = along_path_a(path_a, check)
     max_along, max_vertex = float(along["path_loss"].max()), float(vertices["path_loss"].max())
-    peak = vertices.loc[vertices["path_loss"].idxmax()]
     mids = check[check["label"].fillna("") == ""].set_index("s")["path_loss"]
     mid_dev = float((mids - path_a.set_index("s").loc[mids.index, "path_loss"]).abs().max()
                     / max_vertex)
@@ -488,6 +486,16 @@ def _deep_cell():
     from meanfield.torch.experiments import deep_cell
 
     return deep_cell
+
+
+def along_path_a(path_a, check):
+    """``(along, vertices, peak)``: path A's interpolated points and its forward-pass checks
+    as one table, its labelled vertices, and the vertex row of the largest loss.  The two
+    tables come from separate files, each indexed 0, 1, ...: one index over both, so the
+    peak is one row (a Series), not every row sharing its index."""
+    along = pd.concat([path_a, check], ignore_index=True)
+    vertices = along[along["label"].fillna("") != ""]
+    return along, vertices, vertices.loc[vertices["path_loss"].idxmax()]
 
 
 def fig3d_row(maxima, trained, bound, figure, test_error_max=None):
