@@ -100,8 +100,10 @@ class MultilayerNet:
         eq. (4.3).
         """
         W = self.weights
-        z = np.asarray(X, dtype=np.float64) @ W[0].T
         K = None if keep is None else check_keep(keep, self.n_hidden, self.N)
+        if K is not None and not cache:
+            return self._forward_kept(np.asarray(X, dtype=np.float64), K)
+        z = np.asarray(X, dtype=np.float64) @ W[0].T
         zs = [z]
         for m in range(1, len(W)):
             h = self.act(z)
@@ -112,6 +114,21 @@ class MultilayerNet:
                 z = dropout_rescale(h[:, k] @ W[m][:, k].T, k.size)
             zs.append(z)
         return (z, zs[:-1]) if cache else z
+
+
+    def _forward_kept(self, X, K):
+        """:meth:`forward` of the dropout network computing only the kept units: a unit
+        of hidden layer l outside ``K[l-1]`` enters no later sum, so its pre-activation
+        is never formed.  Each kept unit's pre-activation is the same dot product (over
+        the previous layer's kept units) as in the full pass; the middle products cost
+        n |A_l| |A_(l+1)| instead of n |A_l| N."""
+        W = self.weights
+        z = X @ W[0][K[0]].T
+        for m in range(1, len(W)):
+            k = K[m - 1]
+            rows = W[m] if m == len(W) - 1 else W[m][K[m]]
+            z = dropout_rescale(self.act(z) @ rows[:, k].T, k.size)
+        return z
 
 
 def init_net(d, N, L=3, d_out=1, activation="sigmoid", a_mean=1.0, a_std=1.0, w_std=1.0, rng=0,
