@@ -1,4 +1,7 @@
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,3 +67,19 @@ def torch_device(request):
     except (ValueError, RuntimeError) as exc:
         pytest.fail(f"torch test device {name!r}: {exc}", pytrace=False)
     return dev
+
+
+VALIDATION = Path(__file__).resolve().parents[1] / "validation"
+
+
+def validation_script(name):
+    """``validation/<name>.py`` as a module, so tests run a script's own functions; its
+    folder is on ``sys.path`` while it loads (a script may import a sibling by name)."""
+    sys.path.insert(0, str(VALIDATION))
+    try:
+        spec = importlib.util.spec_from_file_location(name, VALIDATION / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(VALIDATION))
+    return module

@@ -11,18 +11,12 @@ import pytest
 
 from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import RULES
+from tests.conftest import validation_script
 
 
 def _lazy_gram():
     """validation/lazy_gram.py as a module: the controls run its own functions."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "validation" / "lazy_gram.py"
-    spec = importlib.util.spec_from_file_location("lazy_gram", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return validation_script("lazy_gram")
 
 
 @pytest.fixture(scope="module")
@@ -153,16 +147,11 @@ def kuditipudi_nets():
     """validation/kuditipudi.py's functions on digits at tiny sizes: nets of widths 16-64
     (2 seeds, 10 epochs), the width-32 pair and an untrained narrow net of width 4."""
     pytest.importorskip("torch")
-    import importlib.util
-    from pathlib import Path
 
     from meanfield.torch import FullyConnectedNet, evaluate
     from meanfield.torch.experiments import cell_data, train_net
 
-    path = Path(__file__).resolve().parents[1] / "validation" / "kuditipudi.py"
-    spec = importlib.util.spec_from_file_location("kuditipudi", path)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = validation_script("kuditipudi")
     s = dict(script.settings(True, False), epochs=10.0)
     data = cell_data(script.cell_of(s, 2, "cpu"))
     X, y = data.X_train, data.y_train
@@ -222,14 +211,7 @@ def test_kuditipudi_theorem3_rule_fails_through_an_untrained_narrow_net(kuditipu
 
 def _script(name):
     """validation/<name>.py as a module: the controls run its own functions."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "validation" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return validation_script(name)
 
 
 def _pde_case(script, act, M=100):

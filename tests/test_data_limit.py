@@ -1,7 +1,6 @@
 """validation/data_limit.py's dropout and connectivity rows on data (issue 31): the rows and
 their controls, on the script's own functions."""
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 
 from meanfield.analysis.claims import RULES
 from meanfield.twolayer.experiment import StabilityResult
+from tests.conftest import validation_script
 
 VALIDATION = Path(__file__).resolve().parents[1] / "validation"
 
@@ -17,16 +17,7 @@ VALIDATION = Path(__file__).resolve().parents[1] / "validation"
 @pytest.fixture(scope="module")
 def script():
     """validation/data_limit.py as a module (it imports its sibling scripts by name)."""
-    import importlib.util
-
-    sys.path.insert(0, str(VALIDATION))
-    try:
-        spec = importlib.util.spec_from_file_location("data_limit", VALIDATION / "data_limit.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(VALIDATION))
-    return module
+    return validation_script("data_limit")
 
 
 def _synthetic(Ns=(100, 200, 400, 800, 1600), pairs=8, sd=0.2, seed=0):

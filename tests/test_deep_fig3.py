@@ -3,17 +3,13 @@ the tables the verdicts rest on (meanfield.analysis) by hand, and the script's p
 cells of a closed-form stand-in for deep_cell (no torch, no data set: the real cells run in the
 script's quick mode, tests/test_validation_slow.py)."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from meanfield.analysis import experiment_ratios, width_crossing
 from meanfield.analysis.claims import RULES
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import validation_script
 
 
 def _cells():
@@ -58,11 +54,7 @@ def test_width_crossing_interpolates_in_log_log_and_says_when_censored():
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location(
-        "deep_connectivity", ROOT / "validation" / "deep_connectivity.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return validation_script("deep_connectivity")
 
 
 def _fake_deep_cell(calls):

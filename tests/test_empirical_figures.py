@@ -1,9 +1,7 @@
 """Shevchenko & Mondelli's Figures 3 and 4: the cells' control measurements, the level of
 Figure 3, and the rows of validation/empirical_depth.py and validation/empirical_path.py."""
 
-import importlib.util
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,15 +10,10 @@ import pytest
 from meanfield import TORCH_HINT
 from meanfield.analysis import dropout_path_level
 from meanfield.torch.settings import EmpiricalSettings, PathSettings
+from tests.conftest import validation_script
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "validation" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+_script = validation_script
 
 
 def _profile(vertex_errors, inside=None, n_per_segment=3):

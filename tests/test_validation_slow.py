@@ -1,22 +1,13 @@
 """The validation scripts' quick modes (minutes): ``pytest -m slow``."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from meanfield import TORCH_HINT
+from tests.conftest import validation_script
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def _script(name):
-    """Import validation/<name>.py as a module."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "validation" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+_script = validation_script
 
 
 @pytest.mark.slow
