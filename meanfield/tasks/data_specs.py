@@ -40,6 +40,25 @@ def is_data_spec(task) -> bool:
     return spec.endswith(".npz") or spec.partition(":")[0] in DATASETS
 
 
+def check_task_setting(task, data_sha256=None) -> bool:
+    """Check a cell's ``task`` setting (a Gaussian task's name or a data spec) and its
+    ``data_sha256`` (only an ``.npz`` task has one); return whether ``task`` is a data
+    spec.  Raises ValueError naming the setting and the accepted values."""
+    data = is_data_spec(task)
+    if not data and task not in ("teacher-student", "isotropic"):
+        raise ValueError(f"task must be 'teacher-student', 'isotropic', digits[:I,J], "
+                         f"fashion-mnist[:I,J] or a FILE.npz, got {task!r}")
+    check_data_sha256(task, data_sha256)
+    return data
+
+
+def check_data_sha256(task, data_sha256):
+    """ValueError when ``data_sha256`` is given for a ``task`` that names no ``.npz`` file."""
+    if data_sha256 is not None and not str(task).strip().endswith(".npz"):
+        raise ValueError(f"data_sha256 pins an .npz task's file; task {task} is none, "
+                         f"so leave data_sha256 out")
+
+
 def file_sha256(path) -> str:
     """The sha256 of the file ``path`` (hex), read in 1 MiB chunks.
 
@@ -130,5 +149,6 @@ def _dataset_law(spec, activation, fashion_dir):
     return EmpiricalTask.from_spec(spec, activation)
 
 
-__all__ = ["DATASETS", "DATA_TASKS_HELP", "is_data_spec", "file_sha256", "data_law",
+__all__ = ["DATASETS", "DATA_TASKS_HELP", "is_data_spec", "check_task_setting",
+           "check_data_sha256", "file_sha256", "data_law",
            "check_data_dimension"]

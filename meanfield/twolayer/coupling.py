@@ -20,7 +20,8 @@ from .. import _checks
 from .._meta import __version__
 from .._settings import check_types, setting
 from ..stepping import TwoLayerRun, get_method
-from ..tasks.data_specs import DATA_TASKS_HELP, check_data_dimension, data_law, is_data_spec
+from ..tasks.data_specs import (DATA_TASKS_HELP, check_data_dimension, check_data_sha256,
+                                check_task_setting, data_law)
 from ..tasks.protocol import check_task
 from ..transport import wasserstein2
 from .init import InitialLaw
@@ -345,15 +346,11 @@ class CoupleSettings:
         from ..tasks import isotropic_gaussians, teacher_student
 
         check_types(self)
-        data = law is not None or is_data_spec(self.task)
-        if law is not None:
-            law = check_task(law)
-        elif not data and self.task not in ("teacher-student", "isotropic"):
-            raise ValueError(f"task must be 'teacher-student', 'isotropic', digits[:I,J], "
-                             f"fashion-mnist[:I,J] or a FILE.npz, got {self.task!r}")
-        if self.data_sha256 is not None and not str(self.task).strip().endswith(".npz"):
-            raise ValueError(f"data_sha256 pins an .npz task's file; task {self.task} is none, "
-                             f"so leave data_sha256 out")
+        if law is not None:  # runs on the law given: task only names it
+            law, data = check_task(law), True
+            check_data_sha256(self.task, self.data_sha256)
+        else:
+            data = check_task_setting(self.task, self.data_sha256)
         if self.device is not None:
             if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
                 raise ValueError(f"device must be auto, cpu, cuda or cuda:K, got {self.device!r}")

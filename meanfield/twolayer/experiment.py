@@ -38,7 +38,8 @@ from .. import _checks
 from .._settings import setting
 from ..analysis import connectivity_shape, dropout_shape, fit_constant, loglog_fit
 from ..tasks import isotropic_gaussians, teacher_student
-from ..tasks.data_specs import DATA_TASKS_HELP, check_data_dimension, data_law, is_data_spec
+from ..tasks.data_specs import (DATA_TASKS_HELP, check_data_dimension, check_task_setting,
+                                data_law, is_data_spec)
 from ..dropout import draw_keep
 from .dropout import (TwoLayerNet, dropout_bias, dropout_loss, nested_subsets,
                       rescaled_dropout)
@@ -111,13 +112,7 @@ class StabilityConfig:
     def validate(self):
         """Raise ValueError naming the first bad field and its accepted values."""
         _checks.a_law(self.a_law)
-        data = is_data_spec(self.task)
-        if not data and self.task not in ("teacher-student", "isotropic"):
-            raise ValueError(f"task must be 'teacher-student', 'isotropic', digits[:I,J], "
-                             f"fashion-mnist[:I,J] or a FILE.npz, got {self.task!r}")
-        if self.data_sha256 is not None and not str(self.task).strip().endswith(".npz"):
-            raise ValueError(f"data_sha256 pins an .npz task's file; task {self.task} is none, "
-                             f"so leave data_sha256 out")
+        data = check_task_setting(self.task, self.data_sha256)
         for name in ("d", "width", "seeds", "sweep_draws", "half_draws", "n_grid"):
             _checks.positive_int(name, getattr(self, name))
         if self.seeds > MAX_SEEDS:
