@@ -439,7 +439,7 @@ def _stability(args):
 
 #: The fields of StabilityConfig that one trained pair and its paths depend on.
 _PATH_KEYS = ("task", "d", "activation", "width", "noise_std", "delta", "T", "alpha0", "law",
-              "law2", "n_grid", "base_seed", "data_sha256")
+              "law2", "a_law", "n_grid", "base_seed", "data_sha256")
 
 _PATH_EXTRA = {"N": (int, 1600, "width of the two networks"),
                "pair_seed": (int, 0, ("which pair to connect: the pair index (seed) of a "

@@ -38,8 +38,16 @@ def test_path_help_lists_only_the_options_of_a_path(capsys):
     assert not flags & STABILITY_ONLY
     assert flags == {"--out", "--config", "--quiet", "--task", "--d", "--activation",
                      "--width", "--noise-std", "--delta", "--T", "--alpha0", "--law", "--law2",
-                     "--n-grid", "--base-seed", "--N", "--pair-seed", "--points", "--data",
+                     "--a-law", "--n-grid", "--base-seed", "--N", "--pair-seed", "--points", "--data",
                      "--data-sha256"}
+
+
+def test_path_takes_every_option_of_stability_that_a_pair_depends_on(capsys):
+    """A 'stability' config handed to 'path' must not lose a setting of the pair (its
+    other keys are ignored): once, --a-law was ignored and the pair started from a
+    Gaussian a whatever the config said."""
+    path, stability = _flags(_help("path", capsys)), _flags(_help("stability", capsys))
+    assert stability - STABILITY_ONLY <= path
 
 
 def test_each_subcommand_lists_its_own_options(capsys):
