@@ -38,8 +38,8 @@ def test_path_help_lists_only_the_options_of_a_path(capsys):
     assert not flags & STABILITY_ONLY
     assert flags == {"--out", "--config", "--quiet", "--task", "--d", "--activation",
                      "--width", "--noise-std", "--delta", "--T", "--alpha0", "--law", "--law2",
-                     "--a-law", "--n-grid", "--base-seed", "--N", "--pair-seed", "--points", "--data",
-                     "--data-sha256"}
+                     "--a-law", "--n-grid", "--base-seed", "--N", "--pair-seed", "--points",
+                     "--data", "--data-sha256"}
 
 
 def test_path_takes_every_option_of_stability_that_a_pair_depends_on(capsys):

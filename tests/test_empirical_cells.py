@@ -106,6 +106,34 @@ def test_an_npz_task_is_built_in_the_cell_from_path_and_hash(tmp_path):
         CoupleSettings(task="cifar").setup()
 
 
+def test_an_npz_rewritten_after_its_hash_is_checked_does_not_run_under_the_old_hash(
+        tmp_path, monkeypatch):
+    """The content whose hash data_law checks is the content it parses: a writer landing
+    just after the hash (here: inside hexdigest) cannot slip a new file under the old
+    hash. Before the fix the file was hashed, then read again."""
+    import meanfield.tasks.data_specs as specs
+
+    X = write_npz(tmp_path / "race.npz")
+    sha = file_sha256(tmp_path / "race.npz")
+    real = hashlib.sha256
+
+    class Racing:
+        def __init__(self, *args):
+            self._h = real(*args)
+
+        def update(self, data):
+            self._h.update(data)
+
+        def hexdigest(self):
+            out = self._h.hexdigest()
+            write_npz(tmp_path / "race.npz", seed=1)   # the writer lands here
+            return out
+
+    monkeypatch.setattr(specs.hashlib, "sha256", Racing)
+    task = data_law(str(tmp_path / "race.npz"), "relu", sha)
+    np.testing.assert_array_equal(task.X, X)
+
+
 def test_a_data_set_task_takes_no_hash_and_a_bad_one_is_one_line():
     with pytest.raises(DataError, match="data_sha256 pins an .npz task's file; task "
                                         "digits:0,1 names a data set"):

@@ -60,24 +60,25 @@ def check_data_sha256(task, data_sha256):
 
 
 def file_sha256(path) -> str:
-    """The sha256 of the file ``path`` (hex), read in 1 MiB chunks.
+    """The sha256 of the file ``path`` (hex).
 
     Raises
     ------
     DataError
         ``path`` is not a readable file (``data: PATH is not a file``).
     """
+    return hashlib.sha256(_file_bytes(path)).hexdigest()
+
+
+def _file_bytes(path) -> bytes:
+    """The content of the file ``path``, or DataError in one line."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"data: {path} is not a file")
-    h = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        return path.read_bytes()
     except OSError as e:
         raise DataError(f"data: {path} cannot be read ({e.strerror or e})") from None
-    return h.hexdigest()
 
 
 def data_law(task, activation="relu", sha256=None) -> EmpiricalTask:
@@ -115,20 +116,24 @@ def data_law(task, activation="relu", sha256=None) -> EmpiricalTask:
         raise DataError(f"data_sha256: an .npz task needs its file's sha256 (meanfield.tasks."
                         f"file_sha256, or sha256sum {spec}), so that a changed file is a new "
                         f"cell; got none for task {spec}")
-    now = file_sha256(spec)  # every call: the content, not a time stamp, says it is the same
+    # every call: the content, not a time stamp, says it is the same; and one read is both
+    # hashed and parsed, so a file rewritten in between cannot pass under the old hash
+    content = _file_bytes(spec)
+    now = hashlib.sha256(content).hexdigest()
     if now != str(sha256).lower():
         raise DataError(f"data: {spec} has changed: its sha256 is {now[:12]}..., the "
                         f"settings record {str(sha256)[:12]}... (data_sha256); restore the "
                         f"file, or run on the new one in a new output folder")
-    return _npz_law(spec, str(activation), now)
+    key = (spec, str(activation), now)
+    if key not in _NPZ_LAWS:  # the checks of every cell, then the runs, parse it once
+        while len(_NPZ_LAWS) >= 4:
+            _NPZ_LAWS.pop(next(iter(_NPZ_LAWS)))
+        _NPZ_LAWS[key] = EmpiricalTask.from_npz(spec, str(activation), content=content)
+    return _NPZ_LAWS[key]
 
 
-@functools.lru_cache(maxsize=4)
-def _npz_law(spec, activation, sha256):
-    """The task of the ``.npz`` file ``spec`` whose content has ``sha256`` (just checked),
-    kept for the next call on the same content: the checks of every cell, then the runs,
-    parse it once."""
-    return EmpiricalTask.from_npz(spec, activation)
+#: (spec, activation, sha256) -> the task of that content, the last four built
+_NPZ_LAWS: dict = {}
 
 
 def check_data_dimension(task, d, law):

@@ -20,6 +20,7 @@ on the block size.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
 
@@ -147,9 +148,14 @@ class EmpiricalTask:
         return cls(X, y, activation, name=name, block=block)
 
     @classmethod
-    def from_npz(cls, path, activation="relu", *, standardise=False, name=None, block=None):
+    def from_npz(cls, path, activation="relu", *, standardise=False, name=None, block=None,
+                 content=None):
         """A task from an ``.npz`` file holding arrays ``X`` (n, d) and ``y`` (n,)
         (``numpy.savez("my.npz", X=X, y=y)``).
+
+        ``content``, when given, is the file's bytes as already read (and hashed) by the
+        caller: they are parsed instead of reading ``path`` again, which names the file in
+        messages and the task.
 
         Raises
         ------
@@ -157,10 +163,10 @@ class EmpiricalTask:
             The file is missing, is not an npz, lacks X or y, or holds bad data.
         """
         path = Path(path).expanduser()
-        if not path.is_file():
+        if content is None and not path.is_file():
             raise DataError(f"data: {path} is not a file")
         try:
-            f = np.load(path, allow_pickle=False)
+            f = np.load(path if content is None else io.BytesIO(content), allow_pickle=False)
             if not isinstance(f, np.lib.npyio.NpzFile):
                 raise DataError(f"data: {path} is a .npy array, not an .npz of X and y")
             with f:
