@@ -99,7 +99,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from meanfield import TORCH_HINT
+from meanfield._meta import torch_missing
 from meanfield.analysis import experiment_ratios, loglog_fit, width_crossing
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import (
@@ -180,11 +180,7 @@ def main(argv=None):
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--data", default=None, help="Fashion-MNIST folder (default: Debian's)")
     args = p.parse_args(argv)
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("deep_connectivity: needs torch: " + TORCH_HINT,
-              file=sys.stderr)
+    if torch_missing("deep_connectivity"):
         return 2
     from meanfield.torch.experiments import check_settings, deep_cell, deep_paths_cell
     from meanfield.torch.settings import DeepPathSettings, DeepSettings

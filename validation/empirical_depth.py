@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from meanfield import TORCH_HINT
+from meanfield._meta import torch_missing
 from meanfield.analysis import dropout_change_fits
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import error_change_vs_n, save_figure
@@ -142,10 +142,7 @@ def main(argv=None):
         p.error(f"--seeds must be at least 2 (an interval needs spread), got {args.seeds}")
     if args.alpha0 <= 0 or args.k0 <= 0:
         p.error(f"--alpha0 and --k0 must be > 0, got {args.alpha0} and {args.k0}")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("empirical_depth: needs torch: " + TORCH_HINT, file=sys.stderr)
+    if torch_missing("empirical_depth"):
         return 2
     from meanfield.torch.experiments import check_settings
 

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from meanfield import TORCH_HINT
+from meanfield._meta import torch_missing
 from meanfield.analysis import dropout_change_fits
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import dropout_change_vs_n, full_vs_dropout, save_figure
@@ -73,11 +73,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.alpha0 <= 0 or args.k0 <= 0:
         p.error(f"--alpha0 and --k0 must be > 0, got {args.alpha0} and {args.k0}")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("empirical_dropout: needs torch: " + TORCH_HINT,
-              file=sys.stderr)
+    if torch_missing("empirical_dropout"):
         return 2
     from meanfield.torch.experiments import check_settings, empirical_cell
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from meanfield import TORCH_HINT
+from meanfield._meta import torch_missing
 from meanfield.analysis import dropout_path_level
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import path_error_figure, save_figure
@@ -116,10 +116,7 @@ def main(argv=None):
         p.error(f"--pairs must be at least 1, got {args.pairs}")
     if args.epochs is not None and args.epochs <= 0:
         p.error(f"--epochs must be > 0, got {args.epochs}")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("empirical_path: needs torch: " + TORCH_HINT, file=sys.stderr)
+    if torch_missing("empirical_path"):
         return 2
     from meanfield.torch.experiments import check_settings, path_cell
 

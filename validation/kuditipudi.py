@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from meanfield import TORCH_HINT
+from meanfield._meta import torch_missing
 from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.torch.settings import DeepSettings
@@ -193,11 +193,10 @@ def main(argv=None):
     p.add_argument("--data", default=None, help="Fashion-MNIST folder (default: Debian's)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    try:
-        import torch
-    except ImportError:
-        print("kuditipudi: needs torch: " + TORCH_HINT, file=sys.stderr)
+    if torch_missing("kuditipudi"):
         return 2
+    import torch
+
     from meanfield.connectivity import theorem1_path
     from meanfield.connectivity.noise_stability import (
         interlayer_smoothness,
