@@ -675,8 +675,9 @@ def _validate_parser(sub):
                        description="Run each script in validation/ (quick sizes unless --full) "
                                    "and write a report with one row per claim.")
     p.add_argument("--full", action="store_true",
-                   help="the full sizes (about two hours on two cores; the report goes to "
-                        "docs/validation/report.md unless --out is given)")
+                   help="the full sizes (hours on two cores; the report goes to "
+                        "docs/validation/report.md unless --out is given, and the data behind "
+                        "it, each script's result and cell tables, to data.tar.xz beside it)")
     p.add_argument("--out", type=Path, default=None,
                    help="report file (default validation/out/report.md, or "
                         "docs/validation/report.md with --full); the claims' figures are "

@@ -19,6 +19,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from pathlib import Path
@@ -212,6 +213,56 @@ def _controls(c):
     return "; ".join(words)
 
 
+#: Suffixes left out of the data archive: figures (the report's are copied beside it) and
+#: the stores' lock files.
+_NOT_DATA = (".png", ".pdf", ".svg", ".lock")
+
+
+def pack_results(folder, dest, names=SCRIPTS) -> list:
+    """Write the data behind a full report, every full-size result of the scripts
+    ``names`` under ``folder/out`` (each script's JSON and CSV files and its cell stores,
+    not its figures nor the ``_quick`` runs), into the archive ``dest`` (``.tar.xz``).
+
+    Unpacked into a checkout's ``validation/out/`` (``tar -xJf dest -C validation/out``),
+    it lets a reader re-fit any row without re-running a cell: a script run again reads
+    its stored cells, and ``meanfield validate --full --reuse`` tabulates the stored
+    results.  The archive is the same bytes for the same files (sorted names, no owner,
+    time stamps zeroed), so a re-pack of unchanged results is no change to commit.
+
+    Returns
+    -------
+    list of str
+        The archived paths, relative to ``folder/out``.
+    """
+    out = Path(folder) / "out"
+    files = sorted(
+        p for p in out.rglob("*")
+        if p.is_file() and not p.name.endswith(_NOT_DATA)
+        and "__pycache__" not in p.parts
+        and any(_is_full_result(p.relative_to(out).parts[0], n) for n in names))
+    rel = [p.relative_to(out).as_posix() for p in files]
+
+    def plain(info):
+        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+        return info
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    with tarfile.open(tmp, "w:xz", preset=9) as tar:
+        for path, name in zip(files, rel):
+            tar.add(path, arcname=name, recursive=False, filter=plain)
+    tmp.replace(dest)  # a stopped pack leaves the last archive whole
+    return rel
+
+
+def _is_full_result(top, name):
+    """Whether ``top`` (an entry of ``validation/out``) is a full-size output of the script
+    ``name``: ``name.json``, ``name_cells``, ``name_A2``..., not ``name_quick...``."""
+    return top.split(".", 1)[0] == name or (top.startswith(name + "_")
+                                            and not top.startswith(name + "_quick"))
+
+
 def _run_order(names):
     """``names`` longest first, each after the scripts it reads (:data:`AFTER`): a script
     waits only for one already started, so no worker waits for a script still queued."""
@@ -385,6 +436,13 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                 f"{_cell(_old_verdict(c))} | {_cell(c.get('tightness', ''))} | "
                 f"{_figure_link(c.get('figure'), folder, out.parent)} | {_cell(check or '')} | "
                 f"{_cell(_controls(c))} |")
+    if full:
+        archive = out.with_name("data.tar.xz")
+        pack_results(folder, archive, names)
+        lines += ["", f"The data behind every row (each script's result and its cells' "
+                      f"tables): [{archive.name}]({archive.name}); `tar -xJf {archive.name} -C "
+                      f"validation/out` in a checkout, then a script run again re-fits from "
+                      f"them without running a cell."]
     lines += ["", f"Judged claims: {counts['PASS']} passed, {counts['FAIL']} failed; "
                   f"checks (rows that could not fail for the claim's reason): "
                   f"{counts['check PASS']} passed, {counts['check FAIL']} failed; "

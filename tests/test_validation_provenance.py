@@ -178,3 +178,41 @@ def test_report_shows_each_claims_control_and_its_verdict(tmp_path, monkeypatch)
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
                               reuse=True)
     assert not ok and "PASS (the rule cannot tell: the claim fails)" in text
+
+
+def test_the_data_behind_a_full_report_ships_beside_it(tmp_path, monkeypatch):
+    """A full run packs each script's full-size result and cell tables (not figures, locks
+    or quick runs) into data.tar.xz beside the report; unpacked, the files are the same
+    bytes, and a re-pack of the same files is the same archive."""
+    import tarfile
+
+    from meanfield.validation_report import pack_results
+
+    _fake_script(tmp_path, "s", "ran.txt")
+    _dirty(monkeypatch)
+    out = tmp_path / "out"
+    (out / "s_cells" / "ab12").mkdir(parents=True)
+    (out / "s_cells" / "ab12" / "dropout.csv").write_text("N,eps\n4,0.5\n")
+    (out / "s_cells" / ".lock").write_text("")
+    (out / "s_quick_cells").mkdir()
+    (out / "s_quick_cells" / "x.csv").write_text("quick")
+    (out / "s.png").write_bytes(b"\x89PNG")
+    (out / "sx.json").write_text("{}")          # another script's, not s's
+    text, ok = run_validation(full=True, out=tmp_path / "docs" / "report.md", folder=tmp_path,
+                              scripts=("s",), allow_dirty=True)
+    archive = tmp_path / "docs" / "data.tar.xz"
+    assert ok and "[data.tar.xz](data.tar.xz)" in text
+    with tarfile.open(archive) as tar:
+        assert sorted(tar.getnames()) == ["s.json", "s_cells/ab12/dropout.csv"]
+        assert all(m.mtime == 0 and m.uid == 0 and m.uname == "" for m in tar.getmembers())
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    for name in ("s.json", "s_cells/ab12/dropout.csv"):
+        assert (tmp_path / "unpacked" / name).read_bytes() == (out / name).read_bytes()
+    first = archive.read_bytes()
+    (out / "s_cells" / "ab12" / "dropout.csv").touch()   # a new time stamp, same content
+    assert pack_results(tmp_path, archive, ("s",)) == ["s.json", "s_cells/ab12/dropout.csv"]
+    assert archive.read_bytes() == first
+    # a quick run packs nothing
+    (tmp_path / "q").mkdir()
+    run_validation(out=tmp_path / "q" / "report.md", folder=tmp_path, scripts=("s",))
+    assert not (tmp_path / "q" / "data.tar.xz").exists()
