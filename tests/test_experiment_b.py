@@ -84,3 +84,47 @@ def test_the_scaled_network_is_plain_removal_up_to_a_constant_iff_no_hidden_bias
         assert np.ptp(ratio) > 1e-3
     else:
         np.testing.assert_allclose(ratio, (N / 5) ** (depth - layer), rtol=1e-10)
+
+
+@pytest.mark.parametrize("c", [3.0, 0.2])
+@pytest.mark.parametrize("depth,layer", [(3, 1), (4, 1), (4, 2)])
+def test_plain_removal_is_section_6s_network_with_one_output_scale(c, depth, layer, rng,
+                                                                   torch_device):
+    """removal="plain": the network r multiplies is the net with the dropped neurons merely
+    zeroed (the numpy forward above, independent of the package), hidden biases and all:
+    its loss at r = 1 is that net's, and the search finds r = c against c times its output."""
+    net = FullyConnectedNet(4, 10, 2, depth=depth, bias="all", seed=7, dtype=torch.float64,
+                            device=torch_device, parameterisation="standard")
+    X = rng.standard_normal((60, 4))
+    masks = random_half_masks(net, 1, 11)
+    masks[:, :layer - 1] = 1.0
+    plain = _plain_removal([w.detach().cpu().numpy() for w in net.weights], X,
+                           masks[0].numpy(), layer, "all")
+    y = c * plain
+    res = best_rescaled_dropout(net, X, y, layer, draws=1, loss="square", seed=11,
+                                removal="plain")
+    assert torch.equal(res.keep.cpu(), masks[0])
+    square = float(np.mean(np.sum(((1 - c) * plain) ** 2, axis=1)))  # per sample: a sum
+    assert res.fixed_losses[0] == pytest.approx(square, rel=1e-10)
+    assert res.scale == pytest.approx(c, rel=SCALE_RTOL)
+    assert res.loss == pytest.approx(0.0, abs=1e-10 * float(np.mean(y ** 2)))
+    # the rescaled network is another one here (hidden biases): r = c does not fit it
+    other = best_rescaled_dropout(net, X, y, layer, draws=1, loss="square", seed=11)
+    assert other.loss > 1e-4 * float(np.mean(y ** 2))
+    with pytest.raises(ValueError, match="removal must be one of rescaled, plain, got 'half'"):
+        best_rescaled_dropout(net, X, y, layer, draws=1, removal="half")
+
+
+def test_the_b_removal_setting_reaches_experiment_b_and_keeps_old_cell_names():
+    from meanfield.experiments import cell_id
+    from meanfield.torch.settings import DeepPathSettings, DeepSettings
+
+    base = {k: v for k, v in vars(DeepSettings(N=8)).items() if k != "b_removal"}
+    assert cell_id("deep_connectivity", base) == cell_id(
+        "deep_connectivity", {**base, "b_removal": "rescaled"})
+    assert cell_id("deep_connectivity", {**base, "b_removal": "plain"}) != cell_id(
+        "deep_connectivity", base)
+    with pytest.raises(ValueError, match="b_removal must be one of rescaled, plain"):
+        DeepSettings(N=8, b_removal="none").check()
+    with pytest.raises(ValueError, match="b_removal must be 'rescaled' for the paths' cell"):
+        DeepPathSettings(N=8, b_removal="plain").check()

@@ -565,6 +565,32 @@ def test_deep_connectivity_sweep_runs_and_plots(tmp_path, capsys):
     assert (out / "figures" / "ab_vs_width_all_depth=3.png").exists()
 
 
+def test_deep_cell_runs_experiment_b_plainly_removed_beside_the_rescaled_one():
+    """b_plain adds Section 6's network on the same kept units and changes nothing else; at
+    the top layer the two networks differ by the factor N/|A| on the output alone, which the
+    output scale absorbs: the same least loss, the scales a factor N/|A| = 2 apart."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from meanfield.torch.experiments import deep_cell
+    from meanfield.torch.settings import DeepSettings
+
+    cell = DeepSettings(dataset="digits", N=10, epochs=1.0, draws_a=1, draws_b=4,
+                        n_train=300, n_test=100)
+    plain = deep_cell(replace(cell, b_plain=True))
+    base = deep_cell(cell)
+    pd.testing.assert_frame_equal(plain[plain["experiment"] != "B-plain"].reset_index(drop=True),
+                                  base)
+    b = base[base["experiment"] == "B"].set_index("layer")
+    bp = plain[plain["experiment"] == "B-plain"].set_index("layer")
+    assert list(bp.index) == [1, 2] and (bp["train_loss"] > 0).all()
+    assert bp.loc[2, "train_loss"] == pytest.approx(b.loc[2, "train_loss"], rel=1e-6)
+    # float32 losses (1e-7) leave the minimiser of a flat minimum uncertain to ~sqrt(1e-7)
+    assert bp.loc[2, "scale"] == pytest.approx(2 * b.loc[2, "scale"], rel=1e-3)
+    assert abs(bp.loc[1, "train_loss"] / b.loc[1, "train_loss"] - 1) > 1e-4  # hidden biases
+
+
 def test_deep_paths_sweep_runs_and_plots(tmp_path, capsys):
     """Figure 3 d through `meanfield sweep --plot` (digits, tiny): four paths, each from the
     first net to the second, on both splits; path A stays below the bound of Theorem 4.1."""

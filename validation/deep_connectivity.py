@@ -9,7 +9,9 @@ epochs).  Experiment A re-trains each subnetwork xi_l (hidden widths
 (the bound holds for any xi and the theorem's infimum is over all of them,
 but a longer re-training would favour A over the reference: 3x until
 2026-12-07), best of ``draws_a`` subsets; Experiment B keeps a random half of layers >= l with a
-Brent-tuned output scale, best of ``draws_b`` draws.
+Brent-tuned output scale, best of ``draws_b`` draws; on the same kept units B
+is also run with the units plainly removed (Section 6's network; rows
+``B-plain``, reported beside (a), not judged).
 
 Claims, each judged by its rule in :data:`meanfield.analysis.claims.RULES`
 (``docs/validation.md``):
@@ -189,7 +191,9 @@ def main(argv=None):
     t0 = time.time()
     widths, seeds, pair_N, common = settings(args.quick, args.full)
     common["data_path"] = args.data or ""
-    base = DeepSettings(**common)
+    # B's nets both ways (Section 6 removes units plainly; the judged B rescales them, the
+    # stronger comparator for A): the same kept units, one more output-scale search each
+    base = DeepSettings(**common, b_plain=True)
     pair = DeepPathSettings(**common, N=pair_N, seed=0)
     fig3 = FIG3_SIZES["quick" if args.quick else "full" if args.full else "default"]
     try:  # loads the data set once, into the cache the cells read
@@ -238,8 +242,10 @@ def main(argv=None):
 
     # (a) per width: max over layers per net, then the mean over seeds
     per_net = sweep.groupby(["N", "seed", "experiment"])["train_loss"].max().unstack()
-    per_width = per_net.groupby("N")[["trained", "A", "B"]].mean()
+    per_width = per_net.groupby("N")[[c for c in ("trained", "A", "B", "B-plain")
+                                      if c in per_net]].mean()
     n_a, n_b = threshold(per_width, "A"), threshold(per_width, "B")
+    n_bp = threshold(per_width, "B-plain") if "B-plain" in per_width else None
     n_b_eff = n_b if n_b is not None else widths[-1]
     # (a)'s negative control: Experiment B in A's place (the re-optimisation of the subnetworks
     # removed, so no advantage by design): the rule must fail (value None when B is never
@@ -259,7 +265,10 @@ def main(argv=None):
         f"for A and {common['draws_b']} draws for B",
         f"{PAPER}, Figure 4", None if n_a is None else n_a / n_b_eff,
         figure=str(OUT / f"{stem}_ab_vs_width.png"), width_A=n_a, width_B=n_b,
-        B_within_sweep=n_b is not None, controls=[control])]
+        B_within_sweep=n_b is not None, controls=[control],
+        # reported beside it: B with Section 6's plain removal (not judged)
+        width_B_plain=n_bp,
+        ratio_B_plain=None if n_a is None else n_a / (n_bp or widths[-1]))]
     # (b) path A on the training set, in float64: its points (vertex outputs interpolated
     # along the segments) and the forward passes at vertices and segment midpoints
     bound_rows = paths["bound"][paths["bound"]["experiment"].isin(["A", "trained"])]

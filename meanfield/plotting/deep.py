@@ -21,18 +21,24 @@ from ._base import (
 )
 
 
+#: One colour per experiment in both figures (the trained net's as before: C2)
+_COLORS = {"A": "C0", "B": "C1", "trained": "C2", "B-plain": "C3"}
+
+
 def experiments_ab_per_layer(table, ax=None):
     """Figure 3 (a)-(c): training loss of Experiment A (bound of Theorem 4.1) and B
     (dropout stability) per layer, against the trained net (dotted); mean and
     standard deviation over the trained nets (seeds)."""
     fig, ax = _new(ax)
-    series = [(label, *_mean_sd(table[table["experiment"] == exp], "layer", "train_loss"))
+    series = [(exp, label, *_mean_sd(table[table["experiment"] == exp], "layer", "train_loss"))
               for exp, label in (("A", "A: re-trained subnetwork (Thm 4.1)"),
-                                 ("B", "B: dropout + tuned scale"))]
-    floor = _floor(*[m for _, m, _ in series], *[m - sd for _, m, sd in series])
+                                 ("B", "B: dropout + tuned scale"),
+                                 ("B-plain", "B, units plainly removed (Section 6)"))
+              if (table["experiment"] == exp).any()]
+    floor = _floor(*[m for *_, m, _ in series], *[m - sd for *_, m, sd in series])
     clipped, zeros = 0, []
-    for i, (label, m, sd) in enumerate(series):
-        c, z = _log_errorbar(ax, m.index, m.values, sd.values, floor, color=f"C{i}",
+    for exp, label, m, sd in series:
+        c, z = _log_errorbar(ax, m.index, m.values, sd.values, floor, color=_COLORS[exp],
                              label=label)
         clipped, zeros = clipped + c, [*zeros, *z]
     ref = table[table["experiment"] == "trained"]["train_loss"].mean()
@@ -54,11 +60,13 @@ def experiments_ab_vs_width(table, ax=None):
     per = table.groupby(["N", "seed", "experiment"], as_index=False)["train_loss"].max()
     series = [(exp, label, *_mean_sd(per[per["experiment"] == exp], "N", "train_loss"))
               for exp, label in (("A", "A (max over layers)"), ("B", "B (max over layers)"),
-                                 ("trained", "trained"))]
+                                 ("B-plain", "B plain removal (max over layers)"),
+                                 ("trained", "trained"))
+              if exp != "B-plain" or (per["experiment"] == exp).any()]
     floor = _floor(*[m for *_, m, _ in series], *[m - sd for *_, m, sd in series])
     clipped, zeros = 0, []
-    for i, (exp, label, m, sd) in enumerate(series):
-        c, z = _log_errorbar(ax, m.index, m.values, sd.values, floor, color=f"C{i}",
+    for exp, label, m, sd in series:
+        c, z = _log_errorbar(ax, m.index, m.values, sd.values, floor, color=_COLORS[exp],
                              label=label, fmt="o-" if exp != "trained" else "o:")
         clipped, zeros = clipped + c, [*zeros, *z]
     _clip_notes(ax, clipped, zeros)

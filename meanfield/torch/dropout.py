@@ -105,8 +105,9 @@ def evaluate(net, X, y, loss="cross_entropy", masks=None, batch_size=2000, max_e
     return res
 
 
-def _pattern_batches(net, X, masks, batch_size, max_elements):
-    """Yield ``(sample slice, pattern slice, outputs of shape (k, b, n_out))`` over X.
+def _pattern_batches(net, X, masks, batch_size, max_elements, rescale=True):
+    """Yield ``(sample slice, pattern slice, outputs of shape (k, b, n_out))`` over X
+    (``rescale``: see :meth:`FullyConnectedNet._apply_masked`).
 
     ``masks`` (K, depth - 1, N) as :meth:`FullyConnectedNet._masks` returns them (checked, on
     the net's device and dtype), or None for the full net (one "pattern").  A
@@ -122,22 +123,27 @@ def _pattern_batches(net, X, masks, batch_size, max_elements):
             xb = X[s:s + batch_size]
             for c in range(0, K, chunk):
                 out = net(xb)[None] if masks is None else \
-                    net._apply_masked(W, xb, masks[c:c + chunk])
+                    net._apply_masked(W, xb, masks[c:c + chunk], rescale)
                 yield slice(s, s + batch_size), slice(c, c + chunk), out
 
 
-def _outputs(net, X, masks, batch_size=2000, max_elements=2**25):
+def _outputs(net, X, masks, batch_size=2000, max_elements=2**25, rescale=True):
     """Outputs of K dropout networks on X, shape (K, n, n_out)."""
     X = torch.as_tensor(X, dtype=net.dtype, device=net.device)
     masks, _ = net._masks(masks)
     out = torch.empty(len(masks), len(X), net.n_out, dtype=net.dtype, device=net.device)
-    for rows, pats, o in _pattern_batches(net, X, masks, batch_size, max_elements):
+    for rows, pats, o in _pattern_batches(net, X, masks, batch_size, max_elements, rescale):
         out[pats, rows] = o
     return out
 
 
+#: Experiment B's dropout networks: ``rescaled`` (the kept units of each layer times
+#: N/|A_p|, Kuditipudi et al.'s Definition 1) or ``plain`` (units removed, Section 6).
+B_REMOVALS = ("rescaled", "plain")
+
+
 def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", seed=0,
-                          max_scale=None):
+                          max_scale=None, removal="rescaled"):
     """Experiment B of Nguyen, Bréchet & Mondelli: dropout from ``layer`` up, with a tuned scale.
 
     Each draw keeps a uniform half ``A_p`` of the neurons of every hidden
@@ -170,7 +176,9 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
     different network: the rescaled dropout of Kuditipudi et al.,
     Definition 1, with the factor ``N/|A_p|`` on the kept units of each layer
     (their footnote 1 lets it vary by layer), not the plain removal of
-    Section 6.
+    Section 6.  ``removal="plain"`` is Section 6's network in every case: the
+    dropped neurons output 0, the kept ones are left as they are, and r
+    multiplies the output.
 
     Parameters
     ----------
@@ -191,6 +199,10 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
         keeps Brent's minimiser wherever it lies, so on data the dropout
         network classifies without error the cross-entropy search returns a
         large r and a loss near 0.
+    removal : {'rescaled', 'plain'}
+        The dropout network whose output r multiplies: the kept units of each
+        layer ``p >= layer`` times ``N/|A_p|`` (default), or left unscaled
+        (Section 6's removal; ``scale`` is then r itself).
 
     Returns
     -------
@@ -218,9 +230,12 @@ def best_rescaled_dropout(net, X, y, layer, draws=200, loss="cross_entropy", see
     L = net.depth - 1
     if not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L:
         raise ValueError(f"layer must be an integer in [1, {L}], got {layer!r}")
+    if removal not in B_REMOVALS:
+        raise ValueError(f"removal must be one of {', '.join(B_REMOVALS)}, got {removal!r}")
     masks = random_half_masks(net, draws, seed)
     masks[:, :layer - 1] = 1.0
-    return rescaled_dropout(net, masks, DataLoss(net, X, y, loss), max_scale=max_scale)
+    return _best_scales(net, masks, DataLoss(net, X, y, loss), masks, max_scale, (0.5, 2.0),
+                        rescale=removal == "rescaled")
 
 
 def rescaled_dropout(net, keeps, loss, *, max_scale=None, bracket=(0.5, 2.0)):
@@ -272,7 +287,12 @@ def rescaled_dropout(net, keeps, loss, *, max_scale=None, bracket=(0.5, 2.0)):
         masks = torch.from_numpy(np.stack(masks).astype(np.float32)) if masks else keeps
     if not len(masks):
         raise ValueError("keeps must hold at least one kept set")
-    out = _outputs(net, loss.X, masks, batch_size=loss.batch_size)
+    return _best_scales(net, masks, loss, keeps, max_scale, bracket)
+
+
+def _best_scales(net, masks, loss, keeps, max_scale, bracket, rescale=True):
+    """:func:`meanfield.dropout.best_scales` over the dropout networks of ``masks``."""
+    out = _outputs(net, loss.X, masks, batch_size=loss.batch_size, rescale=rescale)
 
     def objective(o):
         return lambda r: float(per_sample(r * o, loss.y, loss.loss).double().mean())

@@ -261,19 +261,29 @@ def _sub_config(cell):
 
 def _experiments_ab(cell, net, data, seed, layers_b):
     """Experiment A (every layer) and B (``layers_b``) of one net on the training set."""
-    from .dropout import best_rescaled_dropout
     from .subnets import experiment_a
 
-    X, y = data.X_train, data.y_train
-    g = np.random.SeedSequence([int(seed), 17]).spawn(2)
-    a = experiment_a(net, X, y, draws=cell.draws_a, config=_sub_config(cell),
-                     loss=cell.loss, seed=np.random.default_rng(g[0]),
-                     batch_size=cell.batch_size)
-    gb = g[1].spawn(net.depth)
-    b = {layer: best_rescaled_dropout(net, X, y, layer, draws=cell.draws_b, loss=cell.loss,
-                                      seed=np.random.default_rng(gb[layer]))
-         for layer in layers_b}
-    return a, b
+    a = experiment_a(net, data.X_train, data.y_train, draws=cell.draws_a,
+                     config=_sub_config(cell), loss=cell.loss,
+                     seed=np.random.default_rng(_ab_seeds(seed)[0]), batch_size=cell.batch_size)
+    return a, _experiment_b(cell, net, data, seed, layers_b)
+
+
+def _ab_seeds(seed):
+    """The seeds of Experiments A and B of the net of ``seed``."""
+    return np.random.SeedSequence([int(seed), 17]).spawn(2)
+
+
+def _experiment_b(cell, net, data, seed, layers, removal="rescaled"):
+    """Experiment B at ``layers`` (:func:`~meanfield.torch.dropout.best_rescaled_dropout`,
+    its dropout networks ``removal``): the same kept units for either removal."""
+    from .dropout import best_rescaled_dropout
+
+    gb = _ab_seeds(seed)[1].spawn(net.depth)
+    return {layer: best_rescaled_dropout(net, data.X_train, data.y_train, layer,
+                                         draws=cell.draws_b, loss=cell.loss,
+                                         seed=np.random.default_rng(gb[layer]), removal=removal)
+            for layer in layers}
 
 
 def deep_cell(cell):
@@ -281,7 +291,9 @@ def deep_cell(cell):
 
     Rows: ``experiment`` in {``trained``, ``A``, ``B``}, ``layer`` (A: 0..L-1,
     B: 1..L-1 in their numbering, L = depth), ``train_loss`` (of the
-    net, the best re-trained subnetwork, the best rescaled dropout network).
+    net, the best re-trained subnetwork, the best rescaled dropout network);
+    with ``b_plain``, also ``B-plain``: Experiment B on the same kept units
+    plainly removed (Section 6's network).
     Subnetworks train with the cell's alpha for ``sub_epochs`` epochs (default:
     as many as the net had), on the training set, like the net.
     """
@@ -298,6 +310,10 @@ def deep_cell(cell):
                  for layer, r in enumerate(a)]
         rows += [{"experiment": "B", "layer": layer, "train_loss": r.loss, "scale": r.scale}
                  for layer, r in b.items()]
+        if cell.b_plain:  # the same draws of kept units (same seeds), plainly removed
+            bp = _experiment_b(cell, net, data, cell.seed, range(1, net.depth), "plain")
+            rows += [{"experiment": "B-plain", "layer": layer, "train_loss": r.loss,
+                      "scale": r.scale} for layer, r in bp.items()]
     return pd.DataFrame(rows)
 
 

@@ -296,17 +296,22 @@ class FullyConnectedNet(torch.nn.Module):
         out = self._apply_masked(W, X, m)
         return out[0] if single else out
 
-    def _apply_masked(self, W, X, m):
+    def _apply_masked(self, W, X, m, rescale=True):
         """Outputs (K, n, n_out) of the K dropout networks of ``m``, masks already checked and
-        on the net's device and dtype (:meth:`_masks`): no check, so no wait for the device."""
+        on the net's device and dtype (:meth:`_masks`): no check, so no wait for the device.
+        ``rescale=False``: the dropped units output 0 and the kept ones are left as they
+        are (the plain removal of Nguyen, Bréchet & Mondelli, Section 6)."""
         c = self.factors()
         h = self._hidden(W, X, 1)
-        # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next layer:
-        # in mean field the kept sum over |A_l| (gain N c_k = 1), in the standard
-        # parameterisation N/|A_l| times it (c_k = 1)
-        counts = m.sum(-1, keepdim=True).clamp(min=1)
-        gain = 1.0 if self.parameterisation == "mean_field" else float(self.N)  # N c_k
-        scaled = m * dropout_rescale(gain, counts)  # (K, depth-1, N)
+        if rescale:
+            # kept outgoing weights times N/|A_l| (eq. 3.4), then the factor of the next
+            # layer: in mean field the kept sum over |A_l| (gain N c_k = 1), in the
+            # standard parameterisation N/|A_l| times it (c_k = 1)
+            counts = m.sum(-1, keepdim=True).clamp(min=1)
+            gain = 1.0 if self.parameterisation == "mean_field" else float(self.N)  # N c_k
+            scaled = m * dropout_rescale(gain, counts)  # (K, depth-1, N)
+        else:
+            scaled = m
         if self.depth == 2:
             # out[k] = h diag(scaled_k) W_out^T, for all k in one product
             Wk = scaled[:, 0, None, :] * W[-1][None]  # (K, n_out, N)

@@ -168,12 +168,19 @@ class _NguyenSettings(TrainingSettings):
     sub_epochs: float | None = setting(None, "epochs of each re-trained subnetwork "
                                              "(Experiment A); default: those of the net "
                                              "(regime fixed)", kind=float)
+    b_plain: bool = setting(False, "also run Experiment B with the plain removal of the "
+                                   "paper's Section 6 (rows 'B-plain': units removed, nothing "
+                                   "rescaled below the output scale) beside the rescaled B "
+                                   "(rows 'B': kept units x N/|A_p|, Kuditipudi et al.'s "
+                                   "Definition 1)", added=True)
 
     def check(self):
         super().check()
         one_of("parameterisation", self.parameterisation, PARAMETERISATIONS)
         one_of("bias", self.bias, BIASES)
         one_of("init", self.init, INIT_LAWS)
+        if not isinstance(self.b_plain, bool):
+            raise ValueError(f"b_plain must be true or false, got {self.b_plain!r}")
         _checks.nonneg_int("n_train", self.n_train)
         _checks.nonneg_int("n_test", self.n_test)
         _checks.positive_int("draws_a", self.draws_a)
@@ -216,6 +223,9 @@ class DeepPathSettings(_NguyenSettings):
         if self.bias != "all":
             raise ValueError("bias must be 'all' for the path of Theorem 4.1 (a bias per hidden "
                              f"layer), got {self.bias!r}")
+        if self.b_plain:
+            raise ValueError("b_plain must be false for the paths' cell: path B runs through "
+                             "the rescaled dropout networks")
         _at_least("n_per_segment", self.n_per_segment, 2)
         return self
 
