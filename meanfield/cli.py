@@ -693,19 +693,28 @@ def _validate_parser(sub):
     p.add_argument("--allow-dirty", action="store_true",
                    help="let --full run on a tree with uncommitted changes (the report then "
                         "says so); without it a full run refuses such a tree")
+    p.add_argument("--task", default=None,
+                   help="run the scripts that take a data law (data_limit: SGD against its "
+                        "limit, eps_D and eps_C in N) on this one: digits[:I,J], "
+                        "fashion-mnist[:I,J] or FILE.npz (X (n, d), y (n,) in [-1, 1]); the "
+                        "report goes to validation/out/report-<task>.md unless --out is given "
+                        "(default: none, every script on its own data)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_validate)
 
 
 def _validate(args):
+    from .validation_report import _task_slug, run_validation
+
+    if args.out is None and args.task is not None:  # never over the published report
+        slug = _task_slug(args.task)
+        args.out = Path(f"validation/out/report-{slug}{'-full' if args.full else ''}.md")
     if args.out is None:
         args.out = Path("docs/validation/report.md" if args.full else "validation/out/report.md")
     _check_out(args.out, file=True)
-    from .validation_report import run_validation
-
     report, ok = run_validation(full=args.full, out=args.out, only=args.only, reuse=args.reuse,
                                 jobs=args.jobs, progress=not args.quiet,
-                                allow_dirty=args.allow_dirty)
+                                allow_dirty=args.allow_dirty, task=args.task)
     print(report)
     print(f"wrote {args.out}")
     return 0 if ok else 1

@@ -36,6 +36,9 @@ SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "m
 LONGEST_FIRST = ("pde_vs_sgd", "multilayer_rates", "sgd_vs_limit", "dropout_rates",
                  "deep_connectivity", "empirical_depth", "data_limit", "kuditipudi",
                  "empirical_path", "empirical_dropout", "lazy_gram")
+#: The scripts that run on a data law a user names (``--task``): their results then go to
+#: ``<name>[_quick]_<task slug>.json``.
+TASK_SCRIPTS = ("data_limit",)
 # dropout_rates draws multilayer_rates' d ratio (from its result file) beside its own
 AFTER = {"dropout_rates": ("multilayer_rates",)}
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
@@ -263,6 +266,22 @@ def _is_full_result(top, name):
                                             and not top.startswith(name + "_quick"))
 
 
+def _task_slug(task):
+    """The slug of a ``--task`` (its file read and hashed when it names an .npz), or
+    ValueError in one line: the scripts are not started on a task that cannot load."""
+    from .tasks import DataError, file_sha256, is_data_spec
+    from .tasks.data_specs import task_slug
+
+    spec = str(task).strip()
+    if not is_data_spec(spec):
+        raise ValueError(f"--task must be digits[:I,J], fashion-mnist[:I,J] or a FILE.npz, "
+                         f"got {task!r}")
+    try:
+        return task_slug(spec, file_sha256(spec) if spec.endswith(".npz") else None)
+    except DataError as e:
+        raise ValueError(f"--task: {e}") from None
+
+
 def _run_order(names):
     """``names`` longest first, each after the scripts it reads (:data:`AFTER`): a script
     waits only for one already started, so no worker waits for a script still queued."""
@@ -287,9 +306,9 @@ def _script_env(jobs):
     return env
 
 
-def _run_scripts(to_run, folder, full, jobs, progress):
-    """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads;
-    return ``{name: (CompletedProcess, seconds)}``."""
+def _run_scripts(to_run, folder, full, jobs, progress, task=None):
+    """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads
+    (and ``--task task`` when given); return ``{name: (CompletedProcess, seconds)}``."""
     env = _script_env(jobs)
     futures = {}
 
@@ -297,7 +316,7 @@ def _run_scripts(to_run, folder, full, jobs, progress):
         # a dependency is submitted before its dependents (_run_order), so it is in futures
         wait([futures[dep] for dep in AFTER.get(name, ()) if dep in futures])
         cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
-               + ([] if full else ["--quick"]))
+               + ([] if full else ["--quick"]) + ([] if task is None else ["--task", task]))
         t0 = time.time()
         return subprocess.run(cmd, capture_output=True, text=True, env=env), time.time() - t0
 
@@ -313,7 +332,8 @@ def _run_scripts(to_run, folder, full, jobs, progress):
 
 
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,
-                   scripts=SCRIPTS, reuse=False, jobs=None, progress=False, allow_dirty=False):
+                   scripts=SCRIPTS, reuse=False, jobs=None, progress=False, allow_dirty=False,
+                   task=None, task_scripts=TASK_SCRIPTS):
     """Run the scripts (quick sizes unless ``full``); write and return the report.
 
     The report's header and a JSON file beside it (``out`` with the suffix
@@ -357,6 +377,10 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         changes or outside a git checkout; otherwise it raises ValueError
         before running anything, since its report could not name the code
         that made it.  Quick runs record the state and never refuse.
+    task : str, optional
+        A data law (``digits[:I,J]``, ``fashion-mnist[:I,J]`` or ``FILE.npz``) for the
+        scripts that take one (``task_scripts``, default :data:`TASK_SCRIPTS`): they
+        run on it at the mode's sizes, and only they run (``only`` must name no other).
 
     Returns
     -------
@@ -369,6 +393,14 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     unknown = [n for n in names if n not in scripts]
     if unknown:
         raise ValueError(f"--only must name scripts among {', '.join(scripts)}, got {unknown}")
+    slug = None
+    if task is not None:
+        other = [n for n in names if n not in task_scripts] if only else []
+        if other:
+            raise ValueError(f"--task runs the scripts that take a data law "
+                             f"({', '.join(task_scripts)}); --only {other[0]} takes none")
+        names = [n for n in (only or task_scripts)]
+        slug = _task_slug(task)
     if jobs is not None:  # every argument is checked before git or a script runs
         _checks.positive_int("jobs", jobs)
     prov = provenance()
@@ -381,16 +413,19 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                          f"(allow_dirty=True; meanfield validate --full --allow-dirty)")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    result_of = {n: folder / "out" / (f"{n}.json" if full else f"{n}_quick.json") for n in names}
+    result_of = {n: folder / "out" / (f"{n}{'' if full else '_quick'}"
+                                      f"{'' if slug is None else '_' + slug}.json")
+                 for n in names}
     to_run = [n for n in names if not (reuse and result_of[n].exists())]
     jobs = (max(1, min(os.cpu_count() or 1, len(to_run))) if jobs is None
             else _checks.positive_int("jobs", jobs))
-    runs = _run_scripts(to_run, folder, full, jobs, progress) if to_run else {}
+    runs = _run_scripts(to_run, folder, full, jobs, progress, task) if to_run else {}
     env = _script_env(jobs)
     prov["threads"] = {n: ({v: env[v] for v in _THREAD_VARS} if n in runs else "reused")
                        for n in names}
     lines = ["# meanfield validation report", "",
-             f"Sizes: {'full' if full else 'quick'}; "
+             f"Sizes: {'full' if full else 'quick'}"
+             f"{'' if task is None else f' on the data law {task}'}; "
              f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)} How each claim is "
              "judged, and why: docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "

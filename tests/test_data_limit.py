@@ -100,3 +100,33 @@ def test_rows_appear_with_controls_on_a_tiny_digits_run(script, tmp_path, monkey
     assert [Path(c["figure"]) for c in claims] == [saved[0] / "dropout_vs_n.png",
                                                    saved[0] / "connectivity_vs_n.png"]
     assert (tmp_path / "tiny_cells" / "digits_0-1").is_dir()
+
+
+def test_the_script_runs_on_a_users_npz_under_its_own_name(script, tmp_path, monkeypatch,
+                                                           capsys):
+    """--task FILE.npz: the same rows on the user's data, at the mode's sizes (here shrunk),
+    the file's hash in the results and in their names; a missing file is one line, exit 2."""
+    import json
+
+    from meanfield.tasks import file_sha256
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 5))
+    np.savez(tmp_path / "my.npz", X=X, y=np.sign(X[:, 0]))
+    sha = file_sha256(tmp_path / "my.npz")
+    monkeypatch.setattr(script, "OUT", tmp_path)
+    monkeypatch.setattr(script, "save_stability", lambda res, out: None)
+    monkeypatch.setattr(script, "QUICK", dict(spec="digits:0,1", Ns=(16, 32), M=40, seeds=3,
+                                              stability=dict(Ns=(24, 48), seeds=2)))
+    spec = str(tmp_path / "my.npz")
+    script.main(["--quick", "--quiet", "--task", spec])
+    stem = f"data_limit_quick_my-{sha[:8]}"
+    report = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert report["data"] == spec and report["data_sha256"] == sha and report["d"] == 5
+    assert {c["id"] for c in report["claims"]} == {
+        f"data_limit/{k}[{spec}]" for k in ("risk", "coupling", "dropout", "connectivity")}
+    assert (tmp_path / f"{stem}_cells" / f"my-{sha[:8]}").is_dir()
+    assert script.result_stem(True, spec, sha) == stem
+    capsys.readouterr()
+    assert script.main(["--quick", "--quiet", "--task", str(tmp_path / "nope.npz")]) == 2
+    assert capsys.readouterr().err.strip().endswith("nope.npz is not a file")

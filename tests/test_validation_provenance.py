@@ -216,3 +216,54 @@ def test_the_data_behind_a_full_report_ships_beside_it(tmp_path, monkeypatch):
     (tmp_path / "q").mkdir()
     run_validation(out=tmp_path / "q" / "report.md", folder=tmp_path, scripts=("s",))
     assert not (tmp_path / "q" / "data.tar.xz").exists()
+
+
+def test_validate_on_a_users_data_law_runs_the_task_scripts_on_it(tmp_path, monkeypatch):
+    """--task: only the scripts that take a data law run, each told the task, and their
+    result is read from <name>_quick_<task slug>.json; a task that cannot load, or an
+    --only naming another script, is one line before any script runs."""
+    from meanfield.tasks import file_sha256
+
+    (tmp_path / "s.py").write_text(
+        "import json, pathlib, sys\n"
+        "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+        "(out / 'argv.json').write_text(json.dumps(sys.argv[1:]))\n"
+        "c = [{'claim': 'c', 'paper': 'P', 'value': 1.0, 'interval': None, 'pass': True, "
+        "'figure': ''}]\n"
+        "slug = sys.argv[sys.argv.index('--task') + 1].replace(':', '_').replace(',', '-')\n"
+        "(out / f's_quick_{slug}.json').write_text(json.dumps({'claims': c}))\n")
+    _fake_script(tmp_path, "other", "other.txt")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s", "other"),
+                              task="digits:3,5", task_scripts=("s",))
+    assert ok and json.loads((tmp_path / "out" / "argv.json").read_text()) == [
+        "--quiet", "--quick", "--task", "digits:3,5"]
+    assert not (tmp_path / "out" / "other.txt").exists()
+    assert "Sizes: quick on the data law digits:3,5;" in text
+    rec = json.loads((tmp_path / "r.json").read_text())
+    assert rec["scripts"]["s"]["result"].endswith("s_quick_digits_3-5.json")
+    with pytest.raises(ValueError, match="--task runs the scripts that take a data law "
+                                         r"\(s\); --only other takes none"):
+        run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s", "other"),
+                       only=["other"], task="digits", task_scripts=("s",))
+    with pytest.raises(ValueError, match=r"--task: data: .*nope.npz is not a file"):
+        run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                       task=str(tmp_path / "nope.npz"), task_scripts=("s",))
+    with pytest.raises(ValueError, match="--task must be digits"):
+        run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",), task="cifar",
+                       task_scripts=("s",))
+    np.savez(tmp_path / "my.npz", X=np.ones((4, 2)), y=np.ones(4))
+    sha = file_sha256(tmp_path / "my.npz")
+    from meanfield.validation_report import _task_slug
+
+    assert _task_slug(str(tmp_path / "my.npz")) == f"my-{sha[:8]}"
+
+
+def test_cli_validate_task_errors_are_one_line_exit_2(tmp_path, capsys):
+    from meanfield.cli import main
+
+    assert main(["validate", "--task", "cifar", "--out", str(tmp_path / "r.md")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "meanfield validate: error: --task must be digits[:I,J], fashion-mnist[:I,J] or a "
+        "FILE.npz, got 'cifar'"]
+    assert main(["validate", "--task", "digits:0,1", "--only", "lazy_gram"]) == 2
+    assert "--only lazy_gram takes none" in capsys.readouterr().err

@@ -76,7 +76,8 @@ import sgd_vs_limit as svl
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.experiments.stability import run_stability, save_stability
 from meanfield.plotting import plt, rate_plot, save_figure
-from meanfield.tasks import EmpiricalTask
+from meanfield.tasks import DataError, data_law, file_sha256
+from meanfield.tasks.data_specs import task_slug
 from meanfield.tasks.datasets import DatasetNotFoundError
 from meanfield.twolayer.experiment import StabilityConfig
 
@@ -91,7 +92,7 @@ FULL = dict(spec="fashion-mnist:0,6", Ns=(250, 500, 1000, 2000), M=5000, seeds=1
 FIXED_SIZE = 12  # the |A| of the dropout row's control
 
 
-def stability_config(spec, d, Ns, seeds):
+def stability_config(spec, d, Ns, seeds, data_sha256=None):
     """The :class:`StabilityConfig` of the dropout and connectivity rows on data ``spec``.
 
     erf (A3), a uniform on [-sqrt 3, sqrt 3] (bounded: A4), alpha = 1/N, T = 1;
@@ -99,7 +100,8 @@ def stability_config(spec, d, Ns, seeds):
     control's fixed |A| = ``FIXED_SIZE`` at every N (16 nested draws per net) and the
     straight line at every N; no aligned line (O(N^3)) and no rescaled dropout.
     """
-    return StabilityConfig(task=spec, d=d, activation="erf", a_law="uniform", T=1.0,
+    return StabilityConfig(task=spec, data_sha256=data_sha256, d=d, activation="erf",
+                           a_law="uniform", T=1.0,
                            alpha0=1.0, times=(1.0,), half_draws=4, Ns=tuple(Ns), seeds=seeds,
                            sweep_Ns=tuple(Ns), sweep_sizes=(FIXED_SIZE,), sweep_draws=16,
                            straight_max_N=max(Ns), aligned_max_N=0, rescaled_draws=0)
@@ -165,11 +167,11 @@ def stability_claims(res, data, fig):
     return claims, details
 
 
-def run_stability_rows(spec, d, grid, stem, progress):
+def run_stability_rows(spec, d, grid, stem, progress, data_sha256=None):
     """Run (or resume) the stability cells of ``grid`` on data ``spec``, save their tables
     and figures and return :func:`stability_claims`."""
-    cfg = stability_config(spec, d, **grid)
-    cells = OUT / f"{stem}_cells" / spec.replace(":", "_").replace(",", "-")
+    cfg = stability_config(spec, d, **grid, data_sha256=data_sha256)
+    cells = OUT / f"{stem}_cells" / task_slug(spec, data_sha256)
     res = run_stability(cfg, progress=progress, folder=cells)
     fig = OUT / f"{stem}_stability"
     save_stability(res, fig)
@@ -190,24 +192,44 @@ def _claims(fits, data, png):
     return rows
 
 
+def result_stem(quick, task=None, data_sha256=None):
+    """The name of the results of a run on ``task`` (None: the mode's data set):
+    ``data_limit[_quick]`` and, for another task, ``_`` and its
+    :func:`~meanfield.tasks.data_specs.task_slug`."""
+    stem = "data_limit_quick" if quick else "data_limit"
+    return stem if task is None else f"{stem}_{task_slug(task, data_sha256)}"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="digits 0 vs 1: N <= 800, 10 seeds; stability N <= 1600, 10 pairs "
                         "(a few minutes)")
+    p.add_argument("--task", default=None,
+                   help="the data law: digits[:I,J], fashion-mnist[:I,J] or FILE.npz (arrays "
+                        "X (n, d) and y (n,) with labels in [-1, 1]) at the mode's sizes "
+                        "(default: the mode's data set); results go to data_limit[_quick]_"
+                        "<task>.*")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
-    s = QUICK if args.quick else FULL
+    s = dict(QUICK if args.quick else FULL)
+    stem = "data_limit_quick" if args.quick else "data_limit"
+    sha = None
+    if args.task is not None:
+        s["spec"] = args.task.strip()
     try:
-        task = EmpiricalTask.from_spec(s["spec"], "erf")
-    except DatasetNotFoundError as exc:
+        if s["spec"].endswith(".npz"):
+            sha = file_sha256(s["spec"])
+        task = data_law(s["spec"], "erf", sha)
+    except (DatasetNotFoundError, DataError) as exc:
         print(f"data_limit: {exc}", file=sys.stderr)
         return 2
+    if args.task is not None:
+        stem = result_stem(args.quick, s["spec"], sha)
     t0 = time.time()
     df = svl.run(list(s["Ns"]), s["seeds"], s["M"], "erf", task=task, alphas=(),
                  progress=not args.quiet)
     fits = svl.fit_all(df, alpha_sweep=False)
-    stem = "data_limit_quick" if args.quick else "data_limit"
     OUT.mkdir(exist_ok=True)
     df.to_csv(OUT / f"{stem}.csv", index=False)
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -224,11 +246,12 @@ def main(argv=None):
     claims = _claims(fits, s["spec"], png)
     t1 = time.time()
     stab_claims, stab = run_stability_rows(s["spec"], int(task.d), s["stability"], stem,
-                                           not args.quiet)
+                                           not args.quiet, sha)
     stab["seconds"] = time.time() - t1
     claims += stab_claims
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok, "quick": args.quick, "data": s["spec"],
+              "data_sha256": sha,
               "n": int(task.n), "d": int(task.d), "Ns": list(s["Ns"]), "M": s["M"],
               "seeds": s["seeds"],
               "fits": {k: [f.slope, f.ci_low, f.ci_high] for k, f in fits.items()},

@@ -136,6 +136,17 @@ def data_law(task, activation="relu", sha256=None) -> EmpiricalTask:
 _NPZ_LAWS: dict = {}
 
 
+def task_slug(task, data_sha256=None) -> str:
+    """A file-name-safe name of a ``task`` setting: ``digits:0,1`` -> ``digits_0-1``; an
+    ``.npz`` file -> its stem and the first 8 hex digits of ``data_sha256`` (two files of
+    one name, or one file rewritten, get two names)."""
+    spec = str(task).strip()
+    if spec.endswith(".npz"):
+        stem = Path(spec).stem or "data"
+        return f"{stem}-{str(data_sha256)[:8]}" if data_sha256 else stem
+    return spec.replace(":", "_").replace(",", "-")
+
+
 def check_data_dimension(task, d, law):
     """Raise ValueError unless the setting ``d`` is the dimension of ``law``, the data law that
     the setting ``task`` names: a cell's stored table, its memory checks and the bounds'
@@ -155,5 +166,5 @@ def _dataset_law(spec, activation, fashion_dir):
 
 
 __all__ = ["DATASETS", "DATA_TASKS_HELP", "is_data_spec", "check_task_setting",
-           "check_data_sha256", "file_sha256", "data_law",
+           "check_data_sha256", "file_sha256", "data_law", "task_slug",
            "check_data_dimension"]
