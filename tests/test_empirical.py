@@ -381,7 +381,7 @@ def test_cli_couple_on_digits_and_npz(tmp_path, capsys):
     (["--task", "digits:0,12"], "task digits:0,12: classes must be two distinct integers"),
     (["--data", "nowhere.npz"], "data: nowhere.npz is not a file"),
     (["--task", "fashion-mnist:0,6"], "sudo apt-get install dataset-fashion-mnist"),
-    (["--task", "digits:0,1", "--device", "cpu"], "device: the torch pair sums take"),
+    (["--task", "digits:0,1", "--device", "tpu"], "device must be auto, cpu, cuda or cuda:K"),
 ])
 def test_cli_bad_data_is_one_line_and_exit_2(argv, message, tmp_path, capsys, monkeypatch):
     from meanfield.cli import main

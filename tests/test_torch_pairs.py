@@ -197,3 +197,53 @@ def test_cli_couple_on_device_matches_the_numba_run(tmp_path, capsys, torch_devi
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "tanh/tanh" in err[0]
     assert not (tmp_path / "t").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize("act", ["erf", "relu", "tanh", "ramp"])
+def test_data_set_field_on_device_equals_the_host_sums(act, torch_device):
+    """An EmpiricalTask on the device: Psi, its gradient and V as the host computes them
+    (other blocks and BLAS: to rounding), with the population as the state's leading rows
+    (two products) or apart (three); the particle limit follows the host run."""
+    from meanfield.tasks import EmpiricalTask
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 7))
+    task = EmpiricalTask(X, np.sign(X[:, 0] + 0.3 * X[:, 1]), act, block=64)
+    dev_task = on_device(task, torch_device, block=100)
+    a = rng.uniform(-1.7, 1.7, 50)
+    W = rng.normal(0, 1 / np.sqrt(7), (50, 7))
+    for ref in (W[:20], W[30:].copy()):  # the leading rows (prefix), and another array
+        host = task.grad_psi(a, W, a[:20], ref)
+        dev = dev_task.grad_psi(a, W, a[:20], ref)
+        for h, g in zip(host, dev):
+            assert rel(g, h) < 1e-12
+    for h, g in zip(task.grad_V(a, W), dev_task.grad_V(a, W)):
+        assert rel(g, h) < 1e-12
+    assert dev_task.risk(a, W) == task.risk(a, W)  # the risk stays on the host
+    runs = []
+    for t in (task, dev_task):
+        lim = ParticleLimit((a, W), t, h=0.1)
+        lim.plan(0.3)
+        lim.advance(3)
+        runs.append((lim.population()[1], lim.risk()))
+    assert rel(runs[1][0], runs[0][0]) < 1e-11
+    assert abs(runs[1][1] - runs[0][1]) < 1e-12 * runs[0][1]
+    assert runs[0][1] < task.risk(a, W)
+
+
+def test_cli_couple_on_a_data_set_on_device_matches_the_numba_run(tmp_path, capsys,
+                                                                  torch_device):
+    """`meanfield couple --task digits:0,1 --device ...`: the limit's field on the device,
+    the same table as the host run to rounding."""
+    import pandas as pd
+
+    from meanfield.cli import main
+
+    base = ["couple", "--task", "digits:0,1", "--N", "20", "--M", "40", "--T", "0.2",
+            "--snapshots", "3", "--activation", "erf", "--quiet"]
+    assert main(base + ["--out", str(tmp_path / "host")]) == 0
+    assert main(base + ["--out", str(tmp_path / "dev"), "--device", str(torch_device)]) == 0
+    host, dev = (pd.read_csv(tmp_path / n / "results.csv") for n in ("host", "dev"))
+    for col in ("risk_sgd", "risk_limit", "max_dist"):
+        assert np.allclose(dev[col], host[col], rtol=1e-10, atol=1e-14)
+    assert host["risk_limit"].iloc[-1] != host["risk_limit"].iloc[0]  # the limit moved

@@ -94,7 +94,15 @@ def _couple_device(settings):
         raise ConfigError(f"device={settings.device} needs torch: {TORCH_HINT}; for a GPU, "
                           f"the CUDA build: pip install torch") from e
     from ..activations import get_activation
+    from ..tasks import is_data_spec
 
+    if is_data_spec(settings.task):
+        # a data set's field sums, any activation: the device is checked here, the data
+        # copied there once the task is read (_couple_setup)
+        from ..torch import pick_device
+
+        pick_device(settings.device)
+        return None
     act = get_activation(settings.activation)  # a teacher-student's teacher has it too
     return device_pair_sums([act] * (2 if settings.task == "teacher-student" else 1),
                             settings.device)
@@ -117,6 +125,10 @@ def _couple_setup(settings):
     task, N, alpha, T, kwargs = settings.setup()
     if pairs is not None:
         task = task.with_pair_sums(pairs)  # what torch.pairs.on_device(task, device) does
+    elif settings.device is not None:  # a data set's task: its field sums on the device
+        from ..torch.pairs import on_device
+
+        task = on_device(task, settings.device)
     return task, N, alpha, T, kwargs
 
 

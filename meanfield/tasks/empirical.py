@@ -20,6 +20,7 @@ on the block size.
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 from pathlib import Path
@@ -134,6 +135,16 @@ class EmpiricalTask:
         self.name = str(name)
         self.block = None if block is None else _checks.positive_int("block", block)
         self.ey2 = float(self.y @ self.y) / self.n
+        self._device_sums = None
+
+    def with_residual_sums(self, sums):
+        """A copy whose field sums (Psi, its gradient and V) go through ``sums``, a
+        callable ``(W, a_ref, W_ref, prefix, grad) -> (S, G)`` with the contract of
+        :class:`meanfield.torch.DeviceResidualSums`; for a GPU,
+        :func:`meanfield.torch.on_device`.  The risks and U stay on the host."""
+        twin = copy.copy(self)
+        twin._device_sums = sums
+        return twin
 
     # -- constructors -------------------------------------------------------
     @classmethod
@@ -298,6 +309,8 @@ class EmpiricalTask:
         state), so one product ``X W'`` serves both the population's output and the
         field (two products in all, else three).
         """
+        if self._device_sums is not None:
+            return self._device_sums(W, a_ref, W_ref, prefix, grad)
         act = self.activation
         P = W.shape[0]
         S = np.zeros(P)

@@ -13,7 +13,8 @@ Bréchet & Mondelli (:func:`experiment_a`, :func:`best_rescaled_dropout`) and th
 path of their Theorem 4.1 (:func:`theorem41`); the noise stability that explains
 these paths is :mod:`meanfield.connectivity.noise_stability`, on this backend.
 The population kernels' pair sums of a Gaussian task on the device, for particle
-limits at large M (:func:`on_device`).  Runs on
+limits at large M, and a data set's field sums likewise (:func:`on_device`,
+:class:`DeviceResidualSums`).  Runs on
 CUDA when present, with the same code path; deterministic under a seed on the
 CPU.
 
@@ -40,6 +41,7 @@ _WHERE = {
                      "random_half_masks", "rescaled_dropout"], "dropout"),
     **dict.fromkeys(["INIT_LAWS", "InitialLaw", "FullyConnectedNet", "pick_device"], "models"),
     "on_device": "pairs",
+    "DeviceResidualSums": "empirical",
     **dict.fromkeys(["DataLoss", "best_dropout_path", "dropout_path", "evaluate_path",
                      "straight_path", "theorem41"], "paths"),
     **dict.fromkeys(["experiment_a", "subnet_bound"], "subnets"),

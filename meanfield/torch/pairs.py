@@ -473,18 +473,30 @@ def on_device(task, device="auto", block=None):
 
     Parameters
     ----------
-    task : GaussianTask
+    task : GaussianTask or EmpiricalTask
+        A data set's task gets its field sums (Psi, its gradient, V) on the device
+        (:class:`meanfield.torch.empirical.DeviceResidualSums`, the data copied there
+        once); a Gaussian task its pair sums (:class:`DevicePairSums`).
     device : str or torch.device
         See :class:`DevicePairSums`.
     block : int, optional
-        Pairs per device block (see :class:`DevicePairSums`).
+        Pairs per device block (see :class:`DevicePairSums`); for a data set, data rows
+        per block.
 
     Raises
     ------
     ValueError
         When the student (or a teacher) activation has no closed-form kernel
-        here: supported are ReLU and the ramp in any mix, and erf with erf.
+        here: supported are ReLU and the ramp in any mix, and erf with erf (a data
+        set's task takes every activation).
     """
+    from ..tasks import EmpiricalTask
+
+    if isinstance(task, EmpiricalTask):
+        from .empirical import DeviceResidualSums
+
+        return task.with_residual_sums(DeviceResidualSums(task.X, task.y, task.activation,
+                                                          device, block))
     # the student pairs with itself and, through V, with the teacher
     acts = [task.activation] + ([task.teacher.activation] if task.teacher is not None else [])
     return task.with_pair_sums(device_pair_sums(acts, device, block))

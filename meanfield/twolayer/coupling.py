@@ -294,7 +294,8 @@ class CoupleSettings:
     # Added after cells were stored: at None a cell keeps its id
     device: str | None = setting(None, "run the pair sums (the limit's field, exact risks) "
                                        "with torch on this device: auto, cpu, cuda or cuda:K; "
-                                       "relu, erf and ramp students (default: the numba "
+                                       "relu, erf and ramp students on a Gaussian task, any "
+                                       "on a data set's (its field sums; default: the numba "
                                        "kernels)", kind=str, added=True)
     # the content of an .npz task's file: in the cell's name, so that a changed file is a
     # new cell (and is refused where the old one's cells are stored). Added after cells
@@ -354,9 +355,6 @@ class CoupleSettings:
         if self.device is not None:
             if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
                 raise ValueError(f"device must be auto, cpu, cuda or cuda:K, got {self.device!r}")
-            if data:
-                raise ValueError("device: the torch pair sums take Gaussian tasks only; leave "
-                                 "it out for a data task")
         if not data:
             _checks.positive_int("d", self.d)
         _checks.positive_int("width", self.width)
