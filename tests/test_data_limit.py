@@ -127,6 +127,14 @@ def test_the_script_runs_on_a_users_npz_under_its_own_name(script, tmp_path, mon
         f"data_limit/{k}[{spec}]" for k in ("risk", "coupling", "dropout", "connectivity")}
     assert (tmp_path / f"{stem}_cells" / f"my-{sha[:8]}").is_dir()
     assert script.result_stem(True, spec, sha) == stem
+    # the limit's field on a torch device (here the CPU): the same numbers to rounding
+    pytest.importorskip("torch")
+    host = pd.read_csv(tmp_path / f"{stem}.csv")
+    script.main(["--quick", "--quiet", "--task", spec, "--device", "cpu"])
+    dev = pd.read_csv(tmp_path / f"{stem}.csv")
+    for col in ("risk_gap", "max_dist"):
+        np.testing.assert_allclose(dev[col], host[col], rtol=1e-9)
+    assert json.loads((tmp_path / f"{stem}.json").read_text())["device"] == "cpu"
     capsys.readouterr()
     assert script.main(["--quick", "--quiet", "--task", str(tmp_path / "nope.npz")]) == 2
     assert capsys.readouterr().err.strip().endswith("nope.npz is not a file")
