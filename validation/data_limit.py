@@ -213,8 +213,8 @@ def main(argv=None):
     p.add_argument("--device", default=None,
                    help="run the limit's field sums with torch on this device (auto, cpu, "
                         "cuda, cuda:K): the default run's 40 field evaluations per seed of "
-                        "8750 particles on 12000 images are hours on a CPU core, seconds on "
-                        "a GPU (default: the numba/BLAS sums)")
+                        "8750 particles on 12000 images take about an hour per seed on a CPU "
+                        "core (default: the numba/BLAS sums)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     s = dict(QUICK if args.quick else FULL)
