@@ -227,10 +227,13 @@ def pack_results(folder, dest, names=SCRIPTS) -> list:
     not its figures nor the ``_quick`` runs), into the archive ``dest`` (``.tar.xz``).
 
     Unpacked into a checkout's ``validation/out/`` (``tar -xJf dest -C validation/out``),
-    it lets a reader re-fit any row without re-running a cell: a script run again reads
-    its stored cells, and ``meanfield validate --full --reuse`` tabulates the stored
-    results.  The archive is the same bytes for the same files (sorted names, no owner,
-    time stamps zeroed), so a re-pack of unchanged results is no change to commit.
+    it holds every row's per-seed (per-cell) numbers: a reader re-fits a row from its
+    tables, ``meanfield validate --full --reuse`` tabulates the stored results again,
+    and the scripts that keep cell stores (``dropout_rates``, ``multilayer_rates``,
+    ``data_limit``'s stability rows) re-fit from them when run again, the others running
+    their cells anew.  A task script's runs on a user's data (``--task``) are left out.
+    The archive is the same bytes for the same files (sorted names, no owner, time stamps
+    zeroed, mode 644), so a re-pack of unchanged results is no change to commit.
 
     Returns
     -------
@@ -247,6 +250,7 @@ def pack_results(folder, dest, names=SCRIPTS) -> list:
 
     def plain(info):
         info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+        info.mode = 0o644
         return info
 
     dest = Path(dest)
@@ -259,17 +263,26 @@ def pack_results(folder, dest, names=SCRIPTS) -> list:
     return rel
 
 
+#: The folders of a task script's own full run (its runs on another data law, named
+#: ``<name>_<task slug>...``, are not part of the report's data).
+_TASK_FOLDERS = ("_cells", "_stability")
+
+
 def _is_full_result(top, name):
     """Whether ``top`` (an entry of ``validation/out``) is a full-size output of the script
-    ``name``: ``name.json``, ``name_cells``, ``name_A2``..., not ``name_quick...``."""
-    return top.split(".", 1)[0] == name or (top.startswith(name + "_")
-                                            and not top.startswith(name + "_quick"))
+    ``name``: ``name.json``, ``name_cells``, ``name_A2``..., not ``name_quick...``, nor,
+    for a task script, a run on another data law."""
+    if top.split(".", 1)[0] == name:
+        return True
+    if name in TASK_SCRIPTS:
+        return top in tuple(name + f for f in _TASK_FOLDERS)
+    return top.startswith(name + "_") and not top.startswith(name + "_quick")
 
 
 def _task_slug(task):
     """The slug of a ``--task`` (its file read and hashed when it names an .npz), or
     ValueError in one line: the scripts are not started on a task that cannot load."""
-    from .tasks import DataError, file_sha256, is_data_spec
+    from .tasks import DataError, data_law, file_sha256, is_data_spec
     from .tasks.data_specs import task_slug
 
     spec = str(task).strip()
@@ -277,7 +290,9 @@ def _task_slug(task):
         raise ValueError(f"--task must be digits[:I,J], fashion-mnist[:I,J] or a FILE.npz, "
                          f"got {task!r}")
     try:
-        return task_slug(spec, file_sha256(spec) if spec.endswith(".npz") else None)
+        sha = file_sha256(spec) if spec.endswith(".npz") else None
+        data_law(spec, "erf", sha)  # read once here: bad classes, data or a missing data set
+        return task_slug(spec, sha)
     except DataError as e:
         raise ValueError(f"--task: {e}") from None
 
@@ -471,13 +486,13 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                 f"{_cell(_old_verdict(c))} | {_cell(c.get('tightness', ''))} | "
                 f"{_figure_link(c.get('figure'), folder, out.parent)} | {_cell(check or '')} | "
                 f"{_cell(_controls(c))} |")
-    if full:
+    if full and task is None:  # a run on a user's data keeps its files where they are
         archive = out.with_name("data.tar.xz")
         pack_results(folder, archive, names)
         lines += ["", f"The data behind every row (each script's result and its cells' "
                       f"tables): [{archive.name}]({archive.name}); `tar -xJf {archive.name} -C "
-                      f"validation/out` in a checkout, then a script run again re-fits from "
-                      f"them without running a cell."]
+                      f"validation/out` in a checkout, then `meanfield validate --full "
+                      f"--reuse` tabulates them again (README, \"Reproducibility\")."]
     lines += ["", f"Judged claims: {counts['PASS']} passed, {counts['FAIL']} failed; "
                   f"checks (rows that could not fail for the claim's reason): "
                   f"{counts['check PASS']} passed, {counts['check FAIL']} failed; "
@@ -485,6 +500,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     text = "\n".join(lines) + "\n"
     out.write_text(text)
     out.with_suffix(".json").write_text(json.dumps(
-        {"provenance": prov, "full": full, "scripts": summary, "counts": counts, "pass": ok},
+        {"provenance": prov, "full": full, "task": task, "task_slug": slug,
+         "scripts": summary, "counts": counts, "pass": ok},
         indent=1) + "\n")
     return text, ok

@@ -115,16 +115,17 @@ def test_plain_removal_is_section_6s_network_with_one_output_scale(c, depth, lay
         best_rescaled_dropout(net, X, y, layer, draws=1, removal="half")
 
 
-def test_the_b_removal_setting_reaches_experiment_b_and_keeps_old_cell_names():
+def test_the_b_plain_setting_is_checked_and_keeps_old_cell_names():
     from meanfield.experiments import cell_id
     from meanfield.torch.settings import DeepPathSettings, DeepSettings
 
-    base = {k: v for k, v in vars(DeepSettings(N=8)).items() if k != "b_removal"}
+    base = {k: v for k, v in vars(DeepSettings(N=8)).items() if k != "b_plain"}
     assert cell_id("deep_connectivity", base) == cell_id(
-        "deep_connectivity", {**base, "b_removal": "rescaled"})
-    assert cell_id("deep_connectivity", {**base, "b_removal": "plain"}) != cell_id(
+        "deep_connectivity", {**base, "b_plain": False})
+    assert cell_id("deep_connectivity", {**base, "b_plain": True}) != cell_id(
         "deep_connectivity", base)
-    with pytest.raises(ValueError, match="b_removal must be one of rescaled, plain"):
-        DeepSettings(N=8, b_removal="none").check()
-    with pytest.raises(ValueError, match="b_removal must be 'rescaled' for the paths' cell"):
-        DeepPathSettings(N=8, b_removal="plain").check()
+    DeepSettings(N=8, b_plain=True).check()
+    with pytest.raises(ValueError, match="b_plain must be true or false, got 'yes'"):
+        DeepSettings(N=8, b_plain="yes").check()
+    with pytest.raises(ValueError, match="b_plain must be false for the paths' cell"):
+        DeepPathSettings(N=8, b_plain=True).check()

@@ -199,7 +199,7 @@ def test_cli_couple_on_device_matches_the_numba_run(tmp_path, capsys, torch_devi
     assert not (tmp_path / "t").exists()  # refused before anything was written
 
 
-@pytest.mark.parametrize("act", ["erf", "relu", "tanh", "ramp"])
+@pytest.mark.parametrize("act", ["erf", "relu", "tanh", "ramp", "sigmoid", "softplus"])
 def test_data_set_field_on_device_equals_the_host_sums(act, torch_device):
     """An EmpiricalTask on the device: Psi, its gradient and V as the host computes them
     (other blocks and BLAS: to rounding), with the population as the state's leading rows
@@ -229,6 +229,16 @@ def test_data_set_field_on_device_equals_the_host_sums(act, torch_device):
     assert rel(runs[1][0], runs[0][0]) < 1e-11
     assert abs(runs[1][1] - runs[0][1]) < 1e-12 * runs[0][1]
     assert runs[0][1] < task.risk(a, W)
+    # float32 weights are read as float64; a block is a positive count
+    W32 = W.astype(np.float32)
+    from meanfield.torch import DeviceResidualSums
+
+    sums = DeviceResidualSums(X, task.y, act, torch_device)
+    S32, _ = sums(W32, None, None, False, False)
+    S64, _ = sums(W32.astype(np.float64), None, None, False, False)
+    assert np.array_equal(S32, S64)
+    with pytest.raises(ValueError, match="block must be an integer >= 1, got 0"):
+        DeviceResidualSums(X, task.y, act, torch_device, block=0)
 
 
 def test_cli_couple_on_a_data_set_on_device_matches_the_numba_run(tmp_path, capsys,

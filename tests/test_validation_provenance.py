@@ -256,6 +256,45 @@ def test_validate_on_a_users_data_law_runs_the_task_scripts_on_it(tmp_path, monk
     from meanfield.validation_report import _task_slug
 
     assert _task_slug(str(tmp_path / "my.npz")) == f"my-{sha[:8]}"
+    assert rec["task"] == "digits:3,5" and rec["task_slug"] == "digits_3-5"
+    # the task is read before any script starts: bad classes, an npz without X and y
+    with pytest.raises(ValueError, match=r"--task: task digits:0,12: classes"):
+        _task_slug("digits:0,12")
+    np.savez(tmp_path / "bad.npz", A=np.ones(3))
+    with pytest.raises(ValueError, match=r"--task: data: .*bad.npz must hold arrays named X "
+                                         r"and y"):
+        _task_slug(str(tmp_path / "bad.npz"))
+
+
+def test_task_slugs_are_file_names():
+    from meanfield.tasks.data_specs import task_slug
+
+    assert task_slug("digits:0,1") == "digits_0-1"          # the stored folders' names
+    assert task_slug("fashion-mnist") == "fashion-mnist"
+    assert task_slug("digits: 0, 1") == "digits__0-_1"
+    assert task_slug("/a b/my 'data'.npz", "ab" * 32) == "my__data_-abababab"
+
+
+def test_the_report_data_leaves_out_runs_on_a_users_data(tmp_path):
+    """A task script's runs on other data laws (``data_limit_<slug>...``) and quick runs are
+    not the report's data; its own full run (JSON, CSV, cells, stability tables) is."""
+    import tarfile
+
+    from meanfield.validation_report import pack_results
+
+    out = tmp_path / "out"
+    for name in ("data_limit.json", "data_limit.csv", "data_limit_cells/x/t.csv",
+                 "data_limit_stability/dropout.csv", "data_limit_my-abcdef12.json",
+                 "data_limit_my-abcdef12_cells/y/t.csv", "data_limit_quick.json",
+                 "lazy_gram.json", "lazy_gram_extra.csv"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name)
+    got = pack_results(tmp_path, tmp_path / "d.tar.xz", ("data_limit", "lazy_gram"))
+    assert got == ["data_limit.csv", "data_limit.json", "data_limit_cells/x/t.csv",
+                   "data_limit_stability/dropout.csv", "lazy_gram.json",
+                   "lazy_gram_extra.csv"]
+    with tarfile.open(tmp_path / "d.tar.xz") as tar:
+        assert {m.mode for m in tar.getmembers()} == {0o644}
 
 
 def test_cli_validate_task_errors_are_one_line_exit_2(tmp_path, capsys):

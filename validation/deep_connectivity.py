@@ -261,7 +261,8 @@ def main(argv=None):
         "(a) smallest width with Experiment A within 10% of the trained loss / that of "
         "Experiment B (B's: the largest width of the sweep when never within 10%); "
         f"{common['n_train'] or 'all'} training images, {common['epochs']:g} epochs, each "
-        f"subnetwork re-trained {common['sub_epochs']:g}; best of {common['draws_a']} subsets "
+        f"subnetwork re-trained {common['sub_epochs']:g} epochs; best of {common['draws_a']} "
+        f"subsets "
         f"for A and {common['draws_b']} draws for B",
         f"{PAPER}, Figure 4", None if n_a is None else n_a / n_b_eff,
         figure=str(OUT / f"{stem}_ab_vs_width.png"), width_A=n_a, width_B=n_b,
@@ -383,7 +384,7 @@ def sqrt_n_settings(base, size, n_train, width, seed=0):
     """The ``deep_cell`` settings of one net of the Corollary 4.3 sweep (2 hidden layers;
     Experiment B is not used there, so one draw)."""
     return replace(base, depth=3, N=width, n_train=n_train, draws_a=size["draws_a"],
-                   draws_b=1, seed=seed, **_epochs(base, size))
+                   draws_b=1, b_plain=False, seed=seed, **_epochs(base, size))
 
 
 def _epochs(base, size):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
+import threading
 from pathlib import Path
 
 from .datasets import DatasetNotFoundError
@@ -125,15 +127,19 @@ def data_law(task, activation="relu", sha256=None) -> EmpiricalTask:
                         f"settings record {str(sha256)[:12]}... (data_sha256); restore the "
                         f"file, or run on the new one in a new output folder")
     key = (spec, str(activation), now)
-    if key not in _NPZ_LAWS:  # the checks of every cell, then the runs, parse it once
-        while len(_NPZ_LAWS) >= 4:
+    with _NPZ_LOCK:  # a store's worker threads may build cells side by side
+        task = _NPZ_LAWS.pop(key, None)
+        if task is None:  # the checks of every cell, then the runs, parse it once
+            task = EmpiricalTask.from_npz(spec, str(activation), content=content)
+        _NPZ_LAWS[key] = task  # now the most recently used
+        while len(_NPZ_LAWS) > 4:
             _NPZ_LAWS.pop(next(iter(_NPZ_LAWS)))
-        _NPZ_LAWS[key] = EmpiricalTask.from_npz(spec, str(activation), content=content)
-    return _NPZ_LAWS[key]
+    return task
 
 
-#: (spec, activation, sha256) -> the task of that content, the last four built
+#: (spec, activation, sha256) -> the task of that content, the four last used
 _NPZ_LAWS: dict = {}
+_NPZ_LOCK = threading.Lock()
 
 
 def task_slug(task, data_sha256=None) -> str:
@@ -143,8 +149,10 @@ def task_slug(task, data_sha256=None) -> str:
     spec = str(task).strip()
     if spec.endswith(".npz"):
         stem = Path(spec).stem or "data"
-        return f"{stem}-{str(data_sha256)[:8]}" if data_sha256 else stem
-    return spec.replace(":", "_").replace(",", "-")
+        slug = f"{stem}-{str(data_sha256)[:8]}" if data_sha256 else stem
+    else:
+        slug = spec.replace(":", "_").replace(",", "-")
+    return re.sub(r"[^A-Za-z0-9._-]", "_", slug)  # spaces, slashes, quotes: none in a name
 
 
 def check_data_dimension(task, d, law):

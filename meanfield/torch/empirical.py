@@ -23,6 +23,7 @@ import math
 import numpy as np
 import torch
 
+from .. import _checks
 from ..activations import get_activation
 from .models import pick_device
 
@@ -30,32 +31,24 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _value_and_slope(act):
-    """``z -> (sigma(z), sigma'(z))`` in torch, with the host's conventions at kinks
-    (:func:`meanfield.activations.act_d1`: the derivative 0 at ReLU's 0 and the ramp's
-    t1 and t2)."""
+    """``(sigma, sigma')`` of ``act`` as torch functions, with the host's conventions at
+    kinks (:func:`meanfield.activations.act_d1`: the derivative 0 at ReLU's 0 and at the
+    ramp's t1 and t2)."""
     name = act.name
     if name == "relu":
-        return lambda z: (torch.relu(z), (z > 0).to(z.dtype))
+        return torch.relu, lambda z: (z > 0).to(z.dtype)
     if name == "erf":
-        return lambda z: (torch.erf(z), _TWO_OVER_SQRT_PI * torch.exp(-z * z))
+        return torch.erf, lambda z: _TWO_OVER_SQRT_PI * torch.exp(-z * z)
     if name == "tanh":
-        def tanh(z):
-            t = torch.tanh(z)
-            return t, 1.0 - t * t
-        return tanh
-    if name in ("sigmoid", "softplus"):
-        def logistic(z):
-            s = torch.sigmoid(z)
-            return (s, s * (1.0 - s)) if name == "sigmoid" else \
-                (torch.nn.functional.softplus(z), s)
-        return logistic
+        return torch.tanh, lambda z: 1.0 - torch.tanh(z) ** 2
+    if name == "sigmoid":
+        return torch.sigmoid, lambda z: torch.sigmoid(z) * (1.0 - torch.sigmoid(z))
+    if name == "softplus":  # log(1 + e^z) without torch's linear cut-off above z = 20
+        return lambda z: torch.logaddexp(z, torch.zeros_like(z)), torch.sigmoid
     s1, s2, t1, t2 = act.params
-
-    def ramp(z):
-        inside = (z > t1) & (z < t2)
-        return (s1 + (s2 - s1) * torch.clamp((z - t1) / (t2 - t1), 0.0, 1.0),
-                inside.to(z.dtype) * ((s2 - s1) / (t2 - t1)))
-    return ramp
+    slope = (s2 - s1) / (t2 - t1)
+    return (lambda z: s1 + (s2 - s1) * torch.clamp((z - t1) / (t2 - t1), 0.0, 1.0),
+            lambda z: ((z > t1) & (z < t2)).to(z.dtype) * slope)
 
 
 class DeviceResidualSums:
@@ -75,8 +68,8 @@ class DeviceResidualSums:
     device : str or torch.device
         ``auto``, ``cpu``, ``cuda`` or ``cuda:K`` (:func:`meanfield.torch.pick_device`).
     block : int, optional
-        Data rows per block (default: rows so that a block of ``rows x P`` floats
-        is about 2^26 entries, 512 MB).
+        Data rows per block (default: rows so that a ``rows x P`` array is about 2^26
+        entries, 512 MB; a block holds three such arrays at a time).
 
     References
     ----------
@@ -91,8 +84,8 @@ class DeviceResidualSums:
         self.y = torch.tensor(np.asarray(y, dtype=np.float64), device=self.device)
         self.activation = get_activation(activation) if isinstance(activation, str) \
             else activation
-        self._sigma = _value_and_slope(self.activation)
-        self.block = block
+        self._sigma, self._slope = _value_and_slope(self.activation)
+        self.block = None if block is None else _checks.positive_int("block", block)
 
     def __repr__(self):
         return f"DeviceResidualSums(device={self.device}, n={len(self.y)})"
@@ -105,25 +98,30 @@ class DeviceResidualSums:
     def __call__(self, W, a_ref, W_ref, prefix, grad):
         """``(S, G)`` (see the class); ``G`` None unless ``grad``."""
         dev, n = self.device, len(self.y)
-        Wt = torch.as_tensor(np.ascontiguousarray(W), device=dev)
+
+        def put(A):
+            return torch.as_tensor(np.ascontiguousarray(A, dtype=np.float64), device=dev)
+
+        Wt = put(W)
         P = Wt.shape[0]
         M = 0 if a_ref is None else a_ref.size
         if M:
-            at = torch.as_tensor(np.ascontiguousarray(a_ref), device=dev)
-            Wr = None if prefix else torch.as_tensor(np.ascontiguousarray(W_ref), device=dev)
+            at = put(a_ref)
+            Wr = None if prefix else put(W_ref)
         S = torch.zeros(P, dtype=torch.float64, device=dev)
         G = torch.zeros(P, self.X.shape[1], dtype=torch.float64, device=dev) if grad else None
         step = self._rows(P)
         with torch.no_grad():
             for s in range(0, n, step):
                 Xb = self.X[s:s + step]
-                sZ, dZ = self._sigma(Xb @ Wt.T)
+                Z = Xb @ Wt.T
+                sZ = self._sigma(Z)
                 r = self.y[s:s + step]
                 if M:
-                    f = sZ[:, :M] @ at if prefix else self._sigma(Xb @ Wr.T)[0] @ at
+                    f = sZ[:, :M] @ at if prefix else self._sigma(Xb @ Wr.T) @ at
                     r = r - f / M
                 S += r @ sZ
                 if grad:
-                    G += (dZ * r[:, None]).T @ Xb
+                    G += (self._slope(Z) * r[:, None]).T @ Xb
         S = (S / n).cpu().numpy()
         return S, ((G / n).cpu().numpy() if grad else None)
