@@ -207,6 +207,15 @@ def test_path_ends_are_the_nets_and_its_maximum_sits_at_a_vertex():
     eps_c, se, risks = barrier(path, MCLoss(mc, "sigmoid"), with_error=True)
     assert eps_c == pytest.approx(ell.max() - max(ell[0], ell[-1]), abs=1e-14)
     assert eps_c >= 0 and se >= 0
+    # the prefix reuse of MCLoss: every vertex's losses are the forward pass's, bit for bit,
+    # from fewer layer products (the layers before the first changed matrix are kept)
+    loss = MCLoss(mc, "sigmoid")
+    for w in path.weights:
+        np.testing.assert_array_equal(loss(w), mc.losses(MultilayerNet(w, "sigmoid")))
+    full = len(path.weights) * len(nets[0].weights)
+    assert loss.products < 0.8 * full, (loss.products, full)
+    loss([w.copy() for w in path.weights[0]])  # a new net after the path: all layers again
+    np.testing.assert_array_equal(loss(path.weights[0]), mc.losses(nets[0]))
 
 
 def test_cell_table_and_extrapolation():

@@ -32,7 +32,7 @@ from .._settings import setting
 from ..connectivity import barrier, dropout_connect
 from ..dropout import check_keep, draw_keep
 from .model import MultilayerNet, init_net
-from .sgd import MCRisk, run_sgd
+from .sgd import MCRisk, _targets, run_sgd
 
 
 def connect(net, net2, keep):
@@ -70,9 +70,38 @@ class MCLoss:
 
     def __init__(self, mc, activation):
         self.mc, self.activation = mc, activation
+        self._last = None  # (weights, pre-activations z_0 .. z_(L-1)) of the last call
+        self.products = 0  # layer products formed, for the tests of the prefix reuse
 
     def __call__(self, weights):
-        return self.mc.losses(MultilayerNet(weights, self.activation))
+        """Per-sample losses of the net ``weights``.  Consecutive vertices of a path
+        differ in one layer or few: the pre-activations of the layers before the first
+        changed matrix are kept from the last call and reused, the same arrays the
+        forward pass would compute again (same products, same bits;
+        :meth:`MultilayerNet.forward`).  Memory: L arrays of n x N floats."""
+        net = MultilayerNet(weights, self.activation)
+        W, X = net.weights, self.mc.X
+        start = 0
+        if self._last is not None and len(self._last[0]) == len(W):
+            old, zs_old = self._last
+            while start < len(W) - 1 and (W[start] is old[start] or (
+                    W[start].shape == old[start].shape
+                    and np.array_equal(W[start], old[start]))):
+                start += 1
+        if start == 0:
+            zs = [X @ W[0].T]
+            self.products += 1
+        else:
+            zs = zs_old[:start]
+        z = zs[-1]
+        for m in range(max(start, 1), len(W)):
+            z = net.act(z) @ W[m].T / net.N
+            self.products += 1
+            if m < len(W) - 1:
+                zs.append(z)
+        self._last = ([w.copy() for w in W], zs)
+        r = z - _targets(self.mc.y, net.d_out)
+        return np.sum(r * r, axis=1)
 
 
 def path_profile(path, activation, mc, n_per_segment=9):
