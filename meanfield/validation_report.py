@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -323,27 +323,36 @@ def _script_env(jobs):
 
 def _run_scripts(to_run, folder, full, jobs, progress, task=None):
     """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads
-    (and ``--task task`` when given); return ``{name: (CompletedProcess, seconds)}``."""
+    (and ``--task task`` when given); return ``{name: (CompletedProcess, seconds)}``.
+
+    A script starts when a worker is free and the scripts it reads (:data:`AFTER`) have
+    ended, the first such in :func:`_run_order`; no worker waits on another script (one
+    did, holding a core idle while ``dropout_rates`` waited for ``multilayer_rates``)."""
     env = _script_env(jobs)
-    futures = {}
 
     def one(name):
-        # a dependency is submitted before its dependents (_run_order), so it is in futures
-        wait([futures[dep] for dep in AFTER.get(name, ()) if dep in futures])
         cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
                + ([] if full else ["--quick"]) + ([] if task is None else ["--task", task]))
         t0 = time.time()
         return subprocess.run(cmd, capture_output=True, text=True, env=env), time.time() - t0
 
+    pending, running, done = _run_order(to_run), {}, {}
     with tqdm(total=len(to_run), desc="validate", unit="script", disable=not progress) as bar, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
-        for name in _run_order(to_run):
-            futures[name] = pool.submit(one, name)
-        names = {f: n for n, f in futures.items()}
-        for future in as_completed(futures.values()):
-            bar.set_postfix_str(f"{names[future]} {future.result()[1]:.0f} s")
-            bar.update()
-    return {n: f.result() for n, f in futures.items()}
+        while pending or running:
+            for name in list(pending):
+                if len(running) >= jobs:
+                    break
+                if all(dep in done or dep not in to_run for dep in AFTER.get(name, ())):
+                    pending.remove(name)
+                    running[pool.submit(one, name)] = name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                done[name] = future.result()
+                bar.set_postfix_str(f"{name} {done[name][1]:.0f} s")
+                bar.update()
+    return done
 
 
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,

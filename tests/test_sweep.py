@@ -454,10 +454,17 @@ def test_report_runs_scripts_side_by_side_after_what_they_read(tmp_path, monkeyp
     assert _run_order(["dropout_rates", "lazy_gram", "multilayer_rates"]) == \
         ["multilayer_rates", "dropout_rates", "lazy_gram"]
     assert _run_order(["lazy_gram", "dropout_rates"]) == ["dropout_rates", "lazy_gram"]
+    # while dropout_rates waits for multilayer_rates, the free worker runs lazy_gram
+    (tmp_path / "multilayer_rates.py").write_text(_marker_script(
+        "time.sleep(1.5)\ninfo['end'] = time.time()\n"))
+    (tmp_path / "lazy_gram.py").write_text(_marker_script("info['start'] = time.time()\n"))
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path,
-                              scripts=("dropout_rates", "multilayer_rates"), jobs=2)
-    info = json.loads((tmp_path / "out" / "dropout_rates_quick.json").read_text())
-    assert ok and info["claims"][0]["info"]["read"] is True
+                              scripts=("dropout_rates", "multilayer_rates", "lazy_gram"),
+                              jobs=2)
+    info = {n: json.loads((tmp_path / "out" / f"{n}_quick.json").read_text())["claims"][0]
+            ["info"] for n in ("dropout_rates", "multilayer_rates", "lazy_gram")}
+    assert ok and info["dropout_rates"]["read"] is True
+    assert info["lazy_gram"]["start"] < info["multilayer_rates"]["end"]
     with pytest.raises(ValueError, match="jobs must be an integer >= 1, got 0"):
         run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("a",), jobs=0)
 
