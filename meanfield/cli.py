@@ -699,6 +699,11 @@ def _validate_parser(sub):
                         "fashion-mnist[:I,J] or FILE.npz (X (n, d), y (n,) in [-1, 1]); the "
                         "report goes to validation/out/report-<task>.md unless --out is given "
                         "(default: none, every script on its own data)")
+    p.add_argument("--device", default=None,
+                   help="torch device (cpu, cuda, cuda:K) for the scripts that take one "
+                        "(data_limit, empirical_depth, empirical_path, kuditipudi, "
+                        "pde_vs_sgd); the others run on the CPU (default: none, every "
+                        "script on the CPU)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_validate)
 
@@ -714,7 +719,8 @@ def _validate(args):
     _check_out(args.out, file=True)
     report, ok = run_validation(full=args.full, out=args.out, only=args.only, reuse=args.reuse,
                                 jobs=args.jobs, progress=not args.quiet,
-                                allow_dirty=args.allow_dirty, task=args.task)
+                                allow_dirty=args.allow_dirty, task=args.task,
+                                device=args.device)
     print(report)
     print(f"wrote {args.out}")
     return 0 if ok else 1

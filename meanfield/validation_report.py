@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,9 @@ SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "m
 LONGEST_FIRST = ("pde_vs_sgd", "multilayer_rates", "sgd_vs_limit", "dropout_rates",
                  "deep_connectivity", "empirical_depth", "data_limit", "kuditipudi",
                  "empirical_path", "empirical_dropout", "lazy_gram")
+#: The scripts that take ``--device`` (torch or its pair sums on a GPU); the others run on
+#: the CPU whatever ``device`` says.
+DEVICE_SCRIPTS = ("data_limit", "empirical_depth", "empirical_path", "kuditipudi", "pde_vs_sgd")
 #: The scripts that run on a data law a user names (``--task``): their results then go to
 #: ``<name>[_quick]_<task slug>.json``.
 TASK_SCRIPTS = ("data_limit",)
@@ -321,7 +325,8 @@ def _script_env(jobs):
     return env
 
 
-def _run_scripts(to_run, folder, full, jobs, progress, task=None):
+def _run_scripts(to_run, folder, full, jobs, progress, task=None, device=None,
+                 device_scripts=DEVICE_SCRIPTS):
     """Run the scripts, ``jobs`` at a time, each with its share of the CPUs as threads
     (and ``--task task`` when given); return ``{name: (CompletedProcess, seconds)}``.
 
@@ -332,7 +337,9 @@ def _run_scripts(to_run, folder, full, jobs, progress, task=None):
 
     def one(name):
         cmd = ([sys.executable, str(folder / f"{name}.py"), "--quiet"]
-               + ([] if full else ["--quick"]) + ([] if task is None else ["--task", task]))
+               + ([] if full else ["--quick"]) + ([] if task is None else ["--task", task])
+               + (["--device", device] if device is not None and name in device_scripts
+                  else []))
         t0 = time.time()
         return subprocess.run(cmd, capture_output=True, text=True, env=env), time.time() - t0
 
@@ -357,7 +364,8 @@ def _run_scripts(to_run, folder, full, jobs, progress, task=None):
 
 def run_validation(full=False, out="validation/out/report.md", only=None, folder=None,
                    scripts=SCRIPTS, reuse=False, jobs=None, progress=False, allow_dirty=False,
-                   task=None, task_scripts=TASK_SCRIPTS):
+                   task=None, task_scripts=TASK_SCRIPTS, device=None,
+                   device_scripts=DEVICE_SCRIPTS):
     """Run the scripts (quick sizes unless ``full``); write and return the report.
 
     The report's header and a JSON file beside it (``out`` with the suffix
@@ -405,6 +413,9 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         A data law (``digits[:I,J]``, ``fashion-mnist[:I,J]`` or ``FILE.npz``) for the
         scripts that take one (``task_scripts``, default :data:`TASK_SCRIPTS`): they
         run on it at the mode's sizes, and only they run (``only`` must name no other).
+    device : str, optional
+        ``cpu``, ``cuda`` or ``cuda:K``: passed as ``--device`` to the scripts that take
+        one (``device_scripts``, default :data:`DEVICE_SCRIPTS`); the report says so.
 
     Returns
     -------
@@ -427,6 +438,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         slug = _task_slug(task)
     if jobs is not None:  # every argument is checked before git or a script runs
         _checks.positive_int("jobs", jobs)
+    if device is not None and not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(device)):
+        raise ValueError(f"--device must be auto, cpu, cuda or cuda:K, got {device!r}")
     prov = provenance()
     if full and not allow_dirty and not prov["clean"]:
         where = ("is not a git checkout" if prov["commit"] is None else
@@ -443,13 +456,15 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     to_run = [n for n in names if not (reuse and result_of[n].exists())]
     jobs = (max(1, min(os.cpu_count() or 1, len(to_run))) if jobs is None
             else _checks.positive_int("jobs", jobs))
-    runs = _run_scripts(to_run, folder, full, jobs, progress, task) if to_run else {}
+    runs = (_run_scripts(to_run, folder, full, jobs, progress, task, device, device_scripts)
+            if to_run else {})
     env = _script_env(jobs)
     prov["threads"] = {n: ({v: env[v] for v in _THREAD_VARS} if n in runs else "reused")
                        for n in names}
     lines = ["# meanfield validation report", "",
              f"Sizes: {'full' if full else 'quick'}"
-             f"{'' if task is None else f' on the data law {task}'}; "
+             f"{'' if task is None else f' on the data law {task}'}"
+             f"{'' if device is None else f', torch on {device} where a script takes it'}; "
              f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)} How each claim is "
              "judged, and why: docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
@@ -509,7 +524,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     text = "\n".join(lines) + "\n"
     out.write_text(text)
     out.with_suffix(".json").write_text(json.dumps(
-        {"provenance": prov, "full": full, "task": task, "task_slug": slug,
+        {"provenance": prov, "full": full, "task": task, "task_slug": slug, "device": device,
          "scripts": summary, "counts": counts, "pass": ok},
         indent=1) + "\n")
     return text, ok

@@ -306,3 +306,25 @@ def test_cli_validate_task_errors_are_one_line_exit_2(tmp_path, capsys):
         "FILE.npz, got 'cifar'"]
     assert main(["validate", "--task", "digits:0,1", "--only", "lazy_gram"]) == 2
     assert "--only lazy_gram takes none" in capsys.readouterr().err
+
+
+def test_validate_passes_the_device_to_the_scripts_that_take_one(tmp_path):
+    for name in ("gpu", "cpu_only"):
+        (tmp_path / f"{name}.py").write_text(
+            "import json, pathlib, sys\n"
+            "out = pathlib.Path(__file__).parent / 'out'; out.mkdir(exist_ok=True)\n"
+            f"(out / '{name}.argv').write_text(json.dumps(sys.argv[1:]))\n"
+            "c = [{'claim': 'c', 'paper': 'P', 'value': 1.0, 'interval': None, 'pass': True, "
+            "'figure': ''}]\n"
+            f"(out / '{name}_quick.json').write_text(json.dumps({{'claims': c}}))\n")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path,
+                              scripts=("gpu", "cpu_only"), device="cuda:1",
+                              device_scripts=("gpu",))
+    argv = {n: json.loads((tmp_path / "out" / f"{n}.argv").read_text())
+            for n in ("gpu", "cpu_only")}
+    assert ok and argv == {"gpu": ["--quiet", "--quick", "--device", "cuda:1"],
+                           "cpu_only": ["--quiet", "--quick"]}
+    assert "torch on cuda:1 where a script takes it" in text.splitlines()[2]
+    assert json.loads((tmp_path / "r.json").read_text())["device"] == "cuda:1"
+    with pytest.raises(ValueError, match="--device must be auto, cpu, cuda or cuda:K, got 'tpu'"):
+        run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("gpu",), device="tpu")
