@@ -4,6 +4,7 @@ and the accepted range (docs/design.md, Conventions)."""
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 
@@ -135,6 +136,19 @@ def schedule_value(schedule, t):
 #: Laws of initial output (and middle) weights: ``gaussian``, or ``uniform``, of bounded support
 #: as Shevchenko & Mondelli's assumptions (A4) and (B4) ask.
 A_LAWS = ("gaussian", "uniform")
+
+
+#: What a ``device`` argument may name: torch's CPU, its default GPU or GPU K, or ``auto``
+#: (the GPU when one is present).
+DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
+
+
+def device(value, name: str = "device") -> str:
+    """``value`` if it names a device of :data:`DEVICE_PATTERN`, else ValueError naming
+    ``name`` and the accepted forms (checked before torch is imported or any work starts)."""
+    if not isinstance(value, str) or not re.fullmatch(DEVICE_PATTERN, value):
+        raise ValueError(f"{name} must be auto, cpu, cuda or cuda:K, got {value!r}")
+    return value
 
 
 def a_law(law):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -438,8 +437,8 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
         slug = _task_slug(task)
     if jobs is not None:  # every argument is checked before git or a script runs
         _checks.positive_int("jobs", jobs)
-    if device is not None and not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(device)):
-        raise ValueError(f"--device must be auto, cpu, cuda or cuda:K, got {device!r}")
+    if device is not None:
+        _checks.device(device, "--device")
     prov = provenance()
     if full and not allow_dirty and not prov["clean"]:
         where = ("is not a git checkout" if prov["commit"] is None else

@@ -328,3 +328,21 @@ def test_validate_passes_the_device_to_the_scripts_that_take_one(tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["device"] == "cuda:1"
     with pytest.raises(ValueError, match="--device must be auto, cpu, cuda or cuda:K, got 'tpu'"):
         run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("gpu",), device="tpu")
+
+
+@pytest.mark.parametrize("bad", ["tpu", "cuda:", "cuda:x", "CPU", " cpu", "cuda:1 ", None])
+def test_device_names_one_check(bad, tmp_path):
+    """validate --device and a couple run's device accept the same names and refuse the same
+    ones with the same words (one check, meanfield._checks.device)."""
+    from meanfield._checks import device
+    from meanfield.twolayer.coupling import CoupleSettings
+
+    for good in ("auto", "cpu", "cuda", "cuda:0", "cuda:12"):
+        assert device(good) == good
+        CoupleSettings(N=10, device=good).check()
+    if bad is None:
+        return
+    with pytest.raises(ValueError, match=r"^device must be auto, cpu, cuda or cuda:K, got "):
+        CoupleSettings(N=10, device=bad).check()
+    with pytest.raises(ValueError, match=r"^--device must be auto, cpu, cuda or cuda:K, got "):
+        run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("gpu",), device=bad)

@@ -10,7 +10,6 @@ the risk gap ``|L_N(theta^k) - R(rho_{k alpha})|`` are
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -353,8 +352,7 @@ class CoupleSettings:
         else:
             data = check_task_setting(self.task, self.data_sha256)
         if self.device is not None:
-            if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
-                raise ValueError(f"device must be auto, cpu, cuda or cuda:K, got {self.device!r}")
+            _checks.device(self.device)
         if not data:
             _checks.positive_int("d", self.d)
         _checks.positive_int("width", self.width)
