@@ -87,6 +87,18 @@ def test_gram_rate_rule_fails_against_the_other_architectures_limit():
             fit.slope, (fit.ci_low, fit.ci_high)), (name, fit)
 
 
+def test_conv_gram_rate_rule_fails_against_the_limit_without_patches():
+    """lazy_gram/a/conv-resnet (Theorem 7.1's ||G^(H)(0) - K^(H)|| / ||K^(H)|| = O(m^-1/2)):
+    the same conv nets against the K^(H) of one-pixel patches (q = 1) must fail, while the
+    claim passes on the same nets."""
+    script = _lazy_gram()
+    out = script.conv_gram_convergence(script.conv_inputs(), [125, 250, 500, 1000], 6)
+    rule = RULES["lazy_gram/a/conv-resnet"]
+    fit, ctl = out["conv ResNet"][2], out["conv ResNet control"][2]
+    assert rule.judge(fit.slope, (fit.ci_low, fit.ci_high)), fit
+    assert not rule.judge(ctl.slope, (ctl.ci_low, ctl.ci_high)), ctl
+
+
 def test_dimension_rule_fails_on_a_series_growing_in_d():
     """dropout_rates/d/erf ('does not grow with d'): judged by ratio_interval on per-net
     eps_D at d = 160 over d = 10.  Fed eps_D that grows like d^0.3 (ratio 16^0.3 = 2.3)

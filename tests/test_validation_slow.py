@@ -68,12 +68,15 @@ def test_lazy_gram_quick_passes():
     by_id = {c["id"]: c for c in claims}
     nets = ("fc", "resnet")
     assert set(by_id) == ({f"lazy_gram/{r}/{n}" for r in ("a", "b", "b-large") for n in nets}
-                          | {"lazy_gram/c/ntk", "lazy_gram/c/mf"})
+                          | {"lazy_gram/a/conv-resnet", "lazy_gram/c/ntk", "lazy_gram/c/mf",
+                             "lazy_gram/d/ntk", "lazy_gram/e/fc"})
+    assert all(by_id[c]["pass"] for c in by_id if by_id[c]["judged"])
+    for c in by_id.values():
+        assert all(x["pass"] is False for x in c.get("controls", [])), c["id"]
     for n in nets:
         small, large = by_id[f"lazy_gram/b/{n}"], by_id[f"lazy_gram/b-large/{n}"]
         assert small["pass"] is True and small["eta"] < large["eta"]
         assert large["judged"] is False and large["pass"] is None
-    assert all("old_pass" in c for c in claims)
 
 
 def _needs_torch_and_fashion_mnist():

@@ -336,7 +336,7 @@ RULES = {
         "reported beside the shape of (4.4)'s first term, (sqrt(160) + z) / (sqrt(10) + z): "
         "4.00 at z = 0, 3.28 at z = 1"),
     # Du et al. Definitions 5.1/6.1, Theorems 5.1/6.1; Chizat et al. (lazy training)
-    **{f"lazy_gram/a/{n}": _upper() for n in ("fc", "resnet")},
+    **{f"lazy_gram/a/{n}": _upper() for n in ("fc", "resnet", "conv-resnet")},
     **{f"lazy_gram/b/{n}": Rule(
         "at_most", 1.0, "inside",
         "max over k <= 100 of L(k) / ((1 - eta lambda_min / 2)^k L(0)) <= 1, at "

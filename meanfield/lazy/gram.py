@@ -50,6 +50,49 @@ def _inputs(X):
     return X
 
 
+def _conv_inputs(X):
+    """Images ``(n, channels, pixels)`` of unit Frobenius norm, distinct (Theorem 7.1)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 3 or X.shape[0] < 1 or X.shape[1] < 1 or X.shape[2] < 1:
+        raise ValueError(f"X must have shape (n, channels, pixels), got {X.shape}")
+    _inputs(X.reshape(X.shape[0], -1))
+    return np.ascontiguousarray(X)
+
+
+def _check_q(q):
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 1 or q % 2 == 0:
+        raise ValueError(f"q must be an odd integer >= 1 (the patch width), got {q!r}")
+    return int(q)
+
+
+def patch_gram(K, n, p, q):
+    """The Gram matrix of the patches from the Gram matrix of the pixels.
+
+    ``K`` is ``(n p, n p)``, row ``i p + l`` the pixel l of input i (all
+    channels).  Patch l of an image holds pixels ``l - (q-1)/2 .. l + (q-1)/2``,
+    zero beyond the edges (Du et al.'s operator phi_h, stride 1), so
+    ``<phi(x_i)_l, phi(x_j)_r> = sum_o K[(i, l + o), (j, r + o)]`` over the
+    offsets o with both pixels inside the image.
+
+    References
+    ----------
+    Du, Lee, Li, Wang & Zhai, ICML 2019, Section 3 (phi_h) and Definition 7.1.
+    """
+    K4 = np.asarray(K, dtype=np.float64).reshape(n, p, n, p)
+    out = np.zeros_like(K4)
+    h = q // 2
+    for o in range(-h, h + 1):
+        lo, hi = max(0, -o), min(p, p - o)
+        if lo < hi:
+            out[:, lo:hi, :, lo:hi] += K4[:, lo + o:hi + o, :, lo + o:hi + o]
+    return out.reshape(n * p, n * p)
+
+
+def _pixel_trace(M, n, p):
+    """``sum_l M[(i, l), (j, l)]``: the (n, n) sum over equal pixels."""
+    return np.trace(M.reshape(n, p, n, p), axis1=1, axis2=3)
+
+
 def _check_H(H):
     if isinstance(H, bool) or not isinstance(H, (int, np.integer)) or H < 1:
         raise ValueError(f"H must be an integer >= 1, got {H!r}")
@@ -249,3 +292,89 @@ def resnet_gram(X, H, activation="relu", c_res=0.1) -> GramResult:
         bs.append(b)
     _, D = pair_expectations(act, K)
     return GramResult(r * r * K * D, layers, bs)
+
+
+def conv_resnet_gram(X, H, activation="relu", c_res=0.1, q=3) -> GramResult:
+    """K^(H) of the convolutional ResNet of Du et al. (2019), Definition 7.1.
+
+    The recursion of :func:`resnet_gram` on the pixels: ``K^(h)`` is the
+    ``(n p, n p)`` Gram matrix of the layer's features at every pair of
+    pixels of every pair of inputs, and a layer's pre-activations at pixel l
+    see the patch around it, whose covariance is :func:`patch_gram` of
+    ``K^(h-1)``.  With ``P^(h) = patch_gram(K^(h-1))`` and the expectations
+    under the covariance built from ``P^(h)``:
+
+    * ``K^(1) = c_sigma E[sigma(u) sigma(v)]``, ``b^(1) = sqrt(c_sigma) E sigma(u)``
+      (per input and pixel), ``P^(1)`` the patch Gram of the images;
+    * for h = 2..H-1, ``K^(h) = K^(h-1) + (c_res/H) (b_(i,l) E sigma(v) + b_(j,r)
+      E sigma(u)) + (c_res/H)^2 E[sigma(u) sigma(v)]``, ``b^(h) = b^(h-1) +
+      (c_res/H) E sigma(u)``;
+    * ``K^(H)_ij = (c_res/H)^2 sum_l P^(H)_(i,l),(j,l) E[sigma'(u_l) sigma'(v_l)]``,
+      an (n, n) matrix: the output weights a (m x p) are independent across
+      pixels, so only equal pixels survive the width limit (Definition 7.1's
+      trace; ``c_sigma`` in place of ``(c_res/H)^2`` for H = 1, a plain
+      convolutional layer).
+
+    It is the limit of the Gram matrix of ``df/dW^(H)`` at initialisation as
+    the number of channels m grows (:meth:`meanfield.lazy.networks.ConvResNet.gram_last`).
+    Definition 7.1 as printed is garbled in places; this is the recursion the
+    architecture of Section 3 gives, with the layer index of the last step as
+    in :func:`fc_gram` (see the module docstring), checked against wide
+    networks in the tests.  With one pixel it is :func:`resnet_gram` of the
+    flattened inputs, whatever q (the padding adds zeros).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, channels, pixels)
+        Distinct images of unit Frobenius norm (Theorem 7.1 assumes ``||x_i||_F = 1``).
+    H : int
+        Number of layers, >= 1.
+    activation : str
+    c_res : float
+        Branch scale in (0, 1).
+    q : int
+        Patch width, odd (3 as in Section 3's example).
+
+    Returns
+    -------
+    GramResult
+        ``K`` (n, n); ``layers`` the pixel Gram matrices ``[X's, K^(1), ..., K^(H-1)]``,
+        each (n p, n p); ``b`` the per-pixel means ``[b^(1), ...]``, each (n p,).
+
+    References
+    ----------
+    Du, Lee, Li, Wang & Zhai, "Gradient descent finds global minima of deep
+    neural networks", ICML 2019, Section 3 (convolutional ResNet), Definition 7.1
+    and Theorem 7.1.
+    """
+    X = _conv_inputs(X)
+    H = _check_H(H)
+    q = _check_q(q)
+    if not 0.0 < c_res < 1.0:
+        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    act = get_activation(activation)
+    cs = c_sigma(act)
+    n, _, p = X.shape
+    pixels = np.einsum("icl,jcr->iljr", X, X).reshape(n * p, n * p)
+    P = patch_gram(pixels, n, p, q)
+    layers, bs = [pixels], []
+    if H == 1:
+        _, D = pair_expectations(act, P)
+        return GramResult(cs * _pixel_trace(P * D, n, p), layers, bs)
+    F, _ = pair_expectations(act, P)
+    K = cs * F
+    b = np.sqrt(cs) * _mean(act, np.ascontiguousarray(np.diag(P)))
+    layers.append(K)
+    bs.append(b)
+    r = c_res / H
+    for _ in range(2, H):
+        P = patch_gram(K, n, p, q)
+        F, _ = pair_expectations(act, P)
+        m = _mean(act, np.ascontiguousarray(np.diag(P)))
+        K = K + r * (np.outer(b, m) + np.outer(m, b)) + r * r * F
+        b = b + r * m
+        layers.append(K)
+        bs.append(b)
+    P = patch_gram(K, n, p, q)
+    _, D = pair_expectations(act, P)
+    return GramResult(r * r * _pixel_trace(P * D, n, p), layers, bs)

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _checks
 from ..activations import get_activation
 from ..stepping import DivergenceError, Stepper, simulate
-from .gram import c_sigma
+from .gram import _check_q, c_sigma
 
 
 @dataclass
@@ -117,6 +117,104 @@ def init_net(d, m, H, activation="relu", *, resnet=False, c_res=0.1, rng=None) -
     g = _checks.generator(0 if rng is None else rng)
     Ws = [g.standard_normal((m, d))] + [g.standard_normal((m, m)) for _ in range(H - 1)]
     return DeepNet(Ws, g.standard_normal(m), activation, resnet, c_res)
+
+
+def patches(x, q):
+    """Du et al.'s phi: ``x`` (channels, n, p) to its patches (q channels, n p), stride 1,
+    zero beyond the edges; column ``i p + l`` is the patch around pixel l of input i."""
+    c, n, p = x.shape
+    h = q // 2
+    out = np.zeros((q, c, n, p))
+    for k, o in enumerate(range(-h, h + 1)):
+        lo, hi = max(0, -o), min(p, p - o)
+        if lo < hi:
+            out[k, :, :, lo:hi] = x[:, :, lo + o:hi + o]
+    return out.reshape(q * c, n * p)
+
+
+@dataclass
+class ConvResNet:
+    """The convolutional ResNet of Du et al. (2019), Section 3, at initialisation.
+
+    ``x^(1) = sqrt(c_sigma/m) sigma(W^(1) phi(x))``, then
+    ``x^(h) = x^(h-1) + c_res/(H sqrt m) sigma(W^(h) phi(x^(h-1)))`` for h >= 2,
+    each ``(m, p)`` (m channels, p pixels), and ``f(x) = <a, x^(H)>`` with ``a``
+    (m, p); ``phi`` takes the patches of width ``q`` (:func:`patches`).
+
+    References
+    ----------
+    Du, Lee, Li, Wang & Zhai, ICML 2019, Section 3 and Theorem 7.1.
+    """
+
+    Ws: list
+    a: np.ndarray
+    activation: str = "relu"
+    c_res: float = 0.1
+    q: int = 3
+    sigma: object = field(init=False, repr=False)
+    cs: float = field(init=False)
+
+    def __post_init__(self):
+        self.sigma = get_activation(self.activation)
+        self.cs = c_sigma(self.sigma)
+
+    @property
+    def H(self) -> int:
+        return len(self.Ws)
+
+    @property
+    def m(self) -> int:
+        return self.a.shape[0]
+
+    def _scale(self, h):
+        if h >= 2:
+            return self.c_res / (self.H * np.sqrt(self.m))
+        return np.sqrt(self.cs / self.m)
+
+    def forward(self, X):
+        """Outputs f (n,) and the cache ``(xs, zs)``: layer inputs (channels, n, p) and
+        pre-activations (m, n p)."""
+        X = np.asarray(X, dtype=np.float64)
+        n, _, p = X.shape
+        x = np.ascontiguousarray(X.transpose(1, 0, 2))
+        xs, zs = [x], []
+        for h, W in enumerate(self.Ws, 1):
+            z = W @ patches(x, self.q)
+            out = (self._scale(h) * self.sigma(z)).reshape(self.m, n, p)
+            x = x + out if h >= 2 else out
+            xs.append(x)
+            zs.append(z)
+        return np.einsum("kl,kil->i", self.a, x), (xs, zs)
+
+    def gram_last(self, X):
+        """``G^(H)``: the Gram matrix of ``df(x_i)/dW^(H)`` over the inputs, (n, n).
+
+        ``df(x_i)/dW^(H) = s A_i phi_i'`` with ``A_i = a o sigma'(Z_i)`` (m, p) and
+        ``phi_i`` the patches of ``x_i^(H-1)``, so the entry (i, j) is
+        ``s^2 sum_(l,r) (A_i' A_j)_lr (phi_i' phi_j)_lr``."""
+        n, _, p = np.shape(X)
+        _, (xs, zs) = self.forward(X)
+        A = (np.tile(self.a, (1, n)) * self.sigma.derivative(zs[-1]))
+        phi = patches(xs[-2], self.q)
+        M = (A.T @ A) * (phi.T @ phi)
+        return self._scale(self.H) ** 2 * M.reshape(n, p, n, p).sum(axis=(1, 3))
+
+
+def init_conv_net(channels, p, m, H, activation="relu", *, c_res=0.1, q=3,
+                  rng=None) -> ConvResNet:
+    """Standard Gaussian initialisation (every entry of W^(h) and a is N(0, 1)) of a
+    :class:`ConvResNet` on images of ``channels`` x ``p`` pixels, ``m`` channels per layer."""
+    channels = _checks.positive_int("channels", channels)
+    p = _checks.positive_int("p", p)
+    m = _checks.positive_int("m", m)
+    H = _checks.positive_int("H", H)
+    q = _check_q(q)
+    if not 0.0 < c_res < 1.0:
+        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    g = _checks.generator(0 if rng is None else rng)
+    Ws = [g.standard_normal((m, q * channels))] + [g.standard_normal((m, q * m))
+                                                    for _ in range(H - 1)]
+    return ConvResNet(Ws, g.standard_normal((m, p)), activation, c_res, q)
 
 
 @dataclass
