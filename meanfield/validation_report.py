@@ -27,6 +27,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import _checks
+from ._io import atomic_write
 
 SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates",
            "deep_connectivity", "kuditipudi", "data_limit", "pde_vs_sgd", "empirical_depth",
@@ -282,6 +283,53 @@ def _is_full_result(top, name):
     return top.startswith(name + "_") and not top.startswith(name + "_quick")
 
 
+def _record_path(result):
+    """``<result stem>.provenance.json`` beside a script's result file."""
+    result = Path(result)
+    return result.with_name(result.stem + ".provenance.json")
+
+
+def _write_record(result, prov, threads, seconds, device, task):
+    """Record where the result just written was computed (the commit, the tree's state,
+    threads, versions, device, task, wall time), beside it: a later ``--reuse`` at
+    another commit tabulates it under the commit that made it."""
+    record = {"commit": prov["commit"], "clean": prov["clean"],
+              "dirty_paths": prov["dirty_paths"], "threads": threads,
+              "versions": prov["versions"], "cpu_model": prov["cpu_model"], "device": device,
+              "task": task, "wall_seconds": seconds,
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    atomic_write(_record_path(result), json.dumps(record, indent=1) + "\n")
+
+
+def _read_record(result):
+    """The record :func:`_write_record` left beside ``result``, or None (a result from
+    before records were kept, or from a script run by hand)."""
+    try:
+        return json.loads(_record_path(result).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _elsewhere(prov, record):
+    """'' when a result was computed at the report's commit on a clean tree; else the
+    commit it was computed at, or that it was not recorded."""
+    if record is None:
+        return "commit not recorded"
+    if record.get("commit") == prov["commit"] and record.get("clean") and prov["clean"]:
+        return ""
+    commit = (record.get("commit") or "unknown")[:12]
+    return f"commit {commit}" + ("" if record.get("clean") else ", uncommitted changes")
+
+
+def _elsewhere_line(prov, computed):
+    """The header's sentence on results computed elsewhere than the report's commit."""
+    other = {n: w for n, r in computed.items() if (w := _elsewhere(prov, r))}
+    if not other:
+        return ""
+    return (" Results computed elsewhere, tabulated here: "
+            + "; ".join(f"{n} ({w})" for n, w in other.items()) + ".")
+
+
 def _task_slug(task):
     """The slug of a ``--task`` (its file read and hashed when it names an .npz), or
     ValueError in one line: the scripts are not started on a task that cannot load."""
@@ -460,12 +508,17 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     env = _script_env(jobs)
     prov["threads"] = {n: ({v: env[v] for v in _THREAD_VARS} if n in runs else "reused")
                        for n in names}
+    for name, (proc, seconds) in runs.items():
+        if result_of[name].exists():  # a FAIL verdict (exit 1) still wrote its result
+            _write_record(result_of[name], prov, prov["threads"][name], seconds, device, task)
+    computed = {n: _read_record(result_of[n]) for n in names}
     lines = ["# meanfield validation report", "",
              f"Sizes: {'full' if full else 'quick'}"
              f"{'' if task is None else f' on the data law {task}'}"
              f"{'' if device is None else f', torch on {device} where a script takes it'}; "
-             f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)} How each claim is "
-             "judged, and why: docs/validation.md.", "",
+             f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)}"
+             f"{_elsewhere_line(prov, computed)} How each claim is judged, and why: "
+             "docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "
              "| result | under the old rule | tightness | figure | check | control |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -493,8 +546,10 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
             continue
         seconds = report.get("seconds", seconds)
         summary[name] = {"result": str(result), "seconds": seconds, "reused": name not in runs,
-                         "pass": report.get("pass")}
-        label = name if seconds is None else f"{name} ({seconds:.0f} s)"
+                         "pass": report.get("pass"), "computed_at": computed[name]}
+        where = _elsewhere(prov, computed[name])
+        notes = ([] if seconds is None else [f"{seconds:.0f} s"]) + ([where] if where else [])
+        label = name + (f" ({'; '.join(notes)})" if notes else "")
         for c in claims:
             res = _result(c)
             check = c.get("check") or check_reason(c.get("id", "")) if res != "reported" else None

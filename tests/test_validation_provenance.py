@@ -167,7 +167,7 @@ def test_report_shows_each_claims_control_and_its_verdict(tmp_path, monkeypatch)
     (tmp_path / "out" / "s_quick.json").write_text(json.dumps({"claims": claims}))
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
                               reuse=True)
-    rows = [line for line in text.splitlines() if line.startswith("| s |")]
+    rows = [line for line in text.splitlines() if line.startswith("| s (commit not recorded) |")]
     assert ok and rows[0].endswith(
         "| SGD at a fixed alpha = 0.05: +0.020 [-0.200, +0.250], FAIL |")
     assert rows[1].endswith("| none yet |")
@@ -203,14 +203,16 @@ def test_the_data_behind_a_full_report_ships_beside_it(tmp_path, monkeypatch):
     archive = tmp_path / "docs" / "data.tar.xz"
     assert ok and "[data.tar.xz](data.tar.xz)" in text
     with tarfile.open(archive) as tar:
-        assert sorted(tar.getnames()) == ["s.json", "s_cells/ab12/dropout.csv"]
+        assert sorted(tar.getnames()) == ["s.json", "s.provenance.json",
+                                          "s_cells/ab12/dropout.csv"]
         assert all(m.mtime == 0 and m.uid == 0 and m.uname == "" for m in tar.getmembers())
         tar.extractall(tmp_path / "unpacked", filter="data")
     for name in ("s.json", "s_cells/ab12/dropout.csv"):
         assert (tmp_path / "unpacked" / name).read_bytes() == (out / name).read_bytes()
     first = archive.read_bytes()
     (out / "s_cells" / "ab12" / "dropout.csv").touch()   # a new time stamp, same content
-    assert pack_results(tmp_path, archive, ("s",)) == ["s.json", "s_cells/ab12/dropout.csv"]
+    assert pack_results(tmp_path, archive, ("s",)) == ["s.json", "s.provenance.json",
+                                                       "s_cells/ab12/dropout.csv"]
     assert archive.read_bytes() == first
     # a quick run packs nothing
     (tmp_path / "q").mkdir()
@@ -346,3 +348,38 @@ def test_device_names_one_check(bad, tmp_path):
         CoupleSettings(N=10, device=bad).check()
     with pytest.raises(ValueError, match=r"^--device must be auto, cpu, cuda or cuda:K, got "):
         run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("gpu",), device=bad)
+
+
+def test_each_result_records_the_commit_that_computed_it(tmp_path, monkeypatch):
+    """A script run by validate leaves <result>.provenance.json beside its result; a later
+    --reuse at another commit tabulates it under the commit that made it (row label, header
+    and JSON), and a result with no record says so instead of passing for the report's."""
+    _fake_script(tmp_path, "s", "ran.txt")
+    _fake_script(tmp_path, "t", "ran_t.txt")
+    clean = "1111111111111111111111111111111111111111"
+    real = provenance
+
+    def at(commit):
+        def fake(root=None, threads=None):
+            prov = real(root, threads)
+            prov.update(commit=commit, clean=True, dirty_paths=[])
+            return prov
+        monkeypatch.setattr(validation_report, "provenance", fake)
+
+    at(clean)
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s", "t"))
+    rec = json.loads((tmp_path / "out" / "s_quick.provenance.json").read_text())
+    assert ok and rec["commit"] == clean and rec["clean"] is True
+    assert rec["threads"]["OMP_NUM_THREADS"] and rec["wall_seconds"] > 0
+    assert "computed elsewhere" not in text and "| s (2 s) |" in text  # same commit: no note
+    (tmp_path / "out" / "t_quick.provenance.json").unlink()  # as a result run by hand
+    at("2222222222222222222222222222222222222222")
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s", "t"),
+                              reuse=True)
+    header = text.splitlines()[2]
+    assert ("Results computed elsewhere, tabulated here: s (commit 111111111111); "
+            "t (commit not recorded).") in header
+    assert "| s (2 s; commit 111111111111) |" in text
+    assert "| t (2 s; commit not recorded) |" in text
+    scripts = json.loads((tmp_path / "r.json").read_text())["scripts"]
+    assert scripts["s"]["computed_at"]["commit"] == clean and scripts["t"]["computed_at"] is None
