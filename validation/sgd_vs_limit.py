@@ -34,12 +34,16 @@ are the bootstrap's units, so there must be enough of them: 3 seeds give only
 [-0.674, -0.224] for erf; see docs/validation.md).
 
 Writes validation/out/sgd_vs_limit.{png,pdf,csv,json}
-(sgd_vs_limit_quick.* with --quick).
+(sgd_vs_limit_quick.* with --quick).  Each finished seed's rows are kept in
+validation/out/sgd_vs_limit{,_quick}_seeds/<settings hash>/ as they end
+(written whole or not at all), so a stopped run resumes at the first seed
+missing, with the same numbers (floats stored to the bit).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -49,6 +53,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from meanfield._io import atomic_write
 from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import rate_plot, save_figure
@@ -82,8 +87,21 @@ def _row(activation, seed, N, alpha, M, arm, sgd, tagged):
             "final_risk_sgd": sgd.risk[-1], "final_risk_limit": tagged.risk[-1]}
 
 
+def _seed_store(store, settings):
+    """The folder of one run's settings under ``store`` (named by their hash, which
+    ``settings.json`` inside spells out), or None without a store."""
+    if store is None:
+        return None
+    text = json.dumps(settings, sort_keys=True, default=str)
+    folder = Path(store) / hashlib.sha1(text.encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "settings.json").exists():
+        atomic_write(folder / "settings.json", text + "\n")
+    return folder
+
+
 def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=None,
-        alphas=ALPHAS):
+        alphas=ALPHAS, store=None):
     """One row per (seed, N, arm).  Arms: ``main`` (alpha = 1/N), ``fixed-alpha`` (the
     control: alpha = CONTROL_ALPHA at every N), ``alpha-sweep`` (alpha in ALPHAS at N_max)
     and ``uncoupled`` (the same SGD runs against the limit particles of other initial
@@ -91,7 +109,14 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     initial weights, so all ride the one reference population; the controls' and the
     sweep's data come from streams of their own, which leaves the main arm's numbers as
     they were.  ``task``: another data law (``d`` is then the task's; ``activation`` only
-    labels the rows); ``alphas``: the sweep's steps (none: no sweep)."""
+    labels the rows); ``alphas``: the sweep's steps (none: no sweep); ``store``: a folder
+    that keeps each finished seed's rows (under a hash of the settings) and gives them back
+    instead of running the seed again."""
+    if store is not None and task is not None:
+        raise ValueError("store keeps the seeds of the teacher-student task (task=None)")
+    keep = _seed_store(store, {"Ns": list(Ns), "M": M, "activation": activation, "d": d,
+                               "T": T, "h": h, "alphas": list(alphas),
+                               "control_alpha": CONTROL_ALPHA})
     if task is None:
         task = teacher_student(d, activation, width=4)
     d = task.d
@@ -100,6 +125,11 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     times = np.linspace(0.0, T, 11)
     rows = []
     for seed in range(seeds):
+        kept = None if keep is None else keep / f"{activation}-seed{seed}.json"
+        if kept is not None and kept.exists():
+            rows += json.loads(kept.read_text())  # JSON floats read back to the bit
+            continue
+        first = len(rows)
         children = np.random.SeedSequence([seed, 20]).spawn(1 + 2 * len(Ns))
         gens = [np.random.default_rng(c) for c in children]
         extra = [np.random.default_rng(c) for c in
@@ -135,6 +165,8 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
                              TwoLayerRun(sweep.times, sweep.steps,
                                          np.roll(lim.a[:, sl], 1, axis=1),
                                          np.roll(lim.W[:, sl], 1, axis=1), lim.risk)))
+        if kept is not None:  # whole or not at all: a stopped run never reads half a seed
+            atomic_write(kept, json.dumps(rows[first:], indent=0))
         main = [r for r in rows[-(2 * len(Ns) + 2 * len(alphas)):] if r["arm"] == "main"]
         print(f"{activation} seed {seed}: " + ", ".join(f"N={r['N']} gap={r['risk_gap']:.2e}"
                                              for r in main), flush=True)
@@ -237,11 +269,12 @@ def main(argv=None):
              for act in ACTIVATIONS}
     M = args.M or int(2.5 * Ns[-1])
     t0 = time.time()
-    df = pd.concat([run(Ns, seeds[act], M, act, progress=not args.quiet)
+    stem = "sgd_vs_limit_quick" if args.quick else "sgd_vs_limit"
+    df = pd.concat([run(Ns, seeds[act], M, act, progress=not args.quiet,
+                        store=OUT / f"{stem}_seeds")
                     for act in ACTIVATIONS], ignore_index=True)
     fits = {act: fit_all(df[df["activation"] == act]) for act in ACTIVATIONS}
     OUT.mkdir(exist_ok=True)
-    stem = "sgd_vs_limit_quick" if args.quick else "sgd_vs_limit"
     df.to_csv(OUT / f"{stem}.csv", index=False)
     save_figure(figure(df, fits, M), OUT / stem)
     summary = {act: {k: {"slope": f.slope, "ci": [f.ci_low, f.ci_high]} for k, f in fa.items()}

@@ -1,0 +1,51 @@
+"""validation/sgd_vs_limit.py keeps each finished seed: a stopped run resumes at the first
+seed missing and gives the numbers of an uninterrupted run, bit for bit."""
+
+import pandas as pd
+import pytest
+
+from tests.conftest import validation_script
+
+TINY = dict(Ns=[20, 40], M=100, d=5, T=0.2, h=0.1, progress=False, alphas=(0.01,))
+
+
+@pytest.fixture(scope="module")
+def script():
+    return validation_script("sgd_vs_limit")
+
+
+def test_a_stopped_run_resumes_with_the_same_numbers(script, tmp_path, monkeypatch):
+    whole = script.run(seeds=2, **TINY)
+    store = tmp_path / "seeds"
+    first = script.run(seeds=1, store=store, **TINY)          # stopped after seed 0
+    pd.testing.assert_frame_equal(first, whole[whole["seed"] == 0].reset_index(drop=True))
+    folders = list(store.iterdir())
+    assert len(folders) == 1 and (folders[0] / "erf-seed0.json").exists()
+    assert not (folders[0] / "erf-seed1.json").exists()
+    calls = []
+    real = script.run_sgd
+
+    def counted(start, task, alpha, *args, **kwargs):
+        calls.append(len(start[0]))
+        return real(start, task, alpha, *args, **kwargs)
+
+    monkeypatch.setattr(script, "run_sgd", counted)
+    resumed = script.run(seeds=2, store=store, **TINY)
+    pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
+    # seed 0 was read back: only seed 1's SGD runs (2 main, 2 controls, 1 sweep step)
+    assert len(calls) == 5
+    # other settings do not read these seeds
+    other = script.run(seeds=1, store=store, **{**TINY, "T": 0.1})
+    assert len(list(store.iterdir())) == 2 and len(other) == len(first)
+
+
+def test_a_half_written_seed_is_never_read(script, tmp_path):
+    store = tmp_path / "seeds"
+    script.run(seeds=1, store=store, **TINY)
+    folder = next(store.iterdir())
+    # what a process killed while writing leaves: a temporary name, not the seed's file
+    (folder / ".erf-seed1.json.x.tmp").write_text('[{"seed": 1, "N": 20}]')
+    out = script.run(seeds=2, store=store, **TINY)
+    assert sorted(out["seed"].unique()) == [0, 1] and len(out) == 2 * len(out[out["seed"] == 0])
+    with pytest.raises(ValueError, match="task=None"):
+        script.run(seeds=1, store=store, task=object(), **TINY)
