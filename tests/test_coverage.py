@@ -43,11 +43,13 @@ _D = (100, 200, 400, 800, 1600)
 DESIGNS = [
     ("sgd_vs_limit relu quick", (250, 500, 1000, 2000), 6, "joint"),
     ("sgd_vs_limit relu full", (250, 500, 1000, 2000, 4000), 10, "joint"),
-    # erf's risk gap and coupling distance (the judged rows): 16 seeds at both sizes
+    # erf's risk gap and coupling distance (the judged rows): 16 seeds quick, 32 full
+    # (16 until 2026-12-07: docs/validation.md, "The risk gap's power")
     ("sgd_vs_limit erf quick", (250, 500, 1000, 2000), 16, "joint"),
-    ("sgd_vs_limit erf full", (250, 500, 1000, 2000, 4000), 16, "joint"),
+    ("sgd_vs_limit erf full", (250, 500, 1000, 2000, 4000), 32, "joint"),
     # the slope in alpha at N_max: ALPHAS of validation/sgd_vs_limit.py, every seed at each
     ("sgd_vs_limit/alpha", (0.001, 0.0025, 0.00625, 0.02, 0.05), 16, "joint"),
+    ("sgd_vs_limit/alpha full", (0.001, 0.0025, 0.00625, 0.02, 0.05), 32, "joint"),
     ("dropout_rates/a quick", _D, 12, "means"),
     ("dropout_rates/a full", _D + (3200, 6400, 12800), 20, "means"),
     ("dropout_rates/b quick", (200, 400, 800, 1600), 12, "means"),
