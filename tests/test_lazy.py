@@ -311,3 +311,20 @@ def test_conv_gram_bad_input(kw, msg):
 
     with pytest.raises(ValueError, match=msg):
         conv_resnet_gram(**kw)
+
+
+def test_patch_gram_and_patches_refuse_an_even_or_bad_width():
+    """patch_gram with q = 2 returned the q = 3 Gram matrix (offsets -1 ... 1) without a
+    word, and patches raised an IndexError; both now name q, and a K of the wrong shape
+    is named too."""
+    from meanfield.lazy import patch_gram
+    from meanfield.lazy.networks import patches
+
+    K = np.eye(6)
+    for q in (2, 0, -1, 1.0, True):
+        with pytest.raises(ValueError, match="q must be an odd integer"):
+            patch_gram(K, 2, 3, q)
+        with pytest.raises(ValueError, match="q must be an odd integer"):
+            patches(np.ones((1, 2, 3)), q)
+    with pytest.raises(ValueError, match=r"K must have shape \(n p, n p\) = \(6, 6\)"):
+        patch_gram(np.eye(5), 2, 3, 3)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from ..activations import get_activation
 from ..kernels.gaussian import gauss_means, pair, pair_matrix, quadrature_nodes
 
@@ -78,7 +79,11 @@ def patch_gram(K, n, p, q):
     ----------
     Du, Lee, Li, Wang & Zhai, ICML 2019, Section 3 (phi_h) and Definition 7.1.
     """
-    K4 = np.asarray(K, dtype=np.float64).reshape(n, p, n, p)
+    n, p, q = _checks.positive_int("n", n), _checks.positive_int("p", p), _check_q(q)
+    K = np.asarray(K, dtype=np.float64)
+    if K.shape != (n * p, n * p):
+        raise ValueError(f"K must have shape (n p, n p) = ({n * p}, {n * p}), got {K.shape}")
+    K4 = K.reshape(n, p, n, p)
     out = np.zeros_like(K4)
     h = q // 2
     for o in range(-h, h + 1):

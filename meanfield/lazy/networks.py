@@ -122,6 +122,7 @@ def init_net(d, m, H, activation="relu", *, resnet=False, c_res=0.1, rng=None) -
 def patches(x, q):
     """Du et al.'s phi: ``x`` (channels, n, p) to its patches (q channels, n p), stride 1,
     zero beyond the edges; column ``i p + l`` is the patch around pixel l of input i."""
+    q = _check_q(q)
     c, n, p = x.shape
     h = q // 2
     out = np.zeros((q, c, n, p))
