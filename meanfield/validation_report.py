@@ -13,6 +13,7 @@ numerical libraries.  The same facts go to a JSON file beside the report.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -293,7 +294,7 @@ def _write_record(result, prov, threads, seconds, device, task):
     """Record where the result just written was computed (the commit, the tree's state,
     threads, versions, device, task, wall time), beside it: a later ``--reuse`` at
     another commit tabulates it under the commit that made it."""
-    record = {"commit": prov["commit"], "clean": prov["clean"],
+    record = {"result_sha256": _sha256(result), "commit": prov["commit"], "clean": prov["clean"],
               "dirty_paths": prov["dirty_paths"], "threads": threads,
               "versions": prov["versions"], "cpu_model": prov["cpu_model"], "device": device,
               "task": task, "wall_seconds": seconds,
@@ -301,12 +302,30 @@ def _write_record(result, prov, threads, seconds, device, task):
     atomic_write(_record_path(result), json.dumps(record, indent=1) + "\n")
 
 
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _stamp(path):
+    """What tells a result file rewritten from the one before a run: its time and size."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def _read_record(result):
     """The record :func:`_write_record` left beside ``result``, or None (a result from
-    before records were kept, or from a script run by hand)."""
+    before records were kept, or from a script run by hand, also one run by hand over a
+    result that had a record: the record names the SHA-256 of the result it describes)."""
     try:
-        return json.loads(_record_path(result).read_text())
-    except (OSError, ValueError):
+        record = json.loads(_record_path(result).read_text())
+        sha = record.get("result_sha256")  # records of 2026-12-07 before it: taken as read
+        if sha is not None and sha != _sha256(result):
+            return None
+        return record
+    except (OSError, ValueError, AttributeError):
         return None
 
 
@@ -503,13 +522,16 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
     to_run = [n for n in names if not (reuse and result_of[n].exists())]
     jobs = (max(1, min(os.cpu_count() or 1, len(to_run))) if jobs is None
             else _checks.positive_int("jobs", jobs))
+    before = {n: _stamp(result_of[n]) for n in to_run}
     runs = (_run_scripts(to_run, folder, full, jobs, progress, task, device, device_scripts)
             if to_run else {})
     env = _script_env(jobs)
     prov["threads"] = {n: ({v: env[v] for v in _THREAD_VARS} if n in runs else "reused")
                        for n in names}
     for name, (proc, seconds) in runs.items():
-        if result_of[name].exists():  # a FAIL verdict (exit 1) still wrote its result
+        # a FAIL verdict (exit 1) still wrote its result; a script that crashed left the
+        # result of an earlier run, if any, which keeps the record (or the lack of one) it had
+        if _stamp(result_of[name]) not in (None, before[name]):
             _write_record(result_of[name], prov, prov["threads"][name], seconds, device, task)
     computed = {n: _read_record(result_of[n]) for n in names}
     lines = ["# meanfield validation report", "",

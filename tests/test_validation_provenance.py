@@ -383,3 +383,36 @@ def test_each_result_records_the_commit_that_computed_it(tmp_path, monkeypatch):
     assert "| t (2 s; commit not recorded) |" in text
     scripts = json.loads((tmp_path / "r.json").read_text())["scripts"]
     assert scripts["s"]["computed_at"]["commit"] == clean and scripts["t"]["computed_at"] is None
+
+
+def test_a_record_describes_the_result_beside_it(tmp_path, monkeypatch):
+    """A script that crashed left an earlier run's result: the record it had stays (it was
+    stamped with the new commit before); a result rewritten by hand after its record is
+    'commit not recorded' (it passed for the record's commit before)."""
+    _fake_script(tmp_path, "s", "ran.txt")
+    old, new = "1" * 40, "2" * 40
+    real = provenance
+
+    def at(commit):
+        def fake(root=None, threads=None):
+            prov = real(root, threads)
+            prov.update(commit=commit, clean=True, dirty_paths=[])
+            return prov
+        monkeypatch.setattr(validation_report, "provenance", fake)
+
+    at(old)
+    run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))
+    record = tmp_path / "out" / "s_quick.provenance.json"
+    assert json.loads(record.read_text())["commit"] == old
+    (tmp_path / "s.py").write_text("raise SystemExit('crashed')\n")
+    at(new)
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))
+    assert json.loads(record.read_text())["commit"] == old
+    assert "| s (2 s; commit 111111111111) |" in text
+    # the result rewritten by hand: the record no longer describes it
+    result = tmp_path / "out" / "s_quick.json"
+    result.write_text(result.read_text().replace("2.0", "3.0"))
+    at(old)
+    text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                              reuse=True)
+    assert "| s (3 s; commit not recorded) |" in text
