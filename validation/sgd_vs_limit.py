@@ -43,7 +43,9 @@ Writes validation/out/sgd_vs_limit.{png,pdf,csv,json}
 (sgd_vs_limit_quick.* with --quick).  Each finished seed's rows are kept in
 validation/out/sgd_vs_limit{,_quick}_seeds/<settings hash>/ as they end
 (written whole or not at all), so a stopped run resumes at the first seed
-missing, with the same numbers (floats stored to the bit).
+missing, with the same numbers (floats stored to the bit).  The hash covers
+the code (this script and the meanfield package's modules): a seed computed
+by other code is run again, never tabulated as this commit's.
 """
 
 from __future__ import annotations
@@ -94,6 +96,18 @@ def _row(activation, seed, N, alpha, M, arm, sgd, tagged):
             "final_risk_sgd": sgd.risk[-1], "final_risk_limit": tagged.risk[-1]}
 
 
+def _code_hash():
+    """SHA-256 (16 hex digits) of this script and of every module of the meanfield package
+    it runs: a seed kept by other code is not read back as this code's."""
+    import meanfield
+
+    package = Path(meanfield.__file__).resolve().parent
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for f in sorted(package.rglob("*.py")):
+        h.update(str(f.relative_to(package)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _seed_store(store, settings):
     """The folder of one run's settings under ``store`` (named by their hash, which
     ``settings.json`` inside spells out), or None without a store."""
@@ -118,13 +132,13 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     they were.  ``task``: another data law (``d`` is then the task's; ``activation`` only
     labels the rows); ``seeds``: a count (seeds 0 ... seeds - 1) or the seeds themselves;
     ``alphas``: the sweep's steps (none: no sweep); ``store``: a folder
-    that keeps each finished seed's rows (under a hash of the settings) and gives them back
-    instead of running the seed again."""
+    that keeps each finished seed's rows (under a hash of the settings and of the code, this
+    script's and the package's) and gives them back instead of running the seed again."""
     if store is not None and task is not None:
         raise ValueError("store keeps the seeds of the teacher-student task (task=None)")
     keep = _seed_store(store, {"Ns": list(Ns), "M": M, "activation": activation, "d": d,
                                "T": T, "h": h, "alphas": list(alphas),
-                               "control_alpha": CONTROL_ALPHA})
+                               "control_alpha": CONTROL_ALPHA, "code": _code_hash()})
     if task is None:
         task = teacher_student(d, activation, width=4)
     d = task.d
