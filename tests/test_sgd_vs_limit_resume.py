@@ -66,3 +66,11 @@ def test_seeds_kept_by_other_code_are_not_read(script, tmp_path):
     spec.loader.exec_module(module)
     module.run(seeds=1, store=store, **TINY)
     assert len(list(store.iterdir())) == 2
+
+
+def test_a_numpy_seed_count_is_a_count(script):
+    """run(seeds=np.int64(1)) raised "'numpy.int64' object is not iterable"."""
+    import numpy as np
+
+    pd.testing.assert_frame_equal(script.run(seeds=np.int64(1), **TINY),
+                                  script.run(seeds=1, **TINY), check_exact=True)

@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import numbers
 import sys
 import time
 from pathlib import Path
@@ -146,7 +147,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     init = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
     times = np.linspace(0.0, T, 11)
     rows = []
-    for seed in (range(seeds) if isinstance(seeds, int) else seeds):
+    for seed in (range(seeds) if isinstance(seeds, numbers.Integral) else seeds):
         kept = None if keep is None else keep / f"{activation}-seed{seed}.json"
         if kept is not None and kept.exists():
             rows += json.loads(kept.read_text())  # JSON floats read back to the bit
