@@ -328,3 +328,17 @@ def test_patch_gram_and_patches_refuse_an_even_or_bad_width():
             patches(np.ones((1, 2, 3)), q)
     with pytest.raises(ValueError, match=r"K must have shape \(n p, n p\) = \(6, 6\)"):
         patch_gram(np.eye(5), 2, 3, 3)
+
+
+def test_conv_net_names_images_of_the_wrong_shape():
+    """Images with another pixel count or channel count than the net's raised numpy's
+    broadcasting or matmul errors (or an unpacking error in gram_last for 2-d X)."""
+    from meanfield.lazy import init_conv_net
+
+    net = init_conv_net(2, 5, 4, 2, "relu", c_res=0.5, rng=0)
+    for X in (_images(3, 2, 4, 0), _images(3, 3, 5, 0), np.ones((3, 10))):
+        for call in (net.forward, net.gram_last):
+            with pytest.raises(ValueError, match=r"X must have shape \(n, channels, pixels\) "
+                                                 r"= \(n, 2, 5\) for this net"):
+                call(X)
+    assert net.gram_last(_images(3, 2, 5, 0)).shape == (3, 3)

@@ -176,6 +176,10 @@ class ConvResNet:
         """Outputs f (n,) and the cache ``(xs, zs)``: layer inputs (channels, n, p) and
         pre-activations (m, n p)."""
         X = np.asarray(X, dtype=np.float64)
+        shape = (self.Ws[0].shape[1] // self.q, self.a.shape[1])
+        if X.ndim != 3 or X.shape[1:] != shape:
+            raise ValueError(f"X must have shape (n, channels, pixels) = (n, {shape[0]}, "
+                             f"{shape[1]}) for this net, got {X.shape}")
         n, _, p = X.shape
         x = np.ascontiguousarray(X.transpose(1, 0, 2))
         xs, zs = [x], []
@@ -193,8 +197,8 @@ class ConvResNet:
         ``df(x_i)/dW^(H) = s A_i phi_i'`` with ``A_i = a o sigma'(Z_i)`` (m, p) and
         ``phi_i`` the patches of ``x_i^(H-1)``, so the entry (i, j) is
         ``s^2 sum_(l,r) (A_i' A_j)_lr (phi_i' phi_j)_lr``."""
-        n, _, p = np.shape(X)
         _, (xs, zs) = self.forward(X)
+        n, _, p = np.shape(X)
         A = (np.tile(self.a, (1, n)) * self.sigma.derivative(zs[-1]))
         phi = patches(xs[-2], self.q)
         M = (A.T @ A) * (phi.T @ phi)
