@@ -13,7 +13,6 @@ numerical libraries.  The same facts go to a JSON file beside the report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -303,7 +302,9 @@ def _write_record(result, prov, threads, seconds, device, task):
 
 
 def _sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from .tasks import file_sha256  # imported when used, as in _task_slug
+
+    return file_sha256(path)
 
 
 def _stamp(path):
