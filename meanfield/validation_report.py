@@ -341,6 +341,23 @@ def _elsewhere(prov, record):
     return f"commit {commit}" + ("" if record.get("clean") else ", uncommitted changes")
 
 
+def _seed_note(report, record):
+    """``["seeds from commits a (k), b (l)"]`` when a result's seeds (``seed_commits``:
+    ``{group: {commit: [seeds]}}``, a run resumed across commits) came from other code than
+    its record's commit alone; else []."""
+    seeds = report.get("seed_commits")
+    if not isinstance(seeds, dict):
+        return []
+    count = {}
+    for by_commit in seeds.values():
+        for commit, ids in by_commit.items():
+            count[commit] = count.get(commit, 0) + len(ids)
+    own = (record or {}).get("commit") or ""
+    if not count or (len(count) == 1 and own and own.startswith(next(iter(count)))):
+        return []
+    return ["seeds from commits " + ", ".join(f"{c} ({k})" for c, k in sorted(count.items()))]
+
+
 def _elsewhere_line(prov, computed):
     """The header's sentence on results computed elsewhere than the report's commit."""
     other = {n: w for n, r in computed.items() if (w := _elsewhere(prov, r))}
@@ -572,6 +589,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
                          "pass": report.get("pass"), "computed_at": computed[name]}
         where = _elsewhere(prov, computed[name])
         notes = ([] if seconds is None else [f"{seconds:.0f} s"]) + ([where] if where else [])
+        notes += _seed_note(report, computed[name])
         label = name + (f" ({'; '.join(notes)})" if notes else "")
         for c in claims:
             res = _result(c)

@@ -49,28 +49,23 @@ def test_a_half_written_seed_is_never_read(script, tmp_path):
     assert sorted(out["seed"].unique()) == [0, 1] and len(out) == 2 * len(out[out["seed"] == 0])
     with pytest.raises(ValueError, match="task=None"):
         script.run(seeds=1, store=store, task=object(), **TINY)
-
-
-def test_seeds_kept_by_other_code_are_not_read(script, tmp_path):
-    """The store's hash covers the code: the same settings run by a changed script (here a
-    copy with one more line) do not read the seeds the old one kept, which validate would
-    then have tabulated under the new commit."""
-    import importlib.util
-
-    store = tmp_path / "seeds"
-    script.run(seeds=1, store=store, **TINY)
-    changed = tmp_path / "sgd_vs_limit.py"
-    changed.write_text(open(script.__file__).read() + "\n# changed\n")
-    spec = importlib.util.spec_from_file_location("sgd_vs_limit_changed", changed)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.run(seeds=1, store=store, **TINY)
-    assert len(list(store.iterdir())) == 2
-
-
 def test_a_numpy_seed_count_is_a_count(script):
     """run(seeds=np.int64(1)) raised "'numpy.int64' object is not iterable"."""
     import numpy as np
 
     pd.testing.assert_frame_equal(script.run(seeds=np.int64(1), **TINY),
                                   script.run(seeds=1, **TINY), check_exact=True)
+
+
+def test_each_seed_names_the_commit_that_computed_it(script, tmp_path, monkeypatch):
+    """A seed kept at one commit and read back at another keeps its commit (the rows'
+    'commit' column and the script's JSON), instead of passing for the later commit's."""
+    store = tmp_path / "seeds"
+    monkeypatch.setattr(script, "_commit", lambda: "aaaaaaaaaaaa")
+    first = script.run(seeds=1, store=store, **TINY)
+    monkeypatch.setattr(script, "_commit", lambda: "bbbbbbbbbbbb")
+    both = script.run(seeds=2, store=store, **TINY)
+    assert set(first["commit"]) == {"aaaaaaaaaaaa"}
+    assert both.groupby("seed")["commit"].unique().map(list).to_dict() == {
+        0: ["aaaaaaaaaaaa"], 1: ["bbbbbbbbbbbb"]}
+    assert script.seed_commits(both) == {"erf": {"aaaaaaaaaaaa": [0], "bbbbbbbbbbbb": [1]}}

@@ -416,3 +416,27 @@ def test_a_record_describes_the_result_beside_it(tmp_path, monkeypatch):
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
                               reuse=True)
     assert "| s (3 s; commit not recorded) |" in text
+
+
+def test_a_result_resumed_across_commits_names_its_seeds_commits(tmp_path, monkeypatch):
+    """A result whose seeds came from several commits (sgd_vs_limit resumed at a later
+    commit: its JSON's seed_commits) says so on its rows; one from its own commit does not."""
+    _fake_script(tmp_path, "s", "ran.txt")
+    run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))
+    result = tmp_path / "out" / "s_quick.json"
+    own = json.loads((tmp_path / "out" / "s_quick.provenance.json").read_text())["commit"]
+    data = json.loads(result.read_text())
+    data["seed_commits"] = {"erf": {own[:12]: [0, 1]}}
+    result.write_text(json.dumps(data))
+    monkeypatch.setattr(validation_report, "_read_record", lambda r: {"commit": own,
+                                                                      "clean": True})
+    text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                             reuse=True)
+    assert "seeds from" not in text
+    data["seed_commits"] = {"erf": {"aaaaaaaaaaaa": [0, 1, 2], own[:12]: [3]},
+                            "relu": {"aaaaaaaaaaaa": [0]}}
+    result.write_text(json.dumps(data))
+    text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                             reuse=True)
+    want = ", ".join(f"{c} ({k})" for c, k in sorted({"aaaaaaaaaaaa": 4, own[:12]: 1}.items()))
+    assert f"seeds from commits {want}" in text

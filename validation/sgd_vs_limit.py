@@ -43,9 +43,10 @@ Writes validation/out/sgd_vs_limit.{png,pdf,csv,json}
 (sgd_vs_limit_quick.* with --quick).  Each finished seed's rows are kept in
 validation/out/sgd_vs_limit{,_quick}_seeds/<settings hash>/ as they end
 (written whole or not at all), so a stopped run resumes at the first seed
-missing, with the same numbers (floats stored to the bit).  The hash covers
-the code (this script and the meanfield package's modules): a seed computed
-by other code is run again, never tabulated as this commit's.
+missing, with the same numbers (floats stored to the bit).  Each kept seed
+names the commit that computed it (the ``commit`` column of the CSV and
+``seed_commits`` in the JSON), so a run resumed at a later commit says
+which seeds came from which code.
 """
 
 from __future__ import annotations
@@ -97,16 +98,23 @@ def _row(activation, seed, N, alpha, M, arm, sgd, tagged):
             "final_risk_sgd": sgd.risk[-1], "final_risk_limit": tagged.risk[-1]}
 
 
-def _code_hash():
-    """SHA-256 (16 hex digits) of this script and of every module of the meanfield package
-    it runs: a seed kept by other code is not read back as this code's."""
-    import meanfield
+def _commit():
+    """The checkout's commit (12 hex digits, "+dirty" with uncommitted changes), or None
+    outside a git checkout: each kept seed names the code that computed it."""
+    from meanfield.validation_report import provenance
 
-    package = Path(meanfield.__file__).resolve().parent
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    for f in sorted(package.rglob("*.py")):
-        h.update(str(f.relative_to(package)).encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()[:16]
+    prov = provenance(Path(__file__).resolve().parents[1])
+    if prov["commit"] is None:
+        return None
+    return prov["commit"][:12] + ("" if prov["clean"] else "+dirty")
+
+
+def seed_commits(df):
+    """``{activation: {commit: [seeds]}}`` of a run's rows (the ``commit`` column)."""
+    out = {}
+    for (act, commit), g in df.groupby(["activation", df["commit"].fillna("unknown")]):
+        out.setdefault(act, {})[commit] = sorted(int(s) for s in g["seed"].unique())
+    return out
 
 
 def _seed_store(store, settings):
@@ -133,13 +141,14 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     they were.  ``task``: another data law (``d`` is then the task's; ``activation`` only
     labels the rows); ``seeds``: a count (seeds 0 ... seeds - 1) or the seeds themselves;
     ``alphas``: the sweep's steps (none: no sweep); ``store``: a folder
-    that keeps each finished seed's rows (under a hash of the settings and of the code, this
-    script's and the package's) and gives them back instead of running the seed again."""
+    that keeps each finished seed's rows (under a hash of the settings) and gives them back
+    instead of running the seed again."""
     if store is not None and task is not None:
         raise ValueError("store keeps the seeds of the teacher-student task (task=None)")
     keep = _seed_store(store, {"Ns": list(Ns), "M": M, "activation": activation, "d": d,
                                "T": T, "h": h, "alphas": list(alphas),
-                               "control_alpha": CONTROL_ALPHA, "code": _code_hash()})
+                               "control_alpha": CONTROL_ALPHA})
+    commit = _commit()
     if task is None:
         task = teacher_student(d, activation, width=4)
     d = task.d
@@ -188,6 +197,8 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
                              TwoLayerRun(sweep.times, sweep.steps,
                                          np.roll(lim.a[:, sl], 1, axis=1),
                                          np.roll(lim.W[:, sl], 1, axis=1), lim.risk)))
+        for r in rows[first:]:
+            r["commit"] = commit
         if kept is not None:  # whole or not at all: a stopped run never reads half a seed
             atomic_write(kept, json.dumps(rows[first:], indent=0))
         main = [r for r in rows[-(2 * len(Ns) + 2 * len(alphas)):] if r["arm"] == "main"]
@@ -308,7 +319,7 @@ def main(argv=None):
     summary = {act: {k: {"slope": f.slope, "ci": [f.ci_low, f.ci_high]} for k, f in fa.items()}
                for act, fa in fits.items()}
     summary.update({"Ns": Ns, "seeds": seeds, "M": M, "control_alpha": CONTROL_ALPHA,
-                    "alphas": list(ALPHAS)})
+                    "alphas": list(ALPHAS), "seed_commits": seed_commits(df)})
     claims = _claims(fits, stem)
     summary["claims"] = claims
     summary["pass"] = verdict(claims)
