@@ -25,10 +25,16 @@ recorded, and the other steps still run):
    mixture components, frozen a; ns per pair = time / (rows x M), on a subset
    of the rows when all M would not fit the share), and one RK4 step of the
    ReLU particle limit at M = 1e5;
-5. ``agreement``: the same pair sums against the numba kernels on a subset
+5. ``data_limit``: the particle limit on a data set's empirical law through
+   torch (issue 31): one Euler step of the erf limit on two-class
+   Fashion-MNIST (0 vs 6, n = 12000, d = 784; digits 0 vs 1 stand in without
+   it) at M = 1000, 4000 and 16000, beside three float64 products of n x d x M
+   on the device (benchmarks/bench_data_limit.py's bound: within 1.5x), and
+   the device's step against the host's numba step at the smallest M;
+6. ``agreement``: the same pair sums against the numba kernels on a subset
    (relative agreement, max |device - numba| / max |numba| per output; passes
    below 1e-10), so a device result is also a correct one;
-6. ``particle_vs_pde``: a short ReLU particle-limit run at M = 1e5 (RK4,
+7. ``particle_vs_pde``: a short ReLU particle-limit run at M = 1e5 (RK4,
    h = 0.05) against the radial PDE (M = 2000 nodes, h = 0.02), the
    relative risk difference at every snapshot (the off-diagonal risk of
    validation/pde_vs_sgd.py), as long a run as the share allows, T <= 1.

@@ -22,7 +22,8 @@ from meanfield.torch import (DataStream, FullyConnectedNet, TrainConfig, evaluat
 from meanfield.torch.dropout import _pattern_batches  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = ["torch_tests", "two_layer", "three_layer", "pair_sums", "agreement", "particle_vs_pde"]
+STEPS = ["torch_tests", "two_layer", "three_layer", "pair_sums", "data_limit", "agreement",
+         "particle_vs_pde"]
 
 
 def _numbers(x, path=""):
@@ -75,6 +76,26 @@ def test_tiny_run_reports_every_step_with_finite_figures(tmp_path):
     assert "+0.35%" in md and "| agreement | ok |" in md
     # the run's own clock agrees with ours (the report is written at the end)
     assert rep["wall_seconds"] <= wall
+
+
+@pytest.mark.slow  # about 50 s: numba's host step and torch's first use
+def test_data_limit_step_on_the_cpu_device(monkeypatch):
+    """The device script's data-law limit step (issue 31's GPU figure), run alone at tiny
+    sizes on the CPU device on digits: an Euler step and the three products timed at each
+    M, and the device step equal to the host's numba step (below 1e-10 relative)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from device.steps import Context, run_steps
+
+    ctx = Context(torch.device("cpu"), True, "digits")
+    out = run_steps(ctx, ["data_limit"], budget=120.0, t_start=time.perf_counter())
+    assert out["data_limit"]["status"] == "ok", out["data_limit"]["error"]
+    res = out["data_limit"]["figures"]
+    assert res["data"] == "digits:0,1 (as asked)"
+    for M in (50, 200):
+        row = res[f"M{M}"]
+        assert row["step_seconds"] > 0 and row["three_products_seconds"] > 0
+        assert row["n"] == 274 and row["d"] == 64  # digits 0 and 1, the training part
+    assert res["M50"]["agrees"] and res["M50"]["agreement"] < 1e-10
 
 
 def test_device_run_imports_no_private_name_of_meanfield():

@@ -36,11 +36,11 @@ STEP_FRACTION = 0.92
 FULL = {"two_layer_N": 12800, "three_layer_N": 3200, "patterns": 200, "batch": 100,
         "alpha": 0.2, "pair_M": (20000, 100000), "agree_rows": 128, "agree_M": 4000,
         "task_rows": 64, "particles": 100000, "T_max": 1.0, "pde_M": 2000, "pde_h": 0.02,
-        "n_train": None, "n_test": None}
+        "n_train": None, "n_test": None, "data_M": (1000, 4000, 16000)}
 TINY = {"two_layer_N": 128, "three_layer_N": 64, "patterns": 200, "batch": 100,
         "alpha": 0.2, "pair_M": (200, 500), "agree_rows": 40, "agree_M": 200,
         "task_rows": 16, "particles": 400, "T_max": 0.2, "pde_M": 1000, "pde_h": 0.04,
-        "n_train": 2000, "n_test": 1000}
+        "n_train": 2000, "n_test": 1000, "data_M": (50, 200)}
 TINY_TESTS = ["tests/test_torch.py::test_one_step_is_alpha_times_n_power_times_autograd_gradient",
               "tests/test_torch.py::test_all_kept_dropout_equals_full_and_batched_equals_single",
               "tests/test_torch_pairs.py::test_device_sums_equal_the_host_sums"]
@@ -410,6 +410,78 @@ def step_pair_sums(ctx, step):
     t = time.perf_counter()
     lim.advance(1)
     res[f"rk4_step_relu_M{M}_seconds"] = time.perf_counter() - t
+
+
+def _data_task(ctx):
+    """Two-class Fashion-MNIST (0 vs 6: n = 12000, d = 784) as an erf task, or digits 0 vs 1
+    when it is not there (or asked for): the data-law limit's task and what it is."""
+    from meanfield.tasks import EmpiricalTask
+    from meanfield.tasks.datasets import DatasetNotFoundError
+
+    if ctx.dataset == "digits":
+        return EmpiricalTask.from_spec("digits:0,1", "erf"), "digits:0,1 (as asked)"
+    try:
+        return EmpiricalTask.from_spec("fashion-mnist:0,6", "erf"), "fashion-mnist:0,6"
+    except DatasetNotFoundError:
+        if ctx.dataset == "fashion-mnist":
+            raise
+    return EmpiricalTask.from_spec("digits:0,1", "erf"), "digits:0,1 (Fashion-MNIST absent)"
+
+
+@register("data_limit", share=0.08)
+def step_data_limit(ctx, step):
+    """The particle limit on a data set's empirical law, on the device (issue 31): one
+    Euler step (one field evaluation: the products X W' and (r o sigma'(Z))' X over the
+    data, torch.DeviceResidualSums) at each M, beside three float64 products of n x d x M
+    on the same device (the bound of benchmarks/bench_data_limit.py: within 1.5x), and the
+    new state against the host's numba step at the smallest M (relative, below 1e-10)."""
+    import numpy as np
+    import torch
+
+    from meanfield.torch.pairs import on_device
+    from meanfield.twolayer import InitialLaw, ParticleLimit
+
+    res = step.res
+    task, what = _data_task(ctx)
+    dev_task = on_device(task, ctx.device)
+    res["data"] = what
+    res["definition"] = ("seconds of one Euler step of the erf particle limit on the data "
+                         "set's empirical law (h = 0.1), and of three float64 products of "
+                         "n x d x M on the device; ratio = step / products")
+    X = torch.as_tensor(task.X, dtype=torch.float64, device=ctx.device)
+    last = 0.0
+    for k, M in enumerate(ctx.sizes["data_M"]):
+        A, W = InitialLaw().sample(M, task.d, np.random.default_rng(M))
+        lim = ParticleLimit((A, W), dev_task, h=0.1, method="euler")
+        Wt = torch.as_tensor(W, dtype=torch.float64, device=ctx.device)
+
+        def products():
+            Z = X @ Wt.T
+            X @ Wt.T
+            return Z.T @ X
+
+        # a step and the products cost about linearly in M, each timed three times: stop
+        # before an M that would overrun the share
+        if k and 6 * last * M / ctx.sizes["data_M"][k - 1] > step.left():
+            need = 6 * last * M / ctx.sizes["data_M"][k - 1]
+            step.stop(f"M = {M} not run: about {need:.0f} s > {step.left():.0f} s left")
+            break
+        new, _ = timed(lambda: lim.step(0.0, 0.1, False), ctx.device)  # first use
+        t_step = min(timed(lambda: lim.step(0.0, 0.1, False), ctx.device)[1] for _ in range(2))
+        t_prod = min(timed(products, ctx.device)[1] for _ in range(2))
+        row = {"M": M, "n": task.n, "d": task.d, "step_seconds": t_step,
+               "three_products_seconds": t_prod, "ratio": t_step / t_prod}
+        if k == 0:
+            host = ParticleLimit((A, W), task, h=0.1, method="euler").step(0.0, 0.1, False)
+            row["agreement"] = max(
+                float(np.max(np.abs(np.asarray(new[i]) - host[i])) / np.max(np.abs(host[i])))
+                for i in range(2))
+            row["agrees"] = bool(row["agreement"] < AGREE_TOL)
+        res[f"M{M}"] = row
+        last = t_step + t_prod
+        print(f"  [data_limit] {what} M = {M}: step {t_step:.3g} s, three products "
+              f"{t_prod:.3g} s (ratio {t_step / t_prod:.2f})"
+              + (f", host agreement {row['agreement']:.1e}" if k == 0 else ""), flush=True)
 
 
 @register("agreement", share=0.07)
