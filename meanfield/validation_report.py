@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from . import _checks
 from ._io import atomic_write
+from ._meta import git_output as _git
 
 SCRIPTS = ("sgd_vs_limit", "dropout_rates", "lazy_gram", "empirical_dropout", "multilayer_rates",
            "deep_connectivity", "kuditipudi", "data_limit", "pde_vs_sgd", "empirical_depth",
@@ -50,16 +51,6 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 # distributions whose versions the results depend on (POT: the 'ot' module); read from
 # their metadata, not imported (torch takes seconds to import)
 _VERSIONED = ("numpy", "scipy", "numba", "torch", "POT")
-
-
-def _git(root, *args):
-    """Standard output of ``git -C root args``, or None when git fails."""
-    try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout if proc.returncode == 0 else None
 
 
 def _cpu_model():
@@ -342,20 +333,29 @@ def _elsewhere(prov, record):
 
 
 def _seed_note(report, record):
-    """``["seeds from commits a (k), b (l)"]`` when a result's seeds (``seed_commits``:
-    ``{group: {commit: [seeds]}}``, a run resumed across commits) came from other code than
-    its record's commit alone; else []."""
-    seeds = report.get("seed_commits")
-    if not isinstance(seeds, dict):
-        return []
-    count = {}
-    for by_commit in seeds.values():
-        for commit, ids in by_commit.items():
-            count[commit] = count.get(commit, 0) + len(ids)
+    """``["seeds from commits a (k), b (l)"]`` when a result's seeds or cells came from
+    other code than its record's commit alone (a run resumed across commits); else [].
+
+    Read from the result JSON: ``seed_commits`` (``{group: {commit: [seeds]}}``, kept
+    seeds) and ``cell_commits`` (``{sweep: {commit: number of cells}}``, sweep stores).
+    A commit with ``+dirty`` never counts as the record's own.
+    """
     own = (record or {}).get("commit") or ""
-    if not count or (len(count) == 1 and own and own.startswith(next(iter(count)))):
-        return []
-    return ["seeds from commits " + ", ".join(f"{c} ({k})" for c, k in sorted(count.items()))]
+    notes = []
+    for key, what in (("seed_commits", "seeds"), ("cell_commits", "cells")):
+        groups = report.get(key)
+        if not isinstance(groups, dict):
+            continue
+        count = {}
+        for by_commit in groups.values():
+            for commit, ids in (by_commit or {}).items():
+                count[commit] = count.get(commit, 0) + (ids if isinstance(ids, int)
+                                                        else len(ids))
+        if not count or (len(count) == 1 and own and own.startswith(next(iter(count)))):
+            continue
+        notes.append(f"{what} from commits "
+                     + ", ".join(f"{c} ({k})" for c, k in sorted(count.items())))
+    return notes
 
 
 def _elsewhere_line(prov, computed):

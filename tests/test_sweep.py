@@ -186,6 +186,58 @@ def test_grown_grid_keeps_finished_cells_and_runs_only_the_new_ones(tmp_path, re
         run_sweep(parse_config(shrunk), tmp_path, workers=1, progress=False)
 
 
+def test_each_cell_names_the_commit_that_computed_it(tmp_path, monkeypatch):
+    """A sweep resumed at a later commit keeps each cell's own commit (cell_commits), and a
+    cell stored before records named one reads as "unrecorded"."""
+    import json
+
+    from meanfield.experiments import cell_commits
+    from meanfield.experiments import store as store_module
+
+    monkeypatch.setattr(store_module, "code_commit", lambda: "aaaaaaaaaaaa")
+    first = parse_config({**SMALL, "grid": {"N": [16], "seed": [0, 1]}})
+    run_sweep(first, tmp_path, workers=1, progress=False)
+    monkeypatch.setattr(store_module, "code_commit", lambda: "bbbbbbbbbbbb+dirty")
+    grown = parse_config({**SMALL, "grid": {"N": [16, 640], "seed": [0, 1]}})
+    run_sweep(grown, tmp_path, workers=1, progress=False)
+    store = ResultStore(tmp_path)
+    by = store.cell_commits()
+    assert {c: len(ids) for c, ids in by.items()} == {"aaaaaaaaaaaa": 2,
+                                                      "bbbbbbbbbbbb+dirty": 2}
+    assert all(store.record(cid)["settings"]["N"] == 640 for cid in by["bbbbbbbbbbbb+dirty"])
+    # a record written before cells named their commit
+    old = tmp_path / "cells" / f"{by['aaaaaaaaaaaa'][0]}.json"
+    record = json.loads(old.read_text())
+    del record["commit"]
+    old.write_text(json.dumps(record))
+    assert cell_commits(tmp_path) == {"aaaaaaaaaaaa": 1, "bbbbbbbbbbbb+dirty": 2,
+                                      "unrecorded": 1}
+
+
+def test_code_commit_names_the_checkout_and_its_changes(tmp_path):
+    import shutil
+
+    from meanfield._meta import code_commit
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c",
+                               "user.email=t@t", *args], check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    assert code_commit(tmp_path) is None  # not a checkout
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("commit", "-q", "-m", "a")
+    head = git("rev-parse", "HEAD")
+    assert code_commit(tmp_path) == head[:12]
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert code_commit(tmp_path) == head[:12] + "+dirty"
+
+
 def test_one_and_two_dask_workers_give_identical_tables(tmp_path, reference):
     rep = run_sweep(parse_config(SMALL), tmp_path, workers=2, progress=False)
     assert rep.done == 4

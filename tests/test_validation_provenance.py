@@ -440,3 +440,16 @@ def test_a_result_resumed_across_commits_names_its_seeds_commits(tmp_path, monke
                              reuse=True)
     want = ", ".join(f"{c} ({k})" for c, k in sorted({"aaaaaaaaaaaa": 4, own[:12]: 1}.items()))
     assert f"seeds from commits {want}" in text
+    # a sweep store's cells (dropout_rates, multilayer_rates): counts by commit
+    del data["seed_commits"]
+    data["cell_commits"] = {"fixed": {own[:12]: 5}, "scaled": {own[:12]: 3}}
+    result.write_text(json.dumps(data))
+    text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                             reuse=True)
+    assert "cells from" not in text
+    data["cell_commits"] = {"fixed": {"unrecorded": 72, own[:12]: 5}, "scaled": {own[:12]: 3}}
+    result.write_text(json.dumps(data))
+    text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",),
+                             reuse=True)
+    want = ", ".join(f"{c} ({k})" for c, k in sorted({"unrecorded": 72, own[:12]: 8}.items()))
+    assert f"cells from commits {want}" in text

@@ -108,6 +108,7 @@ from meanfield.analysis import dropout_shape, loglog_fit, ratio_interval
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import dimension_ratios, save_figure
 from meanfield.experiments.stability import run_stability, save_stability
+from meanfield.experiments import cell_commits
 from meanfield.twolayer.experiment import StabilityConfig
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -405,7 +406,11 @@ def main(argv=None):
     reports["d_sweep"] = dimension_sweep(dsweep, not args.quiet, tag, args.quick)
     claims = [c for k in (*ACTIVATIONS, "d_sweep") for c in reports[k]["claims"]]
     ok = verdict(claims)
+    cells = OUT / f"dropout_rates{tag}_cells"
     reports.update({"claims": claims, "quick": args.quick, "pass": ok,
+                    # which code computed the stored cells (a run resumed across commits)
+                    "cell_commits": {f.name: cell_commits(f) for f in sorted(cells.iterdir())
+                                     if (f / "sweep.json").is_file()},
                     "seconds": time.time() - t0})
     (OUT / f"dropout_rates{tag}.json").write_text(json.dumps(reports, indent=2, default=float))
     for c in claims:

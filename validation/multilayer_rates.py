@@ -99,7 +99,7 @@ import numpy as np
 
 from meanfield.analysis import extrapolate, loglog_fit, multilayer_summary, ratio_interval
 from meanfield.analysis.claims import add_controls, claim_row, control_row, verdict
-from meanfield.experiments import load_tables, parse_config, run_sweep
+from meanfield.experiments import cell_commits, load_tables, parse_config, run_sweep
 from meanfield.plotting import multilayer_figures, save_figure
 from meanfield.plotting import multilayer_rates as multilayer_rates_figure
 
@@ -282,6 +282,8 @@ def main(argv=None):
                                "risk_extrapolation": {d: [e.y_inf, e.ci_low, e.ci_high]
                                                       for d, e in ext_s.items()},
                                **_means(per_net_s, pairs_s)},
+              # which code computed the stored cells (a run resumed across commits)
+              "cell_commits": {k: cell_commits(folder) for k, (_, folder) in runs.items()},
               "seconds": time.time() - t0}
     OUT.mkdir(exist_ok=True)
     text = json.dumps(report, indent=2, default=float)

@@ -99,14 +99,11 @@ def _row(activation, seed, N, alpha, M, arm, sgd, tagged):
 
 
 def _commit():
-    """The checkout's commit (12 hex digits, "+dirty" with uncommitted changes), or None
-    outside a git checkout: each kept seed names the code that computed it."""
-    from meanfield.validation_report import provenance
+    """The checkout's commit (:func:`meanfield._meta.code_commit`): each kept seed names
+    the code that computed it."""
+    from meanfield._meta import code_commit
 
-    prov = provenance(Path(__file__).resolve().parents[1])
-    if prov["commit"] is None:
-        return None
-    return prov["commit"][:12] + ("" if prov["clean"] else "+dirty")
+    return code_commit(Path(__file__).resolve().parents[1])
 
 
 def seed_commits(df):

@@ -11,13 +11,14 @@ _WHERE = {"SweepConfig": "config", "cell_id": "config", "load_config": "config",
           "parse_config": "config", "EXPERIMENTS": "kinds", "Experiment": "kinds",
           "get_experiment": "kinds", "ConfigError": "options", "SweepReport": "runner",
           "execute_cell": "runner", "run_sweep": "runner", "ResultStore": "store",
-          "load": "store", "load_results": "store", "load_tables": "store",
+          "load": "store", "load_results": "store", "load_tables": "store", "cell_commits": "store",
           "run_stability": "stability",
           "stability_sweep": "stability"}
 
 __all__ = ["SweepConfig", "load_config", "parse_config", "cell_id", "EXPERIMENTS", "Experiment",
            "get_experiment", "ConfigError", "run_sweep", "execute_cell", "SweepReport",
-           "ResultStore", "load_results", "load_tables", "run_stability", "stability_sweep"]
+           "ResultStore", "load_results", "load_tables", "cell_commits", "run_stability",
+           "stability_sweep"]
 
 
 def __getattr__(name):

@@ -7,7 +7,8 @@ Layout::
                                  ``results.csv`` when the cell returns one table,
                                  one file per name when it returns several (a
                                  stability cell: ``dropout.csv`` and ``paths.csv``)
-    FOLDER/cells/<id>.json       its settings, seed, package version, timing, and
+    FOLDER/cells/<id>.json       its settings, seed, package version, the commit of
+                                 the code (:func:`cell_commits`), timing, and
                                  for each table its file, SHA-256 and column dtypes;
                                  written last
     FOLDER/failed/<id>.json      a cell that failed twice: settings and error
@@ -65,6 +66,7 @@ from .options import ConfigError
 
 
 from .._io import atomic_write, staged_folder  # noqa: F401 - re-exported
+from .._meta import code_commit
 
 _atomic_write = atomic_write
 
@@ -228,6 +230,7 @@ class ResultStore:
         self.failed_dir = self.folder / "failed"
         #: Dask's own log files of a local sweep (:mod:`meanfield.experiments.dask_logs`)
         self.logs_dir = self.folder / "logs"
+        self._commit = False  # not yet asked: git runs once per store, at its first cell
 
     # -- one writer at a time -----------------------------------------------------
     @contextlib.contextmanager
@@ -361,8 +364,10 @@ class ResultStore:
             _atomic_write(folder / f"{name}.csv", data)
             entries[name] = {"file": f"{cid}/{name}.csv",
                              "sha256": hashlib.sha256(data).hexdigest(), "dtypes": dtypes}
-        record = {"cell": cid, "experiment": experiment, "settings": cell, **meta,
-                  "tables": entries}
+        if self._commit is False:
+            self._commit = code_commit()
+        record = {"cell": cid, "experiment": experiment, "settings": cell,
+                  "commit": self._commit, **meta, "tables": entries}
         _atomic_write(self.cells_dir / f"{cid}.json", json.dumps(record, indent=2).encode())
         for stale in (f"{cid}.json", f"{cid}.csv"):
             try:
@@ -390,6 +395,16 @@ class ResultStore:
                 continue
             rows.append({"cell": rec["cell"], "error": rec["error"], **rec["settings"]})
         return pd.DataFrame(rows)
+
+    def cell_commits(self, sweep: SweepConfig | None = None) -> dict:
+        """``{commit: [cell ids]}`` of the finished cells of ``sweep`` (default: the stored
+        one): the code that computed each, ``"unrecorded"`` for cells stored before their
+        records named it, ``"no checkout"`` for cells computed outside a git checkout."""
+        out = {}
+        for cid in sorted(self.finished(sweep)):
+            commit = self.record(cid).get("commit", "unrecorded") or "no checkout"
+            out.setdefault(commit, []).append(cid)
+        return out
 
     def load_tables(self, sweep: SweepConfig | None = None) -> dict:
         """``{name: DataFrame}``: each table of every finished cell of ``sweep`` (default:
@@ -543,6 +558,13 @@ def load_tables(folder) -> dict:
         When ``folder`` holds no sweep (no ``sweep.json``).
     """
     return ResultStore(folder).load_tables()
+
+
+def cell_commits(folder) -> dict:
+    """``{commit: number of cells}`` of the sweep stored in ``folder``
+    (:meth:`ResultStore.cell_commits`): a results JSON that names it says which code
+    computed a sweep resumed across commits."""
+    return {str(c): len(ids) for c, ids in ResultStore(folder).cell_commits().items()}
 
 
 def load(folder) -> pd.DataFrame:
