@@ -108,8 +108,9 @@ def provenance(root=None, threads=None) -> dict:
             "versions": {d: _version(d) for d in _VERSIONED}, "threads": threads or {}}
 
 
-def _provenance_line(prov):
-    """The report header's sentence on :func:`provenance`."""
+def _provenance_line(prov, computed=None):
+    """The report header's sentence on :func:`provenance`; ``computed`` (the records of
+    the results, by script) gives the threads of reused results that have a record."""
     if prov["commit"] is None:
         code = "not a git checkout (commit unknown)"
     else:
@@ -123,8 +124,16 @@ def _provenance_line(prov):
     else:
         thr = "per script in the JSON" if runs else "none run (all reused)"
     reused = sorted(n for n, v in prov["threads"].items() if v == "reused")
-    if reused:
-        thr += f"; reused results ({', '.join(reused)}) ran earlier, threads not recorded"
+    by_threads = {}
+    for n in reused:
+        t = ((computed or {}).get(n) or {}).get("threads")
+        key = (", ".join(f"{k}={v}" for k, v in t.items()) if isinstance(t, dict) and t
+               else "threads not recorded")
+        by_threads.setdefault(key, []).append(n)
+    if by_threads:
+        thr += "; reused results ran earlier: " + "; ".join(
+            f"{', '.join(ns)} with {key}" if key != "threads not recorded"
+            else f"{', '.join(ns)}, threads not recorded" for key, ns in by_threads.items())
     versions = ", ".join(f"{k} {v or 'absent'}" for k, v in prov["versions"].items())
     return (f"Computed at {code}; {prov['cpu_model']}, {prov['cores']} cores "
             f"({prov['cores_usable']} usable); threads: {thr}; {versions}; "
@@ -556,7 +565,7 @@ def run_validation(full=False, out="validation/out/report.md", only=None, folder
              f"Sizes: {'full' if full else 'quick'}"
              f"{'' if task is None else f' on the data law {task}'}"
              f"{'' if device is None else f', torch on {device} where a script takes it'}; "
-             f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov)}"
+             f"{time.strftime('%Y-%m-%d %H:%M')}. {_provenance_line(prov, computed)}"
              f"{_elsewhere_line(prov, computed)} How each claim is judged, and why: "
              "docs/validation.md.", "",
              "| script | id | claim | paper | assumptions | measured | interval | criterion "

@@ -128,11 +128,16 @@ def test_report_header_and_json_record_the_run(tmp_path, monkeypatch):
                                                   "NUMBA_NUM_THREADS": "2"}}
     assert rec["scripts"]["s"]["reused"] is False and rec["scripts"]["s"]["seconds"] == 2.0
     assert rec["full"] is False and rec["pass"] is True
-    # a stored result tabulated again ran earlier: its threads are not known
+    # a stored result tabulated again ran earlier: its record gives the threads it ran with
     text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",), reuse=True)
     rec = json.loads((tmp_path / "r.json").read_text())
     assert rec["provenance"]["threads"] == {"s": "reused"} and rec["scripts"]["s"]["reused"]
-    assert "reused results (s) ran earlier, threads not recorded" in text.splitlines()[2]
+    assert ("reused results ran earlier: s with OMP_NUM_THREADS=1, MKL_NUM_THREADS=1, "
+            "OPENBLAS_NUM_THREADS=1, NUMBA_NUM_THREADS=2") in text.splitlines()[2]
+    # without a record they are not known
+    (tmp_path / "out" / "s_quick.provenance.json").unlink()
+    text, _ = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",), reuse=True)
+    assert "reused results ran earlier: s, threads not recorded" in text.splitlines()[2]
 
 
 def test_cli_full_run_on_a_dirty_tree_is_one_line_exit_2_unless_allowed(tmp_path, monkeypatch,
