@@ -91,8 +91,15 @@ def test_bad_input(kw, msg):
     args = {"X": X6, "H": 2, **kw}
     with pytest.raises(ValueError, match=msg):
         fc_gram(args["X"], args["H"])
-    with pytest.raises(ValueError, match="c_res must lie in"):
-        resnet_gram(X6, 3, c_res=1.5)
+    from meanfield.lazy import conv_resnet_gram, init_conv_net, init_net
+
+    for build in (lambda: resnet_gram(X6, 3, c_res=1.5),
+                  lambda: conv_resnet_gram(np.full((2, 1, 4), 0.5), 3, c_res=0.0),
+                  lambda: init_net(3, 4, 2, resnet=True, c_res=1.0),
+                  lambda: init_conv_net(1, 4, 5, 2, c_res=-0.1)):
+        with pytest.raises(ValueError, match="c_res must lie in"):
+            build()
+    init_net(3, 4, 2, c_res=1.0)  # c_res is unused without the residual layers
 
 
 @pytest.mark.parametrize("act,fast", [("softplus", True), ("tanh", True), ("ramp", False)])

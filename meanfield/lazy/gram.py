@@ -66,6 +66,23 @@ def _check_q(q):
     return int(q)
 
 
+def _check_c_res(c_res):
+    if not 0.0 < c_res < 1.0:
+        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    return c_res
+
+
+def _patch_windows(p, q):
+    """The offsets of a width-``q`` patch on ``p`` pixels (stride 1, zero beyond the
+    edges): ``(o, lo, hi)`` for o = -(q-1)/2 .. (q-1)/2 with ``[lo, hi)`` the pixels l
+    whose neighbour l + o lies inside the image (offsets with none left out)."""
+    h = q // 2
+    for o in range(-h, h + 1):
+        lo, hi = max(0, -o), min(p, p - o)
+        if lo < hi:
+            yield o, lo, hi
+
+
 def patch_gram(K, n, p, q):
     """The Gram matrix of the patches from the Gram matrix of the pixels.
 
@@ -85,11 +102,8 @@ def patch_gram(K, n, p, q):
         raise ValueError(f"K must have shape (n p, n p) = ({n * p}, {n * p}), got {K.shape}")
     K4 = K.reshape(n, p, n, p)
     out = np.zeros_like(K4)
-    h = q // 2
-    for o in range(-h, h + 1):
-        lo, hi = max(0, -o), min(p, p - o)
-        if lo < hi:
-            out[:, lo:hi, :, lo:hi] += K4[:, lo + o:hi + o, :, lo + o:hi + o]
+    for o, lo, hi in _patch_windows(p, q):
+        out[:, lo:hi, :, lo:hi] += K4[:, lo + o:hi + o, :, lo + o:hi + o]
     return out.reshape(n * p, n * p)
 
 
@@ -276,8 +290,7 @@ def resnet_gram(X, H, activation="relu", c_res=0.1) -> GramResult:
     """
     X = _inputs(X)
     H = _check_H(H)
-    if not 0.0 < c_res < 1.0:
-        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    _check_c_res(c_res)
     act = get_activation(activation)
     cs = c_sigma(act)
     if H == 1:
@@ -352,11 +365,10 @@ def conv_resnet_gram(X, H, activation="relu", c_res=0.1, q=3) -> GramResult:
     neural networks", ICML 2019, Section 3 (convolutional ResNet), Definition 7.1
     and Theorem 7.1.
     """
-    X = _conv_inputs(X)
     H = _check_H(H)
     q = _check_q(q)
-    if not 0.0 < c_res < 1.0:
-        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    _check_c_res(c_res)
+    X = _conv_inputs(X)  # after the scalars: their errors come before the data's
     act = get_activation(activation)
     cs = c_sigma(act)
     n, _, p = X.shape

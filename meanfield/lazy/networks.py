@@ -16,11 +16,38 @@ import numpy as np
 from .. import _checks
 from ..activations import get_activation
 from ..stepping import DivergenceError, Stepper, simulate
-from .gram import _check_q, c_sigma
+from .gram import _check_c_res, _check_q, c_sigma, _patch_windows
+
+
+class _Layers:
+    """What :class:`DeepNet` and :class:`ConvResNet` share: the activation, the depth H
+    and width m, and the factor in front of each layer's sigma (eqs. (2) and (3))."""
+
+    def __post_init__(self):
+        self.sigma = get_activation(self.activation)
+        self.cs = c_sigma(self.sigma)
+
+    @property
+    def H(self) -> int:
+        return len(self.Ws)
+
+    @property
+    def m(self) -> int:
+        return self.a.shape[0]
+
+    def _residual(self, h):
+        """Whether layer h (counted from 1) adds to its input: a ResNet's layers h >= 2."""
+        return h >= 2
+
+    def _scale(self, h):
+        """Factor in front of sigma(W^(h) x^(h-1)), h counted from 1."""
+        if self._residual(h):
+            return self.c_res / (self.H * np.sqrt(self.m))
+        return np.sqrt(self.cs / self.m)
 
 
 @dataclass
-class DeepNet:
+class DeepNet(_Layers):
     """A depth-H network of width m in NTK scaling.
 
     Fully connected (eq. (2)): ``x^(h) = sqrt(c_sigma/m) sigma(W^(h) x^(h-1))``.
@@ -37,23 +64,8 @@ class DeepNet:
     sigma: object = field(init=False, repr=False)
     cs: float = field(init=False)
 
-    def __post_init__(self):
-        self.sigma = get_activation(self.activation)
-        self.cs = c_sigma(self.sigma)
-
-    @property
-    def H(self) -> int:
-        return len(self.Ws)
-
-    @property
-    def m(self) -> int:
-        return self.a.size
-
-    def _scale(self, h):
-        """Factor in front of sigma(W^(h) x^(h-1)), h counted from 1."""
-        if self.resnet and h >= 2:
-            return self.c_res / (self.H * np.sqrt(self.m))
-        return np.sqrt(self.cs / self.m)
+    def _residual(self, h):
+        return self.resnet and h >= 2
 
     def forward(self, X):
         """Outputs f (n,) and the cache ``(xs, zs)`` of layer inputs and pre-activations."""
@@ -62,7 +74,7 @@ class DeepNet:
         for h, W in enumerate(self.Ws, 1):
             z = W @ x
             out = self._scale(h) * self.sigma(z)
-            x = x + out if (self.resnet and h >= 2) else out
+            x = x + out if self._residual(h) else out
             xs.append(x)
             zs.append(z)
         return self.a @ x, (xs, zs)
@@ -82,7 +94,7 @@ class DeepNet:
             dz = delta * (self._scale(h) * self.sigma.derivative(zs[h - 1]))
             gW[h - 1] = dz @ xs[h - 1].T
             back = self.Ws[h - 1].T @ dz
-            delta = delta + back if (self.resnet and h >= 2) else back
+            delta = delta + back if self._residual(h) else back
         return 0.5 * float(r @ r), gW, ga
 
     def ntk(self, X):
@@ -112,8 +124,8 @@ def init_net(d, m, H, activation="relu", *, resnet=False, c_res=0.1, rng=None) -
     d = _checks.positive_int("d", d)
     m = _checks.positive_int("m", m)
     H = _checks.positive_int("H", H)
-    if resnet and not 0.0 < c_res < 1.0:
-        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    if resnet:
+        _check_c_res(c_res)
     g = _checks.generator(0 if rng is None else rng)
     Ws = [g.standard_normal((m, d))] + [g.standard_normal((m, m)) for _ in range(H - 1)]
     return DeepNet(Ws, g.standard_normal(m), activation, resnet, c_res)
@@ -124,17 +136,14 @@ def patches(x, q):
     zero beyond the edges; column ``i p + l`` is the patch around pixel l of input i."""
     q = _check_q(q)
     c, n, p = x.shape
-    h = q // 2
     out = np.zeros((q, c, n, p))
-    for k, o in enumerate(range(-h, h + 1)):
-        lo, hi = max(0, -o), min(p, p - o)
-        if lo < hi:
-            out[k, :, :, lo:hi] = x[:, :, lo + o:hi + o]
+    for o, lo, hi in _patch_windows(p, q):
+        out[o + q // 2, :, :, lo:hi] = x[:, :, lo + o:hi + o]
     return out.reshape(q * c, n * p)
 
 
 @dataclass
-class ConvResNet:
+class ConvResNet(_Layers):
     """The convolutional ResNet of Du et al. (2019), Section 3, at initialisation.
 
     ``x^(1) = sqrt(c_sigma/m) sigma(W^(1) phi(x))``, then
@@ -155,23 +164,6 @@ class ConvResNet:
     sigma: object = field(init=False, repr=False)
     cs: float = field(init=False)
 
-    def __post_init__(self):
-        self.sigma = get_activation(self.activation)
-        self.cs = c_sigma(self.sigma)
-
-    @property
-    def H(self) -> int:
-        return len(self.Ws)
-
-    @property
-    def m(self) -> int:
-        return self.a.shape[0]
-
-    def _scale(self, h):
-        if h >= 2:
-            return self.c_res / (self.H * np.sqrt(self.m))
-        return np.sqrt(self.cs / self.m)
-
     def forward(self, X):
         """Outputs f (n,) and the cache ``(xs, zs)``: layer inputs (channels, n, p) and
         pre-activations (m, n p)."""
@@ -186,7 +178,7 @@ class ConvResNet:
         for h, W in enumerate(self.Ws, 1):
             z = W @ patches(x, self.q)
             out = (self._scale(h) * self.sigma(z)).reshape(self.m, n, p)
-            x = x + out if h >= 2 else out
+            x = x + out if self._residual(h) else out
             xs.append(x)
             zs.append(z)
         return np.einsum("kl,kil->i", self.a, x), (xs, zs)
@@ -214,8 +206,7 @@ def init_conv_net(channels, p, m, H, activation="relu", *, c_res=0.1, q=3,
     m = _checks.positive_int("m", m)
     H = _checks.positive_int("H", H)
     q = _check_q(q)
-    if not 0.0 < c_res < 1.0:
-        raise ValueError(f"c_res must lie in (0, 1), got {c_res!r}")
+    _check_c_res(c_res)
     g = _checks.generator(0 if rng is None else rng)
     Ws = [g.standard_normal((m, q * channels))] + [g.standard_normal((m, q * m))
                                                     for _ in range(H - 1)]
