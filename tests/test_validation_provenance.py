@@ -78,16 +78,23 @@ def _fake_script(folder, name, marker):
         "    (out / f'{stem}.json').write_text(json.dumps({'claims': c, 'seconds': 2.0}))\n")
 
 
-def _dirty(monkeypatch, commit="0123456789abcdef0123456789abcdef01234567"):
+def _at_commit(monkeypatch, commit, clean):
+    """Make the report's provenance say ``commit`` (None: no checkout), clean or with one
+    changed file; everything else as measured."""
     real = provenance
 
     def fake(root=None, threads=None):
         prov = real(root, threads)
-        prov.update(commit=commit, clean=False if commit else None,
-                    dirty_paths=[" M meanfield/analysis/rates.py"] if commit else [])
+        prov.update(commit=commit, clean=None if commit is None else clean,
+                    dirty_paths=[] if clean or commit is None
+                    else [" M meanfield/analysis/rates.py"])
         return prov
 
     monkeypatch.setattr(validation_report, "provenance", fake)
+
+
+def _dirty(monkeypatch, commit="0123456789abcdef0123456789abcdef01234567"):
+    _at_commit(monkeypatch, commit, clean=False)
 
 
 def test_full_run_refuses_a_dirty_tree_before_running(tmp_path, monkeypatch):
@@ -362,14 +369,9 @@ def test_each_result_records_the_commit_that_computed_it(tmp_path, monkeypatch):
     _fake_script(tmp_path, "s", "ran.txt")
     _fake_script(tmp_path, "t", "ran_t.txt")
     clean = "1111111111111111111111111111111111111111"
-    real = provenance
 
     def at(commit):
-        def fake(root=None, threads=None):
-            prov = real(root, threads)
-            prov.update(commit=commit, clean=True, dirty_paths=[])
-            return prov
-        monkeypatch.setattr(validation_report, "provenance", fake)
+        _at_commit(monkeypatch, commit, clean=True)
 
     at(clean)
     text, ok = run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s", "t"))
@@ -396,14 +398,9 @@ def test_a_record_describes_the_result_beside_it(tmp_path, monkeypatch):
     'commit not recorded' (it passed for the record's commit before)."""
     _fake_script(tmp_path, "s", "ran.txt")
     old, new = "1" * 40, "2" * 40
-    real = provenance
 
     def at(commit):
-        def fake(root=None, threads=None):
-            prov = real(root, threads)
-            prov.update(commit=commit, clean=True, dirty_paths=[])
-            return prov
-        monkeypatch.setattr(validation_report, "provenance", fake)
+        _at_commit(monkeypatch, commit, clean=True)
 
     at(old)
     run_validation(out=tmp_path / "r.md", folder=tmp_path, scripts=("s",))
