@@ -62,11 +62,15 @@ DESIGNS = [
     ("multilayer_rates/a fixed quick", (100, 200, 400), 4, "runs"),
     ("multilayer_rates/a fixed full", (200, 400, 800, 1600), 20, "runs"),
     ("multilayer_rates/a scaled quick", (100, 200, 400, 800), 12, "runs"),
-    ("multilayer_rates/a scaled full", (100, 200, 400, 800), 40, "runs"),
+    # full scaled-alpha: N up to 1600 since 2026-12-07 (docs/validation.md, "The
+    # multilayer N-rate at its design size"); 800 before
+    ("multilayer_rates/a scaled full to 800", (100, 200, 400, 800), 40, "runs"),
+    ("multilayer_rates/a scaled full", _D, 40, "runs"),
     ("multilayer_rates/b fixed quick", (100, 200, 400), 2, "zeros"),
     ("multilayer_rates/b fixed full", (200, 400, 800, 1600), 10, "zeros"),
     ("multilayer_rates/b scaled quick", (100, 200, 400, 800), 6, "zeros"),
-    ("multilayer_rates/b scaled full", (100, 200, 400, 800), 20, "zeros"),
+    ("multilayer_rates/b scaled full to 800", (100, 200, 400, 800), 20, "zeros"),
+    ("multilayer_rates/b scaled full", _D, 20, "zeros"),
     # (e): eps_D in A_min at N = 800: |A_l| = 10, 20, 40 and the halves (400), nets as units
     ("multilayer_rates/e scaled quick", (10, 20, 40, 400), 12, "joint"),
     ("multilayer_rates/e scaled full", (10, 20, 40, 400), 40, "joint"),
