@@ -136,3 +136,29 @@ def test_data_limit_jax_euler_equals_particle_limit(jax):
         Aj, Wj = b.jax_euler(jax, task, h, block)(A, W)
         assert b.rel_diff(Aj, ours[0]) <= 1e-12 and b.rel_diff(Wj, ours[1]) <= 1e-12
         assert b.rel_diff(Aj, ref[0]) <= 1e-12 and b.rel_diff(Wj, ref[1]) <= 1e-12
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity"),
+                    reason="CPU affinity is Linux-only")
+def test_one_thread_comparison_pins_the_process_to_one_cpu():
+    """With one thread, the benchmarks' JAX column runs on one CPU like numba: XLA's
+    runtime otherwise spreads its fusions over every core (2.3-2.6 CPU s per 1.2 s wall
+    at N = 10000 on 2 cores). Threads started before and after the call are pinned."""
+    code = ("import os, sys, threading, time\n"
+            f"sys.path.insert(0, {str(BENCH)!r})\n"
+            "from _timing import import_jax\n"
+            "ev = threading.Event()\n"
+            "t = threading.Thread(target=ev.wait); t.start()\n"
+            "before = os.sched_getaffinity(0)\n"
+            "import_jax(1)\n"
+            "late = []\n"
+            "u = threading.Thread(target=lambda: late.append(os.sched_getaffinity(0)))\n"
+            "u.start(); u.join()\n"
+            "tasks = [os.sched_getaffinity(int(x)) for x in os.listdir('/proc/self/task')]\n"
+            "ev.set(); t.join()\n"
+            "print(len(before), sorted({len(a) for a in tasks}), len(late[0]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # every thread (the one started before the call included) and a later one: one CPU
+    assert proc.stdout.split(" ", 1)[1].strip() == "[1] 1", proc.stdout
