@@ -50,6 +50,20 @@ erf every row is updated (no inactive rows to skip), and at N = 100 the scalar
 math.erf and math.exp per neuron were 40% of a step (a copy of the loop with
 a cheap stand-in for sigma and sigma' took 17 us of 28 us per step).
 
+The JAX numbers above had JAX on both cores: XLA's CPU runtime runs its
+fusions on a thread pool of its own even with --xla_cpu_multi_thread_eigen=false
+(N = 10000: 2.3-2.6 CPU s per 1.2 s of wall time, 2026-12-07).  Since then a
+one-thread run pins the process to one CPU (``_timing.pin_one_cpu``), so both
+columns get one core.  Measured so, 2026-12-07, on a quiet 2-core AMD EPYC
+(AVX2, 512 kB L2; slower than the machine above: numba 200-220k, 19-20k and
+1.4k steps/s), three runs: ReLU ours / JAX 1.09-1.13, 0.93-0.94, 1.59-1.74 at
+N = 100, 1000, 10000.  At N = 1000 (W of 800 kB, beyond L2 here) JAX's scan is
+6-7% faster.  The commit that first met the target (27b0aff) gives the same
+numba speed here, so the code did not slow down; unpinned, JAX's pool made its
+N = 1000 scan slower (9.4k-21k steps/s against 20-23.5k pinned) and its
+N = 10000 one faster (3.0k-3.7k against 0.8k-1.0k), so the earlier ratios
+mixed the two effects.
+
     python benchmarks/bench_sgd.py [--steps-scale 1.0] [--no-jax] [--activation erf]
 """
 

@@ -329,7 +329,7 @@ RULES = {
     # Theorem 2(A): (4.4)'s first term (sqrt(d) + z) / sqrt(A_min) at fixed N
     "multilayer_rates/e/scaled-alpha": Rule(
         "upper_rate", -0.35, "inside",
-        "upper end of the 95% interval of the slope of eps_D in A_min at the largest N <= -0.35",
+        "upper end of the 95% interval of the slope of eps_D in A_min at N = 800 <= -0.35",
         rate=False),
     "multilayer_rates/c": _seen(
         "beyond: alpha = 0.1 is fixed, so the sqrt(alpha) term of (4.4) does not vanish",
