@@ -403,7 +403,12 @@ def _stability_parser(sub):
 def _resume_note(command, store, sweep, quiet):
     """Say how much of the run is stored already (and so is not run again)."""
     done, total = len(store.finished(sweep)), len(sweep.cells())
-    if done and not quiet:
+    if quiet or not done:
+        return
+    if done == total == 1:  # a one-cell command (couple, path) run again
+        print(f"meanfield {command}: this run is stored in {store.folder} already (the same "
+              f"settings): reading it back, not running it again", file=sys.stderr)
+    else:
         print(f"meanfield {command}: {done} of {total} cells already in {store.folder}; "
               f"running the other {total - done}", file=sys.stderr)
 

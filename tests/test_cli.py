@@ -81,7 +81,16 @@ def test_couple_without_out_writes_a_folder_per_settings(tmp_path, monkeypatch, 
     out = ["--out", str(tmp_path / "mine")]
     assert main(base + ["--N", "30"] + out) == 0
     assert main(base + ["--N", "20"] + out) == 2
-    assert "different sweep config" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds results of other settings" in err and "fixed N: 30 -> 20" in err
+    # the same command again reads the stored run back, and says so (no empty bar)
+    assert main([a for a in base if a != "--quiet"] + ["--N", "30"] + out) == 0
+    err = capsys.readouterr().err
+    assert "this run is stored in" in err and "reading it back, not running it again" in err
+    assert "0cell" not in err
+    # a setting left at its default is named as such
+    assert main(base + ["--N", "30", "--seed", "1"] + out) == 2
+    assert "fixed seed: default -> 1" in capsys.readouterr().err
 
 
 def _couple_defaults():

@@ -182,7 +182,7 @@ def test_grown_grid_keeps_finished_cells_and_runs_only_the_new_ones(tmp_path, re
     _same(load_tables(tmp_path), reference)
     # a grid that drops an old value is another sweep
     shrunk = {**SMALL, "grid": {"N": [640], "seed": [0, 1, 2]}}
-    with pytest.raises(ConfigError, match="grow its grid"):
+    with pytest.raises(ConfigError, match="grow a sweep.s grid"):
         run_sweep(parse_config(shrunk), tmp_path, workers=1, progress=False)
 
 

@@ -140,7 +140,7 @@ def run_sweep(sweep: SweepConfig, folder, *, workers=None, scheduler=None, threa
     report = SweepReport(len(cells), len(cells) - len(todo), 0, 0, 0.0)
     t0 = time.perf_counter()
     bar = tqdm(total=len(todo), desc=f"sweep {sweep.experiment}", unit="cell",
-               disable=not progress)
+               disable=not progress or not todo)  # no empty bar when all is stored
     try:
         with terminate_as_interrupt():
             if scheduler is None and workers == 1:

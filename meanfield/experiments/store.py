@@ -120,11 +120,12 @@ def _differences(old: dict, new: dict) -> str:
     if old.get("experiment") != new["experiment"]:
         return f"experiment {old.get('experiment')!r} -> {new['experiment']!r}"
     out = []
-    for part in ("fixed", "grid"):
+    # an absent fixed setting is the experiment's default; an absent grid axis is not swept
+    for part, absent in (("fixed", "default"), ("grid", "not swept")):
         a, b = old.get(part, {}), new[part]
         for k in sorted(set(a) | set(b)):
             if a.get(k) != b.get(k):
-                out.append(f"{part} {k}: {a.get(k, 'unset')} -> {b.get(k, 'unset')}")
+                out.append(f"{part} {k}: {a.get(k, absent)} -> {b.get(k, absent)}")
     return "; ".join(out) or "same settings"
 
 
@@ -305,10 +306,10 @@ class ResultStore:
         old = upgrade_stored(json.loads(path.read_text())) if path.exists() else None
         if old is not None and old != new and not _grows(old, new):
             raise ConfigError(
-                f"{self.folder} holds results of a different sweep config "
-                f"({_differences(old, new)}); resume with the same config, grow its grid "
-                f"(same experiment and fixed settings, every old grid value kept), or write "
-                f"to a new folder")
+                f"{self.folder} holds results of other settings, a different sweep config "
+                f"({_differences(old, new)}): run with the same settings to read them back "
+                f"or resume, grow a sweep's grid (same experiment and fixed settings, every "
+                f"old grid value kept), or write to a new folder")
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         self.failed_dir.mkdir(exist_ok=True)
         if old != new:
