@@ -426,7 +426,14 @@ def _stability(args):
         _resume_note("stability", store, sweep, args.quiet)
         res = run_stability(cfg, progress=not args.quiet, folder=out)
         summary, written = save_stability(res, out)
-    for name, f in summary.get("fits", {}).items():
+    fits = summary.get("fits", {})
+    if fits:
+        n_values = len(cfg.Ns)
+        print("log-log slopes in N, [95% interval] (Shevchenko & Mondelli, Theorem 1: eps_D "
+              "at |A| = N/2 and eps_C fall like N^(-1/2) up to logarithms when alpha ~ 1/N)"
+              + (f"; only {n_values} values of N, so the intervals are wide"
+                 if n_values < 4 else ""))
+    for name, f in fits.items():
         print(f"{name:>18}: slope {f['slope']:+.3f} [{f['ci_low']:+.3f}, {f['ci_high']:+.3f}]")
     if written:
         print("wrote " + ", ".join(str(p) for p in written))

@@ -135,7 +135,10 @@ def test_stability_and_path_write_tables_and_figures(tmp_path, capsys):
                    'sweep_sizes = [2, 4]\nlaw2 = [0.5, 0.5, 1.5]\n')
     out = tmp_path / "st"
     assert main(["stability", "--config", str(cfg), "--out", str(out), "--quiet"]) == 0
-    assert "eps_C: slope" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "eps_C: slope" in printed
+    assert "log-log slopes in N, [95% interval]" in printed
+    assert "only 2 values of N, so the intervals are wide" in printed
     d = pd.read_csv(out / "dropout.csv")
     assert set(d["N"]) == {16, 32} and set(d["kind"]) == {"half", "sweep"}
     s = json.loads((out / "summary.json").read_text())
