@@ -189,3 +189,17 @@ def test_plot_of_a_missing_folder_says_so(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0] and "holds no sweep" not in err[0]
+
+
+def test_plot_of_a_couple_folder_points_to_its_own_figure(tmp_path, capsys):
+    """`meanfield plot` on a one-run couple folder has no N-figure to draw (exit 1, one
+    line), and names the figure the run drew itself."""
+    out = tmp_path / "c"
+    assert main(["couple", "--N", "20", "--M", "40", "--T", "0.2", "--snapshots", "2",
+                 "--d", "3", "--quiet", "--out", str(out)]) == 0
+    assert (out / "risk.png").is_file()
+    capsys.readouterr()
+    assert main(["plot", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "nothing to draw" in err[-1] and f"this run's own figure is risk.png in {out}" \
+        in err[-1]
