@@ -203,3 +203,18 @@ def test_plot_of_a_couple_folder_points_to_its_own_figure(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert "nothing to draw" in err[-1] and f"this run's own figure is risk.png in {out}" \
         in err[-1]
+
+
+def test_path_figure_is_titled_with_its_pair(tmp_path):
+    """path.png names what it shows and the pair's N and d (a new user's figure had no
+    title)."""
+    from meanfield.experiments import load_results
+    from meanfield.plotting.stability import pair_path_figure
+
+    out = tmp_path / "p"
+    assert main(["path", "--N", "40", "--T", "0.2", "--points", "5", "--quiet", "--out",
+                 str(out)]) == 0
+    fig = pair_path_figure(load_results(out))
+    title = fig.axes[0].get_title()
+    assert title.startswith("Loss along the paths between two trained nets")
+    assert "N = 40" in title and "d = " in title

@@ -188,6 +188,11 @@ def pair_path_figure(table, ax=None):
     dense = rows("seven", "dense")
     _profile(ax, (dense["s"].to_numpy(float), dense["loss"].to_numpy(float)), vl,
              tuple(vert["label"]), others, eps_D)
+    # the pair's settings (the stored table holds them as columns)
+    said = [f"{k} = {table[k].iloc[0]}" for k in ("N", "d") if k in table]
+    said += [str(table["activation"].iloc[0])] if "activation" in table else []
+    ax.set_title("Loss along the paths between two trained nets"
+                 + (f" ({', '.join(said)})" if said else ""))
     return fig
 
 
