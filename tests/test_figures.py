@@ -433,6 +433,13 @@ def test_risk_curves_title_in_words_and_t0_gap_explained(coupled):
         assert "teacher-student" in title and "relu" in title and "d = 4" in title, title
         words = " ".join(t.get_text() for t in _texts(fig))
         assert "t = 0" in words and "M = 100" in words, words
+        # the symbols are typeset (mathtext), not spelled out as thetabar_i or rho_t
+        labels = [t.get_text() for ax in fig.axes if ax.get_legend()
+                  for t in ax.get_legend().get_texts()]
+        assert any(r"R(\rho_t)" in x for x in labels), labels
+        assert any(r"\bar\theta_i" in x for x in labels), labels
+        assert not any("thetabar" in x or "rho_t" in x.replace(r"\rho_t", "") for x in labels)
+        assert all(ax.get_xlabel() == r"$t = k\alpha$" for ax in fig.axes if ax.get_xlabel())
     finally:
         plt.close(fig)
 

@@ -186,7 +186,7 @@ def _couple_plot(table, out):
         # runs with a gap of exactly 0 are drawn on the axis; the fit is then of the means
         fit = loglog_fit(g["N"], g["risk_gap"], on="auto") if (
             g.groupby("N")["risk_gap"].mean() > 0).all() else None
-        fig = rate_plot(g["N"], g["risk_gap"], fit, ylabel="sup_t |L_N - R(rho_t)|",
+        fig = rate_plot(g["N"], g["risk_gap"], fit, ylabel=r"$\sup_t\,|L_N - R(\rho_t)|$",
                         label="risk gap")
         row = g.iloc[0]
         if is_data_spec(row.get("task", "")):  # its d is the data's

@@ -56,14 +56,15 @@ def distance_curves(result, ax=None):
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.0, 3.8))
     table, w2_exact = _columns(result)
     t = table["t"].to_numpy(float)
-    ax.plot(t, table["max_dist"], "o-", ms=3, label="max_i |theta_i - thetabar_i|")
-    ax.plot(t, table["mean_dist"], "s-", ms=3, label="mean_i |theta_i - thetabar_i|")
+    ax.plot(t, table["max_dist"], "o-", ms=3, label=r"$\mathrm{max}_i\,|\theta_i - \bar\theta_i|$")
+    ax.plot(t, table["mean_dist"], "s-", ms=3,
+            label=r"$\mathrm{mean}_i\,|\theta_i - \bar\theta_i|$")
     w2 = table["w2"].to_numpy(float)
     if np.isfinite(w2).any():
-        ax.plot(t, w2, "^-", ms=3, label="W2 of the two clouds"
+        ax.plot(t, w2, "^-", ms=3, label=r"$W_2$ of the two clouds"
                 + ("" if w2_exact else " (sliced, a lower bound)"))
-    ax.plot(t, table["risk_gap"], "d--", ms=3, label="risk gap |L_N - R(rho_t)|")
-    ax.set_xlabel("t = k alpha")
+    ax.plot(t, table["risk_gap"], "d--", ms=3, label=r"risk gap $|L_N - R(\rho_t)|$")
+    ax.set_xlabel(r"$t = k\alpha$")
     ax.set_ylabel("distance, gap")
     ax.set_ylim(bottom=0)
     ax.set_title("SGD against its ideal particles (coupled at t = 0)", fontsize=8)
@@ -92,11 +93,11 @@ def risk_curves(result, ax=None, config=None):
     N, M = c.get("N"), c.get("M")
     table, _ = _columns(result)
     t = table["t"].to_numpy(float)
-    ax.plot(t, table["risk_sgd"], "o-", ms=3, label=f"SGD L_N, N = {N}, "
-            f"alpha = {c.get('alpha', float('nan')):.3g}")
+    ax.plot(t, table["risk_sgd"], "o-", ms=3, label=f"SGD $L_N$, N = {N}, "
+            f"$\\alpha$ = {c.get('alpha', float('nan')):.3g}")
     ax.plot(t, table["risk_limit"], "s--", ms=3,
-            label=f"limit R(rho_t) ({c.get('method')}, M = {M} particles)")
-    ax.set_xlabel("t = k alpha")
+            label=f"limit $R(\\rho_t)$ ({c.get('method')}, M = {M} particles)")
+    ax.set_xlabel(r"$t = k\alpha$")
     ax.set_ylabel("population risk (log scale)")
     ax.set_yscale("log")
     _finish_axes(ax)
@@ -106,7 +107,7 @@ def risk_curves(result, ax=None, config=None):
                  f"SGD and its mean-field limit, N = {N}", fontsize=8)
     gap = table["risk_gap"].to_numpy(float)
     if gap.size:
-        ax.text(0.0, -0.2, f"At t = 0 the gap is {gap[0]:.2g}: R(rho_0) is the risk of the "
+        ax.text(0.0, -0.2, f"At t = 0 the gap is {gap[0]:.2g}: $R(\\rho_0)$ is the risk of the "
                 f"limit's own M = {M} reference particles,\nnot of the N = {N} that SGD "
                 f"starts from (their fluctuations and diagonal biases, O(1/N) and O(1/M), "
                 f"differ).",

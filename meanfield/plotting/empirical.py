@@ -23,7 +23,7 @@ def full_vs_dropout(table, Ns=None):
                 m, sd = _mean_sd(g, "t", col)
                 ax.plot(m.index, m.values, ls, color=f"C{i}", label=f"N = {N}, {lab}")
                 ax.fill_between(m.index, m - sd, m + sd, color=f"C{i}", alpha=0.15, lw=0)
-            ax.set_xlabel("t = k alpha")
+            ax.set_xlabel(r"$t = k\alpha$")
             ax.set_ylabel(f"test {what}")
     axes[0].legend(fontsize=7)
     _title(axes[0], "full net and dropout (mean, seed sd)", table)
