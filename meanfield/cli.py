@@ -673,8 +673,8 @@ def _figures(folder, command):
     if written:
         print("wrote " + ", ".join(str(p) for p in written))
     else:
-        own = [p.name for p in (Path(folder) / "risk.png", Path(folder) / "path.png")
-               if p.is_file()]  # a one-cell command draws its own figure
+        # a one-cell command (couple, path) draws its own figure into the folder itself
+        own = sorted(p.name for p in Path(folder).glob("*.png"))
         print(f"meanfield {command}: no figures: nothing to draw (figures of "
               f"{sweep.experiment!r} need at least two values of N)"
               + (f"; this run's own figure is {own[0]} in {folder}" if own else ""),

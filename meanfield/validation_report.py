@@ -124,16 +124,15 @@ def _provenance_line(prov, computed=None):
     else:
         thr = "per script in the JSON" if runs else "none run (all reused)"
     reused = sorted(n for n, v in prov["threads"].items() if v == "reused")
-    by_threads = {}
+    by_threads = {}  # the threads a reused result's record names (None: no record of them)
     for n in reused:
         t = ((computed or {}).get(n) or {}).get("threads")
-        key = (", ".join(f"{k}={v}" for k, v in t.items()) if isinstance(t, dict) and t
-               else "threads not recorded")
+        key = ", ".join(f"{k}={v}" for k, v in t.items()) if isinstance(t, dict) and t else None
         by_threads.setdefault(key, []).append(n)
     if by_threads:
         thr += "; reused results ran earlier: " + "; ".join(
-            f"{', '.join(ns)} with {key}" if key != "threads not recorded"
-            else f"{', '.join(ns)}, threads not recorded" for key, ns in by_threads.items())
+            ", ".join(ns) + (f" with {key}" if key else ", threads not recorded")
+            for key, ns in by_threads.items())
     versions = ", ".join(f"{k} {v or 'absent'}" for k, v in prov["versions"].items())
     return (f"Computed at {code}; {prov['cpu_model']}, {prov['cores']} cores "
             f"({prov['cores_usable']} usable); threads: {thr}; {versions}; "

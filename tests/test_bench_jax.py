@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 
 
+def _python(code):
+    """Run ``code`` in a fresh interpreter from the repository root."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
 def test_meanfield_imports_no_jax():
     """Every module of the package imports without loading jax (POT, for one, loads
     its JAX backend when jax is importable: the package imports POT only inside
@@ -25,8 +31,7 @@ def test_meanfield_imports_no_jax():
             "bad = sorted(k for k in sys.modules if k == 'jax' or k.startswith('jax.'))\n"
             "print(len(sys.modules), bad)\n"
             "sys.exit(1 if bad else 0)\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    proc = _python(code)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert int(proc.stdout.split()[0]) > 100  # the walk did import the package
 
@@ -144,7 +149,7 @@ def test_one_thread_comparison_pins_the_process_to_one_cpu():
     """With one thread, the benchmarks' JAX column runs on one CPU like numba: XLA's
     runtime otherwise spreads its fusions over every core (2.3-2.6 CPU s per 1.2 s wall
     at N = 10000 on 2 cores). Threads started before and after the call are pinned."""
-    code = ("import os, sys, threading, time\n"
+    code = ("import os, sys, threading\n"
             f"sys.path.insert(0, {str(BENCH)!r})\n"
             "from _timing import import_jax\n"
             "ev = threading.Event()\n"
@@ -157,8 +162,7 @@ def test_one_thread_comparison_pins_the_process_to_one_cpu():
             "tasks = [os.sched_getaffinity(int(x)) for x in os.listdir('/proc/self/task')]\n"
             "ev.set(); t.join()\n"
             "print(len(before), sorted({len(a) for a in tasks}), len(late[0]))\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    proc = _python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
     # every thread (the one started before the call included) and a later one: one CPU
     assert proc.stdout.split(" ", 1)[1].strip() == "[1] 1", proc.stdout

@@ -401,10 +401,14 @@ class ResultStore:
         """``{commit: [cell ids]}`` of the finished cells of ``sweep`` (default: the stored
         one): the code that computed each, ``"unrecorded"`` for cells stored before their
         records named it, ``"no checkout"`` for cells computed outside a git checkout."""
+        sweep = sweep or self.sweep()
         out = {}
-        for cid in sorted(self.finished(sweep)):
-            commit = self.record(cid).get("commit", "unrecorded") or "no checkout"
-            out.setdefault(commit, []).append(cid)
+        # each record read (and its tables hashed) once: finished() then record() read twice
+        for cid in sorted({cell_id(sweep.experiment, c) for c in sweep.cells()}):
+            record = self._record(cid)[0]
+            if record is not None:
+                commit = record.get("commit", "unrecorded") or "no checkout"
+                out.setdefault(commit, []).append(cid)
         return out
 
     def load_tables(self, sweep: SweepConfig | None = None) -> dict:
