@@ -49,6 +49,29 @@ def test_a_half_written_seed_is_never_read(script, tmp_path):
     assert sorted(out["seed"].unique()) == [0, 1] and len(out) == 2 * len(out[out["seed"] == 0])
     with pytest.raises(ValueError, match="task=None"):
         script.run(seeds=1, store=store, task=object(), **TINY)
+
+
+def test_a_data_set_run_resumes_and_keys_on_the_data(script, tmp_path, monkeypatch):
+    """data_limit's seeds (an EmpiricalTask) are kept too: a second run reads them back bit
+    for bit without running the limit, and other rows or labels are other settings."""
+    import numpy as np
+
+    from meanfield.tasks import EmpiricalTask
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 4))
+    task = EmpiricalTask(X, np.sign(X[:, 0]), "erf")
+    kw = {**TINY, "alphas": ()}
+    store = tmp_path / "seeds"
+    whole = script.run(seeds=1, store=store, task=task, **kw)
+    monkeypatch.setattr(script, "run_limit", lambda *a, **k: pytest.fail("ran the limit"))
+    again = script.run(seeds=1, store=store, task=task, **kw)
+    pd.testing.assert_frame_equal(again, whole, check_exact=True)
+    assert len(list(store.iterdir())) == 1
+    flipped = EmpiricalTask(X, -np.sign(X[:, 0]), "erf")
+    with pytest.raises(pytest.fail.Exception, match="ran the limit"):
+        script.run(seeds=1, store=store, task=flipped, **kw)
+    assert len(list(store.iterdir())) == 2
 def test_a_numpy_seed_count_is_a_count(script):
     """run(seeds=np.int64(1)) raised "'numpy.int64' object is not iterable"."""
     import numpy as np

@@ -56,8 +56,10 @@ shirt, 12000 images, d = 784; Debian's ``dataset-fashion-mnist``), N = 250
 thread, more than half of it the straight line's barrier).  Without the data
 set the script says how to install it and exits 2.
 
-Writes validation/out/data_limit{,_quick}.{csv,json,png,pdf}; the stability
-cells (resumable) under validation/out/data_limit{,_quick}_cells/ and their
+Writes validation/out/data_limit{,_quick}.{csv,json,png,pdf}; each finished
+seed's rows under validation/out/data_limit{,_quick}_seeds/ (a stopped run
+resumes at the first seed missing, the data set's SHA-256 in the key); the
+stability cells (resumable) under validation/out/data_limit{,_quick}_cells/ and their
 tables and figures under validation/out/data_limit{,_quick}_stability/.
 """
 
@@ -246,7 +248,7 @@ def main(argv=None):
             return 2
     t0 = time.time()
     df = svl.run(list(s["Ns"]), s["seeds"], s["M"], "erf", task=task, alphas=(),
-                 progress=not args.quiet)
+                 progress=not args.quiet, store=OUT / f"{stem}_seeds")
     fits = svl.fit_all(df, alpha_sweep=False)
     OUT.mkdir(exist_ok=True)
     df.to_csv(OUT / f"{stem}.csv", index=False)

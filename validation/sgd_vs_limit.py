@@ -68,7 +68,7 @@ from meanfield.analysis import loglog_fit
 from meanfield.analysis.claims import claim_row, control_row, verdict
 from meanfield.plotting import rate_plot, save_figure
 from meanfield.stepping import TwoLayerRun
-from meanfield.tasks import teacher_student
+from meanfield.tasks import EmpiricalTask, teacher_student
 from meanfield.twolayer import InitialLaw, coupling_distances, run_limit, run_sgd
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -127,6 +127,19 @@ def _seed_store(store, settings):
     return folder
 
 
+def _data_key(task):
+    """What names a data set's task in the store's settings: the SHA-256 of its rows and
+    labels (float64 bytes, as the run sees them), its activation and where its sums run
+    (the device's rounding is not the CPU's).  Only an :class:`EmpiricalTask` has one."""
+    if not isinstance(task, EmpiricalTask):
+        raise ValueError("store keeps the seeds of the teacher-student task (task=None) "
+                         f"or of a data set's EmpiricalTask, not of {type(task).__name__}")
+    digest = hashlib.sha256(task.X.tobytes())
+    digest.update(task.y.tobytes())
+    return {"sha256": digest.hexdigest(), "activation": str(task.activation),
+            "sums": task.sums_device}
+
+
 def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=None,
         alphas=ALPHAS, store=None):
     """One row per (seed, N, arm).  Arms: ``main`` (alpha = 1/N), ``fixed-alpha`` (the
@@ -138,13 +151,13 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     they were.  ``task``: another data law (``d`` is then the task's; ``activation`` only
     labels the rows); ``seeds``: a count (seeds 0 ... seeds - 1) or the seeds themselves;
     ``alphas``: the sweep's steps (none: no sweep); ``store``: a folder
-    that keeps each finished seed's rows (under a hash of the settings) and gives them back
-    instead of running the seed again."""
+    that keeps each finished seed's rows (under a hash of the settings, a data set's task
+    named by :func:`_data_key`) and gives them back instead of running the seed again."""
+    settings = {"Ns": list(Ns), "M": M, "activation": activation, "d": d, "T": T, "h": h,
+                "alphas": list(alphas), "control_alpha": CONTROL_ALPHA}
     if store is not None and task is not None:
-        raise ValueError("store keeps the seeds of the teacher-student task (task=None)")
-    keep = _seed_store(store, {"Ns": list(Ns), "M": M, "activation": activation, "d": d,
-                               "T": T, "h": h, "alphas": list(alphas),
-                               "control_alpha": CONTROL_ALPHA})
+        settings["data"] = _data_key(task)
+    keep = _seed_store(store, settings)
     commit = _commit()
     if task is None:
         task = teacher_student(d, activation, width=4)

@@ -137,6 +137,13 @@ class EmpiricalTask:
         self.ey2 = float(self.y @ self.y) / self.n
         self._device_sums = None
 
+    @property
+    def sums_device(self) -> str:
+        """Where the field's sums run: ``"cpu"`` (numba and BLAS), or the torch device of
+        the sums :meth:`with_residual_sums` installed (its rounding is not the CPU's)."""
+        s = self._device_sums
+        return "cpu" if s is None else str(getattr(s, "device", type(s).__name__))
+
     def with_residual_sums(self, sums):
         """A copy whose field sums (Psi, its gradient and V) go through ``sums``, a
         callable ``(W, a_ref, W_ref, prefix, grad) -> (S, G)`` with the contract of
