@@ -100,10 +100,16 @@ def test_failed_cell_is_retried_recorded_and_resumed(tmp_path, monkeypatch, refe
     assert (rep.done, rep.failed) == (3, 1) and calls.count((640, 1)) == 2  # retried once
     fails = ResultStore(tmp_path).failures()
     assert len(fails) == 1 and "simulated crash" in fails["error"].iloc[0]
+    assert len(list((tmp_path / "failed").glob("*.json"))) == 1
     monkeypatch.setitem(EXPERIMENTS, "stability", exp)
     rep = run_sweep(parse_config(SMALL), tmp_path, workers=1, progress=False)
     assert (rep.done, rep.skipped, rep.failed) == (1, 3, 0)
     assert ResultStore(tmp_path).failures().empty
+    # no empty failed/ left to suggest a failure, after the rerun or in a clean run
+    assert not (tmp_path / "failed").exists()
+    clean = tmp_path / "clean"
+    run_sweep(parse_config(SMALL), clean, workers=1, progress=False)
+    assert not (clean / "failed").exists()
     _same(load_tables(tmp_path), reference)
 
 

@@ -11,7 +11,8 @@ Layout::
                                  the code (:func:`cell_commits`), timing, and
                                  for each table its file, SHA-256 and column dtypes;
                                  written last
-    FOLDER/failed/<id>.json      a cell that failed twice: settings and error
+    FOLDER/failed/<id>.json      a cell that failed twice: settings and error (the
+                                 folder exists only while it holds one)
     FOLDER/failed/<id>.csv       what it computed before it failed, when its error
                                  carries that (a diverging run's snapshots)
     FOLDER/.lock                 the PID of the process writing to the folder
@@ -311,7 +312,6 @@ class ResultStore:
                 f"or resume, grow a sweep's grid (same experiment and fixed settings, every "
                 f"old grid value kept), or write to a new folder")
         self.cells_dir.mkdir(parents=True, exist_ok=True)
-        self.failed_dir.mkdir(exist_ok=True)
         if old != new:
             # cells are named by their settings, so a grown grid keeps every finished one
             _atomic_write(path, json.dumps(new, indent=2).encode())
@@ -375,11 +375,16 @@ class ResultStore:
                 (self.failed_dir / stale).unlink()
             except FileNotFoundError:
                 pass
+        # failed/ exists only while it holds a failure: an empty one read as "something
+        # failed here" to a user looking at the folder
+        with contextlib.suppress(OSError):
+            self.failed_dir.rmdir()
 
     def write_failure(self, experiment, cell, error: str, partial: pd.DataFrame | None = None):
         """Record a failed cell: its settings and error, and ``partial``, what it computed
         before it failed (``failed/<id>.csv``), when there is any."""
         cid = cell_id(experiment, cell)
+        self.failed_dir.mkdir(parents=True, exist_ok=True)
         if partial is not None:
             _atomic_write(self.failed_dir / f"{cid}.csv", partial.to_csv(index=False))
         _atomic_write(self.failed_dir / f"{cid}.json", json.dumps(
