@@ -535,3 +535,23 @@ def test_figures_saved_as_pngs(tmp_path, coupled):
         paths = plotting.save_figure(fig, tmp_path / name)
         assert all(p.stat().st_size > 0 for p in paths)
     plotting.save_figure(plotting.risk_curves(coupled), tmp_path / "risk")
+
+
+def test_stability_figures_typeset_their_symbols():
+    """eps_D, eps_C and |A| in the stability figures' labels, legends and titles are
+    mathtext ($\\varepsilon_D$, $|A|^{-1/2}$), not spelled out as eps_D or |A|^(-1/2)."""
+    import re
+
+    for make in (fig_dropout_vs_n, fig_dropout_vs_size, fig_connectivity_vs_n,
+                 fig_path_profile, fig_multilayer_rates):
+        fig, _ = make()
+        try:
+            _drawn(fig)
+            words = [t.get_text() for t in _texts(fig)]
+            plain = [re.sub(r"\$[^$]*\$", "", w) for w in words]
+            assert not any("eps_" in w or "|A|" in w or "^(" in w for w in plain), \
+                (make.__name__, words)
+            assert any(r"\varepsilon" in w for w in words) or make is fig_path_profile, \
+                (make.__name__, words)
+        finally:
+            plt.close(fig)

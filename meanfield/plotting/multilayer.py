@@ -31,20 +31,20 @@ def multilayer_rates(tables, ax=None):
         fit = None
         if len(means) > 1 and (means > 0).all():
             fit = loglog_fit(g["N"], g["eps_D"], on="auto")
-        rate_plot(g["N"], g["eps_D"], fit, ax=ax, ylabel="eps",
-                  label=f"eps_D, d = {d}" + ("" if fit else " (no fit)"))
+        rate_plot(g["N"], g["eps_D"], fit, ax=ax, ylabel=r"$\varepsilon_D$, $\varepsilon_C$",
+                  label=rf"$\varepsilon_D$, $d = {d}$" + ("" if fit else " (no fit)"))
     for i, (d, g) in enumerate(pairs.groupby("d")):
         m = g.groupby("N")["eps_C"].mean()
         if len(m) > 1 and (m > 0).all():
             fit = loglog_fit(g["N"], g["eps_C"].clip(lower=0), on="means")
             ax.loglog(m.index, m.values, "s--", ms=5,
-                      label=f"eps_C, d = {d}: slope {fit.slope:+.2f} "
+                      label=rf"$\varepsilon_C$, $d = {d}$: slope {fit.slope:+.2f} "
                             f"[{fit.ci_low:+.2f}, {fit.ci_high:+.2f}]")
         else:
             pos = m[m > 0]
             zero = ", ".join(str(n) for n in m[m <= 0].index)
             ax.loglog(pos.index, pos.values, "s", ms=5, mfc="none",
-                      label=f"eps_C, d = {d} (0 at N = {zero})")
+                      label=rf"$\varepsilon_C$, $d = {d}$ (0 at N = {zero})")
     _label_widths(ax, per_net["N"])
     _title(ax, "multilayer: dropout of half of each layer, and the path barrier",
            tables["dropout"])

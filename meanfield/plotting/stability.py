@@ -36,7 +36,7 @@ def dropout_vs_n(per_network, fits, ax=None, d=None):
     fig, ax = _new(ax)
     for t, g in per_network.groupby("t"):
         rate_plot(g["N"], g["eps_D"], fits[f"eps_D t={t:g}"], ax=ax, label=f"t = {t:g}",
-                  ylabel="eps_D = |L_N - L_N/2|")
+                  ylabel=r"$\varepsilon_D = |L_N - L_{N/2}|$")
     _title(ax, "dropout of half of the neurons", per_network, d=d)
     _legend_outside(ax)
     return fig
@@ -65,17 +65,18 @@ def dropout_vs_size(per_network, ax=None, d=None):
     ref = per_network.groupby("size")["eps_D"].mean()
     ref = ref[ref > 0]
     if len(ref):
-        ax.plot(sizes, ref.iloc[0] * np.sqrt(ref.index[0] / sizes), "k:", label="|A|^(-1/2)")
+        ax.plot(sizes, ref.iloc[0] * np.sqrt(ref.index[0] / sizes), "k:",
+                label=r"$\propto |A|^{-1/2}$")
     if all(a == N for N, a in zeros):
-        said = "eps_D = 0 at |A| = N (nothing dropped), on the axis"
+        said = r"$\varepsilon_D = 0$ at $|A| = N$ (nothing dropped), on the axis"
     else:
-        said = "eps_D = 0 at (N, |A|) = " + ", ".join(f"({N}, {a})" for N, a in zeros)
+        said = r"$\varepsilon_D = 0$ at $(N, |A|)$ = " + ", ".join(f"({N}, {a})" for N, a in zeros)
     _clip_notes(ax, clipped, zeros, said)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("|A|")
-    ax.set_ylabel("eps_D")
-    _title(ax, "dropout of |A| neurons (mean, seed sd)", per_network, d=d)
+    ax.set_xlabel(r"$|A|$")
+    ax.set_ylabel(r"$\varepsilon_D$")
+    _title(ax, r"dropout of $|A|$ neurons (mean, seed sd)", per_network, d=d)
     _label_widths(ax, sizes)
     _legend_outside(ax)
     return fig
@@ -87,8 +88,9 @@ def connectivity_vs_n(per_pair, fits, bound=None, ax=None, d=None):
     ``bound``, if given, is ``(N_grid, values)`` of a fitted bound shape drawn dashed.
     """
     fig, ax = _new(ax)
-    names = {"eps_C": "eps_C (seven-segment path)",
-             "eps_C_debiased": "eps_C, dropout bias removed", "barrier_straight": "straight line",
+    names = {"eps_C": r"$\varepsilon_C$ (seven-segment path)",
+             "eps_C_debiased": r"$\varepsilon_C$, dropout bias removed",
+             "barrier_straight": "straight line",
              "barrier_aligned": "aligned straight line"}
     for col, label in names.items():
         if col not in per_pair:
@@ -132,7 +134,7 @@ def _profile(ax, curve, vertices, labels, others=(), eps_D=None):
     ends = max(vl[0], vl[-1])
     ax.axhline(ends, color="gray", lw=0.8, ls=":")
     if eps_D is not None:
-        ax.axhline(ends + eps_D, color="C3", ls="--", label="max(L) + eps_D")
+        ax.axhline(ends + eps_D, color="C3", ls="--", label=r"$\max(L) + \varepsilon_D$")
     ax.set_xlabel("position along the path")
     ax.set_ylabel("population risk")
     _finish_axes(ax)
@@ -249,14 +251,14 @@ def dimension_ratios(rows, note=None, ax=None):
         ax.plot([i - 0.3, i + 0.3], [r["shape"]] * 2, "--", color=f"C{i}",
                 label=f"bound shape: {r['shape_label']}")
         values += [lo, hi, r["shape"]]
-    ax.axhline(1.0, color="gray", lw=0.8, ls=":", label="ratio 1: does not grow with d")
+    ax.axhline(1.0, color="gray", lw=0.8, ls=":", label=r"ratio 1: does not grow with $d$")
     if note:
         _note(ax, note)
     ax.set_yscale("log")
     ax.set_ylim(min(values) / 1.5, max(values) * 1.5)
     ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
     ax.set_xticks(range(len(rows)), [r["label"].split(":")[0] for r in rows], fontsize=7)
-    ax.set_ylabel("eps_D(d_max) / eps_D(d_min)")
+    ax.set_ylabel(r"$\varepsilon_D(d_{\max}) / \varepsilon_D(d_{\min})$")
     ax.set_title("dropout stability against the input dimension", fontsize=8)
     _finish_axes(ax)
     _legend_outside(ax)
