@@ -138,3 +138,21 @@ def test_the_script_runs_on_a_users_npz_under_its_own_name(script, tmp_path, mon
     capsys.readouterr()
     assert script.main(["--quick", "--quiet", "--task", str(tmp_path / "nope.npz")]) == 2
     assert capsys.readouterr().err.strip().endswith("nope.npz is not a file")
+
+
+def test_stability_only_runs_no_limit(script, tmp_path, monkeypatch):
+    """--stability-only: the dropout and connectivity rows alone, the limit never run, and
+    the result says which part ran (no limit design in it)."""
+    import json
+
+    monkeypatch.setattr(script, "OUT", tmp_path)
+    monkeypatch.setattr(script, "save_stability", lambda res, out: None)
+    monkeypatch.setattr(script, "QUICK", dict(spec="digits:0,1", Ns=(16, 32), M=40, seeds=3,
+                                              stability=dict(Ns=(24, 48), seeds=2)))
+    monkeypatch.setattr(script.svl, "run", lambda *a, **k: pytest.fail("ran the limit"))
+    script.main(["--quick", "--quiet", "--stability-only"])
+    report = json.loads((tmp_path / "data_limit_quick.json").read_text())
+    assert [c["id"] for c in report["claims"]] == ["data_limit/dropout[digits:0,1]",
+                                                   "data_limit/connectivity[digits:0,1]"]
+    assert report["parts"] == ["stability"] and "M" not in report and "h" not in report
+    assert not (tmp_path / "data_limit_quick.csv").exists()

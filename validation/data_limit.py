@@ -56,6 +56,9 @@ shirt, 12000 images, d = 784; Debian's ``dataset-fashion-mnist``), N = 250
 thread, more than half of it the straight line's barrier).  Without the data
 set the script says how to install it and exits 2.
 
+``--stability-only`` runs the dropout and connectivity rows alone (SGD nets,
+no limit); the result's ``parts`` says which experiments ran.
+
 Writes validation/out/data_limit{,_quick}.{csv,json,png,pdf}; each finished
 seed's rows under validation/out/data_limit{,_quick}_seeds/ (a stopped run
 resumes at the first seed missing, the data set's SHA-256 in the key); the
@@ -194,6 +197,13 @@ def _claims(fits, data, png):
     return rows
 
 
+def svl_h():
+    """The limit's RK4 step of the SGD-vs-limit rows (``sgd_vs_limit.run``'s default)."""
+    import inspect
+
+    return inspect.signature(svl.run).parameters["h"].default
+
+
 def result_stem(quick, task=None, data_sha256=None):
     """The name of the results of a run on ``task`` (None: the mode's data set):
     ``data_limit[_quick]`` and, for another task, ``_`` and its
@@ -217,6 +227,11 @@ def main(argv=None):
                         "cuda, cuda:K): the default run's 40 field evaluations per seed of "
                         "8750 particles on 12000 images take about an hour per seed on a CPU "
                         "core (default: the numba/BLAS sums)")
+    p.add_argument("--stability-only", action="store_true",
+                   help="only the dropout and connectivity rows (SGD nets, no limit): the "
+                        "SGD-vs-limit rows of the default run need the limit at a step that "
+                        "resolves it on Fashion-MNIST, a GPU job (docs/validation.md, 'The "
+                        "limit's step on real data')")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     s = dict(QUICK if args.quick else FULL)
@@ -247,6 +262,12 @@ def main(argv=None):
             print(f"data_limit: --device {args.device}: {exc}", file=sys.stderr)
             return 2
     t0 = time.time()
+    if args.stability_only:
+        claims, stab = run_stability_rows(s["spec"], int(task.d), s["stability"], stem,
+                                          not args.quiet, sha)
+        stab["seconds"] = time.time() - t0
+        return _finish(claims, args, s, task, sha, stem, t0, fits={}, stab=stab,
+                       parts=["stability"])
     df = svl.run(list(s["Ns"]), s["seeds"], s["M"], "erf", task=task, alphas=(),
                  progress=not args.quiet, store=OUT / f"{stem}_seeds")
     fits = svl.fit_all(df, alpha_sweep=False)
@@ -269,13 +290,23 @@ def main(argv=None):
                                            not args.quiet, sha)
     stab["seconds"] = time.time() - t1
     claims += stab_claims
+    return _finish(claims, args, s, task, sha, stem, t0, fits=fits, stab=stab,
+                   parts=["limit", "stability"])
+
+
+def _finish(claims, args, s, task, sha, stem, t0, fits, stab, parts):
+    """Write the result JSON (``parts``: which of the two experiments ran), print each row
+    and its controls; the exit status."""
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok, "quick": args.quick, "data": s["spec"],
-              "data_sha256": sha, "device": args.device,
-              "n": int(task.n), "d": int(task.d), "Ns": list(s["Ns"]), "M": s["M"],
-              "seeds": s["seeds"],
+              "data_sha256": sha, "device": args.device, "parts": parts,
+              "n": int(task.n), "d": int(task.d),
+              # the limit part's design, only where it ran
+              **({"Ns": list(s["Ns"]), "M": s["M"], "seeds": s["seeds"], "h": svl_h()}
+                 if "limit" in parts else {}),
               "fits": {k: [f.slope, f.ci_low, f.ci_high] for k, f in fits.items()},
               "stability": stab, "seconds": time.time() - t0}
+    OUT.mkdir(exist_ok=True)
     (OUT / f"{stem}.json").write_text(json.dumps(report, indent=2, default=float))
     for c in claims:
         res = "PASS" if c["pass"] else "FAIL"
