@@ -123,6 +123,10 @@ def test_the_script_runs_on_a_users_npz_under_its_own_name(script, tmp_path, mon
     stem = f"data_limit_quick_my-{sha[:8]}"
     report = json.loads((tmp_path / f"{stem}.json").read_text())
     assert report["data"] == spec and report["data_sha256"] == sha and report["d"] == 5
+    # the limit's step by the step rule, and its checks, in the result
+    assert report["parts"] == ["limit", "stability"]
+    last = report["step_checks"][-1]
+    assert last["h"] == report["h"] and last["risk_change"] <= 1e-3 and last["move"] <= 1e-2
     assert {c["id"] for c in report["claims"]} == {
         f"data_limit/{k}[{spec}]" for k in ("risk", "coupling", "dropout", "connectivity")}
     assert (tmp_path / f"{stem}_cells" / f"my-{sha[:8]}").is_dir()

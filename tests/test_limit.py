@@ -117,3 +117,30 @@ def test_a_stage_that_leaves_the_finite_range_is_a_divergence():
     lim = ParticleLimit((np.ones(2), np.ones((2, 3))), task, h=0.1)
     with pytest.raises(DivergenceError):
         lim.field(0.0, (np.array([np.nan, 1.0]), np.ones((2, 3))))
+
+
+def test_resolved_step_halves_until_the_limit_is_resolved():
+    """On inputs like standardised pixels (|x|^2 = d = 64, one direction carrying most of
+    it) h = 0.1 is far too coarse: the step rule halves it, each check is the difference of
+    two direct runs, the last within the tolerances and the first not; no resolved step in
+    reach is an error."""
+    from meanfield.tasks import EmpiricalTask
+    from meanfield.twolayer import resolved_step
+
+    rng = np.random.default_rng(0)
+    X = 0.9 * rng.standard_normal((100, 1)) + 0.45 * rng.standard_normal((100, 64))
+    task = EmpiricalTask(X, np.sign(X[:, 0] + X[:, 1]), "erf")
+    law = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
+    ref, tag = law.sample(60, 64, rng), law.sample(10, 64, rng)
+    times = np.linspace(0.0, 0.4, 5)
+    h, checks = resolved_step(ref, task, times, tag, h=0.1, risk_tol=1e-3, move_tol=1e-2)
+    assert h < 0.1 and [c["h"] for c in checks] == [0.1 / 2 ** k for k in range(len(checks))]
+    assert checks[0]["risk_change"] > 1e-3 or checks[0]["move"] > 1e-2
+    assert checks[-1]["risk_change"] <= 1e-3 and checks[-1]["move"] <= 1e-2
+    a = run_limit(ref, task, times, tag, h=h, method="rk4", progress=False)
+    b = run_limit(ref, task, times, tag, h=h / 2, method="rk4", progress=False)
+    assert checks[-1]["risk_change"] == np.abs(a.risk - b.risk).max()
+    assert checks[-1]["move"] == pytest.approx(
+        np.sqrt((a.a - b.a) ** 2 + ((a.W - b.W) ** 2).sum(-1)).max(), rel=1e-12)
+    with pytest.raises(ValueError, match="not resolved down to h = 0.05"):
+        resolved_step(ref, task, times, tag, h=0.1, max_halvings=1)

@@ -84,6 +84,7 @@ from meanfield.plotting import plt, rate_plot, save_figure
 from meanfield.tasks import DataError, data_law, file_sha256
 from meanfield.tasks.data_specs import task_slug
 from meanfield.tasks.datasets import DatasetNotFoundError
+from meanfield.twolayer import resolved_step
 from meanfield.twolayer.experiment import StabilityConfig
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -197,13 +198,6 @@ def _claims(fits, data, png):
     return rows
 
 
-def svl_h():
-    """The limit's RK4 step of the SGD-vs-limit rows (``sgd_vs_limit.run``'s default)."""
-    import inspect
-
-    return inspect.signature(svl.run).parameters["h"].default
-
-
 def result_stem(quick, task=None, data_sha256=None):
     """The name of the results of a run on ``task`` (None: the mode's data set):
     ``data_limit[_quick]`` and, for another task, ``_`` and its
@@ -268,7 +262,12 @@ def main(argv=None):
         stab["seconds"] = time.time() - t0
         return _finish(claims, args, s, task, sha, stem, t0, fits={}, stab=stab,
                        parts=["stability"])
-    df = svl.run(list(s["Ns"]), s["seeds"], s["M"], "erf", task=task, alphas=(),
+    h, checks = limit_step(task, s["Ns"], s["M"])
+    if not args.quiet:
+        print(f"the limit's step: h = {h:g} (" + "; ".join(
+            f"h = {c['h']:g} against h / 2: |dR| <= {c['risk_change']:.1e}, move "
+            f"{c['move']:.1e}" for c in checks) + ")", flush=True)
+    df = svl.run(list(s["Ns"]), s["seeds"], s["M"], "erf", task=task, alphas=(), h=h,
                  progress=not args.quiet, store=OUT / f"{stem}_seeds")
     fits = svl.fit_all(df, alpha_sweep=False)
     OUT.mkdir(exist_ok=True)
@@ -290,8 +289,20 @@ def main(argv=None):
                                            not args.quiet, sha)
     stab["seconds"] = time.time() - t1
     claims += stab_claims
+    s["h"], s["step_checks"] = h, checks
     return _finish(claims, args, s, task, sha, stem, t0, fits=fits, stab=stab,
                    parts=["limit", "stability"])
+
+
+def limit_step(task, Ns, M):
+    """The limit's RK4 step by the rule of docs/validation.md ("The limit's step on real
+    data"): halved from 0.1 until one more halving changes R(rho_t) at every snapshot by
+    at most 1e-3 and moves no tagged particle by more than 1e-2, on seed 0's reference
+    population (M particles) with the largest N's initial weights tagged.
+    ``(h, checks)``: see :func:`meanfield.twolayer.resolved_step`."""
+    ref, starts, _ = svl.seed_draws(0, list(Ns), M, task.d)
+    times = np.linspace(0.0, 1.0, 11)  # sgd_vs_limit.run's snapshots at T = 1
+    return resolved_step(ref, task, times, starts[-1], h=0.1, risk_tol=1e-3, move_tol=1e-2)
 
 
 def _finish(claims, args, s, task, sha, stem, t0, fits, stab, parts):
@@ -302,8 +313,8 @@ def _finish(claims, args, s, task, sha, stem, t0, fits, stab, parts):
               "data_sha256": sha, "device": args.device, "parts": parts,
               "n": int(task.n), "d": int(task.d),
               # the limit part's design, only where it ran
-              **({"Ns": list(s["Ns"]), "M": s["M"], "seeds": s["seeds"], "h": svl_h()}
-                 if "limit" in parts else {}),
+              **({"Ns": list(s["Ns"]), "M": s["M"], "seeds": s["seeds"], "h": s["h"],
+                  "step_checks": s["step_checks"]} if "limit" in parts else {}),
               "fits": {k: [f.slope, f.ci_low, f.ci_high] for k, f in fits.items()},
               "stability": stab, "seconds": time.time() - t0}
     OUT.mkdir(exist_ok=True)

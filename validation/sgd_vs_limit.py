@@ -140,6 +140,20 @@ def _data_key(task):
             "sums": task.sums_device}
 
 
+#: The initial law of every arm: a bounded law of a, as assumption (A4) asks (|a_i^0| <= sqrt 3)
+INIT = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
+
+
+def seed_draws(seed, Ns, M, d):
+    """Seed ``seed``'s reference population ``(a_ref, W_ref)`` (M particles), the initial
+    weights of its SGD runs (one per N), and the generators (the SGD runs' data streams
+    are ``gens[2 + 2 i]``)."""
+    gens = [np.random.default_rng(c)
+            for c in np.random.SeedSequence([seed, 20]).spawn(1 + 2 * len(Ns))]
+    ref = INIT.sample(M, d, gens[0])
+    return ref, [INIT.sample(N, d, gens[1 + 2 * i]) for i, N in enumerate(Ns)], gens
+
+
 def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=None,
         alphas=ALPHAS, store=None):
     """One row per (seed, N, arm).  Arms: ``main`` (alpha = 1/N), ``fixed-alpha`` (the
@@ -162,8 +176,6 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     if task is None:
         task = teacher_student(d, activation, width=4)
     d = task.d
-    # a bounded law of a, as assumption (A4) asks (|a_i^0| <= sqrt 3)
-    init = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
     times = np.linspace(0.0, T, 11)
     rows = []
     for seed in (range(seeds) if isinstance(seeds, numbers.Integral) else seeds):
@@ -172,12 +184,9 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
             rows += json.loads(kept.read_text())  # JSON floats read back to the bit
             continue
         first = len(rows)
-        children = np.random.SeedSequence([seed, 20]).spawn(1 + 2 * len(Ns))
-        gens = [np.random.default_rng(c) for c in children]
+        (a_ref, W_ref), starts, gens = seed_draws(seed, Ns, M, d)
         extra = [np.random.default_rng(c) for c in
                  np.random.SeedSequence([seed, 21]).spawn(len(Ns) + len(alphas))]
-        a_ref, W_ref = init.sample(M, d, gens[0])
-        starts = [init.sample(N, d, gens[1 + 2 * i]) for i, N in enumerate(Ns)]
         sgds = [run_sgd((a0, W0), task, 1.0 / N, times, rng=gens[2 + 2 * i], progress=progress)
                 for i, (N, (a0, W0)) in enumerate(zip(Ns, starts))]
         lim = run_limit((a_ref, W_ref), task, times, (np.concatenate([s[0] for s in starts]),

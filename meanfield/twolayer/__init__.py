@@ -13,12 +13,12 @@ from .coupling import measure  # noqa: F401 - deprecated name, kept for one rele
 from .dropout import TwoLayerNet, dropout_gap, dropout_loss, population_risk
 from .dropout import random_subset  # noqa: F401 - deprecated name, kept for one release
 from .init import InitialLaw
-from .limit import ParticleLimit, run_limit
+from .limit import ParticleLimit, resolved_step, run_limit
 from .paths import PopulationRisk, seven_segment_path, seven_segment_vertices
 from .sgd import SGD  # noqa: F401 - deprecated form of TwoLayerSGD, kept for one release
 from .sgd import TwoLayerSGD, run_sgd
 
 __all__ = ["CoupledResult", "InitialLaw", "ParticleLimit", "PopulationRisk", "TwoLayerNet",
            "TwoLayerSGD", "coupling_distances", "dropout_gap", "dropout_loss", "population_risk",
-           "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
+           "resolved_step", "run_coupled", "run_limit", "run_sgd", "seven_segment_path",
            "seven_segment_vertices"]
