@@ -8,12 +8,12 @@ References
    ICML 2020: eqs. (3.1)-(3.4), Theorem 1.
 """
 
-from .coupling import CoupledResult, coupling_distances, run_coupled
+from .coupling import CoupledResult, coupling_distances, resolved_step, run_coupled
 from .coupling import measure  # noqa: F401 - deprecated name, kept for one release
 from .dropout import TwoLayerNet, dropout_gap, dropout_loss, population_risk
 from .dropout import random_subset  # noqa: F401 - deprecated name, kept for one release
 from .init import InitialLaw
-from .limit import ParticleLimit, resolved_step, run_limit
+from .limit import ParticleLimit, run_limit
 from .paths import PopulationRisk, seven_segment_path, seven_segment_vertices
 from .sgd import SGD  # noqa: F401 - deprecated form of TwoLayerSGD, kept for one release
 from .sgd import TwoLayerSGD, run_sgd

@@ -136,6 +136,65 @@ def coupling_distances(sgd: TwoLayerRun, limit: TwoLayerRun, *, w2="auto", seed=
     return dist.max(axis=1), dist.mean(axis=1), np.abs(sgd.risk - limit.risk), w2v, exact
 
 
+def resolved_step(net, task, times, tagged, h=0.1, risk_tol=1e-3, move_tol=1e-2,
+                  max_halvings=8, **kwargs):
+    r"""The RK4 step at which the particle limit is resolved, by step halving.
+
+    Runs :func:`run_limit` at ``h``, ``h / 2``, ... and returns the first step whose
+    half changes :math:`R(\rho_t)` at every snapshot by at most ``risk_tol`` and moves
+    no tagged particle (``(a, w)`` in the Euclidean norm, at any snapshot) by more
+    than ``move_tol``.  A step fit for one data law can be far too coarse for another:
+    standardised pixels have :math:`|x|^2 = d`, so the field's fast modes scale
+    with d.
+
+    Parameters
+    ----------
+    net, task, times, tagged
+        As in :func:`run_limit` (``tagged`` required: the coupling's particles).
+    h : float
+        The first step tried.
+    risk_tol, move_tol : float
+        The tolerances above.
+    max_halvings : int
+        Halvings tried before giving up.
+    **kwargs
+        Further arguments of :func:`run_limit` (``progress`` is off).
+
+    Returns
+    -------
+    h : float
+        The step.
+    checks : list of dict
+        One per comparison: ``h``, ``risk_change`` and ``move`` against ``h / 2``.
+
+    Raises
+    ------
+    ValueError
+        When no step down to ``h / 2**max_halvings`` is resolved (the checks are in
+        the message).
+
+    References
+    ----------
+    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
+    neural networks", PNAS 2018, eqs. (12)-(13) (the dynamics integrated).
+    """
+    kwargs = {"method": "rk4", **kwargs, "progress": False}
+    prev = run_limit(net, task, times, tagged, h=h, **kwargs)
+    checks = []
+    for _ in range(max_halvings):
+        half = run_limit(net, task, times, tagged, h=h / 2, **kwargs)
+        # the two runs coupled like SGD and its limit: per snapshot, the largest move of
+        # a tagged particle and the change of R(rho_t)
+        move, _, risk_change, _, _ = coupling_distances(prev, half, w2="none")
+        checks.append({"h": h, "risk_change": float(risk_change.max()),
+                       "move": float(move.max())})
+        if checks[-1]["risk_change"] <= risk_tol and checks[-1]["move"] <= move_tol:
+            return h, checks
+        h, prev = h / 2, half
+    raise ValueError(f"the limit is not resolved down to h = {h:g} (risk_tol = {risk_tol:g}, "
+                     f"move_tol = {move_tol:g}): {checks}")
+
+
 def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05, method="rk4",
                 batch_size=1, schedule=None, train_a=True, seed=0, w2="auto", progress=True):
     r"""Run SGD with N neurons and its coupled ideal particles to time T.

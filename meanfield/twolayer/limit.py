@@ -253,63 +253,6 @@ def run_limit(*args, progress=True, **kwargs):
                     chunk_steps=1)
 
 
-def resolved_step(net, task, times, tagged, h=0.1, risk_tol=1e-3, move_tol=1e-2,
-                  max_halvings=8, **kwargs):
-    r"""The RK4 step at which the particle limit is resolved, by step halving.
-
-    Runs :func:`run_limit` at ``h``, ``h / 2``, ... and returns the first step whose
-    half changes :math:`R(\rho_t)` at every snapshot by at most ``risk_tol`` and moves
-    no tagged particle (``(a, w)`` in the Euclidean norm, at any snapshot) by more
-    than ``move_tol``.  A step fit for one data law can be far too coarse for another:
-    standardised pixels have :math:`|x|^2 = d`, so the field's fast modes scale
-    with d.
-
-    Parameters
-    ----------
-    net, task, times, tagged
-        As in :func:`run_limit` (``tagged`` required: the coupling's particles).
-    h : float
-        The first step tried.
-    risk_tol, move_tol : float
-        The tolerances above.
-    max_halvings : int
-        Halvings tried before giving up.
-    **kwargs
-        Further arguments of :func:`run_limit` (``progress`` is off).
-
-    Returns
-    -------
-    h : float
-        The step.
-    checks : list of dict
-        One per comparison: ``h``, ``risk_change`` and ``move`` against ``h / 2``.
-
-    Raises
-    ------
-    ValueError
-        When no step down to ``h / 2**max_halvings`` is resolved (the checks are in
-        the message).
-
-    References
-    ----------
-    Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
-    neural networks", PNAS 2018, eqs. (12)-(13) (the dynamics integrated).
-    """
-    kwargs = {"method": "rk4", **kwargs, "progress": False}
-    prev = run_limit(net, task, times, tagged, h=h, **kwargs)
-    checks = []
-    for _ in range(max_halvings):
-        half = run_limit(net, task, times, tagged, h=h / 2, **kwargs)
-        move = np.sqrt((prev.a - half.a) ** 2 + ((prev.W - half.W) ** 2).sum(-1)).max()
-        checks.append({"h": h, "risk_change": float(np.abs(prev.risk - half.risk).max()),
-                       "move": float(move)})
-        if checks[-1]["risk_change"] <= risk_tol and move <= move_tol:
-            return h, checks
-        h, prev = h / 2, half
-    raise ValueError(f"the limit is not resolved down to h = {h:g} (risk_tol = {risk_tol:g}, "
-                     f"move_tol = {move_tol:g}): {checks}")
-
-
 # what help() and the docs show: the new forms (the former ones are read by _limit_arguments)
 ParticleLimit.__init__.__signature__ = inspect.signature(ParticleLimit._setup)
 run_limit.__signature__ = inspect.Signature(
