@@ -260,8 +260,7 @@ def main(argv=None):
         claims, stab = run_stability_rows(s["spec"], int(task.d), s["stability"], stem,
                                           not args.quiet, sha)
         stab["seconds"] = time.time() - t0
-        return _finish(claims, args, s, task, sha, stem, t0, fits={}, stab=stab,
-                       parts=["stability"])
+        return _finish(claims, args, s, task, sha, stem, t0, fits={}, stab=stab)
     h, checks = limit_step(task, s["Ns"], s["M"])
     if not args.quiet:
         print(f"the limit's step: h = {h:g} (" + "; ".join(
@@ -289,9 +288,9 @@ def main(argv=None):
                                            not args.quiet, sha)
     stab["seconds"] = time.time() - t1
     claims += stab_claims
-    s["h"], s["step_checks"] = h, checks
     return _finish(claims, args, s, task, sha, stem, t0, fits=fits, stab=stab,
-                   parts=["limit", "stability"])
+                   limit={"Ns": list(s["Ns"]), "M": s["M"], "seeds": s["seeds"], "h": h,
+                          "step_checks": checks})
 
 
 def limit_step(task, Ns, M):
@@ -301,20 +300,19 @@ def limit_step(task, Ns, M):
     population (M particles) with the largest N's initial weights tagged.
     ``(h, checks)``: see :func:`meanfield.twolayer.resolved_step`."""
     ref, starts, _ = svl.seed_draws(0, list(Ns), M, task.d)
-    times = np.linspace(0.0, 1.0, 11)  # sgd_vs_limit.run's snapshots at T = 1
-    return resolved_step(ref, task, times, starts[-1], h=0.1, risk_tol=1e-3, move_tol=1e-2)
+    return resolved_step(ref, task, svl.snapshot_times(1.0), starts[-1], h=0.1,
+                         risk_tol=1e-3, move_tol=1e-2)
 
 
-def _finish(claims, args, s, task, sha, stem, t0, fits, stab, parts):
-    """Write the result JSON (``parts``: which of the two experiments ran), print each row
-    and its controls; the exit status."""
+def _finish(claims, args, s, task, sha, stem, t0, fits, stab, limit=None):
+    """Write the result JSON, print each row and its controls; the exit status.
+    ``limit``: the SGD-vs-limit part's design (Ns, M, seeds, h, step_checks), None where
+    only the stability rows ran (``parts`` in the JSON says which ran)."""
     ok = verdict(claims)
     report = {"claims": claims, "pass": ok, "quick": args.quick, "data": s["spec"],
-              "data_sha256": sha, "device": args.device, "parts": parts,
-              "n": int(task.n), "d": int(task.d),
-              # the limit part's design, only where it ran
-              **({"Ns": list(s["Ns"]), "M": s["M"], "seeds": s["seeds"], "h": s["h"],
-                  "step_checks": s["step_checks"]} if "limit" in parts else {}),
+              "data_sha256": sha, "device": args.device,
+              "parts": ["stability"] if limit is None else ["limit", "stability"],
+              "n": int(task.n), "d": int(task.d), **(limit or {}),
               "fits": {k: [f.slope, f.ci_low, f.ci_high] for k, f in fits.items()},
               "stability": stab, "seconds": time.time() - t0}
     OUT.mkdir(exist_ok=True)

@@ -144,6 +144,11 @@ def _data_key(task):
 INIT = InitialLaw(a_mean=0.0, a_std=1.0, w_std=1.0, a_law="uniform")
 
 
+def snapshot_times(T=1.0):
+    """The snapshots of every arm: eleven times, evenly spaced over [0, T]."""
+    return np.linspace(0.0, T, 11)
+
+
 def seed_draws(seed, Ns, M, d):
     """Seed ``seed``'s reference population ``(a_ref, W_ref)`` (M particles), the initial
     weights of its SGD runs (one per N), and the generators (the SGD runs' data streams
@@ -176,7 +181,7 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     if task is None:
         task = teacher_student(d, activation, width=4)
     d = task.d
-    times = np.linspace(0.0, T, 11)
+    times = snapshot_times(T)
     rows = []
     for seed in (range(seeds) if isinstance(seeds, numbers.Integral) else seeds):
         kept = None if keep is None else keep / f"{activation}-seed{seed}.json"
