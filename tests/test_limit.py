@@ -144,3 +144,7 @@ def test_resolved_step_halves_until_the_limit_is_resolved():
         np.sqrt((a.a - b.a) ** 2 + ((a.W - b.W) ** 2).sum(-1)).max(), rel=1e-12)
     with pytest.raises(ValueError, match="not resolved down to h = 0.05"):
         resolved_step(ref, task, times, tag, h=0.1, max_halvings=1)
+    for bad, name in (({"h": 0.0}, "h"), ({"move_tol": -1.0}, "move_tol"),
+                      ({"max_halvings": 0}, "max_halvings")):
+        with pytest.raises(ValueError, match=name):
+            resolved_step(ref, task, times, tag, **bad)

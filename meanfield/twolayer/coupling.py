@@ -171,13 +171,17 @@ def resolved_step(net, task, times, tagged, h=0.1, risk_tol=1e-3, move_tol=1e-2,
     ------
     ValueError
         When no step down to ``h / 2**max_halvings`` is resolved (the checks are in
-        the message).
+        the message), or for a step or tolerance <= 0 or ``max_halvings`` < 1 (named).
 
     References
     ----------
     Mei, Montanari & Nguyen, "A mean field view of the landscape of two-layer
     neural networks", PNAS 2018, eqs. (12)-(13) (the dynamics integrated).
     """
+    h = _checks.positive("h", h)
+    risk_tol, move_tol = _checks.positive("risk_tol", risk_tol), _checks.positive("move_tol",
+                                                                                  move_tol)
+    max_halvings = _checks.positive_int("max_halvings", max_halvings)
     kwargs = {"method": "rk4", **kwargs, "progress": False}
     prev = run_limit(net, task, times, tagged, h=h, **kwargs)
     checks = []
