@@ -68,6 +68,10 @@ def test_a_data_set_run_resumes_and_keys_on_the_data(script, tmp_path, monkeypat
     again = script.run(seeds=1, store=store, task=task, **kw)
     pd.testing.assert_frame_equal(again, whole, check_exact=True)
     assert len(list(store.iterdir())) == 1
+    # the settings name the data's d (4), not the unused d argument (TINY's 5)
+    import json
+
+    assert json.loads((next(store.iterdir()) / "settings.json").read_text())["d"] == 4
     flipped = EmpiricalTask(X, -np.sign(X[:, 0]), "erf")
     with pytest.raises(pytest.fail.Exception, match="ran the limit"):
         script.run(seeds=1, store=store, task=flipped, **kw)

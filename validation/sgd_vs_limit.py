@@ -172,10 +172,13 @@ def run(Ns, seeds, M, activation="erf", d=20, T=1.0, h=0.1, progress=True, task=
     ``alphas``: the sweep's steps (none: no sweep); ``store``: a folder
     that keeps each finished seed's rows (under a hash of the settings, a data set's task
     named by :func:`_data_key`) and gives them back instead of running the seed again."""
-    settings = {"Ns": list(Ns), "M": M, "activation": activation, "d": d, "T": T, "h": h,
+    data = None if store is None or task is None else _data_key(task)
+    # a data set's task has its own d: the d argument is then unused and not recorded
+    settings = {"Ns": list(Ns), "M": M, "activation": activation,
+                "d": d if task is None else task.d, "T": T, "h": h,
                 "alphas": list(alphas), "control_alpha": CONTROL_ALPHA}
-    if store is not None and task is not None:
-        settings["data"] = _data_key(task)
+    if data is not None:
+        settings["data"] = data
     keep = _seed_store(store, settings)
     commit = _commit()
     if task is None:
