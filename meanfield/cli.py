@@ -349,7 +349,7 @@ def _couple(args):
         config = coupled_config(task, N, kwargs["M"], alpha, T, h=kwargs["h"],
                                 method=kwargs["method"], batch_size=kwargs["batch_size"],
                                 train_a=kwargs["train_a"], init=kwargs["init"],
-                                seed=kwargs["seed"])
+                                seed=kwargs["seed"], check_step=kwargs["check_step"])
         s = coupled_summary(res, bool(table["w2_exact"].iloc[0]), config)
         cfg["alpha"], cfg["d"] = alpha, task.d  # the values used
         for k in ("device", "data_sha256"):  # recorded when given, as before they existed
@@ -361,8 +361,31 @@ def _couple(args):
     print(f"final risk: SGD {s['final_risk_sgd']:.5g}, limit {s['final_risk_limit']:.5g}; "
           f"sup risk gap {s['sup_risk_gap']:.3g}, sup max distance {s['sup_max_dist']:.3g}, "
           f"sup W2 {s['sup_w2']:.3g}")
+    _say_step_check(s, kwargs)
     print(f"wrote {out}/results.csv, summary.json, risk.png")
     return 0
+
+
+def _say_step_check(summary, kwargs):
+    """One line on the limit's step check: on stdout when h is resolved, on stderr with
+    what to do when it is not (the run's numbers then measure the integrator as much as
+    the limit)."""
+    h = kwargs["h"]
+    if "step_resolved" not in summary:
+        if kwargs["check_step"]:  # a cell stored before the check existed
+            print(f"meanfield couple: the limit's step h = {h:g} was not checked (this run "
+                  f"was stored before the check)", file=sys.stderr)
+        return
+    what = (f"halving it changes R(rho_t) by {summary['sup_step_risk_change']:.2g} and "
+            f"moves a particle by {summary['sup_step_move']:.2g}")
+    if summary["step_resolved"]:
+        print(f"limit step h = {h:g}: resolved ({what})")
+    else:
+        chk = summary["check_step"]
+        print(f"meanfield couple: warning: the limit's step h = {h:g} is not resolved: {what} "
+              f"(tolerances {chk['risk_tol']:g} and {chk['move_tol']:g}); the limit's numbers "
+              f"are the integrator's as much as the limit's: run again with a smaller --h "
+              f"(meanfield.twolayer.resolved_step finds one by halving)", file=sys.stderr)
 
 
 def _stability_config(args, extra=(), keys=None):

@@ -39,7 +39,9 @@ def test_coupled_run_starts_together_and_stays_close():
     assert np.all(res.w2 <= np.sqrt((dist ** 2).mean(1)) + 1e-9)
     df = res.to_frame()
     assert list(df.columns) == ["t", "step", "risk_sgd", "risk_limit", "risk_gap", "max_dist",
-                                "mean_dist", "w2"]
+                                "mean_dist", "w2", "step_risk_change", "step_move"]
+    # a Gaussian task at d = 8 resolves h = 0.05 by far
+    assert res.summary()["step_resolved"] and res.summary()["sup_step_move"] < 1e-5
     assert res.summary()["N"] == 200
 
 
@@ -68,3 +70,75 @@ def test_same_seed_gives_bit_identical_coupled_runs():
     np.testing.assert_array_equal(r1.limit.W, r2.limit.W)
     assert r1.to_frame().equals(r2.to_frame())
     assert not np.array_equal(r1.sgd.W[-1], r3.sgd.W[-1])
+
+
+def _digits_run(h, **kw):
+    from meanfield.tasks import data_law
+
+    task = data_law("digits:0,1", "erf")
+    return task, run_coupled(task, 50, 1 / 50, 0.5, M=200, n_snapshots=3, h=h, w2="none",
+                             seed=2, progress=False, **kw)
+
+
+def test_step_check_flags_a_coarse_step_on_pixels_and_passes_a_fine_one():
+    """On standardised pixels (|x|^2 = d) a step fine for the Gaussian tasks is too coarse:
+    the check says so, and passes a step 16x smaller; its numbers are the limit of the
+    run's own first particles at h against h / 2."""
+    from meanfield.twolayer import InitialLaw, run_limit
+    from meanfield.twolayer.coupling import CHECK_REFERENCES, STEP_MOVE_TOL
+
+    task, coarse = _digits_run(0.2)
+    s = coarse.summary()
+    assert not s["step_resolved"] and s["sup_step_move"] > 10 * STEP_MOVE_TOL
+    _, fine = _digits_run(0.0125)
+    assert fine.summary()["step_resolved"] and fine.summary()["sup_step_move"] < STEP_MOVE_TOL
+    # the check's population: the first min(M, 500) reference particles (here all 200) and
+    # the first min(N, 100) tagged ones (all 50), drawn as run_coupled draws them
+    assert s["check_step"]["references"] == min(200, CHECK_REFERENCES) == 200
+    r_init, r_ref, _ = (np.random.default_rng(c) for c in np.random.SeedSequence(2).spawn(3))
+    start, ref = InitialLaw().sample(50, task.d, r_init), InitialLaw().sample(200, task.d, r_ref)
+    runs = [run_limit(ref, task, coarse.times, start, h=h, method="rk4", progress=False)
+            for h in (0.2, 0.1)]
+    move = np.sqrt((runs[0].a - runs[1].a) ** 2 + ((runs[0].W - runs[1].W) ** 2).sum(2))
+    np.testing.assert_array_equal(coarse.step_move, move.max(axis=1))
+    np.testing.assert_array_equal(coarse.step_risk_change, np.abs(runs[0].risk - runs[1].risk))
+    # the run at h = 0.2 is the check's first run: same particles, same numbers
+    np.testing.assert_array_equal(coarse.limit.W, runs[0].W)
+
+
+def test_step_check_leaves_the_runs_numbers_and_can_be_skipped(monkeypatch):
+    import meanfield.twolayer.coupling as coupling
+
+    _, checked = _digits_run(0.1)
+    calls = []
+    real = coupling.run_limit
+    monkeypatch.setattr(coupling, "run_limit", lambda *a, **k: calls.append(k["h"]) or
+                        real(*a, **k))
+    _, plain = _digits_run(0.1, check_step=False)
+    assert calls == [0.1]  # the run's own limit only
+    assert "step_resolved" not in plain.summary() and "step_move" not in plain.to_frame()
+    assert plain.config["check_step"] is None
+    cols = list(plain.to_frame().columns)
+    assert checked.to_frame()[cols].equals(plain.to_frame())  # bit for bit
+
+
+def test_couple_warns_on_an_unresolved_step_in_one_line(tmp_path, capsys):
+    import json
+
+    from meanfield.cli import main
+
+    argv = ["couple", "--task", "digits:0,1", "--activation", "erf", "--N", "50", "--M", "200",
+            "--T", "0.5", "--snapshots", "3", "--quiet"]
+    assert main(argv + ["--h", "0.2", "--out", str(tmp_path / "coarse")]) == 0
+    out = capsys.readouterr()
+    warn = [line for line in out.err.splitlines() if "not resolved" in line]
+    assert len(warn) == 1 and "h = 0.2" in warn[0] and "smaller --h" in warn[0]
+    s = json.loads((tmp_path / "coarse" / "summary.json").read_text())
+    assert s["step_resolved"] is False and s["sup_step_move"] > 0.01
+    assert main(argv + ["--h", "0.0125", "--out", str(tmp_path / "fine")]) == 0
+    out = capsys.readouterr()
+    assert "not resolved" not in out.err and "limit step h = 0.0125: resolved" in out.out
+    assert main(argv + ["--h", "0.2", "--no-check-step", "--out", str(tmp_path / "off")]) == 0
+    out = capsys.readouterr()
+    assert "resolved" not in out.err + out.out
+    assert "step_move" not in (tmp_path / "off" / "results.csv").read_text()
