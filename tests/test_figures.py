@@ -337,6 +337,18 @@ def check_inside(fig):
                     and e.y1 <= box.y1 + 1, f"label {a.get_text()!r} crosses the axes frame"
 
 
+def check_texts_apart(fig):
+    """No two drawn texts overlap (their boxes on the canvas share more than a pixel each
+    way): a label written over another cannot be read."""
+    renderer, _ = _drawn(fig)
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _texts(fig)]
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
+            h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+            assert w <= 1 or h <= 1, f"{a!r} and {b!r} overlap ({w:.0f} x {h:.0f} px)"
+
+
 def check_log_axes(fig):
     """Each log axis: at least two non-empty major tick labels, no labelled minor ticks."""
     _drawn(fig)
@@ -418,6 +430,7 @@ def test_figure_reads_cleanly(name, request):
         check_log_axes(fig)
         check_titles(fig)
         check_legends_clear(fig)
+        check_texts_apart(fig)
     finally:
         plt.close(fig)
 
