@@ -142,3 +142,16 @@ def test_couple_warns_on_an_unresolved_step_in_one_line(tmp_path, capsys):
     out = capsys.readouterr()
     assert "resolved" not in out.err + out.out
     assert "step_move" not in (tmp_path / "off" / "results.csv").read_text()
+
+
+def test_a_sweep_of_couple_cells_says_which_steps_are_unresolved(tmp_path, capsys):
+    from tests.conftest import sweep_and_load
+
+    config = ('experiment = "couple"\n[fixed]\ntask = "digits:0,1"\nd = 64\n'
+              'activation = "erf"\nM = 100\nT = 0.4\nsnapshots = 3\n[grid]\nN = [20, 40]\n'
+              'h = [0.2, 0.0125]\n')
+    table, _ = sweep_and_load(tmp_path, "steps", config)
+    err = capsys.readouterr().err
+    line = [x for x in err.splitlines() if "not resolved" in x]
+    assert len(line) == 1 and "in 2 of 4 cells" in line[0], err
+    assert set(table.loc[table["step_move"] > 0.01, "h"]) == {0.2}

@@ -167,11 +167,32 @@ def _left_out(name, why):
     warnings.warn(f"figure {name!r} not drawn: {why}", stacklevel=3)
 
 
+def _warn_unresolved_steps(table):
+    """Say (a warning, which the command line prints in one line) how many cells ran the
+    limit at a step that their step check found unresolved (cells stored before the check
+    have no ``step_move`` and are not counted)."""
+    if "step_move" not in table.columns:
+        return
+    from ..twolayer.coupling import STEP_MOVE_TOL, STEP_RISK_TOL
+
+    sups = table.dropna(subset=["step_move"]).groupby("cell")[
+        ["step_move", "step_risk_change"]].max()
+    bad = sups[(sups["step_move"] > STEP_MOVE_TOL) | (sups["step_risk_change"] > STEP_RISK_TOL)]
+    if len(bad):
+        warnings.warn(f"the limit's step is not resolved in {len(bad)} of {len(sups)} cells "
+                      f"(halving h moves a particle by up to {bad['step_move'].max():.2g}, "
+                      f"changes R(rho_t) by up to {bad['step_risk_change'].max():.2g}; "
+                      f"tolerances {STEP_MOVE_TOL:g} and {STEP_RISK_TOL:g}): their limit is the "
+                      f"integrator's as much as the limit's; run them with a smaller h",
+                      stacklevel=2)
+
+
 def _couple_plot(table, out):
     from ..analysis import couple_sups, loglog_fit
     from ..plotting import rate_plot, save_figure
     from ..tasks import describe_name, is_data_spec
 
+    _warn_unresolved_steps(table)
     written = []
     per_cell = couple_sups(table).rename(columns={"sup_risk_gap": "risk_gap",
                                                   "sup_max_dist": "max_dist"})
