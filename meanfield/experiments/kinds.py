@@ -173,11 +173,12 @@ def _warn_unresolved_steps(table):
     have no ``step_move`` and are not counted)."""
     if "step_move" not in table.columns:
         return
-    from ..twolayer.coupling import STEP_MOVE_TOL, STEP_RISK_TOL
+    from ..twolayer.coupling import STEP_MOVE_TOL, STEP_RISK_TOL, step_within
 
     sups = table.dropna(subset=["step_move"]).groupby("cell")[
         ["step_move", "step_risk_change"]].max()
-    bad = sups[(sups["step_move"] > STEP_MOVE_TOL) | (sups["step_risk_change"] > STEP_RISK_TOL)]
+    bad = sups[[not step_within(r, m) for r, m in zip(sups["step_risk_change"],
+                                                       sups["step_move"])]]
     if len(bad):
         warnings.warn(f"the limit's step is not resolved in {len(bad)} of {len(sups)} cells "
                       f"(halving h moves a particle by up to {bad['step_move'].max():.2g}, "

@@ -106,7 +106,16 @@ def step_check_summary(table) -> dict:
         return {}
     risk, move = float(table["step_risk_change"].max()), float(table["step_move"].max())
     return {"sup_step_risk_change": risk, "sup_step_move": move,
-            "step_resolved": bool(risk <= STEP_RISK_TOL and move <= STEP_MOVE_TOL)}
+            "step_resolved": step_within(risk, move)}
+
+
+def step_within(risk_change, move, risk_tol=None, move_tol=None) -> bool:
+    """Whether one halving of the step changed R(rho_t) by at most ``risk_tol`` and moved
+    no particle by more than ``move_tol`` (default STEP_RISK_TOL and STEP_MOVE_TOL): the
+    one test of a resolved step."""
+    risk_tol = STEP_RISK_TOL if risk_tol is None else risk_tol
+    move_tol = STEP_MOVE_TOL if move_tol is None else move_tol
+    return bool(risk_change <= risk_tol and move <= move_tol)
 
 
 def coupled_config(task, N, M, alpha, T, *, h, method, batch_size, train_a, init, seed,
@@ -243,7 +252,7 @@ def resolved_step(net, task, times, tagged, h=0.1, risk_tol=STEP_RISK_TOL,
         risk_change, move, half = halving_check(net, task, times, tagged, h, prev, **kwargs)
         checks.append({"h": h, "risk_change": float(risk_change.max()),
                        "move": float(move.max())})
-        if checks[-1]["risk_change"] <= risk_tol and checks[-1]["move"] <= move_tol:
+        if step_within(checks[-1]["risk_change"], checks[-1]["move"], risk_tol, move_tol):
             return h, checks
         h, prev = h / 2, half
     raise ValueError(f"the limit is not resolved down to h = {h:g} (risk_tol = {risk_tol:g}, "
@@ -377,9 +386,11 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
                         config=config)
     if check_step:
         m, k = config["check_step"]["references"], config["check_step"]["tagged"]
+        # the run itself is the check's run at h when the check takes all its particles
         res.step_risk_change, res.step_move, _ = halving_check(
-            (a_ref[:m], W_ref[:m]), task, times, (a0[:k], W0[:k]), h, method=method,
-            schedule=schedule, train_a=train_a, progress=False)
+            (a_ref[:m], W_ref[:m]), task, times, (a0[:k], W0[:k]), h,
+            prev=lim if (m, k) == (M, N) else None, method=method, schedule=schedule,
+            train_a=train_a, progress=False)
     return res
 
 
@@ -440,11 +451,12 @@ class CoupleSettings:
 
     # Added after cells were stored: at True a cell keeps its id (a cell stored before
     # it has no step check columns; the run's own columns are the same)
-    check_step: bool = setting(True, "check the limit's step: run the limit of 500 "
-                                     "reference and 100 tagged particles at h and h / 2 and "
-                                     "say whether halving h changes R(rho_t) by more than "
-                                     "1e-3 or moves a particle by more than 1e-2 (default; "
-                                     "--no-check-step skips it)", added=True)
+    check_step: bool = setting(True, f"check the limit's step: run the limit of "
+                                     f"{CHECK_REFERENCES} reference and {CHECK_TAGGED} tagged "
+                                     f"particles at h and h / 2 and say whether halving h "
+                                     f"changes R(rho_t) by more than {STEP_RISK_TOL:g} or "
+                                     f"moves a particle by more than {STEP_MOVE_TOL:g} "
+                                     f"(default; --no-check-step skips it)", added=True)
 
     @property
     def step(self) -> float:
