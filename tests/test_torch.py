@@ -367,6 +367,17 @@ def test_empirical_sweeps_run_and_plot_from_one_command(tmp_path, capsys):
     assert set(paths["path"]) == {"dropout", "straight", "aligned"}
     assert len(paths[paths["path"] == "dropout"]) == 7 * 2 + 1
     assert (tmp_path / "p" / "figures" / "path_all.png").exists()
+    # the loss along the paths is the cell's, not the setting loss = "cross_entropy" of the
+    # same name (which replaced every value until the store kept the cell's columns)
+    from meanfield.torch.experiments import path_cell
+    from meanfield.torch.settings import PathSettings
+
+    direct = path_cell(PathSettings(dataset="digits", N=30, epochs=2.0, alpha=0.5,
+                                    n_per_segment=3, seed=0))["path"]
+    # (float32 nets; the sweep's cell ran on one torch thread: equal to 1e-6, not bit for bit)
+    np.testing.assert_allclose(paths["loss"].to_numpy(float), direct["loss"].to_numpy(),
+                               rtol=1e-6)
+    assert len(list((tmp_path / "p" / "figures").glob("path_*.png"))) == 1
 
 
 def test_missing_dataset_in_a_sweep_config_exits_2(tmp_path, capsys):

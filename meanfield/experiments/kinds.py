@@ -148,8 +148,13 @@ def _couple_run(settings):
 
 
 def _group_keys(table, options, skip):
-    """Settings that vary across the stored cells, other than ``skip``: one figure each."""
+    """Settings that vary across the stored cells, other than ``skip``: one figure each.
+    A column named like a setting that varies inside a cell is a measurement the cell
+    wrote (the store keeps it), not the setting."""
     keys = [k for k in options if k in table.columns and k not in skip]
+    if "cell" in table.columns:
+        keys = [k for k in keys
+                if table.groupby("cell")[k].agg(lambda c: c.astype(str).nunique()).max() <= 1]
     return [k for k in keys if table[k].astype(str).nunique() > 1]
 
 

@@ -349,7 +349,9 @@ class ResultStore:
 
     def write_cell(self, experiment, cell, result, meta: dict):
         """Store a finished cell: each table (``result``: a DataFrame, or a dict of them by
-        name) with the settings as columns in its own file, then the record."""
+        name) with the settings as columns in its own file (a column of the table named
+        like a setting is kept as the cell wrote it when it varies inside the cell or the
+        setting is None), then the record."""
         cid = cell_id(experiment, cell)
         folder = self.cells_dir / cid
         folder.mkdir(exist_ok=True)
@@ -357,7 +359,13 @@ class ResultStore:
         for name, table in cell_tables(result).items():
             table = table.copy()
             for k, v in cell.items():
-                if v is None and k in table:  # a default computed in the cell: the value used
+                # A column the cell wrote is kept when it is a default the cell computed
+                # (the value used) or a measurement that shares a setting's name: one that
+                # varies inside the cell (empirical_path's "loss" along a path, beside the
+                # setting loss = "cross_entropy", which replaced every measured value
+                # before); the setting stays in the record.  A constant one (stability's
+                # task description) gives way to the setting, as it always has.
+                if k in table and (v is None or table[k].nunique(dropna=False) > 1):
                     continue
                 table[k] = json.dumps(v) if isinstance(v, (list, tuple)) else v
             table["cell"] = cid
