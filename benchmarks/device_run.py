@@ -60,6 +60,16 @@ set stands in), and the report says so.
     python benchmarks/device_run.py --prepare                     # here, once
     python3 benchmarks/device_run.py --out $OUT/device_run        # on the GPU (carry .devrun)
     python benchmarks/device_run.py --tiny --out /tmp/device_run  # the same steps on the CPU, small
+
+``--paper`` runs, in place of the steps above, the papers' experiments of issue #30 at the
+papers' sizes (``benchmarks/device/paper.py``: Shevchenko & Mondelli's Figs. 3 and 4,
+Nguyen, Bréchet & Mondelli's Fig. 3 a-c and Corollary 4.3, Kuditipudi et al.), each cell
+kept in ``<out>/store``; a call stops starting cells when its budget is spent, and the next
+call, given that store back with ``--resume``, goes on from there:
+
+    python3 benchmarks/device_run.py --paper --out $OUT/paper                  # first call
+    python3 benchmarks/device_run.py --paper --resume .devrun/paper_store --out $OUT/paper
+    python benchmarks/device_run.py --paper --tiny --out /tmp/paper          # on the CPU, small
 """
 
 from __future__ import annotations
@@ -96,8 +106,23 @@ def main(argv=None):
                         "pip's network), then exit")
     p.add_argument("--python-version", default="3.12",
                    help="with --prepare: the GPU image's Python (default 3.12)")
+    p.add_argument("--paper", action="store_true",
+                   help="the papers' experiments at the papers' sizes (benchmarks/device/"
+                        "paper.py), resumable, in place of the steps")
+    p.add_argument("--parts", default=None,
+                   help="with --paper: comma-separated subset of the parts (default: all)")
+    p.add_argument("--resume", default=None, metavar="STORE",
+                   help="with --paper: an earlier call's <out>/store, whose finished cells "
+                        "are read instead of run again")
     p.add_argument("--warm-numba", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if (args.parts or args.resume) and not args.paper:
+        p.error("--parts and --resume go with --paper")
+    if args.paper and (args.steps or args.dataset):
+        p.error("--steps and --dataset do not go with --paper (its parts are --parts; the "
+                "data set is Fashion-MNIST, digits with --tiny)")
+    if args.budget is not None and args.budget <= 0:
+        p.error(f"--budget must be > 0 seconds, got {args.budget}")
     if args.warm_numba:
         stage_environment()
         return warm_numba()
@@ -117,6 +142,9 @@ def main(argv=None):
     except ValueError as exc:
         print(f"device_run: --device {name}: {exc} (--tiny runs on the CPU)", file=sys.stderr)
         return 2
+    budget = args.budget or (60.0 if args.tiny else 480.0)
+    if args.paper:
+        return _paper(args, device, budget, stage_notes)
     wanted = list(STEPS)
     if args.steps:
         wanted = [s.strip() for s in args.steps.split(",") if s.strip()]
@@ -125,7 +153,6 @@ def main(argv=None):
             print(f"device_run: unknown step(s) {', '.join(bad)}; steps are "
                   f"{', '.join(STEPS)}", file=sys.stderr)
             return 2
-    budget = args.budget or (60.0 if args.tiny else 480.0)
     out = Path(args.out)
     ctx = Context(device, args.tiny, args.dataset or ("digits" if args.tiny else "auto"))
     meta = machine(device, budget, args.tiny, stage_notes)
@@ -154,6 +181,38 @@ def main(argv=None):
     print(f"wrote {out / 'device_run.json'} and device_run.md; wall {report['wall_seconds']:.1f} s")
     print((out / "device_run.md").read_text())
     return 0 if all(s["status"] in ("ok", "stopped") for s in steps.values()) else 1
+
+
+def _paper(args, device, budget, stage_notes):
+    from device.paper import PARTS, PaperContext, resume_from, run_paper
+
+    parts = list(PARTS)
+    if args.parts:
+        parts = [s.strip() for s in args.parts.split(",") if s.strip()]
+        bad = [s for s in parts if s not in PARTS]
+        if bad or not parts:
+            print(f"device_run: unknown part(s) {', '.join(bad) or '(none)'}; parts are "
+                  f"{', '.join(PARTS)}", file=sys.stderr)
+            return 2
+    out = Path(args.out)
+    if args.resume:
+        try:
+            copied = resume_from(args.resume, out)
+        except FileNotFoundError as exc:
+            print(f"device_run: {exc}", file=sys.stderr)
+            return 2
+        print(f"resumed {copied} stored cells from {args.resume}", flush=True)
+    meta = machine(device, budget, args.tiny, stage_notes)
+    print(f"device_run --paper on {meta['gpu'] or device}: parts {', '.join(parts)}, "
+          f"budget {budget:.0f} s{' (tiny sizes)' if args.tiny else ''}", flush=True)
+    ctx = PaperContext(out, device, args.tiny, T_START + budget)
+    report = run_paper(ctx, parts, meta)
+    print((out / "paper.md").read_text())
+    done = all(p["status"] == "complete" for p in report["parts"].values())
+    failed = any(p["status"] == "error" for p in report["parts"].values())
+    print("all parts complete" if done else "parts left: run again with --resume "
+          f"{out / 'store'} (carried back)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

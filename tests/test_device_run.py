@@ -208,3 +208,113 @@ def test_batched_dropout_evaluation_copies_the_masks_once(depth):
     assert len(mode.copies) == 3 + 2, mode.copies  # X, y, masks; then the masks and X above
     assert len(outs) >= 43 and all((o.device.type, o.dtype) == ("meta", torch.float32)
                                    for o in outs)
+
+
+PAPER_CELLS = {"path": 1, "layers": 2, "fig4": 12, "sqrt_n": 4}  # at --tiny sizes
+
+
+def _paper(out, parts, clock=None, deadline=float("inf"), resume=None):
+    """One call of the --paper mode, in this process, at tiny sizes; its report."""
+    from device.paper import PaperContext, resume_from, run_paper
+
+    if resume is not None:
+        resume_from(resume, out)
+    ctx = PaperContext(out, torch.device("cpu"), True, deadline, verbose=False)
+    if clock is not None:
+        ctx.cells.clock = clock
+    return run_paper(ctx, parts, {"device": "cpu", "budget_seconds": deadline})
+
+
+def _claims(report):
+    return {(c["id"], c.get("case")): (c["value"], c["pass"])
+            for p in report["parts"].values() for c in p["claims"]}
+
+
+def test_paper_mode_resumes_from_the_store_where_a_call_stopped(monkeypatch, tmp_path):
+    """``device_run.py --paper`` at tiny sizes (issue 30's GPU mode): a call whose budget
+    runs out after 5 cells stores them and reports the parts it could not finish without
+    rows; the next call, given that store, reads those 5, runs the other 14, and its rows
+    equal an uninterrupted call's, number for number; a cell that was cut off with as much
+    time as is left is not started again."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    parts = list(PAPER_CELLS)
+    ran = [0]
+
+    def clock():  # the budget is 5 cells: "seconds" are cells run so far
+        return ran[0]
+
+    from device import paper
+
+    real_call = paper.StoredCells.__call__
+
+    def counting(self, settings):
+        before = self.ran
+        out = real_call(self, settings)
+        ran[0] += self.ran - before
+        return out
+
+    monkeypatch.setattr(paper.StoredCells, "__call__", counting)
+    first = _paper(tmp_path / "a", parts, clock, deadline=5)
+    status = {k: (p["status"], p["cells_run"]) for k, p in first["parts"].items()}
+    assert status == {"path": ("complete", 1), "layers": ("complete", 2),
+                      "fig4": ("unfinished", 2), "sqrt_n": ("unfinished", 0)}
+    assert not first["parts"]["fig4"]["claims"] and first["parts"]["path"]["claims"]
+    assert "| fig4 | unfinished | 2 / 0 | - |" in (tmp_path / "a" / "paper.md").read_text()
+
+    second = _paper(tmp_path / "b", parts, resume=tmp_path / "a" / "store")
+    assert {k: (p["cells_run"], p["cells_read"]) for k, p in second["parts"].items()} == {
+        "path": (0, 1), "layers": (0, 2), "fig4": (10, 2), "sqrt_n": (4, 0)}
+    assert all(p["status"] == "complete" for p in second["parts"].values())
+    whole = _paper(tmp_path / "c", parts)
+    assert {k: p["cells_run"] for k, p in whole["parts"].items()} == PAPER_CELLS
+    assert _claims(second) == _claims(whole)
+    ids = {k[0] for k in _claims(whole)}
+    assert {"empirical_path/a", "deep_connectivity/layers", "empirical_depth/a[depth=4]",
+            "deep_connectivity/sqrt-n"} <= ids
+    fig4 = [c for c in second["parts"]["fig4"]["claims"] if c["id"].startswith("empirical_depth/a")]
+    assert len(fig4) == 3 and all(c["controls"] for c in fig4)
+
+    # a cell cut off with 100 "seconds" left is not started again with 100 or fewer
+    store = tmp_path / "d" / "store"
+    store.mkdir(parents=True)
+    cid = json.loads((tmp_path / "a" / "store" / "attempts.json").read_text())
+    first_cell = next(iter(cid))  # the path part's pair, started first
+    (store / "attempts.json").write_text(json.dumps({first_cell: 100.0}))
+    again = _paper(tmp_path / "d", ["path"], lambda: 0.0, deadline=100.0)
+    p = again["parts"]["path"]
+    assert p["status"] == "needs a longer call" and first_cell in p["error"]
+    assert p["cells_run"] == 0 and not p["claims"]
+
+
+def _device_run(*args, timeout=120):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "device_run.py"), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--parts", "path"], "--parts and --resume go with --paper"),
+    (["--paper", "--steps", "agreement"], "--steps and --dataset do not go with --paper"),
+    (["--paper", "--tiny", "--parts", "path,fig5"], "unknown part(s) fig5; parts are path"),
+    (["--paper", "--tiny", "--resume", "/nonexistent/store"], "--resume /nonexistent/store"),
+    (["--paper", "--tiny", "--budget", "0"], "--budget must be > 0"),
+])
+def test_paper_mode_refuses_bad_arguments_with_exit_2(tmp_path, args, says):
+    proc = _device_run(*args, "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and says in proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "o" / "store").exists()
+
+
+@pytest.mark.slow  # 30 s: kuditipudi.py --quick in a child
+def test_paper_mode_from_the_command_line_runs_kuditipudi_and_writes_its_rows(tmp_path):
+    out = tmp_path / "paper"
+    proc = _device_run("--paper", "--tiny", "--parts", "path,kuditipudi", "--budget", "300",
+                       "--out", str(out), timeout=400)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rep = json.loads((out / "paper.json").read_text())
+    assert [k for k in rep["parts"]] == ["path", "kuditipudi"]
+    kud = {c["id"]: c for c in rep["parts"]["kuditipudi"]["claims"]}
+    judged = [c for c in kud.values() if c["judged"] and not c["check"] and c["controls"]]
+    assert len(judged) >= 3 and all(not k["pass"] for c in judged for k in c["controls"])
+    assert (out / "kuditipudi.json").exists() and "all parts complete" in proc.stdout
+    md = (out / "paper.md").read_text()
+    assert "| kuditipudi | complete | 0 / 0 | `kuditipudi/lemma3` |" in md

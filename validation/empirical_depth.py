@@ -53,21 +53,24 @@ DEPTHS = (2, 3, 4)
 KEPT = 8  # the control's |A| per hidden layer, at every N
 
 
-def run_depths(base, depths, Ns, seeds, log=None):
+def run_depths(base, depths, Ns, seeds, log=None, cell=None):
     """One ``empirical_cell`` per (depth, N, seed), each with its own seed; one table.
 
     A cell's seed sets its data order, initial weights and dropout patterns, and the
-    fits take the nets as independent runs, so no two cells share a seed.
+    fits take the nets as independent runs, so no two cells share a seed.  ``cell`` runs
+    one net (default: :func:`meanfield.torch.experiments.empirical_cell`; the GPU's
+    ``--paper`` mode passes one that keeps each in a results folder).
     """
-    from meanfield.torch.experiments import empirical_cell
+    if cell is None:
+        from meanfield.torch.experiments import empirical_cell as cell
 
     rows = []
     for depth in depths:
         for N in Ns:
             for s in seeds:
-                cell = replace(base, depth=depth, N=N, seed=1_000_000 * depth + 1000 * N + s)
+                one = replace(base, depth=depth, N=N, seed=1_000_000 * depth + 1000 * N + s)
                 t1 = time.time()
-                rows.append(empirical_cell(cell).assign(N=N, seed=s, depth=depth))
+                rows.append(cell(one).assign(N=N, seed=s, depth=depth))
                 if log:
                     end = rows[-1].iloc[-1]
                     log(f"depth {depth} N = {N:5d} seed {s}: test error {end['error_full']:.4f}, "

@@ -72,6 +72,25 @@ def path_summary(paths):
     return pd.DataFrame(rows)
 
 
+def run_pairs(base, pairs, log=None, cell=None):
+    """``path_cell`` of pairs 0 .. pairs - 1 (``seed``): the stacked path tables and the
+    list of weight-histogram tables.  ``cell`` runs one pair (default:
+    :func:`meanfield.torch.experiments.path_cell`; the GPU's ``--paper`` mode passes one
+    that keeps each in a results folder)."""
+    if cell is None:
+        from meanfield.torch.experiments import path_cell as cell
+
+    paths, hists = [], []
+    for s in range(pairs):
+        t1 = time.time()
+        out = cell(replace(base, seed=s))
+        paths.append(out["path"].assign(seed=s))
+        hists.append(out["hist"].assign(seed=s))
+        if log:
+            log(f"pair {s}: {time.time() - t1:.0f} s")
+    return pd.concat(paths, ignore_index=True), hists
+
+
 def path_claims(summary, figure=None, task="Fashion-MNIST"):
     """The rows: the worst pair's excess, with the 4-neuron control, and the straight line."""
     worst = summary.loc[summary["excess"].idxmax()]
@@ -118,7 +137,7 @@ def main(argv=None):
         p.error(f"--epochs must be > 0, got {args.epochs}")
     if torch_missing("empirical_path"):
         return 2
-    from meanfield.torch.experiments import check_settings, path_cell
+    from meanfield.torch.experiments import check_settings
 
     t0 = time.time()
     if args.quick:
@@ -133,15 +152,8 @@ def main(argv=None):
     except DatasetNotFoundError as exc:
         print(f"empirical_path: {exc}", file=sys.stderr)
         return 2
-    paths, hists = [], []
-    for s in range(args.pairs):
-        t1 = time.time()
-        out = path_cell(replace(base, seed=s))
-        paths.append(out["path"].assign(seed=s))
-        hists.append(out["hist"].assign(seed=s))
-        if not args.quiet:
-            print(f"pair {s}: {time.time() - t1:.0f} s", flush=True)
-    paths = pd.concat(paths, ignore_index=True)
+    paths, hists = run_pairs(base, args.pairs,
+                             None if args.quiet else (lambda m: print(m, flush=True)))
     stem = "empirical_path_quick" if args.quick else "empirical_path"
     OUT.mkdir(exist_ok=True)
     paths.to_csv(OUT / f"{stem}.csv", index=False)
