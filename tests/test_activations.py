@@ -42,3 +42,33 @@ def test_bad_activation_names_the_argument():
         get_activation("ramp", t1=2.0, t2=1.0)
     with pytest.raises(ValueError, match="unknown ramp parameters"):
         get_activation("ramp", slope=1.0)
+
+
+def test_logistic_without_a_branch_has_the_bits_of_the_two_branch_form():
+    """sigma(z) = 1/(1 + e^-z) (z >= 0) or e^z/(1 + e^z), computed with e = exp(-|z|) and
+    the numerator selected (no jump): the same operations, so the same bits as the two
+    branches, for every z, and the values, first and second derivatives built on it."""
+    import math
+
+    from numba import njit
+
+    @njit
+    def two_branches(x, out):
+        for i in range(x.size):
+            z = x[i]
+            if z >= 0.0:
+                out[i] = 1.0 / (1.0 + math.exp(-z))
+            else:
+                e = math.exp(z)
+                out[i] = e / (1.0 + e)
+
+    z = np.concatenate([np.random.default_rng(3).standard_normal(20000) * 8,
+                        [0.0, -0.0, 1e-300, -1e-300, 36.7, -36.7, 745.0, -745.0, 800.0, -800.0,
+                         np.inf, -np.inf, np.nan]])
+    ref = np.empty_like(z)
+    two_branches(z, ref)
+    act = get_activation("sigmoid")
+    np.testing.assert_array_equal(act(z), ref)
+    np.testing.assert_array_equal(act.derivative(z), ref * (1.0 - ref))
+    np.testing.assert_array_equal(act.second_derivative(z), ref * (1.0 - ref) * (1.0 - 2.0 * ref))
+    assert act(np.array([-0.0]))[0] == 0.5 and np.isnan(act(np.array([np.nan]))[0])
