@@ -94,7 +94,8 @@ def main(argv=None):
                    help="torch device (default: the first CUDA device; cpu with --tiny)")
     p.add_argument("--out", default=str(ROOT / "runs" / "device_run"))
     p.add_argument("--budget", type=float, default=None,
-                   help="seconds for the whole run (default 480; 60 with --tiny)")
+                   help="seconds for the whole run (default 480; 60 with --tiny, 300 with "
+                        "--paper --tiny)")
     p.add_argument("--tiny", action="store_true",
                    help="the same steps at small sizes, on the CPU unless --device")
     p.add_argument("--dataset", choices=("auto", "fashion-mnist", "digits"), default=None,
@@ -142,7 +143,8 @@ def main(argv=None):
     except ValueError as exc:
         print(f"device_run: --device {name}: {exc} (--tiny runs on the CPU)", file=sys.stderr)
         return 2
-    budget = args.budget or (60.0 if args.tiny else 480.0)
+    budget = args.budget or (60.0 if args.tiny and not args.paper else
+                             300.0 if args.tiny else 480.0)
     if args.paper:
         return _paper(args, device, budget, stage_notes)
     wanted = list(STEPS)
@@ -198,7 +200,7 @@ def _paper(args, device, budget, stage_notes):
     if args.resume:
         try:
             copied = resume_from(args.resume, out)
-        except FileNotFoundError as exc:
+        except ValueError as exc:
             print(f"device_run: {exc}", file=sys.stderr)
             return 2
         print(f"resumed {copied} stored cells from {args.resume}", flush=True)
@@ -210,8 +212,9 @@ def _paper(args, device, budget, stage_notes):
     print((out / "paper.md").read_text())
     done = all(p["status"] == "complete" for p in report["parts"].values())
     failed = any(p["status"] == "error" for p in report["parts"].values())
-    print("all parts complete" if done else "parts left: run again with --resume "
-          f"{out / 'store'} (carried back)")
+    print("all parts complete" if done else
+          f"parts left: copy {out / 'store'} back (e.g. to .devrun/paper_store, replacing "
+          "it) and run again with --resume .devrun/paper_store")
     return 1 if failed else 0
 
 

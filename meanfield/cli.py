@@ -658,7 +658,26 @@ def _sweep(args):
         return 1
     if args.plot:
         _figures(args.out, "sweep")  # nothing to draw is said, and is no failure of the sweep
+    else:
+        _notes(args.out, sweep)
     return 0
+
+
+def _notes(folder, sweep):
+    """Print, one line each, what the experiment's ``notes`` say of the stored results
+    (couple: cells run at an unresolved step); ``plot`` prints them with the figures."""
+    import warnings
+
+    from .experiments import ResultStore, get_experiment
+
+    notes = get_experiment(sweep.experiment).notes
+    if notes is None:
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notes(ResultStore(folder).load_tables(sweep))
+    for w in caught:
+        print(f"meanfield sweep: {w.message}", file=sys.stderr)
 
 
 def _plot_parser(sub):
@@ -683,12 +702,14 @@ def _figures(folder, command):
     store = ResultStore(folder)
     sweep = store.sweep()
     _check_out(folder / "figures", flag="figures folder")
+    experiment = get_experiment(sweep.experiment)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tables = store.load_tables()
         empty = all(t.empty for t in tables.values())
-        written = [] if empty else get_experiment(sweep.experiment).plot(tables,
-                                                                         folder / "figures")
+        if not empty and experiment.notes is not None:
+            experiment.notes(tables)
+        written = [] if empty else experiment.plot(tables, folder / "figures")
     for w in caught:  # the store's notes, then any figure group left out: never silent
         print(f"meanfield {command}: {w.message}", file=sys.stderr)
     if empty:

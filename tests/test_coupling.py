@@ -155,3 +155,13 @@ def test_a_sweep_of_couple_cells_says_which_steps_are_unresolved(tmp_path, capsy
     line = [x for x in err.splitlines() if "not resolved" in x]
     assert len(line) == 1 and "in 2 of 4 cells" in line[0], err
     assert set(table.loc[table["step_move"] > 0.01, "h"]) == {0.2}
+    # a bare sweep (no --plot) says it too, once; so does plot on the folder
+    from meanfield.cli import main
+
+    assert main(["sweep", str(tmp_path / "steps.toml"), "--out", str(tmp_path / "bare"),
+                 "--workers", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert [x for x in err.splitlines() if "not resolved" in x] == line, err
+    assert main(["plot", str(tmp_path / "bare")]) == 0
+    err = capsys.readouterr().err
+    assert sum("in 2 of 4 cells" in x for x in err.splitlines()) == 1, err

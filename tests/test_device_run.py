@@ -274,16 +274,41 @@ def test_paper_mode_resumes_from_the_store_where_a_call_stopped(monkeypatch, tmp
     fig4 = [c for c in second["parts"]["fig4"]["claims"] if c["id"].startswith("empirical_depth/a")]
     assert len(fig4) == 3 and all(c["controls"] for c in fig4)
 
-    # a cell cut off with 100 "seconds" left is not started again with 100 or fewer
-    store = tmp_path / "d" / "store"
-    store.mkdir(parents=True)
-    cid = json.loads((tmp_path / "a" / "store" / "attempts.json").read_text())
-    first_cell = next(iter(cid))  # the path part's pair, started first
-    (store / "attempts.json").write_text(json.dumps({first_cell: 100.0}))
-    again = _paper(tmp_path / "d", ["path"], lambda: 0.0, deadline=100.0)
-    p = again["parts"]["path"]
-    assert p["status"] == "needs a longer call" and first_cell in p["error"]
-    assert p["cells_run"] == 0 and not p["claims"]
+    # every cell returned: none is left in the record of attempts
+    assert json.loads((tmp_path / "a" / "store" / "attempts.json").read_text()) == {}
+    # a cell cut off (its attempt left on record) with 100 "seconds" of budget is not
+    # started again with up to 1.2 x 100 left; with more it is
+    path_cell = next(f.name for f in (tmp_path / "a" / "store").iterdir()
+                     if f.is_dir() and '"empirical_path"' in (f / "sweep.json").read_text())
+    for left, status, runs in ((120.0, "needs a longer call", 0), (121.0, "complete", 1)):
+        store = tmp_path / f"d{left}" / "store"
+        store.mkdir(parents=True)
+        (store / "attempts.json").write_text(json.dumps({path_cell: 100.0}))
+        again = _paper(tmp_path / f"d{left}", ["path"], lambda: 0.0, deadline=left)
+        p = again["parts"]["path"]
+        assert (p["status"], p["cells_run"]) == (status, runs), p
+        if runs == 0:
+            assert path_cell in p["error"] and not p["claims"]
+        else:
+            assert p["claims"] and p["error"] is None
+
+
+def test_paper_mode_never_reports_an_earlier_kuditipudi_run(monkeypatch, tmp_path):
+    """The kuditipudi part runs the script in a child; a child that dies without writing its
+    rows is an error, whatever an earlier run left in validation/out."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from device import paper
+
+    fake = tmp_path / "validation"
+    (fake / "out").mkdir(parents=True)
+    (fake / "kuditipudi.py").write_text("import sys\nsys.exit(1)\n")
+    stale = fake / "out" / "kuditipudi_quick.json"
+    stale.write_text(json.dumps({"claims": [{"id": "kuditipudi/lemma3", "value": 0.1,
+                                             "pass": True}]}))
+    monkeypatch.setattr(paper, "VALIDATION", fake)
+    rep = _paper(tmp_path / "o", ["kuditipudi"])["parts"]["kuditipudi"]
+    assert rep["status"] == "error" and "exited 1" in rep["error"] and not rep["claims"]
+    assert not stale.exists()
 
 
 def _device_run(*args, timeout=120):
@@ -295,7 +320,9 @@ def _device_run(*args, timeout=120):
     (["--parts", "path"], "--parts and --resume go with --paper"),
     (["--paper", "--steps", "agreement"], "--steps and --dataset do not go with --paper"),
     (["--paper", "--tiny", "--parts", "path,fig5"], "unknown part(s) fig5; parts are path"),
-    (["--paper", "--tiny", "--resume", "/nonexistent/store"], "--resume /nonexistent/store"),
+    (["--paper", "--tiny", "--resume", "/nonexistent/store"],
+     "--resume /nonexistent/store: no such folder"),
+    (["--paper", "--tiny", "--resume", "benchmarks"], "no stored cells there"),
     (["--paper", "--tiny", "--budget", "0"], "--budget must be > 0"),
 ])
 def test_paper_mode_refuses_bad_arguments_with_exit_2(tmp_path, args, says):
@@ -307,8 +334,8 @@ def test_paper_mode_refuses_bad_arguments_with_exit_2(tmp_path, args, says):
 @pytest.mark.slow  # 30 s: kuditipudi.py --quick in a child
 def test_paper_mode_from_the_command_line_runs_kuditipudi_and_writes_its_rows(tmp_path):
     out = tmp_path / "paper"
-    proc = _device_run("--paper", "--tiny", "--parts", "path,kuditipudi", "--budget", "300",
-                       "--out", str(out), timeout=400)
+    proc = _device_run("--paper", "--tiny", "--parts", "path,kuditipudi", "--out", str(out),
+                       timeout=400)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rep = json.loads((out / "paper.json").read_text())
     assert [k for k in rep["parts"]] == ["path", "kuditipudi"]
@@ -316,5 +343,6 @@ def test_paper_mode_from_the_command_line_runs_kuditipudi_and_writes_its_rows(tm
     judged = [c for c in kud.values() if c["judged"] and not c["check"] and c["controls"]]
     assert len(judged) >= 3 and all(not k["pass"] for c in judged for k in c["controls"])
     assert (out / "kuditipudi.json").exists() and "all parts complete" in proc.stdout
+    assert rep["parts"]["path"]["commits"] and rep["meta"]["budget_seconds"] == 300
     md = (out / "paper.md").read_text()
     assert "| kuditipudi | complete | 0 / 0 | `kuditipudi/lemma3` |" in md

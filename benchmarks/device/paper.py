@@ -17,25 +17,35 @@ about 8 minutes; where it does not, the knob that was cut is named):
 ``layers``
     Nguyen, Bréchet & Mondelli, Fig. 3 a-c: validation/deep_connectivity.py's
     ``layers_part`` at L = 11, width 245, 10 nets, all 60000 images (the paper's); 10
-    epochs and 2 subsets per layer for Experiment A (the paper: 20 and 20, about 40
-    minutes a net on one GPU: more than a call).
+    epochs, 2 subsets per layer for Experiment A and 50 dropout draws for B
+    (``FIG3_SIZES["paper"]``: 40 epochs, 20 subsets and 200 draws, about 8000 epochs
+    of training a net, more than a call).
 ``fig4``
     Shevchenko & Mondelli, Fig. 4: validation/empirical_depth.py, depths 2, 3 and 4,
     N = 100 ... 12800 (the paper's largest), 3 seeds, Section 5's schedule (alpha = 20 /
-    N for 0.01 N epochs: 128 epochs at N = 12800).
+    N for 0.01 N epochs: 128 epochs at N = 12800).  A 4-layer cell at N = 12800 is
+    about 1.5e16 flops (two 12800 x 12800 layers, 7.7e6 examples): at least 5 minutes
+    in float32 on an H100 at its peak, untimed here; if no call can hold it, the part
+    says "needs a longer call", and that cell needs training that resumes inside a cell
+    (not built).
 ``sqrt_n``
     Nguyen, Bréchet & Mondelli, Corollary 4.3: ``sqrt_n_part`` with N = 1000 ... 16000
     training images, widths 16 ... 1024 (factor sqrt 2), 3 seeds, 40 epochs; 5 subsets
     per layer (the paper's 20 would make this part about 4 GPU hours).
 ``kuditipudi``
-    Kuditipudi et al.: validation/kuditipudi.py ``--full`` in a child process.  The
-    script is not made of cells, so it does not resume: it runs when at least
-    :data:`KUDITIPUDI_MIN_S` of the budget is left, and a run cut short says so.
+    Kuditipudi et al.: validation/kuditipudi.py ``--full`` in a child process (its
+    files are copied into ``--out``; ``--tiny`` runs ``--quick``, which rewrites
+    validation/out/kuditipudi_quick.*).  The script is not made of cells, so it does
+    not resume: it starts when at least :data:`KUDITIPUDI_MIN_S` of the budget is left,
+    and a run stopped at the end of the budget says so (give it a call of its own).
 
-A cell that a call could not finish although it was started with at least as much time
-as is left now is not started again (it would be cut again): the part says which cell
-needs a longer call.  ``--tiny`` runs the same parts at small sizes on the CPU
-(scikit-learn's digits; kuditipudi's ``--quick``), as the test suite does.
+The budget (``--budget``) decides when no further cell starts; a cell started before
+runs to its end, so the device's time limit must leave room for the longest cell (480 s
+of budget in a 600 s call).  A cell that a call could not finish is started again only
+with more than :data:`RETRY_FACTOR` times the budget it had: else the part says which
+cell needs a longer call.  ``paper.json`` names the code commit of each part's cells.
+``--tiny`` runs the same parts at small sizes on the CPU (scikit-learn's digits;
+kuditipudi's ``--quick``), as the test suite does.
 
 Writes ``paper.json`` and ``paper.md`` to ``--out`` after every part, the parts' tables
 and figures beside them, and the store under ``<out>/store``.
@@ -45,10 +55,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import shutil
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +73,10 @@ PARTS = ("path", "layers", "fig4", "sqrt_n", "kuditipudi")
 
 #: The whole-script part starts only with this much of the budget left (seconds; tiny: 0).
 KUDITIPUDI_MIN_S = 300.0
+
+#: A cell cut off when started with t seconds of budget left is started again only with
+#: more than this times t left (a call's start-up varies by seconds).
+RETRY_FACTOR = 1.2
 
 #: The parts' sizes.  ``paper``: the papers' sizes where a cell fits a call (the module's
 #: docstring names what was cut and why); ``layers`` and ``sqrt_n`` change only the named
@@ -97,7 +113,11 @@ class OutOfBudget(Exception):
 
 
 class CellTooLong(Exception):
-    """A cell was cut off before with at least as much time as is left now."""
+    """A cell was cut off before with about as much time as is left now."""
+
+
+class KuditipudiCut(Exception):
+    """The kuditipudi script ran out of the call's time (it does not resume)."""
 
 
 def validation_script(name):
@@ -119,19 +139,30 @@ class StoredCells:
     dataclass of :mod:`meanfield.torch.settings`) is read from its results folder under
     ``root`` when stored there, else run into it (when the budget allows) and read back.
 
-    ``attempts.json`` in ``root`` records, per cell started, the most seconds of budget it
-    was started with: a cell started again with no more than that raises
-    :class:`CellTooLong` instead of running.
+    ``attempts.json`` in ``root`` records, per cell started and not yet returned (a call
+    killed at its time limit leaves it there), the seconds of budget it was started with:
+    such a cell is started again only with more than :data:`RETRY_FACTOR` times that left,
+    else :class:`CellTooLong` says it needs a longer call.  ``commits`` collects the code
+    commit each cell read or run was computed with.
     """
 
     def __init__(self, root, deadline, clock=time.perf_counter):
         self.root, self.deadline, self.clock = Path(root), deadline, clock
         self.root.mkdir(parents=True, exist_ok=True)
         self.ran = self.loaded = 0
+        self.commits = set()
 
     def _attempts(self):
         path = self.root / "attempts.json"
         return json.loads(path.read_text()) if path.exists() else {}
+
+    def _set_attempt(self, cid, left):
+        attempts = self._attempts()
+        if left is None:
+            attempts.pop(cid, None)
+        else:
+            attempts[cid] = max(left, attempts.get(cid, 0.0))
+        (self.root / "attempts.json").write_text(json.dumps(attempts, indent=1))
 
     def __call__(self, settings):
         from meanfield.experiments import ResultStore, SweepConfig, cell_id, get_experiment
@@ -152,19 +183,22 @@ class StoredCells:
             left = self.deadline - self.clock()
             if left <= 0:
                 raise OutOfBudget()
-            attempts = self._attempts()
-            if attempts.get(cid, -1.0) >= left:
+            before = self._attempts().get(cid)
+            if before is not None and left <= RETRY_FACTOR * before:
                 raise CellTooLong(f"cell {cid} ({name}) was cut off when started with "
-                                  f"{attempts[cid]:.0f} s left; it needs a longer call")
-            attempts[cid] = max(left, attempts.get(cid, 0.0))
-            (self.root / "attempts.json").write_text(json.dumps(attempts, indent=1))
-            report = run_sweep(sweep, folder, workers=1, progress=False)
+                                  f"{before:.0f} s of budget left; it needs a longer call")
+            self._set_attempt(cid, left)
+            try:
+                report = run_sweep(sweep, folder, workers=1, progress=False)
+            finally:  # returned (done, failed or interrupted): not a cell cut off by time
+                self._set_attempt(cid, None)
             if report.interrupted:
                 raise KeyboardInterrupt
             if report.failed:
                 raise RuntimeError(f"cell {cid} ({name}) failed: "
                                    f"{store.failures()['error'].iloc[0]}")
             self.ran += 1
+        self.commits.add(str((store.record(cid) or {}).get("commit")))
         tables = store.load_tables(sweep)
         return tables[ONE_TABLE] if set(tables) == {ONE_TABLE} else tables
 
@@ -231,18 +265,25 @@ def _kuditipudi(ctx, size):
     left = ctx.deadline - time.perf_counter()
     if left < (0.0 if ctx.tiny else KUDITIPUDI_MIN_S):
         raise OutOfBudget()
+    stem = "kuditipudi_quick" if ctx.tiny else "kuditipudi_full"
+    result = VALIDATION / "out" / f"{stem}.json"
+    result.unlink(missing_ok=True)  # an earlier run's rows are never reported as this one's
     cmd = [sys.executable, str(VALIDATION / "kuditipudi.py"),
            "--quick" if ctx.tiny else "--full", "--device", ctx.device, "--quiet"]
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=left)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                              timeout=left if math.isfinite(left) else None)
     except subprocess.TimeoutExpired as exc:
-        raise OutOfBudget() from exc
-    stem = "kuditipudi_quick" if ctx.tiny else "kuditipudi_full"
-    result = VALIDATION / "out" / f"{stem}.json"
+        raise KuditipudiCut(f"kuditipudi.py was stopped after {left:.0f} s, unfinished (it "
+                            "does not resume: give it a call of its own, --parts "
+                            "kuditipudi)") from exc
+    # exit 1 is its FAIL verdict, with the rows written; a crash writes none
     if proc.returncode not in (0, 1) or not result.exists():
         raise RuntimeError(f"kuditipudi.py exited {proc.returncode}: "
                            f"{(proc.stderr or proc.stdout)[-500:]}")
-    shutil.copy(result, ctx.out / "kuditipudi.json")
+    for f in (VALIDATION / "out").glob(f"{stem}*"):
+        if f.is_file():
+            shutil.copy(f, ctx.out / f.name.replace(stem, "kuditipudi", 1))
     return json.loads(result.read_text())["claims"]
 
 
@@ -263,22 +304,29 @@ class PaperContext:
 
 
 def resume_from(store, out):
-    """Copy the cells of an earlier call's store (``store``) into ``<out>/store``: the
-    finished cells' folders and the record of attempts; a folder already there is kept."""
+    """Copy the cell folders of an earlier call's store (``store``, that call's
+    ``<out>/store``) into ``<out>/store`` (a folder already there is kept) and merge its
+    record of attempts.  Returns the number of cell folders copied; raises ValueError when
+    ``store`` holds no cell folder."""
     src, dst = Path(store), Path(out) / "store"
     if not src.is_dir():
-        raise FileNotFoundError(f"--resume {store}: no such folder")
+        raise ValueError(f"--resume {store}: no such folder")
+    cells = [item for item in src.iterdir() if (item / "sweep.json").is_file()]
+    if not cells:
+        raise ValueError(f"--resume {store}: no stored cells there (give the store folder "
+                         f"of an earlier call, its <out>/store)")
     if src.resolve() == dst.resolve():
         return 0
     dst.mkdir(parents=True, exist_ok=True)
     copied = 0
-    for item in src.iterdir():
-        target = dst / item.name
-        if item.is_dir() and not target.exists():
-            shutil.copytree(item, target)
+    for item in cells:
+        if not (dst / item.name).exists():
+            shutil.copytree(item, dst / item.name)
             copied += 1
-        elif item.name == "attempts.json" and not target.exists():
-            shutil.copy(item, target)
+    if (src / "attempts.json").exists():
+        mine = StoredCells(dst, 0.0)
+        for cid, left in json.loads((src / "attempts.json").read_text()).items():
+            mine._set_attempt(cid, left)
     return copied
 
 
@@ -292,17 +340,26 @@ def run_paper(ctx, parts, meta):
         size = part_size(name, ctx.tiny)
         entry = {"status": "complete", "claims": [], "error": None,
                  "size": {k: list(v) if isinstance(v, tuple) else v for k, v in size.items()}}
+        report["parts"][name] = dict(entry, status="running", cells_run=0, cells_read=0)
+        write_paper_report(ctx.out, report)  # a call killed in this part says which it was
+        commits0 = set(ctx.cells.commits)
+        ctx.cells.commits.clear()
         try:
             entry["claims"] = RUN[name](ctx, size)
         except OutOfBudget:
             entry["status"] = "unfinished"
+        except KuditipudiCut as exc:
+            entry["status"], entry["error"] = "unfinished", str(exc)
         except CellTooLong as exc:
             entry["status"], entry["error"] = "needs a longer call", str(exc)
         except Exception as exc:  # noqa: BLE001 - one part's failure is reported, the rest run
             entry["status"], entry["error"] = "error", f"{type(exc).__name__}: {exc}"
+            entry["traceback"] = traceback.format_exc(limit=-4)
         entry["cells_run"] = ctx.cells.ran - ran0
         entry["cells_read"] = ctx.cells.loaded - loaded0
         entry["seconds"] = round(time.perf_counter() - t0, 1)
+        entry["commits"] = sorted(ctx.cells.commits)  # the code of the part's cells
+        ctx.cells.commits |= commits0
         report["parts"][name] = entry
         write_paper_report(ctx.out, report)
         if ctx.log:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -46,6 +46,10 @@ class Experiment:
         Options added after cells of this experiment were stored, with the value
         that reproduces those cells; :func:`~meanfield.experiments.config.cell_id`
         leaves such an option out at that value, so stored cells keep their names.
+    notes : callable or None
+        ``notes(tables)`` warns of what a user must know about the stored results
+        before reading them (couple: cells run at an unresolved step); the command
+        line prints each warning in one line after ``sweep`` and ``plot``.
     """
 
     name: str
@@ -54,6 +58,7 @@ class Experiment:
     run: Callable
     plot: Callable
     added: dict = field(default_factory=dict)
+    notes: Callable | None = None
 
 
 # --- coupled SGD / limit ---------------------------------------------------------
@@ -172,10 +177,13 @@ def _left_out(name, why):
     warnings.warn(f"figure {name!r} not drawn: {why}", stacklevel=3)
 
 
-def _warn_unresolved_steps(table):
+def _warn_unresolved_steps(tables):
     """Say (a warning, which the command line prints in one line) how many cells ran the
     limit at a step that their step check found unresolved (cells stored before the check
-    have no ``step_move`` and are not counted)."""
+    have no ``step_move`` and are not counted): the couple experiment's ``notes``."""
+    from .store import ONE_TABLE
+
+    table = tables.get(ONE_TABLE, pd.DataFrame())
     if "step_move" not in table.columns:
         return
     from ..twolayer.coupling import STEP_MOVE_TOL, STEP_RISK_TOL, step_within
@@ -198,7 +206,6 @@ def _couple_plot(table, out):
     from ..plotting import rate_plot, save_figure
     from ..tasks import describe_name, is_data_spec
 
-    _warn_unresolved_steps(table)
     written = []
     per_cell = couple_sups(table).rename(columns={"sup_risk_gap": "risk_gap",
                                                   "sup_max_dist": "max_dist"})
@@ -463,8 +470,9 @@ def _registry():
     torch = {name: from_settings(name, TORCH[name], _torch_cell(fn), plot, check=_torch_check)
              for name, (fn, plot) in torch_cells.items()}
     return {
-        "couple": from_settings("couple", CoupleSettings, _couple_run, _one_table(_couple_plot),
-                                check=_couple_check),
+        "couple": replace(from_settings("couple", CoupleSettings, _couple_run,
+                                        _one_table(_couple_plot), check=_couple_check),
+                          notes=_warn_unresolved_steps),
         "stability": Experiment("stability", _stability_cell_options(),
                                 lambda c: _stability_config(c) and None, _stability_run,
                                 _stability_plot,
