@@ -165,3 +165,22 @@ def test_a_sweep_of_couple_cells_says_which_steps_are_unresolved(tmp_path, capsy
     assert main(["plot", str(tmp_path / "bare")]) == 0
     err = capsys.readouterr().err
     assert sum("in 2 of 4 cells" in x for x in err.splitlines()) == 1, err
+
+
+def test_the_step_check_names_its_runs_before_their_progress_bars(capsys):
+    """With progress bars on, the step check's limit runs (bars that name only the limit)
+    are announced in one line saying what they are; off, nothing is printed."""
+    from meanfield.tasks import teacher_student
+    from meanfield.twolayer import run_coupled
+
+    task = teacher_student(d=4, activation="erf")
+    for M, N, words in ((600, 20, "at h = 0.1 and h / 2 = 0.05"),
+                        (200, 20, "at h / 2 = 0.05 (at h: the run's own)")):
+        run_coupled(task, N, 0.05, 0.2, M=M, n_snapshots=2, h=0.1, progress=True)
+        err = capsys.readouterr().err
+        line = [x for x in err.splitlines() if x.startswith("step check:")]
+        assert line == [f"step check: the limit of {min(M, 500)} reference and {N} tagged "
+                        f"particles {words}"], err
+        assert f"limit M={min(M, 500)}" in err.split(line[0])[1]
+    run_coupled(task, 20, 0.05, 0.2, M=200, n_snapshots=2, h=0.1, progress=False)
+    assert capsys.readouterr().err == ""

@@ -10,6 +10,7 @@ the risk gap ``|L_N(theta^k) - R(rho_{k alpha})|`` are
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -386,11 +387,16 @@ def run_coupled(task, N, alpha, T, *, M=None, init=None, n_snapshots=21, h=0.05,
                         config=config)
     if check_step:
         m, k = config["check_step"]["references"], config["check_step"]["tagged"]
-        # the run itself is the check's run at h when the check takes all its particles
+        reuse = (m, k) == (M, N)  # the run itself is the check's run at h
+        if progress:  # its bars name only the limit: say what they are for
+            at = (f"h / 2 = {h / 2:g} (at h: the run's own)" if reuse
+                  else f"h = {h:g} and h / 2 = {h / 2:g}")
+            print(f"step check: the limit of {m} reference and {k} tagged particles at {at}",
+                  file=sys.stderr, flush=True)
         res.step_risk_change, res.step_move, _ = halving_check(
             (a_ref[:m], W_ref[:m]), task, times, (a0[:k], W0[:k]), h,
-            prev=lim if (m, k) == (M, N) else None, method=method, schedule=schedule,
-            train_a=train_a, progress=False)
+            prev=lim if reuse else None, method=method, schedule=schedule,
+            train_a=train_a, progress=progress)
     return res
 
 
