@@ -666,18 +666,24 @@ def _sweep(args):
 def _notes(folder, sweep):
     """Print, one line each, what the experiment's ``notes`` say of the stored results
     (couple: cells run at an unresolved step); ``plot`` prints them with the figures."""
-    import warnings
-
     from .experiments import ResultStore, get_experiment
 
     notes = get_experiment(sweep.experiment).notes
-    if notes is None:
-        return
+    if notes is not None:
+        _saying("sweep", lambda: notes(ResultStore(folder).load_tables(sweep)))
+
+
+def _saying(command, fn):
+    """``fn()``, each warning it raised printed as one line ``meanfield COMMAND: ...`` on
+    stderr (never silent, never a traceback's worth)."""
+    import warnings
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        notes(ResultStore(folder).load_tables(sweep))
+        result = fn()
     for w in caught:
-        print(f"meanfield sweep: {w.message}", file=sys.stderr)
+        print(f"meanfield {command}: {w.message}", file=sys.stderr)
+    return result
 
 
 def _plot_parser(sub):
@@ -692,8 +698,6 @@ def _plot_parser(sub):
 def _figures(folder, command):
     """Draw the standard figures of ``folder`` into ``folder/figures``; the files written
     (none: said in one line on stderr)."""
-    import warnings
-
     from .experiments import ResultStore, get_experiment
 
     if not Path(folder).is_dir():
@@ -703,16 +707,17 @@ def _figures(folder, command):
     sweep = store.sweep()
     _check_out(folder / "figures", flag="figures folder")
     experiment = get_experiment(sweep.experiment)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+
+    def draw():  # the store's notes, the experiment's, then any figure group left out
         tables = store.load_tables()
-        empty = all(t.empty for t in tables.values())
-        if not empty and experiment.notes is not None:
+        if all(t.empty for t in tables.values()):
+            return None
+        if experiment.notes is not None:
             experiment.notes(tables)
-        written = [] if empty else experiment.plot(tables, folder / "figures")
-    for w in caught:  # the store's notes, then any figure group left out: never silent
-        print(f"meanfield {command}: {w.message}", file=sys.stderr)
-    if empty:
+        return experiment.plot(tables, folder / "figures")
+
+    written = _saying(command, draw)
+    if written is None:
         raise ConfigError(f"{folder} holds no finished cells yet")
     if written:
         print("wrote " + ", ".join(str(p) for p in written))

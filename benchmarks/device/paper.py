@@ -53,7 +53,6 @@ and figures beside them, and the store under ``<out>/store``.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import shutil
@@ -64,9 +63,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from .staging import ROOT
-
-VALIDATION = ROOT / "validation"
+from .staging import ROOT, VALIDATION, validation_script
 
 #: The parts in the order they run.
 PARTS = ("path", "layers", "fig4", "sqrt_n", "kuditipudi")
@@ -120,18 +117,21 @@ class KuditipudiCut(Exception):
     """The kuditipudi script ran out of the call's time (it does not resume)."""
 
 
-def validation_script(name):
-    """``validation/<name>.py`` as a module (its folder on ``sys.path`` while it loads: a
-    script may import a sibling)."""
-    sys.path.insert(0, str(VALIDATION))
-    try:
-        spec = importlib.util.spec_from_file_location(f"validation_{name}",
-                                                      VALIDATION / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(VALIDATION))
-    return module
+def _attempts(root):
+    """``{cell id: budget seconds it was started with}`` of cells started and not returned."""
+    path = Path(root) / "attempts.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _set_attempt(root, cid, left):
+    """Record that cell ``cid`` starts with ``left`` seconds (the larger of two records),
+    or with ``left=None`` that it returned."""
+    attempts = _attempts(root)
+    if left is None:
+        attempts.pop(cid, None)
+    else:
+        attempts[cid] = max(left, attempts.get(cid, 0.0))
+    (Path(root) / "attempts.json").write_text(json.dumps(attempts, indent=1))
 
 
 class StoredCells:
@@ -152,18 +152,6 @@ class StoredCells:
         self.ran = self.loaded = 0
         self.commits = set()
 
-    def _attempts(self):
-        path = self.root / "attempts.json"
-        return json.loads(path.read_text()) if path.exists() else {}
-
-    def _set_attempt(self, cid, left):
-        attempts = self._attempts()
-        if left is None:
-            attempts.pop(cid, None)
-        else:
-            attempts[cid] = max(left, attempts.get(cid, 0.0))
-        (self.root / "attempts.json").write_text(json.dumps(attempts, indent=1))
-
     def __call__(self, settings):
         from meanfield.experiments import ResultStore, SweepConfig, cell_id, get_experiment
         from meanfield.experiments.store import ONE_TABLE
@@ -183,15 +171,15 @@ class StoredCells:
             left = self.deadline - self.clock()
             if left <= 0:
                 raise OutOfBudget()
-            before = self._attempts().get(cid)
+            before = _attempts(self.root).get(cid)
             if before is not None and left <= RETRY_FACTOR * before:
                 raise CellTooLong(f"cell {cid} ({name}) was cut off when started with "
                                   f"{before:.0f} s of budget left; it needs a longer call")
-            self._set_attempt(cid, left)
+            _set_attempt(self.root, cid, left)
             try:
                 report = run_sweep(sweep, folder, workers=1, progress=False)
             finally:  # returned (done, failed or interrupted): not a cell cut off by time
-                self._set_attempt(cid, None)
+                _set_attempt(self.root, cid, None)
             if report.interrupted:
                 raise KeyboardInterrupt
             if report.failed:
@@ -324,9 +312,8 @@ def resume_from(store, out):
             shutil.copytree(item, dst / item.name)
             copied += 1
     if (src / "attempts.json").exists():
-        mine = StoredCells(dst, 0.0)
-        for cid, left in json.loads((src / "attempts.json").read_text()).items():
-            mine._set_attempt(cid, left)
+        for cid, left in _attempts(src).items():
+            _set_attempt(dst, cid, left)
     return copied
 
 
@@ -342,8 +329,7 @@ def run_paper(ctx, parts, meta):
                  "size": {k: list(v) if isinstance(v, tuple) else v for k, v in size.items()}}
         report["parts"][name] = dict(entry, status="running", cells_run=0, cells_read=0)
         write_paper_report(ctx.out, report)  # a call killed in this part says which it was
-        commits0 = set(ctx.cells.commits)
-        ctx.cells.commits.clear()
+        ctx.cells.commits.clear()  # the code of this part's cells
         try:
             entry["claims"] = RUN[name](ctx, size)
         except OutOfBudget:
@@ -358,8 +344,7 @@ def run_paper(ctx, parts, meta):
         entry["cells_run"] = ctx.cells.ran - ran0
         entry["cells_read"] = ctx.cells.loaded - loaded0
         entry["seconds"] = round(time.perf_counter() - t0, 1)
-        entry["commits"] = sorted(ctx.cells.commits)  # the code of the part's cells
-        ctx.cells.commits |= commits0
+        entry["commits"] = sorted(ctx.cells.commits)
         report["parts"][name] = entry
         write_paper_report(ctx.out, report)
         if ctx.log:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+VALIDATION = ROOT / "validation"
 #: What ``--prepare`` stages (git ignores it: /.devrun/ in .gitignore); carried to the device.
 STAGE = ROOT / ".devrun"
 
@@ -147,3 +148,17 @@ def warm_numba():
         except Exception:  # noqa: BLE001 - the step that needs it will say what is wrong
             failed += 1
     return failed
+
+
+def validation_script(name):
+    """``validation/<name>.py`` as a module (its folder on ``sys.path`` while it loads: a
+    script may import a sibling)."""
+    sys.path.insert(0, str(VALIDATION))
+    try:
+        spec = importlib.util.spec_from_file_location(f"validation_{name}",
+                                                      VALIDATION / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(VALIDATION))
+    return module

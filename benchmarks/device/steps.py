@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from .staging import ROOT
+from .staging import ROOT, validation_script
 
 #: Shevchenko & Mondelli, Fig. 4: the change in test error when half of the neurons of a
 #: two-layer net on MNIST at N = 12800 are dropped.
@@ -555,17 +555,6 @@ def step_agreement(ctx, step):
                              f"(> {AGREE_TOL:g})")
 
 
-def _pde_vs_sgd():
-    """validation/pde_vs_sgd.py as a module (its particle_risk is the comparison's risk)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "_pde_vs_sgd", ROOT / "validation" / "pde_vs_sgd.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @register("particle_vs_pde", share=0.18)
 def step_particle_vs_pde(ctx, step):
     import numpy as np
@@ -576,7 +565,7 @@ def step_particle_vs_pde(ctx, step):
     from meanfield.twolayer.limit import ParticleLimit
 
     S, res = ctx.sizes, step.res
-    particle_risk = _pde_vs_sgd().particle_risk
+    particle_risk = validation_script("pde_vs_sgd").particle_risk
     d, M, h = 40, S["particles"], 0.05
     task = isotropic_gaussians(d, 0.5, "relu")
     dev = on_device(task, ctx.device)
