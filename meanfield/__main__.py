@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from .cli import _module_entry
 
-sys.exit(main())
+sys.exit(_module_entry())

@@ -37,26 +37,59 @@ def terminate_as_interrupt():
 
 def start_forkserver_ignoring_sigint():
     """Start multiprocessing's fork server with SIGINT ignored, so the workers
-    forked from it ignore it too.
+    forked from it ignore it too; a Ctrl-C meanwhile is raised here once the
+    server runs.
 
     Ctrl-C in a terminal signals the whole process group.  Workers that took it
     died mid-task with ~45 lines of tracebacks and a leaked-semaphore warning,
-    and one taken during start-up broke the cluster's shutdown.  An ignored
-    disposition survives exec (a handler does not); the fork server keeps it
-    and gives it to every child, so only the client process takes Ctrl-C, and
-    it closes the workers.  SIGINT is ignored here only while the server
-    process is spawned, not while the cluster starts.
+    and one taken during start-up broke the cluster's shutdown.  So the server
+    must ignore SIGINT, and give that to every child it forks, while this
+    process keeps taking Ctrl-C: ignoring SIGINT here around the server's start
+    (as an earlier version did) lost a Ctrl-C that came in those ~10 ms, and
+    the sweep ran to its end.
+
+    The way of multiprocessing's own resource tracker is used: SIGINT is
+    blocked in this thread while the server is spawned; the server inherits the
+    mask through exec, and its first preloaded module,
+    :mod:`meanfield._forkserver_preload`, sets SIGINT to ignored (dropping one
+    that is pending) and unblocks it.  Here a Ctrl-C held back by the mask is
+    recorded and raised as KeyboardInterrupt after the block.
     """
-    from multiprocessing import forkserver
+    import multiprocessing
+    from multiprocessing import forkserver, resource_tracker
 
     if threading.current_thread() is not threading.main_thread():
         forkserver.ensure_running()
         return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, old)
+    with interrupts_deferred():
+        # The tracker unblocks SIGINT after its own start, so it runs first: the
+        # mask below then holds until the server is spawned.
+        resource_tracker.ensure_running()
+        # "__main__" is multiprocessing's default preload (the script, when there
+        # is one); the server imports it before the list, with SIGINT still blocked.
+        multiprocessing.get_context("forkserver").set_forkserver_preload(
+            ["__main__", "meanfield._forkserver_preload"])
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def forget_handled_interrupt():
+    """Let ``python -m`` end with the status it is given after a Ctrl-C that was
+    handled.
+
+    A KeyboardInterrupt raised inside code run by ``exec`` of a string (as
+    ``dataclasses`` and ``namedtuple`` build their methods, e.g. while
+    ``distributed`` is imported) marks it as unhandled in CPython's
+    ``run_eval_code_obj``, even when a caller catches it.  Under ``python -m``
+    that mark makes the interpreter kill itself with SIGINT at exit, so an
+    interrupted sweep that printed its resume line and returned 130 ended as
+    "killed by SIGINT" about once in 50 Ctrl-Cs.  Every string ``exec`` clears
+    the mark on entry; an empty one is the only way to reach it from Python.
+    """
+    exec("pass")  # noqa: S102 - a constant string; see above
 
 
 @contextlib.contextmanager

@@ -847,5 +847,15 @@ def _entry():
         return 130
 
 
+def _module_entry():
+    """``python -m meanfield`` and ``python -m meanfield.cli``: as :func:`_entry`,
+    with the exit status kept after a Ctrl-C inside ``exec``'d code."""
+    from ._signals import forget_handled_interrupt
+
+    code = _entry()
+    forget_handled_interrupt()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(_entry())
+    sys.exit(_module_entry())

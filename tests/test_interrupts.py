@@ -76,6 +76,83 @@ def test_ctrl_c_in_a_terminal_prints_the_resume_line_and_nothing_else(tmp_path, 
         assert noise not in text, text
 
 
+SERVER_START = """
+import multiprocessing, os, signal
+from unittest import mock
+from multiprocessing import forkserver
+from meanfield._signals import start_forkserver_ignoring_sigint
+
+def sigint(pid):
+    bits = {k: int(v, 16) for k, _, v in (line.partition(":") for line in
+            open(f"/proc/{pid}/status")) if k in ("SigBlk", "SigIgn")}
+    return {k: bool(v >> (signal.SIGINT - 1) & 1) for k, v in bits.items()}
+
+def report(q):
+    q.put((sigint("self"), sigint(os.getppid())))
+
+if __name__ == "__main__":
+    start = forkserver.ensure_running
+    def ctrl_c_then_start():
+        os.kill(os.getpid(), signal.SIGINT)
+        start()
+    with mock.patch.object(forkserver, "ensure_running", ctrl_c_then_start):
+        try:
+            start_forkserver_ignoring_sigint()
+            print("lost")
+        except KeyboardInterrupt:
+            print("raised")
+    ctx = multiprocessing.get_context("forkserver")
+    q = ctx.Queue()
+    p = ctx.Process(target=report, args=(q,))
+    p.start()
+    print(sigint("self"), *q.get())
+    p.join()
+"""
+
+
+def test_ctrl_c_while_the_fork_server_starts_is_raised_and_its_workers_ignore_it(tmp_path):
+    """A Ctrl-C while the fork server is spawned is raised in the client once the
+    server runs.  Ignoring SIGINT in the client for those ~10 ms (the earlier
+    way) lost it, and a sweep interrupted then ran all 40 cells and exited 0: 2
+    of 55 Ctrl-Cs sent 0.1-0.7 s after start.  The server and the worker it forks
+    still ignore SIGINT, and neither holds it blocked."""
+    script = tmp_path / "start.py"
+    script.write_text(SERVER_START)
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    raised, masks = res.stdout.split("\n", 1)
+    assert raised == "raised", res.stdout
+    client = "{'SigBlk': False, 'SigIgn': False}"
+    ignored = "{'SigBlk': False, 'SigIgn': True}"
+    assert masks.split() and masks.strip() == f"{client} {ignored} {ignored}", res.stdout
+
+
+CTRL_C_IN_EXEC = """
+import argparse
+
+def parse_known_args(self, *args, **kwargs):
+    # a Ctrl-C that lands in exec'd code, as in a dataclass's generated __init__
+    exec("raise KeyboardInterrupt")
+
+argparse.ArgumentParser.parse_known_args = parse_known_args
+"""
+
+
+@pytest.mark.parametrize("module", ["meanfield", "meanfield.cli"])
+def test_python_m_exits_130_after_a_ctrl_c_inside_exec_code(tmp_path, module):
+    """CPython marks a KeyboardInterrupt raised in ``exec``'d code as unhandled
+    even when it is caught, and ``python -m`` then kills itself with SIGINT at
+    exit: the CI's Ctrl-C test saw exit -2 after the resume line.  The status is
+    130, and the one line is printed."""
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_IN_EXEC)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-m", module, "stability", "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert (res.returncode, res.stderr.strip()) == (
+        130, "meanfield stability: interrupted; run the same command again to resume")
+
 SHOUT = """
 import logging, sys
 from meanfield.experiments.runner import dask_client
