@@ -132,11 +132,16 @@ def test_killed_or_interrupted_process_resumes_to_the_same_table(tmp_path, sig):
                              str(out), "--workers", "1", "--quiet"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
-    deadline = time.time() + 120
+    # the first cell compiles the kernels: minutes on a loaded machine
+    deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
         if len(list((out / "cells").glob("*.json"))) >= 2:
             break
         time.sleep(0.02)
+    else:
+        proc.kill()
+        raise AssertionError(f"no 2 cells stored within 300 s (exit {proc.poll()}): "
+                             f"{proc.communicate()[1][-2000:]}")
     # freeze the sweep before judging whether it is still running: cells take ~50 ms, and
     # on a loaded machine it could otherwise finish between this check and the signal
     # (it then exits 0 from its shutdown)
