@@ -118,8 +118,11 @@ def test_ctrl_c_while_the_fork_server_starts_is_raised_and_its_workers_ignore_it
     still ignore SIGINT, and neither holds it blocked."""
     script = tmp_path / "start.py"
     script.write_text(SERVER_START)
+    # the default SIGINT disposition, as a shell gives its foreground job (a suite run
+    # as a background job would hand down an ignored one)
     res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
+                         timeout=120, cwd=tmp_path,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert res.returncode == 0, res.stderr
     raised, masks = res.stdout.split("\n", 1)
     assert raised == "raised", res.stdout
