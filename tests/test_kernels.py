@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from meanfield.activations import get_activation
-from meanfield.kernels.gaussian import (angle, bvn_upper, erf_pair, pair, pair_sums, pl_pair,
+from meanfield.kernels.gaussian import (angle, bvn_upper, erf_pair, pair, pair_quadratic,
+                                       pair_sums, pl_pair,
                                         quad_pair, quadrature_nodes, relu_pair)
 from tests.conftest import ACTIVATIONS
 
@@ -188,6 +189,35 @@ def test_degenerate_inputs_are_finite():
             out = quad_pair(act.kind, act.p, act.kind, act.p, *q, QUAD)
             assert np.all(np.isfinite(out))
     assert relu_pair(0.0, 1.0, 0.0) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf"])
+def test_the_risk_sum_over_pairs_taken_once_equals_the_full_double_sum(name, rng):
+    """pair_quadratic (each pair once) against the double sum of the closed form
+    pair by pair, and against pair_sums's row sums, in blocks of one row, a few
+    rows and all rows (BLAS rounds a block's Gram by its shape, so blocks agree to
+    rounding, not bit for bit); norms from 1e-3 to 1e3 and a zero neuron.
+    F(w, w') == F(w', w) bit for bit, which halving the sum relies on."""
+    act = get_activation(name)
+    N, d = 41, 6
+    W = rng.standard_normal((N, d)) * np.exp(rng.uniform(-3.5, 3.5, (N, 1)))
+    W[7] = 0.0
+    a = rng.standard_normal(N)
+    Q = W @ W.T
+    q = np.diag(Q).copy()
+    F = np.array([[pair(act.kind, act.p, act.kind, act.p, q[i], q[j], Q[i, j], QUAD)[0]
+                   for j in range(N)] for i in range(N)])
+    np.testing.assert_array_equal(F, F.T)
+    once = [pair_quadratic(act.kind, W, a, block_bytes=b) for b in (8, 8 * N * 5, 2 ** 24)]
+    assert pair_quadratic(act.kind, W, a) == once[2]  # the same call, the same bits
+    assert once[1] == pytest.approx(once[0], rel=1e-14)
+    assert once[2] == pytest.approx(once[0], rel=1e-14)
+    assert once[2] == pytest.approx(a @ F @ a, rel=1e-13)
+    Fa = pair_sums(act.kind, act.p, act.kind, act.p, W, W, a, QUAD, False)[0]
+    assert once[2] == pytest.approx(a @ Fa, rel=1e-14)
+    assert pair_quadratic(act.kind, W[:0], a[:0]) == 0.0
+    with pytest.raises(ValueError, match="ReLU or erf"):
+        pair_quadratic(get_activation("tanh").kind, W, a)
 
 
 @pytest.mark.parametrize("name", ["relu", "erf", "tanh"])

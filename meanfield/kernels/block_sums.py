@@ -72,6 +72,46 @@ def erf_block(Q, mr, Sr, iSr, qr, mc, Sc, iSc, ac, Fa, F1, grad):
         F1[i] = -(4.0 / math.pi) * f1 / (1.0 + 2.0 * qr[i])
 
 
+@njit(cache=True, parallel=True, fastmath=True)
+def relu_upper(Q, mr, Sr, iSr, mc, iSc, wc, Fa, Dg):
+    """:func:`relu_block`'s ``Fa`` on the upper triangle of a symmetric sum: row i
+    of the block is neuron r0 + i, column j neuron r0 + j; ``Fa[i]`` sums the
+    columns j > i and ``Dg[i]`` is the diagonal's term (``wc = ac Sc`` as there)."""
+    R, M = Q.shape
+    for i in prange(R):
+        m1 = mr[i]
+        is1 = iSr[i]
+        fa = 0.0
+        for j in range(i + 1, M):
+            c = (Q[i, j] * is1) * iSc[j]
+            s = math.sqrt(max(_det2(m1, mc[j], c), 0.0))
+            fa += wc[j] * (s + c * (math.pi - angle(s, c)))
+        c = (Q[i, i] * is1) * iSc[i]
+        s = math.sqrt(max(_det2(m1, mc[i], c), 0.0))
+        Dg[i] = wc[i] * (s + c * (math.pi - angle(s, c))) * Sr[i] * _INV_2PI
+        Fa[i] = fa * Sr[i] * _INV_2PI
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def erf_upper(Q, mr, Sr, iSr, mc, Sc, iSc, ac, Fa, Dg):
+    """:func:`erf_block`'s ``Fa`` on the upper triangle of a symmetric sum, laid out
+    as in :func:`relu_upper`."""
+    R, M = Q.shape
+    for i in prange(R):
+        m1 = mr[i]
+        S1 = Sr[i]
+        is1 = iSr[i]
+        fa = 0.0
+        for j in range(i + 1, M):
+            c = (Q[i, j] * is1) * iSc[j]
+            f = (2.0 / math.pi) * _erf_scaled(m1, S1, is1, mc[j], Sc[j], iSc[j], c)[0]
+            fa += ac[j] * (-f if c < 0.0 else f)
+        c = (Q[i, i] * is1) * iSc[i]
+        f = (2.0 / math.pi) * _erf_scaled(m1, S1, is1, mc[i], Sc[i], iSc[i], c)[0]
+        Dg[i] = ac[i] * (-f if c < 0.0 else f)
+        Fa[i] = fa
+
+
 @njit(cache=True, parallel=True)
 def pair_block(kr, pr, kc, pc, Q, qr, qc, ac, quad, Fa, F1, grad):
     """The pairs without a vectorised block of their own, through :func:`pair`."""
@@ -185,6 +225,44 @@ def _check_q(q, what):
     if not np.all(np.isfinite(q)):
         raise ValueError(f"pair kernels: a squared norm of the {what} is not finite "
                          f"(norms above ~1.3e154 overflow when squared)")
+
+
+def pair_quadratic(kind, W, a, block_bytes=2 ** 24):
+    """``sum_ij a_i a_j F(w_i, w_j)`` for ReLU or erf (the quadratic term of the
+    risk, Shevchenko & Mondelli eq. (3.2)), each pair once.
+
+    F is symmetric, and bit for bit so on split norms (:func:`_erf_scaled` and
+    :func:`relu_pair` see the two neurons through commuting operations and
+    exact powers of two), so the sum is ``sum_i a_i (a_i F_ii + 2 sum_{j > i}
+    a_j F_ij)``: half the kernels and half the Gram of :func:`pair_sums`'s
+    ``a @ Fa``, equal to it up to the order of the additions.  Row i's sum
+    runs over j in order, whatever the threads; one GEMM ``W[r0:r1] W[r0:]'``
+    per block of rows keeps the Gram buffer ~16 MB.
+    """
+    if kind not in (RELU, ERF):
+        raise ValueError(f"pair_quadratic: ReLU or erf, got activation code {kind}")
+    N = W.shape[0]
+    if N == 0:
+        return 0.0
+    q = np.einsum("ij,ij->i", W, W)
+    _check_q(q, "rows")
+    m, S, iS = _split_array(q)
+    Fa = np.empty(N)
+    Dg = np.empty(N)
+    rows = int(max(1, min(N, block_bytes // (8 * N))))
+    buf = np.empty(rows * N)
+    wc = a * S
+    for r0 in range(0, N, rows):
+        r1 = min(N, r0 + rows)
+        Qb = buf[: (r1 - r0) * (N - r0)].reshape(r1 - r0, N - r0)
+        np.matmul(W[r0:r1], W[r0:].T, out=Qb)
+        if kind == RELU:
+            relu_upper(Qb, m[r0:r1], S[r0:r1], iS[r0:r1], m[r0:], iS[r0:], wc[r0:],
+                       Fa[r0:r1], Dg[r0:r1])
+        else:
+            erf_upper(Qb, m[r0:r1], S[r0:r1], iS[r0:r1], m[r0:], S[r0:], iS[r0:], a[r0:],
+                      Fa[r0:r1], Dg[r0:r1])
+    return float(a @ (Dg + 2.0 * Fa))
 
 
 def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24, series=True):

@@ -61,6 +61,7 @@ from .block_sums import (  # noqa: F401
     pair_block,
     pair_diag,
     pair_matrix,
+    pair_quadratic,
     pair_sums,
     quadrature_nodes,
     relu_block,

@@ -30,8 +30,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
-from ..activations import Activation, get_activation
-from ..kernels.gaussian import gauss_means, pair_diag, pair_matrix, pair_sums, quadrature_nodes
+from ..activations import ERF, RELU, Activation, get_activation
+from ..kernels.gaussian import (
+    gauss_means,
+    pair_diag,
+    pair_matrix,
+    pair_quadratic,
+    pair_sums,
+    quadrature_nodes,
+)
 
 #: Default quadrature order (Hermite nodes per axis; Legendre pieces get
 #: ``n // 2``).  Measured against the ReLU and erf closed forms over random
@@ -131,6 +138,9 @@ class GaussianTask:
         self._quad = quadrature_nodes(n)
         self.name = name
         self._pair_sums = pair_sums
+        # the risk's sum over pairs, each pair once (ReLU and erf); None: through _pair_sums
+        self._pair_quadratic = (pair_quadratic if self.activation.kind in (RELU, ERF)
+                                else None)
         self.ey2 = self._second_moment()
 
     # -- coordinates ------------------------------------------------------
@@ -309,8 +319,13 @@ class GaussianTask:
             a, W = a[live], W[live]
         if a.size == 0:
             return self.ey2
-        S, _ = self._sums(self.activation, W, self.activation, W, a, False)
-        return self.ey2 + 2.0 * self._grad_V(a, W)[0].sum() / N + float(a @ S) / N ** 2
+        if self._pair_quadratic is not None:
+            quad = sum(pk * self._pair_quadratic(self.activation.kind, self._fwd(W, k), a)
+                       for k, pk in enumerate(self.weights))
+        else:
+            S, _ = self._sums(self.activation, W, self.activation, W, a, False)
+            quad = float(a @ S)
+        return self.ey2 + 2.0 * self._grad_V(a, W)[0].sum() / N + quad / N ** 2
 
     def self_kernel(self, W):
         """``E[sigma(<w_i, x>)^2]`` for each row: the diagonal of the kernel behind U."""
@@ -366,6 +381,7 @@ class GaussianTask:
         :func:`meanfield.torch.pairs.on_device`.  U's full matrices stay on the host."""
         twin = copy.copy(self)
         twin._pair_sums = pair_sums
+        twin._pair_quadratic = None
         return twin
 
     @property
