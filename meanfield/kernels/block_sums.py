@@ -72,13 +72,22 @@ def erf_block(Q, mr, Sr, iSr, qr, mc, Sc, iSc, ac, Fa, F1, grad):
         F1[i] = -(4.0 / math.pi) * f1 / (1.0 + 2.0 * qr[i])
 
 
+@njit(cache=True, inline="always")
+def _zigzag(k, R):
+    """Rows 0, R - 1, 1, R - 2, ... of a block: on the upper triangle row i sums
+    M - 1 - i columns, so each thread's contiguous share of k mixes long rows and
+    short ones (a share of consecutive rows gave the first thread the longest)."""
+    return k // 2 if k % 2 == 0 else R - 1 - k // 2
+
+
 @njit(cache=True, parallel=True, fastmath=True)
 def relu_upper(Q, mr, Sr, iSr, mc, iSc, wc, Fa, Dg):
     """:func:`relu_block`'s ``Fa`` on the upper triangle of a symmetric sum: row i
     of the block is neuron r0 + i, column j neuron r0 + j; ``Fa[i]`` sums the
     columns j > i and ``Dg[i]`` is the diagonal's term (``wc = ac Sc`` as there)."""
     R, M = Q.shape
-    for i in prange(R):
+    for k in prange(R):
+        i = _zigzag(k, R)
         m1 = mr[i]
         is1 = iSr[i]
         fa = 0.0
@@ -97,7 +106,8 @@ def erf_upper(Q, mr, Sr, iSr, mc, Sc, iSc, ac, Fa, Dg):
     """:func:`erf_block`'s ``Fa`` on the upper triangle of a symmetric sum, laid out
     as in :func:`relu_upper`."""
     R, M = Q.shape
-    for i in prange(R):
+    for k in prange(R):
+        i = _zigzag(k, R)
         m1 = mr[i]
         S1 = Sr[i]
         is1 = iSr[i]
