@@ -138,9 +138,6 @@ class GaussianTask:
         self._quad = quadrature_nodes(n)
         self.name = name
         self._pair_sums = pair_sums
-        # the risk's sum over pairs, each pair once (ReLU and erf); None: through _pair_sums
-        self._pair_quadratic = (pair_quadratic if self.activation.kind in (RELU, ERF)
-                                else None)
         self.ey2 = self._second_moment()
 
     # -- coordinates ------------------------------------------------------
@@ -319,8 +316,9 @@ class GaussianTask:
             a, W = a[live], W[live]
         if a.size == 0:
             return self.ey2
-        if self._pair_quadratic is not None:
-            quad = sum(pk * self._pair_quadratic(self.activation.kind, self._fwd(W, k), a)
+        kind = self.activation.kind
+        if self._pair_sums is pair_sums and kind in (RELU, ERF):  # each pair once
+            quad = sum(pk * pair_quadratic(kind, self._fwd(W, k), a)
                        for k, pk in enumerate(self.weights))
         else:
             S, _ = self._sums(self.activation, W, self.activation, W, a, False)
@@ -381,7 +379,6 @@ class GaussianTask:
         :func:`meanfield.torch.pairs.on_device`.  U's full matrices stay on the host."""
         twin = copy.copy(self)
         twin._pair_sums = pair_sums
-        twin._pair_quadratic = None
         return twin
 
     @property
