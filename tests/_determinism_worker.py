@@ -47,10 +47,16 @@ def main(out):
     res["sgd_parallel"] = same("parallel SGD", runs)
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 
+    # the reference population's pairs taken once: row sums and column sums in an
+    # order of their own, whatever the thread count
     a, W = InitialLaw().sample(200, task.d, np.random.default_rng(2))
-    res["limit"] = same("particle limit", [run_limit(
-        (a, W), task, [t / 4 for t in ts], (a[:10], W[:10]), h=0.05, progress=False).W[-1]
-        for ts in SCHEDULES])
+    runs = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        runs += [run_limit((a, W), task, [t / 4 for t in ts], (a[:10], W[:10]), h=0.05,
+                           progress=False).W[-1] for ts in SCHEDULES]
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    res["limit"] = same("particle limit", runs)
 
     ptask = isotropic_gaussians(20, 0.5, "ramp")
     res["radial"] = same("radial PDE", [solve_radial(

@@ -5,8 +5,8 @@ import pytest
 
 from meanfield.activations import get_activation
 from meanfield.kernels.gaussian import (angle, bvn_upper, erf_pair, pair, pair_quadratic,
-                                       pair_sums, pl_pair,
-                                        quad_pair, quadrature_nodes, relu_pair)
+                                        pair_sums, pair_sums_self, pl_pair, quad_pair,
+                                        quadrature_nodes, relu_pair)
 from tests.conftest import ACTIVATIONS
 
 QUAD = quadrature_nodes(48)
@@ -191,6 +191,14 @@ def test_degenerate_inputs_are_finite():
     assert relu_pair(0.0, 1.0, 0.0) == (0.0, 0.0, 0.0)
 
 
+def _spread_population(rng, N=41, d=6):
+    """N neurons with norms from about 1e-3 to 1e3 (a zero one at row 7) and normal
+    output weights."""
+    W = rng.standard_normal((N, d)) * np.exp(rng.uniform(-3.5, 3.5, (N, 1)))
+    W[7] = 0.0
+    return W, rng.standard_normal(N)
+
+
 @pytest.mark.parametrize("name", ["relu", "erf"])
 def test_the_risk_sum_over_pairs_taken_once_equals_the_full_double_sum(name, rng):
     """pair_quadratic (each pair once) against the double sum of the closed form
@@ -199,10 +207,8 @@ def test_the_risk_sum_over_pairs_taken_once_equals_the_full_double_sum(name, rng
     rounding, not bit for bit); norms from 1e-3 to 1e3 and a zero neuron.
     F(w, w') == F(w', w) bit for bit, which halving the sum relies on."""
     act = get_activation(name)
-    N, d = 41, 6
-    W = rng.standard_normal((N, d)) * np.exp(rng.uniform(-3.5, 3.5, (N, 1)))
-    W[7] = 0.0
-    a = rng.standard_normal(N)
+    W, a = _spread_population(rng)
+    N = a.size
     Q = W @ W.T
     q = np.diag(Q).copy()
     F = np.array([[pair(act.kind, act.p, act.kind, act.p, q[i], q[j], Q[i, j], QUAD)[0]
@@ -218,6 +224,35 @@ def test_the_risk_sum_over_pairs_taken_once_equals_the_full_double_sum(name, rng
     assert pair_quadratic(act.kind, W[:0], a[:0]) == 0.0
     with pytest.raises(ValueError, match="ReLU or erf"):
         pair_quadratic(get_activation("tanh").kind, W, a)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf"])
+def test_a_population_with_itself_takes_each_pair_once_and_gets_every_sum(name, rng):
+    """pair_sums_self (each pair once, the rows' terms read along the triangle's rows
+    and the columns') against the closed form pair by pair: Fa, F1 and the
+    gradient sum_j a_j F12_ij w_j, in blocks of one row, five rows and all rows;
+    norms from 1e-3 to 1e3, a zero neuron and a negative a."""
+    act = get_activation(name)
+    W, a = _spread_population(rng)
+    N, d = W.shape
+    Q = W @ W.T
+    q = np.einsum("ij,ij->i", W, W)
+    np.fill_diagonal(Q, q)  # a neuron with itself at q12 = q11 exactly, as the kernel takes it
+    P = np.array([[pair(act.kind, act.p, act.kind, act.p, q[i], q[j], Q[i, j], QUAD)
+                   for j in range(N)] for i in range(N)])
+    want = (P[:, :, 0] @ a, P[:, :, 1] @ a, (P[:, :, 2] * a) @ W)
+    for b in (8, 8 * N * 5, 2 ** 24):
+        got = pair_sums_self(act.kind, W, a, True, block_bytes=b)
+        for x, y, what in zip(got, want, ("Fa", "F1", "G")):
+            err = np.abs(x - y).max() / np.abs(y).max()
+            assert err < 1e-13, (what, b, err)
+    Fa, F1, G = pair_sums_self(act.kind, W, a, False)
+    assert G is None
+    np.testing.assert_array_equal(Fa, pair_sums_self(act.kind, W, a, True)[0])
+    assert [x.shape for x in pair_sums_self(act.kind, W[:0], a[:0], True)] == [(0,), (0,),
+                                                                                (0, d)]
+    with pytest.raises(ValueError, match="ReLU or erf"):
+        pair_sums_self(get_activation("tanh").kind, W, a, True)
 
 
 @pytest.mark.parametrize("name", ["relu", "erf", "tanh"])

@@ -148,3 +148,42 @@ def test_resolved_step_halves_until_the_limit_is_resolved():
                       ({"max_halvings": 0}, "max_halvings")):
         with pytest.raises(ValueError, match=name):
             resolved_step(ref, task, times, tag, **bad)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf"])
+def test_the_reference_population_takes_each_pair_once_in_the_field(name, monkeypatch):
+    """The field's reference rows sum each pair once (pair_sums_self), its tagged
+    rows over every column: the same field as the full pair sums (a task given
+    them through with_pair_sums) to rounding, at the first stage and after RK4
+    steps; and the one-pair path really ran (it is called once per field)."""
+    from meanfield.kernels.gaussian import pair_sums
+    from meanfield.tasks import gaussian
+
+    task = teacher_student(6, name, width=3)
+    full = task.with_pair_sums(lambda *args, **kw: pair_sums(*args, **kw))
+    rng = np.random.default_rng(4)
+    a, W = InitialLaw().sample(300, task.d, rng)
+    tag = InitialLaw().sample(40, task.d, rng)
+    calls = []
+    real = gaussian.pair_sums_self
+    monkeypatch.setattr(gaussian, "pair_sums_self",
+                        lambda *x, **k: calls.append(1) or real(*x, **k))
+    one, two = (ParticleLimit((a, W), t, tagged=tag, h=0.1) for t in (task, full))
+    for x, y in zip(one.field(0.0, one.state), two.field(0.0, two.state)):
+        assert np.abs(x - y).max() <= 1e-14 * np.abs(y).max()
+    assert len(calls) == 1
+    got, want = (run_limit((a, W), t, [1.0], tagged=tag, h=0.1, progress=False)
+                 for t in (task, full))
+    np.testing.assert_allclose(got.W[-1], want.W[-1], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(got.a[-1], want.a[-1], rtol=0, atol=1e-13)
+    assert got.risk[-1] == pytest.approx(want.risk[-1], rel=1e-13)
+
+
+def test_only_the_memory_of_the_first_rows_counts_as_the_population_itself():
+    from meanfield.tasks.gaussian import _leading_rows
+
+    W = np.arange(12.0).reshape(6, 2)
+    assert _leading_rows(W, W) and _leading_rows(W, W[:3])
+    assert not _leading_rows(W, W[:3].copy())  # equal numbers, but not known to stay so
+    assert not _leading_rows(W, W[1:4]) and not _leading_rows(W, W[::2])
+    assert not _leading_rows(W, W[:0]) and not _leading_rows(W[:3], W)

@@ -275,6 +275,177 @@ def pair_quadratic(kind, W, a, block_bytes=2 ** 24):
     return float(a @ (Dg + 2.0 * Fa))
 
 
+@njit(cache=True, parallel=True, fastmath=True)
+def relu_self(Q, E1, E2, m, iS, wc, T, U, D, grad):
+    """A population with itself, ReLU: block row i is neuron r0 + i and column j
+    neuron r0 + j (so row i's diagonal is column i).  For j > i: the symmetric
+    elements ``E1 = s + c (pi - phi)`` and ``E2 = s`` of :func:`relu_block`, their
+    row sums ``T[i] = sum_j wc_j E1``, ``U[i] = sum_j wc_j E2``, and with ``grad``
+    ``Q[i, j] = (pi - phi) / (2 pi)`` (0 where either norm is 0); Q, E1 and E2
+    are 0 for j <= i, and ``D[i]`` holds the diagonal's three elements, taken
+    at ``q12 = q11`` exactly (through the Gram's rounding of q11, the root of
+    the determinant behind F1 came out of order sqrt(ulp) instead of 0).
+
+    Row i's loop runs over slices that start at column i + 1: written as
+    ``range(i + 1, C)`` on the whole rows, LLVM did not vectorise it (2.5x
+    slower per pair)."""
+    R, C = Q.shape
+    for k in prange(R):
+        i = _zigzag(k, R)
+        m1 = m[i]
+        is1 = iS[i]
+        Qi, E1i, E2i = Q[i, i + 1:], E1[i, i + 1:], E2[i, i + 1:]
+        mj, iSj, wj = m[i + 1:], iS[i + 1:], wc[i + 1:]
+        t = 0.0
+        u = 0.0
+        for j in range(C - i - 1):
+            c = (Qi[j] * is1) * iSj[j]
+            s = math.sqrt(max(_det2(m1, mj[j], c), 0.0))
+            pm = math.pi - angle(s, c)
+            e1 = s + c * pm
+            t += wj[j] * e1
+            u += wj[j] * s
+            E1i[j] = e1
+            E2i[j] = s
+            if grad:
+                Qi[j] = pm * _INV_2PI if (m1 > 0.0 and mj[j] > 0.0) else 0.0
+        c = m1  # a neuron with itself: q12 = q11 exactly, not the Gram's rounding of it
+        s = math.sqrt(max(_det2(m1, m1, c), 0.0))
+        pm = math.pi - angle(s, c)
+        D[i, 0] = s + c * pm
+        D[i, 1] = s
+        D[i, 2] = pm * _INV_2PI if m1 > 0.0 else 0.0
+        Q[i, : i + 1] = 0.0
+        E1[i, : i + 1] = 0.0
+        E2[i, : i + 1] = 0.0
+        T[i] = t
+        U[i] = u
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def erf_self(Q, E1, E2, m, S, iS, a, T, U, D, grad):
+    """:func:`relu_self` for erf: ``E1 = F``, ``E2 = c g / r`` and ``Q = F12`` of
+    :func:`erf_block` without the column's ``a_j``."""
+    R, C = Q.shape
+    for k in prange(R):
+        i = _zigzag(k, R)
+        m1 = m[i]
+        S1 = S[i]
+        is1 = iS[i]
+        Qi, E1i, E2i = Q[i, i + 1:], E1[i, i + 1:], E2[i, i + 1:]
+        mj, Sj, iSj, aj = m[i + 1:], S[i + 1:], iS[i + 1:], a[i + 1:]
+        t = 0.0
+        u = 0.0
+        for j in range(C - i - 1):
+            c = (Qi[j] * is1) * iSj[j]
+            ang, cg, uu, r = _erf_scaled(m1, S1, is1, mj[j], Sj[j], iSj[j], c)
+            f = (2.0 / math.pi) * ang
+            f = -f if c < 0.0 else f
+            e2 = cg / r
+            t += aj[j] * f
+            u += aj[j] * e2
+            E1i[j] = f
+            E2i[j] = e2
+            if grad:
+                Qi[j] = (4.0 / math.pi) * uu / r
+        c = m1  # a neuron with itself: q12 = q11 exactly, not the Gram's rounding of it
+        ang, cg, uu, r = _erf_scaled(m1, S1, is1, m1, S1, is1, c)
+        f = (2.0 / math.pi) * ang
+        D[i, 0] = -f if c < 0.0 else f
+        D[i, 1] = cg / r
+        D[i, 2] = (4.0 / math.pi) * uu / r
+        Q[i, : i + 1] = 0.0
+        E1[i, : i + 1] = 0.0
+        E2[i, : i + 1] = 0.0
+        T[i] = t
+        U[i] = u
+
+
+@njit(cache=True, parallel=True)
+def _column_sums(E1, E2, w, T, U):
+    """``T[j] += sum_i w_i E1[i, j]`` and the same for E2 and U, the rows in order
+    for every column whatever the threads (a chunk of columns per thread)."""
+    R, C = E1.shape
+    chunk = 256
+    for b in prange((C + chunk - 1) // chunk):
+        j0 = b * chunk
+        j1 = min(C, j0 + chunk)
+        t = np.zeros(j1 - j0)
+        u = np.zeros(j1 - j0)
+        for i in range(R):
+            wi = w[i]
+            e1 = E1[i, j0:j1]
+            e2 = E2[i, j0:j1]
+            for j in range(j1 - j0):
+                t[j] += wi * e1[j]
+                u[j] += wi * e2[j]
+        T[j0:j1] += t
+        U[j0:j1] += u
+
+
+def pair_sums_self(kind, W, a, grad, block_bytes=2 ** 24):
+    """:func:`pair_sums` of a population with itself, ``Wr = Wc = W`` and ``ac = a``,
+    for ReLU or erf: each pair's kernel once.
+
+    Every element the sums need is symmetric in the pair (the value F, the
+    determinant's root or ``c g / r`` behind F1, and F12), so the upper triangle
+    gives row i's terms and, read down its columns, row j's: half the kernels
+    and half the Gram.  The gradient is ``P (a W) + P' (a W)`` over the strict
+    triangle plus the diagonal, ``P`` the block's F12.  Equal to
+    :func:`pair_sums` up to the order of the additions (and the Gram's rounding
+    by block shape); whatever the threads, the same bits: each row's and each
+    column's sum runs in order.  The particle limit's field evaluates the
+    reference population against itself at every stage (Mei, Montanari &
+    Nguyen, PNAS 2018, eq. (13): the integral of U over rho_t).
+    """
+    if kind not in (RELU, ERF):
+        raise ValueError(f"pair_sums_self: ReLU or erf, got activation code {kind}")
+    N, d = W.shape
+    q = np.einsum("ij,ij->i", W, W)
+    _check_q(q, "rows")
+    T = np.zeros(N)
+    U = np.zeros(N)
+    G = np.zeros((N, d)) if grad else None
+    if N == 0:
+        return T, U, G
+    m, S, iS = _split_array(q)
+    wc = a * S if kind == RELU else a
+    aW = a[:, None] * W if grad else None
+    D = np.empty((N, 3))
+    rows = int(max(1, min(N, block_bytes // (8 * N))))
+    bufs = [np.empty(rows * N) for _ in range(3)]
+    Tb = np.empty(rows)
+    Ub = np.empty(rows)
+    for r0 in range(0, N, rows):
+        r1 = min(N, r0 + rows)
+        Qb, E1, E2 = (b[: (r1 - r0) * (N - r0)].reshape(r1 - r0, N - r0) for b in bufs)
+        np.matmul(W[r0:r1], W[r0:].T, out=Qb)
+        if kind == RELU:
+            relu_self(Qb, E1, E2, m[r0:], iS[r0:], wc[r0:], Tb[: r1 - r0], Ub[: r1 - r0],
+                      D[r0:r1], grad)
+        else:
+            erf_self(Qb, E1, E2, m[r0:], S[r0:], iS[r0:], a[r0:], Tb[: r1 - r0],
+                     Ub[: r1 - r0], D[r0:r1], grad)
+        T[r0:r1] += Tb[: r1 - r0]
+        U[r0:r1] += Ub[: r1 - r0]
+        _column_sums(E1, E2, wc[r0:r1], T[r0:], U[r0:])
+        if grad:
+            G[r0:r1] += Qb @ aW[r0:]
+            G[r0:] += Qb.T @ aW[r0:r1]
+    T += wc * D[:, 0]
+    U += wc * D[:, 1]
+    if grad:
+        G += (D[:, 2] * a)[:, None] * W
+    if kind == RELU:
+        Fa = T * S * _INV_2PI
+        with np.errstate(divide="ignore", invalid="ignore"):
+            F1 = np.where(m > 0.0, U * iS / (4.0 * math.pi * np.where(m > 0.0, m, 1.0)), 0.0)
+    else:
+        Fa = T
+        F1 = -(4.0 / math.pi) * U / (1.0 + 2.0 * q)
+    return Fa, F1, G
+
+
 def pair_sums(kr, pr, kc, pc, Wr, Wc, ac, quad, grad, block_bytes=2 ** 24, series=True):
     """Row sums of the pair kernel between the rows of ``Wr`` and ``Wc``.
 

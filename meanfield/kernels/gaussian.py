@@ -63,6 +63,7 @@ from .block_sums import (  # noqa: F401
     pair_matrix,
     pair_quadratic,
     pair_sums,
+    pair_sums_self,
     quadrature_nodes,
     relu_block,
 )

@@ -37,6 +37,7 @@ from ..kernels.gaussian import (
     pair_matrix,
     pair_quadratic,
     pair_sums,
+    pair_sums_self,
     quadrature_nodes,
 )
 
@@ -151,14 +152,32 @@ class GaussianTask:
         s = self._scale[k]
         return G * s if s is not None else G @ self._chol[k].T
 
+    def _each_pair_once(self, act):
+        """Whether pair sums of a population with itself may take each pair once
+        (:func:`pair_quadratic`, :func:`pair_sums_self`): a ReLU or erf activation and
+        the package's own pair sums (a task given others through
+        :meth:`with_pair_sums` keeps them for every sum)."""
+        return self._pair_sums is pair_sums and act.kind in (RELU, ERF)
+
     def _sums(self, act_r, Wr, act_c, Wc, ac, grad):
-        """``S_i = sum_k pi_k sum_j ac_j F_k(w_i, wc_j)`` and its gradient in ``w_i``."""
+        """``S_i = sum_k pi_k sum_j ac_j F_k(w_i, wc_j)`` and its gradient in ``w_i``.
+
+        When ``Wc`` is the memory of ``Wr``'s first rows (the particle limit's
+        reference population inside its rows, or a population with itself) and
+        the pair sums allow it, those rows take each pair once
+        (:func:`pair_sums_self`) and only the rows after them sum over every
+        column."""
         S = np.zeros(Wr.shape[0])
         GW = np.zeros_like(Wr) if grad else None
+        own = (Wc.shape[0] if act_r == act_c and self._each_pair_once(act_r)
+               and _leading_rows(Wr, Wc) else 0)
         for k, pk in enumerate(self.weights):
             Wr_k = self._fwd(Wr, k)
-            Fa, F1, G = self._pair_sums(act_r.kind, act_r.p, act_c.kind, act_c.p, Wr_k,
-                                        self._fwd(Wc, k), ac, self._quad, grad)
+            if own:
+                Fa, F1, G = _self_then_rest(act_r.kind, Wr_k, own, ac, self._quad, grad)
+            else:
+                Fa, F1, G = self._pair_sums(act_r.kind, act_r.p, act_c.kind, act_c.p, Wr_k,
+                                            self._fwd(Wc, k), ac, self._quad, grad)
             S += pk * Fa
             if grad:
                 G += 2.0 * F1[:, None] * Wr_k
@@ -317,7 +336,7 @@ class GaussianTask:
         if a.size == 0:
             return self.ey2
         kind = self.activation.kind
-        if self._pair_sums is pair_sums and kind in (RELU, ERF):  # each pair once
+        if self._each_pair_once(self.activation):
             quad = sum(pk * pair_quadratic(kind, self._fwd(W, k), a)
                        for k, pk in enumerate(self.weights))
         else:
@@ -525,3 +544,21 @@ def anisotropic_gaussians(covs, labels, weights=None, activation="relu", noise_s
     weights = np.full(K, 1.0 / K) if weights is None else weights
     return GaussianTask(covs[0].shape[0], activation, weights, covs, labels, noise_std=noise_std,
                         quad_order=quad_order, name=f"anisotropic(K={K})")
+
+
+def _leading_rows(Wr, Wc):
+    """Whether ``Wc`` is the memory of ``Wr``'s first rows (the same numbers, by
+    construction: a view such as ``Wr[:M]``, or ``Wr`` itself)."""
+    return (Wc.ndim == Wr.ndim == 2 and 0 < Wc.shape[0] <= Wr.shape[0]
+            and Wc.shape[1] == Wr.shape[1] and Wc.strides == Wr.strides
+            and Wc.ctypes.data == Wr.ctypes.data)
+
+
+def _self_then_rest(kind, W, M, ac, quad, grad):
+    """:func:`pair_sums` of every row of ``W`` against its first M rows: those
+    rows with each pair once, the rest against all M columns."""
+    own = pair_sums_self(kind, W[:M], ac, grad)
+    if M == W.shape[0]:
+        return own
+    rest = pair_sums(kind, 0, kind, 0, W[M:], W[:M], ac, quad, grad)
+    return tuple(None if x is None else np.concatenate([x, y]) for x, y in zip(own, rest))
