@@ -275,112 +275,112 @@ def pair_quadratic(kind, W, a, block_bytes=2 ** 24):
     return float(a @ (Dg + 2.0 * Fa))
 
 
+#: Row groups of a block in :func:`relu_self` and :func:`erf_self`: each keeps column
+#: sums of its own, added in group order, so the sums do not depend on the threads.
+SELF_GROUPS = 16
+
+
 @njit(cache=True, parallel=True, fastmath=True)
-def relu_self(Q, E1, E2, m, iS, wc, T, U, D, grad):
+def relu_self(Q, m, iS, wc, T, U, TC, UC, D, grad):
     """A population with itself, ReLU: block row i is neuron r0 + i and column j
-    neuron r0 + j (so row i's diagonal is column i).  For j > i: the symmetric
-    elements ``E1 = s + c (pi - phi)`` and ``E2 = s`` of :func:`relu_block`, their
-    row sums ``T[i] = sum_j wc_j E1``, ``U[i] = sum_j wc_j E2``, and with ``grad``
-    ``Q[i, j] = (pi - phi) / (2 pi)`` (0 where either norm is 0); Q, E1 and E2
-    are 0 for j <= i, and ``D[i]`` holds the diagonal's three elements, taken
-    at ``q12 = q11`` exactly (through the Gram's rounding of q11, the root of
-    the determinant behind F1 came out of order sqrt(ulp) instead of 0).
+    neuron r0 + j (so row i's diagonal is column i).  Over j > i, the symmetric
+    elements ``e1 = s + c (pi - phi)`` and ``e2 = s`` of :func:`relu_block` give
+    row i's sums ``T[i] = sum_j wc_j e1``, ``U[i] = sum_j wc_j e2`` and column j's
+    ``TC[g, j] += wc_i e1``, ``UC[g, j] += wc_i e2`` (g: row i's group, one
+    thread's rows, taken in order); with ``grad`` ``Q[i, j] = (pi - phi) / (2
+    pi)`` (0 where either norm is 0) and ``Q[i, j] = 0`` for j <= i.  ``D[i]``
+    holds the diagonal's three elements, taken at ``q12 = q11`` exactly
+    (through the Gram's rounding of q11, the root of the determinant behind F1
+    came out of order sqrt(ulp) instead of 0).
 
     Row i's loop runs over slices that start at column i + 1: written as
     ``range(i + 1, C)`` on the whole rows, LLVM did not vectorise it (2.5x
     slower per pair)."""
     R, C = Q.shape
-    for k in prange(R):
-        i = _zigzag(k, R)
-        m1 = m[i]
-        is1 = iS[i]
-        Qi, E1i, E2i = Q[i, i + 1:], E1[i, i + 1:], E2[i, i + 1:]
-        mj, iSj, wj = m[i + 1:], iS[i + 1:], wc[i + 1:]
-        t = 0.0
-        u = 0.0
-        for j in range(C - i - 1):
-            c = (Qi[j] * is1) * iSj[j]
-            s = math.sqrt(max(_det2(m1, mj[j], c), 0.0))
+    ng = TC.shape[0]
+    for g in prange(ng):
+        TC[g] = 0.0
+        UC[g] = 0.0
+        for k in range(g * R // ng, (g + 1) * R // ng):
+            i = _zigzag(k, R)
+            m1 = m[i]
+            is1 = iS[i]
+            wi = wc[i]
+            Qi, tc, uc = Q[i, i + 1:], TC[g, i + 1:], UC[g, i + 1:]
+            mj, iSj, wj = m[i + 1:], iS[i + 1:], wc[i + 1:]
+            t = 0.0
+            u = 0.0
+            for j in range(C - i - 1):
+                c = (Qi[j] * is1) * iSj[j]
+                s = math.sqrt(max(_det2(m1, mj[j], c), 0.0))
+                pm = math.pi - angle(s, c)
+                e1 = s + c * pm
+                t += wj[j] * e1
+                u += wj[j] * s
+                tc[j] += wi * e1
+                uc[j] += wi * s
+                if grad:
+                    Qi[j] = pm * _INV_2PI if (m1 > 0.0 and mj[j] > 0.0) else 0.0
+            c = m1  # a neuron with itself: q12 = q11 exactly, not the Gram's rounding of it
+            s = math.sqrt(max(_det2(m1, m1, c), 0.0))
             pm = math.pi - angle(s, c)
-            e1 = s + c * pm
-            t += wj[j] * e1
-            u += wj[j] * s
-            E1i[j] = e1
-            E2i[j] = s
-            if grad:
-                Qi[j] = pm * _INV_2PI if (m1 > 0.0 and mj[j] > 0.0) else 0.0
-        c = m1  # a neuron with itself: q12 = q11 exactly, not the Gram's rounding of it
-        s = math.sqrt(max(_det2(m1, m1, c), 0.0))
-        pm = math.pi - angle(s, c)
-        D[i, 0] = s + c * pm
-        D[i, 1] = s
-        D[i, 2] = pm * _INV_2PI if m1 > 0.0 else 0.0
-        Q[i, : i + 1] = 0.0
-        E1[i, : i + 1] = 0.0
-        E2[i, : i + 1] = 0.0
-        T[i] = t
-        U[i] = u
+            D[i, 0] = s + c * pm
+            D[i, 1] = s
+            D[i, 2] = pm * _INV_2PI if m1 > 0.0 else 0.0
+            Q[i, : i + 1] = 0.0
+            T[i] += t
+            U[i] += u
 
 
 @njit(cache=True, parallel=True, fastmath=True)
-def erf_self(Q, E1, E2, m, S, iS, a, T, U, D, grad):
-    """:func:`relu_self` for erf: ``E1 = F``, ``E2 = c g / r`` and ``Q = F12`` of
+def erf_self(Q, m, S, iS, a, T, U, TC, UC, D, grad):
+    """:func:`relu_self` for erf: ``e1 = F``, ``e2 = c g / r`` and ``Q = F12`` of
     :func:`erf_block` without the column's ``a_j``."""
     R, C = Q.shape
-    for k in prange(R):
-        i = _zigzag(k, R)
-        m1 = m[i]
-        S1 = S[i]
-        is1 = iS[i]
-        Qi, E1i, E2i = Q[i, i + 1:], E1[i, i + 1:], E2[i, i + 1:]
-        mj, Sj, iSj, aj = m[i + 1:], S[i + 1:], iS[i + 1:], a[i + 1:]
-        t = 0.0
-        u = 0.0
-        for j in range(C - i - 1):
-            c = (Qi[j] * is1) * iSj[j]
-            ang, cg, uu, r = _erf_scaled(m1, S1, is1, mj[j], Sj[j], iSj[j], c)
+    ng = TC.shape[0]
+    for g in prange(ng):
+        TC[g] = 0.0
+        UC[g] = 0.0
+        for k in range(g * R // ng, (g + 1) * R // ng):
+            i = _zigzag(k, R)
+            m1 = m[i]
+            S1 = S[i]
+            is1 = iS[i]
+            ai = a[i]
+            Qi, tc, uc = Q[i, i + 1:], TC[g, i + 1:], UC[g, i + 1:]
+            mj, Sj, iSj, aj = m[i + 1:], S[i + 1:], iS[i + 1:], a[i + 1:]
+            t = 0.0
+            u = 0.0
+            for j in range(C - i - 1):
+                c = (Qi[j] * is1) * iSj[j]
+                ang, cg, uu, r = _erf_scaled(m1, S1, is1, mj[j], Sj[j], iSj[j], c)
+                f = (2.0 / math.pi) * ang
+                f = -f if c < 0.0 else f
+                e2 = cg / r
+                t += aj[j] * f
+                u += aj[j] * e2
+                tc[j] += ai * f
+                uc[j] += ai * e2
+                if grad:
+                    Qi[j] = (4.0 / math.pi) * uu / r
+            c = m1  # a neuron with itself: q12 = q11 exactly, not the Gram's rounding of it
+            ang, cg, uu, r = _erf_scaled(m1, S1, is1, m1, S1, is1, c)
             f = (2.0 / math.pi) * ang
-            f = -f if c < 0.0 else f
-            e2 = cg / r
-            t += aj[j] * f
-            u += aj[j] * e2
-            E1i[j] = f
-            E2i[j] = e2
-            if grad:
-                Qi[j] = (4.0 / math.pi) * uu / r
-        c = m1  # a neuron with itself: q12 = q11 exactly, not the Gram's rounding of it
-        ang, cg, uu, r = _erf_scaled(m1, S1, is1, m1, S1, is1, c)
-        f = (2.0 / math.pi) * ang
-        D[i, 0] = -f if c < 0.0 else f
-        D[i, 1] = cg / r
-        D[i, 2] = (4.0 / math.pi) * uu / r
-        Q[i, : i + 1] = 0.0
-        E1[i, : i + 1] = 0.0
-        E2[i, : i + 1] = 0.0
-        T[i] = t
-        U[i] = u
+            D[i, 0] = -f if c < 0.0 else f
+            D[i, 1] = cg / r
+            D[i, 2] = (4.0 / math.pi) * uu / r
+            Q[i, : i + 1] = 0.0
+            T[i] += t
+            U[i] += u
 
 
-@njit(cache=True, parallel=True)
-def _column_sums(E1, E2, w, T, U):
-    """``T[j] += sum_i w_i E1[i, j]`` and the same for E2 and U, the rows in order
-    for every column whatever the threads (a chunk of columns per thread)."""
-    R, C = E1.shape
-    chunk = 256
-    for b in prange((C + chunk - 1) // chunk):
-        j0 = b * chunk
-        j1 = min(C, j0 + chunk)
-        t = np.zeros(j1 - j0)
-        u = np.zeros(j1 - j0)
-        for i in range(R):
-            wi = w[i]
-            e1 = E1[i, j0:j1]
-            e2 = E2[i, j0:j1]
-            for j in range(j1 - j0):
-                t[j] += wi * e1[j]
-                u[j] += wi * e2[j]
-        T[j0:j1] += t
-        U[j0:j1] += u
+@njit(cache=True)
+def _add_groups(TC, UC, T, U):
+    """``T += TC[0] + TC[1] + ...`` in group order, and the same for U."""
+    for g in range(TC.shape[0]):
+        for j in range(T.size):
+            T[j] += TC[g, j]
+            U[j] += UC[g, j]
 
 
 def pair_sums_self(kind, W, a, grad, block_bytes=2 ** 24):
@@ -393,8 +393,9 @@ def pair_sums_self(kind, W, a, grad, block_bytes=2 ** 24):
     and half the Gram.  The gradient is ``P (a W) + P' (a W)`` over the strict
     triangle plus the diagonal, ``P`` the block's F12.  Equal to
     :func:`pair_sums` up to the order of the additions (and the Gram's rounding
-    by block shape); whatever the threads, the same bits: each row's and each
-    column's sum runs in order.  The particle limit's field evaluates the
+    by block shape); whatever the threads, the same bits: each row's sum runs in
+    order, and each column's in SELF_GROUPS fixed groups of rows added in group
+    order.  The particle limit's field evaluates the
     reference population against itself at every stage (Mei, Montanari &
     Nguyen, PNAS 2018, eq. (13): the integral of U over rho_t).
     """
@@ -413,22 +414,21 @@ def pair_sums_self(kind, W, a, grad, block_bytes=2 ** 24):
     aW = a[:, None] * W if grad else None
     D = np.empty((N, 3))
     rows = int(max(1, min(N, block_bytes // (8 * N))))
-    bufs = [np.empty(rows * N) for _ in range(3)]
-    Tb = np.empty(rows)
-    Ub = np.empty(rows)
+    buf = np.empty(rows * N)
+    cbuf = np.empty((2, min(SELF_GROUPS, rows) * N))
     for r0 in range(0, N, rows):
         r1 = min(N, r0 + rows)
-        Qb, E1, E2 = (b[: (r1 - r0) * (N - r0)].reshape(r1 - r0, N - r0) for b in bufs)
+        R, C = r1 - r0, N - r0
+        Qb = buf[: R * C].reshape(R, C)
+        ng = min(SELF_GROUPS, R)
+        tc, uc = (b[: ng * C].reshape(ng, C) for b in cbuf)
         np.matmul(W[r0:r1], W[r0:].T, out=Qb)
         if kind == RELU:
-            relu_self(Qb, E1, E2, m[r0:], iS[r0:], wc[r0:], Tb[: r1 - r0], Ub[: r1 - r0],
-                      D[r0:r1], grad)
+            relu_self(Qb, m[r0:], iS[r0:], wc[r0:], T[r0:r1], U[r0:r1], tc, uc, D[r0:r1], grad)
         else:
-            erf_self(Qb, E1, E2, m[r0:], S[r0:], iS[r0:], a[r0:], Tb[: r1 - r0],
-                     Ub[: r1 - r0], D[r0:r1], grad)
-        T[r0:r1] += Tb[: r1 - r0]
-        U[r0:r1] += Ub[: r1 - r0]
-        _column_sums(E1, E2, wc[r0:r1], T[r0:], U[r0:])
+            erf_self(Qb, m[r0:], S[r0:], iS[r0:], a[r0:], T[r0:r1], U[r0:r1], tc, uc, D[r0:r1],
+                     grad)
+        _add_groups(tc, uc, T[r0:], U[r0:])
         if grad:
             G[r0:r1] += Qb @ aW[r0:]
             G[r0:] += Qb.T @ aW[r0:r1]
