@@ -11,6 +11,8 @@ import sys
 import numba
 import numpy as np
 
+from meanfield.activations import ERF, RELU
+from meanfield.kernels.gaussian import pair_sums_self
 from meanfield.multilayer import MCRisk, init_net
 from meanfield.multilayer import run_sgd as run_multilayer
 from meanfield.pde import radius_uniform, solve_radial
@@ -57,6 +59,16 @@ def main(out):
                            progress=False).W[-1] for ts in SCHEDULES]
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     res["limit"] = same("particle limit", runs)
+    # and across blocks (the field's M = 200 is one block): 60 blocks of 5 rows
+    ap, Wp = InitialLaw().sample(300, task.d, np.random.default_rng(6))
+    for act, kind in (("relu", RELU), ("erf", ERF)):
+        runs = []
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            runs.append(np.concatenate([x.ravel() for x in pair_sums_self(
+                kind, Wp, ap, True, block_bytes=8 * 300 * 5)]))
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        res[f"pairs_once_{act}"] = same(f"pairs once ({act})", runs)
 
     ptask = isotropic_gaussians(20, 0.5, "ramp")
     res["radial"] = same("radial PDE", [solve_radial(

@@ -180,10 +180,13 @@ def test_the_reference_population_takes_each_pair_once_in_the_field(name, monkey
 
 
 def test_only_the_memory_of_the_first_rows_counts_as_the_population_itself():
-    from meanfield.tasks.gaussian import _leading_rows
+    from meanfield.tasks.protocol import leading_rows
 
     W = np.arange(12.0).reshape(6, 2)
-    assert _leading_rows(W, W) and _leading_rows(W, W[:3])
-    assert not _leading_rows(W, W[:3].copy())  # equal numbers, but not known to stay so
-    assert not _leading_rows(W, W[1:4]) and not _leading_rows(W, W[::2])
-    assert not _leading_rows(W, W[:0]) and not _leading_rows(W[:3], W)
+    assert leading_rows(W, W) and leading_rows(W, W[:3])
+    assert not leading_rows(W, W[:3].copy())  # equal numbers, but not known to stay so
+    assert not leading_rows(W, W[1:4]) and not leading_rows(W, W[::2])
+    assert not leading_rows(W, W[:0]) and not leading_rows(W[:3], W)
+    # the same bytes read as other numbers (review, 2026-12-08: the check ignored dtype)
+    assert not leading_rows(W, W.view(np.int64)[:3])
+    assert not leading_rows(W, W.view(np.float32)[:3, ::2])

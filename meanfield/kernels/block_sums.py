@@ -391,11 +391,17 @@ def pair_sums_self(kind, W, a, grad, block_bytes=2 ** 24):
     determinant's root or ``c g / r`` behind F1, and F12), so the upper triangle
     gives row i's terms and, read down its columns, row j's: half the kernels
     and half the Gram.  The gradient is ``P (a W) + P' (a W)`` over the strict
-    triangle plus the diagonal, ``P`` the block's F12.  Equal to
-    :func:`pair_sums` up to the order of the additions (and the Gram's rounding
-    by block shape); whatever the threads, the same bits: each row's sum runs in
-    order, and each column's in SELF_GROUPS fixed groups of rows added in group
-    order.  The particle limit's field evaluates the
+    triangle plus the diagonal, ``P`` the block's F12.  Fa equals
+    :func:`pair_sums`'s up to the order of the additions (and the Gram's
+    rounding by block shape).  A neuron with itself is taken at ``q12 = q11``
+    exactly, where pair_sums reads q12 from the Gram: for ReLU its root of the
+    determinant, 0 here, is of order sqrt(ulp) there when the Gram rounds q11
+    down, so F1 and G alone differ from pair_sums's by about 1e-9 relative,
+    while the gradient ``2 F1 w_i + G`` they make agrees to rounding (the two
+    diagonal terms cancel to first order).  Whatever the threads, the same bits:
+    each row's sum runs in order, and each column's in SELF_GROUPS fixed groups
+    of rows added in group order (so at most SELF_GROUPS threads share a
+    block).  The particle limit's field evaluates the
     reference population against itself at every stage (Mei, Montanari &
     Nguyen, PNAS 2018, eq. (13): the integral of U over rho_t).
     """

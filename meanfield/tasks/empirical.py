@@ -31,6 +31,7 @@ from .. import _checks
 from ..activations import get_activation
 from ..kernels import empirical as k_emp
 from . import datasets as _datasets
+from .protocol import leading_rows
 
 #: Scratch memory of one block (bytes) when ``block`` is None: the rows per block are
 #: ``SCRATCH / (16 (N + M))`` (two float64 arrays of rows x particles), rounded down to a
@@ -349,13 +350,6 @@ class EmpiricalTask:
             G += Z.T @ Xb
         return S / self.n, G / self.n
 
-    @staticmethod
-    def _is_prefix(W, W_ref):
-        """Whether ``W_ref`` is the leading rows of ``W`` in memory (the limit passes
-        ``W[:M]``)."""
-        return (W_ref.shape[0] <= W.shape[0] and W_ref.strides == W.strides and
-                W_ref.__array_interface__["data"][0] == W.__array_interface__["data"][0])
-
     # -- functionals --------------------------------------------------------
     def grad_V(self, a, W):
         """``V(theta_i) = -(a_i/n) sum_p y_p sigma(<w_i, x_p>)`` with its gradient:
@@ -419,7 +413,7 @@ class EmpiricalTask:
         return self._grad_psi(a, W, a_ref, W_ref)
 
     def _grad_psi(self, a, W, a_ref, W_ref):
-        S, G = self._residual_sums(W, a_ref, W_ref, self._is_prefix(W, W_ref), True)
+        S, G = self._residual_sums(W, a_ref, W_ref, leading_rows(W, W_ref), True)
         return -a * S, -S, -a[:, None] * G
 
     def psi(self, a, W, a_ref, W_ref):

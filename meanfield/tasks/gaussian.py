@@ -40,6 +40,7 @@ from ..kernels.gaussian import (
     pair_sums_self,
     quadrature_nodes,
 )
+from .protocol import leading_rows
 
 #: Default quadrature order (Hermite nodes per axis; Legendre pieces get
 #: ``n // 2``).  Measured against the ReLU and erf closed forms over random
@@ -170,7 +171,7 @@ class GaussianTask:
         S = np.zeros(Wr.shape[0])
         GW = np.zeros_like(Wr) if grad else None
         own = (Wc.shape[0] if act_r == act_c and self._each_pair_once(act_r)
-               and _leading_rows(Wr, Wc) else 0)
+               and leading_rows(Wr, Wc) else 0)
         for k, pk in enumerate(self.weights):
             Wr_k = self._fwd(Wr, k)
             if own:
@@ -370,7 +371,7 @@ class GaussianTask:
         -------
         numpy.ndarray
             ``[c0, c1, c2]``.  Cost: two kernel sums over N^2 pairs (one when
-            ``a0`` is zero).
+            ``a0`` is zero), each pair once for ReLU and erf (:func:`pair_sums_self`).
         """
         a0, W = _checks.network(a0, W, self.d, "0")
         a1, _ = _checks.network(a1, W, self.d, "1")
@@ -544,14 +545,6 @@ def anisotropic_gaussians(covs, labels, weights=None, activation="relu", noise_s
     weights = np.full(K, 1.0 / K) if weights is None else weights
     return GaussianTask(covs[0].shape[0], activation, weights, covs, labels, noise_std=noise_std,
                         quad_order=quad_order, name=f"anisotropic(K={K})")
-
-
-def _leading_rows(Wr, Wc):
-    """Whether ``Wc`` is the memory of ``Wr``'s first rows (the same numbers, by
-    construction: a view such as ``Wr[:M]``, or ``Wr`` itself)."""
-    return (Wc.ndim == Wr.ndim == 2 and 0 < Wc.shape[0] <= Wr.shape[0]
-            and Wc.shape[1] == Wr.shape[1] and Wc.strides == Wr.strides
-            and Wc.ctypes.data == Wr.ctypes.data)
 
 
 def _self_then_rest(kind, W, M, ac, quad, grad):
