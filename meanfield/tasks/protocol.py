@@ -103,7 +103,6 @@ class DataLaw(Protocol):
         """:meth:`grad_psi` on arrays already checked (the particle limit's RK stages)."""
 
 
-
 def leading_rows(W, W_ref):
     """Whether ``W_ref`` is the memory of ``W``'s first rows (the particle limit passes
     the reference as ``W[:M]``; a population against itself passes ``W``): the same
@@ -111,6 +110,7 @@ def leading_rows(W, W_ref):
     return (W_ref.ndim == W.ndim == 2 and 0 < W_ref.shape[0] <= W.shape[0]
             and W_ref.shape[1] == W.shape[1] and W_ref.dtype == W.dtype
             and W_ref.strides == W.strides and W_ref.ctypes.data == W.ctypes.data)
+
 
 def check_task(task, name="task"):
     """Return ``task`` if it implements :class:`DataLaw`, else raise a TypeError naming
